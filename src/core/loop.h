@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop: file descriptors watched with epoll, and one-shot timers
+ * kept in a small binary heap. A node runs everything to completion on one
+ * loop (DESIGN.md §1), so nothing here locks.
+ */
+#ifndef CORE_LOOP_H
+#define CORE_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_timer;
+
+typedef void (*loop_fd_cb)(void *arg, int fd, uint32_t events);
+typedef void (*loop_timer_cb)(void *arg);
+
+struct loop *loop_new(void);
+void loop_free(struct loop *l);
+
+/* Watch fd for events (EPOLLIN, EPOLLOUT...). 0 or a negative errno. */
+int loop_fd_add(struct loop *l, int fd, uint32_t events, loop_fd_cb cb, void *arg);
+int loop_fd_mod(struct loop *l, int fd, uint32_t events);
+/* Stop watching fd; safe from inside its own callback. */
+void loop_fd_del(struct loop *l, int fd);
+
+/* Run cb once, after ms milliseconds. NULL on allocation failure. */
+struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb, void *arg);
+void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+
+/* Run until loop_stop(). 0 or a negative errno from epoll. */
+int loop_run(struct loop *l);
+void loop_stop(struct loop *l);
+
+/* Monotonic clock. */
+uint64_t loop_now_ns(void);
+uint64_t loop_now_ms(void);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The capsule execution environment: code objects (eBPF ELF objects named by
+ * their SHA-256), validated and JIT-compiled by DPDK's librte_bpf, kept in a
+ * bounded LRU code cache with a memory of names that failed validation, each
+ * with its own soft state; and the run of a capsule through a code object's
+ * accept entry point. The EE does no I/O: a run records what the code asked
+ * for (sends, deliveries) in a struct ee_verdict, and the node carries it out.
+ * It asks the node what only the node knows through struct ee_env.
+ */
+#ifndef EE_H
+#define EE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anode/node.h"
+
+#define EE_NAME_LEN 32
+#define EE_CODE_MAX (64 * 1024) /* largest code object accepted, in bytes */
+#define EE_MAX_SENDS 4
+#define EE_MAX_DELIVERS 4
+#define EE_CALL_DEPTH 4
+
+/* What the EE asks of the node. Every callback is required. */
+struct ee_env {
+	void *node;
+	/* The next hop toward dst: 0 and *ret_next, or -EHOSTUNREACH. */
+	int (*route)(void *node, const struct an_addr *dst, struct an_addr *ret_next);
+	/* Whether an application link handle names a connected application. */
+	bool (*applink_alive)(void *node, uint64_t handle);
+	/* A node figure for an_node_info(), or -EINVAL. */
+	int64_t (*node_info)(void *node, uint64_t what);
+	/* This node's address. */
+	struct an_addr local;
+};
+
+struct ee_config {
+	size_t cache_objects; /* code objects kept, 0 = default 64 */
+	size_t cache_bytes; /* bytes of code kept, 0 = default 4 MiB */
+	size_t failed_names; /* names of bad code remembered, 0 = default 256 */
+	size_t state_entries; /* soft state entries per code object, 0 = default 4096 */
+};
+
+/* What a run asked the node to do. */
+struct ee_verdict {
+	int64_t rc; /* the accept entry point's return value */
+	unsigned n_sends;
+	struct an_addr send_dst[EE_MAX_SENDS]; /* final destinations */
+	struct an_addr send_next[EE_MAX_SENDS]; /* next hops (from env->route) */
+	unsigned n_delivers;
+	uint64_t deliver_to[EE_MAX_DELIVERS];
+	uint16_t data_len; /* capsule data length after the run */
+};
+
+enum ee_code_status {
+	EE_CODE_ABSENT,
+	EE_CODE_READY,
+	EE_CODE_FAILED, /* failed validation once: refused without a second try */
+};
+
+/* One line of ee_code_list(). */
+struct ee_code_info {
+	uint8_t name[EE_NAME_LEN];
+	size_t size; /* bytes of the ELF object */
+	uint64_t runs;
+	uint64_t errors; /* runs that returned a negative value */
+	size_t state_entries;
+	uint64_t last_used_ns;
+};
+
+struct ee_stats {
+	uint64_t inserted, evicted, failed_validation, refused_known_bad, runs, run_errors, state_evictions;
+};
+
+struct ee;
+
+struct ee *ee_new(const struct ee_config *cfg, const struct ee_env *env);
+void ee_free(struct ee *ee); /* runs fini of every cached object */
+
+/* Add a code object given as its ELF bytes. Its name is the SHA-256 of the
+ * bytes; it is validated and JIT-compiled (accept required; init, fini and
+ * call optional), init runs, and the least recently used objects are evicted
+ * (their fini runs) to keep the cache in bounds. 0 and *ret_name (also when
+ * already cached); -EINVAL when it fails validation (and the name is then
+ * remembered as bad); -EPERM when the name is already known to be bad;
+ * -EFBIG when larger than EE_CODE_MAX. */
+int ee_code_insert(struct ee *ee, const void *elf, size_t len, uint8_t ret_name[EE_NAME_LEN]);
+
+/* As ee_code_insert for code that arrived under a claimed name: -EBADMSG
+ * (and nothing remembered) when the bytes do not hash to it. */
+int ee_code_insert_named(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len);
+
+enum ee_code_status ee_code_status(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
+
+/* The bytes of a cached code object (valid until the next insert or
+ * eviction), for answering code requests. 0 or -ENOENT. */
+int ee_code_get(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void **ret_elf, size_t *ret_len);
+
+/* Remove a code object (its fini runs). 0 or -ENOENT. */
+int ee_code_remove(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
+
+/* Fill up to max entries, most recently used first; returns how many
+ * objects are cached in all. */
+size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max);
+
+/* Run the accept entry point of the code object ctx->code names on ctx.
+ * The caller fills ctx (all fields before pkt[] and the capsule bytes).
+ * 0 and *ret (ret->rc < 0 means the code failed); -ENOENT when the code is
+ * not cached; -EPERM when it is known bad. */
+int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret);
+
+void ee_stats_get(struct ee *ee, struct ee_stats *ret);
+
+/* SHA-256 of a buffer (libsodium). */
+void ee_hash(const void *buf, size_t len, uint8_t ret_name[EE_NAME_LEN]);
+
+/* Hex form of a name (65 bytes with the NUL) and back (0 or -EINVAL). */
+void ee_name_hex(const uint8_t name[EE_NAME_LEN], char ret_hex[65]);
+int ee_name_parse(const char *hex, uint8_t ret_name[EE_NAME_LEN]);
+
+#endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * On-wire formats: ANEP framing and options, capsules, and the application
+ * link messages. Every format anode puts on a wire or a socket is encoded and
+ * decoded here and nowhere else (DESIGN.md §1). No I/O, no globals, no
+ * allocation: parsers fill caller-owned structs and point into the caller's
+ * buffer; builders write into a caller-owned buffer. Decoders return 0 or a
+ * negative errno and leave their ret_ arguments untouched on failure.
+ * docs/wire.md documents every field, with test vectors.
+ */
+#ifndef WIRE_H
+#define WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "anode/addr.h"
+
+/* ---- ANEP (1997 draft, version 1) ---- */
+
+#define WIRE_ANEP_VERSION 1
+#define WIRE_ANEP_HDR_MIN 8 /* version..packet length, no options */
+#define WIRE_ANEP_FLAG_DROP_UNKNOWN 0x80 /* unknown Type ID: drop, not forward */
+
+/* Type IDs anode assigns (docs/wire.md). */
+enum wire_type {
+	WIRE_TYPE_CAPSULE = 0x4101,
+	WIRE_TYPE_CODE_REQUEST = 0x4102,
+	WIRE_TYPE_CODE_RESPONSE = 0x4103,
+	WIRE_TYPE_SIGNAL = 0x4104,
+	WIRE_TYPE_CONCAST_DATA = 0x4105,
+	WIRE_TYPE_CONCAST_SIGNAL = 0x4106,
+};
+
+/* Option types: 1-4 from the ANEP draft, the rest anode's own. */
+enum wire_opt {
+	WIRE_OPT_SRC = 1,
+	WIRE_OPT_DST = 2,
+	WIRE_OPT_CHECKSUM = 3,
+	WIRE_OPT_AUTH = 4,
+	WIRE_OPT_PREV_HOP = 0x100,
+	WIRE_OPT_HOP_LIMIT = 0x101,
+	WIRE_OPT_GOAL = 0x102,
+	WIRE_OPT_RESULT = 0x103,
+	WIRE_OPT_ROUTER_ALERT = 0x104,
+};
+/* Option flag (top bit of the 2-bit field): a node that does not know the
+ * option drops the packet instead of ignoring the option. */
+#define WIRE_OPT_FLAG_MUST_KNOW 0x2
+
+/* The address type anode puts in address-valued options: IPv6 (IPv4 mapped)
+ * plus a UDP port. */
+#define WIRE_ADDR_TYPE_NODE 6
+
+/* Bits of struct wire_anep.present. */
+#define WIRE_HAS_SRC (1u << 0)
+#define WIRE_HAS_DST (1u << 1)
+#define WIRE_HAS_PREV_HOP (1u << 2)
+#define WIRE_HAS_HOP_LIMIT (1u << 3)
+
+/* A decoded ANEP header. Offsets are from the start of the packet. */
+struct wire_anep {
+	uint8_t flags;
+	uint16_t type_id;
+	uint16_t hdr_len; /* octets, options included */
+	uint16_t pkt_len; /* octets, as the header says (<= bytes received) */
+	uint32_t present; /* WIRE_HAS_* */
+	struct an_addr src;
+	struct an_addr dst;
+	struct an_addr prev_hop;
+	uint8_t hop_limit;
+	uint16_t hop_limit_at; /* offset of the hop limit octet, for in-place update */
+	uint16_t prev_hop_at; /* offset of the previous hop option's value */
+};
+
+/* Decode the ANEP header and the options anode knows. -EBADMSG when the
+ * header or an option is malformed or runs past len, -EPROTONOSUPPORT for
+ * another version, -EOPNOTSUPP for an unknown option flagged must-know. */
+int wire_anep_parse(const void *pkt, size_t len, struct wire_anep *ret);
+
+/* Rewrite the hop limit in place (the option must be present). */
+void wire_anep_set_hop_limit(void *pkt, const struct wire_anep *anep, uint8_t hop_limit);
+
+/* ---- Capsules (ANEP Type ID WIRE_TYPE_CAPSULE) ---- */
+
+#define WIRE_CAPSULE_HDR_LEN 56 /* name, home, flags, code length, reserved */
+#define WIRE_CAPSULE_CARRIED 0x0001 /* the code object travels in the capsule */
+#define WIRE_HOP_LIMIT_DEFAULT 64
+
+/* A decoded capsule. Offsets are from the start of the packet. */
+struct wire_capsule {
+	uint8_t name[32]; /* SHA-256 of the code object */
+	struct an_addr home; /* where the code object can be fetched */
+	uint16_t flags; /* WIRE_CAPSULE_* */
+	uint16_t code_off, code_len; /* carried code, or 0, 0 */
+	uint16_t data_off, data_len;
+};
+
+/* Decode the capsule that follows a parsed ANEP header. -EBADMSG if it is
+ * truncated, if its code runs past the packet, or if the flags and the code
+ * length disagree. */
+int wire_capsule_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_capsule *ret);
+
+/* What to put in a new capsule. src, dst and code may be NULL. */
+struct wire_capsule_spec {
+	uint8_t anep_flags;
+	uint8_t hop_limit; /* 0 means WIRE_HOP_LIMIT_DEFAULT */
+	const struct an_addr *src;
+	const struct an_addr *dst;
+	const uint8_t *name; /* 32 octets */
+	const struct an_addr *home;
+	const void *code; /* carried code, or NULL */
+	size_t code_len;
+	const void *data;
+	size_t data_len;
+};
+
+/* Build a whole ANEP capsule into buf. Always writes a hop limit option.
+ * -EMSGSIZE if it does not fit in cap or in the 16-bit length fields. */
+int wire_capsule_build(void *buf, size_t cap, const struct wire_capsule_spec *spec, size_t *ret_len);
+
+/* ---- Application link messages (AF_UNIX SOCK_SEQPACKET, one per record) ---- */
+
+#define WIRE_APPLINK_VERSION 1
+#define WIRE_APPLINK_HDR_LEN 8
+#define WIRE_APPLINK_NAME_MAX 64
+
+enum wire_applink_type {
+	WIRE_APP_HELLO = 1, /* node -> app: handle, node address, node name */
+	WIRE_APP_INJECT = 2, /* app -> node: an ANEP packet to run at the node */
+	WIRE_APP_DELIVER = 3, /* node -> app: code name + capsule data */
+	WIRE_APP_CODE_INSERT = 4, /* app -> node: code object bytes */
+	WIRE_APP_CODE_RESULT = 5, /* node -> app: status + code name */
+	WIRE_APP_ERROR = 6, /* node -> app: status of a request that failed */
+};
+
+/* A decoded application link message; body points into the caller's buffer. */
+struct wire_applink {
+	uint8_t type;
+	int32_t status; /* 0 or a negative errno (CODE_RESULT, ERROR) */
+	const uint8_t *body;
+	size_t body_len;
+	/* Filled for HELLO. */
+	uint64_t handle;
+	struct an_addr addr;
+	char name[WIRE_APPLINK_NAME_MAX + 1];
+	/* Filled for DELIVER and CODE_RESULT. */
+	uint8_t code[32];
+};
+
+/* Decode one message. -EBADMSG if truncated or malformed (a HELLO without
+ * its fixed fields, a DELIVER shorter than a name, ...), -EPROTONOSUPPORT
+ * for another version, -EOPNOTSUPP for an unknown type. */
+int wire_applink_parse(const void *msg, size_t len, struct wire_applink *ret);
+
+/* Builders; each returns the message length or a negative errno
+ * (-EMSGSIZE when cap is too small). */
+ssize_t wire_applink_build_hello(void *buf, size_t cap, uint64_t handle, const struct an_addr *addr, const char *name);
+ssize_t wire_applink_build(void *buf, size_t cap, uint8_t type, int32_t status, const void *body, size_t body_len);
+ssize_t wire_applink_build_deliver(void *buf, size_t cap, const uint8_t code[32], const void *data, size_t data_len);
+
+/* ---- Node addresses in text ---- */
+
+/* Parse "a.b.c.d:port" or "[v6]:port". 0 or -EINVAL. */
+int wire_addr_parse(const char *s, struct an_addr *ret);
+/* Format into buf (at least WIRE_ADDR_STRLEN). Returns buf. */
+#define WIRE_ADDR_STRLEN 56
+char *wire_addr_format(const struct an_addr *a, char *buf, size_t len);
+
+#endif
