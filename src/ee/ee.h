@@ -113,6 +113,11 @@ int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret);
 
 void ee_stats_get(struct ee *ee, struct ee_stats *ret);
 
+/* Run code objects through librte_bpf's interpreter instead of its JIT (for
+ * benchmarks and for telling a JIT fault from a code fault); the JIT is on by
+ * default. Applies to cached and future objects. */
+void ee_use_jit(struct ee *ee, bool on);
+
 /* SHA-256 of a buffer (libsodium). */
 void ee_hash(const void *buf, size_t len, uint8_t ret_name[EE_NAME_LEN]);
 

@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The capsule execution environment (ee.h): naming code objects by SHA-256,
+ * checking their ELF layout, validating and JIT-compiling their entry points
+ * with librte_bpf, running init and fini, keeping the cache within bounds,
+ * and running a capsule through accept. It owns the code objects and their
+ * compiled programs; cache.c keeps the lookup structures and LRU order,
+ * state.c the soft state, helpers.c the node interface the code calls.
+ */
+#include "ee/ee.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <sodium.h>
+
+#include "core/log.h"
+#include "ee/ee_impl.h"
+
+#define EE_DEFAULT_OBJECTS 64
+#define EE_DEFAULT_BYTES (4 * 1024 * 1024)
+#define EE_DEFAULT_FAILED 256
+#define EE_DEFAULT_STATE 4096
+
+/* Entry points, in the order of enum ee_sec bits. */
+static const char *const ee_sec_names[] = { "accept", "init", "fini", "call" };
+enum ee_sec { EE_SEC_ACCEPT, EE_SEC_INIT, EE_SEC_FINI, EE_SEC_CALL, EE_SEC_N };
+
+/*
+ * librte_bpf explains a refusal on DPDK's log stream, which is stderr unless
+ * redirected. A library must not write there, but the validator's reasons are
+ * what a code author needs, so they go to our log at debug level, a line at a
+ * time.
+ */
+static char ee_dpdk_line[512];
+static size_t ee_dpdk_len;
+
+static ssize_t ee_dpdk_write(void *cookie, const char *buf, size_t n)
+{
+	(void)cookie;
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || ee_dpdk_len == sizeof(ee_dpdk_line) - 1) {
+			ee_dpdk_line[ee_dpdk_len] = '\0';
+			log_debug("librte_bpf: %s", ee_dpdk_line);
+			ee_dpdk_len = 0;
+			if (buf[i] == '\n')
+				continue;
+		}
+		ee_dpdk_line[ee_dpdk_len++] = buf[i];
+	}
+	return (ssize_t)n;
+}
+
+static int ee_global_init(void)
+{
+	static bool done;
+	if (done)
+		return 0;
+	if (sodium_init() < 0)
+		return -EIO;
+	cookie_io_functions_t io = { .write = ee_dpdk_write };
+	FILE *f = fopencookie(NULL, "w", io);
+	if (!f)
+		return -errno;
+	setvbuf(f, NULL, _IOLBF, 0);
+	rte_openlog_stream(f);
+	done = true;
+	return 0;
+}
+
+void ee_hash(const void *buf, size_t len, uint8_t ret_name[EE_NAME_LEN])
+{
+	crypto_hash_sha256(ret_name, buf, len);
+}
+
+void ee_name_hex(const uint8_t name[EE_NAME_LEN], char ret_hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < EE_NAME_LEN; i++) {
+		ret_hex[2 * i] = digits[name[i] >> 4];
+		ret_hex[2 * i + 1] = digits[name[i] & 15];
+	}
+	ret_hex[64] = '\0';
+}
+
+static int ee_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ee_name_parse(const char *hex, uint8_t ret_name[EE_NAME_LEN])
+{
+	uint8_t n[EE_NAME_LEN];
+
+	for (size_t i = 0; i < EE_NAME_LEN; i++) {
+		int hi = ee_hex_digit(hex[2 * i]);
+		if (hi < 0)
+			return -EINVAL;
+		int lo = ee_hex_digit(hex[2 * i + 1]);
+		if (lo < 0)
+			return -EINVAL;
+		n[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (hex[64] != '\0')
+		return -EINVAL;
+	memcpy(ret_name, n, sizeof(n));
+	return 0;
+}
+
+struct ee *ee_new(const struct ee_config *cfg, const struct ee_env *env)
+{
+	if (!env || !env->route || !env->applink_alive || !env->node_info) {
+		errno = EINVAL;
+		return NULL;
+	}
+	int rc = ee_global_init();
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+
+	struct ee *ee = calloc(1, sizeof(*ee));
+	if (!ee)
+		return NULL;
+	if (cfg)
+		ee->cfg = *cfg;
+	if (!ee->cfg.cache_objects)
+		ee->cfg.cache_objects = EE_DEFAULT_OBJECTS;
+	if (!ee->cfg.cache_bytes)
+		ee->cfg.cache_bytes = EE_DEFAULT_BYTES;
+	if (!ee->cfg.failed_names)
+		ee->cfg.failed_names = EE_DEFAULT_FAILED;
+	if (!ee->cfg.state_entries)
+		ee->cfg.state_entries = EE_DEFAULT_STATE;
+	ee->env = *env;
+	randombytes_buf(ee->state_key, sizeof(ee->state_key));
+
+	ee->memfd = memfd_create("anode-code", MFD_CLOEXEC);
+	if (ee->memfd < 0) {
+		int e = errno;
+		free(ee);
+		errno = e;
+		return NULL;
+	}
+	if (ee_cache_init(ee) < 0) {
+		ee_cache_done(ee);
+		close(ee->memfd);
+		free(ee);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return ee;
+}
+
+void ee_free(struct ee *ee)
+{
+	if (!ee)
+		return;
+	/* Least recently used first, as eviction would have done. */
+	while (ee->code_lru.prev != &ee->code_lru) {
+		struct ee_code *c = ee_container_of(ee->code_lru.prev, struct ee_code, lru);
+		ee_cache_unlink(ee, c);
+		ee_code_free(ee, c, true);
+	}
+	ee_cache_done(ee);
+	close(ee->memfd);
+	free(ee);
+}
+
+/*
+ * Find the entry point sections with every offset and size checked against
+ * the buffer, so that a malformed object is refused here and libelf only ever
+ * parses a sound layout. Sets bit EE_SEC_* in *ret_found for each entry point
+ * present; an entry point section that librte_bpf would not load (wrong type
+ * or flags, empty, duplicated) makes the whole object invalid.
+ */
+static int ee_elf_sections(const uint8_t *b, size_t len, unsigned *ret_found)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, strh;
+	unsigned found = 0;
+
+	if (len < sizeof(eh))
+		return -EINVAL;
+	memcpy(&eh, b, sizeof(eh));
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_ident[EI_OSABI] != ELFOSABI_NONE || eh.e_type != ET_REL ||
+	    eh.e_machine != EM_BPF)
+		return -EINVAL;
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shstrndx == SHN_UNDEF ||
+	    eh.e_shstrndx >= eh.e_shnum)
+		return -EINVAL;
+	if (eh.e_shoff > len || (len - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum)
+		return -EINVAL;
+
+	memcpy(&strh, b + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strh));
+	if (strh.sh_type != SHT_STRTAB || strh.sh_offset > len || strh.sh_size > len - strh.sh_offset ||
+	    strh.sh_size == 0)
+		return -EINVAL;
+	const char *strtab = (const char *)b + strh.sh_offset;
+
+	for (size_t i = 0; i < eh.e_shnum; i++) {
+		memcpy(&sh, b + eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(sh));
+		if (i == 0)
+			continue; /* SHN_UNDEF */
+		if (sh.sh_type != SHT_NOBITS && (sh.sh_offset > len || sh.sh_size > len - sh.sh_offset))
+			return -EINVAL;
+		if (sh.sh_name >= strh.sh_size || !memchr(strtab + sh.sh_name, '\0', strh.sh_size - sh.sh_name))
+			return -EINVAL;
+		for (unsigned s = 0; s < EE_SEC_N; s++) {
+			if (strcmp(strtab + sh.sh_name, ee_sec_names[s]) != 0)
+				continue;
+			if ((found & 1u << s) || sh.sh_type != SHT_PROGBITS ||
+			    sh.sh_flags != (SHF_ALLOC | SHF_EXECINSTR) || sh.sh_size == 0 || sh.sh_size % 8 != 0)
+				return -EINVAL;
+			found |= 1u << s;
+		}
+	}
+	if (!(found & 1u << EE_SEC_ACCEPT))
+		return -EINVAL;
+	*ret_found = found;
+	return 0;
+}
+
+/* librte_bpf loads from a path only: hand it the bytes through our memfd. */
+static int ee_memfd_fill(struct ee *ee, const void *elf, size_t len)
+{
+	if (ftruncate(ee->memfd, 0) < 0)
+		return -errno;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = pwrite(ee->memfd, (const char *)elf + off, len - off, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static struct ee_prog *ee_code_prog(struct ee_code *c, unsigned s)
+{
+	switch (s) {
+	case EE_SEC_ACCEPT:
+		return &c->accept;
+	case EE_SEC_INIT:
+		return &c->init;
+	case EE_SEC_FINI:
+		return &c->fini;
+	default:
+		return &c->call;
+	}
+}
+
+/* Validate and compile. -EINVAL means the bytes are bad (and will always be);
+ * anything else is this node's trouble and must not be remembered. */
+static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len,
+		   struct ee_code **ret_code)
+{
+	char hex[65], path[64];
+	unsigned found;
+	int rc;
+
+	ee_name_hex(name, hex);
+	rc = ee_elf_sections(elf, len, &found);
+	if (rc < 0) {
+		log_debug("ee: code %.8s: not an eBPF object with an accept section", hex);
+		return rc;
+	}
+	rc = ee_memfd_fill(ee, elf, len);
+	if (rc < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ee->memfd);
+
+	struct ee_code *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->name, name, EE_NAME_LEN);
+	ee_list_init(&c->lru);
+	c->len = len;
+	c->elf = malloc(len ? len : 1);
+	c->state = ee_state_new(ee->cfg.state_entries, ee->state_key, &ee->stats.state_evictions);
+	if (!c->elf || !c->state) {
+		ee_code_free(ee, c, false);
+		return -ENOMEM;
+	}
+	memcpy(c->elf, elf, len);
+
+	const struct rte_bpf_prm prm = {
+		.xsym = ee_xsym,
+		.nb_xsym = ee_n_xsym,
+		.prog_arg = { .type = RTE_BPF_ARG_PTR, .size = sizeof(struct an_ctx) },
+	};
+	for (unsigned s = 0; s < EE_SEC_N; s++) {
+		if (!(found & 1u << s))
+			continue;
+		struct ee_prog *p = ee_code_prog(c, s);
+		p->bpf = rte_bpf_elf_load(&prm, path, ee_sec_names[s]);
+		if (!p->bpf) {
+			rc = rte_errno == ENOMEM ? -ENOMEM : -EINVAL;
+			log_debug("ee: code %.8s: section %s refused (%s)", hex, ee_sec_names[s],
+				  strerror(rte_errno));
+			ee_code_free(ee, c, false);
+			return rc;
+		}
+		struct rte_bpf_jit jit;
+		if (rte_bpf_get_jit(p->bpf, &jit) == 0 && jit.func)
+			p->jit_func = jit.func;
+		else
+			log_debug("ee: code %.8s: section %s interpreted (no JIT)", hex, ee_sec_names[s]);
+		p->jit = ee->no_jit ? NULL : p->jit_func;
+	}
+	*ret_code = c;
+	return 0;
+}
+
+/*
+ * Run one entry point of c on ctx, recording into v. The fields before pkt[]
+ * are the node's: saved before and restored after, whatever the code wrote,
+ * except that the lengths follow an_resize.
+ */
+static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p, struct an_ctx *ctx,
+		       struct ee_verdict *v)
+{
+	struct ee_run r;
+	struct ee_run *prev = ee_cur;
+
+	r.ee = ee;
+	r.ctx = ctx;
+	r.v = v;
+	r.code = c;
+	r.depth = 0;
+	r.data_off = ctx->data_off;
+	r.data_len = ctx->data_len;
+	r.pkt_len = ctx->pkt_len;
+	r.dst = ctx->dst;
+	memcpy(r.meta, ctx, EE_META_LEN);
+
+	memset(v, 0, sizeof(*v));
+	v->data_len = ctx->data_len;
+
+	ee_cur = &r;
+	int64_t rc = (int64_t)ee_prog_exec(p, ctx);
+	ee_cur = prev;
+
+	memcpy(ctx, r.meta, EE_META_LEN);
+	ctx->data_len = r.data_len;
+	ctx->pkt_len = r.pkt_len;
+	v->rc = rc;
+	return rc;
+}
+
+/* init and fini see a zeroed capsule that names them; what they ask the node
+ * to do is dropped. */
+static int64_t ee_exec_aux(struct ee *ee, struct ee_code *c, const struct ee_prog *p)
+{
+	struct ee_verdict v;
+	struct an_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	memcpy(ctx->code, c->name, EE_NAME_LEN);
+	int64_t rc = ee_exec(ee, c, p, ctx, &v);
+	free(ctx);
+	return rc;
+}
+
+void ee_code_free(struct ee *ee, struct ee_code *c, bool run_fini)
+{
+	if (run_fini && c->fini.bpf) {
+		int64_t rc = ee_exec_aux(ee, c, &c->fini);
+		if (rc < 0)
+			log_debug("ee: code %02x%02x%02x%02x: fini returned %lld", c->name[0], c->name[1], c->name[2],
+				  c->name[3], (long long)rc);
+	}
+	for (unsigned s = 0; s < EE_SEC_N; s++) {
+		struct ee_prog *p = ee_code_prog(c, s);
+		if (p->bpf)
+			rte_bpf_destroy(p->bpf);
+	}
+	ee_state_free(c->state);
+	free(c->elf);
+	free(c);
+}
+
+static void ee_evict(struct ee *ee, struct ee_code *c)
+{
+	ee_cache_unlink(ee, c);
+	ee->stats.evicted++;
+	ee_code_free(ee, c, true);
+}
+
+static int ee_insert(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len)
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (c) {
+		ee_cache_touch(ee, c);
+		return 0;
+	}
+	if (ee_failed_lookup(ee, name, true)) {
+		ee->stats.refused_known_bad++;
+		return -EPERM;
+	}
+
+	int rc = ee_load(ee, name, elf, len, &c);
+	if (rc == 0 && c->init.bpf) {
+		int64_t irc = ee_exec_aux(ee, c, &c->init);
+		if (irc < 0) {
+			log_debug("ee: code %02x%02x%02x%02x: init returned %lld", name[0], name[1], name[2], name[3],
+				  (long long)irc);
+			ee_code_free(ee, c, false);
+			rc = irc == -ENOMEM ? -ENOMEM : -EINVAL;
+		}
+	}
+	if (rc == -EINVAL) {
+		ee_failed_add(ee, name);
+		ee->stats.failed_validation++;
+	}
+	if (rc < 0)
+		return rc;
+
+	ee_cache_add(ee, c);
+	ee->stats.inserted++;
+	/* The new object is the most recent: eviction takes others first. */
+	while (ee->n_code > ee->cfg.cache_objects || ee->n_bytes > ee->cfg.cache_bytes) {
+		struct ee_code *old = ee_container_of(ee->code_lru.prev, struct ee_code, lru);
+		if (old == c)
+			break;
+		ee_evict(ee, old);
+	}
+	return 0;
+}
+
+static int ee_insert_check(struct ee *ee, size_t len)
+{
+	/* An object larger than the whole cache could never stay. */
+	if (len > EE_CODE_MAX || len > ee->cfg.cache_bytes)
+		return -EFBIG;
+	return 0;
+}
+
+int ee_code_insert(struct ee *ee, const void *elf, size_t len, uint8_t ret_name[EE_NAME_LEN])
+{
+	uint8_t name[EE_NAME_LEN];
+
+	int rc = ee_insert_check(ee, len);
+	if (rc < 0)
+		return rc;
+	ee_hash(elf, len, name);
+	rc = ee_insert(ee, name, elf, len);
+	if (rc < 0)
+		return rc;
+	memcpy(ret_name, name, EE_NAME_LEN);
+	return 0;
+}
+
+int ee_code_insert_named(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len)
+{
+	uint8_t h[EE_NAME_LEN];
+
+	int rc = ee_insert_check(ee, len);
+	if (rc < 0)
+		return rc;
+	ee_hash(elf, len, h);
+	/* Not remembered: the bytes were damaged or forged, not the code bad. */
+	if (sodium_memcmp(h, name, EE_NAME_LEN) != 0)
+		return -EBADMSG;
+	return ee_insert(ee, name, elf, len);
+}
+
+enum ee_code_status ee_code_status(struct ee *ee, const uint8_t name[EE_NAME_LEN])
+{
+	if (ee_cache_lookup(ee, name))
+		return EE_CODE_READY;
+	if (ee_failed_lookup(ee, name, false))
+		return EE_CODE_FAILED;
+	return EE_CODE_ABSENT;
+}
+
+int ee_code_get(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void **ret_elf, size_t *ret_len)
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (!c)
+		return -ENOENT;
+	*ret_elf = c->elf;
+	*ret_len = c->len;
+	return 0;
+}
+
+int ee_code_remove(struct ee *ee, const uint8_t name[EE_NAME_LEN])
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (!c)
+		return -ENOENT;
+	ee_cache_unlink(ee, c);
+	ee_code_free(ee, c, true);
+	return 0;
+}
+
+size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max)
+{
+	size_t i = 0;
+	for (struct ee_list *l = ee->code_lru.next; l != &ee->code_lru && i < max; l = l->next, i++) {
+		const struct ee_code *c = ee_container_of(l, struct ee_code, lru);
+		memcpy(ret[i].name, c->name, EE_NAME_LEN);
+		ret[i].size = c->len;
+		ret[i].runs = c->runs;
+		ret[i].errors = c->errors;
+		ret[i].state_entries = ee_state_count(c->state);
+		ret[i].last_used_ns = c->last_used_ns;
+	}
+	return ee->n_code;
+}
+
+int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret)
+{
+	struct ee_code *c = ee_cache_lookup(ee, ctx->code);
+	if (!c)
+		return ee_failed_lookup(ee, ctx->code, false) ? -EPERM : -ENOENT;
+	/* The helpers trust these to bound an_resize and the capsule data. */
+	if (ctx->data_off > AN_PKT_MAX || ctx->data_len > AN_PKT_MAX - ctx->data_off || ctx->pkt_len > AN_PKT_MAX)
+		return -EINVAL;
+
+	int64_t rc = ee_exec(ee, c, &c->accept, ctx, ret);
+	c->runs++;
+	ee->stats.runs++;
+	if (rc < 0) {
+		c->errors++;
+		ee->stats.run_errors++;
+	}
+	ee_cache_touch(ee, c);
+	return 0;
+}
+
+void ee_stats_get(struct ee *ee, struct ee_stats *ret)
+{
+	*ret = ee->stats;
+}
+
+void ee_use_jit(struct ee *ee, bool on)
+{
+	ee->no_jit = !on;
+	for (struct ee_list *l = ee->code_lru.next; l != &ee->code_lru; l = l->next) {
+		struct ee_code *c = ee_container_of(l, struct ee_code, lru);
+		for (unsigned s = 0; s < EE_SEC_N; s++) {
+			struct ee_prog *p = ee_code_prog(c, s);
+			p->jit = on ? p->jit_func : NULL;
+		}
+	}
+}

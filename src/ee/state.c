@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Soft state: the keyed table each code object owns (PAN §4.5), reached by
+ * code through an_state_get/put/del. Fixed-size keys and values, a quota of
+ * entries per object, least-recently-used eviction when the quota is reached
+ * (state may vanish at any time, so eviction is always allowed), everything
+ * freed with the object. A chained hash keyed with SipHash, because the keys
+ * are chosen by code we do not trust, plus an LRU list: O(1) per operation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ee/ee_impl.h"
+
+struct ee_sent {
+	struct an_key key;
+	struct an_val val;
+	struct ee_sent *hnext;
+	struct ee_list lru; /* most recent first */
+};
+
+struct ee_state {
+	size_t cap, n;
+	size_t mask; /* buckets - 1; tab is allocated on the first put */
+	struct ee_sent **tab;
+	struct ee_list lru;
+	uint64_t *evictions; /* the EE's counter */
+	uint8_t key[crypto_shorthash_KEYBYTES];
+};
+
+struct ee_state *ee_state_new(size_t cap, const uint8_t key[16], uint64_t *evictions)
+{
+	struct ee_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cap = cap ? cap : 1;
+	ee_list_init(&s->lru);
+	s->evictions = evictions;
+	memcpy(s->key, key, sizeof(s->key));
+	return s;
+}
+
+void ee_state_free(struct ee_state *s)
+{
+	if (!s)
+		return;
+	while (s->lru.next != &s->lru) {
+		struct ee_sent *e = ee_container_of(s->lru.next, struct ee_sent, lru);
+		ee_list_del(&e->lru);
+		free(e);
+	}
+	free(s->tab);
+	free(s);
+}
+
+size_t ee_state_count(const struct ee_state *s)
+{
+	return s ? s->n : 0;
+}
+
+static size_t ee_state_bucket(const struct ee_state *s, const struct an_key *key)
+{
+	uint64_t h;
+	crypto_shorthash((unsigned char *)&h, key->b, sizeof(key->b), s->key);
+	return h & s->mask;
+}
+
+/* The link that points at the entry for key (or the chain's terminating NULL). */
+static struct ee_sent **ee_state_find(struct ee_state *s, const struct an_key *key)
+{
+	struct ee_sent **pp = &s->tab[ee_state_bucket(s, key)];
+	while (*pp && memcmp((*pp)->key.b, key->b, sizeof(key->b)) != 0)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+int ee_state_get(struct ee_state *s, const struct an_key *key, struct an_val *ret)
+{
+	if (!s->tab)
+		return -ENOENT;
+	struct ee_sent *e = *ee_state_find(s, key);
+	if (!e)
+		return -ENOENT;
+	ee_list_move_head(&s->lru, &e->lru);
+	memcpy(ret, &e->val, sizeof(*ret));
+	return 0;
+}
+
+static int ee_state_alloc_tab(struct ee_state *s)
+{
+	size_t n = 16;
+	while (n < s->cap && n < ((size_t)1 << 24))
+		n <<= 1;
+	s->tab = calloc(n, sizeof(*s->tab));
+	if (!s->tab)
+		return -ENOMEM;
+	s->mask = n - 1;
+	return 0;
+}
+
+int ee_state_put(struct ee_state *s, const struct an_key *key, const struct an_val *val)
+{
+	if (!s->tab && ee_state_alloc_tab(s) < 0)
+		return -ENOSPC;
+
+	struct ee_sent **pp = ee_state_find(s, key);
+	struct ee_sent *e = *pp;
+	if (e) {
+		memcpy(&e->val, val, sizeof(*val));
+		ee_list_move_head(&s->lru, &e->lru);
+		return 0;
+	}
+
+	if (s->n >= s->cap) {
+		/* Reuse the least recently used entry: unlink it from its chain. */
+		e = ee_container_of(s->lru.prev, struct ee_sent, lru);
+		struct ee_sent **vp = ee_state_find(s, &e->key);
+		*vp = e->hnext;
+		ee_list_del(&e->lru);
+		s->n--;
+		(*s->evictions)++;
+		/* The chain we are about to add to may have changed. */
+		pp = ee_state_find(s, key);
+	} else {
+		e = malloc(sizeof(*e));
+		if (!e)
+			return -ENOSPC;
+	}
+	memcpy(&e->key, key, sizeof(*key));
+	memcpy(&e->val, val, sizeof(*val));
+	e->hnext = NULL;
+	*pp = e;
+	ee_list_add_head(&s->lru, &e->lru);
+	s->n++;
+	return 0;
+}
+
+int ee_state_del(struct ee_state *s, const struct an_key *key)
+{
+	if (!s->tab)
+		return -ENOENT;
+	struct ee_sent **pp = ee_state_find(s, key);
+	struct ee_sent *e = *pp;
+	if (!e)
+		return -ENOENT;
+	*pp = e->hnext;
+	ee_list_del(&e->lru);
+	free(e);
+	s->n--;
+	return 0;
+}
