@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 		routes[i].next = routes[i].dst;
 		routes[i].next.ip[14] = 1;
 	}
-	struct ee_env env = { .route = bench_route, .applink_alive = bench_alive, .node_info = bench_info };
+	struct ee_env env = {.route = bench_route, .applink_alive = bench_alive, .node_info = bench_info};
 	struct ee *ee = ee_new(NULL, &env);
 	if (!ee) {
 		perror("ee_new");

@@ -30,7 +30,7 @@
 #define EE_DEFAULT_STATE 4096
 
 /* Entry points, in the order of enum ee_sec bits. */
-static const char *const ee_sec_names[] = { "accept", "init", "fini", "call" };
+static const char *const ee_sec_names[] = {"accept", "init", "fini", "call"};
 enum ee_sec { EE_SEC_ACCEPT, EE_SEC_INIT, EE_SEC_FINI, EE_SEC_CALL, EE_SEC_N };
 
 /*
@@ -65,7 +65,7 @@ static int ee_global_init(void)
 		return 0;
 	if (sodium_init() < 0)
 		return -EIO;
-	cookie_io_functions_t io = { .write = ee_dpdk_write };
+	cookie_io_functions_t io = {.write = ee_dpdk_write};
 	FILE *f = fopencookie(NULL, "w", io);
 	if (!f)
 		return -errno;
@@ -77,6 +77,10 @@ static int ee_global_init(void)
 
 void ee_hash(const void *buf, size_t len, uint8_t ret_name[EE_NAME_LEN])
 {
+	/* Callers may hash names (wire, tools) before any ee_new. */
+	static bool sodium_ready;
+	if (!sodium_ready && sodium_init() >= 0)
+		sodium_ready = true;
 	crypto_hash_sha256(ret_name, buf, len);
 }
 
@@ -300,9 +304,9 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 	memcpy(c->elf, elf, len);
 
 	const struct rte_bpf_prm prm = {
-		.xsym = ee_xsym,
-		.nb_xsym = ee_n_xsym,
-		.prog_arg = { .type = RTE_BPF_ARG_PTR, .size = sizeof(struct an_ctx) },
+	    .xsym = ee_xsym,
+	    .nb_xsym = ee_n_xsym,
+	    .prog_arg = {.type = RTE_BPF_ARG_PTR, .size = sizeof(struct an_ctx)},
 	};
 	for (unsigned s = 0; s < EE_SEC_N; s++) {
 		if (!(found & 1u << s))
@@ -311,8 +315,7 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 		p->bpf = rte_bpf_elf_load(&prm, path, ee_sec_names[s]);
 		if (!p->bpf) {
 			rc = rte_errno == ENOMEM ? -ENOMEM : -EINVAL;
-			log_debug("ee: code %.8s: section %s refused (%s)", hex, ee_sec_names[s],
-				  strerror(rte_errno));
+			log_debug("ee: code %.8s: section %s refused (%s)", hex, ee_sec_names[s], strerror(rte_errno));
 			ee_code_free(ee, c, false);
 			return rc;
 		}

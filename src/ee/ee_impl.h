@@ -56,7 +56,7 @@ static inline void ee_list_move_head(struct ee_list *h, struct ee_list *n)
  * compile it and the interpreter runs it. */
 struct ee_prog {
 	struct rte_bpf *bpf;
-	uint64_t (*jit)(void *ctx); /* NULL: interpret */
+	uint64_t (*jit)(void *ctx);	 /* NULL: interpret */
 	uint64_t (*jit_func)(void *ctx); /* what the JIT made, kept for ee_use_jit */
 };
 
@@ -70,8 +70,8 @@ struct ee_state;
 struct ee_code {
 	uint8_t name[EE_NAME_LEN];
 	struct ee_code *hnext; /* hash chain */
-	struct ee_list lru; /* in ee->code_lru, most recent first */
-	void *elf; /* a copy of the object, for ee_code_get */
+	struct ee_list lru;    /* in ee->code_lru, most recent first */
+	void *elf;	       /* a copy of the object, for ee_code_get */
 	size_t len;
 	struct ee_prog accept, init, fini, call; /* bpf == NULL: absent */
 	struct ee_state *state;
@@ -91,7 +91,7 @@ struct ee_run {
 	struct an_ctx *ctx;
 	struct ee_verdict *v;
 	struct ee_code *code; /* whose soft state the helpers use (callee in an_call) */
-	unsigned depth; /* an_call nesting */
+	unsigned depth;	      /* an_call nesting */
 	/* The node-filled fields before pkt[], as the node wrote them, restored
 	 * after the run; data_off, data_len, pkt_len and dst are kept typed for
 	 * helpers. */
@@ -121,7 +121,7 @@ struct ee {
 	uint8_t state_key[16]; /* siphash key for soft state buckets */
 
 	bool no_jit; /* ee_use_jit(false) */
-	int memfd; /* reused to hand object bytes to rte_bpf_elf_load */
+	int memfd;   /* reused to hand object bytes to rte_bpf_elf_load */
 	struct ee_stats stats;
 };
 

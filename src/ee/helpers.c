@@ -27,10 +27,10 @@ __thread struct ee_run *ee_cur;
 #else
 #define EE_HELPER_ATTR
 #endif
-#define EE_HELPER(fn)                                                                                  \
-	static EE_HELPER_ATTR uint64_t fn(uint64_t a1 __attribute__((unused)), uint64_t a2 __attribute__((unused)), \
-			   uint64_t a3 __attribute__((unused)), uint64_t a4 __attribute__((unused)),   \
-			   uint64_t a5 __attribute__((unused)))
+#define EE_HELPER(fn)                                                                                                  \
+	static EE_HELPER_ATTR uint64_t fn(uint64_t a1 __attribute__((unused)), uint64_t a2 __attribute__((unused)),    \
+					  uint64_t a3 __attribute__((unused)), uint64_t a4 __attribute__((unused)),    \
+					  uint64_t a5 __attribute__((unused)))
 
 #define EE_RET(v) ((uint64_t)(int64_t)(v))
 
@@ -97,8 +97,8 @@ EE_HELPER(ee_h_time_ns)
 
 EE_HELPER(ee_h_state_get)
 {
-	return EE_RET(ee_state_get(ee_cur->code->state, (const struct an_key *)(uintptr_t)a1,
-				   (struct an_val *)(uintptr_t)a2));
+	return EE_RET(
+	    ee_state_get(ee_cur->code->state, (const struct an_key *)(uintptr_t)a1, (struct an_val *)(uintptr_t)a2));
 }
 
 EE_HELPER(ee_h_state_put)
@@ -202,27 +202,33 @@ EE_HELPER(ee_h_log)
 	return 0;
 }
 
-#define EE_ARG_RAW { .type = RTE_BPF_ARG_RAW, .size = sizeof(uint64_t) }
-#define EE_ARG_PTR(t) { .type = RTE_BPF_ARG_PTR, .size = sizeof(t) }
-#define EE_FUNC(sym, fn, n, ...)                                                                  \
-	{                                                                                          \
-		.name = sym, .type = RTE_BPF_XTYPE_FUNC,                                           \
-		.func = { .val = fn, .nb_args = n, .args = { __VA_ARGS__ }, .ret = EE_ARG_RAW }, \
+#define EE_ARG_RAW                                                                                                     \
+	{                                                                                                              \
+		.type = RTE_BPF_ARG_RAW, .size = sizeof(uint64_t)                                                      \
+	}
+#define EE_ARG_PTR(t)                                                                                                  \
+	{                                                                                                              \
+		.type = RTE_BPF_ARG_PTR, .size = sizeof(t)                                                             \
+	}
+#define EE_FUNC(sym, fn, n, ...)                                                                                       \
+	{                                                                                                              \
+		.name = sym, .type = RTE_BPF_XTYPE_FUNC,                                                               \
+		.func = {.val = fn, .nb_args = n, .args = {__VA_ARGS__}, .ret = EE_ARG_RAW},                           \
 	}
 
 const struct rte_bpf_xsym ee_xsym[] = {
-	EE_FUNC("an_send", ee_h_send, 1, EE_ARG_PTR(struct an_addr)),
-	EE_FUNC("an_forward", ee_h_forward, 0),
-	EE_FUNC("an_deliver", ee_h_deliver, 1, EE_ARG_RAW),
-	EE_FUNC("an_local_addr", ee_h_local_addr, 1, EE_ARG_PTR(struct an_addr)),
-	EE_FUNC("an_time_ns", ee_h_time_ns, 0),
-	EE_FUNC("an_state_get", ee_h_state_get, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
-	EE_FUNC("an_state_put", ee_h_state_put, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
-	EE_FUNC("an_state_del", ee_h_state_del, 1, EE_ARG_PTR(struct an_key)),
-	EE_FUNC("an_resize", ee_h_resize, 1, EE_ARG_RAW),
-	EE_FUNC("an_call", ee_h_call, 3, EE_ARG_PTR(struct an_name), EE_ARG_RAW, EE_ARG_RAW),
-	EE_FUNC("an_node_info", ee_h_node_info, 1, EE_ARG_RAW),
-	EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
+    EE_FUNC("an_send", ee_h_send, 1, EE_ARG_PTR(struct an_addr)),
+    EE_FUNC("an_forward", ee_h_forward, 0),
+    EE_FUNC("an_deliver", ee_h_deliver, 1, EE_ARG_RAW),
+    EE_FUNC("an_local_addr", ee_h_local_addr, 1, EE_ARG_PTR(struct an_addr)),
+    EE_FUNC("an_time_ns", ee_h_time_ns, 0),
+    EE_FUNC("an_state_get", ee_h_state_get, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
+    EE_FUNC("an_state_put", ee_h_state_put, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
+    EE_FUNC("an_state_del", ee_h_state_del, 1, EE_ARG_PTR(struct an_key)),
+    EE_FUNC("an_resize", ee_h_resize, 1, EE_ARG_RAW),
+    EE_FUNC("an_call", ee_h_call, 3, EE_ARG_PTR(struct an_name), EE_ARG_RAW, EE_ARG_RAW),
+    EE_FUNC("an_node_info", ee_h_node_info, 1, EE_ARG_RAW),
+    EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
 };
 
 const uint32_t ee_n_xsym = sizeof(ee_xsym) / sizeof(ee_xsym[0]);

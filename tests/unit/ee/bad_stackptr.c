@@ -7,7 +7,7 @@
 
 AN_ACCEPT int64_t on_accept(struct an_ctx *ctx)
 {
-	struct an_key k = { 0 };
-	uint64_t small[2] = { 0, 0 };
+	struct an_key k = {0};
+	uint64_t small[2] = {0, 0};
 	return an_state_get(&k, (struct an_val *)small);
 }

@@ -13,8 +13,8 @@ AN_ACCEPT int64_t on_accept(struct an_ctx *ctx)
 
 AN_CALL int64_t on_call(struct an_ctx *ctx)
 {
-	struct an_key k = { 0 };
-	struct an_val v = { 0 };
+	struct an_key k = {0};
+	struct an_val v = {0};
 	uint64_t n;
 
 	an_state_get(&k, &v);

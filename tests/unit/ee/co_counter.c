@@ -9,8 +9,8 @@
 AN_ACCEPT int64_t on_accept(struct an_ctx *ctx)
 {
 	uint8_t *d = an_data(ctx);
-	struct an_key k = { 0 };
-	struct an_val v = { 0 };
+	struct an_key k = {0};
+	struct an_val v = {0};
 	uint64_t n;
 
 	if (ctx->data_len < 2)

@@ -23,7 +23,7 @@ AN_INIT int64_t on_init(struct an_ctx *ctx)
 
 AN_FINI int64_t on_fini(struct an_ctx *ctx)
 {
-	struct an_addr a = { 0 };
+	struct an_addr a = {0};
 
 	__builtin_memcpy(a.ip, ctx->code, sizeof(a.ip));
 	a.port = 0xfeed;

@@ -8,7 +8,7 @@
 
 AN_ACCEPT int64_t on_accept(struct an_ctx *ctx)
 {
-	struct an_addr me = { 0 }; /* the validator does not know the helper fills it */
+	struct an_addr me = {0}; /* the validator does not know the helper fills it */
 	uint8_t *d = an_data(ctx);
 
 	if (an_local_addr(&me) < 0)

@@ -17,26 +17,26 @@
 
 static int n_pass, n_fail;
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (cond) {                                                          \
-			n_pass++;                                                    \
-		} else {                                                             \
-			n_fail++;                                                    \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                    \
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (cond) {                                                                                            \
+			n_pass++;                                                                                      \
+		} else {                                                                                               \
+			n_fail++;                                                                                      \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
+		}                                                                                                      \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                                   \
-	do {                                                                                             \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                      \
-		if (a_ == b_) {                                                                          \
-			n_pass++;                                                                        \
-		} else {                                                                                 \
-			n_fail++;                                                                        \
-			fprintf(stderr, "FAIL %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-				a_, #b, b_);                                                             \
-		}                                                                                        \
+#define CHECK_EQ(a, b)                                                                                                 \
+	do {                                                                                                           \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                                    \
+		if (a_ == b_) {                                                                                        \
+			n_pass++;                                                                                      \
+		} else {                                                                                               \
+			n_fail++;                                                                                      \
+			fprintf(stderr, "FAIL %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_,   \
+				#b, b_);                                                                               \
+		}                                                                                                      \
 	} while (0)
 
 static const char *ao_dir;
@@ -50,7 +50,7 @@ struct obj {
 static struct obj load(const char *name)
 {
 	char path[4096];
-	struct obj o = { 0 };
+	struct obj o = {0};
 
 	snprintf(path, sizeof(path), "%s/%s.ao", ao_dir, name);
 	FILE *f = fopen(path, "rb");
@@ -99,10 +99,10 @@ static int64_t t_info(void *node, uint64_t what)
 }
 
 static struct ee_env env = {
-	.route = t_route,
-	.applink_alive = t_alive,
-	.node_info = t_info,
-	.local = { .ip = { [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1 }, .port = 0x0cf2 },
+    .route = t_route,
+    .applink_alive = t_alive,
+    .node_info = t_info,
+    .local = {.ip = {[10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1}, .port = 0x0cf2},
 };
 
 static struct an_ctx *new_ctx(const uint8_t name[EE_NAME_LEN], uint16_t data_len)
@@ -124,8 +124,7 @@ static struct an_ctx *new_ctx(const uint8_t name[EE_NAME_LEN], uint16_t data_len
 static struct ee *new_ee(size_t objects, size_t bytes, size_t failed, size_t state)
 {
 	struct ee_config cfg = {
-		.cache_objects = objects, .cache_bytes = bytes, .failed_names = failed, .state_entries = state
-	};
+	    .cache_objects = objects, .cache_bytes = bytes, .failed_names = failed, .state_entries = state};
 	struct ee *ee = ee_new(&cfg, &env);
 	if (!ee) {
 		fprintf(stderr, "ee_new failed\n");
@@ -153,8 +152,8 @@ static void test_names(void)
 
 static void test_bad(void)
 {
-	static const char *bad[] = { "bad_loop",     "bad_oob",    "bad_rodata", "bad_global",
-				    "bad_noaccept", "bad_helper", "bad_ctxptr", "bad_stackptr" };
+	static const char *bad[] = {"bad_loop",	    "bad_oob",	  "bad_rodata", "bad_global",
+				    "bad_noaccept", "bad_helper", "bad_ctxptr", "bad_stackptr"};
 	struct ee *ee = new_ee(0, 0, 0, 0);
 	uint8_t name[EE_NAME_LEN], h[EE_NAME_LEN];
 	struct ee_stats st;
@@ -374,7 +373,7 @@ static void test_multi(void)
 
 	struct an_ctx *ctx = new_ctx(mname, 64);
 	uint8_t *d = ctx->pkt + ctx->data_off;
-	struct an_addr dst = { .ip = { [15] = 5 }, .port = 7 };
+	struct an_addr dst = {.ip = {[15] = 5}, .port = 7};
 	uint64_t handle = 42;
 	memcpy(d, &dst, sizeof(dst));
 	memcpy(d + 24, &handle, sizeof(handle));
@@ -542,7 +541,7 @@ static void test_ctx_pointers(void)
 
 static void test_lru(void)
 {
-	struct obj o[4] = { load("co_fini1"), load("co_fini2"), load("co_fini3"), load("co_fini9") };
+	struct obj o[4] = {load("co_fini1"), load("co_fini2"), load("co_fini3"), load("co_fini9")};
 	uint8_t n[4][EE_NAME_LEN];
 	struct ee_code_info info[4];
 	struct ee_verdict v;
