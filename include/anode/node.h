@@ -17,7 +17,10 @@
  *
  * The validator (DPDK librte_bpf) refuses loops, calls between functions of
  * the object (use AN_INLINE), string literals and global variables: keep data
- * on the stack and in soft state.
+ * on the stack and in soft state. It also refuses reads of stack bytes it has
+ * not seen written, and it does not know that a helper fills a buffer: zero
+ * every buffer a helper writes into before the call
+ * (`struct an_addr here = { 0 }; an_local_addr(&here);`).
  */
 #ifndef ANODE_NODE_H
 #define ANODE_NODE_H

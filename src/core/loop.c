@@ -37,6 +37,8 @@ struct loop {
 	struct loop_timer **heap;
 	size_t n_heap, cap_heap;
 	uint64_t seq;
+	void (*idle_cb)(void *arg);
+	void *idle_arg;
 };
 
 uint64_t loop_now_ns(void)
@@ -198,6 +200,12 @@ static void run_due_timers(struct loop *l)
 	}
 }
 
+void loop_set_idle(struct loop *l, void (*cb)(void *arg), void *arg)
+{
+	l->idle_cb = cb;
+	l->idle_arg = arg;
+}
+
 void loop_stop(struct loop *l)
 {
 	l->stop = true;
@@ -225,6 +233,8 @@ int loop_run(struct loop *l)
 				l->watch[fd].cb(l->watch[fd].arg, fd, ev[i].events);
 		}
 		run_due_timers(l);
+		if (l->idle_cb)
+			l->idle_cb(l->idle_arg);
 	}
 	return 0;
 }

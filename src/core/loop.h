@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/epoll.h> /* EPOLLIN and friends, for loop_fd_add */
 
 struct loop;
 struct loop_timer;
@@ -28,6 +29,10 @@ void loop_fd_del(struct loop *l, int fd);
 /* Run cb once, after ms milliseconds. NULL on allocation failure. */
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb, void *arg);
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+
+/* Call cb after each round of events and timers: where a node flushes the
+ * packets that the round queued for sending. */
+void loop_set_idle(struct loop *l, void (*cb)(void *arg), void *arg);
 
 /* Run until loop_stop(). 0 or a negative errno from epoll. */
 int loop_run(struct loop *l);

@@ -83,9 +83,33 @@ int wire_anep_parse(const void *pkt, size_t len, struct wire_anep *ret);
 /* Rewrite the hop limit in place (the option must be present). */
 void wire_anep_set_hop_limit(void *pkt, const struct wire_anep *anep, uint8_t hop_limit);
 
+/* Rewrite the previous hop address in place; does nothing when the packet
+ * has no previous hop option. */
+void wire_anep_set_prev_hop(void *pkt, const struct wire_anep *anep, const struct an_addr *prev_hop);
+
+/* What to put in a new ANEP header. src and dst may be NULL. */
+struct wire_anep_spec {
+	uint8_t flags;
+	uint16_t type_id;
+	uint8_t hop_limit; /* 0 means WIRE_HOP_LIMIT_DEFAULT */
+	const struct an_addr *src;
+	const struct an_addr *dst;
+};
+
+/* Write an ANEP header with the options SRC, DST (when given) and HOP_LIMIT
+ * (always), in that order, for a payload of payload_len octets that the
+ * caller writes right after it. Stores the header length in ret_hdr_len.
+ * -EMSGSIZE if header and payload do not fit in cap or in 65535 octets. */
+int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, size_t payload_len,
+		    size_t *ret_hdr_len);
+
+/* Rewrite the packet length field in place (a code object resized the
+ * capsule's data). */
+void wire_anep_set_pkt_len(void *pkt, uint16_t pkt_len);
+
 /* ---- Capsules (ANEP Type ID WIRE_TYPE_CAPSULE) ---- */
 
-#define WIRE_CAPSULE_HDR_LEN 56 /* name, home, flags, code length, reserved */
+#define WIRE_CAPSULE_HDR_LEN 56 /* name 32, home 20 (its last 2 octets zero), flags 2, code length 2 */
 #define WIRE_CAPSULE_CARRIED 0x0001 /* the code object travels in the capsule */
 #define WIRE_HOP_LIMIT_DEFAULT 64
 

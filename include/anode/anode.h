@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libanode: the application side of anode (PAN's application library).
+ *
+ * An application connects to its node's application socket, inserts code
+ * objects into that node, sends capsules into it, and receives what code
+ * objects deliver to it. The CLI and every demo use this API and nothing
+ * else to talk to a node's data path.
+ *
+ * All functions return 0 (or a count) on success and a negative errno on
+ * failure; constructors return NULL and set errno. A struct an_link is not
+ * thread-safe.
+ */
+#ifndef ANODE_ANODE_H
+#define ANODE_ANODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AN_NAME_LEN 32 /* a code object's name: SHA-256 of its bytes */
+
+/* An application's end of an application link. */
+struct an_link;
+
+/* Connect to a node's application socket. */
+struct an_link *an_link_open(const char *app_socket);
+void an_link_close(struct an_link *l);
+/* For poll(2): readable when a delivery may be waiting. */
+int an_link_fd(const struct an_link *l);
+/* The node's address and name, as it said when we connected. */
+const struct an_addr *an_link_node_addr(const struct an_link *l);
+const char *an_link_node_name(const struct an_link *l);
+
+/* Read a code object file (an ELF object from `anode code build`). The
+ * buffer is malloc'ed; free it. */
+int an_code_read_file(const char *path, void **ret_code, size_t *ret_len);
+/* A code object's name. */
+void an_code_name(const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN]);
+/* Insert a code object into the node (and wait for its answer, up to 5 s).
+ * 0 and *ret_name; -EINVAL when it fails validation, -EPERM when the node
+ * already knows it to be bad. ret_name may be NULL. */
+int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN]);
+
+/* A capsule to send. */
+struct an_capsule {
+	const uint8_t *code; /* name of the code object (AN_NAME_LEN octets) */
+	const struct an_addr *home; /* where to fetch the code; NULL = this node */
+	const struct an_addr *dst; /* ANEP destination option, or NULL */
+	uint8_t hop_limit; /* 0 = default (64) */
+	const void *carried; /* the code object itself, to carry; or NULL */
+	size_t carried_len;
+	const void *data;
+	size_t data_len;
+};
+
+/* Send a capsule into the node, where its code runs first. Blocks while the
+ * node's socket is full (that is the flow control). */
+int an_capsule_send(struct an_link *l, const struct an_capsule *c);
+
+/* Something the node sent: data a code object delivered, or the node's
+ * account of why a capsule this application sent was dropped. */
+struct an_delivery {
+	int error; /* 0 for data; else the negative errno of the drop */
+	uint8_t code[AN_NAME_LEN]; /* the delivering code object (data only) */
+	const uint8_t *data; /* valid until the next an_recv */
+	size_t len;
+};
+
+/* Wait up to timeout_ms (-1 = forever, 0 = poll) for the next delivery.
+ * 0 and *ret; -ETIMEDOUT; -ENOTCONN when the node has gone. */
+int an_recv(struct an_link *l, struct an_delivery *ret, int timeout_ms);
+
+/* The portmapper (PAN §4.8.3): a code object that binds port numbers to
+ * application links, so that other code objects can deliver by port.
+ * Bind port (0 = any free one) to this application; needs the portmapper
+ * code in the node. 0 and *ret_port. */
+int an_portmap_bind(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uint32_t port, uint32_t *ret_port);
+int an_portmap_release(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uint32_t port);
+
+/* Node addresses in text: "a.b.c.d:port" or "[v6]:port". */
+int an_addr_parse(const char *s, struct an_addr *ret);
+/* buf of at least 56 bytes; returns buf. */
+char *an_addr_format(const struct an_addr *a, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Control socket server and client (see ctl.h). Requests are handled to
+ * completion on the node's loop; they are small and rare next to capsules.
+ */
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define CTL_REQUEST_MAX 1024
+
+struct ctl_server {
+	int fd;
+	char *path;
+	struct loop *loop;
+	const struct ctl_command *table;
+	void *arg;
+};
+
+void ctl_printf(struct ctl_out *o, const char *fmt, ...)
+{
+	if (o->truncated)
+		return;
+	for (;;) {
+		size_t room = o->cap - o->len;
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(o->buf + o->len, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = o->cap * 2 + (size_t)n;
+		if (cap > CTL_REPLY_MAX) {
+			o->truncated = true;
+			o->buf[o->len] = '\0';
+			return;
+		}
+		char *b = realloc(o->buf, cap);
+		if (!b) {
+			o->truncated = true;
+			return;
+		}
+		o->buf = b;
+		o->cap = cap;
+	}
+}
+
+static int split_args(char *line, char **argv)
+{
+	int argc = 0;
+	for (char *save = NULL, *t = strtok_r(line, " \t\n", &save); t && argc < CTL_ARGS_MAX;
+	     t = strtok_r(NULL, " \t\n", &save))
+		argv[argc++] = t;
+	return argc;
+}
+
+static void handle_request(struct ctl_server *s, int cfd)
+{
+	char req[CTL_REQUEST_MAX + 1];
+	ssize_t n = recv(cfd, req, CTL_REQUEST_MAX, MSG_DONTWAIT);
+	if (n <= 0)
+		return;
+	req[n] = '\0';
+	struct ctl_out body = { .cap = 4096 };
+	body.buf = malloc(body.cap);
+	if (!body.buf)
+		return;
+	body.buf[0] = '\0';
+	char *argv[CTL_ARGS_MAX];
+	int argc = split_args(req, argv);
+	int r = -EINVAL;
+	const struct ctl_command *cmd = NULL;
+	for (const struct ctl_command *c = s->table; argc > 0 && c->name; c++)
+		if (strcmp(c->name, argv[0]) == 0)
+			cmd = c;
+	if (!cmd) {
+		ctl_printf(&body, "unknown command '%s'; commands:", argc ? argv[0] : "");
+		for (const struct ctl_command *c = s->table; c->name; c++)
+			ctl_printf(&body, " %s", c->name);
+	} else {
+		r = cmd->fn(s->arg, argc, argv, &body);
+	}
+	struct ctl_out reply = { .cap = body.len + 64 };
+	reply.buf = malloc(reply.cap);
+	if (reply.buf) {
+		if (r == 0)
+			ctl_printf(&reply, "ok\n%s", body.buf);
+		else
+			ctl_printf(&reply, "error: %s\n", body.len ? body.buf : strerror(-r));
+		if (send(cfd, reply.buf, reply.len, MSG_NOSIGNAL) < 0)
+			log_debug("control reply: %s", strerror(errno));
+	}
+	free(reply.buf);
+	free(body.buf);
+}
+
+static void listen_readable(void *arg, int fd, uint32_t events)
+{
+	struct ctl_server *s = arg;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd < 0)
+			return;
+		int sndbuf = CTL_REPLY_MAX + 4096;
+		setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+		/* One request per connection; the client sends it at once. */
+		struct pollfd p = { .fd = cfd, .events = POLLIN };
+		if (poll(&p, 1, 1000) == 1)
+			handle_request(s, cfd);
+		close(cfd);
+	}
+}
+
+struct ctl_server *ctl_server_open(const char *path, struct loop *loop, const struct ctl_command *table, void *arg)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	struct ctl_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->table = table;
+	s->arg = arg;
+	s->path = strdup(path);
+	s->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || !s->path)
+		goto fail;
+	unlink(path);
+	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(s->fd, 16) < 0 ||
+	    loop_fd_add(loop, s->fd, EPOLLIN, listen_readable, s) < 0)
+		goto fail;
+	return s;
+fail:;
+	int e = errno;
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->path);
+	free(s);
+	errno = e;
+	return NULL;
+}
+
+void ctl_server_close(struct ctl_server *s)
+{
+	if (!s)
+		return;
+	loop_fd_del(s->loop, s->fd);
+	close(s->fd);
+	unlink(s->path);
+	free(s->path);
+	free(s);
+}
+
+int ctl_request(const char *path, const char *cmd, int timeout_ms, char **ret_body)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int rcvbuf = CTL_REPLY_MAX + 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	int r;
+	char *buf = NULL;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0) {
+		r = -errno;
+		goto out;
+	}
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	r = poll(&p, 1, timeout_ms);
+	if (r <= 0) {
+		r = r == 0 ? -ETIMEDOUT : -errno;
+		goto out;
+	}
+	buf = malloc(CTL_REPLY_MAX + 64);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ssize_t n = recv(fd, buf, CTL_REPLY_MAX + 63, 0);
+	if (n <= 0) {
+		r = n == 0 ? -ECONNRESET : -errno;
+		goto out;
+	}
+	buf[n] = '\0';
+	char *nl = strchr(buf, '\n');
+	char *body = nl ? nl + 1 : buf + n;
+	if (strncmp(buf, "ok\n", 3) == 0) {
+		r = 0;
+	} else {
+		r = -EREMOTEIO;
+		body = strncmp(buf, "error: ", 7) == 0 ? buf + 7 : buf;
+		char *end = body + strlen(body);
+		while (end > body && end[-1] == '\n')
+			*--end = '\0';
+	}
+	*ret_body = strdup(body);
+	if (!*ret_body)
+		r = -ENOMEM;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}

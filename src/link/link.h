@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Links: how packets enter and leave a node. Network links carry ANEP
+ * between nodes (UDP overlay now; NFQUEUE in router mode later), each kind
+ * behind the same small table of functions; application links carry
+ * capsules and code between a node and its applications (AF_UNIX
+ * SOCK_SEQPACKET, see applink.h).
+ */
+#ifndef LINK_H
+#define LINK_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anode/addr.h"
+#include "core/pkt.h"
+
+#define LINK_BATCH 32 /* packets per recvmmsg/sendmmsg */
+
+struct link;
+
+struct link_counters {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t rx_truncated; /* larger than a context holds */
+	uint64_t rx_no_buffer; /* pool empty: left in the socket */
+	uint64_t tx_errors;
+};
+
+/* The functions every network link kind provides. */
+struct link_ops {
+	const char *kind;
+	/* Receive up to max packets into buffers from pool; returns how many
+	 * (0 when none is waiting) or a negative errno. */
+	int (*recv)(struct link *l, struct pkt_pool *pool, struct pkt **ret, unsigned max);
+	/* Queue p for next_hop; consumes p. Sent by flush, or at once when
+	 * the batch is full. */
+	void (*send)(struct link *l, struct pkt *p, const struct an_addr *next_hop);
+	/* Send what is queued; buffers go back to the pool. */
+	void (*flush)(struct link *l);
+	void (*close)(struct link *l);
+};
+
+struct link {
+	const struct link_ops *ops;
+	int fd;
+	struct an_addr local;
+	struct pkt_pool *pool;
+	struct link_counters counters;
+};
+
+/* UDP overlay link on an AF_INET6 (dual-stack) socket: bound to addr, or
+ * using an already bound socket fd when fd >= 0 (a lab hands its nodes
+ * sockets it bound, so that ports are known before the nodes start). */
+struct link *link_udp_open(const struct an_addr *addr, int fd, struct pkt_pool *pool);
+
+/* Conversions between node addresses and socket addresses. */
+void link_addr_to_sa(const struct an_addr *a, struct sockaddr_in6 *ret);
+void link_addr_from_sa(const struct sockaddr_in6 *sa, struct an_addr *ret);
+
+#endif

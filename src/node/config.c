@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Node configuration parser (see config.h). Small enough that a table of
+ * directives and strtok do; every error names its line.
+ */
+#include "node/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/wire.h"
+
+#define LINE_MAX_LEN 512
+
+static int parse_size(const char *s, size_t min, size_t max, size_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -EINVAL;
+	*ret = (size_t)v;
+	return 0;
+}
+
+static int copy_path(char *dst, const char *src)
+{
+	if (strlen(src) >= NODE_PATH_MAX)
+		return -ENAMETOOLONG;
+	strcpy(dst, src);
+	return 0;
+}
+
+static int add_route(struct node_config *c, const char *dst, const char *next)
+{
+	struct node_route r = { 0 };
+	if (strcmp(dst, "default") == 0)
+		r.is_default = true;
+	else if (wire_addr_parse(dst, &r.dst) < 0)
+		return -EINVAL;
+	if (wire_addr_parse(next, &r.next) < 0)
+		return -EINVAL;
+	struct node_route *routes = realloc(c->routes, (c->n_routes + 1) * sizeof(*routes));
+	if (!routes)
+		return -ENOMEM;
+	c->routes = routes;
+	c->routes[c->n_routes++] = r;
+	return 0;
+}
+
+int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	struct node_config c = {
+		.cache_objects = 64,
+		.cache_bytes = 4 << 20,
+		.state_entries = 4096,
+		.buffers = 1024,
+	};
+	snprintf(c.name, sizeof(c.name), "anode");
+	char line[LINE_MAX_LEN];
+	int lineno = 0, r = 0;
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *save = NULL;
+		char *key = strtok_r(line, " \t\r\n", &save);
+		if (!key)
+			continue;
+		char *a = strtok_r(NULL, " \t\r\n", &save);
+		char *b = strtok_r(NULL, " \t\r\n", &save);
+		char *extra = strtok_r(NULL, " \t\r\n", &save);
+		int want = strcmp(key, "route") == 0 ? 2 : 1;
+		if (!a || (want == 2 && !b) || (want == 1 && b) || extra) {
+			snprintf(err, errlen, "%s:%d: '%s' takes %d argument%s", path, lineno, key, want,
+				 want == 1 ? "" : "s");
+			r = -EINVAL;
+			break;
+		}
+		if (strcmp(key, "name") == 0) {
+			if (strlen(a) > NODE_NAME_MAX)
+				r = -ENAMETOOLONG;
+			else
+				strcpy(c.name, a);
+		} else if (strcmp(key, "listen") == 0) {
+			r = wire_addr_parse(a, &c.listen);
+			c.have_listen = r == 0;
+		} else if (strcmp(key, "app-socket") == 0) {
+			r = copy_path(c.app_path, a);
+		} else if (strcmp(key, "ctl-socket") == 0) {
+			r = copy_path(c.ctl_path, a);
+		} else if (strcmp(key, "cache-objects") == 0) {
+			r = parse_size(a, 1, 1 << 20, &c.cache_objects);
+		} else if (strcmp(key, "cache-bytes") == 0) {
+			r = parse_size(a, 4096, (size_t)1 << 34, &c.cache_bytes);
+		} else if (strcmp(key, "state-entries") == 0) {
+			r = parse_size(a, 1, 1 << 24, &c.state_entries);
+		} else if (strcmp(key, "buffers") == 0) {
+			r = parse_size(a, 64, 1 << 20, &c.buffers);
+		} else if (strcmp(key, "route") == 0) {
+			r = add_route(&c, a, b);
+		} else {
+			snprintf(err, errlen, "%s:%d: unknown directive '%s'", path, lineno, key);
+			r = -EINVAL;
+			break;
+		}
+		if (r < 0)
+			snprintf(err, errlen, "%s:%d: bad value for '%s': %s", path, lineno, key, a);
+	}
+	fclose(f);
+	if (r == 0 && !c.app_path[0])
+		snprintf(err, errlen, "%s: no app-socket given", path), r = -EINVAL;
+	if (r == 0 && !c.ctl_path[0])
+		snprintf(err, errlen, "%s: no ctl-socket given", path), r = -EINVAL;
+	if (r < 0) {
+		free(c.routes);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void node_config_print(const struct node_config *c, FILE *f)
+{
+	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
+	fprintf(f, "name %s\n", c->name);
+	if (c->have_listen)
+		fprintf(f, "listen %s\n", wire_addr_format(&c->listen, a, sizeof(a)));
+	fprintf(f, "app-socket %s\nctl-socket %s\n", c->app_path, c->ctl_path);
+	fprintf(f, "cache-objects %zu\ncache-bytes %zu\nstate-entries %zu\nbuffers %zu\n", c->cache_objects,
+		c->cache_bytes, c->state_entries, c->buffers);
+	for (size_t i = 0; i < c->n_routes; i++)
+		fprintf(f, "route %s %s\n",
+			c->routes[i].is_default ? "default" : wire_addr_format(&c->routes[i].dst, a, sizeof(a)),
+			wire_addr_format(&c->routes[i].next, b, sizeof(b)));
+}
+
+void node_config_done(struct node_config *c)
+{
+	free(c->routes);
+	c->routes = NULL;
+	c->n_routes = 0;
+}

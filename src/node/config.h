@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A node's configuration file: one directive per line, '#' comments.
+ *
+ *   name a                       node name (for people and logs)
+ *   listen 127.0.0.1:3322        UDP overlay address (unless a socket is inherited)
+ *   app-socket /run/anode/a.app  application link socket
+ *   ctl-socket /run/anode/a.ctl  control socket
+ *   cache-objects 64             code cache: objects kept
+ *   cache-bytes 4194304          code cache: bytes of code kept
+ *   state-entries 4096           soft state entries per code object
+ *   buffers 1024                 packet buffers (bounds memory and queues)
+ *   route DEST NEXT-HOP          next hop toward a node address
+ *   route default NEXT-HOP       next hop for every other address
+ */
+#ifndef NODE_CONFIG_H
+#define NODE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "anode/addr.h"
+
+#define NODE_NAME_MAX 64
+#define NODE_PATH_MAX 108 /* sun_path */
+
+struct node_route {
+	struct an_addr dst, next;
+	bool is_default;
+};
+
+struct node_config {
+	char name[NODE_NAME_MAX + 1];
+	bool have_listen;
+	struct an_addr listen;
+	char app_path[NODE_PATH_MAX];
+	char ctl_path[NODE_PATH_MAX];
+	size_t cache_objects, cache_bytes, state_entries, buffers;
+	struct node_route *routes;
+	size_t n_routes;
+};
+
+/* 0, or -EINVAL with a message naming the file and line in err. */
+int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen);
+void node_config_print(const struct node_config *c, FILE *f);
+void node_config_done(struct node_config *c);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node's counters, as one X-macro list so that the struct, the text
+ * output and the JSON output cannot drift apart. Every packet that enters
+ * the node ends in exactly one of: forwarded (at least one send), delivered
+ * (only deliveries), consumed (the code kept or ended it), or a drop_*.
+ */
+#ifndef NODE_COUNTERS_H
+#define NODE_COUNTERS_H
+
+#include <stdint.h>
+
+#define NODE_COUNTERS(X)                                                                   \
+	X(received, "packets received from network links")                                 \
+	X(injected, "capsules inserted by applications")                                   \
+	X(looped, "capsules sent by code to this node itself")                             \
+	X(runs, "capsule runs")                                                            \
+	X(forwarded, "capsules sent on (one count per send)")                              \
+	X(delivered, "deliveries to applications")                                         \
+	X(consumed, "capsules that ended at this node without send or delivery")           \
+	X(passed_unknown, "unknown Type ID forwarded by default routing")                  \
+	X(code_inserted, "code objects inserted by applications")                          \
+	X(code_carried, "code objects cached from capsules that carried them")             \
+	X(drop_malformed, "malformed ANEP or capsule")                                     \
+	X(drop_version, "ANEP version not 1")                                              \
+	X(drop_option, "unknown option flagged must-know")                                 \
+	X(drop_unknown_type, "unknown Type ID flagged drop")                               \
+	X(drop_unsupported, "known Type ID this node does not handle yet")                 \
+	X(drop_hop_limit, "hop limit exhausted")                                           \
+	X(drop_no_route, "no route to the destination")                                    \
+	X(drop_code_missing, "code object not in the cache")                               \
+	X(drop_code_bad, "code object failed validation")                                  \
+	X(drop_code_error, "code returned an error")                                       \
+	X(drop_applink_gone, "delivery to an application that has gone")                   \
+	X(drop_applink_full, "delivery to an application that does not keep up")          \
+	X(drop_no_buffer, "no packet buffer free")                                         \
+	X(drop_too_big, "capsule larger than a context holds")
+
+struct node_counters {
+#define NODE_COUNTER_FIELD(name, help) uint64_t name;
+	NODE_COUNTERS(NODE_COUNTER_FIELD)
+#undef NODE_COUNTER_FIELD
+};
+
+#endif

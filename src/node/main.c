@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * anoded: the anode node daemon. Parses its command line and configuration
+ * file, starts one node and runs it until SIGTERM or SIGINT.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "anode-config.h"
+#include "core/log.h"
+#include "node/node.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: anoded -f CONFIG [-n] [-d] [--udp-fd FD] [--syslog]\n"
+	      "\n"
+	      "Run one anode active network node: capsules that name eBPF code objects\n"
+	      "arrive over UDP overlay links or from applications, run in the capsule\n"
+	      "execution environment, and are forwarded, delivered or consumed.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -f, --config FILE  configuration file (see below); required\n"
+	      "  -n, --check        check the configuration, print it back, and exit\n"
+	      "  -d, --debug        log at debug level\n"
+	      "  -q, --quiet        log warnings and errors only\n"
+	      "      --udp-fd FD    use this already bound UDP socket (as `anode lab` does)\n"
+	      "                     instead of binding the 'listen' address\n"
+	      "      --syslog       log to syslog instead of stderr\n"
+	      "  -h, --help         this text\n"
+	      "  -V, --version      print the version\n"
+	      "\n"
+	      "Configuration: one directive per line, '#' starts a comment.\n"
+	      "  name NAME                 node name\n"
+	      "  listen ADDR:PORT          UDP overlay address (default port is 3322)\n"
+	      "  app-socket PATH           application link socket (required)\n"
+	      "  ctl-socket PATH           control socket (required)\n"
+	      "  cache-objects N           code objects kept in the cache (64)\n"
+	      "  cache-bytes N             bytes of code kept in the cache (4194304)\n"
+	      "  state-entries N           soft state entries per code object (4096)\n"
+	      "  buffers N                 packet buffers (1024)\n"
+	      "  route DEST NEXT-HOP       next hop toward a node address\n"
+	      "  route default NEXT-HOP    next hop toward every other address\n"
+	      "\n"
+	      "Signals: SIGTERM and SIGINT stop the node cleanly.\n",
+	      f);
+}
+
+static void signal_readable(void *arg, int fd, uint32_t events)
+{
+	struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("signal %u: stopping", si.ssi_signo);
+		loop_stop(arg);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' }, { "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },	    { "quiet", no_argument, NULL, 'q' },
+		{ "udp-fd", required_argument, NULL, 'U' }, { "syslog", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },	    { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	bool check = false, use_syslog = false;
+	int level = LOG_INFO, udp_fd = -1, c;
+	while ((c = getopt_long(argc, argv, "f:ndqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			config = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'd':
+			level = LOG_DEBUG;
+			break;
+		case 'q':
+			level = LOG_WARNING;
+			break;
+		case 'U': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 65535) {
+				fprintf(stderr, "anoded: --udp-fd: not a file descriptor: %s\n", optarg);
+				return 2;
+			}
+			udp_fd = (int)v;
+			break;
+		}
+		case 'S':
+			use_syslog = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("anoded %s\n", ANODE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	struct node_config cfg;
+	char err[512];
+	if (node_config_load(config, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "anoded: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		node_config_print(&cfg, stdout);
+		node_config_done(&cfg);
+		return 0;
+	}
+	if (!cfg.have_listen && udp_fd < 0) {
+		fprintf(stderr, "anoded: %s: no 'listen' address and no --udp-fd\n", config);
+		node_config_done(&cfg);
+		return 1;
+	}
+	log_init("anoded", level, use_syslog);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	struct node *n = node_new(&cfg, udp_fd);
+	node_config_done(&cfg);
+	if (!n)
+		return 1;
+	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || loop_fd_add(node_loop(n), sfd, EPOLLIN, signal_readable, node_loop(n)) < 0)
+		fatal("signalfd: %s", strerror(errno));
+	int r = node_run(n);
+	node_free(n);
+	close(sfd);
+	if (r < 0) {
+		log_err("event loop: %s", strerror(-r));
+		return 1;
+	}
+	return 0;
+}

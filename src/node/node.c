@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One anode node: the packet path from links through the ANEP demux to the
+ * capsule EE and back out, the counters, and the glue between the links,
+ * the EE, the routing table and the control socket. Everything runs to
+ * completion on one event loop; a packet buffer is consumed exactly once on
+ * every path (sent, or put back to the pool after being counted).
+ */
+#include "node/node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "ctl/ctl.h"
+#include "ee/ee.h"
+#include "link/applink.h"
+#include "link/link.h"
+#include "node/route.h"
+#include "wire/wire.h"
+
+/* How many receive batches one wakeup handles before yielding to the other
+ * file descriptors (application links, control). */
+#define NODE_RX_ROUNDS 8
+/* Capsules that code sends to this node itself, handled per round. */
+#define NODE_SELF_BUDGET 256
+
+struct node {
+	struct node_config cfg;
+	struct loop *loop;
+	struct pkt_pool *pool;
+	struct link *udp;
+	struct applink_server *apps;
+	struct ctl_server *ctl;
+	struct ee *ee;
+	struct route_table *routes;
+	struct node_counters c;
+	struct pkt_queue self_q;
+	struct an_addr local;
+	uint64_t started_ns;
+};
+
+/* ---- drops ---- */
+
+/* Count a drop and return the buffer. An application whose own capsule
+ * was dropped at its node hears why. */
+static void drop(struct node *n, struct pkt *p, uint64_t *counter, int why)
+{
+	(*counter)++;
+	if (p->origin == AN_ORIGIN_APP) {
+		const char *text = strerror(-why);
+		applink_reply(n->apps, p->applink, WIRE_APP_ERROR, why, text, strlen(text));
+	}
+	pkt_put(n->pool, p);
+}
+
+/* ---- sending ---- */
+
+/* Send p toward next (consumes p). The hop limit was already checked. */
+static void send_to(struct node *n, struct pkt *p, const struct an_addr *next)
+{
+	if (an_addr_eq(next, &n->local)) {
+		p->origin = AN_ORIGIN_SELF;
+		p->from = n->local;
+		p->applink = 0;
+		pkt_queue_push(&n->self_q, p);
+		n->c.looped++;
+		return;
+	}
+	n->c.forwarded++;
+	n->udp->ops->send(n->udp, p, next);
+}
+
+static struct pkt *pkt_copy(struct node *n, const struct pkt *p)
+{
+	struct pkt *q = pkt_get(n->pool);
+	if (!q)
+		return NULL;
+	memcpy(q->ctx.pkt, p->ctx.pkt, p->len);
+	q->len = p->len;
+	q->from = p->from;
+	q->origin = p->origin;
+	q->applink = p->applink;
+	return q;
+}
+
+/* ---- capsules ---- */
+
+/* Cache code that travels in the capsule, on first sight (seed 002's
+ * "associated" distribution). 0, or the drop counter to charge. */
+static uint64_t *cache_carried_code(struct node *n, struct pkt *p, const struct wire_capsule *cap, int *ret_why)
+{
+	if (!(cap->flags & WIRE_CAPSULE_CARRIED) || ee_code_status(n->ee, cap->name) == EE_CODE_READY)
+		return NULL;
+	int r = ee_code_insert_named(n->ee, cap->name, p->ctx.pkt + cap->code_off, cap->code_len);
+	if (r == 0) {
+		n->c.code_carried++;
+		return NULL;
+	}
+	*ret_why = r;
+	if (r == -EBADMSG) {
+		log_ratelimited(LOG_WARNING, "carried code does not hash to the capsule's code name");
+		return &n->c.drop_malformed;
+	}
+	return &n->c.drop_code_bad;
+}
+
+static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+{
+	struct wire_capsule cap;
+	if (wire_capsule_parse(p->ctx.pkt, p->len, a, &cap) < 0 || !(a->present & WIRE_HAS_HOP_LIMIT))
+		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
+
+	/* A capsule may cross hop_limit links: the sending node does not
+	 * count, every receiving node takes one. */
+	uint8_t hop_limit = a->hop_limit;
+	if (p->origin != AN_ORIGIN_APP) {
+		if (hop_limit == 0)
+			return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+		hop_limit--;
+		wire_anep_set_hop_limit(p->ctx.pkt, a, hop_limit);
+	}
+
+	int why = 0;
+	uint64_t *bad = cache_carried_code(n, p, &cap, &why);
+	if (bad)
+		return drop(n, p, bad, why);
+
+	struct an_ctx *ctx = &p->ctx;
+	ctx->data_off = cap.data_off;
+	ctx->data_len = cap.data_len;
+	ctx->pkt_len = a->pkt_len;
+	ctx->hop_limit = hop_limit;
+	ctx->origin = p->origin;
+	ctx->applink = p->applink;
+	ctx->prev_hop = p->from;
+	memset(&ctx->src, 0, sizeof(ctx->src));
+	memset(&ctx->dst, 0, sizeof(ctx->dst));
+	if (a->present & WIRE_HAS_SRC)
+		ctx->src = a->src;
+	if (a->present & WIRE_HAS_DST)
+		ctx->dst = a->dst;
+	memcpy(ctx->code, cap.name, sizeof(ctx->code));
+	ctx->call_op = 0;
+	ctx->call_arg = 0;
+	p->len = a->pkt_len; /* bytes past the ANEP packet length are not ours */
+
+	struct ee_verdict v;
+	int r = ee_run(n->ee, ctx, &v);
+	n->c.runs++;
+	if (r == -ENOENT)
+		return drop(n, p, &n->c.drop_code_missing, -ENOENT);
+	if (r < 0)
+		return drop(n, p, &n->c.drop_code_bad, r);
+	if (v.rc < 0) {
+		log_ratelimited(LOG_DEBUG, "code returned %lld", (long long)v.rc);
+		return drop(n, p, &n->c.drop_code_error, (int)v.rc);
+	}
+
+	if (v.data_len != cap.data_len) {
+		p->len = (uint16_t)(cap.data_off + v.data_len);
+		wire_anep_set_pkt_len(p->ctx.pkt, p->len);
+	}
+	for (unsigned i = 0; i < v.n_delivers; i++) {
+		int d = applink_deliver(n->apps, v.deliver_to[i], cap.name, p->ctx.pkt + cap.data_off, v.data_len);
+		if (d == 0)
+			n->c.delivered++;
+		else if (d == -EAGAIN)
+			n->c.drop_applink_full++;
+		else
+			n->c.drop_applink_gone++;
+	}
+	if (v.n_sends == 0) {
+		if (v.n_delivers == 0)
+			n->c.consumed++;
+		pkt_put(n->pool, p);
+		return;
+	}
+	if (hop_limit == 0 && p->origin != AN_ORIGIN_APP)
+		return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+	/* The first send takes the buffer as it is: a capsule that only
+	 * forwards itself is never copied. */
+	for (unsigned i = 1; i < v.n_sends; i++) {
+		struct pkt *q = pkt_copy(n, p);
+		if (!q) {
+			n->c.drop_no_buffer++;
+			continue;
+		}
+		send_to(n, q, &v.send_next[i]);
+	}
+	send_to(n, p, &v.send_next[0]);
+}
+
+/* A Type ID this node does not know: the ANEP flag decides. */
+static void unknown_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+{
+	if (a->flags & WIRE_ANEP_FLAG_DROP_UNKNOWN)
+		return drop(n, p, &n->c.drop_unknown_type, -EPROTONOSUPPORT);
+	struct an_addr next;
+	if (!(a->present & WIRE_HAS_DST) || route_lookup(n->routes, &a->dst, &next) < 0 ||
+	    an_addr_eq(&next, &n->local))
+		return drop(n, p, &n->c.drop_no_route, -EHOSTUNREACH);
+	if (a->present & WIRE_HAS_HOP_LIMIT) {
+		if (a->hop_limit <= 1 && p->origin != AN_ORIGIN_APP)
+			return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+		if (p->origin != AN_ORIGIN_APP)
+			wire_anep_set_hop_limit(p->ctx.pkt, a, a->hop_limit - 1);
+	}
+	p->len = a->pkt_len;
+	n->c.passed_unknown++;
+	send_to(n, p, &next);
+}
+
+static void node_input(struct node *n, struct pkt *p)
+{
+	struct wire_anep a;
+	int r = wire_anep_parse(p->ctx.pkt, p->len, &a);
+	if (r == -EPROTONOSUPPORT)
+		return drop(n, p, &n->c.drop_version, r);
+	if (r == -EOPNOTSUPP)
+		return drop(n, p, &n->c.drop_option, r);
+	if (r < 0) {
+		log_ratelimited(LOG_INFO, "malformed ANEP packet (%u bytes)", p->len);
+		return drop(n, p, &n->c.drop_malformed, r);
+	}
+	switch (a.type_id) {
+	case WIRE_TYPE_CAPSULE:
+		return capsule_input(n, p, &a);
+	case WIRE_TYPE_CODE_REQUEST:
+	case WIRE_TYPE_CODE_RESPONSE:
+	case WIRE_TYPE_SIGNAL:
+	case WIRE_TYPE_CONCAST_DATA:
+	case WIRE_TYPE_CONCAST_SIGNAL:
+		return drop(n, p, &n->c.drop_unsupported, -EOPNOTSUPP);
+	default:
+		return unknown_input(n, p, &a);
+	}
+}
+
+static void drain_self(struct node *n)
+{
+	for (int budget = NODE_SELF_BUDGET; budget > 0; budget--) {
+		struct pkt *p = pkt_queue_pop(&n->self_q);
+		if (!p)
+			return;
+		node_input(n, p);
+	}
+}
+
+/* ---- link and loop callbacks ---- */
+
+static void udp_readable(void *arg, int fd, uint32_t events)
+{
+	struct node *n = arg;
+	struct pkt *batch[LINK_BATCH];
+	for (int round = 0; round < NODE_RX_ROUNDS; round++) {
+		int k = n->udp->ops->recv(n->udp, n->pool, batch, LINK_BATCH);
+		if (k <= 0)
+			break;
+		n->c.received += (uint64_t)k;
+		for (int i = 0; i < k; i++)
+			node_input(n, batch[i]);
+		drain_self(n);
+		n->udp->ops->flush(n->udp);
+	}
+}
+
+static void loop_idle(void *arg)
+{
+	struct node *n = arg;
+	drain_self(n);
+	n->udp->ops->flush(n->udp);
+}
+
+static void app_inject(void *arg, uint64_t handle, const void *bytes, size_t len)
+{
+	struct node *n = arg;
+	n->c.injected++;
+	if (len > AN_PKT_MAX) {
+		n->c.drop_too_big++;
+		applink_reply(n->apps, handle, WIRE_APP_ERROR, -EMSGSIZE, NULL, 0);
+		return;
+	}
+	struct pkt *p = pkt_get(n->pool);
+	if (!p) {
+		n->c.drop_no_buffer++;
+		applink_reply(n->apps, handle, WIRE_APP_ERROR, -ENOBUFS, NULL, 0);
+		return;
+	}
+	memcpy(p->ctx.pkt, bytes, len);
+	p->len = (uint16_t)len;
+	p->origin = AN_ORIGIN_APP;
+	p->applink = handle;
+	p->from = n->local;
+	node_input(n, p);
+}
+
+static void app_code_insert(void *arg, uint64_t handle, const void *elf, size_t len)
+{
+	struct node *n = arg;
+	uint8_t name[EE_NAME_LEN] = { 0 };
+	int r = ee_code_insert(n->ee, elf, len, name);
+	if (r == 0)
+		n->c.code_inserted++;
+	char hex[65];
+	ee_name_hex(name, hex);
+	log_info("code insert %s: %s", r == 0 ? hex : "refused", r == 0 ? "ok" : strerror(-r));
+	applink_reply(n->apps, handle, WIRE_APP_CODE_RESULT, r, name, sizeof(name));
+}
+
+/* ---- what the EE asks of the node ---- */
+
+static int env_route(void *arg, const struct an_addr *dst, struct an_addr *ret_next)
+{
+	struct node *n = arg;
+	if (an_addr_eq(dst, &n->local)) {
+		*ret_next = n->local;
+		return 0;
+	}
+	return route_lookup(n->routes, dst, ret_next);
+}
+
+static bool env_applink_alive(void *arg, uint64_t handle)
+{
+	struct node *n = arg;
+	return applink_alive(n->apps, handle);
+}
+
+/* One "Key: value kB" figure of /proc/meminfo, or -EIO. */
+static int64_t meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -EIO;
+	char line[256];
+	int64_t v = -EIO;
+	size_t klen = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int64_t load_milli(void)
+{
+	FILE *f = fopen("/proc/loadavg", "re");
+	if (!f)
+		return -EIO;
+	double l1;
+	int ok = fscanf(f, "%lf", &l1);
+	fclose(f);
+	return ok == 1 ? (int64_t)(l1 * 1000.0) : -EIO;
+}
+
+static int64_t env_node_info(void *arg, uint64_t what)
+{
+	struct node *n = arg;
+	switch (what) {
+	case AN_INFO_MEM_TOTAL_KB:
+		return meminfo_kb("MemTotal");
+	case AN_INFO_MEM_AVAIL_KB:
+		return meminfo_kb("MemAvailable");
+	case AN_INFO_LOAD_MILLI:
+		return load_milli();
+	case AN_INFO_CAPSULES_RX:
+		return (int64_t)(n->c.received + n->c.injected);
+	case AN_INFO_QUEUE_LEN:
+		return (int64_t)(pkt_pool_size(n->pool) - pkt_pool_available(n->pool));
+	case AN_INFO_CODE_CACHED:
+		return (int64_t)ee_code_list(n->ee, NULL, 0);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- control commands ---- */
+
+static bool want_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "json") == 0 || strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
+static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	char a[WIRE_ADDR_STRLEN];
+	wire_addr_format(&n->local, a, sizeof(a));
+	if (want_json(argc, argv))
+		ctl_printf(o, "{\"name\":\"%s\",\"address\":\"%s\",\"app_socket\":\"%s\",\"ctl_socket\":\"%s\"}\n",
+			   n->cfg.name, a, n->cfg.app_path, n->cfg.ctl_path);
+	else
+		ctl_printf(o, "name %s\naddress %s\napp-socket %s\nctl-socket %s\n", n->cfg.name, a,
+			   n->cfg.app_path, n->cfg.ctl_path);
+	return 0;
+}
+
+static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	struct ee_stats es;
+	ee_stats_get(n->ee, &es);
+	const struct link_counters *lc = &n->udp->counters;
+	const struct applink_counters *ac = applink_counters(n->apps);
+	size_t cached = ee_code_list(n->ee, NULL, 0);
+	double uptime = (double)(loop_now_ns() - n->started_ns) / 1e9;
+	if (want_json(argc, argv)) {
+		ctl_printf(o, "{\"node\":\"%s\",\"uptime_s\":%.3f,\"counters\":{", n->cfg.name, uptime);
+		const char *sep = "";
+#define JSON_COUNTER(name, help)                                                   \
+	ctl_printf(o, "%s\"%s\":%llu", sep, #name, (unsigned long long)n->c.name); \
+	sep = ",";
+		NODE_COUNTERS(JSON_COUNTER)
+#undef JSON_COUNTER
+		ctl_printf(o,
+			   "},\"link\":{\"kind\":\"%s\",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
+			   "\"tx_bytes\":%llu,\"rx_truncated\":%llu,\"tx_errors\":%llu}",
+			   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
+			   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
+			   (unsigned long long)lc->rx_truncated, (unsigned long long)lc->tx_errors);
+		ctl_printf(o,
+			   ",\"code_cache\":{\"objects\":%zu,\"inserted\":%llu,\"evicted\":%llu,"
+			   "\"failed_validation\":%llu,\"refused_known_bad\":%llu,\"runs\":%llu,\"run_errors\":%llu,"
+			   "\"state_evictions\":%llu}",
+			   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
+			   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad,
+			   (unsigned long long)es.runs, (unsigned long long)es.run_errors,
+			   (unsigned long long)es.state_evictions);
+		ctl_printf(o, ",\"applinks\":{\"connected\":%zu,\"accepted\":%llu,\"bad_messages\":%llu}",
+			   applink_count(n->apps), (unsigned long long)ac->accepted,
+			   (unsigned long long)ac->bad_messages);
+		ctl_printf(o, ",\"buffers\":{\"total\":%zu,\"free\":%zu}}\n", pkt_pool_size(n->pool),
+			   pkt_pool_available(n->pool));
+		return 0;
+	}
+	ctl_printf(o, "node %s, up %.1f s\n", n->cfg.name, uptime);
+#define TEXT_COUNTER(name, help)                           \
+	if (n->c.name || strncmp(#name, "drop_", 5) != 0)  \
+		ctl_printf(o, "  %-18s %12llu  %s\n", #name, (unsigned long long)n->c.name, help);
+	NODE_COUNTERS(TEXT_COUNTER)
+#undef TEXT_COUNTER
+	ctl_printf(o, "link %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes, %llu tx errors\n",
+		   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
+		   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
+		   (unsigned long long)lc->tx_errors);
+	ctl_printf(o, "code cache: %zu objects, %llu inserted, %llu evicted, %llu failed validation, %llu refused\n",
+		   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
+		   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad);
+	ctl_printf(o, "applications: %zu connected\nbuffers: %zu of %zu free\n", applink_count(n->apps),
+		   pkt_pool_available(n->pool), pkt_pool_size(n->pool));
+	return 0;
+}
+
+static int ctl_code(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	if (argc >= 3 && strcmp(argv[1], "remove") == 0) {
+		uint8_t name[EE_NAME_LEN];
+		if (ee_name_parse(argv[2], name) < 0) {
+			ctl_printf(o, "not a code object name: %s", argv[2]);
+			return -EINVAL;
+		}
+		int r = ee_code_remove(n->ee, name);
+		if (r < 0)
+			ctl_printf(o, "%s: not in the code cache", argv[2]);
+		return r;
+	}
+	size_t total = ee_code_list(n->ee, NULL, 0);
+	struct ee_code_info *info = calloc(total ? total : 1, sizeof(*info));
+	if (!info)
+		return -ENOMEM;
+	size_t k = ee_code_list(n->ee, info, total);
+	if (k > total)
+		k = total;
+	bool json = want_json(argc, argv);
+	uint64_t now = loop_now_ns();
+	if (json)
+		ctl_printf(o, "{\"code\":[");
+	for (size_t i = 0; i < k; i++) {
+		char hex[65];
+		ee_name_hex(info[i].name, hex);
+		double idle = info[i].last_used_ns ? (double)(now - info[i].last_used_ns) / 1e9 : 0;
+		if (json)
+			ctl_printf(o,
+				   "%s{\"name\":\"%s\",\"size\":%zu,\"runs\":%llu,\"errors\":%llu,"
+				   "\"state_entries\":%zu,\"idle_s\":%.3f}",
+				   i ? "," : "", hex, info[i].size, (unsigned long long)info[i].runs,
+				   (unsigned long long)info[i].errors, info[i].state_entries, idle);
+		else
+			ctl_printf(o, "%s  %6zu bytes  %8llu runs  %llu errors  %zu state  idle %.1fs\n", hex,
+				   info[i].size, (unsigned long long)info[i].runs, (unsigned long long)info[i].errors,
+				   info[i].state_entries, idle);
+	}
+	if (json)
+		ctl_printf(o, "]}\n");
+	free(info);
+	return 0;
+}
+
+static int ctl_routes(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	struct an_addr dst, next;
+	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
+	for (size_t i = 0; route_at(n->routes, i, &dst, &next); i++)
+		ctl_printf(o, "%s via %s\n", wire_addr_format(&dst, a, sizeof(a)), wire_addr_format(&next, b, sizeof(b)));
+	if (route_get_default(n->routes, &next))
+		ctl_printf(o, "default via %s\n", wire_addr_format(&next, b, sizeof(b)));
+	return 0;
+}
+
+static int ctl_log_level(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	if (argc != 2 || argv[1][0] < '0' || argv[1][0] > '7' || argv[1][1]) {
+		ctl_printf(o, "usage: log-level 0-7 (syslog levels; 7 is debug)");
+		return -EINVAL;
+	}
+	log_set_level(argv[1][0] - '0');
+	return 0;
+}
+
+static int ctl_shutdown(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	loop_stop(n->loop);
+	return 0;
+}
+
+static const struct ctl_command ctl_table[] = {
+	{ "info", "info [json]", ctl_info },
+	{ "stats", "stats [json]", ctl_stats },
+	{ "code", "code [json] | code remove NAME", ctl_code },
+	{ "routes", "routes", ctl_routes },
+	{ "log-level", "log-level N", ctl_log_level },
+	{ "shutdown", "shutdown", ctl_shutdown },
+	{ NULL, NULL, NULL },
+};
+
+/* ---- life cycle ---- */
+
+struct node *node_new(const struct node_config *cfg, int udp_fd)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->cfg = *cfg;
+	n->cfg.routes = NULL; /* the table below owns the routes */
+	n->cfg.n_routes = 0;
+	n->started_ns = loop_now_ns();
+	n->loop = loop_new();
+	n->pool = pkt_pool_new(cfg->buffers);
+	n->routes = route_table_new();
+	if (!n->loop || !n->pool || !n->routes)
+		goto fail;
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		if (cfg->routes[i].is_default)
+			route_set_default(n->routes, &cfg->routes[i].next);
+		else if (route_add(n->routes, &cfg->routes[i].dst, &cfg->routes[i].next) < 0)
+			goto fail;
+	}
+	n->udp = link_udp_open(&cfg->listen, udp_fd, n->pool);
+	if (!n->udp) {
+		char a[WIRE_ADDR_STRLEN];
+		log_err("cannot open UDP link on %s: %s", wire_addr_format(&cfg->listen, a, sizeof(a)),
+			strerror(errno));
+		goto fail;
+	}
+	n->local = n->udp->local;
+	struct ee_env env = {
+		.node = n,
+		.route = env_route,
+		.applink_alive = env_applink_alive,
+		.node_info = env_node_info,
+		.local = n->local,
+	};
+	struct ee_config ecfg = {
+		.cache_objects = cfg->cache_objects,
+		.cache_bytes = cfg->cache_bytes,
+		.state_entries = cfg->state_entries,
+	};
+	n->ee = ee_new(&ecfg, &env);
+	if (!n->ee) {
+		log_err("cannot start the execution environment");
+		goto fail;
+	}
+	struct applink_handler h = { .arg = n, .inject = app_inject, .code_insert = app_code_insert };
+	n->apps = applink_server_open(cfg->app_path, n->loop, &n->local, cfg->name, &h);
+	if (!n->apps) {
+		log_err("cannot open application socket %s: %s", cfg->app_path, strerror(errno));
+		goto fail;
+	}
+	n->ctl = ctl_server_open(cfg->ctl_path, n->loop, ctl_table, n);
+	if (!n->ctl) {
+		log_err("cannot open control socket %s: %s", cfg->ctl_path, strerror(errno));
+		goto fail;
+	}
+	if (loop_fd_add(n->loop, n->udp->fd, EPOLLIN, udp_readable, n) < 0)
+		goto fail;
+	loop_set_idle(n->loop, loop_idle, n);
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+struct loop *node_loop(struct node *n)
+{
+	return n->loop;
+}
+
+const struct an_addr *node_addr(const struct node *n)
+{
+	return &n->local;
+}
+
+int node_run(struct node *n)
+{
+	char a[WIRE_ADDR_STRLEN];
+	log_info("node %s on %s, applications on %s, control on %s", n->cfg.name,
+		 wire_addr_format(&n->local, a, sizeof(a)), n->cfg.app_path, n->cfg.ctl_path);
+	return loop_run(n->loop);
+}
+
+void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	ctl_server_close(n->ctl);
+	applink_server_close(n->apps);
+	ee_free(n->ee);
+	while (n->self_q.head)
+		pkt_put(n->pool, pkt_queue_pop(&n->self_q));
+	if (n->udp)
+		n->udp->ops->close(n->udp);
+	route_table_free(n->routes);
+	pkt_pool_free(n->pool);
+	loop_free(n->loop);
+	free(n);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One anode node (overlay mode): links, ANEP demux, capsule EE, routes,
+ * application links, control socket and counters, on one event loop.
+ */
+#ifndef NODE_NODE_H
+#define NODE_NODE_H
+
+#include "core/loop.h"
+#include "node/config.h"
+#include "node/counters.h"
+
+struct node;
+
+/* A node as configured; udp_fd >= 0 is an already bound UDP socket to use
+ * instead of binding cfg->listen. NULL after logging why. */
+struct node *node_new(const struct node_config *cfg, int udp_fd);
+int node_run(struct node *n); /* until loop_stop(node_loop(n)) */
+struct loop *node_loop(struct node *n);
+const struct an_addr *node_addr(const struct node *n);
+void node_free(struct node *n);
+
+#endif

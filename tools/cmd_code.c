@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * anode code: build code objects from restricted C, name them, insert them
+ * into a node, list and remove what a node has cached. `build` also runs the
+ * new object through the same validator the nodes use, so that code a node
+ * would refuse is refused at the author's desk.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "anode-config.h"
+#include "cli.h"
+#include "core/log.h"
+#include "ee/ee.h"
+
+static void code_usage(FILE *f)
+{
+	fputs("Usage: anode code build FILE.c [-o FILE.ao] [-I DIR]... [-D NAME[=VALUE]]... [-v]\n"
+	      "       anode code name FILE.ao\n"
+	      "       anode -n NODE code insert FILE.ao\n"
+	      "       anode -n NODE code list [--json]\n"
+	      "       anode -n NODE code remove NAME\n"
+	      "\n"
+	      "build   compile restricted C to an eBPF code object with clang, check it with\n"
+	      "        the validator the nodes use, and print its name: the SHA-256 of the\n"
+	      "        object's bytes. -o defaults to FILE.ao beside FILE.c; -v shows the\n"
+	      "        validator's reasons when it refuses the code.\n"
+	      "name    print a code object's name.\n"
+	      "insert  insert a code object into NODE's code cache and print its name.\n"
+	      "list    one line per code object cached at NODE, most recently used first.\n"
+	      "remove  evict a code object from NODE's cache (its fini runs).\n"
+	      "\n"
+	      "See docs/code-objects.md for the node interface code objects may use.\n",
+	      f);
+}
+
+static void print_name(const uint8_t name[AN_NAME_LEN])
+{
+	for (int i = 0; i < AN_NAME_LEN; i++)
+		printf("%02x", name[i]);
+}
+
+/* Validate like a node does: a throwaway EE whose environment answers
+ * nothing, since no code runs here except init. */
+static int env_route(void *node, const struct an_addr *dst, struct an_addr *ret_next)
+{
+	return -EHOSTUNREACH;
+}
+static bool env_alive(void *node, uint64_t handle)
+{
+	return false;
+}
+static int64_t env_info(void *node, uint64_t what)
+{
+	return -EINVAL;
+}
+
+static int validate(const void *code, size_t len)
+{
+	struct ee_env env = { .route = env_route, .applink_alive = env_alive, .node_info = env_info };
+	struct ee *ee = ee_new(&(struct ee_config){ 0 }, &env);
+	if (!ee)
+		return -ENOMEM;
+	uint8_t name[EE_NAME_LEN];
+	int r = ee_code_insert(ee, code, len, name);
+	ee_free(ee);
+	return r;
+}
+
+static const char *include_dir(void)
+{
+	struct stat st;
+	if (stat(ANODE_SRC_INCLUDE "/anode/node.h", &st) == 0)
+		return ANODE_SRC_INCLUDE;
+	return ANODE_INSTALL_INCLUDE;
+}
+
+static int code_build(int argc, char **argv)
+{
+	const char *src = NULL, *out = NULL;
+	const char *extra[64];
+	int n_extra = 0;
+	bool verbose = false;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if ((strcmp(argv[i], "-I") == 0 || strcmp(argv[i], "-D") == 0) && i + 1 < argc && n_extra < 62) {
+			extra[n_extra++] = argv[i];
+			extra[n_extra++] = argv[++i];
+		} else if ((strncmp(argv[i], "-I", 2) == 0 || strncmp(argv[i], "-D", 2) == 0) && n_extra < 63)
+			extra[n_extra++] = argv[i];
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose = true;
+		else if (argv[i][0] != '-' && !src)
+			src = argv[i];
+		else {
+			code_usage(stderr);
+			return 2;
+		}
+	}
+	if (!src) {
+		code_usage(stderr);
+		return 2;
+	}
+	char out_buf[PATH_MAX];
+	if (!out) {
+		size_t len = strlen(src);
+		if (len > 2 && strcmp(src + len - 2, ".c") == 0)
+			snprintf(out_buf, sizeof(out_buf), "%.*s.ao", (int)(len - 2), src);
+		else
+			snprintf(out_buf, sizeof(out_buf), "%s.ao", src);
+		out = out_buf;
+	}
+	/* The same flags as meson's bpf_cc, so built and shipped code agree. */
+	char inc[PATH_MAX + 2];
+	snprintf(inc, sizeof(inc), "-I%s", include_dir());
+	const char *args[96] = { "clang", "-O2", "-target", "bpf", "-ffreestanding", "-fno-builtin", "-Wall",
+				 "-Werror", inc };
+	int n = 9;
+	for (int i = 0; i < n_extra; i++)
+		args[n++] = extra[i];
+	args[n++] = "-c";
+	args[n++] = src;
+	args[n++] = "-o";
+	args[n++] = out;
+	args[n] = NULL;
+	pid_t pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		execv(ANODE_CLANG, (char *const *)args);
+		execvp("clang", (char *const *)args);
+		fprintf(stderr, "anode code build: cannot run clang: %s\n", strerror(errno));
+		_exit(127);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "anode code build: clang failed on %s\n", src);
+		return 1;
+	}
+	void *code;
+	size_t len;
+	int r = an_code_read_file(out, &code, &len);
+	if (r < 0) {
+		fprintf(stderr, "anode code build: %s: %s\n", out, strerror(-r));
+		return 1;
+	}
+	log_init("anode", verbose ? LOG_DEBUG : LOG_WARNING, false);
+	r = validate(code, len);
+	uint8_t name[AN_NAME_LEN];
+	an_code_name(code, len, name);
+	free(code);
+	if (r < 0) {
+		fprintf(stderr, "anode code build: %s: refused by the validator (%s)%s\n", out, strerror(-r),
+			verbose ? "" : "; -v shows why");
+		unlink(out);
+		return 1;
+	}
+	print_name(name);
+	printf("  %s (%zu bytes)\n", out, len);
+	return 0;
+}
+
+int cmd_code(const char *node, int argc, char **argv)
+{
+	if (argc < 2) {
+		code_usage(stderr);
+		return 2;
+	}
+	const char *verb = argv[1];
+	if (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0) {
+		code_usage(stdout);
+		return 0;
+	}
+	if (strcmp(verb, "build") == 0)
+		return code_build(argc, argv);
+	if (strcmp(verb, "name") == 0 && argc == 3) {
+		void *code;
+		size_t len;
+		int r = an_code_read_file(argv[2], &code, &len);
+		if (r < 0) {
+			fprintf(stderr, "anode code name: %s: %s\n", argv[2], strerror(-r));
+			return 1;
+		}
+		uint8_t name[AN_NAME_LEN];
+		an_code_name(code, len, name);
+		free(code);
+		print_name(name);
+		printf("  %s\n", argv[2]);
+		return 0;
+	}
+	struct cli_node n;
+	if (strcmp(verb, "insert") == 0 && argc == 3) {
+		if (cli_node_find(node, &n) < 0)
+			return 1;
+		void *code;
+		size_t len;
+		int r = an_code_read_file(argv[2], &code, &len);
+		if (r < 0) {
+			fprintf(stderr, "anode code insert: %s: %s\n", argv[2], strerror(-r));
+			return 1;
+		}
+		struct an_link *l = cli_link_open(&n);
+		if (!l) {
+			free(code);
+			return 1;
+		}
+		uint8_t name[AN_NAME_LEN];
+		r = an_code_insert(l, code, len, name);
+		free(code);
+		an_link_close(l);
+		if (r < 0) {
+			fprintf(stderr, "anode code insert: node %s refused %s: %s\n", n.name, argv[2],
+				r == -EINVAL ? "it fails validation" :
+				r == -EPERM  ? "it is known to fail validation" :
+					       strerror(-r));
+			return 1;
+		}
+		print_name(name);
+		printf("  inserted into %s\n", n.name);
+		return 0;
+	}
+	if ((strcmp(verb, "list") == 0 && argc <= 3) || (strcmp(verb, "remove") == 0 && argc == 3)) {
+		if (cli_node_find(node, &n) < 0)
+			return 1;
+		char cmd[128];
+		if (strcmp(verb, "list") == 0)
+			snprintf(cmd, sizeof(cmd), "code%s", argc == 3 && strcmp(argv[2], "--json") == 0 ? " json" : "");
+		else
+			snprintf(cmd, sizeof(cmd), "code remove %.64s", argv[2]);
+		char *body;
+		if (cli_ctl(&n, cmd, &body) < 0)
+			return 1;
+		fputs(body, stdout);
+		free(body);
+		return 0;
+	}
+	code_usage(stderr);
+	return 2;
+}

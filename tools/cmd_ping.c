@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+/*
+ * anode ping: active ping (PAN §5.2) from the command line. Inserts the
+ * portmapper and ping code objects into the local node, binds a port, and
+ * sends ping capsules that time-stamp themselves at the node; prints the
+ * round trips as ping(8) does. The code travels in the capsules until the
+ * first answer shows that every node on the path has cached it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "proto.h"
+
+#define PING_SIZE_DEFAULT 56
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	interrupted = 1;
+}
+
+static void ping_usage(FILE *f)
+{
+	fputs("Usage: anode -n NODE ping DEST [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS]\n"
+	      "                                [-t HOPS] [-q]\n"
+	      "\n"
+	      "Active ping: send ping capsules from NODE to DEST and back, and print each\n"
+	      "round trip, measured on NODE's clock as the capsule leaves and returns.\n"
+	      "NODE and DEST are node names of a running lab, or addresses (ADDR:PORT).\n"
+	      "\n"
+	      "  -c COUNT     stop after COUNT capsules (default: until interrupted)\n"
+	      "  -s SIZE      data bytes after the ping header (default 56)\n"
+	      "  -i SECONDS   interval between capsules (default 1)\n"
+	      "  -W SECONDS   how long to wait for the last answers (default 2)\n"
+	      "  -t HOPS      hop limit (default 64)\n"
+	      "  -q           print only the summary\n",
+	      f);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct ping_run {
+	struct an_link *link;
+	const char *dest_label;
+	char dest_addr[64];
+	unsigned sent, received, errors;
+	double min, max, sum, sum2;
+	bool quiet, warm;
+	unsigned char *seen; /* per sequence number */
+	unsigned count_cap;
+};
+
+/* Handle one thing the node sent us; false when the link is gone. */
+static bool ping_receive(struct ping_run *p, int timeout_ms, const uint8_t ping_name[AN_NAME_LEN])
+{
+	struct an_delivery d;
+	int r = an_recv(p->link, &d, timeout_ms);
+	if (r == -ETIMEDOUT || r == -EINTR)
+		return true;
+	if (r < 0) {
+		fprintf(stderr, "anode ping: node link: %s\n", strerror(-r));
+		return false;
+	}
+	if (d.error) {
+		p->errors++;
+		if (!p->quiet)
+			printf("From %s: capsule dropped: %s\n", an_link_node_name(p->link), strerror(-d.error));
+		return true;
+	}
+	if (memcmp(d.code, ping_name, AN_NAME_LEN) != 0 || d.len < sizeof(struct ping_msg))
+		return true;
+	struct ping_msg m;
+	memcpy(&m, d.data, sizeof(m));
+	if (m.phase != PING_DONE || m.seq == 0 || m.seq > p->sent)
+		return true;
+	bool dup = m.seq <= p->count_cap && p->seen[m.seq - 1];
+	if (m.seq <= p->count_cap)
+		p->seen[m.seq - 1] = 1;
+	double ms = (double)m.rtt_ns / 1e6;
+	if (!dup) {
+		p->received++;
+		p->warm = true;
+		p->min = p->received == 1 || ms < p->min ? ms : p->min;
+		p->max = ms > p->max ? ms : p->max;
+		p->sum += ms;
+		p->sum2 += ms * ms;
+	}
+	if (!p->quiet)
+		printf("%zu bytes from %s (%s): seq=%u hops=%u+%u time=%.3f ms%s\n", d.len, p->dest_label, p->dest_addr,
+		       m.seq, m.hops_out, m.hops_back, ms, dup ? " (DUP!)" : "");
+	fflush(stdout);
+	return true;
+}
+
+int cmd_ping(const char *node, int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	long count = -1, size = PING_SIZE_DEFAULT, hops = 0;
+	double interval = 1.0, wait_last = 2.0;
+	bool quiet = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:i:W:t:qh", opts, NULL)) != -1) {
+		char *end = NULL;
+		switch (c) {
+		case 'c':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1 || count > 10000000)
+				goto bad;
+			break;
+		case 's':
+			size = strtol(optarg, &end, 10);
+			if (*end || size < 0 || size > AN_PKT_MAX - 512)
+				goto bad;
+			break;
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || interval < 0.001 || interval > 3600)
+				goto bad;
+			break;
+		case 'W':
+			wait_last = strtod(optarg, &end);
+			if (*end || wait_last < 0 || wait_last > 3600)
+				goto bad;
+			break;
+		case 't':
+			hops = strtol(optarg, &end, 10);
+			if (*end || hops < 1 || hops > 255)
+				goto bad;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			ping_usage(stdout);
+			return 0;
+		default:
+			ping_usage(stderr);
+			return 2;
+		}
+		continue;
+bad:
+		fprintf(stderr, "anode ping: bad value for -%c: %s\n", c, optarg);
+		return 2;
+	}
+	if (optind != argc - 1) {
+		ping_usage(stderr);
+		return 2;
+	}
+	struct cli_node n;
+	if (cli_node_find(node, &n) < 0)
+		return 1;
+	struct an_addr dst;
+	char label[65];
+	if (cli_dest_find(argv[optind], n.lab[0] ? n.lab : NULL, &dst, label, sizeof(label)) < 0)
+		return 1;
+	struct an_link *l = cli_link_open(&n);
+	if (!l)
+		return 1;
+	uint8_t pm[AN_NAME_LEN], ping_name[AN_NAME_LEN];
+	void *ping_code = NULL;
+	size_t ping_len = 0;
+	uint32_t port = 0;
+	int rc = 1;
+	if (cli_code_insert(l, "portmapper.ao", pm, NULL, NULL) < 0 ||
+	    cli_code_insert(l, "ping.ao", ping_name, &ping_code, &ping_len) < 0)
+		goto out;
+	int r = an_portmap_bind(l, pm, 0, &port);
+	if (r < 0) {
+		fprintf(stderr, "anode ping: cannot bind a port at %s: %s\n", n.name, strerror(-r));
+		goto out;
+	}
+
+	struct ping_run p = { .link = l, .dest_label = label, .quiet = quiet };
+	an_addr_format(&dst, p.dest_addr, sizeof(p.dest_addr));
+	p.count_cap = count > 0 ? (unsigned)count : 1000000;
+	p.seen = calloc(p.count_cap, 1);
+	size_t data_len = sizeof(struct ping_msg) + (size_t)size;
+	uint8_t *data = calloc(1, data_len);
+	if (!p.seen || !data)
+		goto out_free;
+	for (size_t i = sizeof(struct ping_msg); i < data_len; i++)
+		data[i] = (uint8_t)i; /* a pattern, as ping(8) fills its data */
+	printf("PING %s (%s) from %s: %ld data bytes\n", label, p.dest_addr, n.name, size);
+	fflush(stdout);
+
+	struct sigaction sa = { .sa_handler = on_sigint };
+	sigaction(SIGINT, &sa, NULL);
+	double start = now_s();
+	bool alive = true;
+	for (unsigned seq = 1; alive && !interrupted && (count < 0 || seq <= (unsigned)count); seq++) {
+		struct ping_msg m = { .phase = PING_NEW, .seq = seq, .port = port, .dst = dst };
+		memcpy(m.pm.b, pm, AN_NAME_LEN);
+		memcpy(data, &m, sizeof(m));
+		struct an_capsule cap = {
+			.code = ping_name,
+			.dst = &dst,
+			.hop_limit = (uint8_t)hops,
+			.carried = p.warm ? NULL : ping_code,
+			.carried_len = ping_len,
+			.data = data,
+			.data_len = data_len,
+		};
+		r = an_capsule_send(l, &cap);
+		if (r < 0) {
+			fprintf(stderr, "anode ping: send: %s\n", strerror(-r));
+			break;
+		}
+		p.sent++;
+		double next = start + interval * seq;
+		bool last = count > 0 && seq == (unsigned)count;
+		if (last)
+			next = now_s() + wait_last;
+		while (alive && !interrupted && now_s() < next && !(last && p.received + p.errors >= p.sent))
+			alive = ping_receive(&p, (int)((next - now_s()) * 1000) + 1, ping_name);
+	}
+	double elapsed = now_s() - start;
+	printf("\n--- %s active ping statistics ---\n", label);
+	printf("%u capsules transmitted, %u received, %.0f%% capsule loss, time %.0fms\n", p.sent, p.received,
+	       p.sent ? 100.0 * (p.sent - p.received) / p.sent : 0.0, elapsed * 1000);
+	if (p.received) {
+		double avg = p.sum / p.received;
+		double var = p.sum2 / p.received - avg * avg;
+		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", p.min, avg, p.max, sqrt(var > 0 ? var : 0));
+	}
+	rc = p.received ? 0 : 1;
+	an_portmap_release(l, pm, port);
+out_free:
+	free(data);
+	free(p.seen);
+out:
+	free(ping_code);
+	an_link_close(l);
+	return rc;
+}
