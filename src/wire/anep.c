@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ANEP framing (1997 draft, version 1): the fixed 8-octet header, the option
+ * TLVs that follow it, and the options anode understands (source,
+ * destination, previous hop, hop limit). Every packet a node receives from a
+ * net link goes through wire_anep_parse first, so it is strict: the options
+ * must tile the header exactly and the options anode knows must have exactly
+ * their documented size. docs/wire.md has the layouts and test vectors.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "wire/reader.h"
+#include "wire/wire.h"
+
+#define OPT_HDR_LEN 4
+#define OPT_ADDR_LEN (OPT_HDR_LEN + 20)	    /* addr type, port, ip */
+#define OPT_HOP_LIMIT_LEN (OPT_HDR_LEN + 4) /* hop limit, 24 zero bits */
+#define OPT_TYPE_MASK 0x3fff
+
+/* The value of an address option: addr type, port, 16 octets of address. */
+static bool parse_addr_value(struct wire_reader *r, struct an_addr *a)
+{
+	uint16_t addr_type = wire_rd_n16(r);
+
+	wire_rd_copy(r, &a->port, sizeof(a->port));
+	wire_rd_copy(r, a->ip, sizeof(a->ip));
+	a->zero = 0;
+	return addr_type == WIRE_ADDR_TYPE_NODE;
+}
+
+/* One option whose 4-octet header has been read; r covers exactly its value.
+ * at is the packet offset of the value. */
+static int parse_option(struct wire_reader *r, uint16_t type, uint8_t opt_flags, size_t opt_len, size_t at,
+			struct wire_anep *a)
+{
+	struct an_addr *addr;
+	uint32_t bit;
+
+	switch (type) {
+	case WIRE_OPT_SRC:
+	case WIRE_OPT_DST:
+	case WIRE_OPT_PREV_HOP:
+		if (type == WIRE_OPT_SRC) {
+			addr = &a->src;
+			bit = WIRE_HAS_SRC;
+		} else if (type == WIRE_OPT_DST) {
+			addr = &a->dst;
+			bit = WIRE_HAS_DST;
+		} else {
+			addr = &a->prev_hop;
+			bit = WIRE_HAS_PREV_HOP;
+			a->prev_hop_at = (uint16_t)at;
+		}
+		/* A second copy would leave nodes disagreeing on which one counts. */
+		if (a->present & bit || opt_len != OPT_ADDR_LEN || !parse_addr_value(r, addr))
+			return -EBADMSG;
+		a->present |= bit;
+		return 0;
+	case WIRE_OPT_HOP_LIMIT:
+		if (a->present & WIRE_HAS_HOP_LIMIT || opt_len != OPT_HOP_LIMIT_LEN)
+			return -EBADMSG;
+		a->hop_limit = wire_rd_u8(r);
+		a->hop_limit_at = (uint16_t)at;
+		if (!wire_rd_zero(r, 3))
+			return -EBADMSG;
+		a->present |= WIRE_HAS_HOP_LIMIT;
+		return 0;
+	case WIRE_OPT_CHECKSUM:
+	case WIRE_OPT_AUTH:
+	case WIRE_OPT_GOAL:
+	case WIRE_OPT_RESULT:
+	case WIRE_OPT_ROUTER_ALERT:
+		/* Known to anode but decoded by the parts that use them. */
+		return 0;
+	default:
+		return opt_flags & WIRE_OPT_FLAG_MUST_KNOW ? -EOPNOTSUPP : 0;
+	}
+}
+
+int wire_anep_parse(const void *pkt, size_t len, struct wire_anep *ret)
+{
+	struct wire_reader r, opt;
+	struct wire_anep a;
+	uint8_t version;
+	size_t hdr_len;
+	int e = -EBADMSG;
+
+	memset(&a, 0, sizeof(a));
+	wire_rd_init(&r, pkt, len);
+	version = wire_rd_u8(&r);
+	a.flags = wire_rd_u8(&r);
+	a.type_id = wire_rd_n16(&r);
+	hdr_len = (size_t)wire_rd_n16(&r) * 4;
+	a.pkt_len = wire_rd_n16(&r);
+	if (r.err)
+		goto fail;
+	if (version != WIRE_ANEP_VERSION) {
+		e = -EPROTONOSUPPORT;
+		goto fail;
+	}
+	/* Octets past pkt_len (link padding) are not part of the packet. */
+	if (hdr_len < WIRE_ANEP_HDR_MIN || hdr_len > a.pkt_len || a.pkt_len > len)
+		goto fail;
+	a.hdr_len = (uint16_t)hdr_len;
+
+	/* The options must tile [8, hdr_len) exactly. */
+	r.len = hdr_len;
+	while (wire_rd_left(&r) > 0) {
+		size_t at = r.off;
+		uint16_t w0 = wire_rd_n16(&r);
+		size_t opt_len = (size_t)wire_rd_n16(&r) * 4;
+
+		if (r.err || opt_len < OPT_HDR_LEN || opt_len - OPT_HDR_LEN > wire_rd_left(&r))
+			goto fail;
+		wire_rd_init(&opt, (const uint8_t *)pkt + r.off, opt_len - OPT_HDR_LEN);
+		wire_rd_skip(&r, opt_len - OPT_HDR_LEN);
+		e = parse_option(&opt, w0 & OPT_TYPE_MASK, (uint8_t)(w0 >> 14), opt_len, at + OPT_HDR_LEN, &a);
+		if (e < 0)
+			goto fail;
+		e = -EBADMSG;
+		/* parse_option reads fixed sizes it has checked; belt and braces. */
+		if (opt.err)
+			goto fail;
+	}
+
+	*ret = a;
+	return 0;
+fail:
+	return e;
+}
+
+void wire_anep_set_hop_limit(void *pkt, const struct wire_anep *anep, uint8_t hop_limit)
+{
+	if (anep->present & WIRE_HAS_HOP_LIMIT)
+		((uint8_t *)pkt)[anep->hop_limit_at] = hop_limit;
+}
+
+void wire_anep_set_prev_hop(void *pkt, const struct wire_anep *anep, const struct an_addr *prev_hop)
+{
+	uint8_t *v = (uint8_t *)pkt + anep->prev_hop_at;
+
+	if (!(anep->present & WIRE_HAS_PREV_HOP))
+		return;
+	/* The address type (2 octets) stays; port, then ip, as on the wire. */
+	memcpy(v + 2, &prev_hop->port, 2);
+	memcpy(v + 4, prev_hop->ip, 16);
+}
+
+static void build_addr_option(struct wire_writer *w, uint16_t type, const struct an_addr *a)
+{
+	wire_wr_n16(w, type);
+	wire_wr_n16(w, OPT_ADDR_LEN / 4);
+	wire_wr_n16(w, WIRE_ADDR_TYPE_NODE);
+	wire_wr_copy(w, &a->port, sizeof(a->port));
+	wire_wr_copy(w, a->ip, sizeof(a->ip));
+}
+
+int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, size_t payload_len, size_t *ret_hdr_len)
+{
+	struct wire_writer w;
+	size_t hdr_len = WIRE_ANEP_HDR_MIN + OPT_HOP_LIMIT_LEN;
+
+	if (spec->src)
+		hdr_len += OPT_ADDR_LEN;
+	if (spec->dst)
+		hdr_len += OPT_ADDR_LEN;
+	/* Check everything before writing anything: on failure buf is as it was. */
+	if (payload_len > UINT16_MAX - hdr_len || hdr_len + payload_len > cap)
+		return -EMSGSIZE;
+
+	wire_wr_init(&w, buf, hdr_len);
+	wire_wr_u8(&w, WIRE_ANEP_VERSION);
+	wire_wr_u8(&w, spec->flags);
+	wire_wr_n16(&w, spec->type_id);
+	wire_wr_n16(&w, (uint16_t)(hdr_len / 4));
+	wire_wr_n16(&w, (uint16_t)(hdr_len + payload_len));
+	if (spec->src)
+		build_addr_option(&w, WIRE_OPT_SRC, spec->src);
+	if (spec->dst)
+		build_addr_option(&w, WIRE_OPT_DST, spec->dst);
+	wire_wr_n16(&w, WIRE_OPT_HOP_LIMIT);
+	wire_wr_n16(&w, OPT_HOP_LIMIT_LEN / 4);
+	wire_wr_u8(&w, spec->hop_limit ? spec->hop_limit : WIRE_HOP_LIMIT_DEFAULT);
+	wire_wr_zero(&w, 3);
+	if (w.err || w.off != hdr_len)
+		return -EMSGSIZE; /* cannot happen: sizes were checked above */
+
+	*ret_hdr_len = hdr_len;
+	return 0;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checked readers and writers over a byte buffer, private to src/wire.
+ *
+ * Every decoder in this directory reads through a struct wire_reader, in the
+ * manner of OpenBGPD's ibuf_get_n16 family: a getter that would run past the
+ * end returns zeroes, consumes nothing and sets a sticky error flag, so a
+ * decoder can read a run of fields and test the flag once, at a single error
+ * exit, instead of checking the length before every field. Builders use
+ * struct wire_writer the same way against the capacity of the output buffer.
+ * Multi-octet integers are big-endian (network order) on every format.
+ */
+#ifndef WIRE_READER_H
+#define WIRE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "anode/addr.h"
+
+struct wire_reader {
+	const uint8_t *buf;
+	size_t len; /* octets the reader may see */
+	size_t off; /* next octet to read */
+	bool err;   /* sticky: some read ran past len */
+};
+
+static inline void wire_rd_init(struct wire_reader *r, const void *buf, size_t len)
+{
+	r->buf = buf;
+	r->len = len;
+	r->off = 0;
+	r->err = false;
+}
+
+static inline size_t wire_rd_left(const struct wire_reader *r)
+{
+	return r->len - r->off;
+}
+
+/* Consume n octets and return where they start, or NULL (and set the error
+ * flag) when fewer than n remain. The other getters are built on this. */
+static inline const uint8_t *wire_rd_take(struct wire_reader *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->err || n > wire_rd_left(r)) {
+		r->err = true;
+		return NULL;
+	}
+	p = r->buf + r->off;
+	r->off += n;
+	return p;
+}
+
+static inline void wire_rd_skip(struct wire_reader *r, size_t n)
+{
+	(void)wire_rd_take(r, n);
+}
+
+static inline uint8_t wire_rd_u8(struct wire_reader *r)
+{
+	const uint8_t *p = wire_rd_take(r, 1);
+
+	return p ? p[0] : 0;
+}
+
+static inline uint16_t wire_rd_n16(struct wire_reader *r)
+{
+	const uint8_t *p = wire_rd_take(r, 2);
+
+	return p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+}
+
+static inline uint32_t wire_rd_n32(struct wire_reader *r)
+{
+	const uint8_t *p = wire_rd_take(r, 4);
+
+	return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+static inline uint64_t wire_rd_n64(struct wire_reader *r)
+{
+	uint64_t hi = wire_rd_n32(r);
+
+	return hi << 32 | wire_rd_n32(r);
+}
+
+/* Copy n octets out; on a short read dst is zeroed, so callers never see
+ * uninitialised bytes even before they test the flag. */
+static inline void wire_rd_copy(struct wire_reader *r, void *dst, size_t n)
+{
+	const uint8_t *p = wire_rd_take(r, n);
+
+	if (p)
+		memcpy(dst, p, n);
+	else
+		memset(dst, 0, n);
+}
+
+/* Whether the next n octets are all zero (reserved fields and padding).
+ * A short read counts as "not zero" and sets the error flag. */
+static inline bool wire_rd_zero(struct wire_reader *r, size_t n)
+{
+	const uint8_t *p = wire_rd_take(r, n);
+
+	if (!p)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+struct wire_writer {
+	uint8_t *buf;
+	size_t cap;
+	size_t off;
+	bool err; /* sticky: some write did not fit in cap */
+};
+
+static inline void wire_wr_init(struct wire_writer *w, void *buf, size_t cap)
+{
+	w->buf = buf;
+	w->cap = cap;
+	w->off = 0;
+	w->err = false;
+}
+
+static inline uint8_t *wire_wr_take(struct wire_writer *w, size_t n)
+{
+	uint8_t *p;
+
+	if (w->err || n > w->cap - w->off) {
+		w->err = true;
+		return NULL;
+	}
+	p = w->buf + w->off;
+	w->off += n;
+	return p;
+}
+
+static inline void wire_wr_u8(struct wire_writer *w, uint8_t v)
+{
+	uint8_t *p = wire_wr_take(w, 1);
+
+	if (p)
+		p[0] = v;
+}
+
+static inline void wire_wr_n16(struct wire_writer *w, uint16_t v)
+{
+	uint8_t *p = wire_wr_take(w, 2);
+
+	if (p) {
+		p[0] = (uint8_t)(v >> 8);
+		p[1] = (uint8_t)v;
+	}
+}
+
+static inline void wire_wr_n32(struct wire_writer *w, uint32_t v)
+{
+	uint8_t *p = wire_wr_take(w, 4);
+
+	if (p) {
+		p[0] = (uint8_t)(v >> 24);
+		p[1] = (uint8_t)(v >> 16);
+		p[2] = (uint8_t)(v >> 8);
+		p[3] = (uint8_t)v;
+	}
+}
+
+static inline void wire_wr_n64(struct wire_writer *w, uint64_t v)
+{
+	wire_wr_n32(w, (uint32_t)(v >> 32));
+	wire_wr_n32(w, (uint32_t)v);
+}
+
+/* src may be NULL only when n is 0. */
+static inline void wire_wr_copy(struct wire_writer *w, const void *src, size_t n)
+{
+	uint8_t *p = wire_wr_take(w, n);
+
+	if (p && n)
+		memcpy(p, src, n);
+}
+
+static inline void wire_wr_zero(struct wire_writer *w, size_t n)
+{
+	uint8_t *p = wire_wr_take(w, n);
+
+	if (p && n)
+		memset(p, 0, n);
+}
+
+/* A node address as it travels inside capsule and HELLO bodies: ip[16],
+ * port[2] (network order, copied as is), zero[2]. Returns false when the
+ * zero field is not zero; a short read only sets the error flag. */
+static inline bool wire_rd_addr(struct wire_reader *r, struct an_addr *a)
+{
+	wire_rd_copy(r, a->ip, sizeof(a->ip));
+	wire_rd_copy(r, &a->port, sizeof(a->port));
+	a->zero = 0;
+	return wire_rd_zero(r, 2) || r->err;
+}
+
+static inline void wire_wr_addr(struct wire_writer *w, const struct an_addr *a)
+{
+	wire_wr_copy(w, a->ip, sizeof(a->ip));
+	wire_wr_copy(w, &a->port, sizeof(a->port));
+	wire_wr_zero(w, 2);
+}
+
+#endif

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the ANEP decoder and header builder (src/wire/anep.c):
+ * the documented vectors, every truncation, and each rule of docs/wire.md
+ * that makes a header malformed, with the errno the rule promises.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "vectors.h"
+#include "wire/wire.h"
+
+/* Assemble version 1 + flags 0 + type capsule + options + payload_len zero
+ * octets into buf; returns the packet length. */
+static size_t mk(uint8_t *buf, const uint8_t *opts, size_t opts_len, size_t payload_len)
+{
+	size_t hdr = 8 + opts_len, pkt = hdr + payload_len;
+
+	memset(buf, 0, pkt);
+	buf[0] = 1;
+	buf[2] = 0x41;
+	buf[3] = 0x01;
+	buf[4] = (uint8_t)(hdr / 4 >> 8);
+	buf[5] = (uint8_t)(hdr / 4);
+	buf[6] = (uint8_t)(pkt >> 8);
+	buf[7] = (uint8_t)pkt;
+	if (opts_len)
+		memcpy(buf + 8, opts, opts_len);
+	return pkt;
+}
+
+static int parse_opts(const uint8_t *opts, size_t opts_len)
+{
+	uint8_t buf[512];
+	struct wire_anep a;
+	size_t n = mk(buf, opts, opts_len, 4);
+
+	return wire_anep_parse(buf, n, &a);
+}
+
+static const uint8_t opt_src[24] = {0x00, 0x01, 0x00, 0x06, 0x00, 0x06, 0x0c, 0xfa, 0,	0, 0, 0,
+				    0,	  0,	0,    0,    0,	  0,	0xff, 0xff, 10, 0, 0, 1};
+static const uint8_t opt_hop[8] = {0x01, 0x01, 0x00, 0x02, 0x07, 0x00, 0x00, 0x00};
+
+static void test_vector_min(void)
+{
+	struct wire_anep a;
+	static const uint8_t ip1[16] = {[10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1};
+	static const uint8_t ip2[16] = {[10] = 0xff, [11] = 0xff, [12] = 10, [15] = 2};
+
+	CHECK_INT(wire_anep_parse(vec_capsule_min, sizeof(vec_capsule_min), &a), 0);
+	CHECK_INT(a.flags, 0);
+	CHECK_INT(a.type_id, WIRE_TYPE_CAPSULE);
+	CHECK_INT(a.hdr_len, 64);
+	CHECK_INT(a.pkt_len, 124);
+	CHECK_INT(a.present, WIRE_HAS_SRC | WIRE_HAS_DST | WIRE_HAS_HOP_LIMIT);
+	CHECK_MEM(a.src.ip, ip1, 16);
+	CHECK_INT(a.src.port, htobe16(3322));
+	CHECK_INT(a.src.zero, 0);
+	CHECK_MEM(a.dst.ip, ip2, 16);
+	CHECK_INT(a.dst.port, htobe16(3322));
+	CHECK_INT(a.hop_limit, 64);
+	CHECK_INT(a.hop_limit_at, 60);
+	CHECK_INT(vec_capsule_min[a.hop_limit_at], 64);
+}
+
+static void test_vector_carried(void)
+{
+	struct wire_anep a;
+
+	CHECK_INT(wire_anep_parse(vec_capsule_carried, sizeof(vec_capsule_carried), &a), 0);
+	CHECK_INT(a.flags, WIRE_ANEP_FLAG_DROP_UNKNOWN);
+	CHECK_INT(a.hdr_len, 16);
+	CHECK_INT(a.pkt_len, 82);
+	CHECK_INT(a.present, WIRE_HAS_HOP_LIMIT);
+	CHECK_INT(a.hop_limit, 16);
+	CHECK_INT(a.hop_limit_at, 12);
+}
+
+/* Every prefix shorter than pkt_len is refused; longer buffers are fine. */
+static void test_truncation_and_trailer(void)
+{
+	uint8_t buf[200];
+	struct wire_anep a, before;
+
+	memset(&before, 0xa5, sizeof(before));
+	for (size_t n = 0; n < sizeof(vec_capsule_min); n++) {
+		a = before;
+		CHECK_INT(wire_anep_parse(vec_capsule_min, n, &a), -EBADMSG);
+		CHECK_MEM(&a, &before, sizeof(a));
+	}
+	memset(buf, 0xee, sizeof(buf));
+	memcpy(buf, vec_capsule_min, sizeof(vec_capsule_min));
+	CHECK_INT(wire_anep_parse(buf, sizeof(buf), &a), 0);
+	CHECK_INT(a.pkt_len, 124);
+}
+
+static void test_header_fields(void)
+{
+	uint8_t buf[64];
+	struct wire_anep a;
+	size_t n;
+
+	n = mk(buf, NULL, 0, 0);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK_INT(a.present, 0);
+	CHECK_INT(a.hdr_len, 8);
+
+	buf[0] = 2;
+	CHECK_INT(wire_anep_parse(buf, n, &a), -EPROTONOSUPPORT);
+	buf[0] = 0;
+	CHECK_INT(wire_anep_parse(buf, n, &a), -EPROTONOSUPPORT);
+	buf[0] = 1;
+
+	buf[5] = 1; /* header length 4 octets < 8 */
+	CHECK_INT(wire_anep_parse(buf, n, &a), -EBADMSG);
+	buf[5] = 0;
+	CHECK_INT(wire_anep_parse(buf, n, &a), -EBADMSG);
+	buf[5] = 3; /* 12 octets > packet length 8 */
+	CHECK_INT(wire_anep_parse(buf, 12, &a), -EBADMSG);
+	buf[5] = 2;
+
+	buf[7] = 9; /* packet length past the buffer */
+	CHECK_INT(wire_anep_parse(buf, 8, &a), -EBADMSG);
+	buf[7] = 4; /* packet length shorter than the header */
+	CHECK_INT(wire_anep_parse(buf, 8, &a), -EBADMSG);
+	buf[7] = 8;
+	/* Unknown Type IDs and flags are the caller's business, not a decode error. */
+	buf[1] = 0xff;
+	buf[2] = 0xff;
+	buf[3] = 0xff;
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK_INT(a.flags, 0xff);
+	CHECK_INT(a.type_id, 0xffff);
+}
+
+static void test_option_tiling(void)
+{
+	uint8_t o[32];
+
+	/* Zero length: would loop forever if accepted. */
+	memcpy(o, (const uint8_t[]){0x30, 0x00, 0x00, 0x00}, 4);
+	CHECK_INT(parse_opts(o, 4), -EBADMSG);
+	/* Length past the header. */
+	memcpy(o, (const uint8_t[]){0x30, 0x00, 0x00, 0x02}, 4);
+	CHECK_INT(parse_opts(o, 4), -EBADMSG);
+	/* Exactly the header, value skipped. */
+	memcpy(o, (const uint8_t[]){0x30, 0x00, 0x00, 0x02, 1, 2, 3, 4}, 8);
+	CHECK_INT(parse_opts(o, 8), 0);
+	/* Header length not covered by the last option. */
+	memcpy(o, (const uint8_t[]){0x30, 0x00, 0x00, 0x01, 0x30, 0x00, 0x00, 0x02}, 8);
+	CHECK_INT(parse_opts(o, 8), -EBADMSG);
+	/* A 1-word option (no value) is fine. */
+	memcpy(o, (const uint8_t[]){0x30, 0x00, 0x00, 0x01}, 4);
+	CHECK_INT(parse_opts(o, 4), 0);
+}
+
+static void test_unknown_options(void)
+{
+	uint8_t o[8] = {0x30, 0x00, 0x00, 0x02, 0, 0, 0, 0};
+
+	CHECK_INT(parse_opts(o, 8), 0);
+	o[0] = 0x70; /* low flag bit: still ignorable */
+	CHECK_INT(parse_opts(o, 8), 0);
+	o[0] = 0xb0; /* must-know */
+	CHECK_INT(parse_opts(o, 8), -EOPNOTSUPP);
+	o[0] = 0xc0; /* both flags, type 0 */
+	CHECK_INT(parse_opts(o, 8), -EOPNOTSUPP);
+	/* Options anode knows but leaves to others: not refused even if must-know. */
+	const uint16_t known[] = {WIRE_OPT_CHECKSUM, WIRE_OPT_AUTH, WIRE_OPT_GOAL, WIRE_OPT_RESULT,
+				  WIRE_OPT_ROUTER_ALERT};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		o[0] = (uint8_t)(0x80 | known[i] >> 8);
+		o[1] = (uint8_t)known[i];
+		CHECK_INT(parse_opts(o, 8), 0);
+	}
+	/* Flags on a known option do not change how it is read. */
+	uint8_t h[8];
+	memcpy(h, opt_hop, 8);
+	h[0] |= 0xc0;
+	CHECK_INT(parse_opts(h, 8), 0);
+}
+
+static void test_address_options(void)
+{
+	uint8_t o[64], buf[128];
+	struct wire_anep a;
+	size_t n;
+
+	CHECK_INT(parse_opts(opt_src, 24), 0);
+	/* Wrong address type. */
+	memcpy(o, opt_src, 24);
+	o[5] = 4;
+	CHECK_INT(parse_opts(o, 24), -EBADMSG);
+	/* Too long by a word, and too short. */
+	memcpy(o, opt_src, 24);
+	o[3] = 7;
+	memset(o + 24, 0, 4);
+	CHECK_INT(parse_opts(o, 28), -EBADMSG);
+	o[3] = 5;
+	CHECK_INT(parse_opts(o, 20), -EBADMSG);
+	/* Repeated source, destination, previous hop. */
+	for (uint8_t t = 1; t <= 3; t++) {
+		memcpy(o, opt_src, 24);
+		memcpy(o + 24, opt_src, 24);
+		if (t == 3)
+			o[0] = o[24] = 0x01, o[1] = o[25] = 0x00;
+		else
+			o[1] = o[25] = t;
+		CHECK_INT(parse_opts(o, 48), -EBADMSG);
+	}
+	/* Previous hop: recorded with its offset, and rewritable in place. */
+	memcpy(o, opt_src, 24);
+	o[0] = 0x01;
+	o[1] = 0x00;
+	n = mk(buf, o, 24, 0);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK_INT(a.present, WIRE_HAS_PREV_HOP);
+	CHECK_INT(a.prev_hop_at, 12);
+	struct an_addr ph = {.ip = {[15] = 1}, .port = htobe16(7)};
+	wire_anep_set_prev_hop(buf, &a, &ph);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK(an_addr_eq(&a.prev_hop, &ph));
+	CHECK_INT(buf[13], WIRE_ADDR_TYPE_NODE);
+}
+
+static void test_hop_limit_option(void)
+{
+	uint8_t o[16], buf[64];
+	struct wire_anep a;
+	size_t n;
+
+	CHECK_INT(parse_opts(opt_hop, 8), 0);
+	memcpy(o, opt_hop, 8);
+	o[7] = 1; /* the 24 bits after the hop limit must be zero */
+	CHECK_INT(parse_opts(o, 8), -EBADMSG);
+	memcpy(o, opt_hop, 8);
+	memcpy(o + 8, opt_hop, 8);
+	CHECK_INT(parse_opts(o, 16), -EBADMSG);
+	memcpy(o, opt_hop, 8);
+	o[3] = 1;
+	CHECK_INT(parse_opts(o, 4), -EBADMSG);
+	memcpy(o, opt_hop, 8);
+	o[3] = 3;
+	memset(o + 8, 0, 4);
+	CHECK_INT(parse_opts(o, 12), -EBADMSG);
+
+	n = mk(buf, opt_hop, 8, 0);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK_INT(a.hop_limit, 7);
+	wire_anep_set_hop_limit(buf, &a, 6);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK_INT(a.hop_limit, 6);
+	/* No option: nothing is written. */
+	n = mk(buf, NULL, 0, 0);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	wire_anep_set_hop_limit(buf, &a, 6);
+	CHECK_INT(buf[0], 1);
+}
+
+static void test_build(void)
+{
+	uint8_t buf[128], copy[128];
+	struct an_addr src = {.ip = {[10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1}, .port = htobe16(3322)};
+	struct an_addr dst = src;
+	struct wire_anep_spec s = {.type_id = WIRE_TYPE_CAPSULE, .src = &src, .dst = &dst};
+	struct wire_anep a;
+	size_t hdr = 0, keep = 12345;
+
+	dst.ip[15] = 2;
+	CHECK_INT(wire_anep_build(buf, sizeof(buf), &s, 60, &hdr), 0);
+	CHECK_INT(hdr, 64);
+	/* The header of vector 1 is exactly this. */
+	CHECK_MEM(buf, vec_capsule_min, 64);
+	memcpy(buf + 64, vec_capsule_min + 64, 60);
+	CHECK_INT(wire_anep_parse(buf, 124, &a), 0);
+
+	/* Too small a buffer, too long a packet: nothing written. */
+	memset(buf, 0x5a, sizeof(buf));
+	memcpy(copy, buf, sizeof(buf));
+	CHECK_INT(wire_anep_build(buf, 123, &s, 60, &keep), -EMSGSIZE);
+	CHECK_INT(wire_anep_build(buf, sizeof(buf), &s, 65535 - 64 + 1, &keep), -EMSGSIZE);
+	CHECK_INT(wire_anep_build(buf, sizeof(buf), &s, (size_t)-1, &keep), -EMSGSIZE);
+	CHECK_INT(keep, 12345);
+	CHECK_MEM(buf, copy, sizeof(buf));
+
+	/* No addresses, default hop limit. */
+	s.src = s.dst = NULL;
+	CHECK_INT(wire_anep_build(buf, sizeof(buf), &s, 0, &hdr), 0);
+	CHECK_INT(hdr, 16);
+	CHECK_INT(wire_anep_parse(buf, hdr, &a), 0);
+	CHECK_INT(a.present, WIRE_HAS_HOP_LIMIT);
+	CHECK_INT(a.hop_limit, WIRE_HOP_LIMIT_DEFAULT);
+}
+
+static const struct check_test tests[] = {
+    TEST(test_vector_min),	TEST(test_vector_carried),   TEST(test_truncation_and_trailer),
+    TEST(test_header_fields),	TEST(test_option_tiling),    TEST(test_unknown_options),
+    TEST(test_address_options), TEST(test_hop_limit_option), TEST(test_build),
+};
+
+CHECK_MAIN(tests)
