@@ -156,7 +156,10 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 		return drop(n, p, &n->c.drop_code_bad, r);
 	if (v.rc < 0) {
 		log_ratelimited(LOG_DEBUG, "code returned %lld", (long long)v.rc);
-		return drop(n, p, &n->c.drop_code_error, (int)v.rc);
+		/* Code that ends with a failed delivery returns its -ENOTCONN:
+		 * the application went away, the code did nothing wrong. */
+		return drop(n, p, v.rc == -ENOTCONN ? &n->c.drop_applink_gone : &n->c.drop_code_error,
+			    v.rc < INT32_MIN ? -EINVAL : (int)v.rc);
 	}
 
 	if (v.data_len != cap.data_len) {

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install the Debian 12 packages anode needs to build, run and test, if any
+# is missing. Run as root (or with sudo available). Idempotent and quiet
+# when everything is there already.
+set -euo pipefail
+
+packages=(
+  meson ninja-build pkg-config gcc clang llvm   # build; clang -target bpf compiles code objects
+  libdpdk-dev                                   # librte_bpf: eBPF validator and JIT in user space
+  libsodium-dev                                 # SHA-256 code object names (Ed25519 later)
+  libclang-rt-14-dev                            # sanitizer and libFuzzer runtimes for clang
+  python3                                       # /usr/bin/python3 crafts bad packets in tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

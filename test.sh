@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Build anode and run every test: unit tests, the fuzz corpora replayed,
+# and lab tests that start real nodes on loopback. Everything runs twice:
+# in a plain build and in an AddressSanitizer + UndefinedBehaviorSanitizer
+# build. Installs missing Debian packages first. Ends with the line
+# "N passed, N failed" (N counts tests over both builds).
+set -uo pipefail
+cd "$(dirname "$0")"
+top=$(pwd)
+
+scripts/deps.sh || { echo "cannot install dependencies"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+run_suite() { # build-dir label [meson options]
+  local dir=$1 label=$2; shift 2
+  echo "== $label build ($dir)"
+  if ! scripts/build.sh "$dir" "$@"; then
+    echo "$label build failed"
+    failed=$((failed + 1))
+    return
+  fi
+  meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 2>&1 | tee "$dir/test-summary.txt" |
+    grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Skipped|Unexpected Pass|Expected Fail):' || true
+  local ok fail timeout unexpected
+  ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
+  fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
+  timeout=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
+  unexpected=$(sed -n 's/^Unexpected Pass: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
+  if [ -z "$ok" ]; then
+    echo "$label: meson test did not run"
+    failed=$((failed + 1))
+    return
+  fi
+  passed=$((passed + ok))
+  failed=$((failed + ${fail:-0} + ${timeout:-0} + ${unexpected:-0}))
+}
+
+run_suite "$top/build" plain
+# ASan and JIT-compiled eBPF agree (the JIT's code is not instrumented, the
+# helpers it calls are); leaks are checked too.
+ASAN_OPTIONS=detect_leaks=1 run_suite "$top/build-asan" sanitized -Db_sanitize=address,undefined -Db_lundef=false
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

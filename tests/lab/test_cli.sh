@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The CLI's code commands and its errors: building and validating code
+# objects, inserting, listing and removing them, refusing bad ones, and
+# clear messages for wrong use.
+. "$(dirname "$0")/lib.sh"
+work=$ANODE_RUN_DIR/work
+mkdir -p "$work"
+
+cat > "$work/hello.c" <<'C'
+#include "anode/node.h"
+AN_ACCEPT int64_t hello_accept(struct an_ctx *ctx)
+{
+	an_log(AN_LOG_INFO, 1, 2, 3);
+	return 0;
+}
+C
+out=$("$ANODE" code build "$work/hello.c")
+expect_match "code build prints a 64-hex name and the file" "$out" "^[0-9a-f]{64}  $work/hello.ao \([0-9]+ bytes\)$"
+expect_eq "the name is the SHA-256 of the file" "$(echo "$out" | cut -c1-64)" "$(sha256sum "$work/hello.ao" | cut -c1-64)"
+cat > "$work/loop.c" <<'C'
+#include "anode/node.h"
+AN_ACCEPT int64_t loop_accept(struct an_ctx *ctx)
+{
+	int64_t s = 0;
+#pragma clang loop unroll(disable)
+	for (uint32_t i = 0; i < ctx->data_len; i++)
+		s += an_data(ctx)[i & 63];
+	return s;
+}
+C
+if out=$("$ANODE" code build "$work/loop.c" 2>&1); then fail "a loop was accepted"; fi
+expect_match "code build refuses a loop, as the node's validator would" "$out" 'refused by the validator'
+[ ! -e "$work/loop.ao" ] || fail "the refused object was left behind"
+ok "the refused object is not left behind"
+
+lab_up "$TOPO_DIR/line3.topo"
+out=$("$ANODE" -n b code insert "$work/hello.ao")
+expect_match "code insert prints the name" "$out" '^[0-9a-f]{64}  inserted into b$'
+name=$(echo "$out" | cut -c1-64)
+expect_match "code list shows it" "$("$ANODE" -n b code list)" "^$name +[0-9]+ bytes"
+expect_match "code list --json" "$("$ANODE" -n b code list --json)" "\"name\":\"$name\""
+if out=$("$ANODE" -n b code insert "$EE_TEST_DIR/bad_loop.ao" 2>&1); then fail "bad code inserted"; fi
+expect_match "inserting code that fails validation is refused" "$out" 'fails validation'
+if out=$("$ANODE" -n b code insert "$EE_TEST_DIR/bad_loop.ao" 2>&1); then fail "bad code inserted"; fi
+expect_match "...and the second time it is known bad" "$out" 'known to fail validation'
+"$ANODE" -n b code remove "$name" >/dev/null
+expect_eq "code remove evicts it" "$("$ANODE" -n b code list | grep -c "$name" || true)" 0
+
+if out=$("$ANODE" -n nosuchnode stats 2>&1); then fail "stats of an unknown node succeeded"; fi
+expect_match "an unknown node is named in the error" "$out" "no running lab has a node 'nosuchnode'"
+if out=$("$ANODE" -n a ping nowhere 2>&1); then fail "ping to an unknown destination succeeded"; fi
+expect_match "an unknown destination is named in the error" "$out" 'nowhere: not a node of the lab'
+if out=$("$ANODE" lab up "$TOPO_DIR/line3.topo" 2>&1); then fail "a second lab up succeeded"; fi
+expect_match "lab up refuses a lab that is already up" "$out" 'already up'
+printf 'node x\nlink x y\n' > "$work/bad.topo"
+if out=$("$ANODE" lab up "$work/bad.topo" 2>&1); then fail "a bad topology started"; fi
+expect_match "a bad topology file names its line" "$out" 'bad.topo:2: link names an unknown node'
+expect_match "anode -h explains the commands" "$("$ANODE" -h)" 'ping +active ping'
+for cmd in lab ping flood code stats; do
+  "$ANODE" $cmd -h | grep -q '^Usage: anode' || fail "anode $cmd -h has no usage"
+done
+ok "every command has --help"
+
+# anoded's configuration check.
+printf 'name q\nlisten 127.0.0.1:3322\napp-socket /tmp/q.app\nctl-socket /tmp/q.ctl\nroute default 127.0.0.1:3323\n' > "$work/q.conf"
+expect_match "anoded -n prints a valid configuration back" "$("$ANODED" -n -f "$work/q.conf")" '^route default 127\.0\.0\.1:3323$'
+printf 'name q\nlisten 127.0.0.1:3322\nbogus 1\n' > "$work/bad.conf"
+if out=$("$ANODED" -n -f "$work/bad.conf" 2>&1); then fail "a bad configuration passed"; fi
+expect_match "anoded names the bad line" "$out" "bad.conf:3: unknown directive 'bogus'"
+echo "cli: $checks checks passed"

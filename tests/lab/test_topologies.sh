@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Labs from examples/: nodes start empty, ping capsules carry their code,
+# every node on the path caches it, hop counts follow the shortest paths,
+# and `lab down` leaves no process and no state behind.
+. "$(dirname "$0")/lib.sh"
+
+lab_up "$TOPO_DIR/line3.topo"
+for n in a b c; do expect_eq "line3: node $n starts with an empty code cache" "$(counter $n objects)" 0; done
+out=$("$ANODE" -n a ping c -c 3 -i 0.05)
+expect_match "line3: ping a->c answers 3 of 3" "$out" '3 capsules transmitted, 3 received, 0% capsule loss'
+expect_match "line3: ping a->c crosses 2 links each way" "$out" 'seq=1 hops=2\+2 time='
+expect_match "line3: ping prints rtt statistics" "$out" 'rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms'
+ping_name=$("$ANODE" code name "$CODE_DIR/ping.ao" | cut -c1-64)
+for n in b c; do
+  expect_match "line3: $n cached the ping code it carried" "$("$ANODE" -n $n code list)" "^$ping_name "
+  expect_eq "line3: $n cached code from a capsule once" "$(counter $n code_carried)" 1
+done
+expect_eq "line3: b forwarded 6 capsules (3 out, 3 back)" "$(counter b forwarded)" 6
+out=$("$ANODE" -n c ping a -c 1)
+expect_match "line3: ping the other way, c->a" "$out" '1 received'
+out=$("$ANODE" -n b ping b -c 1)
+expect_match "line3: ping a node itself: zero hops" "$out" 'hops=0\+0'
+out=$("$ANODE" lab status)
+expect_match "line3: lab status lists running nodes" "$out" 'a +127\.0\.0\.1:[0-9]+ +running'
+pids=$(awk '!/^#/ {print $5}' "$ANODE_RUN_DIR/line3/nodes")
+"$ANODE" lab down "$TOPO_DIR/line3.topo" >/dev/null
+labs_up=()
+for p in $pids; do gone "$p" || fail "node pid $p still running after lab down"; done
+ok "line3: lab down stops every node"
+[ ! -e "$ANODE_RUN_DIR/line3" ] || fail "lab state left in $ANODE_RUN_DIR/line3"
+ok "line3: lab down removes the lab's state"
+
+lab_up "$TOPO_DIR/line5.topo"
+out=$("$ANODE" -n a ping e -c 2 -i 0.05)
+expect_match "line5: ping a->e crosses 4 links each way" "$out" 'hops=4\+4'
+for n in b c d e; do expect_eq "line5: $n loaded the code on the way" "$(counter $n code_carried)" 1; done
+out=$("$ANODE" -n a ping e -c 1 -t 3 -W 0.5 || true)
+expect_match "line5: hop limit 3 does not reach e, 4 links away" "$out" '0 received'
+expect_eq "line5: d dropped it for its hop limit" "$(counter d drop_hop_limit)" 1
+
+lab_up "$TOPO_DIR/mesh.topo"
+out=$("$ANODE" -n a ping e -c 2 -i 0.05)
+expect_match "mesh: ping a->e takes a shortest path (3 links)" "$out" 'hops=3\+3'
+out=$("$ANODE" -n d ping b -c 1)
+expect_match "mesh: the chord d-b is one link" "$out" 'hops=1\+1'
+out=$("$ANODE" -n e flood a -t 0.5 -s 200)
+expect_match "mesh: flood e->a gets a final status" "$out" 'final : [1-9][0-9]* capsules received'
+echo "topologies: $checks checks passed"
