@@ -7,9 +7,18 @@ set -euo pipefail
 export ANODE_RUN_DIR
 ANODE_RUN_DIR=$(mktemp -d /tmp/anode-test.XXXXXX)
 labs_up=()
+# In a sanitized build, nodes and the CLI write sanitizer reports here
+# (a node's stderr goes to a log that lab down removes).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$ANODE_RUN_DIR/sanitizer"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$ANODE_RUN_DIR/sanitizer"
 cleanup() {
   local rc=$?
   for t in "${labs_up[@]}"; do "$ANODE" lab down "$t" >/dev/null 2>&1 || true; done
+  if compgen -G "$ANODE_RUN_DIR/sanitizer*" >/dev/null; then
+    echo "FAIL: sanitizer reports:" >&2
+    cat "$ANODE_RUN_DIR"/sanitizer* >&2
+    rc=1
+  fi
   rm -rf "$ANODE_RUN_DIR"
   exit $rc
 }
