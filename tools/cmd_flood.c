@@ -3,8 +3,9 @@
  * anode flood: active flood (PAN §5.3) from the command line. Sends a flow
  * of flood capsules from NODE to DEST for a while; DEST counts them in soft
  * state and sends status capsules back, which are printed as they come. The
- * flow starts with a capsule that carries the code and is answered at once,
- * so the path has cached the code before the flood begins.
+ * flow starts with a capsule that is answered at once, so every node on the
+ * path has the code (loaded on demand, or carried with --carry) before the
+ * flood begins.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,7 +32,7 @@ static void on_sigint(int sig)
 
 static void flood_usage(FILE *f)
 {
-	fputs("Usage: anode -n NODE flood DEST [-t SECONDS] [-s SIZE] [-r RATE] [-I MS]\n"
+	fputs("Usage: anode -n NODE flood DEST [-t SECONDS] [-s SIZE] [-r RATE] [-I MS] [--carry]\n"
 	      "\n"
 	      "Active flood: push capsules from NODE to DEST as fast as NODE takes them\n"
 	      "(or at RATE per second). DEST counts them in soft state and reports every\n"
@@ -41,7 +42,9 @@ static void flood_usage(FILE *f)
 	      "  -t SECONDS   how long to send (default 2)\n"
 	      "  -s SIZE      capsule data bytes after the flood header (default 1000)\n"
 	      "  -r RATE      capsules per second (default 0: as fast as the node takes them)\n"
-	      "  -I MS        status interval at DEST (default 500)\n",
+	      "  -I MS        status interval at DEST (default 500)\n"
+	      "  --carry      carry the code in the start capsule instead of letting\n"
+	      "               each node load it on demand\n",
 	      f);
 }
 
@@ -126,7 +129,10 @@ static int flood_handshake(struct flood_run *fr, struct an_capsule *cap, struct 
 
 int cmd_flood(const char *node, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { "carry", no_argument, NULL, 'C' },
+					      { NULL, 0, NULL, 0 } };
+	bool carry = false;
 	double seconds = 2, rate = 0;
 	long size = FLOOD_SIZE_DEFAULT, interval_ms = 500;
 	int c;
@@ -153,6 +159,9 @@ int cmd_flood(const char *node, int argc, char **argv)
 			interval_ms = strtol(optarg, &end, 10);
 			if (*end || interval_ms < 10 || interval_ms > 60000)
 				goto bad;
+			break;
+		case 'C':
+			carry = true;
 			break;
 		case 'h':
 			flood_usage(stdout);
@@ -205,7 +214,7 @@ bad:
 	*m = (struct flood_msg){ .port = port, .interval_ms = (uint32_t)interval_ms, .flow = fr.flow, .dst = dst };
 	memcpy(m->pm.b, pm, AN_NAME_LEN);
 	struct an_capsule cap = {
-		.code = fr.code, .dst = &dst, .carried = code, .carried_len = code_len, .data = data,
+		.code = fr.code, .dst = &dst, .carried = carry ? code : NULL, .carried_len = code_len, .data = data,
 		.data_len = sizeof(struct flood_msg),
 	};
 	struct sigaction sa = { .sa_handler = on_sigint };

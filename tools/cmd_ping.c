@@ -3,8 +3,9 @@
  * anode ping: active ping (PAN §5.2) from the command line. Inserts the
  * portmapper and ping code objects into the local node, binds a port, and
  * sends ping capsules that time-stamp themselves at the node; prints the
- * round trips as ping(8) does. The code travels in the capsules until the
- * first answer shows that every node on the path has cached it.
+ * round trips as ping(8) does. Other nodes load the code on demand from
+ * their previous hop; with --carry it travels in the capsules instead,
+ * until the first answer shows that every node on the path has cached it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,7 +31,7 @@ static void on_sigint(int sig)
 static void ping_usage(FILE *f)
 {
 	fputs("Usage: anode -n NODE ping DEST [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS]\n"
-	      "                                [-t HOPS] [-q]\n"
+	      "                                [-t HOPS] [-q] [--carry]\n"
 	      "\n"
 	      "Active ping: send ping capsules from NODE to DEST and back, and print each\n"
 	      "round trip, measured on NODE's clock as the capsule leaves and returns.\n"
@@ -41,7 +42,9 @@ static void ping_usage(FILE *f)
 	      "  -i SECONDS   interval between capsules (default 1)\n"
 	      "  -W SECONDS   how long to wait for the last answers (default 2)\n"
 	      "  -t HOPS      hop limit (default 64)\n"
-	      "  -q           print only the summary\n",
+	      "  -q           print only the summary\n"
+	      "  --carry      carry the code in the capsules (until the first answer)\n"
+	      "               instead of letting each node load it on demand\n",
 	      f);
 }
 
@@ -107,7 +110,10 @@ static bool ping_receive(struct ping_run *p, int timeout_ms, const uint8_t ping_
 
 int cmd_ping(const char *node, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { "carry", no_argument, NULL, 'C' },
+					      { NULL, 0, NULL, 0 } };
+	bool carry = false;
 	long count = -1, size = PING_SIZE_DEFAULT, hops = 0;
 	double interval = 1.0, wait_last = 2.0;
 	bool quiet = false;
@@ -143,6 +149,9 @@ int cmd_ping(const char *node, int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'C':
+			carry = true;
 			break;
 		case 'h':
 			ping_usage(stdout);
@@ -209,7 +218,7 @@ bad:
 			.code = ping_name,
 			.dst = &dst,
 			.hop_limit = (uint8_t)hops,
-			.carried = p.warm ? NULL : ping_code,
+			.carried = carry && !p.warm ? ping_code : NULL,
 			.carried_len = ping_len,
 			.data = data,
 			.data_len = data_len,

@@ -46,6 +46,7 @@ struct pkt *pkt_get(struct pkt_pool *pool)
 	p->next = NULL;
 	p->len = 0;
 	p->origin = AN_ORIGIN_NET;
+	p->resumed = 0;
 	p->applink = 0;
 	return p;
 }

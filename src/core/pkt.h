@@ -20,6 +20,7 @@ struct pkt {
 	struct an_addr from; /* the link-level sender (UDP source) */
 	uint16_t len; /* bytes in ctx.pkt */
 	uint8_t origin; /* AN_ORIGIN_* */
+	uint8_t resumed; /* parked while its code was fetched, and now run */
 	uint64_t applink; /* inserting application link, or 0 */
 	struct an_ctx ctx;
 };

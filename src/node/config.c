@@ -61,6 +61,10 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		.cache_bytes = 4 << 20,
 		.state_entries = 4096,
 		.buffers = 1024,
+		.park_per_code = 32,
+		.park_total = 256,
+		.fetch_retry_ms = 100,
+		.fetch_timeout_ms = 3000,
 	};
 	snprintf(c.name, sizeof(c.name), "anode");
 	char line[LINE_MAX_LEN];
@@ -104,6 +108,14 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			r = parse_size(a, 1, 1 << 24, &c.state_entries);
 		} else if (strcmp(key, "buffers") == 0) {
 			r = parse_size(a, 64, 1 << 20, &c.buffers);
+		} else if (strcmp(key, "park-per-code") == 0) {
+			r = parse_size(a, 1, 1 << 16, &c.park_per_code);
+		} else if (strcmp(key, "park-total") == 0) {
+			r = parse_size(a, 1, 1 << 20, &c.park_total);
+		} else if (strcmp(key, "fetch-retry-ms") == 0) {
+			r = parse_size(a, 1, 60000, &c.fetch_retry_ms);
+		} else if (strcmp(key, "fetch-timeout-ms") == 0) {
+			r = parse_size(a, 1, 600000, &c.fetch_timeout_ms);
 		} else if (strcmp(key, "route") == 0) {
 			r = add_route(&c, a, b);
 		} else {
@@ -136,6 +148,8 @@ void node_config_print(const struct node_config *c, FILE *f)
 	fprintf(f, "app-socket %s\nctl-socket %s\n", c->app_path, c->ctl_path);
 	fprintf(f, "cache-objects %zu\ncache-bytes %zu\nstate-entries %zu\nbuffers %zu\n", c->cache_objects,
 		c->cache_bytes, c->state_entries, c->buffers);
+	fprintf(f, "park-per-code %zu\npark-total %zu\nfetch-retry-ms %zu\nfetch-timeout-ms %zu\n", c->park_per_code,
+		c->park_total, c->fetch_retry_ms, c->fetch_timeout_ms);
 	for (size_t i = 0; i < c->n_routes; i++)
 		fprintf(f, "route %s %s\n",
 			c->routes[i].is_default ? "default" : wire_addr_format(&c->routes[i].dst, a, sizeof(a)),

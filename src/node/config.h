@@ -10,6 +10,10 @@
  *   cache-bytes 4194304          code cache: bytes of code kept
  *   state-entries 4096           soft state entries per code object
  *   buffers 1024                 packet buffers (bounds memory and queues)
+ *   park-per-code 32             capsules parked per code object being fetched
+ *   park-total 256               capsules parked in all
+ *   fetch-retry-ms 100           ask again for missing code chunks after
+ *   fetch-timeout-ms 3000        drop parked capsules after
  *   route DEST NEXT-HOP          next hop toward a node address
  *   route default NEXT-HOP       next hop for every other address
  */
@@ -37,6 +41,7 @@ struct node_config {
 	char app_path[NODE_PATH_MAX];
 	char ctl_path[NODE_PATH_MAX];
 	size_t cache_objects, cache_bytes, state_entries, buffers;
+	size_t park_per_code, park_total, fetch_retry_ms, fetch_timeout_ms;
 	struct node_route *routes;
 	size_t n_routes;
 };

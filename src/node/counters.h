@@ -21,6 +21,11 @@
 	X(passed_unknown, "unknown Type ID forwarded by default routing")                  \
 	X(code_inserted, "code objects inserted by applications")                          \
 	X(code_carried, "code objects cached from capsules that carried them")             \
+	X(code_fetched, "code objects loaded on demand")                                   \
+	X(parked, "capsules parked while their code was fetched")                          \
+	X(code_requests_served, "code requests answered from the cache")                   \
+	X(code_chunks_served, "code chunks sent")                                          \
+	X(code_requests_forwarded, "code requests passed on toward the code home")         \
 	X(drop_malformed, "malformed ANEP or capsule")                                     \
 	X(drop_version, "ANEP version not 1")                                              \
 	X(drop_option, "unknown option flagged must-know")                                 \
@@ -30,6 +35,10 @@
 	X(drop_no_route, "no route to the destination")                                    \
 	X(drop_code_missing, "code object not in the cache")                               \
 	X(drop_code_bad, "code object failed validation")                                  \
+	X(drop_code_timeout, "parked capsule whose code did not arrive in time")           \
+	X(drop_code_mismatch, "parked capsule whose fetched code did not hash to its name")\
+	X(drop_park_full, "no room to park a capsule while its code is fetched")          \
+	X(drop_code_not_here, "code request for code this node does not have")             \
 	X(drop_code_error, "code returned an error")                                       \
 	X(drop_applink_gone, "delivery to an application that has gone")                   \
 	X(drop_applink_full, "delivery to an application that does not keep up")          \

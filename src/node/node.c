@@ -18,6 +18,7 @@
 #include "ee/ee.h"
 #include "link/applink.h"
 #include "link/link.h"
+#include "node/fetch.h"
 #include "node/route.h"
 #include "wire/wire.h"
 
@@ -36,6 +37,7 @@ struct node {
 	struct ctl_server *ctl;
 	struct ee *ee;
 	struct route_table *routes;
+	struct fetcher *fetch;
 	struct node_counters c;
 	struct pkt_queue self_q;
 	struct an_addr local;
@@ -116,7 +118,7 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 	/* A capsule may cross hop_limit links: the sending node does not
 	 * count, every receiving node takes one. */
 	uint8_t hop_limit = a->hop_limit;
-	if (p->origin != AN_ORIGIN_APP) {
+	if (p->origin != AN_ORIGIN_APP && !p->resumed) {
 		if (hop_limit == 0)
 			return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
 		hop_limit--;
@@ -149,6 +151,18 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 
 	struct ee_verdict v;
 	int r = ee_run(n->ee, ctx, &v);
+	if (r == -ENOENT && !p->resumed) {
+		/* Park it and load the code on demand. */
+		const struct an_addr *prev = p->origin == AN_ORIGIN_NET ? &p->from : NULL;
+		r = fetch_park(n->fetch, p, cap.name, prev, &cap.home, &n->local);
+		if (r == 0) {
+			n->c.parked++;
+			return;
+		}
+		if (r == -ENOBUFS)
+			return drop(n, p, &n->c.drop_park_full, r);
+		return drop(n, p, &n->c.drop_code_missing, -ENOENT);
+	}
 	n->c.runs++;
 	if (r == -ENOENT)
 		return drop(n, p, &n->c.drop_code_missing, -ENOENT);
@@ -196,11 +210,10 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 	send_to(n, p, &v.send_next[0]);
 }
 
-/* A Type ID this node does not know: the ANEP flag decides. */
-static void unknown_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+/* Send a packet on toward its ANEP destination by the routing table,
+ * taking one from its hop limit option when it has one. */
+static void forward_by_route(struct node *n, struct pkt *p, const struct wire_anep *a, uint64_t *counter)
 {
-	if (a->flags & WIRE_ANEP_FLAG_DROP_UNKNOWN)
-		return drop(n, p, &n->c.drop_unknown_type, -EPROTONOSUPPORT);
 	struct an_addr next;
 	if (!(a->present & WIRE_HAS_DST) || route_lookup(n->routes, &a->dst, &next) < 0 ||
 	    an_addr_eq(&next, &n->local))
@@ -212,8 +225,118 @@ static void unknown_input(struct node *n, struct pkt *p, const struct wire_anep 
 			wire_anep_set_hop_limit(p->ctx.pkt, a, a->hop_limit - 1);
 	}
 	p->len = a->pkt_len;
-	n->c.passed_unknown++;
+	(*counter)++;
 	send_to(n, p, &next);
+}
+
+/* A Type ID this node does not know: the ANEP flag decides. */
+static void unknown_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+{
+	if (a->flags & WIRE_ANEP_FLAG_DROP_UNKNOWN)
+		return drop(n, p, &n->c.drop_unknown_type, -EPROTONOSUPPORT);
+	forward_by_route(n, p, a, &n->c.passed_unknown);
+}
+
+/* ---- code loading ---- */
+
+/* Answer a code request from the cache, chunk by chunk, straight to the
+ * requester; without the code, pass the request on toward the code home,
+ * where it is addressed, so that any node on the way that has it answers. */
+static void code_request_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+{
+	struct wire_code_request req;
+	if (wire_code_request_parse(p->ctx.pkt, p->len, a, &req) < 0)
+		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	const void *code;
+	size_t len;
+	if (ee_code_get(n->ee, req.name, &code, &len) < 0) {
+		if ((a->present & WIRE_HAS_DST) && !an_addr_eq(&a->dst, &n->local))
+			return forward_by_route(n, p, a, &n->c.code_requests_forwarded);
+		return drop(n, p, &n->c.drop_code_not_here, -ENOENT);
+	}
+	struct an_addr requester = a->src;
+	pkt_put(n->pool, p);
+	n->c.code_requests_served++;
+	uint16_t count = (uint16_t)((len + WIRE_CODE_CHUNK - 1) / WIRE_CODE_CHUNK);
+	struct wire_anep_spec spec = { .src = &n->local, .dst = &requester };
+	for (uint16_t i = 0; i < count; i++) {
+		if (!(req.want & (1ull << i)))
+			continue;
+		struct pkt *q = pkt_get(n->pool);
+		if (!q) {
+			n->c.drop_no_buffer++;
+			return;
+		}
+		size_t qlen;
+		if (wire_code_chunk_build(q->ctx.pkt, AN_PKT_MAX, &spec, req.name, code, len, i, &qlen) < 0) {
+			pkt_put(n->pool, q);
+			return;
+		}
+		q->len = (uint16_t)qlen;
+		n->c.code_chunks_served++;
+		n->udp->ops->send(n->udp, q, &requester);
+	}
+}
+
+static void code_response_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+{
+	struct wire_code_chunk c;
+	if (wire_code_chunk_parse(p->ctx.pkt, p->len, a, &c) < 0)
+		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	fetch_chunk(n->fetch, &c, p->ctx.pkt);
+	pkt_put(n->pool, p);
+}
+
+static int fetch_request(void *arg, const uint8_t name[32], uint64_t want, const struct an_addr *to,
+			 const struct an_addr *home)
+{
+	struct node *n = arg;
+	struct an_addr next;
+	if (to)
+		next = *to;
+	else if (route_lookup(n->routes, home, &next) < 0)
+		next = *home; /* overlay: the home's address is reachable as it is */
+	struct pkt *q = pkt_get(n->pool);
+	if (!q)
+		return -ENOBUFS;
+	struct wire_code_request req = { .want = want };
+	memcpy(req.name, name, sizeof(req.name));
+	struct wire_anep_spec spec = { .src = &n->local, .dst = to ? to : home };
+	size_t len;
+	int r = wire_code_request_build(q->ctx.pkt, AN_PKT_MAX, &spec, &req, &len);
+	if (r < 0) {
+		pkt_put(n->pool, q);
+		return r;
+	}
+	q->len = (uint16_t)len;
+	n->udp->ops->send(n->udp, q, &next);
+	return 0;
+}
+
+static int fetch_install(void *arg, const uint8_t name[32], const void *code, size_t len)
+{
+	struct node *n = arg;
+	int r = ee_code_insert_named(n->ee, name, code, len);
+	if (r == 0)
+		n->c.code_fetched++;
+	return r;
+}
+
+static void node_input(struct node *n, struct pkt *p);
+
+static void fetch_resume(void *arg, struct pkt *p)
+{
+	node_input(arg, p);
+}
+
+static void fetch_expire(void *arg, struct pkt *p, int why)
+{
+	struct node *n = arg;
+	if (why == -EBADMSG)
+		return drop(n, p, &n->c.drop_code_mismatch, why);
+	if (why == -EINVAL || why == -EPERM)
+		return drop(n, p, &n->c.drop_code_bad, why);
+	drop(n, p, &n->c.drop_code_timeout, why);
 }
 
 static void node_input(struct node *n, struct pkt *p)
@@ -232,7 +355,9 @@ static void node_input(struct node *n, struct pkt *p)
 	case WIRE_TYPE_CAPSULE:
 		return capsule_input(n, p, &a);
 	case WIRE_TYPE_CODE_REQUEST:
+		return code_request_input(n, p, &a);
 	case WIRE_TYPE_CODE_RESPONSE:
+		return code_response_input(n, p, &a);
 	case WIRE_TYPE_SIGNAL:
 	case WIRE_TYPE_CONCAST_DATA:
 	case WIRE_TYPE_CONCAST_SIGNAL:
@@ -373,7 +498,8 @@ static int64_t env_node_info(void *arg, uint64_t what)
 	case AN_INFO_CAPSULES_RX:
 		return (int64_t)(n->c.received + n->c.injected);
 	case AN_INFO_QUEUE_LEN:
-		return (int64_t)(pkt_pool_size(n->pool) - pkt_pool_available(n->pool));
+		/* Capsules waiting here: parked for code, or looped to this node. */
+		return (int64_t)(fetch_parked(n->fetch) + n->self_q.len);
 	case AN_INFO_CODE_CACHED:
 		return (int64_t)ee_code_list(n->ee, NULL, 0);
 	default:
@@ -439,6 +565,16 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		ctl_printf(o, ",\"applinks\":{\"connected\":%zu,\"accepted\":%llu,\"bad_messages\":%llu}",
 			   applink_count(n->apps), (unsigned long long)ac->accepted,
 			   (unsigned long long)ac->bad_messages);
+		const struct fetch_counters *fc = fetch_counters(n->fetch);
+		ctl_printf(o,
+			   ",\"fetch\":{\"active\":%zu,\"parked_now\":%zu,\"requests_sent\":%llu,\"retries\":%llu,"
+			   "\"chunks_received\":%llu,\"chunks_unexpected\":%llu,\"completed\":%llu,\"timeouts\":%llu,"
+			   "\"mismatches\":%llu,\"invalid\":%llu,\"park_overflow\":%llu}",
+			   fetch_active(n->fetch), fetch_parked(n->fetch), (unsigned long long)fc->requests_sent,
+			   (unsigned long long)fc->retries, (unsigned long long)fc->chunks_received,
+			   (unsigned long long)fc->chunks_unexpected, (unsigned long long)fc->completed,
+			   (unsigned long long)fc->timeouts, (unsigned long long)fc->mismatches,
+			   (unsigned long long)fc->invalid, (unsigned long long)fc->park_overflow);
 		ctl_printf(o, ",\"buffers\":{\"total\":%zu,\"free\":%zu}}\n", pkt_pool_size(n->pool),
 			   pkt_pool_available(n->pool));
 		return 0;
@@ -593,6 +729,22 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 		log_err("cannot start the execution environment");
 		goto fail;
 	}
+	struct fetch_config fcfg = {
+		.park_per_code = cfg->park_per_code,
+		.park_total = cfg->park_total,
+		.retry_ms = cfg->fetch_retry_ms,
+		.timeout_ms = cfg->fetch_timeout_ms,
+	};
+	struct fetch_ops fops = {
+		.arg = n,
+		.request = fetch_request,
+		.install = fetch_install,
+		.resume = fetch_resume,
+		.expire = fetch_expire,
+	};
+	n->fetch = fetch_new(n->loop, &fcfg, &fops);
+	if (!n->fetch)
+		goto fail;
 	struct applink_handler h = { .arg = n, .inject = app_inject, .code_insert = app_code_insert };
 	n->apps = applink_server_open(cfg->app_path, n->loop, &n->local, cfg->name, &h);
 	if (!n->apps) {
@@ -635,6 +787,7 @@ void node_free(struct node *n)
 {
 	if (!n)
 		return;
+	fetch_free(n->fetch); /* drops what it parked: needs the pool and app links */
 	ctl_server_close(n->ctl);
 	applink_server_close(n->apps);
 	ee_free(n->ee);

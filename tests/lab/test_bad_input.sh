@@ -35,7 +35,10 @@ expect_drop drop_unknown_type "an unknown Type ID flagged drop is dropped" unkno
 expect_drop passed_unknown "an unknown Type ID flagged forward goes on by default routing" unknown-forward "$c"
 expect_drop drop_no_route "an unknown Type ID without a destination is dropped for no route" unknown-noroute
 expect_drop drop_hop_limit "a capsule that arrives with hop limit 0 is dropped" hop-limit
-expect_drop drop_code_missing "a capsule naming unknown code is dropped (code_missing)" code-missing
+before=$(counter b drop_code_timeout)
+bad "$b" code-missing >/dev/null
+wait_for "the parked capsule to time out" 8 bash -c "[ \$($(declare -f counter); ANODE=$ANODE counter b drop_code_timeout) -eq $((before + 1)) ]"
+ok "a capsule naming code its sender does not serve is parked, then dropped on timeout"
 expect_drop drop_unsupported "a code request is counted as not handled yet" code-request
 m=$(counter b drop_malformed)
 bad "$b" carried-mismatch "$CODE_DIR/ping.ao" >/dev/null

@@ -7,7 +7,7 @@
 
 lab_up "$TOPO_DIR/line3.topo"
 for n in a b c; do expect_eq "line3: node $n starts with an empty code cache" "$(counter $n objects)" 0; done
-out=$("$ANODE" -n a ping c -c 3 -i 0.05)
+out=$("$ANODE" -n a ping c -c 3 -i 0.05 --carry)
 expect_match "line3: ping a->c answers 3 of 3" "$out" '3 capsules transmitted, 3 received, 0% capsule loss'
 expect_match "line3: ping a->c crosses 2 links each way" "$out" 'seq=1 hops=2\+2 time='
 expect_match "line3: ping prints rtt statistics" "$out" 'rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms'
@@ -34,7 +34,7 @@ ok "line3: lab down removes the lab's state"
 lab_up "$TOPO_DIR/line5.topo"
 out=$("$ANODE" -n a ping e -c 2 -i 0.05)
 expect_match "line5: ping a->e crosses 4 links each way" "$out" 'hops=4\+4'
-for n in b c d e; do expect_eq "line5: $n loaded the code on the way" "$(counter $n code_carried)" 1; done
+for n in b c d e; do expect_eq "line5: $n loaded the code on the way" "$(counter $n code_fetched)" 1; done
 out=$("$ANODE" -n a ping e -c 1 -t 3 -W 0.5 || true)
 expect_match "line5: hop limit 3 does not reach e, 4 links away" "$out" '0 received'
 expect_eq "line5: d dropped it for its hop limit" "$(counter d drop_hop_limit)" 1

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * On-demand code loading (see fetch.h). Fetches are few (bounded by
+ * max_fetches) and live in a small array searched by name.
+ */
+#include "node/fetch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+struct fetch {
+	uint8_t name[32];
+	struct pkt_queue parked;
+	struct an_addr prev, home;
+	bool have_prev, have_home, asked_home;
+	uint32_t total_len; /* 0 until the first chunk */
+	uint16_t count;
+	uint64_t have; /* bitmap of chunks received */
+	uint8_t *code;
+	uint64_t deadline_ms;
+	struct loop_timer *timer;
+	struct fetcher *owner;
+};
+
+struct fetcher {
+	struct loop *loop;
+	struct fetch_config cfg;
+	struct fetch_ops ops;
+	struct fetch **fetches;
+	size_t n_fetches;
+	size_t n_parked;
+	struct fetch_counters c;
+};
+
+static const struct an_addr zero_addr;
+
+struct fetcher *fetch_new(struct loop *loop, const struct fetch_config *cfg, const struct fetch_ops *ops)
+{
+	struct fetcher *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->loop = loop;
+	f->cfg = *cfg;
+	if (!f->cfg.park_per_code)
+		f->cfg.park_per_code = 32;
+	if (!f->cfg.park_total)
+		f->cfg.park_total = 256;
+	if (!f->cfg.max_fetches)
+		f->cfg.max_fetches = 32;
+	if (!f->cfg.retry_ms)
+		f->cfg.retry_ms = 100;
+	if (!f->cfg.timeout_ms)
+		f->cfg.timeout_ms = 3000;
+	f->ops = *ops;
+	f->fetches = calloc(f->cfg.max_fetches, sizeof(*f->fetches));
+	if (!f->fetches) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static struct fetch *find(struct fetcher *f, const uint8_t name[32], size_t *ret_at)
+{
+	for (size_t i = 0; i < f->n_fetches; i++)
+		if (memcmp(f->fetches[i]->name, name, 32) == 0) {
+			if (ret_at)
+				*ret_at = i;
+			return f->fetches[i];
+		}
+	return NULL;
+}
+
+/* End a fetch: run or drop what it parked, free it. why == 0 means the code
+ * is in the cache now. */
+static void finish(struct fetcher *f, struct fetch *x, int why)
+{
+	size_t at = 0;
+	find(f, x->name, &at);
+	f->fetches[at] = f->fetches[--f->n_fetches];
+	if (x->timer)
+		loop_timer_cancel(f->loop, x->timer);
+	struct pkt *p;
+	while ((p = pkt_queue_pop(&x->parked))) {
+		f->n_parked--;
+		p->resumed = 1;
+		if (why == 0)
+			f->ops.resume(f->ops.arg, p);
+		else
+			f->ops.expire(f->ops.arg, p, why);
+	}
+	free(x->code);
+	free(x);
+}
+
+static uint64_t missing(const struct fetch *x)
+{
+	if (!x->count)
+		return ~0ull; /* size unknown: ask for everything */
+	uint64_t all = x->count == 64 ? ~0ull : (1ull << x->count) - 1;
+	return all & ~x->have;
+}
+
+/* Ask the previous hop first; once it has had its chance, the home. */
+static void ask(struct fetcher *f, struct fetch *x)
+{
+	const struct an_addr *to = NULL;
+	if (x->have_prev && !x->asked_home) {
+		to = &x->prev;
+	} else if (!x->have_home) {
+		to = &x->prev; /* nobody else to ask */
+	} else {
+		x->asked_home = true;
+	}
+	f->c.requests_sent++;
+	if (f->ops.request(f->ops.arg, x->name, missing(x), to, to ? NULL : &x->home) < 0)
+		log_ratelimited(LOG_DEBUG, "code request could not be sent");
+}
+
+static void on_timer(void *arg)
+{
+	struct fetch *x = arg;
+	struct fetcher *f = x->owner;
+	x->timer = NULL;
+	if (loop_now_ms() >= x->deadline_ms) {
+		f->c.timeouts++;
+		finish(f, x, -ETIMEDOUT);
+		return;
+	}
+	/* Nothing at all from the previous hop: the home gets a turn. A
+	 * source that sent some chunks is asked again for the rest. */
+	if (x->have == 0 && x->have_prev && !x->asked_home && x->have_home)
+		x->asked_home = true;
+	f->c.retries++;
+	ask(f, x);
+	x->timer = loop_timer_add(f->loop, f->cfg.retry_ms, on_timer, x);
+}
+
+int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const struct an_addr *prev,
+	       const struct an_addr *home, const struct an_addr *local)
+{
+	struct fetch *x = find(f, name, NULL);
+	if (f->n_parked >= f->cfg.park_total || (x && x->parked.len >= f->cfg.park_per_code) ||
+	    (!x && f->n_fetches >= f->cfg.max_fetches)) {
+		f->c.park_overflow++;
+		return -ENOBUFS;
+	}
+	if (!x) {
+		bool have_prev = prev && !an_addr_eq(prev, local) && !an_addr_eq(prev, &zero_addr);
+		bool have_home = !an_addr_eq(home, local) && !an_addr_eq(home, &zero_addr);
+		if (!have_prev && !have_home)
+			return -EHOSTUNREACH;
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return -ENOBUFS;
+		memcpy(x->name, name, 32);
+		x->owner = f;
+		x->have_prev = have_prev;
+		x->have_home = have_home;
+		if (have_prev)
+			x->prev = *prev;
+		if (have_home)
+			x->home = *home;
+		x->asked_home = !have_prev;
+		x->deadline_ms = loop_now_ms() + f->cfg.timeout_ms;
+		x->timer = loop_timer_add(f->loop, f->cfg.retry_ms, on_timer, x);
+		if (!x->timer) {
+			free(x);
+			return -ENOBUFS;
+		}
+		f->fetches[f->n_fetches++] = x;
+		ask(f, x);
+	}
+	pkt_queue_push(&x->parked, p);
+	f->n_parked++;
+	return 0;
+}
+
+void fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt)
+{
+	struct fetch *x = find(f, c->name, NULL);
+	if (!x || (x->count && (c->count != x->count || c->total_len != x->total_len)) ||
+	    (x->have & (1ull << c->index))) {
+		f->c.chunks_unexpected++;
+		return;
+	}
+	if (!x->count) {
+		x->code = malloc(c->total_len);
+		if (!x->code)
+			return;
+		x->count = c->count;
+		x->total_len = c->total_len;
+	}
+	memcpy(x->code + (size_t)c->index * WIRE_CODE_CHUNK, pkt + c->data_off, c->data_len);
+	x->have |= 1ull << c->index;
+	f->c.chunks_received++;
+	if (missing(x))
+		return;
+	int r = f->ops.install(f->ops.arg, x->name, x->code, x->total_len);
+	if (r == 0)
+		f->c.completed++;
+	else if (r == -EBADMSG)
+		f->c.mismatches++;
+	else
+		f->c.invalid++;
+	finish(f, x, r);
+}
+
+size_t fetch_parked(const struct fetcher *f)
+{
+	return f->n_parked;
+}
+
+size_t fetch_active(const struct fetcher *f)
+{
+	return f->n_fetches;
+}
+
+const struct fetch_counters *fetch_counters(const struct fetcher *f)
+{
+	return &f->c;
+}
+
+void fetch_free(struct fetcher *f)
+{
+	if (!f)
+		return;
+	while (f->n_fetches)
+		finish(f, f->fetches[0], -ECANCELED);
+	free(f->fetches);
+	free(f);
+}

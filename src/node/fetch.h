@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * On-demand code loading (PAN §4.5.3, seed 002 §2.2): capsules that name
+ * code this node lacks are parked while the code is fetched in chunks,
+ * first from the previous hop (which just ran it, so it should have it),
+ * then from the code's home. Chunks still missing are asked for again with
+ * a bitmap; a complete object is checked against its name and validated by
+ * the EE before the parked capsules run, in arrival order. Parking is
+ * bounded per code object and in total; a fetch that does not complete
+ * before its deadline drops what it parked, with a counted reason.
+ */
+#ifndef NODE_FETCH_H
+#define NODE_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anode/addr.h"
+#include "core/loop.h"
+#include "core/pkt.h"
+#include "wire/wire.h"
+
+struct fetch_config {
+	size_t park_per_code; /* capsules parked per code object (32) */
+	size_t park_total; /* capsules parked in all (256) */
+	size_t max_fetches; /* code objects being fetched at once (32) */
+	unsigned retry_ms; /* ask again for what is missing after (100) */
+	unsigned timeout_ms; /* give up after (3000) */
+};
+
+struct fetch_counters {
+	uint64_t requests_sent, retries, chunks_received, chunks_unexpected, completed;
+	uint64_t timeouts, mismatches, invalid, park_overflow;
+};
+
+/* What the fetcher asks of the node. */
+struct fetch_ops {
+	void *arg;
+	/* Send a code request for the chunks in want: to the neighbour `to`
+	 * directly, or (to == NULL) routed toward `home`. */
+	int (*request)(void *arg, const uint8_t name[32], uint64_t want, const struct an_addr *to,
+		       const struct an_addr *home);
+	/* Check and cache the complete code: 0, -EBADMSG (does not hash to
+	 * its name), -EINVAL (fails validation). */
+	int (*install)(void *arg, const uint8_t name[32], const void *code, size_t len);
+	/* Run a parked capsule (consumes p; p->resumed is set). */
+	void (*resume)(void *arg, struct pkt *p);
+	/* Drop a parked capsule for reason why (consumes p). */
+	void (*expire)(void *arg, struct pkt *p, int why);
+};
+
+struct fetcher;
+
+struct fetcher *fetch_new(struct loop *loop, const struct fetch_config *cfg, const struct fetch_ops *ops);
+void fetch_free(struct fetcher *f); /* parked capsules are expired with -ECANCELED */
+
+/* Park p until the code named arrives, and start fetching it if nobody is.
+ * prev is the neighbour the capsule came from (NULL when none), home the
+ * capsule's code home (all zero when unknown), local this node. 0 when p
+ * is parked (consumed); -ENOBUFS when the parking limits are reached, or
+ * -EHOSTUNREACH when there is nobody to ask: p is not consumed then. */
+int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const struct an_addr *prev,
+	       const struct an_addr *home, const struct an_addr *local);
+
+/* A chunk of code arrived (from a CODE_RESPONSE packet). */
+void fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt);
+
+size_t fetch_parked(const struct fetcher *f);
+size_t fetch_active(const struct fetcher *f);
+const struct fetch_counters *fetch_counters(const struct fetcher *f);
+
+#endif

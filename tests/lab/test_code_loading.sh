@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# On-demand code loading: code spreads hop by hop across five nodes; a lost
+# chunk is asked for again by bitmap; code that does not hash to its name is
+# refused; code that fails validation is remembered as bad; parking is
+# bounded; a code home that never answers costs a timeout, counted.
+. "$(dirname "$0")/lib.sh"
+fake() { /usr/bin/python3 "$(dirname "$0")/fakehome.py" "$@"; }
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+lab_up "$TOPO_DIR/line5.topo"
+out=$("$ANODE" -n a ping e -c 3 -i 0.05)
+expect_match "line5: ping a->e with every other node starting empty" "$out" '3 received'
+for n in b c d e; do
+  expect_eq "line5: $n loaded the ping code on demand, once" "$(counter $n code_fetched)" 1
+  expect_ge "line5: $n parked capsules while it loaded the code" "$(counter $n parked)" 1
+done
+for n in b c d; do expect_eq "line5: $n answered its next hop's request" "$(counter $n code_requests_served)" 1; done
+expect_eq "line5: e asked only its previous hop" "$("$ANODE" -n e stats --json | json "d['fetch']['requests_sent']")" 1
+out=$("$ANODE" -n a ping e -c 1 --carry)
+expect_match "line5: --carry works on a warm path too" "$out" '1 received'
+
+b=$(awk '$1 == "b" {print $2}' "$ANODE_RUN_DIR/line5/nodes")
+out=$(fake "$b" lose1 "$CODE_DIR/flood.ao" 1 1.5)   # b does not have it; four chunks
+expect_eq "a lost chunk: the first request wants every chunk" "$(echo "$out" | json "d['requests'][0] == 2**64-1")" True
+expect_eq "a lost chunk: the second asks for chunk 1 only" "$(echo "$out" | json "d['requests'][1]")" 2
+expect_eq "a lost chunk: the code was loaded after all" "$(counter b code_fetched)" 2
+expect_ge "a lost chunk: the capsule ran" "$(counter b drop_code_error)" 1
+
+pm_ao=$CODE_DIR/portmapper.ao   # only a has it
+fake "$b" wrong "$pm_ao" 1 1 >/dev/null
+expect_eq "code that does not hash to its name is refused" "$("$ANODE" -n b stats --json | json "d['fetch']['mismatches']")" 1
+expect_eq "...and the capsule waiting for it is dropped as such" "$(counter b drop_code_mismatch)" 1
+"$ANODE" -n b code list | grep -q "^$("$ANODE" code name "$pm_ao" | cut -c1-64)" && fail "mismatched code was cached"
+ok "...and nothing was cached under that name"
+
+bad_ao=$EE_TEST_DIR/bad_loop.ao
+fake "$b" serve "$bad_ao" 1 1 >/dev/null
+expect_eq "fetched code that fails validation is refused" "$(counter b failed_validation)" 1
+out=$(fake "$b" serve "$bad_ao" 3 0.5)
+expect_eq "...and remembered: no second request for it" "$(echo "$out" | json "len(d['requests'])")" 0
+expect_eq "...capsules naming it are dropped at once" "$(counter b drop_code_bad)" 4
+
+forward_ao=$CODE_DIR/forward.ao
+before=$(counter b drop_code_timeout)
+out=$(fake "$b" silent "$forward_ao" 40 3.5)
+expect_eq "parking is bounded: 8 of 40 capsules found no room" "$(counter b drop_park_full)" 8
+expect_eq "a home that never answers: the 32 parked capsules time out" "$(($(counter b drop_code_timeout) - before))" 32
+expect_ge "...after asking again several times" "$(echo "$out" | json "len(d['requests'])")" 5
+expect_eq "...and b holds nothing parked afterwards" "$("$ANODE" -n b stats --json | json "d['fetch']['parked_now']")" 0
+out=$("$ANODE" -n a ping e -c 1)
+expect_match "the nodes still serve everyone else" "$out" '1 received'
+echo "code loading: $checks checks passed"
