@@ -92,8 +92,10 @@ def main():
         code = open(args[0], "rb").read()
         name = hashlib.sha256(code).digest()
         pkts = [capsule(name, b"x" * 8, code=code) for _ in range(int(args[1]))]
-    elif kind == "code-request":  # a Type ID this node knows but does not handle yet
-        pkts = [anep(TYPE_CODE_REQUEST, b"", good_name)]
+    elif kind == "code-request":  # a code request without its requester (SRC)
+        pkts = [anep(TYPE_CODE_REQUEST, b"", good_name + bytes(8))]
+    elif kind == "signal":  # a Type ID this node knows but does not handle yet
+        pkts = [anep(0x4104, b"", bytes(16))]
     else:
         sys.exit("unknown kind " + kind)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -39,7 +39,8 @@ before=$(counter b drop_code_timeout)
 bad "$b" code-missing >/dev/null
 wait_for "the parked capsule to time out" 8 bash -c "[ \$($(declare -f counter); ANODE=$ANODE counter b drop_code_timeout) -eq $((before + 1)) ]"
 ok "a capsule naming code its sender does not serve is parked, then dropped on timeout"
-expect_drop drop_unsupported "a code request is counted as not handled yet" code-request
+expect_drop drop_unsupported "a signalling packet is counted as not handled yet" signal
+expect_drop drop_malformed "a code request without a requester is malformed" code-request
 m=$(counter b drop_malformed)
 bad "$b" carried-mismatch "$CODE_DIR/ping.ao" >/dev/null
 wait_for "a name mismatch" 5 bash -c "[ \$($(declare -f counter); ANODE=$ANODE counter b drop_malformed) -eq $((m + 1)) ]"
