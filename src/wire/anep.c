@@ -2,10 +2,12 @@
 /*
  * ANEP framing (1997 draft, version 1): the fixed 8-octet header, the option
  * TLVs that follow it, and the options anode understands (source,
- * destination, previous hop, hop limit). Every packet a node receives from a
- * net link goes through wire_anep_parse first, so it is strict: the options
- * must tile the header exactly and the options anode knows must have exactly
- * their documented size. docs/wire.md has the layouts and test vectors.
+ * destination, previous hop, hop limit, goal and result nodes). Every packet
+ * a node receives from a net link goes through wire_anep_parse first, so it
+ * is strict: the options must tile the header exactly and the options anode
+ * knows must have exactly their documented size. Besides the builder, this
+ * file owns the one update that changes the header's size, appending a
+ * RESULT option. docs/wire.md has the layouts and test vectors.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #define OPT_HDR_LEN 4
 #define OPT_ADDR_LEN (OPT_HDR_LEN + 20)	    /* addr type, port, ip */
 #define OPT_HOP_LIMIT_LEN (OPT_HDR_LEN + 4) /* hop limit, 24 zero bits */
+#define OPT_RESULT_LEN WIRE_RESULT_OPT_LEN  /* an address value, visit, zero */
 #define OPT_TYPE_MASK 0x3fff
 
 /* The value of an address option: addr type, port, 16 octets of address. */
@@ -66,10 +69,28 @@ static int parse_option(struct wire_reader *r, uint16_t type, uint8_t opt_flags,
 			return -EBADMSG;
 		a->present |= WIRE_HAS_HOP_LIMIT;
 		return 0;
+	case WIRE_OPT_GOAL:
+		/* Order matters (the user's list), repeats are allowed. */
+		if (a->n_goals >= WIRE_MAX_GOALS || opt_len != OPT_ADDR_LEN ||
+		    !parse_addr_value(r, &a->goals[a->n_goals]))
+			return -EBADMSG;
+		a->n_goals++;
+		return 0;
+	case WIRE_OPT_RESULT: {
+		struct wire_result *res = &a->results[a->n_results];
+
+		if (a->n_results >= WIRE_MAX_RESULTS || opt_len != OPT_RESULT_LEN || !parse_addr_value(r, &res->node))
+			return -EBADMSG;
+		/* Visits count from 1; the zero field keeps the option a whole
+		 * number of words and is reserved. */
+		res->visit = wire_rd_n16(r);
+		if (res->visit == 0 || !wire_rd_zero(r, 2))
+			return -EBADMSG;
+		a->n_results++;
+		return 0;
+	}
 	case WIRE_OPT_CHECKSUM:
 	case WIRE_OPT_AUTH:
-	case WIRE_OPT_GOAL:
-	case WIRE_OPT_RESULT:
 	case WIRE_OPT_ROUTER_ALERT:
 		/* Known to anode but decoded by the parts that use them. */
 		return 0;
@@ -147,10 +168,11 @@ void wire_anep_set_prev_hop(void *pkt, const struct wire_anep *anep, const struc
 	memcpy(v + 4, prev_hop->ip, 16);
 }
 
-static void build_addr_option(struct wire_writer *w, uint16_t type, const struct an_addr *a)
+/* An option header and an address value; opt_len is the whole option's. */
+static void build_addr_option(struct wire_writer *w, uint16_t type, size_t opt_len, const struct an_addr *a)
 {
 	wire_wr_n16(w, type);
-	wire_wr_n16(w, OPT_ADDR_LEN / 4);
+	wire_wr_n16(w, (uint16_t)(opt_len / 4));
 	wire_wr_n16(w, WIRE_ADDR_TYPE_NODE);
 	wire_wr_copy(w, &a->port, sizeof(a->port));
 	wire_wr_copy(w, a->ip, sizeof(a->ip));
@@ -161,10 +183,14 @@ int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, si
 	struct wire_writer w;
 	size_t hdr_len = WIRE_ANEP_HDR_MIN + OPT_HOP_LIMIT_LEN;
 
+	/* A header the decoder would refuse is never built. */
+	if (spec->n_goals > WIRE_MAX_GOALS || (spec->n_goals && !spec->goals))
+		return -EINVAL;
 	if (spec->src)
 		hdr_len += OPT_ADDR_LEN;
 	if (spec->dst)
 		hdr_len += OPT_ADDR_LEN;
+	hdr_len += spec->n_goals * OPT_ADDR_LEN;
 	/* Check everything before writing anything: on failure buf is as it was. */
 	if (payload_len > UINT16_MAX - hdr_len || hdr_len + payload_len > cap)
 		return -EMSGSIZE;
@@ -176,9 +202,11 @@ int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, si
 	wire_wr_n16(&w, (uint16_t)(hdr_len / 4));
 	wire_wr_n16(&w, (uint16_t)(hdr_len + payload_len));
 	if (spec->src)
-		build_addr_option(&w, WIRE_OPT_SRC, spec->src);
+		build_addr_option(&w, WIRE_OPT_SRC, OPT_ADDR_LEN, spec->src);
 	if (spec->dst)
-		build_addr_option(&w, WIRE_OPT_DST, spec->dst);
+		build_addr_option(&w, WIRE_OPT_DST, OPT_ADDR_LEN, spec->dst);
+	for (size_t i = 0; i < spec->n_goals; i++)
+		build_addr_option(&w, WIRE_OPT_GOAL, OPT_ADDR_LEN, &spec->goals[i]);
 	wire_wr_n16(&w, WIRE_OPT_HOP_LIMIT);
 	wire_wr_n16(&w, OPT_HOP_LIMIT_LEN / 4);
 	wire_wr_u8(&w, spec->hop_limit ? spec->hop_limit : WIRE_HOP_LIMIT_DEFAULT);
@@ -187,5 +215,43 @@ int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, si
 		return -EMSGSIZE; /* cannot happen: sizes were checked above */
 
 	*ret_hdr_len = hdr_len;
+	return 0;
+}
+
+int wire_anep_add_result(void *pkt, size_t cap, struct wire_anep *anep, const struct an_addr *node, uint16_t visit)
+{
+	uint8_t *b = pkt;
+	struct wire_writer w;
+	struct wire_anep a;
+	size_t hdr_len = anep->hdr_len, pkt_len = anep->pkt_len;
+	int e;
+
+	if (visit == 0 || hdr_len < WIRE_ANEP_HDR_MIN || hdr_len > pkt_len || hdr_len % 4)
+		return -EINVAL;
+	if (anep->n_results >= WIRE_MAX_RESULTS)
+		return -ENOSPC;
+	if (pkt_len + OPT_RESULT_LEN > UINT16_MAX || pkt_len + OPT_RESULT_LEN > cap)
+		return -EMSGSIZE;
+
+	/* The options end where the payload starts: open a gap there. Octets
+	 * past pkt_len (link padding) are not part of the packet and may be
+	 * overwritten. */
+	memmove(b + hdr_len + OPT_RESULT_LEN, b + hdr_len, pkt_len - hdr_len);
+	wire_wr_init(&w, b + hdr_len, OPT_RESULT_LEN);
+	build_addr_option(&w, WIRE_OPT_RESULT, OPT_RESULT_LEN, node);
+	wire_wr_n16(&w, visit);
+	wire_wr_zero(&w, 2);
+	hdr_len += OPT_RESULT_LEN;
+	pkt_len += OPT_RESULT_LEN;
+	b[4] = (uint8_t)(hdr_len / 4 >> 8);
+	b[5] = (uint8_t)(hdr_len / 4);
+	wire_anep_set_pkt_len(pkt, (uint16_t)pkt_len);
+
+	/* Parsing again, rather than patching *anep, keeps one source of truth
+	 * for the offsets; it only fails if anep did not describe pkt. */
+	e = wire_anep_parse(pkt, pkt_len, &a);
+	if (e < 0)
+		return e;
+	*anep = a;
 	return 0;
 }

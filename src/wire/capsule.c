@@ -65,6 +65,8 @@ int wire_capsule_build(void *buf, size_t cap, const struct wire_capsule_spec *sp
 	    .hop_limit = spec->hop_limit,
 	    .src = spec->src,
 	    .dst = spec->dst,
+	    .goals = spec->goals,
+	    .n_goals = spec->n_goals,
 	};
 	static const struct an_addr no_home;
 	struct wire_writer w;

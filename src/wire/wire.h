@@ -60,6 +60,18 @@ enum wire_opt {
 #define WIRE_HAS_PREV_HOP (1u << 2)
 #define WIRE_HAS_HOP_LIMIT (1u << 3)
 
+/* Goal and result node options (seed 002 §3: InterNodeOptGoal, where the
+ * user wants information collected, and InterNodeOptResult, where it was,
+ * with a visit number since a path may cross a node twice). */
+#define WIRE_MAX_GOALS 16
+#define WIRE_MAX_RESULTS 32
+#define WIRE_RESULT_OPT_LEN 28 /* option header 4 + addr type 2 + port 2 + ip 16 + visit 2 + zero 2 */
+
+struct wire_result {
+	struct an_addr node;
+	uint16_t visit; /* 1 for the first visit of this node, 2 for the second, ... */
+};
+
 /* A decoded ANEP header. Offsets are from the start of the packet. */
 struct wire_anep {
 	uint8_t flags;
@@ -73,6 +85,10 @@ struct wire_anep {
 	uint8_t hop_limit;
 	uint16_t hop_limit_at; /* offset of the hop limit octet, for in-place update */
 	uint16_t prev_hop_at; /* offset of the previous hop option's value */
+	uint8_t n_goals; /* GOAL options, in order (more than WIRE_MAX_GOALS: -EBADMSG) */
+	struct an_addr goals[WIRE_MAX_GOALS];
+	uint8_t n_results; /* RESULT options, in order (more than WIRE_MAX_RESULTS: -EBADMSG) */
+	struct wire_result results[WIRE_MAX_RESULTS];
 };
 
 /* Decode the ANEP header and the options anode knows. -EBADMSG when the
@@ -94,18 +110,71 @@ struct wire_anep_spec {
 	uint8_t hop_limit; /* 0 means WIRE_HOP_LIMIT_DEFAULT */
 	const struct an_addr *src;
 	const struct an_addr *dst;
+	const struct an_addr *goals; /* GOAL options, after DST; may be NULL */
+	size_t n_goals;
 };
 
-/* Write an ANEP header with the options SRC, DST (when given) and HOP_LIMIT
- * (always), in that order, for a payload of payload_len octets that the
+/* Write an ANEP header with the options SRC, DST (when given), GOAL (one per
+ * goal) and HOP_LIMIT (always), in that order, for a payload of payload_len octets that the
  * caller writes right after it. Stores the header length in ret_hdr_len.
- * -EMSGSIZE if header and payload do not fit in cap or in 65535 octets. */
+ * -EMSGSIZE if header and payload do not fit in cap or in 65535 octets,
+ * -EINVAL for more than WIRE_MAX_GOALS goals or n_goals without goals. */
 int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, size_t payload_len,
 		    size_t *ret_hdr_len);
 
 /* Rewrite the packet length field in place (a code object resized the
  * capsule's data). */
 void wire_anep_set_pkt_len(void *pkt, uint16_t pkt_len);
+
+/* Append a RESULT option after the last option of a parsed packet: the
+ * payload moves WIRE_RESULT_OPT_LEN octets on, and the header and packet
+ * lengths grow. *anep is updated (re-parsed) so its offsets stay right.
+ * -EMSGSIZE when the packet would exceed cap or 65535 octets, -ENOSPC past
+ * WIRE_MAX_RESULTS results, -EINVAL for visit 0. Payload offsets the caller
+ * holds (a capsule's code_off, data_off) are stale afterwards. */
+int wire_anep_add_result(void *pkt, size_t cap, struct wire_anep *anep, const struct an_addr *node, uint16_t visit);
+
+/* ---- Code loading (Type IDs CODE_REQUEST and CODE_RESPONSE) ----
+ *
+ * A node that lacks a capsule's code asks its previous hop, then the code
+ * home, with a request naming the code and the chunks it still wants; the
+ * answer is one response per chunk. Chunks are WIRE_CODE_CHUNK octets (the
+ * last may be shorter), so code of up to WIRE_CODE_MAX_CHUNKS chunks can be
+ * asked for with a 64-bit bitmap. The requester is the request's SRC option,
+ * which is required. */
+
+#define WIRE_CODE_CHUNK 1024
+#define WIRE_CODE_MAX_CHUNKS 64
+#define WIRE_CODE_REQUEST_LEN 40 /* name 32, wanted-chunks bitmap 8 */
+#define WIRE_CODE_CHUNK_HDR_LEN 40 /* name 32, total length 4, index 2, count 2 */
+
+struct wire_code_request {
+	uint8_t name[32];
+	uint64_t want; /* bit i set: chunk i wanted */
+};
+
+struct wire_code_chunk {
+	uint8_t name[32];
+	uint32_t total_len; /* octets of the whole code object, 1..WIRE_CODE_CHUNK*WIRE_CODE_MAX_CHUNKS */
+	uint16_t index; /* this chunk, < count */
+	uint16_t count; /* chunks in all: ceil(total_len / WIRE_CODE_CHUNK) */
+	uint16_t data_off; /* offset of the chunk's octets in the packet */
+	uint16_t data_len; /* WIRE_CODE_CHUNK, or the remainder for the last chunk */
+};
+
+/* Decode the payload after a parsed ANEP header. -EINVAL when the Type ID
+ * is not the right one; -EBADMSG when malformed (a request without SRC, a
+ * zero bitmap, a chunk whose index, count, total and length disagree). */
+int wire_code_request_parse(const void *pkt, size_t len, const struct wire_anep *anep,
+			    struct wire_code_request *ret);
+int wire_code_chunk_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_code_chunk *ret);
+
+/* Build a whole ANEP packet (spec->type_id is set by the builder). */
+int wire_code_request_build(void *buf, size_t cap, const struct wire_anep_spec *spec,
+			    const struct wire_code_request *req, size_t *ret_len);
+/* Chunk `index` of `code` (total_len octets). -EINVAL if index is out of range. */
+int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *spec, const uint8_t name[32],
+			  const void *code, size_t total_len, uint16_t index, size_t *ret_len);
 
 /* ---- Capsules (ANEP Type ID WIRE_TYPE_CAPSULE) ---- */
 
@@ -139,6 +208,8 @@ struct wire_capsule_spec {
 	size_t code_len;
 	const void *data;
 	size_t data_len;
+	const struct an_addr *goals; /* GOAL options; may be NULL */
+	size_t n_goals;
 };
 
 /* Build a whole ANEP capsule into buf. Always writes a hop limit option.

@@ -2,8 +2,9 @@
 /*
  * libFuzzer target for wire_capsule_parse, behind wire_anep_parse as in the
  * node. A capsule that parses is rebuilt with wire_capsule_build from what
- * was decoded, and the rebuilt capsule must parse back to the same fields:
- * the encoder and the decoder agree on every layout the fuzzer finds.
+ * was decoded (GOAL options included), and the rebuilt capsule must parse
+ * back to the same fields: the encoder and the decoder agree on every
+ * layout the fuzzer finds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .code_len = c.code_len,
 	    .data = data + c.data_off,
 	    .data_len = c.data_len,
+	    .goals = a.goals,
+	    .n_goals = a.n_goals,
 	};
 	/* The rebuilt header may be longer than the original (it always has a
 	 * hop limit, never a previous hop or unknown options): then it may
@@ -55,6 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((a.present & WIRE_HAS_SRC) && !an_addr_eq(&a2.src, &a.src))
 		abort();
 	if ((a.present & WIRE_HAS_DST) && !an_addr_eq(&a2.dst, &a.dst))
+		abort();
+	if (a2.n_goals != a.n_goals || memcmp(a2.goals, a.goals, sizeof(a.goals)) || a2.n_results)
 		abort();
 	return 0;
 }

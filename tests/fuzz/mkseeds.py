@@ -42,15 +42,26 @@ def poke(b, at, v):
 
 v = load_vectors()
 cmin, ccar = v['vec_capsule_min'], v['vec_capsule_carried']
-addr_opt = lambda t: struct.pack('>HHHH', t, 6, 6, 3322) + bytes(10) + b'\xff\xff\x0a\x00\x00\x01'
+cgoals, cres = v['vec_capsule_goals'], v['vec_capsule_result']
+creq, cchunk = v['vec_code_request'], v['vec_code_chunk_last']
+addr_opt = lambda t, d=1: struct.pack('>HHHH', t, 6, 6, 3322) + bytes(10) + b'\xff\xff\x0a\x00\x00' + bytes([d])
 hop = struct.pack('>HHB3x', 0x101, 2, 9)
+result_opt = lambda d, visit, zero=0: struct.pack('>HH', 0x103, 7) + addr_opt(0, d)[4:] + struct.pack('>HH', visit, zero)
+goals = lambda n: b''.join(addr_opt(0x102, i % 4 + 1) for i in range(n))
+results = lambda n: b''.join(result_opt(i % 4 + 1, i // 4 + 1) for i in range(n))
 
 anep_seeds = {
     'capsule-min': cmin, 'capsule-carried': ccar, 'trailer': cmin + b'\xee' * 7,
     'bare': anep(0, 0x4104, b'', b''), 'prev-hop': anep(0x80, 0x4102, addr_opt(0x100) + hop, b'xyz'),
     'unknown-opt': anep(0, 0x4101, struct.pack('>HH', 0x3000, 2) + b'abcd', b''),
     'must-know': anep(0, 0x4101, struct.pack('>HH', 0xb000, 1), b''),
-    'goal': anep(0, 0x4101, struct.pack('>HH', 0x8102, 3) + bytes(8), b''),
+    'goal-short': anep(0, 0x4101, struct.pack('>HH', 0x8102, 3) + bytes(8), b''),
+    'goals': cgoals, 'result': cres, 'goals-16': anep(0, 0x4104, hop + goals(16), b'xy'),
+    'goals-17': anep(0, 0x4104, goals(17) + hop, b''), 'results-31': anep(0, 0x4104, results(31), b'abcd'),
+    'results-32': anep(0, 0x4104, addr_opt(1) + results(32) + hop, b'abcd'),
+    'results-33': anep(0, 0x4104, results(33), b''), 'result-visit0': anep(0, 0x4101, result_opt(2, 0), b''),
+    'result-zero': anep(0, 0x4101, result_opt(2, 1, 1), b''), 'result-short': poke(cres, 115, 6),
+    'goal-type': poke(cgoals, 61, 4), 'result-type': poke(cres, 117, 1),
     'version2': poke(cmin, 0, 2), 'opt-zero-len': poke(cmin, 11, 0), 'dup-src': poke(cmin, 33, 1),
 }
 for n in (0, 7, 8, 12, 63, 64, 123):
@@ -62,10 +73,32 @@ caps_seeds = {
     'min': cmin, 'carried': ccar, 'no-flag': poke(ccar, 69, 0), 'flag-no-code': poke(cmin, 117, 1),
     'pad': poke(ccar, 79, 1), 'code-long': poke(ccar, 71, 9), 'home-zero': poke(ccar, 67, 1),
     'prev-hop': anep(0, 0x4101, addr_opt(0x100) + hop, ccar[16:]),
-    'not-capsule': poke(cmin, 3, 2), 'short': poke(cmin, 7, 119),
+    'not-capsule': poke(cmin, 3, 2), 'short': poke(cmin, 7, 119), 'goals': cgoals, 'result': cres,
 }
 for k, b in caps_seeds.items():
     write('fuzz_capsule', k, b)
+
+# Code loading: the request and last-chunk vectors, and one rule broken each.
+chunk = lambda total, index, count, data, opts=addr_opt(1) + hop: anep(
+    0, 0x4103, opts, cchunk[64:96] + struct.pack('>IHH', total, index, count) + data)
+code_seeds = {
+    'request': creq, 'chunk-last': cchunk, 'request-want0': creq[:72] + bytes(8),
+    'request-nosrc': anep(0, 0x4102, hop, creq[40:]), 'request-long': anep(0, 0x4102, creq[8:40], creq[40:] + b'x'),
+    'request-short': anep(0, 0x4102, creq[8:40], creq[40:79]),
+    'request-goals': anep(0x80, 0x4102, addr_opt(1) + goals(3) + hop, creq[40:]),
+    'chunk-first': chunk(1500, 0, 2, bytes(range(256)) * 4), 'chunk-tiny': chunk(1, 0, 1, b'\x7f'),
+    'chunk-max': chunk(65536, 63, 64, b'\xaa' * 1024), 'chunk-too-big': chunk(65537, 64, 65, b'\xaa'),
+    'chunk-count': chunk(1500, 1, 3, cchunk[104:]), 'chunk-index': chunk(1500, 2, 2, b''),
+    'chunk-long': cchunk[:6] + struct.pack('>H', 581) + cchunk[8:] + b'\0',
+    'chunk-short': chunk(1500, 1, 2, cchunk[104:-1]), 'chunk-zero': chunk(0, 0, 0, b''),
+    'chunk-nohdr': anep(0, 0x4103, hop, b''), 'capsule': cmin,
+}
+for n in (0, 8, 40, 79):
+    code_seeds['request-trunc-%d' % n] = creq[:n]
+for n in (64, 103, 579):
+    code_seeds['chunk-trunc-%d' % n] = cchunk[:n]
+for k, b in code_seeds.items():
+    write('fuzz_codeload', k, b)
 
 hdr = lambda t, st=0: struct.pack('>BBHi', t, 1, 0, st)
 app_seeds = {

@@ -4,6 +4,8 @@
  * documented vectors octet for octet, the parser must decode them, and each
  * layout rule of docs/wire.md (flags versus code length, padding, the zero
  * octets of the home address, the 16-bit limits) is checked on both sides.
+ * Capsules with GOAL options, and a RESULT appended on the way (which moves
+ * the capsule), must stay valid capsules with their code and data intact.
  */
 #include <endian.h>
 #include <errno.h>
@@ -244,9 +246,98 @@ static void test_round_trip(void)
 	}
 }
 
+static const struct an_addr a3 = {.ip = {[10] = 0xff, [11] = 0xff, [12] = 10, [15] = 3}, .port = 0xfa0c};
+
+static void test_goals_vector(void)
+{
+	const struct an_addr goals[2] = {a3, a2};
+	uint8_t buf[256];
+	size_t n = 0;
+	struct wire_capsule_spec s = {
+	    .src = &a1,
+	    .dst = &a2,
+	    .name = vec_code_name,
+	    .home = &a1,
+	    .data = data4,
+	    .data_len = 4,
+	    .goals = goals,
+	    .n_goals = 2,
+	};
+	struct wire_capsule c;
+
+	CHECK_INT(wire_capsule_build(buf, sizeof(buf), &s, &n), 0);
+	CHECK_INT(n, sizeof(vec_capsule_goals));
+	CHECK_MEM(buf, vec_capsule_goals, sizeof(vec_capsule_goals));
+	CHECK_INT(parse(vec_capsule_goals, sizeof(vec_capsule_goals), &c), 0);
+	CHECK_INT(c.data_off, 168);
+	CHECK_INT(c.data_len, 4);
+	CHECK_INT(parse(vec_capsule_result, sizeof(vec_capsule_result), &c), 0);
+	CHECK_INT(c.data_off, 196);
+	CHECK_INT(c.data_len, 4);
+	CHECK_MEM(c.name, vec_code_name, 32);
+	CHECK(an_addr_eq(&c.home, &a1));
+	CHECK_MEM(vec_capsule_result + c.data_off, data4, 4);
+
+	/* Too many goals: refused by the header builder. */
+	s.n_goals = WIRE_MAX_GOALS + 1;
+	CHECK_INT(wire_capsule_build(buf, sizeof(buf), &s, &n), -EINVAL);
+}
+
+/* A carried capsule with goals gets two results on its way: each time the
+ * capsule moves 28 octets on and still parses, code and data intact. */
+static void test_add_result(void)
+{
+	const struct an_addr goals[3] = {a2, a3, a2};
+	uint8_t buf[512];
+	size_t n;
+	struct wire_capsule_spec s = {
+	    .src = &a1,
+	    .name = vec_code_name,
+	    .home = &a1,
+	    .code = vec_code,
+	    .code_len = 5,
+	    .data = data4,
+	    .data_len = 3,
+	    .goals = goals,
+	    .n_goals = 3,
+	};
+	struct wire_anep a, b;
+	struct wire_capsule c, c0;
+
+	CHECK_INT(wire_capsule_build(buf, sizeof(buf), &s, &n), 0);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK_INT(a.n_goals, 3);
+	CHECK_INT(wire_capsule_parse(buf, n, &a, &c0), 0);
+	for (uint16_t i = 1; i <= 2; i++) {
+		CHECK_INT(wire_anep_add_result(buf, sizeof(buf), &a, i == 1 ? &a2 : &a3, i), 0);
+		CHECK_INT(a.pkt_len, n + 28 * i);
+		CHECK_INT(wire_anep_parse(buf, a.pkt_len, &b), 0);
+		CHECK_INT(b.hdr_len, a.hdr_len);
+		CHECK_INT(b.n_results, a.n_results);
+		CHECK_INT(wire_capsule_parse(buf, a.pkt_len, &a, &c), 0);
+		CHECK_MEM(c.name, vec_code_name, 32);
+		CHECK(an_addr_eq(&c.home, &a1));
+		CHECK_INT(c.flags, WIRE_CAPSULE_CARRIED);
+		CHECK_INT(c.code_off, c0.code_off + 28 * i);
+		CHECK_INT(c.code_len, 5);
+		CHECK_INT(c.data_off, c0.data_off + 28 * i);
+		CHECK_INT(c.data_len, 3);
+		CHECK_INT(c.data_off % 4, 0);
+		CHECK_MEM(buf + c.code_off, vec_code, 5);
+		CHECK_MEM(buf + c.data_off, data4, 3);
+	}
+	CHECK_INT(a.n_results, 2);
+	CHECK_MEM(&a.results[0].node, &a2, sizeof(a2)); /* 2-aligned: no an_addr_eq */
+	CHECK_MEM(&a.results[1].node, &a3, sizeof(a3)); /* 2-aligned: no an_addr_eq */
+	CHECK_INT(a.results[1].visit, 2);
+	CHECK_INT(a.n_goals, 3);
+	CHECK(an_addr_eq(&a.goals[2], &a2));
+}
+
 static const struct check_test tests[] = {
     TEST(test_build_vectors), TEST(test_parse_vectors), TEST(test_malformed),	 TEST(test_flag_without_code),
     TEST(test_short_payload), TEST(test_wrong_type),	TEST(test_build_limits), TEST(test_round_trip),
+    TEST(test_goals_vector),  TEST(test_add_result),
 };
 
 CHECK_MAIN(tests)

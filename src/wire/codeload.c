@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Code loading (ANEP Type IDs WIRE_TYPE_CODE_REQUEST and _RESPONSE, seed 002
+ * §2.2): a node that receives an on-demand capsule whose code it lacks asks
+ * for the code by name, listing the chunks it still wants in a 64-bit
+ * bitmap, and gets one response per chunk. Both payloads have a fixed
+ * layout and exactly one valid length, so the decoders are strict: a chunk
+ * whose total, count, index and length disagree could make a node assemble
+ * the wrong code object, and is refused. docs/wire.md §4 has the layouts.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "wire/reader.h"
+#include "wire/wire.h"
+
+#define CODE_MAX_LEN ((uint32_t)WIRE_CODE_CHUNK * WIRE_CODE_MAX_CHUNKS)
+
+/* Chunks in a code object of total_len octets (1..CODE_MAX_LEN). */
+static uint32_t chunk_count(uint32_t total_len)
+{
+	return (total_len + WIRE_CODE_CHUNK - 1) / WIRE_CODE_CHUNK;
+}
+
+/* Octets in chunk index of a code object of total_len octets. */
+static uint32_t chunk_len(uint32_t total_len, uint32_t index)
+{
+	uint32_t rest = total_len - index * WIRE_CODE_CHUNK;
+
+	return rest < WIRE_CODE_CHUNK ? rest : WIRE_CODE_CHUNK;
+}
+
+/* A reader over the payload of a parsed packet of the given Type ID, or
+ * -EINVAL when anep is not such a header of this buffer. */
+static int payload_reader(const void *pkt, size_t len, const struct wire_anep *anep, uint16_t type_id,
+			  struct wire_reader *r)
+{
+	if (anep->type_id != type_id || anep->pkt_len > len || anep->hdr_len > anep->pkt_len)
+		return -EINVAL;
+	wire_rd_init(r, pkt, anep->pkt_len);
+	wire_rd_skip(r, anep->hdr_len);
+	return 0;
+}
+
+int wire_code_request_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_code_request *ret)
+{
+	struct wire_reader r;
+	struct wire_code_request q;
+	int e;
+
+	e = payload_reader(pkt, len, anep, WIRE_TYPE_CODE_REQUEST, &r);
+	if (e < 0)
+		return e;
+	/* The answer goes to SRC: without it the request cannot be served. */
+	if (!(anep->present & WIRE_HAS_SRC))
+		goto fail;
+	wire_rd_copy(&r, q.name, sizeof(q.name));
+	q.want = wire_rd_n64(&r);
+	if (r.err || wire_rd_left(&r) != 0 || q.want == 0)
+		goto fail;
+
+	*ret = q;
+	return 0;
+fail:
+	return -EBADMSG;
+}
+
+int wire_code_chunk_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_code_chunk *ret)
+{
+	struct wire_reader r;
+	struct wire_code_chunk c;
+	int e;
+
+	e = payload_reader(pkt, len, anep, WIRE_TYPE_CODE_RESPONSE, &r);
+	if (e < 0)
+		return e;
+	memset(&c, 0, sizeof(c));
+	wire_rd_copy(&r, c.name, sizeof(c.name));
+	c.total_len = wire_rd_n32(&r);
+	c.index = wire_rd_n16(&r);
+	c.count = wire_rd_n16(&r);
+	if (r.err || c.total_len == 0 || c.total_len > CODE_MAX_LEN)
+		goto fail;
+	if (c.count != chunk_count(c.total_len) || c.index >= c.count)
+		goto fail;
+	/* The chunk is the rest of the packet, and exactly the right size. */
+	c.data_off = (uint16_t)r.off;
+	c.data_len = (uint16_t)chunk_len(c.total_len, c.index);
+	if (wire_rd_left(&r) != c.data_len)
+		goto fail;
+
+	*ret = c;
+	return 0;
+fail:
+	return -EBADMSG;
+}
+
+int wire_code_request_build(void *buf, size_t cap, const struct wire_anep_spec *spec,
+			    const struct wire_code_request *req, size_t *ret_len)
+{
+	struct wire_anep_spec as = *spec;
+	struct wire_writer w;
+	size_t hdr_len;
+	int e;
+
+	/* What the decoder would refuse is never built. */
+	if (!spec->src || req->want == 0)
+		return -EINVAL;
+	as.type_id = WIRE_TYPE_CODE_REQUEST;
+	e = wire_anep_build(buf, cap, &as, WIRE_CODE_REQUEST_LEN, &hdr_len);
+	if (e < 0)
+		return e;
+
+	wire_wr_init(&w, (uint8_t *)buf + hdr_len, WIRE_CODE_REQUEST_LEN);
+	wire_wr_copy(&w, req->name, sizeof(req->name));
+	wire_wr_n64(&w, req->want);
+	if (w.err || w.off != WIRE_CODE_REQUEST_LEN)
+		return -EMSGSIZE; /* cannot happen: wire_anep_build checked the size */
+
+	*ret_len = hdr_len + WIRE_CODE_REQUEST_LEN;
+	return 0;
+}
+
+int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *spec, const uint8_t name[32],
+			  const void *code, size_t total_len, uint16_t index, size_t *ret_len)
+{
+	struct wire_anep_spec as = *spec;
+	struct wire_writer w;
+	size_t hdr_len, data_len, payload;
+	uint32_t count;
+	int e;
+
+	if (!name || !code || total_len == 0 || total_len > CODE_MAX_LEN)
+		return -EINVAL;
+	count = chunk_count((uint32_t)total_len);
+	if (index >= count)
+		return -EINVAL;
+	data_len = chunk_len((uint32_t)total_len, index);
+	payload = WIRE_CODE_CHUNK_HDR_LEN + data_len;
+	as.type_id = WIRE_TYPE_CODE_RESPONSE;
+	e = wire_anep_build(buf, cap, &as, payload, &hdr_len);
+	if (e < 0)
+		return e;
+
+	wire_wr_init(&w, (uint8_t *)buf + hdr_len, payload);
+	wire_wr_copy(&w, name, 32);
+	wire_wr_n32(&w, (uint32_t)total_len);
+	wire_wr_n16(&w, index);
+	wire_wr_n16(&w, (uint16_t)count);
+	wire_wr_copy(&w, (const uint8_t *)code + (size_t)index * WIRE_CODE_CHUNK, data_len);
+	if (w.err || w.off != payload)
+		return -EMSGSIZE; /* cannot happen: wire_anep_build checked the size */
+
+	*ret_len = hdr_len + payload;
+	return 0;
+}
