@@ -18,27 +18,24 @@ AN_INLINE void port_key(struct an_key *k, uint32_t port)
 	*(uint32_t *)k->b = port;
 }
 
+/* The handle bound to port, or 0. Written without branches where it can
+ * be: the validator walks every path, and paths double with each branch. */
 AN_INLINE uint64_t bound_handle(uint32_t port)
 {
 	struct an_key k;
 	struct an_val v = { 0 };
 	port_key(&k, port);
-	if (an_state_get(&k, &v) < 0)
-		return 0;
+	an_state_get(&k, &v); /* leaves v zero when the port is free */
 	return *(uint64_t *)v.b;
 }
 
-/* Try one candidate for "any free port"; 1 if it was taken for us. */
-AN_INLINE int try_bind(uint32_t port, uint64_t handle)
+AN_INLINE int64_t bind_port(uint32_t port, uint64_t handle)
 {
-	if (port < PM_EPHEMERAL_FIRST || bound_handle(port) != 0)
-		return 0;
 	struct an_key k;
 	struct an_val v = { 0 };
 	port_key(&k, port);
-	__builtin_memset(&v, 0, sizeof(v));
 	*(uint64_t *)v.b = handle;
-	return an_state_put(&k, &v) == 0;
+	return an_state_put(&k, &v);
 }
 
 /* The next candidate for an ephemeral port, kept in soft state under key 0. */
@@ -47,47 +44,33 @@ AN_INLINE uint32_t next_candidate(void)
 	struct an_key k;
 	struct an_val v = { 0 };
 	port_key(&k, 0);
-	uint32_t next = PM_EPHEMERAL_FIRST;
-	if (an_state_get(&k, &v) == 0)
-		next = *(uint32_t *)v.b;
+	an_state_get(&k, &v);
+	uint32_t next = *(uint32_t *)v.b;
 	if (next < PM_EPHEMERAL_FIRST || next > 65535)
 		next = PM_EPHEMERAL_FIRST;
-	__builtin_memset(&v, 0, sizeof(v));
 	*(uint32_t *)v.b = next + 1;
 	an_state_put(&k, &v);
 	return next;
 }
 
+/* Bind the port asked for, or the next ephemeral one. -EADDRINUSE when it
+ * is someone else's; for an ephemeral port that is taken, -EAGAIN: the
+ * next request tries the next one (no loops in code objects; libanode
+ * asks again). */
 AN_INLINE int32_t do_bind(struct pm_msg *m, uint64_t handle)
 {
-	if (m->port != 0) {
-		uint64_t h = bound_handle(m->port);
-		if (h != 0 && h != handle)
-			return -98; /* EADDRINUSE */
-		struct an_key k;
-		struct an_val v = { 0 };
-		port_key(&k, m->port);
-		__builtin_memset(&v, 0, sizeof(v));
-		*(uint64_t *)v.b = handle;
-		return an_state_put(&k, &v) < 0 ? -28 /* ENOSPC */ : 0;
+	uint32_t port = m->port;
+	int32_t busy = -98; /* EADDRINUSE */
+	if (port == 0) {
+		port = next_candidate();
+		busy = -11; /* EAGAIN */
 	}
-	/* No loops in code objects: a few unrolled tries, then give up. */
-	uint32_t p;
-	p = next_candidate();
-	if (try_bind(p, handle))
-		goto bound;
-	p = next_candidate();
-	if (try_bind(p, handle))
-		goto bound;
-	p = next_candidate();
-	if (try_bind(p, handle))
-		goto bound;
-	p = next_candidate();
-	if (try_bind(p, handle))
-		goto bound;
-	return -11; /* EAGAIN: ask again */
-bound:
-	m->port = p;
+	uint64_t h = bound_handle(port);
+	if (h != 0 && h != handle)
+		return busy;
+	if (bind_port(port, handle) < 0)
+		return -28; /* ENOSPC */
+	m->port = port;
 	return 0;
 }
 

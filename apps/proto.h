@@ -87,4 +87,53 @@ struct flood_state {
 	uint32_t zero;
 };
 
+/* ---- active traceroute (seed 002 §3) ----
+ *
+ * A trace capsule goes to dst and back. On the way out, every goal node
+ * (every node when the capsule names no GOAL option) appends one record to
+ * the capsule's data and marks itself as a result node. The layout of the
+ * records belongs to the trace code object, not to the node: the only
+ * convention is that every record starts with struct trace_record_head, so
+ * that a program reading someone else's records can still say where each
+ * was collected. record_len is set by the code object. */
+
+#define TRACE_NEW 0
+#define TRACE_OUT 1
+#define TRACE_BACK 2
+#define TRACE_DONE 3
+
+struct trace_hdr {
+	uint32_t phase;
+	uint32_t port; /* the application's portmapper port at src */
+	struct an_addr src;
+	struct an_addr dst;
+	struct an_name pm;
+	uint64_t t_sent_ns; /* an_time_ns() at the node that last sent it on */
+	uint64_t rtt_ns; /* start time at src, then the round trip once back there */
+	uint16_t n_records;
+	uint16_t record_len; /* octets per record, set by the code object */
+	uint16_t truncated; /* records left out for lack of room */
+	uint16_t zero;
+};
+
+struct trace_record_head {
+	struct an_addr node;
+	uint16_t visit; /* the RESULT option's visit number */
+	uint16_t zero;
+};
+
+/* The record apps/trace.c writes: the node figures seed 002 collects, as
+ * an_node_info gives them (a negative errno where the node has none). */
+struct trace_record {
+	struct trace_record_head head;
+	int64_t link_capacity_bps;
+	int64_t link_rx_bytes, link_tx_bytes;
+	int64_t link_used_bps; /* over the last second */
+	int64_t mem_total_kb, mem_used_kb, mem_avail_kb;
+	int64_t load_milli;
+	int64_t queue_len;
+	int64_t processing_ns; /* from this node's receipt of the capsule to the record */
+	int64_t delay_ns; /* from the previous node's send to this node's receipt */
+};
+
 #endif

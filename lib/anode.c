@@ -227,6 +227,8 @@ int an_capsule_send(struct an_link *l, const struct an_capsule *c)
 		.code_len = c->carried ? c->carried_len : 0,
 		.data = c->data,
 		.data_len = c->data_len,
+		.goals = c->goals,
+		.n_goals = c->goals ? c->n_goals : 0,
 	};
 	size_t plen;
 	int r = wire_capsule_build(pkt, sizeof(pkt), &spec, &plen);
@@ -318,7 +320,12 @@ static int portmap_request(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uin
 
 int an_portmap_bind(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uint32_t port, uint32_t *ret_port)
 {
-	return portmap_request(l, pm, PM_BIND, port, ret_port);
+	/* For "any port" the portmapper tries one candidate per request and
+	 * says -EAGAIN when it was taken: ask again, a bounded number of times. */
+	int r = -EAGAIN;
+	for (int tries = 0; r == -EAGAIN && tries < 64; tries++)
+		r = portmap_request(l, pm, PM_BIND, port, ret_port);
+	return r;
 }
 
 int an_portmap_release(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uint32_t port)

@@ -57,6 +57,7 @@ int cli_ctl(const struct cli_node *n, const char *cmd, char **ret_body);
 int cmd_lab(const char *node, int argc, char **argv);
 int cmd_ping(const char *node, int argc, char **argv);
 int cmd_flood(const char *node, int argc, char **argv);
+int cmd_trace(const char *node, int argc, char **argv);
 int cmd_code(const char *node, int argc, char **argv);
 int cmd_stats(const char *node, int argc, char **argv);
 int cmd_routes(const char *node, int argc, char **argv);

@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
 	{ "lab", cmd_lab, "start, show or stop a topology of nodes on this machine" },
 	{ "ping", cmd_ping, "active ping: round trips measured by capsules" },
 	{ "flood", cmd_flood, "active flood: push capsules, count them in soft state" },
+	{ "trace", cmd_trace, "active traceroute: collect node resources along a path" },
 	{ "code", cmd_code, "build, name, insert, list and remove code objects" },
 	{ "stats", cmd_stats, "a node's counters" },
 	{ "routes", cmd_routes, "a node's routing table" },
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 	      "  anode lab up examples/line3.topo\n"
 	      "  anode -n a ping c -c 3\n"
 	      "  anode -n a flood c -t 2\n"
+	      "  anode -n a trace c --json\n"
 	      "  anode -n b stats\n"
 	      "  anode lab down examples/line3.topo\n"
 	      "\n"

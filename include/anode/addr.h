@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #endif
 
-struct an_addr {
+struct __attribute__((aligned(4))) an_addr {
 	uint8_t ip[16];
 	uint16_t port; /* network byte order */
 	uint16_t zero; /* always 0: keeps the struct 4-byte sized and comparable */

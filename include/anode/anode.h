@@ -57,6 +57,8 @@ struct an_capsule {
 	size_t carried_len;
 	const void *data;
 	size_t data_len;
+	const struct an_addr *goals; /* ANEP GOAL options (where to collect), or NULL */
+	size_t n_goals;
 };
 
 /* Send a capsule into the node, where its code runs first. Blocks while the

@@ -85,6 +85,12 @@ enum an_info {
 	AN_INFO_CAPSULES_RX = 4, /* capsules received by this node */
 	AN_INFO_QUEUE_LEN = 5, /* capsules waiting at this node */
 	AN_INFO_CODE_CACHED = 6, /* code objects in the cache */
+	AN_INFO_LINK_CAPACITY_BPS = 7, /* the node's link capacity, bits/s (configured, or the interface's speed) */
+	AN_INFO_LINK_RX_BYTES = 8, /* bytes received on the node's network link */
+	AN_INFO_LINK_TX_BYTES = 9, /* bytes sent on it */
+	AN_INFO_LINK_USED_BPS = 10, /* bits/s received and sent, over the last second */
+	AN_INFO_MEM_USED_KB = 11, /* MemTotal - MemAvailable */
+	AN_INFO_RX_NS = 12, /* an_time_ns() clock when this node received the capsule */
 };
 
 /* Log levels for an_log(). */
@@ -138,6 +144,14 @@ extern int64_t an_resize(uint64_t data_len);
 extern int64_t an_call(const struct an_name *code, uint64_t op, uint64_t arg);
 /* A node figure (enum an_info), or -EINVAL. */
 extern int64_t an_node_info(uint64_t what);
+/* Information collection (seed 002 §3). Whether this node is one of the
+ * capsule's goal nodes (ANEP GOAL options): 1, or 0; a capsule that names
+ * no goal has every node as a goal. */
+extern int64_t an_is_goal(void);
+/* Record this node as a result node of the capsule (an ANEP RESULT option,
+ * added when the run ends); returns the visit number: 1 the first time the
+ * capsule collects here, 2 the second, ... */
+extern int64_t an_add_result(void);
 /* Log three numbers under the code object's name at a level. */
 extern int64_t an_log(uint64_t level, uint64_t a, uint64_t b, uint64_t c);
 

@@ -22,6 +22,7 @@ struct pkt {
 	uint8_t origin; /* AN_ORIGIN_* */
 	uint8_t resumed; /* parked while its code was fetched, and now run */
 	uint64_t applink; /* inserting application link, or 0 */
+	uint64_t rx_ns; /* monotonic time the node received it */
 	struct an_ctx ctx;
 };
 

@@ -22,6 +22,9 @@
 #define EE_MAX_SENDS 4
 #define EE_MAX_DELIVERS 4
 #define EE_CALL_DEPTH 4
+/* Paths through one entry point that the validator may have to walk; more
+ * is refused as invalid (see ee_count_paths in ee.c). About 65 ms here. */
+#define EE_MAX_PATHS 65536
 
 /* What the EE asks of the node. Every callback is required. */
 struct ee_env {
@@ -34,6 +37,13 @@ struct ee_env {
 	int64_t (*node_info)(void *node, uint64_t what);
 	/* This node's address. */
 	struct an_addr local;
+	/* Information collection (seed 002), optional (NULL: every node is a
+	 * goal, and results cannot be recorded): whether this node is one of
+	 * the running capsule's goal nodes (1, also when it names none) or not
+	 * (0); and mark this node as a result node of the capsule, returning
+	 * its visit number or a negative errno. */
+	int (*is_goal)(void *node);
+	int (*add_result)(void *node);
 };
 
 struct ee_config {

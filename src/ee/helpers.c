@@ -186,6 +186,18 @@ EE_HELPER(ee_h_node_info)
 	return EE_RET(ee->env.node_info(ee->env.node, a1));
 }
 
+EE_HELPER(ee_h_is_goal)
+{
+	struct ee *ee = ee_cur->ee;
+	return EE_RET(ee->env.is_goal ? ee->env.is_goal(ee->env.node) : 1);
+}
+
+EE_HELPER(ee_h_add_result)
+{
+	struct ee *ee = ee_cur->ee;
+	return EE_RET(ee->env.add_result ? ee->env.add_result(ee->env.node) : -EOPNOTSUPP);
+}
+
 EE_HELPER(ee_h_log)
 {
 	const uint8_t *n = ee_cur->code->name;
@@ -228,6 +240,8 @@ const struct rte_bpf_xsym ee_xsym[] = {
     EE_FUNC("an_resize", ee_h_resize, 1, EE_ARG_RAW),
     EE_FUNC("an_call", ee_h_call, 3, EE_ARG_PTR(struct an_name), EE_ARG_RAW, EE_ARG_RAW),
     EE_FUNC("an_node_info", ee_h_node_info, 1, EE_ARG_RAW),
+    EE_FUNC("an_is_goal", ee_h_is_goal, 0),
+    EE_FUNC("an_add_result", ee_h_add_result, 0),
     EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "link/link.h"
 
 struct link_udp {
@@ -75,6 +76,7 @@ static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, uns
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	unsigned out = 0;
+	uint64_t now = loop_now_ns();
 	for (int i = 0; i < n; i++) {
 		struct pkt *p = u->rx_pkt[i];
 		if (u->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -88,6 +90,7 @@ static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, uns
 		link_addr_from_sa(&u->rx_sa[i], &p->from);
 		p->origin = AN_ORIGIN_NET;
 		p->applink = 0;
+		p->rx_ns = now;
 		l->counters.rx_packets++;
 		l->counters.rx_bytes += p->len;
 		ret[out++] = p;

@@ -65,6 +65,7 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		.park_total = 256,
 		.fetch_retry_ms = 100,
 		.fetch_timeout_ms = 3000,
+		.link_capacity_bps = 1000000000,
 	};
 	snprintf(c.name, sizeof(c.name), "anode");
 	char line[LINE_MAX_LEN];
@@ -108,6 +109,8 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			r = parse_size(a, 1, 1 << 24, &c.state_entries);
 		} else if (strcmp(key, "buffers") == 0) {
 			r = parse_size(a, 64, 1 << 20, &c.buffers);
+		} else if (strcmp(key, "link-capacity") == 0) {
+			r = parse_size(a, 1, (size_t)1 << 50, &c.link_capacity_bps);
 		} else if (strcmp(key, "park-per-code") == 0) {
 			r = parse_size(a, 1, 1 << 16, &c.park_per_code);
 		} else if (strcmp(key, "park-total") == 0) {
@@ -148,6 +151,7 @@ void node_config_print(const struct node_config *c, FILE *f)
 	fprintf(f, "app-socket %s\nctl-socket %s\n", c->app_path, c->ctl_path);
 	fprintf(f, "cache-objects %zu\ncache-bytes %zu\nstate-entries %zu\nbuffers %zu\n", c->cache_objects,
 		c->cache_bytes, c->state_entries, c->buffers);
+	fprintf(f, "link-capacity %zu\n", c->link_capacity_bps);
 	fprintf(f, "park-per-code %zu\npark-total %zu\nfetch-retry-ms %zu\nfetch-timeout-ms %zu\n", c->park_per_code,
 		c->park_total, c->fetch_retry_ms, c->fetch_timeout_ms);
 	for (size_t i = 0; i < c->n_routes; i++)

@@ -10,6 +10,7 @@
  *   cache-bytes 4194304          code cache: bytes of code kept
  *   state-entries 4096           soft state entries per code object
  *   buffers 1024                 packet buffers (bounds memory and queues)
+ *   link-capacity 1000000000     bits/s reported as the link's capacity
  *   park-per-code 32             capsules parked per code object being fetched
  *   park-total 256               capsules parked in all
  *   fetch-retry-ms 100           ask again for missing code chunks after
@@ -42,6 +43,7 @@ struct node_config {
 	char ctl_path[NODE_PATH_MAX];
 	size_t cache_objects, cache_bytes, state_entries, buffers;
 	size_t park_per_code, park_total, fetch_retry_ms, fetch_timeout_ms;
+	size_t link_capacity_bps;
 	struct node_route *routes;
 	size_t n_routes;
 };

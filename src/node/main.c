@@ -44,6 +44,7 @@ static void usage(FILE *f)
 	      "  cache-bytes N             bytes of code kept in the cache (4194304)\n"
 	      "  state-entries N           soft state entries per code object (4096)\n"
 	      "  buffers N                 packet buffers (1024)\n"
+	      "  link-capacity BPS         link capacity reported to code, bits/s (1000000000)\n"
 	      "  park-per-code N           capsules parked per code object being fetched (32)\n"
 	      "  park-total N              capsules parked in all (256)\n"
 	      "  fetch-retry-ms N          ask again for missing code chunks after N ms (100)\n"

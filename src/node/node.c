@@ -42,7 +42,15 @@ struct node {
 	struct pkt_queue self_q;
 	struct an_addr local;
 	uint64_t started_ns;
+	/* The capsule being run, for the information-collection helpers. */
+	struct pkt *cur;
+	const struct wire_anep *cur_anep;
+	int cur_visit; /* > 0: the run asked to be recorded as a result here */
+	/* Link use over the last second, sampled by a timer. */
+	uint64_t rate_last_bytes, rate_last_ns, link_used_bps;
 };
+
+#define NODE_RATE_MS 1000
 
 /* ---- drops ---- */
 
@@ -150,7 +158,12 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 	p->len = a->pkt_len; /* bytes past the ANEP packet length are not ours */
 
 	struct ee_verdict v;
+	n->cur = p;
+	n->cur_anep = a;
+	n->cur_visit = 0;
 	int r = ee_run(n->ee, ctx, &v);
+	n->cur = NULL;
+	n->cur_anep = NULL;
 	if (r == -ENOENT && !p->resumed) {
 		/* Park it and load the code on demand. */
 		const struct an_addr *prev = p->origin == AN_ORIGIN_NET ? &p->from : NULL;
@@ -179,6 +192,17 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 	if (v.data_len != cap.data_len) {
 		p->len = (uint16_t)(cap.data_off + v.data_len);
 		wire_anep_set_pkt_len(p->ctx.pkt, p->len);
+	}
+	if (n->cur_visit > 0) {
+		/* The RESULT option goes in the header: the capsule moves on. */
+		struct wire_anep moved = *a;
+		moved.pkt_len = p->len;
+		if (wire_anep_add_result(p->ctx.pkt, AN_PKT_MAX, &moved, &n->local, (uint16_t)n->cur_visit) == 0) {
+			p->len = moved.pkt_len;
+			cap.data_off += WIRE_RESULT_OPT_LEN;
+		} else {
+			log_ratelimited(LOG_INFO, "no room for a result option; capsule goes on without it");
+		}
 	}
 	for (unsigned i = 0; i < v.n_delivers; i++) {
 		int d = applink_deliver(n->apps, v.deliver_to[i], cap.name, p->ctx.pkt + cap.data_off, v.data_len);
@@ -422,6 +446,7 @@ static void app_inject(void *arg, uint64_t handle, const void *bytes, size_t len
 	p->origin = AN_ORIGIN_APP;
 	p->applink = handle;
 	p->from = n->local;
+	p->rx_ns = loop_now_ns();
 	node_input(n, p);
 }
 
@@ -485,10 +510,66 @@ static int64_t load_milli(void)
 	return ok == 1 ? (int64_t)(l1 * 1000.0) : -EIO;
 }
 
+static int env_is_goal(void *arg)
+{
+	struct node *n = arg;
+	const struct wire_anep *a = n->cur_anep;
+	if (!a || a->n_goals == 0)
+		return 1;
+	for (unsigned i = 0; i < a->n_goals; i++)
+		if (an_addr_eq(&a->goals[i], &n->local))
+			return 1;
+	return 0;
+}
+
+static int env_add_result(void *arg)
+{
+	struct node *n = arg;
+	const struct wire_anep *a = n->cur_anep;
+	if (!a)
+		return -EINVAL;
+	if (n->cur_visit == 0) {
+		if (a->n_results >= WIRE_MAX_RESULTS)
+			return -ENOSPC;
+		int visit = 1;
+		for (unsigned i = 0; i < a->n_results; i++)
+			if (an_addr_eq(&a->results[i].node, &n->local))
+				visit++;
+		n->cur_visit = visit;
+	}
+	return n->cur_visit;
+}
+
+static void sample_link_rate(void *arg)
+{
+	struct node *n = arg;
+	uint64_t now = loop_now_ns();
+	uint64_t bytes = n->udp->counters.rx_bytes + n->udp->counters.tx_bytes;
+	if (n->rate_last_ns && now > n->rate_last_ns)
+		n->link_used_bps = (bytes - n->rate_last_bytes) * 8ull * 1000000000ull / (now - n->rate_last_ns);
+	n->rate_last_bytes = bytes;
+	n->rate_last_ns = now;
+	loop_timer_add(n->loop, NODE_RATE_MS, sample_link_rate, n);
+}
+
 static int64_t env_node_info(void *arg, uint64_t what)
 {
 	struct node *n = arg;
 	switch (what) {
+	case AN_INFO_LINK_CAPACITY_BPS:
+		return (int64_t)n->cfg.link_capacity_bps;
+	case AN_INFO_LINK_RX_BYTES:
+		return (int64_t)n->udp->counters.rx_bytes;
+	case AN_INFO_LINK_TX_BYTES:
+		return (int64_t)n->udp->counters.tx_bytes;
+	case AN_INFO_LINK_USED_BPS:
+		return (int64_t)n->link_used_bps;
+	case AN_INFO_MEM_USED_KB: {
+		int64_t total = meminfo_kb("MemTotal"), avail = meminfo_kb("MemAvailable");
+		return total < 0 || avail < 0 ? -EIO : total - avail;
+	}
+	case AN_INFO_RX_NS:
+		return n->cur ? (int64_t)n->cur->rx_ns : -EINVAL;
 	case AN_INFO_MEM_TOTAL_KB:
 		return meminfo_kb("MemTotal");
 	case AN_INFO_MEM_AVAIL_KB:
@@ -718,6 +799,8 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 		.applink_alive = env_applink_alive,
 		.node_info = env_node_info,
 		.local = n->local,
+		.is_goal = env_is_goal,
+		.add_result = env_add_result,
 	};
 	struct ee_config ecfg = {
 		.cache_objects = cfg->cache_objects,
@@ -759,6 +842,7 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 	if (loop_fd_add(n->loop, n->udp->fd, EPOLLIN, udp_readable, n) < 0)
 		goto fail;
 	loop_set_idle(n->loop, loop_idle, n);
+	sample_link_rate(n);
 	return n;
 fail:
 	node_free(n);

@@ -34,6 +34,20 @@ expect_match "code build refuses a loop, as the node's validator would" "$out" '
 [ ! -e "$work/loop.ao" ] || fail "the refused object was left behind"
 ok "the refused object is not left behind"
 
+# Twenty independent branches: a million paths for librte_bpf's validator
+# to walk. Refused at once, by counting them, instead of after seconds.
+{
+  echo '#include "anode/node.h"'
+  echo 'AN_ACCEPT int64_t paths_accept(struct an_ctx *ctx) {'
+  echo '	uint8_t *d = an_data(ctx); int64_t s = 0;'
+  for i in $(seq 0 19); do echo "	if (d[$i] == $i) s += an_time_ns();"; done
+  echo '	return s; }'
+} > "$work/paths.c"
+start=$(date +%s%N)
+if out=$("$ANODE" code build "$work/paths.c" -v 2>&1); then fail "code with a million paths was accepted"; fi
+expect_match "code with too many paths is refused" "$out" 'more than 65536 paths'
+expect_ge "...quickly (under a second, in ms: 1000 minus the time taken)" "$((1000 - ($(date +%s%N) - start) / 1000000))" 1
+
 lab_up "$TOPO_DIR/line3.topo"
 out=$("$ANODE" -n b code insert "$work/hello.ao")
 expect_match "code insert prints the name" "$out" '^[0-9a-f]{64}  inserted into b$'
