@@ -46,6 +46,20 @@ void link_addr_from_sa(const struct sockaddr_in6 *sa, struct an_addr *ret)
 	ret->port = sa->sin6_port;
 }
 
+/* Slots 0..rx_ready-1 always hold a buffer and a message header ready for
+ * recvmmsg, so that a call only re-prepares the slots it consumed. */
+static void rx_slot_set(struct link_udp *u, unsigned i, struct pkt *p)
+{
+	u->rx_pkt[i] = p;
+	u->rx_iov[i] = (struct iovec){ .iov_base = p->ctx.pkt, .iov_len = AN_PKT_MAX };
+	u->rx_msg[i].msg_hdr = (struct msghdr){
+		.msg_name = &u->rx_sa[i],
+		.msg_namelen = sizeof(u->rx_sa[i]),
+		.msg_iov = &u->rx_iov[i],
+		.msg_iovlen = 1,
+	};
+}
+
 static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, unsigned max)
 {
 	struct link_udp *u = (struct link_udp *)l;
@@ -55,24 +69,13 @@ static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, uns
 		struct pkt *p = pkt_get(pool);
 		if (!p)
 			break;
-		unsigned i = u->rx_ready++;
-		u->rx_pkt[i] = p;
-		u->rx_iov[i] = (struct iovec){ .iov_base = p->ctx.pkt, .iov_len = AN_PKT_MAX };
+		rx_slot_set(u, u->rx_ready++, p);
 	}
 	if (u->rx_ready == 0) {
 		l->counters.rx_no_buffer++;
 		return 0;
 	}
-	unsigned n_ask = u->rx_ready < max ? u->rx_ready : max;
-	for (unsigned i = 0; i < n_ask; i++) {
-		u->rx_msg[i].msg_hdr = (struct msghdr){
-			.msg_name = &u->rx_sa[i],
-			.msg_namelen = sizeof(u->rx_sa[i]),
-			.msg_iov = &u->rx_iov[i],
-			.msg_iovlen = 1,
-		};
-	}
-	int n = recvmmsg(l->fd, u->rx_msg, n_ask, MSG_DONTWAIT, NULL);
+	int n = recvmmsg(l->fd, u->rx_msg, u->rx_ready < max ? u->rx_ready : max, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	unsigned out = 0;
@@ -80,10 +83,9 @@ static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, uns
 	for (int i = 0; i < n; i++) {
 		struct pkt *p = u->rx_pkt[i];
 		if (u->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			/* Keep the buffer for the next datagram. */
+			/* Too big for a context: keep the buffer for the next one. */
 			l->counters.rx_truncated++;
-			u->rx_pkt[i] = NULL;
-			pkt_put(pool, p);
+			rx_slot_set(u, (unsigned)i, p);
 			continue;
 		}
 		p->len = (uint16_t)u->rx_msg[i].msg_len;
@@ -94,16 +96,22 @@ static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, uns
 		l->counters.rx_packets++;
 		l->counters.rx_bytes += p->len;
 		ret[out++] = p;
-		u->rx_pkt[i] = NULL;
+		/* Refill the slot in place; when the pool is dry, the slot
+		 * is left empty and the ready slots are packed below. */
+		struct pkt *q = pkt_get(pool);
+		if (q)
+			rx_slot_set(u, (unsigned)i, q);
+		else
+			u->rx_pkt[i] = NULL;
 	}
-	/* Move the buffers that were not filled to the front. */
 	unsigned keep = 0;
 	for (unsigned i = 0; i < u->rx_ready; i++) {
-		if (u->rx_pkt[i]) {
-			u->rx_pkt[keep] = u->rx_pkt[i];
-			u->rx_iov[keep] = u->rx_iov[i];
-			keep++;
-		}
+		struct pkt *p = u->rx_pkt[i];
+		if (!p)
+			continue;
+		if (keep != i)
+			rx_slot_set(u, keep, p);
+		keep++;
 	}
 	u->rx_ready = keep;
 	return (int)out;

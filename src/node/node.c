@@ -416,6 +416,10 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 			node_input(n, batch[i]);
 		drain_self(n);
 		n->udp->ops->flush(n->udp);
+		/* A short batch emptied the socket: epoll (level-triggered)
+		 * wakes us for what comes next, without an empty recvmmsg. */
+		if (k < LINK_BATCH)
+			break;
 	}
 }
 

@@ -24,12 +24,14 @@ struct route_table {
 
 static uint64_t addr_hash(const struct an_addr *a)
 {
-	/* FNV-1a over the bytes. */
-	const uint8_t *b = (const uint8_t *)a;
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < sizeof(*a); i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
+	/* Five 32-bit words, multiply and fold: on every capsule's path,
+	 * so not byte by byte (measured: 130 instructions that way). */
+	uint32_t w[5];
+	memcpy(w, a, sizeof(w));
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 5; i++)
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
 }
 
 struct route_table *route_table_new(void)
