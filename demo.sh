@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The anode demo: build, start a lab of three overlay nodes on this machine
-# (a - b - c, empty code caches), send active ping and flood capsules across
-# it, show what happened at each node, and stop the lab. Installs missing
+# (a - b - c, empty code caches), send active ping, traceroute and flood
+# capsules across it, show what happened at each node, and stop the lab. Installs missing
 # Debian packages first. Needs no configuration and no network.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,11 +19,16 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "Start the lab ($topo): three anoded processes joined by UDP overlay links"
 $anode lab up $topo
 
-step "Active ping a -> c: the ping code object travels in the first capsule and is cached at b and c"
+step "Active ping a -> c: b and c load the ping code on demand from their previous hop"
 $anode -n a ping c -c 5 -i 0.2
 
 step "Code caches after the first ping (names are SHA-256 of the code)"
 for n in a b c; do echo "-- $n"; $anode -n $n code list; done
+
+step "Active traceroute a -> c: each node adds its figures, read from the system"
+$anode -n a trace c
+step "... the same with the trace code carried in the capsule, collecting at b only, as JSON"
+$anode -n a trace c --carry --at b --json
 
 step "Active flood a -> c for 2 seconds: c counts capsules in soft state and reports back"
 $anode -n a flood c -t 2 -s 1000

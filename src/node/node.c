@@ -667,7 +667,7 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	ctl_printf(o, "node %s, up %.1f s\n", n->cfg.name, uptime);
 #define TEXT_COUNTER(name, help)                           \
 	if (n->c.name || strncmp(#name, "drop_", 5) != 0)  \
-		ctl_printf(o, "  %-18s %12llu  %s\n", #name, (unsigned long long)n->c.name, help);
+		ctl_printf(o, "  %-24s %12llu  %s\n", #name, (unsigned long long)n->c.name, help);
 	NODE_COUNTERS(TEXT_COUNTER)
 #undef TEXT_COUNTER
 	ctl_printf(o, "link %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes, %llu tx errors\n",
