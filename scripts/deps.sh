@@ -11,6 +11,9 @@ packages=(
   libsodium-dev                                 # SHA-256 code object names (Ed25519 later)
   libclang-rt-14-dev                            # sanitizer and libFuzzer runtimes for clang
   python3                                       # /usr/bin/python3 crafts bad packets in tests
+  libnetfilter-queue-dev libmnl-dev             # router mode: NFQUEUE (the matching engine)
+  iptables iproute2                             # NFQUEUE rules; namespaces, veth, tc for labs
+  traceroute iperf3 iputils-ping                # real tools the router-mode tests compare with
 )
 missing=()
 for p in "${packages[@]}"; do
