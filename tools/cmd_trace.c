@@ -62,10 +62,18 @@ static void print_hex(const uint8_t *b, size_t n)
 		printf("%02x", b[i]);
 }
 
+/* Whether a record body is text: printable characters up to a NUL, and
+ * nothing but NULs after it (binary figures often look printable byte by
+ * byte, but not as a NUL-padded string). */
 static bool printable(const uint8_t *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((b[i] < 0x20 || b[i] > 0x7e) && b[i] != '\n' && b[i] != '\t' && b[i] != 0)
+	size_t i = 0;
+	while (i < n && b[i] >= 0x20 && b[i] <= 0x7e)
+		i++;
+	if (i == 0)
+		return false;
+	for (; i < n; i++)
+		if (b[i] != 0)
 			return false;
 	return true;
 }
