@@ -1,0 +1,972 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The matching engine (match.h, seed 000 §4.1): one iptables rule and one
+ * NFQUEUE queue per filter. This file owns the queues' netlink sockets, the
+ * rules it installed (through the iptables tool, run without a shell), the
+ * packets handlers hold, and the verdicts.
+ *
+ * Choices, and why:
+ * - One netlink socket per queue, not one socket bound to every queue. The
+ *   seed delivers each flow straight to the process that wants it, without
+ *   a multiplexer; a socket per queue is what later lets the node hand one
+ *   filter's socket to a service process, and it makes a queue's overflow
+ *   (ENOBUFS) and its removal (close) its own business. It costs one fd per
+ *   filter, and filters are few.
+ * - Packets are read in batches: recvmmsg into slots shared by all
+ *   queues (one loop, run to completion), each slot large enough for a whole
+ *   64 KiB packet, and the verdicts of a batch go back in one sendto (the
+ *   kernel walks every netlink message of a datagram). An ACCEPT or DROP
+ *   never copies the packet; a MODIFIED verdict copies it once, into the
+ *   verdict message.
+ * - The copy range is the whole packet (0xffff), without NFQA_CFG_F_GSO, so
+ *   that the kernel segments GSO packets and fills in offloaded checksums
+ *   before queueing: handlers see ordinary IPv4 packets.
+ * - NFQA_CFG_F_FAIL_OPEN: when a queue is full (MATCH_QUEUE_MAXLEN) or our
+ *   socket buffer overflows, the kernel lets the packet through instead of
+ *   dropping it. A router that is slow should degrade into a plain router,
+ *   not into a black hole; the node counts such packets (queue_drops) when
+ *   the socket reports ENOBUFS. Rules use --queue-bypass for the same
+ *   reason: with no node bound (the node died), the flow is forwarded.
+ * - HOLD: the engine keeps the very struct match_pkt the handler got (its
+ *   address stays valid) and moves its data into a malloc'ed copy of len
+ *   bytes (cap = len), both owned by the engine until match_verdict. The
+ *   kernel keeps the packet queued meanwhile, so MATCH_QUEUE_MAXLEN also
+ *   bounds what handlers can hold.
+ * - Removal: the rule goes first, so no new packet is queued; the queue then
+ *   stays bound for MATCH_REMOVE_GRACE_MS (packets still being queued on
+ *   another CPU, or sitting in the socket, are accepted without the
+ *   handler) and until its held packets have their verdicts; only then is
+ *   the socket closed, which unbinds the queue.
+ * - iptables runs synchronously on the loop: installing a filter is a
+ *   control-path event and takes milliseconds.
+ *
+ * IPv4 only for now (iptables, AF_INET); ip6tables would follow the same
+ * path.
+ */
+#include "link/match.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define MATCH_BATCH 16
+/* A whole IPv4 packet plus the netlink and nfqueue headers in front of it. */
+#define MATCH_SLOT_SIZE (0xffff + 4096)
+/* Verdicts of one batch, or one modified packet with its headers. */
+#define MATCH_TX_SIZE (2 * 0xffff)
+#define MATCH_QUEUE_MAXLEN 4096
+#define MATCH_RCVBUF (16 * 1024 * 1024)
+#define MATCH_REMOVE_GRACE_MS 100
+#define MATCH_HELD_BUCKETS 1024
+#define MATCH_CMD_OUT_MAX 65536
+
+struct match_filter_st {
+	struct match_engine *m;
+	unsigned id;
+	uint16_t queue;
+	struct match_filter f;
+	match_handler h;
+	void *arg;
+	struct mnl_socket *nl;
+	int fd;
+	uint32_t portid;
+	bool removing;
+	struct loop_timer *grace; /* set while the removal waits */
+	size_t held;
+};
+
+/* A packet a handler holds: pkt is what the handler got, at the same address. */
+struct match_held {
+	struct match_pkt pkt;
+	struct match_filter_st *f;
+	struct match_held *hnext;
+};
+
+struct match_engine {
+	struct loop *loop;
+	char tag[MATCH_TAG_MAX + 1];
+	uint16_t first_queue;
+	struct match_filter_st **filters; /* indexed by id */
+	size_t n_filters;		  /* slots in filters[] */
+	struct match_counters counters;
+	/* Receive slots, shared by every queue. */
+	uint8_t *slot[MATCH_BATCH];
+	struct iovec iov[MATCH_BATCH];
+	struct mmsghdr msg[MATCH_BATCH];
+	struct match_held *rec[MATCH_BATCH]; /* what the handler sees per slot */
+	/* Pending verdicts, all for one socket (tx_f). */
+	uint8_t *tx;
+	size_t tx_len;
+	struct match_filter_st *tx_f;
+	struct match_held *held[MATCH_HELD_BUCKETS];
+};
+
+/* ---- running iptables ---- */
+
+/* Run argv (no shell), stdout into out (NUL-terminated, may be NULL) and
+ * stderr into err. Returns the exit status, or a negative errno. */
+static int run_cmd(char *const argv[], char *out, size_t out_sz, char *err, size_t err_sz)
+{
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(po[0]);
+		close(po[1]);
+		return -e;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		/* The node blocks signals it reads through signalfd; iptables
+		 * must not inherit that. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(po[1], STDOUT_FILENO);
+		dup2(pe[1], STDERR_FILENO);
+		execvp(argv[0], argv);
+		/* Root's PATH usually holds sbin; a service's may not. */
+		char path[64];
+		snprintf(path, sizeof(path), "/usr/sbin/%s", argv[0]);
+		execv(path, argv);
+		snprintf(path, sizeof(path), "/sbin/%s", argv[0]);
+		execv(path, argv);
+		dprintf(STDERR_FILENO, "%s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	size_t n_out = 0, n_err = 0;
+	struct pollfd pfd[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
+	char sink[512];
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			char *buf = i == 0 ? out : err;
+			size_t sz = i == 0 ? out_sz : err_sz;
+			size_t *n = i == 0 ? &n_out : &n_err;
+			ssize_t r;
+			if (buf && *n + 1 < sz)
+				r = read(pfd[i].fd, buf + *n, sz - 1 - *n);
+			else
+				r = read(pfd[i].fd, sink, sizeof(sink)); /* keep the child from blocking */
+			if (r > 0 && buf && *n + 1 < sz)
+				*n += (size_t)r;
+			if (r == 0 || (r < 0 && errno != EINTR)) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+	if (out && out_sz)
+		out[n_out] = 0;
+	if (err && err_sz) {
+		err[n_err] = 0;
+		while (n_err > 0 && isspace((unsigned char)err[n_err - 1]))
+			err[--n_err] = 0;
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* The argument vector of one rule: "iptables -w -t mangle OP PREROUTING
+ * <match> -m comment --comment anode:TAG:ID -j NFQUEUE ...". */
+struct rule_args {
+	char *argv[40];
+	char buf[8][64];
+};
+
+static void add_prefix(char *out, size_t sz, uint32_t addr, uint8_t len)
+{
+	char a[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(out, sz, "%s/%u", a, len);
+}
+
+static void add_ports(char *out, size_t sz, uint16_t lo, uint16_t hi)
+{
+	if (hi == 0 || hi == lo)
+		snprintf(out, sz, "%u", lo);
+	else
+		snprintf(out, sz, "%u:%u", lo, hi);
+}
+
+static int rule_args_build(struct rule_args *r, const char *op, const char *tag, unsigned id, uint16_t queue,
+			   const struct match_filter *f)
+{
+	unsigned n = 0, b = 0;
+	char **v = r->argv;
+	v[n++] = "iptables";
+	v[n++] = "-w";
+	v[n++] = "-t";
+	v[n++] = "mangle";
+	v[n++] = (char *)op;
+	v[n++] = "PREROUTING";
+	if (f->src_prefix) {
+		add_prefix(r->buf[b], sizeof(r->buf[b]), f->src, f->src_prefix);
+		v[n++] = "-s";
+		v[n++] = r->buf[b++];
+	}
+	if (f->dst_prefix) {
+		add_prefix(r->buf[b], sizeof(r->buf[b]), f->dst, f->dst_prefix);
+		v[n++] = "-d";
+		v[n++] = r->buf[b++];
+	}
+	if (f->proto) {
+		v[n++] = "-p";
+		switch (f->proto) {
+		case IPPROTO_UDP:
+			v[n++] = "udp";
+			break;
+		case IPPROTO_TCP:
+			v[n++] = "tcp";
+			break;
+		case IPPROTO_ICMP:
+			v[n++] = "icmp";
+			break;
+		default:
+			snprintf(r->buf[b], sizeof(r->buf[b]), "%u", f->proto);
+			v[n++] = r->buf[b++];
+		}
+	}
+	if (f->sport_lo || f->sport_hi) {
+		add_ports(r->buf[b], sizeof(r->buf[b]), f->sport_lo, f->sport_hi);
+		v[n++] = "--sport";
+		v[n++] = r->buf[b++];
+	}
+	if (f->dport_lo || f->dport_hi) {
+		add_ports(r->buf[b], sizeof(r->buf[b]), f->dport_lo, f->dport_hi);
+		v[n++] = "--dport";
+		v[n++] = r->buf[b++];
+	}
+	v[n++] = "-m";
+	v[n++] = "comment";
+	v[n++] = "--comment";
+	snprintf(r->buf[b], sizeof(r->buf[b]), "anode:%s:%u", tag, id);
+	v[n++] = r->buf[b++];
+	v[n++] = "-j";
+	v[n++] = "NFQUEUE";
+	v[n++] = "--queue-num";
+	snprintf(r->buf[b], sizeof(r->buf[b]), "%u", queue);
+	v[n++] = r->buf[b++];
+	v[n++] = "--queue-bypass";
+	v[n] = NULL;
+	return 0;
+}
+
+static int filter_check(const struct match_filter *f)
+{
+	if (f->src_prefix > 32 || f->dst_prefix > 32)
+		return -EINVAL;
+	bool ports = f->sport_lo || f->sport_hi || f->dport_lo || f->dport_hi;
+	if (ports && f->proto != IPPROTO_UDP && f->proto != IPPROTO_TCP)
+		return -EINVAL;
+	if ((f->sport_hi && f->sport_hi < f->sport_lo) || (f->dport_hi && f->dport_hi < f->dport_lo))
+		return -EINVAL;
+	return 0;
+}
+
+/* Run one rule command; log iptables' own words when it fails. */
+static int rule_run(struct match_engine *m, const char *op, const struct match_filter_st *fs)
+{
+	struct rule_args r;
+	rule_args_build(&r, op, m->tag, fs->id, fs->queue, &fs->f);
+	char err[512];
+	int rc = run_cmd(r.argv, NULL, 0, err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		return log_errno_ret(-rc, "match: cannot run iptables: %s", strerror(-rc));
+	log_err("match: iptables %s anode:%s:%u failed (exit %d): %s", op, m->tag, fs->id, rc, err);
+	return rc == 127 ? -ENOENT : -EIO;
+}
+
+static bool tag_ok(const char *tag)
+{
+	size_t n = strlen(tag);
+	if (n == 0 || n > MATCH_TAG_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)tag[i]) && tag[i] != '-' && tag[i] != '_')
+			return false;
+	return true;
+}
+
+/* Split one line of "iptables -S" into words, with iptables' double quotes
+ * removed (in place). */
+static unsigned split_words(char *s, char **ret, unsigned max)
+{
+	unsigned n = 0;
+	while (*s && n < max) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		char *w = s, *o = s;
+		bool q = false;
+		while (*s && (q || *s != ' ')) {
+			if (*s == '"')
+				q = !q;
+			else if (*s == '\\' && s[1])
+				*o++ = *++s;
+			else
+				*o++ = *s;
+			s++;
+		}
+		if (*s)
+			s++;
+		*o = 0;
+		ret[n++] = w;
+	}
+	return n;
+}
+
+int match_cleanup_stale(const char *tag)
+{
+	if (!tag_ok(tag))
+		return -EINVAL;
+	char *out = malloc(MATCH_CMD_OUT_MAX);
+	if (!out)
+		return -ENOMEM;
+	char err[512];
+	char *list[] = {"iptables", "-w", "-t", "mangle", "-S", "PREROUTING", NULL};
+	int rc = run_cmd(list, out, MATCH_CMD_OUT_MAX, err, sizeof(err));
+	if (rc != 0) {
+		free(out);
+		if (rc < 0)
+			return log_errno_ret(-rc, "match: cannot run iptables: %s", strerror(-rc));
+		log_err("match: iptables -S PREROUTING failed (exit %d): %s", rc, err);
+		return -EIO;
+	}
+	char prefix[MATCH_TAG_MAX + 8];
+	snprintf(prefix, sizeof(prefix), "anode:%s:", tag);
+	int removed = 0, failed = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *w[64];
+		unsigned n = split_words(line, w + 4, 58);
+		if (n < 2 || strcmp(w[4], "-A") != 0)
+			continue;
+		bool ours = false;
+		for (unsigned i = 4; i + 1 < n + 4; i++)
+			if (!strcmp(w[i], "--comment") && !strncmp(w[i + 1], prefix, strlen(prefix)))
+				ours = true;
+		if (!ours)
+			continue;
+		w[0] = "iptables";
+		w[1] = "-w";
+		w[2] = "-t";
+		w[3] = "mangle";
+		w[4] = "-D";
+		w[4 + n] = NULL;
+		rc = run_cmd(w, NULL, 0, err, sizeof(err));
+		if (rc == 0) {
+			removed++;
+		} else {
+			log_err("match: removing a stale %s rule failed (exit %d): %s", prefix, rc, err);
+			failed++;
+		}
+	}
+	free(out);
+	if (removed)
+		log_info("match: removed %d stale rule(s) of %s", removed, tag);
+	return failed ? -EIO : removed;
+}
+
+/* ---- verdicts ---- */
+
+static void tx_flush(struct match_engine *m)
+{
+	if (!m->tx_len)
+		return;
+	ssize_t r = mnl_socket_sendto(m->tx_f->nl, m->tx, m->tx_len);
+	if (r < 0) {
+		/* The packets stay queued in the kernel until the queue goes;
+		 * nothing better can be done for them here. */
+		unsigned n = 0;
+		for (size_t off = 0; off < m->tx_len;) {
+			const struct nlmsghdr *nlh = (const struct nlmsghdr *)(m->tx + off);
+			off += NLMSG_ALIGN(nlh->nlmsg_len);
+			n++;
+		}
+		m->counters.failed_verdicts += n;
+		log_ratelimited(LOG_DEBUG, "match: queue %u: sending %u verdict(s): %s", m->tx_f->queue, n,
+				strerror(errno));
+	}
+	m->tx_len = 0;
+	m->tx_f = NULL;
+}
+
+static void tx_verdict(struct match_engine *m, struct match_filter_st *f, uint32_t id, int verdict, const void *data,
+		       size_t len)
+{
+	size_t need = NLMSG_ALIGN(sizeof(struct nlmsghdr)) + NLMSG_ALIGN(sizeof(struct nfgenmsg)) +
+		      2 * MNL_ALIGN(sizeof(struct nlattr) + sizeof(struct nfqnl_msg_verdict_hdr)) +
+		      (data ? MNL_ALIGN(sizeof(struct nlattr) + len) : 0);
+	if (m->tx_f != f || m->tx_len + need > MATCH_TX_SIZE)
+		tx_flush(m);
+	m->tx_f = f;
+	struct nlmsghdr *nlh = nfq_nlmsg_put((char *)m->tx + m->tx_len, NFQNL_MSG_VERDICT, f->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (data)
+		nfq_nlmsg_verdict_put_pkt(nlh, data, (uint32_t)len);
+	m->tx_len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/* Account and queue the verdict for one packet. */
+static void verdict(struct match_engine *m, struct match_filter_st *f, const struct match_pkt *p, enum match_verdict v,
+		    const void *data, size_t len)
+{
+	switch (v) {
+	case MATCH_DROP:
+		m->counters.dropped++;
+		tx_verdict(m, f, p->id, NF_DROP, NULL, 0);
+		break;
+	case MATCH_MODIFIED:
+		m->counters.modified++;
+		tx_verdict(m, f, p->id, NF_ACCEPT, data, len);
+		break;
+	default:
+		m->counters.accepted++;
+		tx_verdict(m, f, p->id, NF_ACCEPT, NULL, 0);
+		break;
+	}
+}
+
+/* ---- held packets ---- */
+
+static size_t held_bucket(const struct match_pkt *p)
+{
+	uintptr_t x = (uintptr_t)p;
+	return (size_t)((x >> 4) ^ (x >> 14)) % MATCH_HELD_BUCKETS;
+}
+
+static struct match_held **held_find(struct match_engine *m, const struct match_pkt *p)
+{
+	struct match_held **pp = &m->held[held_bucket(p)];
+	while (*pp && &(*pp)->pkt != p)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void filter_finish(void *arg);
+
+static void filter_reap_later(struct match_filter_st *f)
+{
+	/* Only from a timer: the packet batch being dispatched may still
+	 * refer to this filter. */
+	if (!f->grace)
+		f->grace = loop_timer_add(f->m->loop, 0, filter_finish, f);
+}
+
+int match_verdict(struct match_engine *m, const struct match_pkt *held, enum match_verdict v, const void *data,
+		  size_t len)
+{
+	if (v == MATCH_HOLD)
+		return -EINVAL;
+	struct match_held **pp = held_find(m, held);
+	struct match_held *h = *pp;
+	if (!h)
+		return -ENOENT;
+	if (v == MATCH_MODIFIED) {
+		if (!data) {
+			data = h->pkt.data;
+			len = h->pkt.len;
+		}
+		if (len > 0xffff)
+			return -EMSGSIZE;
+	}
+	*pp = h->hnext;
+	struct match_filter_st *f = h->f;
+	m->counters.reinjected++;
+	verdict(m, f, &h->pkt, v, data, len);
+	/* Sent now: a held packet's verdict does not wait for the next batch. */
+	tx_flush(m);
+	free(h->pkt.data);
+	free(h);
+	if (--f->held == 0 && f->removing)
+		filter_reap_later(f);
+	return 0;
+}
+
+/* ---- receiving ---- */
+
+static void handle_packet(struct match_engine *m, struct match_filter_st *f, unsigned slot, struct nlmsghdr *nlh)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = {0};
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
+		log_ratelimited(LOG_DEBUG, "match: queue %u: unparsable packet message", f->queue);
+		return;
+	}
+	const struct nfqnl_msg_packet_hdr *ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	uint8_t *data = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload(attr[NFQA_PAYLOAD]) : NULL;
+	size_t len = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
+	m->counters.packets++;
+
+	struct match_held *rec = m->rec[slot];
+	if (!rec) {
+		rec = m->rec[slot] = malloc(sizeof(*rec));
+		if (!rec) {
+			verdict(m, f, &(struct match_pkt){.id = ntohl(ph->packet_id)}, MATCH_ACCEPT, NULL, 0);
+			return;
+		}
+	}
+	struct match_pkt *p = &rec->pkt;
+	*p = (struct match_pkt){
+	    .id = ntohl(ph->packet_id),
+	    .queue = f->queue,
+	    .data = data,
+	    .len = len,
+	    /* Everything after the payload in the slot has been parsed
+	     * already: the handler may grow the packet into it. */
+	    .cap = data ? (size_t)(m->slot[slot] + MATCH_SLOT_SIZE - data) : 0,
+	    .indev = attr[NFQA_IFINDEX_INDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV])) : 0,
+	    .outdev = attr[NFQA_IFINDEX_OUTDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV])) : 0,
+	};
+	bool truncated = attr[NFQA_CAP_LEN] && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > len;
+	if (f->removing || !data || truncated) {
+		/* A removed filter's stragglers, or a packet we do not have
+		 * whole: it goes on untouched, the handler never sees it. */
+		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
+		return;
+	}
+	enum match_verdict v = f->h(f->arg, p);
+	if (v == MATCH_MODIFIED && p->len > p->cap) {
+		log_ratelimited(LOG_DEBUG, "match: queue %u: handler wrote past the buffer", f->queue);
+		v = MATCH_DROP;
+	}
+	if (v != MATCH_HOLD) {
+		verdict(m, f, p, v, p->data, p->len);
+		return;
+	}
+	uint8_t *copy = malloc(p->len ? p->len : 1);
+	if (!copy) {
+		/* The handler's pointer is not in the held table, so a later
+		 * match_verdict on it fails with -ENOENT instead of hitting
+		 * another packet. */
+		log_ratelimited(LOG_DEBUG, "match: queue %u: no memory to hold a packet", f->queue);
+		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
+		return;
+	}
+	memcpy(copy, p->data, p->len);
+	p->data = copy;
+	p->cap = p->len;
+	rec->f = f;
+	struct match_held **head = &m->held[held_bucket(p)];
+	rec->hnext = *head;
+	*head = rec;
+	m->rec[slot] = NULL; /* the next packet in this slot gets a new record */
+	f->held++;
+	m->counters.held++;
+}
+
+static void handle_datagram(struct match_engine *m, struct match_filter_st *f, unsigned slot, size_t n)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)m->slot[slot];
+	int left = (int)n;
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error) {
+				/* Verdicts go without NLM_F_ACK: only failures answer. */
+				m->counters.failed_verdicts++;
+				log_ratelimited(LOG_DEBUG, "match: queue %u: verdict refused: %s", f->queue,
+						strerror(-e->error));
+			}
+			continue;
+		}
+		if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_QUEUE &&
+		    NFNL_MSG_TYPE(nlh->nlmsg_type) == NFQNL_MSG_PACKET)
+			handle_packet(m, f, slot, nlh);
+	}
+}
+
+/* Read and answer what the socket holds, a batch at a time; stop after a
+ * few batches so that one busy queue does not starve the loop. */
+static void filter_read(struct match_engine *m, struct match_filter_st *f, unsigned max_batches)
+{
+	for (unsigned b = 0; b < max_batches; b++) {
+		int n = recvmmsg(f->fd, m->msg, MATCH_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				/* Packets the kernel could not queue to us; fail-open
+				 * let them through. Not fatal: read on. */
+				m->counters.queue_drops++;
+				log_ratelimited(LOG_DEBUG, "match: queue %u: socket overflow, packets bypassed",
+						f->queue);
+				continue;
+			}
+			if (errno != EAGAIN && errno != EINTR)
+				log_ratelimited(LOG_DEBUG, "match: queue %u: %s", f->queue, strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (m->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				log_ratelimited(LOG_DEBUG, "match: queue %u: truncated message", f->queue);
+				continue;
+			}
+			handle_datagram(m, f, (unsigned)i, m->msg[i].msg_len);
+			m->msg[i].msg_hdr.msg_flags = 0;
+		}
+		tx_flush(m);
+		if (n < MATCH_BATCH)
+			break;
+	}
+	tx_flush(m);
+}
+
+static void filter_readable(void *arg, int fd, uint32_t events)
+{
+	struct match_filter_st *f = arg;
+	filter_read(f->m, f, 8);
+}
+
+/* ---- queues ---- */
+
+/* Send one config message and wait for the kernel's answer. */
+static int queue_config(struct match_filter_st *f, struct nlmsghdr *nlh)
+{
+	static unsigned seq;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++seq;
+	if (mnl_socket_sendto(f->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	char buf[8192];
+	for (;;) {
+		ssize_t r = mnl_socket_recvfrom(f->nl, buf, sizeof(buf));
+		if (r < 0)
+			return -errno;
+		int c = mnl_cb_run(buf, (size_t)r, nlh->nlmsg_seq, f->portid, NULL, NULL);
+		if (c < 0)
+			return -errno;
+		if (c == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int queue_open(struct match_filter_st *f)
+{
+	/* Blocking while configuring, so that the kernel's answers can be
+	 * awaited; the rule does not exist yet, so no packet can come first. */
+	f->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!f->nl)
+		return -errno;
+	if (mnl_socket_bind(f->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	f->portid = mnl_socket_get_portid(f->nl);
+	f->fd = mnl_socket_get_fd(f->nl);
+	int sz = MATCH_RCVBUF;
+	/* FORCE passes rmem_max for a privileged node; otherwise take what
+	 * the system allows. */
+	if (setsockopt(f->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+
+	char buf[8192];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, f->queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	int r = queue_config(f, nlh);
+	if (r < 0)
+		return r;
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, f->queue);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, MATCH_QUEUE_MAXLEN);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	r = queue_config(f, nlh);
+	if (r < 0)
+		return r;
+	int fl = fcntl(f->fd, F_GETFL);
+	if (fl < 0 || fcntl(f->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Close the socket, which unbinds the queue, and forget the filter. */
+static void filter_destroy(struct match_filter_st *f)
+{
+	struct match_engine *m = f->m;
+	if (m->tx_f == f)
+		tx_flush(m);
+	if (f->grace)
+		loop_timer_cancel(m->loop, f->grace);
+	if (f->nl) {
+		loop_fd_del(m->loop, f->fd);
+		mnl_socket_close(f->nl);
+	}
+	if (m->filters[f->id] == f)
+		m->filters[f->id] = NULL;
+	free(f);
+}
+
+static void filter_finish(void *arg)
+{
+	struct match_filter_st *f = arg;
+	f->grace = NULL;
+	/* Whatever the socket still holds is accepted, not dropped by the
+	 * unbind. */
+	filter_read(f->m, f, 64);
+	if (f->held == 0)
+		filter_destroy(f);
+}
+
+/* ---- the engine ---- */
+
+struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue)
+{
+	if (!tag_ok(tag)) {
+		log_err("match: bad tag '%s' (letters, digits, - and _, at most %d)", tag, MATCH_TAG_MAX);
+		return NULL;
+	}
+	struct match_engine *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->loop = loop;
+	snprintf(m->tag, sizeof(m->tag), "%s", tag);
+	m->first_queue = first_queue;
+	m->tx = malloc(MATCH_TX_SIZE);
+	if (!m->tx)
+		goto fail;
+	for (unsigned i = 0; i < MATCH_BATCH; i++) {
+		m->slot[i] = malloc(MATCH_SLOT_SIZE);
+		if (!m->slot[i])
+			goto fail;
+		m->iov[i] = (struct iovec){.iov_base = m->slot[i], .iov_len = MATCH_SLOT_SIZE};
+		m->msg[i].msg_hdr = (struct msghdr){.msg_iov = &m->iov[i], .msg_iovlen = 1};
+	}
+	if (match_cleanup_stale(tag) < 0)
+		log_warn("match: stale rules of %s may remain", tag);
+	return m;
+fail:
+	match_free(m);
+	return NULL;
+}
+
+void match_free(struct match_engine *m)
+{
+	if (!m)
+		return;
+	/* Rules first, so that nothing new is queued. */
+	for (size_t i = 0; i < m->n_filters; i++) {
+		struct match_filter_st *f = m->filters[i];
+		if (f && !f->removing) {
+			rule_run(m, "-D", f);
+			f->removing = true;
+		}
+	}
+	for (size_t b = 0; b < MATCH_HELD_BUCKETS; b++) {
+		while (m->held[b]) {
+			struct match_held *h = m->held[b];
+			m->held[b] = h->hnext;
+			m->counters.reinjected++;
+			verdict(m, h->f, &h->pkt, MATCH_ACCEPT, NULL, 0);
+			h->f->held--;
+			free(h->pkt.data);
+			free(h);
+		}
+	}
+	tx_flush(m);
+	for (size_t i = 0; i < m->n_filters; i++) {
+		struct match_filter_st *f = m->filters[i];
+		if (f) {
+			filter_read(m, f, 64);
+			filter_destroy(f);
+		}
+	}
+	for (unsigned i = 0; i < MATCH_BATCH; i++) {
+		free(m->slot[i]);
+		free(m->rec[i]);
+	}
+	free(m->filters);
+	free(m->tx);
+	free(m);
+}
+
+int match_install(struct match_engine *m, const struct match_filter *flt, match_handler h, void *arg, unsigned *ret_id)
+{
+	int r = filter_check(flt);
+	if (r < 0)
+		return log_errno_ret(EINVAL, "match: bad filter (prefix > 32, ports without UDP/TCP, or lo > hi)");
+	if (!h)
+		return -EINVAL;
+	/* The lowest free id, so that queue numbers stay in a small range. */
+	unsigned id = 0;
+	while (id < m->n_filters && m->filters[id])
+		id++;
+	if ((unsigned)m->first_queue + id > 0xffff)
+		return log_errno_ret(ENOSPC, "match: no queue number left above %u", m->first_queue);
+	if (id == m->n_filters) {
+		size_t n = m->n_filters ? 2 * m->n_filters : 8;
+		struct match_filter_st **nf = realloc(m->filters, n * sizeof(*nf));
+		if (!nf)
+			return -ENOMEM;
+		memset(nf + m->n_filters, 0, (n - m->n_filters) * sizeof(*nf));
+		m->filters = nf;
+		m->n_filters = n;
+	}
+	struct match_filter_st *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->m = m;
+	f->id = id;
+	f->queue = (uint16_t)(m->first_queue + id);
+	f->f = *flt;
+	f->h = h;
+	f->arg = arg;
+	f->fd = -1;
+	r = queue_open(f);
+	if (r < 0) {
+		if (f->nl)
+			mnl_socket_close(f->nl);
+		free(f);
+		return log_errno_ret(-r, "match: queue %u: %s%s", (unsigned)m->first_queue + id, strerror(-r),
+				     r == -EBUSY ? " (bound by another process)" : "");
+	}
+	r = loop_fd_add(m->loop, f->fd, EPOLLIN, filter_readable, f);
+	if (r < 0) {
+		mnl_socket_close(f->nl);
+		free(f);
+		return log_errno_ret(-r, "match: cannot watch queue socket: %s", strerror(-r));
+	}
+	m->filters[id] = f;
+	r = rule_run(m, "-A", f);
+	if (r < 0) {
+		filter_destroy(f);
+		return r;
+	}
+	log_debug("match: filter %u on queue %u installed", id, f->queue);
+	*ret_id = id;
+	return 0;
+}
+
+int match_remove(struct match_engine *m, unsigned id)
+{
+	if (id >= m->n_filters || !m->filters[id] || m->filters[id]->removing)
+		return -ENOENT;
+	struct match_filter_st *f = m->filters[id];
+	int r = rule_run(m, "-D", f);
+	/* Even if iptables failed, the handler is done with: a rule left
+	 * behind bypasses an unbound queue (--queue-bypass), and the next
+	 * start removes it. */
+	f->removing = true;
+	f->grace = loop_timer_add(m->loop, MATCH_REMOVE_GRACE_MS, filter_finish, f);
+	if (!f->grace)
+		log_warn("match: queue %u stays bound until match_free", f->queue);
+	(void)r;
+	return 0;
+}
+
+const struct match_counters *match_counters(const struct match_engine *m)
+{
+	return &m->counters;
+}
+
+size_t match_filter_count(const struct match_engine *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_filters; i++)
+		if (m->filters[i] && !m->filters[i]->removing)
+			n++;
+	return n;
+}
+
+/* ---- checksums ---- */
+
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
+{
+	for (; len > 1; p += 2, len -= 2)
+		s += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		s += (uint32_t)p[0] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+void match_fix_checksums(uint8_t *ip, size_t len)
+{
+	if (len < 20 || (ip[0] >> 4) != 4)
+		return;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if (ihl < 20 || ihl > len || len > 0xffff)
+		return;
+	/* The handler's length is the packet's length. */
+	ip[2] = (uint8_t)(len >> 8);
+	ip[3] = (uint8_t)len;
+	ip[10] = ip[11] = 0;
+	uint16_t c = fold(sum16(ip, ihl, 0));
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	/* A fragment's transport checksum covers the whole datagram. */
+	if ((ip[6] & 0x3f) || ip[7])
+		return;
+	uint8_t *l4 = ip + ihl;
+	size_t l4len = len - ihl;
+	size_t at;
+	if (ip[9] == IPPROTO_UDP && l4len >= 8) {
+		at = 6;
+		l4[4] = (uint8_t)(l4len >> 8);
+		l4[5] = (uint8_t)l4len;
+		/* Zero means "no checksum" (the sender's choice, or the
+		 * handler's): keep it. */
+		if (!l4[6] && !l4[7])
+			return;
+	} else if (ip[9] == IPPROTO_TCP && l4len >= 20) {
+		at = 16;
+	} else {
+		return;
+	}
+	l4[at] = l4[at + 1] = 0;
+	uint32_t s = sum16(ip + 12, 8, 0); /* pseudo-header: addresses, protocol, length */
+	s += ip[9];
+	s += (uint32_t)l4len;
+	c = fold(sum16(l4, l4len, s));
+	if (c == 0 && ip[9] == IPPROTO_UDP)
+		c = 0xffff;
+	l4[at] = (uint8_t)(c >> 8);
+	l4[at + 1] = (uint8_t)c;
+}
