@@ -229,6 +229,7 @@ int an_capsule_send(struct an_link *l, const struct an_capsule *c)
 		.data_len = c->data_len,
 		.goals = c->goals,
 		.n_goals = c->goals ? c->n_goals : 0,
+		.prev_hop = &l->node_addr, /* each node rewrites it as it sends */
 	};
 	size_t plen;
 	int r = wire_capsule_build(pkt, sizeof(pkt), &spec, &plen);

@@ -66,6 +66,7 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		.fetch_retry_ms = 100,
 		.fetch_timeout_ms = 3000,
 		.link_capacity_bps = 1000000000,
+		.queue = 3322,
 	};
 	snprintf(c.name, sizeof(c.name), "anode");
 	char line[LINE_MAX_LEN];
@@ -94,6 +95,15 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 				r = -ENAMETOOLONG;
 			else
 				strcpy(c.name, a);
+		} else if (strcmp(key, "mode") == 0) {
+			if (strcmp(a, "router") == 0)
+				c.router = true;
+			else if (strcmp(a, "overlay") == 0)
+				c.router = false;
+			else
+				r = -EINVAL;
+		} else if (strcmp(key, "queue") == 0) {
+			r = parse_size(a, 0, 65000, &c.queue);
 		} else if (strcmp(key, "listen") == 0) {
 			r = wire_addr_parse(a, &c.listen);
 			c.have_listen = r == 0;
@@ -130,6 +140,10 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			snprintf(err, errlen, "%s:%d: bad value for '%s': %s", path, lineno, key, a);
 	}
 	fclose(f);
+	if (r == 0 && c.router && c.have_listen && !(c.listen.ip[10] == 0xff && c.listen.ip[11] == 0xff)) {
+		snprintf(err, errlen, "%s: router mode needs an IPv4 'listen' address", path);
+		r = -EINVAL;
+	}
 	if (r == 0 && !c.app_path[0])
 		snprintf(err, errlen, "%s: no app-socket given", path), r = -EINVAL;
 	if (r == 0 && !c.ctl_path[0])
@@ -145,7 +159,9 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 void node_config_print(const struct node_config *c, FILE *f)
 {
 	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
-	fprintf(f, "name %s\n", c->name);
+	fprintf(f, "name %s\nmode %s\n", c->name, c->router ? "router" : "overlay");
+	if (c->router)
+		fprintf(f, "queue %zu\n", c->queue);
 	if (c->have_listen)
 		fprintf(f, "listen %s\n", wire_addr_format(&c->listen, a, sizeof(a)));
 	fprintf(f, "app-socket %s\nctl-socket %s\n", c->app_path, c->ctl_path);

@@ -3,6 +3,9 @@
  * A node's configuration file: one directive per line, '#' comments.
  *
  *   name a                       node name (for people and logs)
+ *   mode overlay                 overlay (UDP links between nodes) or router
+ *                                (capsules in IP, intercepted with NFQUEUE)
+ *   queue 3322                   router mode: the first NFQUEUE number to use
  *   listen 127.0.0.1:3322        UDP overlay address (unless a socket is inherited)
  *   app-socket /run/anode/a.app  application link socket
  *   ctl-socket /run/anode/a.ctl  control socket
@@ -37,6 +40,8 @@ struct node_route {
 
 struct node_config {
 	char name[NODE_NAME_MAX + 1];
+	bool router; /* mode router */
+	size_t queue;
 	bool have_listen;
 	struct an_addr listen;
 	char app_path[NODE_PATH_MAX];

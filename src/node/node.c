@@ -18,6 +18,7 @@
 #include "ee/ee.h"
 #include "link/applink.h"
 #include "link/link.h"
+#include "link/match.h"
 #include "node/fetch.h"
 #include "node/route.h"
 #include "wire/wire.h"
@@ -38,6 +39,13 @@ struct node {
 	struct ee *ee;
 	struct route_table *routes;
 	struct fetcher *fetch;
+	/* Router mode: capsules come from the matching engine's queue, and
+	 * the first send of the queued packet is its verdict (the kernel
+	 * forwards the rewritten packet). */
+	struct match_engine *match;
+	struct match_pkt *cur_q; /* the queued packet being handled */
+	struct pkt *cur_qpkt; /* its capsule */
+	enum match_verdict q_verdict;
 	struct node_counters c;
 	struct pkt_queue self_q;
 	struct an_addr local;
@@ -68,6 +76,36 @@ static void drop(struct node *n, struct pkt *p, uint64_t *counter, int why)
 
 /* ---- sending ---- */
 
+/* The next hop toward dst. Overlay: the routing table. Router mode: dst
+ * itself, since the kernel routes IP and every anode router on the way
+ * intercepts the capsule. */
+static int next_hop(const struct node *n, const struct an_addr *dst, struct an_addr *ret_next)
+{
+	if (an_addr_eq(dst, &n->local) || n->cfg.router) {
+		*ret_next = *dst;
+		return 0;
+	}
+	return route_lookup(n->routes, dst, ret_next);
+}
+
+/* Router mode: send the capsule on by rewriting the queued packet it came
+ * in, for the kernel to forward. true when that was possible. */
+static bool send_as_verdict(struct node *n, struct pkt *p, const struct an_addr *next)
+{
+	struct match_pkt *q = n->cur_q;
+	if (!q || p != n->cur_qpkt || n->q_verdict != MATCH_DROP || !(next->ip[10] == 0xff && next->ip[11] == 0xff))
+		return false;
+	uint32_t dst;
+	memcpy(&dst, next->ip + 12, 4);
+	size_t len;
+	if (wire_ipv4_udp_rewrite(q->data, q->cap, dst, next->port, p->ctx.pkt, p->len, &len) < 0)
+		return false;
+	q->len = len;
+	n->q_verdict = MATCH_MODIFIED;
+	pkt_put(n->pool, p);
+	return true;
+}
+
 /* Send p toward next (consumes p). The hop limit was already checked. */
 static void send_to(struct node *n, struct pkt *p, const struct an_addr *next)
 {
@@ -80,6 +118,8 @@ static void send_to(struct node *n, struct pkt *p, const struct an_addr *next)
 		return;
 	}
 	n->c.forwarded++;
+	if (send_as_verdict(n, p, next))
+		return;
 	n->udp->ops->send(n->udp, p, next);
 }
 
@@ -122,6 +162,10 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 	struct wire_capsule cap;
 	if (wire_capsule_parse(p->ctx.pkt, p->len, a, &cap) < 0 || !(a->present & WIRE_HAS_HOP_LIMIT))
 		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	/* The node it came from: the option its sender wrote, where there is
+	 * one (in router mode the IP source is the original sender). */
+	if ((a->present & WIRE_HAS_PREV_HOP) && p->origin == AN_ORIGIN_NET && !p->resumed)
+		p->from = a->prev_hop;
 
 	/* A capsule may cross hop_limit links: the sending node does not
 	 * count, every receiving node takes one. */
@@ -193,17 +237,19 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 		p->len = (uint16_t)(cap.data_off + v.data_len);
 		wire_anep_set_pkt_len(p->ctx.pkt, p->len);
 	}
+	struct wire_anep cur = *a; /* offsets move if a result option goes in */
+	cur.pkt_len = p->len;
 	if (n->cur_visit > 0) {
 		/* The RESULT option goes in the header: the capsule moves on. */
-		struct wire_anep moved = *a;
-		moved.pkt_len = p->len;
-		if (wire_anep_add_result(p->ctx.pkt, AN_PKT_MAX, &moved, &n->local, (uint16_t)n->cur_visit) == 0) {
-			p->len = moved.pkt_len;
+		if (wire_anep_add_result(p->ctx.pkt, AN_PKT_MAX, &cur, &n->local, (uint16_t)n->cur_visit) == 0) {
+			p->len = cur.pkt_len;
 			cap.data_off += WIRE_RESULT_OPT_LEN;
 		} else {
 			log_ratelimited(LOG_INFO, "no room for a result option; capsule goes on without it");
 		}
 	}
+	if (v.n_sends && (cur.present & WIRE_HAS_PREV_HOP))
+		wire_anep_set_prev_hop(p->ctx.pkt, &cur, &n->local);
 	for (unsigned i = 0; i < v.n_delivers; i++) {
 		int d = applink_deliver(n->apps, v.deliver_to[i], cap.name, p->ctx.pkt + cap.data_off, v.data_len);
 		if (d == 0)
@@ -239,8 +285,7 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 static void forward_by_route(struct node *n, struct pkt *p, const struct wire_anep *a, uint64_t *counter)
 {
 	struct an_addr next;
-	if (!(a->present & WIRE_HAS_DST) || route_lookup(n->routes, &a->dst, &next) < 0 ||
-	    an_addr_eq(&next, &n->local))
+	if (!(a->present & WIRE_HAS_DST) || next_hop(n, &a->dst, &next) < 0 || an_addr_eq(&next, &n->local))
 		return drop(n, p, &n->c.drop_no_route, -EHOSTUNREACH);
 	if (a->present & WIRE_HAS_HOP_LIMIT) {
 		if (a->hop_limit <= 1 && p->origin != AN_ORIGIN_APP)
@@ -318,7 +363,7 @@ static int fetch_request(void *arg, const uint8_t name[32], uint64_t want, const
 	struct an_addr next;
 	if (to)
 		next = *to;
-	else if (route_lookup(n->routes, home, &next) < 0)
+	else if (next_hop(n, home, &next) < 0)
 		next = *home; /* overlay: the home's address is reachable as it is */
 	struct pkt *q = pkt_get(n->pool);
 	if (!q)
@@ -471,12 +516,7 @@ static void app_code_insert(void *arg, uint64_t handle, const void *elf, size_t 
 
 static int env_route(void *arg, const struct an_addr *dst, struct an_addr *ret_next)
 {
-	struct node *n = arg;
-	if (an_addr_eq(dst, &n->local)) {
-		*ret_next = n->local;
-		return 0;
-	}
-	return route_lookup(n->routes, dst, ret_next);
+	return next_hop(arg, dst, ret_next);
 }
 
 static bool env_applink_alive(void *arg, uint64_t handle)
@@ -767,6 +807,54 @@ static const struct ctl_command ctl_table[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* ---- router mode ---- */
+
+/* A packet to UDP 3322 that crossed this router (or is addressed to it),
+ * from the matching engine's queue: its capsule runs here, and the packet
+ * gets its verdict from what the capsule did. */
+static enum match_verdict queue_handler(void *arg, struct match_pkt *q)
+{
+	struct node *n = arg;
+	struct wire_ipv4_udp iu;
+	if (wire_ipv4_udp_parse(q->data, q->len, &iu) < 0)
+		return MATCH_ACCEPT; /* not a capsule in UDP: the kernel's business */
+	n->c.received++;
+	if (iu.payload_len > AN_PKT_MAX) {
+		n->c.drop_too_big++;
+		return MATCH_DROP;
+	}
+	struct pkt *p = pkt_get(n->pool);
+	if (!p) {
+		n->c.drop_no_buffer++;
+		return MATCH_DROP;
+	}
+	memcpy(p->ctx.pkt, q->data + iu.payload_off, iu.payload_len);
+	p->len = iu.payload_len;
+	memset(&p->from, 0, sizeof(p->from));
+	p->from.ip[10] = p->from.ip[11] = 0xff;
+	memcpy(p->from.ip + 12, &iu.src, 4);
+	p->from.port = iu.sport;
+	p->origin = AN_ORIGIN_NET;
+	p->rx_ns = loop_now_ns();
+	n->cur_q = q;
+	n->cur_qpkt = p;
+	n->q_verdict = MATCH_DROP; /* unless the capsule is sent on as this packet */
+	node_input(n, p);
+	n->cur_q = NULL;
+	n->cur_qpkt = NULL;
+	return n->q_verdict;
+}
+
+static int router_start(struct node *n)
+{
+	n->match = match_new(n->loop, n->cfg.name, (uint16_t)n->cfg.queue);
+	if (!n->match)
+		return -errno;
+	struct match_filter f = { .proto = 17, .dport_lo = 3322, .dport_hi = 3322 };
+	unsigned id;
+	return match_install(n->match, &f, queue_handler, n, &id);
+}
+
 /* ---- life cycle ---- */
 
 struct node *node_new(const struct node_config *cfg, int udp_fd)
@@ -845,6 +933,10 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 	}
 	if (loop_fd_add(n->loop, n->udp->fd, EPOLLIN, udp_readable, n) < 0)
 		goto fail;
+	if (cfg->router && router_start(n) < 0) {
+		log_err("cannot intercept capsules (router mode needs root and iptables)");
+		goto fail;
+	}
 	loop_set_idle(n->loop, loop_idle, n);
 	sample_link_rate(n);
 	return n;
@@ -875,6 +967,7 @@ void node_free(struct node *n)
 {
 	if (!n)
 		return;
+	match_free(n->match); /* its rules first: traffic goes on without us */
 	fetch_free(n->fetch); /* drops what it parked: needs the pool and app links */
 	ctl_server_close(n->ctl);
 	applink_server_close(n->apps);

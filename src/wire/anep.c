@@ -191,6 +191,8 @@ int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, si
 	if (spec->dst)
 		hdr_len += OPT_ADDR_LEN;
 	hdr_len += spec->n_goals * OPT_ADDR_LEN;
+	if (spec->prev_hop)
+		hdr_len += OPT_ADDR_LEN;
 	/* Check everything before writing anything: on failure buf is as it was. */
 	if (payload_len > UINT16_MAX - hdr_len || hdr_len + payload_len > cap)
 		return -EMSGSIZE;
@@ -207,6 +209,8 @@ int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, si
 		build_addr_option(&w, WIRE_OPT_DST, OPT_ADDR_LEN, spec->dst);
 	for (size_t i = 0; i < spec->n_goals; i++)
 		build_addr_option(&w, WIRE_OPT_GOAL, OPT_ADDR_LEN, &spec->goals[i]);
+	if (spec->prev_hop)
+		build_addr_option(&w, WIRE_OPT_PREV_HOP, OPT_ADDR_LEN, spec->prev_hop);
 	wire_wr_n16(&w, WIRE_OPT_HOP_LIMIT);
 	wire_wr_n16(&w, OPT_HOP_LIMIT_LEN / 4);
 	wire_wr_u8(&w, spec->hop_limit ? spec->hop_limit : WIRE_HOP_LIMIT_DEFAULT);

@@ -67,6 +67,7 @@ int wire_capsule_build(void *buf, size_t cap, const struct wire_capsule_spec *sp
 	    .dst = spec->dst,
 	    .goals = spec->goals,
 	    .n_goals = spec->n_goals,
+	    .prev_hop = spec->prev_hop,
 	};
 	static const struct an_addr no_home;
 	struct wire_writer w;

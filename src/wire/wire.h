@@ -112,6 +112,7 @@ struct wire_anep_spec {
 	const struct an_addr *dst;
 	const struct an_addr *goals; /* GOAL options, after DST; may be NULL */
 	size_t n_goals;
+	const struct an_addr *prev_hop; /* PREV_HOP option, after the goals; may be NULL */
 };
 
 /* Write an ANEP header with the options SRC, DST (when given), GOAL (one per
@@ -210,6 +211,7 @@ struct wire_capsule_spec {
 	size_t data_len;
 	const struct an_addr *goals; /* GOAL options; may be NULL */
 	size_t n_goals;
+	const struct an_addr *prev_hop; /* PREV_HOP option (nodes rewrite it as they send); may be NULL */
 };
 
 /* Build a whole ANEP capsule into buf. Always writes a hop limit option.
@@ -255,6 +257,37 @@ int wire_applink_parse(const void *msg, size_t len, struct wire_applink *ret);
 ssize_t wire_applink_build_hello(void *buf, size_t cap, uint64_t handle, const struct an_addr *addr, const char *name);
 ssize_t wire_applink_build(void *buf, size_t cap, uint8_t type, int32_t status, const void *body, size_t body_len);
 ssize_t wire_applink_build_deliver(void *buf, size_t cap, const uint8_t code[32], const void *data, size_t data_len);
+
+/* ---- IPv4 + UDP, for router mode ----
+ *
+ * In router mode capsules travel as ANEP in UDP in IPv4, and the node sees
+ * whole IP packets from NFQUEUE. It reads the headers to find the capsule
+ * and rewrites the packet in place to send the capsule on. */
+
+struct wire_ipv4_udp {
+	uint32_t src, dst; /* network byte order */
+	uint16_t sport, dport; /* network byte order */
+	uint8_t ttl;
+	uint16_t payload_off, payload_len;
+};
+
+/* Decode an IPv4 packet carrying UDP (no fragments). -EBADMSG when the
+ * headers are malformed or run past len, -EPROTONOSUPPORT when it is not
+ * IPv4/UDP or is a fragment. */
+int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret);
+
+/* Rewrite a parsed IPv4/UDP packet in place to carry payload (payload_len
+ * octets) to dst/dport: the IP header keeps its fields except the
+ * destination, lengths and checksum (its options are dropped); the UDP
+ * checksum is recomputed. *ret_len is the new packet length. -EMSGSIZE when
+ * it does not fit in cap. The payload may not overlap the packet. */
+int wire_ipv4_udp_rewrite(void *ip, size_t cap, uint32_t dst, uint16_t dport, const void *payload,
+			  size_t payload_len, size_t *ret_len);
+
+/* The Internet checksum (RFC 1071) of a buffer, folded, not inverted,
+ * starting from sum. */
+uint32_t wire_csum_add(uint32_t sum, const void *buf, size_t len);
+uint16_t wire_csum_fold(uint32_t sum);
 
 /* ---- Node addresses in text ---- */
 

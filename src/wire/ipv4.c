@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IPv4 and UDP headers, for router mode: the node reads the capsule out of
+ * the IP packets NFQUEUE hands it, and rewrites a packet in place to send a
+ * capsule on, so that the kernel forwards it (see wire.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "wire/wire.h"
+
+#define IPV4_HDR_MIN 20
+#define UDP_HDR_LEN 8
+
+static uint16_t get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+uint32_t wire_csum_add(uint32_t sum, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	for (; len > 1; b += 2, len -= 2)
+		sum += get16(b);
+	if (len)
+		sum += (uint32_t)b[0] << 8;
+	return sum;
+}
+
+uint16_t wire_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret)
+{
+	const uint8_t *b = ip;
+	if (len < IPV4_HDR_MIN || b[0] >> 4 != 4)
+		return len < IPV4_HDR_MIN ? -EBADMSG : -EPROTONOSUPPORT;
+	size_t ihl = (size_t)(b[0] & 0x0f) * 4;
+	size_t total = get16(b + 2);
+	if (ihl < IPV4_HDR_MIN || total < ihl || total > len)
+		return -EBADMSG;
+	if (b[9] != 17 || (get16(b + 6) & 0x3fff) != 0) /* not UDP, or a fragment */
+		return -EPROTONOSUPPORT;
+	if (total - ihl < UDP_HDR_LEN)
+		return -EBADMSG;
+	const uint8_t *u = b + ihl;
+	size_t ulen = get16(u + 4);
+	if (ulen < UDP_HDR_LEN || ulen > total - ihl)
+		return -EBADMSG;
+	struct wire_ipv4_udp r;
+	memcpy(&r.src, b + 12, 4);
+	memcpy(&r.dst, b + 16, 4);
+	memcpy(&r.sport, u, 2);
+	memcpy(&r.dport, u + 2, 2);
+	r.ttl = b[8];
+	r.payload_off = (uint16_t)(ihl + UDP_HDR_LEN);
+	r.payload_len = (uint16_t)(ulen - UDP_HDR_LEN);
+	*ret = r;
+	return 0;
+}
+
+int wire_ipv4_udp_rewrite(void *ip, size_t cap, uint32_t dst, uint16_t dport, const void *payload,
+			  size_t payload_len, size_t *ret_len)
+{
+	uint8_t *b = ip;
+	size_t total = IPV4_HDR_MIN + UDP_HDR_LEN + payload_len;
+	if (total > cap || total > UINT16_MAX)
+		return -EMSGSIZE;
+	size_t ihl = (size_t)(b[0] & 0x0f) * 4;
+	uint8_t *u = b + IPV4_HDR_MIN;
+	uint16_t sport = get16(b + ihl); /* before the move below overwrites it */
+	/* Header: keep TOS, id, TTL, protocol and source; no options. */
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)total);
+	put16(b + 6, 0x4000); /* don't fragment: capsules are sized by their senders */
+	memcpy(b + 16, &dst, 4);
+	put16(b + 10, 0);
+	put16(b + 10, (uint16_t)~wire_csum_fold(wire_csum_add(0, b, IPV4_HDR_MIN)));
+	put16(u, sport);
+	memcpy(u + 2, &dport, 2);
+	put16(u + 4, (uint16_t)(UDP_HDR_LEN + payload_len));
+	put16(u + 6, 0);
+	memcpy(u + UDP_HDR_LEN, payload, payload_len);
+	/* UDP checksum over the pseudo-header, header and payload. */
+	uint8_t pseudo[12];
+	memcpy(pseudo, b + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 17;
+	put16(pseudo + 10, (uint16_t)(UDP_HDR_LEN + payload_len));
+	uint32_t sum = wire_csum_add(0, pseudo, sizeof(pseudo));
+	sum = wire_csum_add(sum, u, UDP_HDR_LEN + payload_len);
+	uint16_t c = (uint16_t)~wire_csum_fold(sum);
+	put16(u + 6, c ? c : 0xffff);
+	*ret_len = total;
+	return 0;
+}
