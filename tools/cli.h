@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "anode/anode.h"
 
@@ -39,6 +40,63 @@ int cli_dest_find(const char *spec, const char *lab, struct an_addr *ret, char *
 
 /* The lab's nodes file, one node per line. */
 int cli_lab_read(const char *lab_dir, struct cli_node **ret, size_t *ret_n);
+
+/*
+ * anode lab: a parsed topology file, shared by the overlay lab (cmd_lab.c)
+ * and the namespace lab (lab_netns.c). Hosts exist only in namespace labs;
+ * they are vertices of the graph too, but leaves, so no shortest path
+ * between two routers crosses one.
+ */
+#define LAB_MAX_NODES 64
+#define LAB_NAME_MAX 64
+#define LAB_MAX_LINKS (LAB_MAX_NODES * (LAB_MAX_NODES - 1) / 2)
+
+struct lab_node {
+	char name[LAB_NAME_MAX + 1];
+	struct an_addr addr; /* overlay address; in a namespace lab, node address and port 3322 */
+	bool fixed_addr;
+	bool is_host;
+	int fd;
+	int pid;
+};
+
+struct lab_link {
+	int a, b;	  /* indices into nodes, in the order the file names them */
+	uint64_t rate_bps; /* 0: not limited */
+};
+
+struct lab_topo {
+	struct lab_node nodes[LAB_MAX_NODES];
+	size_t n;
+	bool adj[LAB_MAX_NODES][LAB_MAX_NODES];
+	struct lab_link links[LAB_MAX_LINKS];
+	size_t n_links;
+	uint32_t subnet; /* namespace labs' address space, host byte order */
+	unsigned subnet_len;
+};
+
+/* Breadth-first search from s: ret_first_hop[d] is the neighbour of s on a
+ * shortest path to d (-1: s itself or unreachable); ret_dist[d] the number
+ * of links (-1: unreachable). ret_dist may be NULL. */
+void lab_shortest_paths(const struct lab_topo *t, size_t s, int *ret_first_hop, int *ret_dist);
+/* The anoded to start: $ANODED, the build tree, the installed one, PATH. */
+const char *lab_anoded_path(void);
+
+/* Namespace labs (lab_netns.c). lab_netns_up builds the network (and, with
+ * start_nodes, writes configurations and starts anoded in each router's
+ * namespace, setting pid) and records every namespace it creates in
+ * DIR/netns as it goes, so that lab_netns_remove can undo a partial lab.
+ * 0, or negative after printing why. */
+int lab_netns_up(struct lab_topo *t, const char *file, const char *lab, const char *dir, bool start_nodes);
+/* Whether a namespace the lab in DIR recorded still exists. */
+bool lab_netns_present(const char *dir);
+/* Delete the namespaces the lab in DIR recorded (which deletes their veths
+ * and qdiscs): how many it deleted, or negative if one is left. */
+int lab_netns_remove(const char *dir);
+void lab_netns_status(const char *dir);
+/* Run argv in the namespace of a router or host of the lab in DIR; returns
+ * only on failure. */
+int lab_netns_exec(const char *dir, const char *lab, const char *name, char **argv);
 
 /* Path of a shipped code object (ping.ao, ...): $ANODE_CODE_DIR, the build
  * tree, then the installed data directory. */

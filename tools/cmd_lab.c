@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
- * anode lab: start, inspect and stop a topology of overlay nodes on this
- * machine, without privileges. The lab binds every node's UDP socket itself
- * (so that all addresses are known before any node starts), computes routes
- * by shortest path, writes one configuration per node, and starts one
- * anoded per node with its socket handed over. State lives in
+ * anode lab: start, inspect and stop a topology of nodes on this machine.
+ * This file owns the topology file, the lab's state directory and its nodes
+ * file, the anoded processes, and the overlay lab: without privileges, the
+ * lab binds every node's UDP socket itself (so that all addresses are known
+ * before any node starts), computes routes by shortest path, writes one
+ * configuration per node, and starts one anoded per node with its socket
+ * handed over. With --netns, lab_netns.c builds the same topology as network
+ * namespaces instead (router mode, DESIGN.md section 4). State lives in
  * $ANODE_RUN_DIR/LAB (default /tmp/anode-UID/LAB), LAB being the topology
  * file's name without its extension.
  *
  * Topology files: one directive per line, '#' comments.
  *   node NAME [ADDR:PORT]    a node (default: 127.0.0.1 and a free port)
- *   link NAME NAME           a bidirectional overlay link
+ *   link NAME NAME [RATE]    a bidirectional link; RATE limits it (netns only)
+ *   host NAME ROUTER [RATE]  an end host on a router (netns only)
+ *   subnet A.B.C.D/LEN       address space of a netns lab (10.200.0.0/16)
  */
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,47 +37,76 @@
 #include "ctl/ctl.h"
 #include "link/link.h"
 
-#define LAB_MAX_NODES 64
-#define LAB_NAME_MAX 64
 #define LAB_READY_MS 5000
 #define LAB_STOP_MS 3000
 
-struct topo_node {
-	char name[LAB_NAME_MAX + 1];
-	struct an_addr addr;
-	bool fixed_addr;
-	int fd;
-	int pid;
-};
-
-struct topo {
-	struct topo_node nodes[LAB_MAX_NODES];
-	size_t n;
-	bool adj[LAB_MAX_NODES][LAB_MAX_NODES];
-};
-
 static void lab_usage(FILE *f)
 {
-	fputs("Usage: anode lab up FILE\n"
+	fputs("Usage: anode lab up FILE [--netns [--no-nodes]]\n"
 	      "       anode lab status [FILE]\n"
 	      "       anode lab down FILE\n"
+	      "       anode lab exec LAB NAME [--] COMMAND [ARGS...]\n"
 	      "\n"
-	      "Start, show or stop a lab: the overlay nodes and links that a topology\n"
-	      "file describes, each node an anoded process on this machine's loopback,\n"
-	      "with routes computed by shortest path. Nodes start with empty code caches.\n"
-	      "No privileges are needed.\n"
+	      "Start, show or stop a lab: the nodes and links that a topology file\n"
+	      "describes, with routes computed by shortest path. Nodes start with empty\n"
+	      "code caches.\n"
+	      "\n"
+	      "Without --netns, every node is an anoded process on this machine's loopback\n"
+	      "and every link a UDP overlay link; no privileges are needed.\n"
+	      "\n"
+	      "With --netns (as root), the topology becomes Linux network namespaces joined\n"
+	      "by veth pairs, one namespace per node named an-LAB-NAME, and the kernel\n"
+	      "forwards between them (router mode). Each link gets a /30 from the lab's\n"
+	      "subnet, in file order: the first node named on the line gets the first\n"
+	      "address. Each router gets a node address, a /32 on its loopback taken\n"
+	      "from the top /24 of the subnet in file order (10.200.255.1 for the first\n"
+	      "router), and uses it as the source of every route: it is the address that\n"
+	      "capsules are sent to (port 3322) and that traceroute(8) shows. Routes to\n"
+	      "every node address and every link are installed with 'ip route' along\n"
+	      "shortest paths; forwarding is on and rp_filter off in every router. A\n"
+	      "link with a RATE gets a tc tbf qdisc of that rate on both veth ends (burst\n"
+	      "10 ms of the rate, at least two frames; queue 50 ms). Each router runs\n"
+	      "'ip netns exec an-LAB-NAME anoded -f LABDIR/NAME.conf' with 'mode router'\n"
+	      "and 'listen NODE-ADDRESS:3322'; hosts run no node. If anoded rejects\n"
+	      "router mode, the network stays up without nodes and lab up says so.\n"
+	      "  --no-nodes   build only the network (for tests, or to compare with plain\n"
+	      "               kernel forwarding)\n"
+	      "lab up refuses when a namespace of that name exists, and on any failure\n"
+	      "removes what it made. lab down stops the nodes (by the PIDs it recorded)\n"
+	      "and deletes the namespaces, which deletes their veths and qdiscs.\n"
+	      "\n"
+	      "lab exec runs COMMAND in the namespace of router or host NAME of lab LAB\n"
+	      "(a name or its topology file), with 'ip netns exec', e.g.\n"
+	      "  anode lab exec line5-hosts h1 -- ping -c 3 10.200.0.18\n"
 	      "\n"
 	      "Topology file: one directive per line, '#' starts a comment.\n"
-	      "  node NAME [ADDR:PORT]   a node; default address 127.0.0.1, a free port\n"
-	      "  link NAME NAME          a link between two nodes\n"
+	      "  node NAME [ADDR:PORT]    a node; default address 127.0.0.1, a free port\n"
+	      "                           (--netns: a router; the address is ignored)\n"
+	      "  link NAME NAME [RATE]    a link between two nodes; RATE (--netns only)\n"
+	      "                           is tc's, e.g. 10mbit, 500kbit, 1gbit\n"
+	      "  host NAME ROUTER [RATE]  --netns only: an end host with one link to\n"
+	      "                           ROUTER and a default route through it\n"
+	      "  subnet A.B.C.D/LEN       --netns only: the lab's addresses, LEN 8 to 22\n"
+	      "                           (default 10.200.0.0/16)\n"
+	      "The overlay lab ignores hosts, rates and subnet, so one file serves both.\n"
+	      "Names are letters, digits, - and _; with --netns, an-LAB-NAME must fit in\n"
+	      "32 characters.\n"
 	      "\n"
 	      "A lab is named after its file (examples/line3.topo is lab 'line3'); its\n"
 	      "state, configurations and node logs are in $ANODE_RUN_DIR/LAB\n"
-	      "(default /tmp/anode-UID/LAB). Other commands name its nodes with -n NAME.\n",
+	      "(default /tmp/anode-UID/LAB): 'nodes' lists each node's address, sockets\n"
+	      "and PID, 'netns' each namespace, host and link. Other commands name its\n"
+	      "nodes with -n NAME.\n"
+	      "\n"
+	      "Example:\n"
+	      "  anode lab up examples/line5-hosts.topo --netns --no-nodes\n"
+	      "  anode lab status\n"
+	      "  anode lab exec line5-hosts h1 -- traceroute -n 10.200.0.18\n"
+	      "  anode lab down examples/line5-hosts.topo\n",
 	      f);
 }
 
-static int find_node(const struct topo *t, const char *name)
+static int find_node(const struct lab_topo *t, const char *name)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (strcmp(t->nodes[i].name, name) == 0)
@@ -90,7 +125,90 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static int topo_load(const char *path, struct topo *t)
+/* A rate as tc writes it: a number and bit, kbit, mbit or gbit (decimal
+ * multiples, as in tc). Bounded so that tbf's burst arithmetic stays sane. */
+static int parse_rate(const char *s, uint64_t *ret)
+{
+	static const struct {
+		const char *unit;
+		double mult;
+	} units[] = { { "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 } };
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v > 0))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].unit) != 0)
+			continue;
+		double bps = v * units[i].mult;
+		if (bps < 8000 || bps > 100e9)
+			return -ERANGE;
+		*ret = (uint64_t)bps;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_subnet(const char *s, uint32_t *ret, unsigned *ret_len)
+{
+	char buf[32], *slash, *end;
+	struct in_addr in;
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	unsigned long len = strtoul(slash + 1, &end, 10);
+	/* At most /22: the top /24 holds node addresses, the rest links. */
+	if (inet_pton(AF_INET, buf, &in) != 1 || *end || end == slash + 1 || len < 8 || len > 22)
+		return -EINVAL;
+	uint32_t a = ntohl(in.s_addr);
+	if (a & ((1u << (32 - len)) - 1))
+		return -EINVAL;
+	*ret = a;
+	*ret_len = (unsigned)len;
+	return 0;
+}
+
+static int add_node(struct lab_topo *t, const char *path, int lineno, const char *name, bool is_host)
+{
+	if (!valid_name(name))
+		fprintf(stderr, "%s:%d: bad name '%s' (letters, digits, - and _)\n", path, lineno, name);
+	else if (find_node(t, name) >= 0)
+		fprintf(stderr, "%s:%d: '%s' given twice\n", path, lineno, name);
+	else if (t->n == LAB_MAX_NODES)
+		fprintf(stderr, "%s:%d: more than %d nodes and hosts\n", path, lineno, LAB_MAX_NODES);
+	else {
+		struct lab_node *n = &t->nodes[t->n++];
+		snprintf(n->name, sizeof(n->name), "%s", name);
+		n->fd = -1;
+		n->is_host = is_host;
+		return (int)(t->n - 1);
+	}
+	return -EINVAL;
+}
+
+static int add_link(struct lab_topo *t, const char *path, int lineno, int a, int b, const char *rate)
+{
+	struct lab_link l = { .a = a, .b = b };
+	if (t->adj[a][b]) {
+		fprintf(stderr, "%s:%d: '%s' and '%s' are already linked\n", path, lineno, t->nodes[a].name,
+			t->nodes[b].name);
+		return -EINVAL;
+	}
+	if (rate && parse_rate(rate, &l.rate_bps) < 0) {
+		fprintf(stderr, "%s:%d: bad rate '%s' (e.g. 10mbit; from 8kbit to 100gbit)\n", path, lineno, rate);
+		return -EINVAL;
+	}
+	t->adj[a][b] = t->adj[b][a] = true;
+	t->links[t->n_links++] = l;
+	return 0;
+}
+
+static int topo_load(const char *path, struct lab_topo *t)
 {
 	FILE *f = fopen(path, "re");
 	if (!f) {
@@ -98,6 +216,8 @@ static int topo_load(const char *path, struct topo *t)
 		return -errno;
 	}
 	memset(t, 0, sizeof(*t));
+	t->subnet = 10u << 24 | 200u << 16;
+	t->subnet_len = 16;
 	char line[512];
 	int lineno = 0, r = 0;
 	while (r == 0 && fgets(line, sizeof(line), f)) {
@@ -105,76 +225,93 @@ static int topo_load(const char *path, struct topo *t)
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		char *save = NULL, *w[4] = { 0 };
+		char *save = NULL, *w[5] = { 0 };
 		int nw = 0;
 		for (char *tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save))
-			w[nw < 4 ? nw++ : 3] = tok;
+			w[nw < 5 ? nw++ : 4] = tok;
 		if (nw == 0)
 			continue;
 		r = -EINVAL;
 		if (strcmp(w[0], "node") == 0 && (nw == 2 || nw == 3)) {
-			if (!valid_name(w[1]))
-				fprintf(stderr, "%s:%d: bad node name '%s' (letters, digits, - and _)\n", path, lineno,
-					w[1]);
-			else if (find_node(t, w[1]) >= 0)
-				fprintf(stderr, "%s:%d: node '%s' given twice\n", path, lineno, w[1]);
-			else if (t->n == LAB_MAX_NODES)
-				fprintf(stderr, "%s:%d: more than %d nodes\n", path, lineno, LAB_MAX_NODES);
-			else {
-				struct topo_node *n = &t->nodes[t->n];
-				snprintf(n->name, sizeof(n->name), "%s", w[1]);
-				n->fd = -1;
-				if (nw == 3 && an_addr_parse(w[2], &n->addr) < 0)
-					fprintf(stderr, "%s:%d: bad address '%s'\n", path, lineno, w[2]);
-				else {
-					n->fixed_addr = nw == 3;
-					t->n++;
+			struct an_addr addr;
+			if (nw == 3 && an_addr_parse(w[2], &addr) < 0) {
+				fprintf(stderr, "%s:%d: bad address '%s'\n", path, lineno, w[2]);
+			} else {
+				int i = add_node(t, path, lineno, w[1], false);
+				if (i >= 0) {
+					if (nw == 3) {
+						t->nodes[i].addr = addr;
+						t->nodes[i].fixed_addr = true;
+					}
 					r = 0;
 				}
 			}
-		} else if (strcmp(w[0], "link") == 0 && nw == 3) {
+		} else if (strcmp(w[0], "link") == 0 && (nw == 3 || nw == 4)) {
 			int a = find_node(t, w[1]), b = find_node(t, w[2]);
 			if (a < 0 || b < 0)
 				fprintf(stderr, "%s:%d: link names an unknown node '%s'\n", path, lineno,
 					a < 0 ? w[1] : w[2]);
 			else if (a == b)
 				fprintf(stderr, "%s:%d: link from '%s' to itself\n", path, lineno, w[1]);
-			else {
-				t->adj[a][b] = t->adj[b][a] = true;
-				r = 0;
+			else if (t->nodes[a].is_host || t->nodes[b].is_host)
+				/* A host has exactly one link, the one its 'host' line makes. */
+				fprintf(stderr, "%s:%d: '%s' is a host; a host's link is on its 'host' line\n", path,
+					lineno, t->nodes[a].is_host ? w[1] : w[2]);
+			else
+				r = add_link(t, path, lineno, a, b, nw == 4 ? w[3] : NULL);
+		} else if (strcmp(w[0], "host") == 0 && (nw == 3 || nw == 4)) {
+			int router = find_node(t, w[2]);
+			if (router < 0 || t->nodes[router].is_host) {
+				fprintf(stderr, "%s:%d: host '%s' names '%s', which is not a node given before it\n",
+					path, lineno, w[1], w[2]);
+			} else {
+				int h = add_node(t, path, lineno, w[1], true);
+				if (h >= 0)
+					r = add_link(t, path, lineno, router, h, nw == 4 ? w[3] : NULL);
 			}
+		} else if (strcmp(w[0], "subnet") == 0 && nw == 2) {
+			r = parse_subnet(w[1], &t->subnet, &t->subnet_len);
+			if (r < 0)
+				fprintf(stderr,
+					"%s:%d: bad subnet '%s' (an IPv4 prefix from /8 to /22, e.g. 10.200.0.0/16)\n",
+					path, lineno, w[1]);
 		} else {
-			fprintf(stderr, "%s:%d: expected 'node NAME [ADDR:PORT]' or 'link NAME NAME'\n", path,
-				lineno);
+			fprintf(stderr,
+				"%s:%d: expected 'node NAME [ADDR:PORT]', 'link NAME NAME [RATE]', "
+				"'host NAME ROUTER [RATE]' or 'subnet PREFIX/LEN'\n",
+				path, lineno);
 		}
 	}
 	fclose(f);
-	if (r == 0 && t->n == 0) {
+	size_t routers = 0;
+	for (size_t i = 0; i < t->n; i++)
+		routers += !t->nodes[i].is_host;
+	if (r == 0 && routers == 0) {
 		fprintf(stderr, "%s: no nodes\n", path);
 		r = -EINVAL;
 	}
 	return r;
 }
 
-/* first_hop[d] = the neighbour of s on a shortest path from s to d, or -1. */
-static void shortest_paths(const struct topo *t, size_t s, int *first_hop)
+void lab_shortest_paths(const struct lab_topo *t, size_t s, int *ret_first_hop, int *ret_dist)
 {
-	int queue[LAB_MAX_NODES], head = 0, tail = 0;
-	bool seen[LAB_MAX_NODES] = { 0 };
+	int queue[LAB_MAX_NODES], dist[LAB_MAX_NODES], head = 0, tail = 0;
 	for (size_t i = 0; i < t->n; i++)
-		first_hop[i] = -1;
-	seen[s] = true;
+		ret_first_hop[i] = dist[i] = -1;
+	dist[s] = 0;
 	queue[tail++] = (int)s;
 	while (head < tail) {
 		int u = queue[head++];
 		for (size_t v = 0; v < t->n; v++) {
-			if (!t->adj[u][v] || seen[v])
+			if (!t->adj[u][v] || dist[v] >= 0)
 				continue;
-			seen[v] = true;
-			first_hop[v] = (size_t)u == s ? (int)v : first_hop[u];
+			dist[v] = dist[u] + 1;
+			ret_first_hop[v] = (size_t)u == s ? (int)v : ret_first_hop[u];
 			queue[tail++] = (int)v;
 		}
 	}
+	if (ret_dist)
+		memcpy(ret_dist, dist, t->n * sizeof(*dist));
 }
 
 static void lab_name_of(const char *file, char *ret, size_t len)
@@ -218,15 +355,24 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Stop the nodes of a lab directory and remove it. */
+/* Stop the nodes of a lab directory, delete its namespaces, and remove it.
+ * The directory stays when a namespace could not be deleted, so that a
+ * later 'lab down' (as root) still knows what to remove. */
 static int lab_stop_dir(const char *dir, bool quiet)
 {
 	struct cli_node *nodes = NULL;
 	size_t n = 0;
 	cli_lab_read(dir, &nodes, &n);
-	for (size_t i = 0; i < n; i++)
+	bool *started = calloc(n ? n : 1, sizeof(*started));
+	if (!started) {
+		free(nodes);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		started[i] = nodes[i].pid > 0;
 		if (nodes[i].pid > 0 && pid_is_our_node(nodes[i].pid, dir))
 			kill(nodes[i].pid, SIGTERM);
+	}
 	for (int waited = 0; waited < LAB_STOP_MS; waited += 20) {
 		bool any = false;
 		for (size_t i = 0; i < n; i++) {
@@ -248,10 +394,18 @@ static int lab_stop_dir(const char *dir, bool quiet)
 				nodes[i].pid);
 			kill(nodes[i].pid, SIGKILL);
 		}
-		if (!quiet)
+		if (!quiet && started[i])
 			printf("stopped %s\n", nodes[i].name);
 	}
+	free(started);
 	free(nodes);
+	/* Processes first: a namespace whose node still runs would outlive
+	 * its deletion until the node exits. */
+	int deleted = lab_netns_remove(dir);
+	if (deleted < 0)
+		return -EBUSY;
+	if (!quiet && deleted > 0)
+		printf("deleted %d network namespaces\n", deleted);
 	/* Remove what the lab made: configurations, logs, sockets, nodes file.
 	 * The directory is flat and only the lab writes into it. */
 	DIR *d = opendir(dir);
@@ -280,7 +434,7 @@ static bool lab_running(const char *dir)
 	return any;
 }
 
-static const char *anoded_path(void)
+const char *lab_anoded_path(void)
 {
 	const char *env = getenv("ANODED");
 	if (env && *env)
@@ -292,7 +446,7 @@ static const char *anoded_path(void)
 	return "anoded";
 }
 
-static int bind_node_socket(struct topo_node *n)
+static int bind_node_socket(struct lab_node *n)
 {
 	if (!n->fixed_addr) {
 		/* 127.0.0.1 as an IPv4-mapped address; the kernel picks a port. */
@@ -319,7 +473,7 @@ static int bind_node_socket(struct topo_node *n)
 	return 0;
 }
 
-static int write_config(const struct topo *t, size_t i, const char *dir)
+static int write_config(const struct lab_topo *t, size_t i, const char *dir)
 {
 	char path[PATH_MAX], a[64], b[64];
 	snprintf(path, sizeof(path), "%s/%s.conf", dir, t->nodes[i].name);
@@ -330,21 +484,21 @@ static int write_config(const struct topo *t, size_t i, const char *dir)
 		t->nodes[i].name, an_addr_format(&t->nodes[i].addr, a, sizeof(a)), dir, t->nodes[i].name, dir,
 		t->nodes[i].name);
 	int first_hop[LAB_MAX_NODES];
-	shortest_paths(t, i, first_hop);
+	lab_shortest_paths(t, i, first_hop, NULL);
 	for (size_t d = 0; d < t->n; d++)
-		if (first_hop[d] >= 0)
+		if (first_hop[d] >= 0 && !t->nodes[d].is_host)
 			fprintf(f, "route %s %s # %s via %s\n", an_addr_format(&t->nodes[d].addr, a, sizeof(a)),
 				an_addr_format(&t->nodes[first_hop[d]].addr, b, sizeof(b)), t->nodes[d].name,
 				t->nodes[first_hop[d]].name);
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
-static int spawn_node(struct topo_node *n, const char *dir)
+static int spawn_node(struct lab_node *n, const char *dir)
 {
 	char conf[PATH_MAX], log[PATH_MAX];
 	snprintf(conf, sizeof(conf), "%s/%s.conf", dir, n->name);
 	snprintf(log, sizeof(log), "%s/%s.log", dir, n->name);
-	const char *exe = anoded_path();
+	const char *exe = lab_anoded_path();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -378,9 +532,61 @@ static void print_log_tail(const char *dir, const char *name)
 	fclose(f);
 }
 
-static int lab_up(const char *file)
+/* Ready when every node that was started answers on its control socket. */
+static int wait_ready(const struct lab_topo *t, const char *dir)
 {
-	static struct topo t;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->nodes[i].pid <= 0)
+			continue;
+		char ctl[PATH_MAX];
+		snprintf(ctl, sizeof(ctl), "%s/%s.ctl", dir, t->nodes[i].name);
+		bool ready = false;
+		for (int waited = 0; !ready && waited < LAB_READY_MS; waited += 10) {
+			char *body = NULL;
+			if (ctl_request(ctl, "info", 1000, &body) == 0)
+				ready = true;
+			free(body);
+			if (waitpid(t->nodes[i].pid, NULL, WNOHANG) == t->nodes[i].pid)
+				break;
+			if (!ready)
+				sleep_ms(10);
+		}
+		if (!ready) {
+			fprintf(stderr, "anode lab: node %s did not start; its log:\n", t->nodes[i].name);
+			print_log_tail(dir, t->nodes[i].name);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
+static int overlay_up(struct lab_topo *t, const char *dir)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < t->n; i++) {
+		char a[64];
+		if (t->nodes[i].is_host)
+			continue;
+		r = bind_node_socket(&t->nodes[i]);
+		if (r < 0)
+			fprintf(stderr, "anode lab: node %s: cannot bind %s: %s\n", t->nodes[i].name,
+				an_addr_format(&t->nodes[i].addr, a, sizeof(a)), strerror(-r));
+	}
+	for (size_t i = 0; r == 0 && i < t->n; i++)
+		if (!t->nodes[i].is_host)
+			r = write_config(t, i, dir);
+	for (size_t i = 0; r == 0 && i < t->n; i++)
+		if (!t->nodes[i].is_host)
+			r = spawn_node(&t->nodes[i], dir);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->nodes[i].fd >= 0)
+			close(t->nodes[i].fd);
+	return r;
+}
+
+static int lab_up(const char *file, bool netns, bool start_nodes)
+{
+	static struct lab_topo t;
 	if (topo_load(file, &t) < 0)
 		return 1;
 	char lab[LAB_NAME_MAX + 1], dir[PATH_MAX];
@@ -391,74 +597,61 @@ static int lab_up(const char *file)
 		fprintf(stderr, "anode lab: %s is too long for unix socket paths; set a shorter ANODE_RUN_DIR\n", dir);
 		return 1;
 	}
-	if (lab_running(dir)) {
+	if (netns && geteuid() != 0) {
+		fprintf(stderr, "anode lab: --netns creates network namespaces and needs root\n");
+		return 1;
+	}
+	if (lab_running(dir) || lab_netns_present(dir)) {
 		fprintf(stderr, "anode lab: lab '%s' is already up; 'anode lab down %s' first\n", lab, file);
 		return 1;
 	}
-	lab_stop_dir(dir, true); /* leftovers of a lab whose nodes died */
+	if (lab_stop_dir(dir, true) < 0) /* leftovers of a lab whose nodes died */
+		return 1;
 	if ((mkdir(cli_run_dir(), 0700) < 0 && errno != EEXIST) || mkdir(dir, 0700) < 0) {
 		fprintf(stderr, "anode lab: cannot create %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < t.n; i++) {
-		char a[64];
-		r = bind_node_socket(&t.nodes[i]);
-		if (r < 0)
-			fprintf(stderr, "anode lab: node %s: cannot bind %s: %s\n", t.nodes[i].name,
-				an_addr_format(&t.nodes[i].addr, a, sizeof(a)), strerror(-r));
-	}
-	for (size_t i = 0; r == 0 && i < t.n; i++)
-		r = write_config(&t, i, dir);
-	for (size_t i = 0; r == 0 && i < t.n; i++)
-		r = spawn_node(&t.nodes[i], dir);
-	for (size_t i = 0; i < t.n; i++)
-		if (t.nodes[i].fd >= 0)
-			close(t.nodes[i].fd);
+	int r = netns ? lab_netns_up(&t, file, lab, dir, start_nodes) : overlay_up(&t, dir);
 	/* The nodes file is written even on failure, so that stopping finds
-	 * every process that did start. */
+	 * every process that did start. Hosts are not nodes: they are in the
+	 * netns file only. */
 	char path[PATH_MAX], a[64];
 	snprintf(path, sizeof(path), "%s/nodes", dir);
 	FILE *f = fopen(path, "we");
 	if (f) {
 		fprintf(f, "# name address app-socket ctl-socket pid (from %s)\n", file);
 		for (size_t i = 0; i < t.n; i++)
-			fprintf(f, "%s %s %s/%s.app %s/%s.ctl %d\n", t.nodes[i].name,
-				an_addr_format(&t.nodes[i].addr, a, sizeof(a)), dir, t.nodes[i].name, dir,
-				t.nodes[i].name, t.nodes[i].pid);
-		fclose(f);
+			if (!t.nodes[i].is_host)
+				fprintf(f, "%s %s %s/%s.app %s/%s.ctl %d\n", t.nodes[i].name,
+					an_addr_format(&t.nodes[i].addr, a, sizeof(a)), dir, t.nodes[i].name, dir,
+					t.nodes[i].name, t.nodes[i].pid);
+		if (fclose(f) != 0)
+			f = NULL;
 	}
-	if (r < 0 || !f) {
+	if (!f)
+		fprintf(stderr, "anode lab: cannot write %s: %s\n", path, strerror(errno));
+	if (r < 0 || !f || wait_ready(&t, dir) < 0) {
 		lab_stop_dir(dir, true);
 		return 1;
 	}
-	/* Ready when every node answers on its control socket. */
+	size_t routers = 0, running = 0;
 	for (size_t i = 0; i < t.n; i++) {
-		char ctl[PATH_MAX];
-		snprintf(ctl, sizeof(ctl), "%s/%s.ctl", dir, t.nodes[i].name);
-		bool ready = false;
-		for (int waited = 0; !ready && waited < LAB_READY_MS; waited += 10) {
-			char *body = NULL;
-			if (ctl_request(ctl, "info", 1000, &body) == 0)
-				ready = true;
-			free(body);
-			if (waitpid(t.nodes[i].pid, NULL, WNOHANG) == t.nodes[i].pid)
-				break;
-			if (!ready)
-				sleep_ms(10);
-		}
-		if (!ready) {
-			fprintf(stderr, "anode lab: node %s did not start; its log:\n", t.nodes[i].name);
-			print_log_tail(dir, t.nodes[i].name);
-			lab_stop_dir(dir, true);
-			return 1;
-		}
+		routers += !t.nodes[i].is_host;
+		running += t.nodes[i].pid > 0;
 	}
-	printf("lab %s: %zu nodes up (state in %s)\n", lab, t.n, dir);
+	if (netns)
+		printf("lab %s: %zu routers (%zu with a node), %zu hosts in namespaces an-%s-* (state in %s)\n", lab,
+		       routers, running, t.n - routers, lab, dir);
+	else
+		printf("lab %s: %zu nodes up (state in %s)\n", lab, routers, dir);
 	printf("%-10s %-22s %s\n", "NODE", "ADDRESS", "CONTROL SOCKET");
 	for (size_t i = 0; i < t.n; i++)
-		printf("%-10s %-22s %s/%s.ctl\n", t.nodes[i].name, an_addr_format(&t.nodes[i].addr, a, sizeof(a)), dir,
-		       t.nodes[i].name);
+		if (!t.nodes[i].is_host)
+			printf("%-10s %-22s %s/%s.ctl%s\n", t.nodes[i].name,
+			       an_addr_format(&t.nodes[i].addr, a, sizeof(a)), dir, t.nodes[i].name,
+			       t.nodes[i].pid > 0 ? "" : " (no node)");
+	if (netns)
+		lab_netns_status(dir);
 	return 0;
 }
 
@@ -495,8 +688,10 @@ static void status_dir(const char *dir, const char *lab)
 	for (size_t i = 0; i < n; i++) {
 		char a[64], *body = NULL;
 		bool up = nodes[i].pid > 0 && pid_is_our_node(nodes[i].pid, dir);
-		printf("  %-10s %-22s %-8s %8d", nodes[i].name, an_addr_format(&nodes[i].addr, a, sizeof(a)),
-		       up ? "running" : "dead", nodes[i].pid);
+		/* pid 0: a namespace router brought up without a node. */
+		const char *state = up ? "running" : nodes[i].pid > 0 ? "dead" : "no node";
+		printf("  %-10s %-22s %-8s %8d", nodes[i].name, an_addr_format(&nodes[i].addr, a, sizeof(a)), state,
+		       nodes[i].pid);
 		if (up && ctl_request(nodes[i].ctl_path, "stats json", 2000, &body) == 0)
 			printf(" %9llu %9llu %9llu %7llu %5llu", json_u64(body, "received") + json_u64(body, "injected"),
 			       json_u64(body, "forwarded"), json_u64(body, "delivered"), json_drops(body),
@@ -505,6 +700,7 @@ static void status_dir(const char *dir, const char *lab)
 		printf("\n");
 	}
 	free(nodes);
+	lab_netns_status(dir);
 }
 
 static int lab_status(const char *file)
@@ -550,24 +746,64 @@ static int lab_down(const char *file)
 		fprintf(stderr, "anode lab: lab '%s' is not up\n", lab);
 		return 1;
 	}
-	lab_stop_dir(dir, false);
+	if (lab_stop_dir(dir, false) < 0) {
+		fprintf(stderr, "anode lab: lab '%s' is only partly down; its state stays in %s\n", lab, dir);
+		return 1;
+	}
 	printf("lab %s down\n", lab);
 	return 0;
 }
 
+static int lab_exec(const char *spec, const char *name, char **argv)
+{
+	char lab[LAB_NAME_MAX + 1], dir[PATH_MAX];
+	lab_name_of(spec, lab, sizeof(lab));
+	snprintf(dir, sizeof(dir), "%s/%s", cli_run_dir(), lab);
+	if (access(dir, F_OK) < 0) {
+		fprintf(stderr, "anode lab: lab '%s' is not up\n", lab);
+		return 1;
+	}
+	lab_netns_exec(dir, lab, name, argv);
+	return 126;
+}
+
 int cmd_lab(const char *node, int argc, char **argv)
 {
+	(void)node;
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		lab_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	const char *verb = argv[1], *file = argc > 2 ? argv[2] : NULL;
-	if (argc > 3) {
-		lab_usage(stderr);
+	const char *verb = argv[1];
+	if (strcmp(verb, "exec") == 0) {
+		/* Everything after NAME (and an optional --) is the command's own. */
+		int cmd = argc > 4 && strcmp(argv[4], "--") == 0 ? 5 : 4;
+		if (argc <= cmd) {
+			fprintf(stderr, "anode lab: usage: anode lab exec LAB NAME [--] COMMAND [ARGS...]\n");
+			return 2;
+		}
+		return lab_exec(argv[2], argv[3], argv + cmd);
+	}
+	const char *file = NULL;
+	bool netns = false, start_nodes = true;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--netns") == 0 && strcmp(verb, "up") == 0) {
+			netns = true;
+		} else if (strcmp(argv[i], "--no-nodes") == 0 && strcmp(verb, "up") == 0) {
+			start_nodes = false;
+		} else if (argv[i][0] == '-' || file) {
+			fprintf(stderr, "anode lab: unexpected '%s' (see anode lab -h)\n", argv[i]);
+			return 2;
+		} else {
+			file = argv[i];
+		}
+	}
+	if (!start_nodes && !netns) {
+		fprintf(stderr, "anode lab: --no-nodes goes with --netns (an overlay lab is its nodes)\n");
 		return 2;
 	}
 	if (strcmp(verb, "up") == 0 && file)
-		return lab_up(file);
+		return lab_up(file, netns, start_nodes);
 	if (strcmp(verb, "status") == 0)
 		return lab_status(file);
 	if (strcmp(verb, "down") == 0 && file)
