@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Router mode (issue 4): a line of five anode routers in network
+# namespaces, with hosts at both ends. Each router installs its NFQUEUE
+# rule at start and removes it at exit; a router killed with SIGKILL
+# leaves its rule, traffic still flows (queue bypass), and the next start
+# removes it. Active ping and trace follow the path traceroute(8) shows,
+# with round trips of the order of ping(8)'s; a TCP flow that no filter
+# matches gets the same throughput with and without the routers' nodes.
+# Skipped (77) without root or ip netns.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: needs root for network namespaces"
+  exit 77
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+for tool in ip tc ping traceroute iperf3 ss iptables; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+lab=rt$$
+topo=$ANODE_RUN_DIR/$lab.topo
+cp "$TOPO_DIR/line5-hosts.topo" "$topo"
+state=$ANODE_RUN_DIR/$lab
+export ANODE_LAB=$lab
+
+extra_pids=()
+router_cleanup() {
+  local rc=$?
+  set +e
+  for p in "${extra_pids[@]}"; do kill "$p" 2>/dev/null; done
+  (exit $rc)
+  cleanup
+}
+trap router_cleanup EXIT
+
+in_ns() { "$ANODE" lab exec "$lab" "$@"; }
+addr() { awk -v n="$1" '($1 == "router" || $1 == "host") && $2 == n {print $4}' "$state/netns"; }
+pid_of() { awk -v n="$1" '$1 == n {print $5}' "$state/nodes"; }
+rules() { in_ns "$1" -- iptables -w -t mangle -S PREROUTING | grep -c "anode:$1:" || true; }
+listening() { in_ns "$1" -- ss -Hltn | grep -q ":5201 "; }
+iperf() { # client-ns server-ns server-address -> Mbit/s
+  in_ns "$2" -- iperf3 -s -1 -B "$3" >"$ANODE_RUN_DIR/iperf3-server.log" 2>&1 &
+  local spid=$!
+  extra_pids+=("$spid")
+  wait_for "iperf3 to listen in $2" 10 listening "$2"
+  in_ns "$1" -- iperf3 -c "$3" -t 2 -J | json "int(d['end']['sum_received']['bits_per_second'] / 1e6)"
+  wait_for "the iperf3 server to exit" 10 gone "$spid"
+  wait "$spid" 2>/dev/null || true
+}
+
+# The same flow first through plain kernel forwarding.
+lab_up_ns() { "$ANODE" lab up "$topo" --netns "$@" >/dev/null; labs_up+=("$topo"); }
+lab_up_ns --no-nodes
+plain=$(iperf h1 h2 "$(addr h2)")
+"$ANODE" lab down "$topo" >/dev/null
+labs_up=()
+
+lab_up_ns
+for r in a b c d e; do expect_eq "router $r installed its NFQUEUE rule" "$(rules $r)" 1; done
+
+out=$("$ANODE" -n a ping e -c 5 -i 0.1)
+expect_match "active ping a->e crosses the 4 links each way" "$out" 'hops=4\+4'
+active_rtt=$(echo "$out" | sed -n 's|^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/.*|\1|p')
+kernel_rtt=$(in_ns a -- ping -c 5 -i 0.1 -q "$(addr e)" | sed -n 's|^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/.*|\1|p')
+echo "round trips: active ping ${active_rtt} ms, ping(8) ${kernel_rtt} ms"
+expect_eq "active ping's round trip is of the order of ping(8)'s (under 1 ms more per router)" \
+  "$(/usr/bin/python3 -c "print($active_rtt < $kernel_rtt + 8 * 1.0)")" True
+
+trace=$("$ANODE" -n a trace e --json)
+trace_path=$(echo "$trace" | json "' '.join(r['node'] for r in d['records'][1:])")
+tr_path=$(in_ns a -- traceroute -n -q 1 -w 1 "$(addr e)" | awk 'NR > 1 {print $2}' | while read -r ip; do
+  awk -v ip="$ip" '$1 == "router" && $4 == ip {print $2}' "$state/netns"; done | xargs)
+expect_eq "active trace and traceroute(8) report the same path" "$trace_path" "$tr_path"
+expect_eq "...which is b c d e" "$trace_path" "b c d e"
+
+with_nodes=$(iperf h1 h2 "$(addr h2)")
+echo "TCP h1->h2 through the 10 Mbit/s link: ${plain} Mbit/s plain, ${with_nodes} Mbit/s with anode routers"
+expect_ge "a flow no filter matches keeps its throughput (x100, against plain forwarding)" \
+  "$((with_nodes * 100 / (plain > 0 ? plain : 1)))" 90
+c_rx=$(counter c received)
+[ "$c_rx" -lt 100 ] || fail "router c saw $c_rx packets: TCP must stay in the kernel"
+ok "router c saw only capsules ($c_rx), none of the TCP flow"
+
+# A clean stop removes the rule; a SIGKILL leaves it, and the next start
+# removes it.
+kill "$(pid_of c)"
+wait_for "c to stop" 10 gone "$(pid_of c)"
+expect_eq "a node stopped cleanly removed its rule" "$(rules c)" 0
+kill -9 "$(pid_of b)"
+wait_for "b to die" 10 gone "$(pid_of b)"
+expect_eq "a node killed with SIGKILL leaves its rule" "$(rules b)" 1
+in_ns a -- ping -c 1 -W 2 "$(addr h2)" >/dev/null || fail "traffic stopped at a dead router"
+ok "traffic still crosses the dead router's queue (bypass)"
+ip netns exec "an-$lab-b" "$ANODED" -f "$state/b.conf" >"$ANODE_RUN_DIR/b2.log" 2>&1 &
+extra_pids+=("$!")
+wait_for "b to start again and answer" 10 "$ANODE" -n b info
+expect_eq "the next start removed the stale rule and installed one" "$(rules b)" 1
+echo "router: $checks checks passed"
