@@ -593,7 +593,11 @@ static int lab_up(const char *file, bool netns, bool start_nodes)
 	lab_name_of(file, lab, sizeof(lab));
 	snprintf(dir, sizeof(dir), "%s/%s", cli_run_dir(), lab);
 	/* Every socket path is DIR/NODE.app and must fit in sun_path. */
-	if (strlen(dir) + 1 + LAB_NAME_MAX + 4 >= CLI_PATH_MAX) {
+	size_t longest = 0;
+	for (size_t i = 0; i < t.n; i++)
+		if (strlen(t.nodes[i].name) > longest)
+			longest = strlen(t.nodes[i].name);
+	if (strlen(dir) + 1 + longest + 4 >= CLI_PATH_MAX) {
 		fprintf(stderr, "anode lab: %s is too long for unix socket paths; set a shorter ANODE_RUN_DIR\n", dir);
 		return 1;
 	}

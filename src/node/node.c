@@ -700,8 +700,18 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 			   (unsigned long long)fc->chunks_unexpected, (unsigned long long)fc->completed,
 			   (unsigned long long)fc->timeouts, (unsigned long long)fc->mismatches,
 			   (unsigned long long)fc->invalid, (unsigned long long)fc->park_overflow);
-		ctl_printf(o, ",\"buffers\":{\"total\":%zu,\"free\":%zu}}\n", pkt_pool_size(n->pool),
-			   pkt_pool_available(n->pool));
+		if (n->match) {
+			const struct match_counters *mc = match_counters(n->match);
+			ctl_printf(o,
+				   ",\"queue\":{\"filters\":%zu,\"packets\":%llu,\"accepted\":%llu,\"dropped\":%llu,"
+				   "\"modified\":%llu,\"failed_verdicts\":%llu,\"queue_drops\":%llu}",
+				   match_filter_count(n->match), (unsigned long long)mc->packets,
+				   (unsigned long long)mc->accepted, (unsigned long long)mc->dropped,
+				   (unsigned long long)mc->modified, (unsigned long long)mc->failed_verdicts,
+				   (unsigned long long)mc->queue_drops);
+		}
+		ctl_printf(o, ",\"mode\":\"%s\",\"buffers\":{\"total\":%zu,\"free\":%zu}}\n",
+			   n->cfg.router ? "router" : "overlay", pkt_pool_size(n->pool), pkt_pool_available(n->pool));
 		return 0;
 	}
 	ctl_printf(o, "node %s, up %.1f s\n", n->cfg.name, uptime);
@@ -717,6 +727,16 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	ctl_printf(o, "code cache: %zu objects, %llu inserted, %llu evicted, %llu failed validation, %llu refused\n",
 		   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
 		   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad);
+	if (n->match) {
+		const struct match_counters *mc = match_counters(n->match);
+		ctl_printf(o,
+			   "router mode: %zu filters; queued %llu packets: %llu accepted, %llu dropped, %llu sent on "
+			   "rewritten; %llu failed verdicts, %llu queue overflows\n",
+			   match_filter_count(n->match), (unsigned long long)mc->packets,
+			   (unsigned long long)mc->accepted, (unsigned long long)mc->dropped,
+			   (unsigned long long)mc->modified, (unsigned long long)mc->failed_verdicts,
+			   (unsigned long long)mc->queue_drops);
+	}
 	ctl_printf(o, "applications: %zu connected\nbuffers: %zu of %zu free\n", applink_count(n->apps),
 		   pkt_pool_available(n->pool), pkt_pool_size(n->pool));
 	return 0;
