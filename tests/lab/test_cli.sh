@@ -72,7 +72,7 @@ if out=$("$ANODE" lab up "$work/bad.topo" 2>&1); then fail "a bad topology start
 expect_match "a bad topology file names its line" "$out" 'bad.topo:2: link names an unknown node'
 expect_match "anode -h explains the commands" "$("$ANODE" -h)" 'ping +active ping'
 for cmd in lab ping flood code stats; do
-  "$ANODE" $cmd -h | grep -q '^Usage: anode' || fail "anode $cmd -h has no usage"
+  grep -q '^Usage: anode' <<<"$("$ANODE" $cmd -h)" || fail "anode $cmd -h has no usage"
 done
 ok "every command has --help"
 

@@ -40,7 +40,7 @@ in_ns() { "$ANODE" lab exec "$lab" "$@"; }
 ours() { ip netns list | awk '{print $1}' | grep -c "^an-$lab-" || true; }
 # A router's or host's address, from the lab's netns state file.
 addr() { awk -v n="$1" '($1 == "router" || $1 == "host") && $2 == n {print $4}' "$state/netns"; }
-listening() { in_ns "$1" -- ss -Hltn | grep -q ":5201 "; }
+listening() { grep -q ":5201 " <<<"$(in_ns "$1" -- ss -Hltn)"; }
 # Mbit/s that an iperf3 client in $1 gets to a one-shot server in $2.
 iperf() { # client-ns server-ns server-address
   in_ns "$2" -- iperf3 -s -1 -B "$3" >"$ANODE_RUN_DIR/iperf3-server.log" 2>&1 &

@@ -40,7 +40,7 @@ in_ns() { "$ANODE" lab exec "$lab" "$@"; }
 addr() { awk -v n="$1" '($1 == "router" || $1 == "host") && $2 == n {print $4}' "$state/netns"; }
 pid_of() { awk -v n="$1" '$1 == n {print $5}' "$state/nodes"; }
 rules() { in_ns "$1" -- iptables -w -t mangle -S PREROUTING | grep -c "anode:$1:" || true; }
-listening() { in_ns "$1" -- ss -Hltn | grep -q ":5201 "; }
+listening() { grep -q ":5201 " <<<"$(in_ns "$1" -- ss -Hltn)"; }
 iperf() { # client-ns server-ns server-address -> Mbit/s
   in_ns "$2" -- iperf3 -s -1 -B "$3" >"$ANODE_RUN_DIR/iperf3-server.log" 2>&1 &
   local spid=$!
