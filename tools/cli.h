@@ -111,6 +111,29 @@ struct an_link *cli_link_open(const struct cli_node *n);
 /* Send a control command; prints the node's error. 0 and *ret_body. */
 int cli_ctl(const struct cli_node *n, const char *cmd, char **ret_body);
 
+/* What ping, flood and trace share (tools/app.c): the node, the
+ * destination, a link with the portmapper and the command's code inserted,
+ * and a port bound for the answers. */
+struct cli_app {
+	struct cli_node node;
+	struct an_addr dst;
+	char dst_label[65]; /* the destination's node name, or its address */
+	char dst_text[64]; /* its address */
+	struct an_link *link;
+	uint8_t pm[AN_NAME_LEN]; /* the portmapper's name */
+	uint8_t code[AN_NAME_LEN]; /* the command's code object */
+	void *code_bytes;
+	size_t code_len;
+	uint32_t port;
+};
+
+/* code: a shipped code object's file name, or a path when user_path. 0, or
+ * a negative errno after printing why (nothing left open). */
+int cli_app_open(struct cli_app *a, const char *cmd, const char *node, const char *dest, const char *code,
+		 bool user_path);
+/* Release the port, close the link. */
+void cli_app_close(struct cli_app *a);
+
 /* Subcommands. argv[0] is the subcommand's name. */
 int cmd_lab(const char *node, int argc, char **argv);
 int cmd_ping(const char *node, int argc, char **argv);

@@ -179,31 +179,16 @@ bad:
 		flood_usage(stderr);
 		return 2;
 	}
-	struct cli_node n;
-	if (cli_node_find(node, &n) < 0)
+	struct cli_app app;
+	if (cli_app_open(&app, "flood", node, argv[optind], "flood.ao", false) < 0)
 		return 1;
-	struct an_addr dst;
-	char label[65], dst_text[64];
-	if (cli_dest_find(argv[optind], n.lab[0] ? n.lab : NULL, &dst, label, sizeof(label)) < 0)
-		return 1;
-	struct an_link *l = cli_link_open(&n);
-	if (!l)
-		return 1;
+	struct an_link *l = app.link;
+	const char *label = app.dst_label;
+	struct an_addr dst = app.dst;
 	struct flood_run fr = { .link = l };
-	uint8_t pm[AN_NAME_LEN];
-	void *code = NULL;
-	size_t code_len = 0;
-	uint32_t port = 0;
+	memcpy(fr.code, app.code, AN_NAME_LEN);
 	uint8_t *data = NULL;
 	int rc = 1, r;
-	if (cli_code_insert(l, "portmapper.ao", pm, NULL, NULL) < 0 ||
-	    cli_code_insert(l, "flood.ao", fr.code, &code, &code_len) < 0)
-		goto out;
-	r = an_portmap_bind(l, pm, 0, &port);
-	if (r < 0) {
-		fprintf(stderr, "anode flood: cannot bind a port at %s: %s\n", n.name, strerror(-r));
-		goto out;
-	}
 	if (getrandom(&fr.flow, sizeof(fr.flow), 0) != sizeof(fr.flow))
 		goto out;
 	size_t data_len = sizeof(struct flood_msg) + (size_t)size;
@@ -211,16 +196,15 @@ bad:
 	if (!data)
 		goto out;
 	struct flood_msg *m = (struct flood_msg *)data;
-	*m = (struct flood_msg){ .port = port, .interval_ms = (uint32_t)interval_ms, .flow = fr.flow, .dst = dst };
-	memcpy(m->pm.b, pm, AN_NAME_LEN);
+	*m = (struct flood_msg){ .port = app.port, .interval_ms = (uint32_t)interval_ms, .flow = fr.flow, .dst = dst };
+	memcpy(m->pm.b, app.pm, AN_NAME_LEN);
 	struct an_capsule cap = {
-		.code = fr.code, .dst = &dst, .carried = carry ? code : NULL, .carried_len = code_len, .data = data,
+		.code = fr.code, .dst = &dst, .carried = carry ? app.code_bytes : NULL, .carried_len = app.code_len, .data = data,
 		.data_len = sizeof(struct flood_msg),
 	};
 	struct sigaction sa = { .sa_handler = on_sigint };
 	sigaction(SIGINT, &sa, NULL);
-	an_addr_format(&dst, dst_text, sizeof(dst_text));
-	printf("FLOOD %s (%s) from %s: %ld data bytes per capsule, %.1f s%s\n", label, dst_text, n.name, size,
+	printf("FLOOD %s (%s) from %s: %ld data bytes per capsule, %.1f s%s\n", label, app.dst_text, app.node.name, size,
 	       seconds, rate > 0 ? "" : ", as fast as the node takes them");
 	fflush(stdout);
 	fr.start = now_s();
@@ -264,7 +248,7 @@ bad:
 	       sent_secs > 0 ? (double)sent / sent_secs : 0);
 	if (r < 0) {
 		fprintf(stderr, "anode flood: no final status from %s: %s\n", label, strerror(-r));
-		goto out_release;
+		goto out;
 	}
 	print_status(&fr, &fr.last);
 	double secs = (double)fr.last.elapsed_ns / 1e9;
@@ -273,11 +257,8 @@ bad:
 	       sent ? 100.0 * (double)(sent - (fr.last.count < sent ? fr.last.count : sent)) / (double)sent : 0.0,
 	       secs > 0 ? (double)fr.last.count / secs : 0, secs > 0 ? (double)fr.last.bytes * 8 / secs / 1e6 : 0);
 	rc = fr.last.count > 0 ? 0 : 1;
-out_release:
-	an_portmap_release(l, pm, port);
 out:
 	free(data);
-	free(code);
-	an_link_close(l);
+	cli_app_close(&app);
 	return rc;
 }

@@ -169,32 +169,16 @@ bad:
 		ping_usage(stderr);
 		return 2;
 	}
-	struct cli_node n;
-	if (cli_node_find(node, &n) < 0)
+	struct cli_app app;
+	if (cli_app_open(&app, "ping", node, argv[optind], "ping.ao", false) < 0)
 		return 1;
-	struct an_addr dst;
-	char label[65];
-	if (cli_dest_find(argv[optind], n.lab[0] ? n.lab : NULL, &dst, label, sizeof(label)) < 0)
-		return 1;
-	struct an_link *l = cli_link_open(&n);
-	if (!l)
-		return 1;
-	uint8_t pm[AN_NAME_LEN], ping_name[AN_NAME_LEN];
-	void *ping_code = NULL;
-	size_t ping_len = 0;
-	uint32_t port = 0;
+	struct an_link *l = app.link;
+	const char *label = app.dst_label;
+	struct an_addr dst = app.dst;
 	int rc = 1;
-	if (cli_code_insert(l, "portmapper.ao", pm, NULL, NULL) < 0 ||
-	    cli_code_insert(l, "ping.ao", ping_name, &ping_code, &ping_len) < 0)
-		goto out;
-	int r = an_portmap_bind(l, pm, 0, &port);
-	if (r < 0) {
-		fprintf(stderr, "anode ping: cannot bind a port at %s: %s\n", n.name, strerror(-r));
-		goto out;
-	}
 
 	struct ping_run p = { .link = l, .dest_label = label, .quiet = quiet };
-	an_addr_format(&dst, p.dest_addr, sizeof(p.dest_addr));
+	snprintf(p.dest_addr, sizeof(p.dest_addr), "%s", app.dst_text);
 	p.count_cap = count > 0 ? (unsigned)count : 1000000;
 	p.seen = calloc(p.count_cap, 1);
 	size_t data_len = sizeof(struct ping_msg) + (size_t)size;
@@ -203,7 +187,7 @@ bad:
 		goto out_free;
 	for (size_t i = sizeof(struct ping_msg); i < data_len; i++)
 		data[i] = (uint8_t)i; /* a pattern, as ping(8) fills its data */
-	printf("PING %s (%s) from %s: %ld data bytes\n", label, p.dest_addr, n.name, size);
+	printf("PING %s (%s) from %s: %ld data bytes\n", label, p.dest_addr, app.node.name, size);
 	fflush(stdout);
 
 	struct sigaction sa = { .sa_handler = on_sigint };
@@ -211,19 +195,19 @@ bad:
 	double start = now_s();
 	bool alive = true;
 	for (unsigned seq = 1; alive && !interrupted && (count < 0 || seq <= (unsigned)count); seq++) {
-		struct ping_msg m = { .phase = PING_NEW, .seq = seq, .port = port, .dst = dst };
-		memcpy(m.pm.b, pm, AN_NAME_LEN);
+		struct ping_msg m = { .phase = PING_NEW, .seq = seq, .port = app.port, .dst = dst };
+		memcpy(m.pm.b, app.pm, AN_NAME_LEN);
 		memcpy(data, &m, sizeof(m));
 		struct an_capsule cap = {
-			.code = ping_name,
+			.code = app.code,
 			.dst = &dst,
 			.hop_limit = (uint8_t)hops,
-			.carried = carry && !p.warm ? ping_code : NULL,
-			.carried_len = ping_len,
+			.carried = carry && !p.warm ? app.code_bytes : NULL,
+			.carried_len = app.code_len,
 			.data = data,
 			.data_len = data_len,
 		};
-		r = an_capsule_send(l, &cap);
+		int r = an_capsule_send(l, &cap);
 		if (r < 0) {
 			fprintf(stderr, "anode ping: send: %s\n", strerror(-r));
 			break;
@@ -234,7 +218,7 @@ bad:
 		if (last)
 			next = now_s() + wait_last;
 		while (alive && !interrupted && now_s() < next && !(last && p.received + p.errors >= p.sent))
-			alive = ping_receive(&p, (int)((next - now_s()) * 1000) + 1, ping_name);
+			alive = ping_receive(&p, (int)((next - now_s()) * 1000) + 1, app.code);
 	}
 	double elapsed = now_s() - start;
 	printf("\n--- %s active ping statistics ---\n", label);
@@ -246,12 +230,9 @@ bad:
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", p.min, avg, p.max, sqrt(var > 0 ? var : 0));
 	}
 	rc = p.received ? 0 : 1;
-	an_portmap_release(l, pm, port);
 out_free:
 	free(data);
 	free(p.seen);
-out:
-	free(ping_code);
-	an_link_close(l);
+	cli_app_close(&app);
 	return rc;
 }

@@ -235,65 +235,38 @@ int cmd_trace(const char *node, int argc, char **argv)
 		trace_usage(stderr);
 		return 2;
 	}
-	struct cli_node n;
-	if (cli_node_find(node, &n) < 0)
+	struct cli_app app;
+	if (cli_app_open(&app, "trace", node, argv[optind], code_file ? code_file : "trace.ao", code_file != NULL) < 0)
 		return 1;
-	const char *lab = n.lab[0] ? n.lab : NULL;
-	struct an_addr dst, goals[16];
+	const char *lab = app.node.lab[0] ? app.node.lab : NULL;
+	struct an_addr goals[16];
 	size_t n_goals = 0;
-	char label[65];
-	if (cli_dest_find(argv[optind], lab, &dst, label, sizeof(label)) < 0)
+	if (at && parse_goals(at, lab, goals, &n_goals) < 0) {
+		cli_app_close(&app);
 		return 1;
-	if (at && parse_goals(at, lab, goals, &n_goals) < 0)
-		return 1;
-	struct an_link *l = cli_link_open(&n);
-	if (!l)
-		return 1;
-	uint8_t pm[AN_NAME_LEN], name[AN_NAME_LEN];
-	void *code = NULL;
-	size_t code_len = 0;
-	uint32_t port = 0;
+	}
+	struct an_link *l = app.link;
+	const char *label = app.dst_label;
 	int rc = 1, r;
-	if (cli_code_insert(l, "portmapper.ao", pm, NULL, NULL) < 0)
-		goto out;
-	if (code_file) {
-		r = an_code_read_file(code_file, &code, &code_len);
-		if (r == 0)
-			r = an_code_insert(l, code, code_len, name);
-		if (r < 0) {
-			fprintf(stderr, "anode trace: %s: %s\n", code_file,
-				r == -EINVAL ? "fails validation" : strerror(-r));
-			goto out;
-		}
-	} else if (cli_code_insert(l, "trace.ao", name, &code, &code_len) < 0) {
-		goto out;
-	}
-	r = an_portmap_bind(l, pm, 0, &port);
-	if (r < 0) {
-		fprintf(stderr, "anode trace: cannot bind a port at %s: %s\n", n.name, strerror(-r));
-		goto out;
-	}
-	struct trace_hdr h = { .phase = TRACE_NEW, .port = port, .dst = dst };
-	memcpy(h.pm.b, pm, AN_NAME_LEN);
+	struct trace_hdr h = { .phase = TRACE_NEW, .port = app.port, .dst = app.dst };
+	memcpy(h.pm.b, app.pm, AN_NAME_LEN);
 	struct an_capsule cap = {
-		.code = name,
-		.dst = &dst,
-		.carried = carry ? code : NULL,
-		.carried_len = code_len,
+		.code = app.code,
+		.dst = &app.dst,
+		.carried = carry ? app.code_bytes : NULL,
+		.carried_len = app.code_len,
 		.data = &h,
 		.data_len = sizeof(h),
 		.goals = n_goals ? goals : NULL,
 		.n_goals = n_goals,
 	};
-	if (!json) {
-		char text[64];
-		printf("TRACE %s (%s) from %s, collecting at %s, code %s\n", label, an_addr_format(&dst, text, sizeof(text)),
-		       n.name, at ? at : "every node", carry ? "carried" : "loaded on demand");
-	}
+	if (!json)
+		printf("TRACE %s (%s) from %s, collecting at %s, code %s\n", label, app.dst_text, app.node.name,
+		       at ? at : "every node", carry ? "carried" : "loaded on demand");
 	r = an_capsule_send(l, &cap);
 	if (r < 0) {
 		fprintf(stderr, "anode trace: send: %s\n", strerror(-r));
-		goto release;
+		goto out;
 	}
 	for (;;) {
 		struct an_delivery d;
@@ -303,14 +276,14 @@ int cmd_trace(const char *node, int argc, char **argv)
 			break;
 		}
 		if (d.error) {
-			fprintf(stderr, "anode trace: %s dropped the capsule: %s\n", n.name, strerror(-d.error));
+			fprintf(stderr, "anode trace: %s dropped the capsule: %s\n", app.node.name, strerror(-d.error));
 			break;
 		}
-		if (memcmp(d.code, name, AN_NAME_LEN) != 0 || d.len < sizeof(struct trace_hdr))
+		if (memcmp(d.code, app.code, AN_NAME_LEN) != 0 || d.len < sizeof(struct trace_hdr))
 			continue;
 		struct trace_hdr got;
 		memcpy(&got, d.data, sizeof(got));
-		if (got.phase != TRACE_DONE || got.port != port)
+		if (got.phase != TRACE_DONE || got.port != app.port)
 			continue;
 		if (got.record_len < sizeof(struct trace_record_head)) {
 			fprintf(stderr, "anode trace: the code's records are too short to name their nodes\n");
@@ -320,10 +293,7 @@ int cmd_trace(const char *node, int argc, char **argv)
 		rc = 0;
 		break;
 	}
-release:
-	an_portmap_release(l, pm, port);
 out:
-	free(code);
-	an_link_close(l);
+	cli_app_close(&app);
 	return rc;
 }
