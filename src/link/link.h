@@ -25,6 +25,7 @@ struct link_counters {
 	uint64_t rx_truncated; /* larger than a context holds */
 	uint64_t rx_no_buffer; /* pool empty: left in the socket */
 	uint64_t tx_errors;
+	uint64_t rx_kernel_drops; /* datagrams the kernel dropped at the socket (full buffer) */
 };
 
 /* The functions every network link kind provides. */
@@ -53,6 +54,11 @@ struct link {
  * using an already bound socket fd when fd >= 0 (a lab hands its nodes
  * sockets it bound, so that ports are known before the nodes start). */
 struct link *link_udp_open(const struct an_addr *addr, int fd, struct pkt_pool *pool);
+
+/* Refresh counters.rx_kernel_drops from /proc/net/udp6 (the "drops"
+ * column of this socket's line): datagrams that never reached the node
+ * because its socket buffer was full. Cheap enough for once a second. */
+void link_udp_read_kernel_drops(struct link *l);
 
 /* Conversions between node addresses and socket addresses. */
 void link_addr_to_sa(const struct an_addr *a, struct sockaddr_in6 *ret);

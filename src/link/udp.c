@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -168,6 +170,27 @@ static void udp_close(struct link *l)
 		pkt_put(l->pool, u->rx_pkt[i]);
 	close(l->fd);
 	free(u);
+}
+
+void link_udp_read_kernel_drops(struct link *l)
+{
+	struct stat st;
+	if (fstat(l->fd, &st) < 0)
+		return;
+	FILE *f = fopen("/proc/net/udp6", "re");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		/* sl local rem st tx:rx tr:when retr uid timeout inode ref pointer drops */
+		unsigned long long inode, drops;
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %*s %*s %llu", &inode, &drops) == 2 &&
+		    inode == (unsigned long long)st.st_ino) {
+			l->counters.rx_kernel_drops = drops;
+			break;
+		}
+	}
+	fclose(f);
 }
 
 static const struct link_ops udp_ops = {

@@ -593,6 +593,7 @@ static void sample_link_rate(void *arg)
 		n->link_used_bps = (bytes - n->rate_last_bytes) * 8ull * 1000000000ull / (now - n->rate_last_ns);
 	n->rate_last_bytes = bytes;
 	n->rate_last_ns = now;
+	link_udp_read_kernel_drops(n->udp);
 	loop_timer_add(n->loop, NODE_RATE_MS, sample_link_rate, n);
 }
 
@@ -675,10 +676,11 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 #undef JSON_COUNTER
 		ctl_printf(o,
 			   "},\"link\":{\"kind\":\"%s\",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
-			   "\"tx_bytes\":%llu,\"rx_truncated\":%llu,\"tx_errors\":%llu}",
+			   "\"tx_bytes\":%llu,\"rx_truncated\":%llu,\"tx_errors\":%llu,\"rx_kernel_drops\":%llu}",
 			   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
 			   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
-			   (unsigned long long)lc->rx_truncated, (unsigned long long)lc->tx_errors);
+			   (unsigned long long)lc->rx_truncated, (unsigned long long)lc->tx_errors,
+			   (unsigned long long)lc->rx_kernel_drops);
 		ctl_printf(o,
 			   ",\"code_cache\":{\"objects\":%zu,\"inserted\":%llu,\"evicted\":%llu,"
 			   "\"failed_validation\":%llu,\"refused_known_bad\":%llu,\"runs\":%llu,\"run_errors\":%llu,"
@@ -720,10 +722,12 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		ctl_printf(o, "  %-24s %12llu  %s\n", #name, (unsigned long long)n->c.name, help);
 	NODE_COUNTERS(TEXT_COUNTER)
 #undef TEXT_COUNTER
-	ctl_printf(o, "link %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes, %llu tx errors\n",
+	ctl_printf(o,
+		   "link %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes, %llu tx errors, "
+		   "%llu dropped by the kernel at the socket (as of the last second)\n",
 		   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
 		   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
-		   (unsigned long long)lc->tx_errors);
+		   (unsigned long long)lc->tx_errors, (unsigned long long)lc->rx_kernel_drops);
 	ctl_printf(o, "code cache: %zu objects, %llu inserted, %llu evicted, %llu failed validation, %llu refused\n",
 		   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
 		   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad);
