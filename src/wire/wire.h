@@ -279,7 +279,7 @@ int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret);
 /* Rewrite a parsed IPv4/UDP packet in place to carry payload (payload_len
  * octets) to dst/dport: the IP header keeps its fields except the
  * destination, lengths and checksum (its options are dropped); the UDP
- * checksum is recomputed. *ret_len is the new packet length. -EMSGSIZE when
+ * checksum is zero (none: see ipv4.c). *ret_len is the new packet length. -EMSGSIZE when
  * it does not fit in cap. The payload may not overlap the packet. */
 int wire_ipv4_udp_rewrite(void *ip, size_t cap, uint32_t dst, uint16_t dport, const void *payload,
 			  size_t payload_len, size_t *ret_len);
