@@ -58,7 +58,9 @@ AN_INLINE int64_t at_receiver(struct an_ctx *ctx, struct flood_msg *m)
 		return send_status(m, s, now, FLOOD_STATUS);
 	}
 	if (m->kind == FLOOD_END) {
-		an_state_del(&k);
+		/* The state stays (soft state: the LRU ends it), so that an END
+		 * sent again because a final status was lost gets the same count. */
+		an_state_put(&k, &v);
 		an_resize(sizeof(struct flood_msg)); /* status needs no payload */
 		return send_status(m, s, now, FLOOD_FINAL);
 	}

@@ -23,8 +23,17 @@ sent=$(echo "$out" | sed -n 's/^c received \([0-9]*\) of \([0-9]*\) capsules.*/\
 # Every capsule lost is counted somewhere: a's send errors, or the kernel
 # dropping it at b's or c's full socket (sampled every second).
 accounted() { echo $(( $(counter a tx_errors) + $(counter b rx_kernel_drops) + $(counter c rx_kernel_drops) - before )); }
-wait_for "the nodes to count the capsules they lost" 5 bash -c "[ \$($(declare -f counter accounted); before=$before ANODE=$ANODE accounted) -eq $((sent - received)) ]"
-ok "unpaced flood: every lost capsule is counted ($((sent - received)) of $sent)"
+# Status capsules on their way back cross b too, so a few more drops may
+# be counted than data capsules were lost; never fewer.
+lost=$((sent - received))
+for _ in $(seq 60); do
+  [ "$(accounted)" -ge "$lost" ] && break
+  sleep 0.1
+done
+got=$(accounted)
+[ "$got" -ge "$lost" ] && [ "$got" -le $((lost + 10)) ] ||
+  fail "unpaced flood: $lost data capsules lost, $got drops counted"
+ok "unpaced flood: every lost capsule is counted ($lost of $sent; $got drops counted)"
 
 # An application that vanishes mid-stream.
 "$ANODE" -n a flood c -t 30 -s 500 >/dev/null 2>&1 &
