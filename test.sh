@@ -42,5 +42,16 @@ run_suite "$top/build" plain
 # helpers it calls are); leaks are checked too.
 ASAN_OPTIONS=detect_leaks=1 run_suite "$top/build-asan" sanitized -Db_sanitize=address,undefined -Db_lundef=false
 
+# The demo builds with --buildtype=release, where gcc warns about other
+# things (-O3): that build must compile too.
+echo "== release build ($top/build-release)"
+if scripts/build.sh "$top/build-release" --buildtype=release; then
+  echo "release build OK"
+  passed=$((passed + 1))
+else
+  echo "release build FAILED"
+  failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

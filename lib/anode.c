@@ -92,7 +92,7 @@ struct an_link *an_link_open(const char *app_socket)
 	setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (connect(l->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		goto fail;
-	size_t len;
+	size_t len = 0;
 	int r = recv_msg(l, LINK_REPLY_TIMEOUT_MS, &len);
 	struct wire_applink m;
 	if (r < 0 || wire_applink_parse(l->msg, len, &m) < 0 || m.type != WIRE_APP_HELLO) {
@@ -198,7 +198,7 @@ int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_
 	int64_t deadline = now_ms() + LINK_REPLY_TIMEOUT_MS;
 	for (;;) {
 		int64_t left = deadline - now_ms();
-		size_t mlen;
+		size_t mlen = 0;
 		int r = recv_msg(l, left > 0 ? (int)left : 0, &mlen);
 		if (r < 0)
 			return r;
@@ -280,7 +280,7 @@ int an_recv(struct an_link *l, struct an_delivery *ret, int timeout_ms)
 			int64_t left = deadline - now_ms();
 			wait = left > 0 ? (int)left : 0;
 		}
-		size_t len;
+		size_t len = 0;
 		int r = recv_msg(l, wait, &len);
 		if (r < 0)
 			return r;

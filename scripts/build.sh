@@ -5,6 +5,8 @@ set -euo pipefail
 dir=$1; shift
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -f "$dir/build.ninja" ]; then
-  meson setup "$dir" "$top" "$@" >/dev/null
+  meson setup "$dir" "$top" "$@" >"$top/.meson-setup.log" 2>&1 || { cat "$top/.meson-setup.log"; exit 1; }
+  rm -f "$top/.meson-setup.log"
 fi
-ninja -C "$dir" >/dev/null
+# Quiet when it works; the whole story when it does not.
+ninja -C "$dir" >"$dir/ninja.log" 2>&1 || { cat "$dir/ninja.log"; exit 1; }
