@@ -14,6 +14,11 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_pa
 cleanup() {
   local rc=$?
   for t in "${labs_up[@]}"; do "$ANODE" lab down "$t" >/dev/null 2>&1 || true; done
+  # Any lab this test started that it did not get to record (lab down takes
+  # the lab's name as well as its file).
+  for d in "$ANODE_RUN_DIR"/*/; do
+    [ -f "$d/nodes" ] && "$ANODE" lab down "$(basename "$d")" >/dev/null 2>&1 || true
+  done
   if compgen -G "$ANODE_RUN_DIR/sanitizer*" >/dev/null; then
     echo "FAIL: sanitizer reports:" >&2
     cat "$ANODE_RUN_DIR"/sanitizer* >&2
