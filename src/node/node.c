@@ -237,10 +237,11 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 		p->len = (uint16_t)(cap.data_off + v.data_len);
 		wire_anep_set_pkt_len(p->ctx.pkt, p->len);
 	}
-	struct wire_anep cur = *a; /* offsets move if a result option goes in */
-	cur.pkt_len = p->len;
 	if (n->cur_visit > 0) {
-		/* The RESULT option goes in the header: the capsule moves on. */
+		/* The RESULT option goes in after the last option: the payload
+		 * moves on, the options before it (previous hop) stay put. */
+		struct wire_anep cur = *a;
+		cur.pkt_len = p->len;
 		if (wire_anep_add_result(p->ctx.pkt, AN_PKT_MAX, &cur, &n->local, (uint16_t)n->cur_visit) == 0) {
 			p->len = cur.pkt_len;
 			cap.data_off += WIRE_RESULT_OPT_LEN;
@@ -248,8 +249,8 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 			log_ratelimited(LOG_INFO, "no room for a result option; capsule goes on without it");
 		}
 	}
-	if (v.n_sends && (cur.present & WIRE_HAS_PREV_HOP))
-		wire_anep_set_prev_hop(p->ctx.pkt, &cur, &n->local);
+	if (v.n_sends && (a->present & WIRE_HAS_PREV_HOP))
+		wire_anep_set_prev_hop(p->ctx.pkt, a, &n->local);
 	for (unsigned i = 0; i < v.n_delivers; i++) {
 		int d = applink_deliver(n->apps, v.deliver_to[i], cap.name, p->ctx.pkt + cap.data_off, v.data_len);
 		if (d == 0)

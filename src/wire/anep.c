@@ -10,6 +10,7 @@
  * RESULT option. docs/wire.md has the layouts and test vectors.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "wire/reader.h"
@@ -107,7 +108,11 @@ int wire_anep_parse(const void *pkt, size_t len, struct wire_anep *ret)
 	size_t hdr_len;
 	int e = -EBADMSG;
 
-	memset(&a, 0, sizeof(a));
+	/* The goal and result arrays are 1 KiB and every packet is parsed: only
+	 * the fixed fields are cleared here, and only the entries in use are
+	 * copied out (readers look no further than n_goals and n_results). */
+	memset(&a, 0, offsetof(struct wire_anep, goals));
+	a.n_results = 0;
 	wire_rd_init(&r, pkt, len);
 	version = wire_rd_u8(&r);
 	a.flags = wire_rd_u8(&r);
@@ -145,7 +150,10 @@ int wire_anep_parse(const void *pkt, size_t len, struct wire_anep *ret)
 			goto fail;
 	}
 
-	*ret = a;
+	memcpy(ret, &a, offsetof(struct wire_anep, goals));
+	memcpy(ret->goals, a.goals, a.n_goals * sizeof(a.goals[0]));
+	ret->n_results = a.n_results;
+	memcpy(ret->results, a.results, a.n_results * sizeof(a.results[0]));
 	return 0;
 fail:
 	return e;

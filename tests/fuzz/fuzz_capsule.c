@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if ((a.present & WIRE_HAS_DST) && !an_addr_eq(&a2.dst, &a.dst))
 		abort();
-	if (a2.n_goals != a.n_goals || memcmp(a2.goals, a.goals, sizeof(a.goals)) || a2.n_results)
+	if (a2.n_goals != a.n_goals || memcmp(a2.goals, a.goals, a.n_goals * sizeof(a.goals[0])) || a2.n_results)
 		abort();
 	return 0;
 }
