@@ -42,8 +42,9 @@ static void code_usage(FILE *f)
 
 static void print_name(const uint8_t name[AN_NAME_LEN])
 {
-	for (int i = 0; i < AN_NAME_LEN; i++)
-		printf("%02x", name[i]);
+	char hex[65];
+	ee_name_hex(name, hex);
+	fputs(hex, stdout);
 }
 
 /* Validate like a node does: a throwaway EE whose environment answers
