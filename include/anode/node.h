@@ -58,6 +58,8 @@ struct an_ctx {
 	struct an_addr src; /* ANEP source option, zero if absent */
 	struct an_addr dst; /* ANEP destination option, zero if absent */
 	uint8_t code[32]; /* the running code object's name */
+	uint16_t copies; /* extra copies this capsule may still make (its copy budget) */
+	uint16_t reserved;
 	uint64_t call_op; /* for AN_CALL: the caller's operation */
 	uint64_t call_arg; /* for AN_CALL: the caller's argument */
 	uint8_t pkt[AN_PKT_MAX + AN_PKT_SLACK];
@@ -105,6 +107,7 @@ enum an_info {
 #define ENOENT 2
 #define EINVAL 22
 #define ENOSPC 28
+#define EDQUOT 122
 #define ELOOP 40
 #define EMSGSIZE 90
 #define ENOTCONN 107
@@ -119,7 +122,10 @@ enum an_info {
 
 /* Send this capsule toward dst: to the next hop on the route, where it runs
  * again. 0, or -EHOSTUNREACH when there is no route. The capsule leaves when
- * the run ends; at most four sends per run. */
+ * the run ends; at most four sends per run. The first send is the capsule
+ * itself; every further one is a copy and needs one unit of the capsule's
+ * copy budget (ctx->copies): past it, -EDQUOT. What is left of the budget is
+ * shared out among the capsules sent. */
 extern int64_t an_send(const struct an_addr *dst);
 /* Send this capsule toward its ANEP destination option. */
 extern int64_t an_forward(void);
@@ -140,7 +146,13 @@ extern int64_t an_state_del(const struct an_key *key);
 extern int64_t an_resize(uint64_t data_len);
 /* Run the AN_CALL entry of another cached code object with (op, arg) and
  * return what it returns; it runs on this capsule with its own soft state.
- * -ENOENT if it is not cached, -ELOOP past the nesting limit. */
+ * -ENOENT if it is not cached, -ELOOP past the nesting limit.
+ *
+ * Every run has a work budget shared by everything the capsule runs at a
+ * node (its accept entry, the calls it makes, the calls they make): each
+ * entry point costs its longest path in instructions, each helper call a
+ * fixed amount. A helper called when the budget is spent does nothing and
+ * returns -EDQUOT, and the node drops the capsule (drop_work_budget). */
 extern int64_t an_call(const struct an_name *code, uint64_t op, uint64_t arg);
 /* A node figure (enum an_info), or -EINVAL. */
 extern int64_t an_node_info(uint64_t what);

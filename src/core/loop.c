@@ -37,8 +37,9 @@ struct loop {
 	struct loop_timer **heap;
 	size_t n_heap, cap_heap;
 	uint64_t seq;
-	void (*idle_cb)(void *arg);
+	bool (*idle_cb)(void *arg);
 	void *idle_arg;
+	bool more; /* the idle hook left work: poll without blocking */
 };
 
 uint64_t loop_now_ns(void)
@@ -200,7 +201,7 @@ static void run_due_timers(struct loop *l)
 	}
 }
 
-void loop_set_idle(struct loop *l, void (*cb)(void *arg), void *arg)
+void loop_set_idle(struct loop *l, bool (*cb)(void *arg), void *arg)
 {
 	l->idle_cb = cb;
 	l->idle_arg = arg;
@@ -217,7 +218,9 @@ int loop_run(struct loop *l)
 	l->stop = false;
 	while (!l->stop) {
 		int timeout = -1;
-		if (l->n_heap) {
+		if (l->more) {
+			timeout = 0;
+		} else if (l->n_heap) {
 			uint64_t now = loop_now_ms();
 			timeout = l->heap[0]->due_ms <= now ? 0 : (int)(l->heap[0]->due_ms - now);
 		}
@@ -233,8 +236,7 @@ int loop_run(struct loop *l)
 				l->watch[fd].cb(l->watch[fd].arg, fd, ev[i].events);
 		}
 		run_due_timers(l);
-		if (l->idle_cb)
-			l->idle_cb(l->idle_arg);
+		l->more = l->idle_cb ? l->idle_cb(l->idle_arg) : false;
 	}
 	return 0;
 }

@@ -31,8 +31,11 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb,
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
 /* Call cb after each round of events and timers: where a node flushes the
- * packets that the round queued for sending. */
-void loop_set_idle(struct loop *l, void (*cb)(void *arg), void *arg);
+ * packets that the round queued for sending and works through its own
+ * queues a bounded amount at a time. cb returns true when work is left: the
+ * next round then polls without waiting, so the rest goes on at once while
+ * other events still get their turn. */
+void loop_set_idle(struct loop *l, bool (*cb)(void *arg), void *arg);
 
 /* Run until loop_stop(). 0 or a negative errno from epoll. */
 int loop_run(struct loop *l);

@@ -4,12 +4,15 @@
  */
 #include "core/pkt.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 struct pkt_pool {
 	struct pkt *all;
 	struct pkt *free;
 	size_t n, available;
+	size_t share;
+	uint32_t held[PKT_OWNERS];
 };
 
 struct pkt_pool *pkt_pool_new(size_t n)
@@ -23,8 +26,11 @@ struct pkt_pool *pkt_pool_new(size_t n)
 		return NULL;
 	}
 	pool->n = n;
-	for (size_t i = 0; i < n; i++)
+	pool->share = n;
+	for (size_t i = 0; i < n; i++) {
+		pool->all[i].owner = 0;
 		pkt_put(pool, &pool->all[i]);
+	}
 	return pool;
 }
 
@@ -47,12 +53,18 @@ struct pkt *pkt_get(struct pkt_pool *pool)
 	p->len = 0;
 	p->origin = AN_ORIGIN_NET;
 	p->resumed = 0;
+	p->hop_taken = 0;
+	p->truncated = 0;
 	p->applink = 0;
 	return p;
 }
 
 void pkt_put(struct pkt_pool *pool, struct pkt *p)
 {
+	if (p->owner) {
+		pool->held[p->owner]--;
+		p->owner = 0;
+	}
 	p->next = pool->free;
 	pool->free = p;
 	pool->available++;
@@ -90,4 +102,29 @@ struct pkt *pkt_queue_pop(struct pkt_queue *q)
 	q->len--;
 	p->next = NULL;
 	return p;
+}
+
+void pkt_pool_set_share(struct pkt_pool *pool, size_t max_per_owner)
+{
+	pool->share = max_per_owner ? max_per_owner : pool->n;
+}
+
+int pkt_charge(struct pkt_pool *pool, struct pkt *p, uint16_t owner)
+{
+	if (owner == 0 || owner >= PKT_OWNERS)
+		return -EINVAL;
+	if (p->owner == owner)
+		return 0;
+	if (pool->held[owner] >= pool->share)
+		return -ENOBUFS;
+	if (p->owner)
+		pool->held[p->owner]--;
+	pool->held[owner]++;
+	p->owner = owner;
+	return 0;
+}
+
+size_t pkt_owner_held(const struct pkt_pool *pool, uint16_t owner)
+{
+	return owner < PKT_OWNERS ? pool->held[owner] : 0;
 }

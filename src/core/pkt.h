@@ -6,6 +6,12 @@
  * (DESIGN.md §3). Buffers come from a pool with a fixed number of entries,
  * which bounds the node's memory; a function that consumes a buffer consumes
  * it on every path.
+ *
+ * Buffers can be charged to an owner (a small number standing for whoever
+ * made the packet: a code object's offspring), and no owner may hold more
+ * than its share of the pool, so that no one code object can take the
+ * buffers every other packet needs (DESIGN §9). A buffer goes back to the
+ * pool uncharged.
  */
 #ifndef CORE_PKT_H
 #define CORE_PKT_H
@@ -21,6 +27,9 @@ struct pkt {
 	uint16_t len; /* bytes in ctx.pkt */
 	uint8_t origin; /* AN_ORIGIN_* */
 	uint8_t resumed; /* parked while its code was fetched, and now run */
+	uint8_t hop_taken; /* this node took its hop already (cleared when it is sent) */
+	uint8_t truncated; /* larger than a buffer: the link kept only AN_PKT_MAX bytes */
+	uint16_t owner; /* charged to this owner, 0: nobody */
 	uint64_t applink; /* inserting application link, or 0 */
 	uint64_t rx_ns; /* monotonic time the node received it */
 	struct an_ctx ctx;
@@ -35,6 +44,15 @@ struct pkt *pkt_get(struct pkt_pool *pool);
 void pkt_put(struct pkt_pool *pool, struct pkt *p);
 size_t pkt_pool_available(const struct pkt_pool *pool);
 size_t pkt_pool_size(const struct pkt_pool *pool);
+
+/* Owners are 1..PKT_OWNERS-1. */
+#define PKT_OWNERS 1024
+/* Buffers one owner may hold at once (default: the whole pool). */
+void pkt_pool_set_share(struct pkt_pool *pool, size_t max_per_owner);
+/* Charge p to owner (moving it from the owner it had). 0, or -ENOBUFS when
+ * the owner holds its share already (p is left as it was). */
+int pkt_charge(struct pkt_pool *pool, struct pkt *p, uint16_t owner);
+size_t pkt_owner_held(const struct pkt_pool *pool, uint16_t owner);
 
 /* A FIFO of packets linked through pkt.next. */
 struct pkt_queue {

@@ -41,6 +41,22 @@ enum ee_sec { EE_SEC_ACCEPT, EE_SEC_INIT, EE_SEC_FINI, EE_SEC_CALL, EE_SEC_N };
  */
 static char ee_dpdk_line[512];
 static size_t ee_dpdk_len;
+/* While a section loads: the first line that explains a refusal. */
+static bool ee_dpdk_capture;
+static char ee_dpdk_reason[128];
+
+/* librte_bpf prefixes its lines with the function that wrote them
+ * ("evaluate: ..."); the rest is what a code author needs. */
+static void ee_dpdk_keep(const char *line)
+{
+	if (!ee_dpdk_capture || ee_dpdk_reason[0])
+		return;
+	const char *colon = strstr(line, ": ");
+	const char *text = colon ? colon + 2 : line;
+	size_t n = strnlen(text, sizeof(ee_dpdk_reason) - 1);
+	memcpy(ee_dpdk_reason, text, n);
+	ee_dpdk_reason[n] = '\0';
+}
 
 static ssize_t ee_dpdk_write(void *cookie, const char *buf, size_t n)
 {
@@ -49,6 +65,7 @@ static ssize_t ee_dpdk_write(void *cookie, const char *buf, size_t n)
 		if (buf[i] == '\n' || ee_dpdk_len == sizeof(ee_dpdk_line) - 1) {
 			ee_dpdk_line[ee_dpdk_len] = '\0';
 			log_debug("librte_bpf: %s", ee_dpdk_line);
+			ee_dpdk_keep(ee_dpdk_line);
 			ee_dpdk_len = 0;
 			if (buf[i] == '\n')
 				continue;
@@ -149,6 +166,8 @@ struct ee *ee_new(const struct ee_config *cfg, const struct ee_env *env)
 		ee->cfg.failed_names = EE_DEFAULT_FAILED;
 	if (!ee->cfg.state_entries)
 		ee->cfg.state_entries = EE_DEFAULT_STATE;
+	if (!ee->cfg.run_budget)
+		ee->cfg.run_budget = EE_DEFAULT_BUDGET;
 	ee->env = *env;
 	randombytes_buf(ee->state_key, sizeof(ee->state_key));
 
@@ -186,27 +205,43 @@ void ee_free(struct ee *ee)
 
 /*
  * librte_bpf's validator walks every path through a program, one after the
- * other: its time grows with the number of paths, which doubles with each
- * independent branch (measured here: 1.6 million paths, 1.6 s; 5.4 million,
- * 12 s). A node runs to completion, so code it cannot validate quickly is
- * refused before the validator sees it. clang shares tails of code with
- * backward jumps, so the count is a memoised walk of the jump graph; a
- * cycle (a loop, which the validator refuses too) or a jump out of the
- * program makes the object invalid. Counts saturate past the limit.
+ * other: its time grows with the instructions it visits, the sum of the
+ * lengths of all paths (measured here: 1.6 million paths, 1.6 s; 5.4
+ * million, 12 s). A node runs to completion, so code it cannot validate
+ * quickly is refused before the validator sees it. clang shares tails of
+ * code with backward jumps, so the counts are a memoised walk of the jump
+ * graph; a cycle (a loop, which the validator refuses too) or a jump out of
+ * the program makes the object invalid. Counts saturate past the limits.
+ *
+ * The same walk gives the longest path, which bounds what one run of the
+ * entry point can execute (there are no loops): the run's cost in the
+ * capsule's work budget.
  */
 struct ee_paths {
 	const uint8_t *code;
 	size_t n;
-	uint64_t *memo; /* 0: not yet counted */
+	uint64_t *memo; /* paths from here; 0: not yet counted */
+	uint64_t *walk; /* instructions visited over those paths */
+	uint32_t *longest; /* instructions on the longest of them */
 	uint8_t *busy; /* on the current walk: reaching it again is a cycle */
 };
 
-static int ee_paths_from(struct ee_paths *w, size_t i, unsigned depth, uint64_t *ret)
+struct ee_path_count {
+	uint64_t paths, walk;
+	uint32_t longest;
+};
+
+static uint64_t ee_sat_add(uint64_t a, uint64_t b, uint64_t max)
+{
+	return a > max || b > max - a ? max + 1 : a + b;
+}
+
+static int ee_paths_from(struct ee_paths *w, size_t i, unsigned depth, struct ee_path_count *ret)
 {
 	if (i >= w->n || depth > w->n)
 		return -EINVAL;
 	if (w->memo[i]) {
-		*ret = w->memo[i];
+		*ret = (struct ee_path_count){ w->memo[i], w->walk[i], w->longest[i] };
 		return 0;
 	}
 	if (w->busy[i])
@@ -216,38 +251,46 @@ static int ee_paths_from(struct ee_paths *w, size_t i, unsigned depth, uint64_t 
 	int16_t off;
 	memcpy(&off, w->code + i * 8 + 2, sizeof(off));
 	uint8_t class = op & 0x07, jop = op & 0xf0;
-	uint64_t total = 0, a = 0, b = 0;
+	struct ee_path_count a = { 0 }, b = { 0 };
 	int rc = 0;
 	if (class != 0x05 && class != 0x06) { /* not a jump */
-		rc = ee_paths_from(w, i + (op == 0x18 ? 2 : 1), depth + 1, &total); /* lddw takes two slots */
+		rc = ee_paths_from(w, i + (op == 0x18 ? 2 : 1), depth + 1, &a); /* lddw takes two slots */
 	} else if (jop == 0x90) { /* exit */
-		total = 1;
+		a.paths = 0;
 	} else if (jop == 0x80) { /* call */
-		rc = ee_paths_from(w, i + 1, depth + 1, &total);
+		rc = ee_paths_from(w, i + 1, depth + 1, &a);
 	} else {
 		long target = (long)i + 1 + off;
 		rc = target < 0 ? -EINVAL : ee_paths_from(w, (size_t)target, depth + 1, &a);
 		if (rc == 0 && jop != 0x00) /* conditional: both ways */
 			rc = ee_paths_from(w, i + 1, depth + 1, &b);
-		total = a + b;
 	}
 	w->busy[i] = 0;
 	if (rc < 0)
 		return rc;
-	if (total > EE_MAX_PATHS)
-		total = EE_MAX_PATHS + 1;
-	w->memo[i] = total;
-	*ret = total;
+	struct ee_path_count t;
+	t.paths = jop == 0x90 && (class == 0x05 || class == 0x06) ? 1 : ee_sat_add(a.paths, b.paths, EE_MAX_PATHS);
+	/* This instruction is visited once per path through it. */
+	t.walk = ee_sat_add(ee_sat_add(a.walk, b.walk, EE_MAX_WALK), t.paths, EE_MAX_WALK);
+	t.longest = 1 + (a.longest > b.longest ? a.longest : b.longest);
+	w->memo[i] = t.paths;
+	w->walk[i] = t.walk;
+	w->longest[i] = t.longest;
+	*ret = t;
 	return 0;
 }
 
-static int ee_count_paths(const uint8_t *code, size_t n_insns, uint64_t *ret_paths)
+static int ee_count_paths(const uint8_t *code, size_t n_insns, struct ee_path_count *ret)
 {
 	struct ee_paths w = { .code = code, .n = n_insns };
 	w.memo = calloc(n_insns, sizeof(*w.memo));
+	w.walk = calloc(n_insns, sizeof(*w.walk));
+	w.longest = calloc(n_insns, sizeof(*w.longest));
 	w.busy = calloc(n_insns, 1);
-	int rc = w.memo && w.busy ? ee_paths_from(&w, 0, 0, ret_paths) : -ENOMEM;
+	int rc = w.memo && w.walk && w.longest && w.busy ? ee_paths_from(&w, 0, 0, ret) : -ENOMEM;
 	free(w.memo);
+	free(w.walk);
+	free(w.longest);
 	free(w.busy);
 	return rc;
 }
@@ -256,32 +299,37 @@ static int ee_count_paths(const uint8_t *code, size_t n_insns, uint64_t *ret_pat
  * Find the entry point sections with every offset and size checked against
  * the buffer, so that a malformed object is refused here and libelf only ever
  * parses a sound layout. Sets bit EE_SEC_* in *ret_found for each entry point
- * present; an entry point section that librte_bpf would not load (wrong type
- * or flags, empty, duplicated) makes the whole object invalid.
+ * present and its longest path in ret_longest[]; an entry point section that
+ * librte_bpf would not load (wrong type or flags, empty, duplicated) makes
+ * the whole object invalid. why says what was wrong.
  */
-static int ee_elf_sections(const uint8_t *b, size_t len, unsigned *ret_found)
+#define EE_REFUSE(...) (snprintf(why, why_len, __VA_ARGS__), -EINVAL)
+
+static int ee_elf_sections(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret_longest[EE_SEC_N],
+			   char *why, size_t why_len)
 {
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh, strh;
 	unsigned found = 0;
+	uint32_t longest[EE_SEC_N] = { 0 };
 
 	if (len < sizeof(eh))
-		return -EINVAL;
+		return EE_REFUSE("not an ELF object (%zu bytes)", len);
 	memcpy(&eh, b, sizeof(eh));
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_ident[EI_OSABI] != ELFOSABI_NONE || eh.e_type != ET_REL ||
 	    eh.e_machine != EM_BPF)
-		return -EINVAL;
+		return EE_REFUSE("not a relocatable 64-bit little-endian eBPF ELF object");
 	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shstrndx == SHN_UNDEF ||
 	    eh.e_shstrndx >= eh.e_shnum)
-		return -EINVAL;
+		return EE_REFUSE("bad ELF section header table");
 	if (eh.e_shoff > len || (len - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum)
-		return -EINVAL;
+		return EE_REFUSE("ELF section headers run past the object");
 
 	memcpy(&strh, b + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strh));
 	if (strh.sh_type != SHT_STRTAB || strh.sh_offset > len || strh.sh_size > len - strh.sh_offset ||
 	    strh.sh_size == 0)
-		return -EINVAL;
+		return EE_REFUSE("bad ELF section name table");
 	const char *strtab = (const char *)b + strh.sh_offset;
 
 	for (size_t i = 0; i < eh.e_shnum; i++) {
@@ -289,30 +337,37 @@ static int ee_elf_sections(const uint8_t *b, size_t len, unsigned *ret_found)
 		if (i == 0)
 			continue; /* SHN_UNDEF */
 		if (sh.sh_type != SHT_NOBITS && (sh.sh_offset > len || sh.sh_size > len - sh.sh_offset))
-			return -EINVAL;
+			return EE_REFUSE("ELF section %zu runs past the object", i);
 		if (sh.sh_name >= strh.sh_size || !memchr(strtab + sh.sh_name, '\0', strh.sh_size - sh.sh_name))
-			return -EINVAL;
+			return EE_REFUSE("ELF section %zu has a bad name", i);
 		for (unsigned s = 0; s < EE_SEC_N; s++) {
 			if (strcmp(strtab + sh.sh_name, ee_sec_names[s]) != 0)
 				continue;
 			if ((found & 1u << s) || sh.sh_type != SHT_PROGBITS ||
 			    sh.sh_flags != (SHF_ALLOC | SHF_EXECINSTR) || sh.sh_size == 0 || sh.sh_size % 8 != 0)
-				return -EINVAL;
-			uint64_t paths = 0;
-			int rc = ee_count_paths(b + sh.sh_offset, sh.sh_size / 8, &paths);
-			if (rc < 0)
+				return EE_REFUSE("section %s is not one block of eBPF code", ee_sec_names[s]);
+			struct ee_path_count pc = { 0 };
+			int rc = ee_count_paths(b + sh.sh_offset, sh.sh_size / 8, &pc);
+			if (rc == -ENOMEM)
 				return rc;
-			if (paths > EE_MAX_PATHS) {
-				log_debug("ee: section %s has more than %d paths: too costly to validate", ee_sec_names[s],
-					  EE_MAX_PATHS);
-				return -EINVAL;
-			}
+			if (rc < 0)
+				return EE_REFUSE("section %s has a loop or a jump out of the program", ee_sec_names[s]);
+			if (pc.paths > EE_MAX_PATHS)
+				return EE_REFUSE("section %s has more than %d paths: too costly to validate (fewer branches, "
+						 "see docs/code-objects.md)",
+						 ee_sec_names[s], EE_MAX_PATHS);
+			if (pc.walk > EE_MAX_WALK)
+				return EE_REFUSE("section %s: its paths hold more than %d instructions in all: too costly "
+						 "to validate (fewer branches, or shorter code after them)",
+						 ee_sec_names[s], EE_MAX_WALK);
+			longest[s] = pc.longest;
 			found |= 1u << s;
 		}
 	}
 	if (!(found & 1u << EE_SEC_ACCEPT))
-		return -EINVAL;
+		return EE_REFUSE("no accept section (AN_ACCEPT)");
 	*ret_found = found;
+	memcpy(ret_longest, longest, sizeof(longest));
 	return 0;
 }
 
@@ -355,10 +410,12 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 	unsigned found;
 	int rc;
 
+	uint32_t longest[EE_SEC_N];
 	ee_name_hex(name, hex);
-	rc = ee_elf_sections(elf, len, &found);
+	rc = ee_elf_sections(elf, len, &found, longest, ee->refusal, sizeof(ee->refusal));
 	if (rc < 0) {
-		log_debug("ee: code %.8s: not an eBPF object with an accept section", hex);
+		if (rc == -EINVAL)
+			log_info("code %.16s refused: %s", hex, ee->refusal);
 		return rc;
 	}
 	rc = ee_memfd_fill(ee, elf, len);
@@ -389,10 +446,20 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 		if (!(found & 1u << s))
 			continue;
 		struct ee_prog *p = ee_code_prog(c, s);
+		p->max_insns = longest[s];
+		ee_dpdk_reason[0] = '\0';
+		ee_dpdk_capture = true;
 		p->bpf = rte_bpf_elf_load(&prm, path, ee_sec_names[s]);
+		ee_dpdk_capture = false;
 		if (!p->bpf) {
 			rc = rte_errno == ENOMEM ? -ENOMEM : -EINVAL;
-			log_debug("ee: code %.8s: section %s refused (%s)", hex, ee_sec_names[s], strerror(rte_errno));
+			if (ee_dpdk_reason[0])
+				snprintf(ee->refusal, sizeof(ee->refusal), "section %s: %s", ee_sec_names[s], ee_dpdk_reason);
+			else
+				snprintf(ee->refusal, sizeof(ee->refusal), "section %s refused by the validator (%s)",
+					 ee_sec_names[s], strerror(rte_errno));
+			if (rc == -EINVAL)
+				log_info("code %.16s refused: %s", hex, ee->refusal);
 			ee_code_free(ee, c, false);
 			return rc;
 		}
@@ -423,6 +490,9 @@ static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p
 	r.v = v;
 	r.code = c;
 	r.depth = 0;
+	r.budget = ee->cfg.run_budget;
+	r.spent = 0;
+	r.copies = ctx->copies;
 	r.data_off = ctx->data_off;
 	r.data_len = ctx->data_len;
 	r.pkt_len = ctx->pkt_len;
@@ -432,9 +502,14 @@ static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p
 	memset(v, 0, sizeof(*v));
 	v->data_len = ctx->data_len;
 
+	/* Without loops a run executes at most its longest path: charged
+	 * before it starts, helpers as they are called. */
+	int64_t rc = -EDQUOT;
 	ee_cur = &r;
-	int64_t rc = (int64_t)ee_prog_exec(p, ctx);
+	if (ee_charge(&r, p->max_insns))
+		rc = (int64_t)ee_prog_exec(p, ctx);
 	ee_cur = prev;
+	v->work = r.spent;
 
 	memcpy(ctx, r.meta, EE_META_LEN);
 	ctx->data_len = r.data_len;
@@ -491,15 +566,17 @@ static int ee_insert(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void 
 	}
 	if (ee_failed_lookup(ee, name, true)) {
 		ee->stats.refused_known_bad++;
+		snprintf(ee->refusal, sizeof(ee->refusal), "refused before: this code failed validation on this node");
 		return -EPERM;
 	}
+	ee->refusal[0] = '\0';
 
 	int rc = ee_load(ee, name, elf, len, &c);
 	if (rc == 0 && c->init.bpf) {
 		int64_t irc = ee_exec_aux(ee, c, &c->init);
 		if (irc < 0) {
-			log_debug("ee: code %02x%02x%02x%02x: init returned %lld", name[0], name[1], name[2], name[3],
-				  (long long)irc);
+			snprintf(ee->refusal, sizeof(ee->refusal), "its init entry returned %lld", (long long)irc);
+			log_info("code %02x%02x%02x%02x refused: %s", name[0], name[1], name[2], name[3], ee->refusal);
 			ee_code_free(ee, c, false);
 			rc = irc == -ENOMEM ? -ENOMEM : -EINVAL;
 		}
@@ -526,8 +603,11 @@ static int ee_insert(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void 
 static int ee_insert_check(struct ee *ee, size_t len)
 {
 	/* An object larger than the whole cache could never stay. */
-	if (len > EE_CODE_MAX || len > ee->cfg.cache_bytes)
+	if (len > EE_CODE_MAX || len > ee->cfg.cache_bytes) {
+		snprintf(ee->refusal, sizeof(ee->refusal), "%zu bytes: larger than the %zu this node accepts", len,
+			 ee->cfg.cache_bytes < EE_CODE_MAX ? ee->cfg.cache_bytes : (size_t)EE_CODE_MAX);
 		return -EFBIG;
+	}
 	return 0;
 }
 
@@ -616,12 +696,17 @@ int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret)
 	int64_t rc = ee_exec(ee, c, &c->accept, ctx, ret);
 	c->runs++;
 	ee->stats.runs++;
-	if (rc < 0) {
+	if (rc < 0 || ret->over_budget) {
 		c->errors++;
 		ee->stats.run_errors++;
 	}
 	ee_cache_touch(ee, c);
 	return 0;
+}
+
+const char *ee_last_refusal(const struct ee *ee)
+{
+	return ee->refusal;
 }
 
 void ee_stats_get(struct ee *ee, struct ee_stats *ret)

@@ -23,8 +23,17 @@
 #define EE_MAX_DELIVERS 4
 #define EE_CALL_DEPTH 4
 /* Paths through one entry point that the validator may have to walk; more
- * is refused as invalid (see ee_count_paths in ee.c). About 65 ms here. */
+ * is refused as invalid (see ee_count_paths in ee.c). */
 #define EE_MAX_PATHS 65536
+/* Instructions the validator may have to visit for one entry point, summed
+ * over its paths (it walks them one by one): its time, about 1.6 ns each
+ * here; more is refused as invalid, so that no object stalls the node for
+ * more than a few milliseconds while it is checked. */
+#define EE_MAX_WALK (2 * 1000 * 1000)
+/* Default work budget of one capsule at one node, in instruction units:
+ * the longest path of every entry point run plus the fixed cost of every
+ * helper called (helpers.c). */
+#define EE_DEFAULT_BUDGET 100000
 
 /* What the EE asks of the node. Every callback is required. */
 struct ee_env {
@@ -51,6 +60,7 @@ struct ee_config {
 	size_t cache_bytes; /* bytes of code kept, 0 = default 4 MiB */
 	size_t failed_names; /* names of bad code remembered, 0 = default 256 */
 	size_t state_entries; /* soft state entries per code object, 0 = default 4096 */
+	uint64_t run_budget; /* work units per capsule, 0 = EE_DEFAULT_BUDGET */
 };
 
 /* What a run asked the node to do. */
@@ -62,6 +72,8 @@ struct ee_verdict {
 	unsigned n_delivers;
 	uint64_t deliver_to[EE_MAX_DELIVERS];
 	uint16_t data_len; /* capsule data length after the run */
+	bool over_budget; /* the run spent its work budget: drop the capsule */
+	uint64_t work; /* work units the run used */
 };
 
 enum ee_code_status {
@@ -82,12 +94,18 @@ struct ee_code_info {
 
 struct ee_stats {
 	uint64_t inserted, evicted, failed_validation, refused_known_bad, runs, run_errors, state_evictions;
+	uint64_t over_budget, copies_refused;
 };
 
 struct ee;
 
 struct ee *ee_new(const struct ee_config *cfg, const struct ee_env *env);
 void ee_free(struct ee *ee); /* runs fini of every cached object */
+
+/* Why the last insert that failed validation was refused, for the person
+ * who wrote the code: librte_bpf's own explanation where it gave one
+ * ("... at pc 12"), else what anode's checks found. "" when none. */
+const char *ee_last_refusal(const struct ee *ee);
 
 /* Add a code object given as its ELF bytes. Its name is the SHA-256 of the
  * bytes; it is validated and JIT-compiled (accept required; init, fini and

@@ -58,6 +58,7 @@ struct ee_prog {
 	struct rte_bpf *bpf;
 	uint64_t (*jit)(void *ctx);	 /* NULL: interpret */
 	uint64_t (*jit_func)(void *ctx); /* what the JIT made, kept for ee_use_jit */
+	uint32_t max_insns; /* its longest path: what one run costs at most */
 };
 
 static inline uint64_t ee_prog_exec(const struct ee_prog *p, struct an_ctx *ctx)
@@ -92,6 +93,9 @@ struct ee_run {
 	struct ee_verdict *v;
 	struct ee_code *code; /* whose soft state the helpers use (callee in an_call) */
 	unsigned depth;	      /* an_call nesting */
+	uint64_t budget;      /* work units left for this capsule */
+	uint64_t spent;       /* work units charged */
+	uint16_t copies;      /* copy budget as the node gave it */
 	/* The node-filled fields before pkt[], as the node wrote them, restored
 	 * after the run; data_off, data_len, pkt_len and dst are kept typed for
 	 * helpers. */
@@ -121,6 +125,7 @@ struct ee {
 	uint8_t state_key[16]; /* siphash key for soft state buckets */
 
 	bool no_jit; /* ee_use_jit(false) */
+	char refusal[160]; /* ee_last_refusal */
 	int memfd;   /* reused to hand object bytes to rte_bpf_elf_load */
 	struct ee_stats stats;
 };
@@ -143,6 +148,22 @@ int ee_state_get(struct ee_state *s, const struct an_key *key, struct an_val *re
 int ee_state_put(struct ee_state *s, const struct an_key *key, const struct an_val *val);
 int ee_state_del(struct ee_state *s, const struct an_key *key);
 size_t ee_state_count(const struct ee_state *s);
+
+/* Charge n work units to the run; false (and the run marked over budget)
+ * when they are not there. */
+static inline bool ee_charge(struct ee_run *r, uint64_t n)
+{
+	if (r->v->over_budget || n > r->budget) {
+		if (!r->v->over_budget)
+			r->ee->stats.over_budget++;
+		r->v->over_budget = true;
+		r->budget = 0;
+		return false;
+	}
+	r->budget -= n;
+	r->spent += n;
+	return true;
+}
 
 /* helpers.c */
 extern __thread struct ee_run *ee_cur;

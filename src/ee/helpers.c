@@ -34,6 +34,24 @@ __thread struct ee_run *ee_cur;
 
 #define EE_RET(v) ((uint64_t)(int64_t)(v))
 
+/*
+ * What each helper costs in the capsule's work budget, in instruction units
+ * (an eBPF instruction is about one unit of JIT time). Measured with
+ * bench/ee_bench's hostile objects: a unit is 1-3 ns for every helper at
+ * these costs, so a budget of N units bounds a capsule to a few N ns.
+ */
+#define EE_COST_SIMPLE 16 /* local address, time, goal test, log at debug */
+#define EE_COST_STATE 48 /* a soft state lookup, insert or delete */
+#define EE_COST_SEND 48 /* a route lookup */
+#define EE_COST_CALL 32 /* on top of the callee's longest path */
+#define EE_COST_LOG 64
+/* A helper first charges its cost; when the budget is spent it does nothing. */
+#define EE_CHARGE(r, n)                           \
+	do {                                      \
+		if (!ee_charge((r), (n)))         \
+			return EE_RET(-EDQUOT);   \
+	} while (0)
+
 static int64_t ee_send_to(struct ee_run *r, const struct an_addr *dst)
 {
 	struct ee_verdict *v = r->v;
@@ -41,6 +59,11 @@ static int64_t ee_send_to(struct ee_run *r, const struct an_addr *dst)
 
 	if (v->n_sends >= EE_MAX_SENDS)
 		return -ENOSPC;
+	/* The first send is the capsule itself; each further one a copy. */
+	if (v->n_sends > r->copies) {
+		r->ee->stats.copies_refused++;
+		return -EDQUOT;
+	}
 	/* dst may point into the capsule; the route callback gets a copy. */
 	memcpy(&d, dst, sizeof(d));
 	int rc = r->ee->env.route(r->ee->env.node, &d, &next);
@@ -54,6 +77,7 @@ static int64_t ee_send_to(struct ee_run *r, const struct an_addr *dst)
 
 EE_HELPER(ee_h_send)
 {
+	EE_CHARGE(ee_cur, EE_COST_SEND);
 	return EE_RET(ee_send_to(ee_cur, (const struct an_addr *)(uintptr_t)a1));
 }
 
@@ -62,6 +86,7 @@ EE_HELPER(ee_h_forward)
 	static const struct an_addr none;
 	struct ee_run *r = ee_cur;
 
+	EE_CHARGE(r, EE_COST_SEND);
 	/* The destination as the node decoded it, not as the code may have
 	 * rewritten ctx->dst. */
 	if (memcmp(&r->dst, &none, sizeof(none)) == 0)
@@ -74,6 +99,7 @@ EE_HELPER(ee_h_deliver)
 	struct ee_run *r = ee_cur;
 	struct ee_verdict *v = r->v;
 
+	EE_CHARGE(r, EE_COST_SEND);
 	if (v->n_delivers >= EE_MAX_DELIVERS)
 		return EE_RET(-ENOSPC);
 	if (!r->ee->env.applink_alive(r->ee->env.node, a1))
@@ -84,6 +110,7 @@ EE_HELPER(ee_h_deliver)
 
 EE_HELPER(ee_h_local_addr)
 {
+	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
 	memcpy((void *)(uintptr_t)a1, &ee_cur->ee->env.local, sizeof(struct an_addr));
 	return 0;
 }
@@ -91,24 +118,28 @@ EE_HELPER(ee_h_local_addr)
 EE_HELPER(ee_h_time_ns)
 {
 	struct timespec ts;
+	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 EE_HELPER(ee_h_state_get)
 {
+	EE_CHARGE(ee_cur, EE_COST_STATE);
 	return EE_RET(
 	    ee_state_get(ee_cur->code->state, (const struct an_key *)(uintptr_t)a1, (struct an_val *)(uintptr_t)a2));
 }
 
 EE_HELPER(ee_h_state_put)
 {
+	EE_CHARGE(ee_cur, EE_COST_STATE);
 	return EE_RET(ee_state_put(ee_cur->code->state, (const struct an_key *)(uintptr_t)a1,
 				   (const struct an_val *)(uintptr_t)a2));
 }
 
 EE_HELPER(ee_h_state_del)
 {
+	EE_CHARGE(ee_cur, EE_COST_STATE);
 	return EE_RET(ee_state_del(ee_cur->code->state, (const struct an_key *)(uintptr_t)a1));
 }
 
@@ -124,6 +155,8 @@ EE_HELPER(ee_h_resize)
 {
 	struct ee_run *r = ee_cur;
 
+	/* Growing zeroes up to AN_PKT_MAX bytes. */
+	EE_CHARGE(r, EE_COST_SIMPLE + (a1 > r->data_len && a1 <= AN_PKT_MAX ? (a1 - r->data_len) / 64 : 0));
 	if (a1 > (uint64_t)(AN_PKT_MAX - r->data_off))
 		return EE_RET(-EMSGSIZE);
 	uint16_t n = (uint16_t)a1;
@@ -171,30 +204,36 @@ EE_HELPER(ee_h_call)
 	struct ee_run *r = ee_cur;
 	uint8_t name[EE_NAME_LEN];
 
+	EE_CHARGE(r, EE_COST_CALL);
 	if (r->depth >= EE_CALL_DEPTH)
 		return EE_RET(-ELOOP);
 	memcpy(name, (const void *)(uintptr_t)a1, sizeof(name));
 	struct ee_code *callee = ee_cache_lookup(r->ee, name);
 	if (!callee || !callee->call.bpf)
 		return EE_RET(-ENOENT);
+	/* The callee may run its longest path: that much must be left. */
+	EE_CHARGE(r, callee->call.max_insns);
 	return EE_RET(ee_call_prog(r, callee, a2, a3));
 }
 
 EE_HELPER(ee_h_node_info)
 {
 	struct ee *ee = ee_cur->ee;
+	EE_CHARGE(ee_cur, EE_COST_SEND);
 	return EE_RET(ee->env.node_info(ee->env.node, a1));
 }
 
 EE_HELPER(ee_h_is_goal)
 {
 	struct ee *ee = ee_cur->ee;
+	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
 	return EE_RET(ee->env.is_goal ? ee->env.is_goal(ee->env.node) : 1);
 }
 
 EE_HELPER(ee_h_add_result)
 {
 	struct ee *ee = ee_cur->ee;
+	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
 	return EE_RET(ee->env.add_result ? ee->env.add_result(ee->env.node) : -EOPNOTSUPP);
 }
 
@@ -203,6 +242,7 @@ EE_HELPER(ee_h_log)
 	const uint8_t *n = ee_cur->code->name;
 	int level = a1 < LOG_ERR ? LOG_ERR : a1 > LOG_DEBUG ? LOG_DEBUG : (int)a1;
 
+	EE_CHARGE(ee_cur, level == LOG_DEBUG ? EE_COST_SIMPLE : EE_COST_LOG);
 	/* Code runs per capsule: anything above debug is rate limited so that
 	 * a chatty code object cannot flood the log. */
 	if (level == LOG_DEBUG)

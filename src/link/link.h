@@ -22,7 +22,7 @@ struct link;
 
 struct link_counters {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	uint64_t rx_truncated; /* larger than a context holds */
+	uint64_t rx_truncated; /* larger than a context holds (handed up with pkt.truncated set) */
 	uint64_t rx_no_buffer; /* pool empty: left in the socket */
 	uint64_t tx_errors;
 	uint64_t rx_kernel_drops; /* datagrams the kernel dropped at the socket (full buffer) */

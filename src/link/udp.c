@@ -84,13 +84,12 @@ static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, uns
 	uint64_t now = loop_now_ns();
 	for (int i = 0; i < n; i++) {
 		struct pkt *p = u->rx_pkt[i];
-		if (u->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			/* Too big for a context: keep the buffer for the next one. */
+		/* Too big for a context: handed up marked, so that the node
+		 * counts it as received and dropped for its size. */
+		p->truncated = (u->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+		if (p->truncated)
 			l->counters.rx_truncated++;
-			rx_slot_set(u, (unsigned)i, p);
-			continue;
-		}
-		p->len = (uint16_t)u->rx_msg[i].msg_len;
+		p->len = (uint16_t)(p->truncated ? AN_PKT_MAX : u->rx_msg[i].msg_len);
 		link_addr_from_sa(&u->rx_sa[i], &p->from);
 		p->origin = AN_ORIGIN_NET;
 		p->applink = 0;

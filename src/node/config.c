@@ -65,6 +65,9 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		.park_total = 256,
 		.fetch_retry_ms = 100,
 		.fetch_timeout_ms = 3000,
+		.run_budget = 100000,
+		.max_copies = 16,
+		.code_buffer_share = 25,
 		.link_capacity_bps = 1000000000,
 		.queue = 3322,
 	};
@@ -129,6 +132,12 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			r = parse_size(a, 1, 60000, &c.fetch_retry_ms);
 		} else if (strcmp(key, "fetch-timeout-ms") == 0) {
 			r = parse_size(a, 1, 600000, &c.fetch_timeout_ms);
+		} else if (strcmp(key, "run-budget") == 0) {
+			r = parse_size(a, 1000, 100000000, &c.run_budget);
+		} else if (strcmp(key, "max-copies") == 0) {
+			r = parse_size(a, 0, 65535, &c.max_copies);
+		} else if (strcmp(key, "code-buffer-share") == 0) {
+			r = parse_size(a, 1, 100, &c.code_buffer_share);
 		} else if (strcmp(key, "route") == 0) {
 			r = add_route(&c, a, b);
 		} else {
@@ -170,6 +179,8 @@ void node_config_print(const struct node_config *c, FILE *f)
 	fprintf(f, "link-capacity %zu\n", c->link_capacity_bps);
 	fprintf(f, "park-per-code %zu\npark-total %zu\nfetch-retry-ms %zu\nfetch-timeout-ms %zu\n", c->park_per_code,
 		c->park_total, c->fetch_retry_ms, c->fetch_timeout_ms);
+	fprintf(f, "run-budget %zu\nmax-copies %zu\ncode-buffer-share %zu\n", c->run_budget, c->max_copies,
+		c->code_buffer_share);
 	for (size_t i = 0; i < c->n_routes; i++)
 		fprintf(f, "route %s %s\n",
 			c->routes[i].is_default ? "default" : wire_addr_format(&c->routes[i].dst, a, sizeof(a)),

@@ -18,6 +18,10 @@
  *   park-total 256               capsules parked in all
  *   fetch-retry-ms 100           ask again for missing code chunks after
  *   fetch-timeout-ms 3000        drop parked capsules after
+ *   run-budget 100000            work units one capsule may use at this node
+ *   max-copies 16                largest copy budget a capsule keeps here
+ *   code-buffer-share 25         percent of the buffers one code object's
+ *                                capsules may hold
  *   route DEST NEXT-HOP          next hop toward a node address
  *   route default NEXT-HOP       next hop for every other address
  */
@@ -48,6 +52,7 @@ struct node_config {
 	char ctl_path[NODE_PATH_MAX];
 	size_t cache_objects, cache_bytes, state_entries, buffers;
 	size_t park_per_code, park_total, fetch_retry_ms, fetch_timeout_ms;
+	size_t run_budget, max_copies, code_buffer_share;
 	size_t link_capacity_bps;
 	struct node_route *routes;
 	size_t n_routes;

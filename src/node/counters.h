@@ -43,7 +43,9 @@
 	X(drop_applink_gone, "delivery to an application that has gone")                   \
 	X(drop_applink_full, "delivery to an application that does not keep up")          \
 	X(drop_no_buffer, "no packet buffer free")                                         \
-	X(drop_too_big, "capsule larger than a context holds")
+	X(drop_too_big, "packet larger than a context holds")                               \
+	X(drop_work_budget, "capsule that used up its work budget")                        \
+	X(drop_buffer_share, "copy or self-send past its code object's share of buffers")
 
 struct node_counters {
 #define NODE_COUNTER_FIELD(name, help) uint64_t name;

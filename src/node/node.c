@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/log.h"
 #include "ctl/ctl.h"
 #include "ee/ee.h"
@@ -49,6 +51,7 @@ struct node {
 	struct node_counters c;
 	struct pkt_queue self_q;
 	struct an_addr local;
+	uint8_t owner_key[crypto_shorthash_KEYBYTES]; /* code name -> buffer owner */
 	uint64_t started_ns;
 	/* The capsule being run, for the information-collection helpers. */
 	struct pkt *cur;
@@ -106,10 +109,26 @@ static bool send_as_verdict(struct node *n, struct pkt *p, const struct an_addr 
 	return true;
 }
 
-/* Send p toward next (consumes p). The hop limit was already checked. */
-static void send_to(struct node *n, struct pkt *p, const struct an_addr *next)
+/* The buffer owner that stands for a code object's offspring: a keyed hash
+ * of its name, so that nobody can aim at the share of another's code. */
+static uint16_t code_owner(const struct node *n, const uint8_t name[32])
 {
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, name, 32, n->owner_key);
+	uint32_t v;
+	memcpy(&v, h, sizeof(v));
+	return (uint16_t)(1 + v % (PKT_OWNERS - 1));
+}
+
+/* Send p toward next (consumes p). The hop limit was already checked.
+ * A capsule this node sends to itself waits in the self queue, charged to
+ * owner (its code object) so that no code's offspring take every buffer. */
+static void send_to(struct node *n, struct pkt *p, const struct an_addr *next, uint16_t owner)
+{
+	p->hop_taken = 0; /* the next node, or this one again, takes a hop */
 	if (an_addr_eq(next, &n->local)) {
+		if (owner && pkt_charge(n->pool, p, owner) < 0)
+			return drop(n, p, &n->c.drop_buffer_share, -ENOBUFS);
 		p->origin = AN_ORIGIN_SELF;
 		p->from = n->local;
 		p->applink = 0;
@@ -136,6 +155,36 @@ static struct pkt *pkt_copy(struct node *n, const struct pkt *p)
 	return q;
 }
 
+/* ---- the hop limit ---- */
+
+/*
+ * The hop limit rule, in one place, for every packet that carries the
+ * option and on every path through the node: each arrival takes one hop,
+ * once, whether the packet came from a link or from code on this node
+ * sending to the node itself (hop_taken survives parking, so a capsule
+ * resumed after its code arrived is not charged twice, and is cleared by
+ * every send). A capsule an application inserted here has crossed no link
+ * and takes none. A packet that arrives with none left is dropped; one
+ * left with none may still be delivered or consumed here, never sent on
+ * (may_leave). 0, or -ETIMEDOUT.
+ */
+static int take_hop(struct pkt *p, struct wire_anep *a)
+{
+	if (!(a->present & WIRE_HAS_HOP_LIMIT) || p->origin == AN_ORIGIN_APP || p->hop_taken)
+		return 0;
+	if (a->hop_limit == 0)
+		return -ETIMEDOUT;
+	a->hop_limit--;
+	wire_anep_set_hop_limit(p->ctx.pkt, a, a->hop_limit);
+	p->hop_taken = 1;
+	return 0;
+}
+
+static bool may_leave(const struct pkt *p, const struct wire_anep *a)
+{
+	return !(a->present & WIRE_HAS_HOP_LIMIT) || a->hop_limit > 0 || p->origin == AN_ORIGIN_APP;
+}
+
 /* ---- capsules ---- */
 
 /* Cache code that travels in the capsule, on first sight (seed 002's
@@ -157,25 +206,22 @@ static uint64_t *cache_carried_code(struct node *n, struct pkt *p, const struct 
 	return &n->c.drop_code_bad;
 }
 
-static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+static void capsule_input(struct node *n, struct pkt *p, struct wire_anep *a)
 {
 	struct wire_capsule cap;
 	if (wire_capsule_parse(p->ctx.pkt, p->len, a, &cap) < 0 || !(a->present & WIRE_HAS_HOP_LIMIT))
 		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
-	/* The node it came from: the option its sender wrote, where there is
-	 * one (in router mode the IP source is the original sender). */
-	if ((a->present & WIRE_HAS_PREV_HOP) && p->origin == AN_ORIGIN_NET && !p->resumed)
+	/* The node it came from. In overlay mode that is the UDP source, which
+	 * a sender cannot choose and still hear the answer; in router mode the
+	 * IP source is the original sender, so the option its previous node
+	 * wrote says. */
+	if (n->cfg.router && (a->present & WIRE_HAS_PREV_HOP) && p->origin == AN_ORIGIN_NET && !p->hop_taken)
 		p->from = a->prev_hop;
-
-	/* A capsule may cross hop_limit links: the sending node does not
-	 * count, every receiving node takes one. */
-	uint8_t hop_limit = a->hop_limit;
-	if (p->origin != AN_ORIGIN_APP && !p->resumed) {
-		if (hop_limit == 0)
-			return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
-		hop_limit--;
-		wire_anep_set_hop_limit(p->ctx.pkt, a, hop_limit);
-	}
+	if (take_hop(p, a) < 0)
+		return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+	/* What one capsule may still become here: bounded by this node's
+	 * maximum, whatever the sender wrote. */
+	uint16_t copies = a->copies < n->cfg.max_copies ? a->copies : (uint16_t)n->cfg.max_copies;
 
 	int why = 0;
 	uint64_t *bad = cache_carried_code(n, p, &cap, &why);
@@ -186,7 +232,7 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 	ctx->data_off = cap.data_off;
 	ctx->data_len = cap.data_len;
 	ctx->pkt_len = a->pkt_len;
-	ctx->hop_limit = hop_limit;
+	ctx->hop_limit = a->hop_limit;
 	ctx->origin = p->origin;
 	ctx->applink = p->applink;
 	ctx->prev_hop = p->from;
@@ -197,6 +243,8 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 	if (a->present & WIRE_HAS_DST)
 		ctx->dst = a->dst;
 	memcpy(ctx->code, cap.name, sizeof(ctx->code));
+	ctx->copies = copies;
+	ctx->reserved = 0;
 	ctx->call_op = 0;
 	ctx->call_arg = 0;
 	p->len = a->pkt_len; /* bytes past the ANEP packet length are not ours */
@@ -225,6 +273,10 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 		return drop(n, p, &n->c.drop_code_missing, -ENOENT);
 	if (r < 0)
 		return drop(n, p, &n->c.drop_code_bad, r);
+	if (v.over_budget) {
+		log_ratelimited(LOG_INFO, "capsule used up its work budget (%llu units)", (unsigned long long)v.work);
+		return drop(n, p, &n->c.drop_work_budget, -EDQUOT);
+	}
 	if (v.rc < 0) {
 		log_ratelimited(LOG_DEBUG, "code returned %lld", (long long)v.rc);
 		/* Code that ends with a failed delivery returns its -ENOTCONN:
@@ -266,41 +318,51 @@ static void capsule_input(struct node *n, struct pkt *p, const struct wire_anep 
 		pkt_put(n->pool, p);
 		return;
 	}
-	if (hop_limit == 0 && p->origin != AN_ORIGIN_APP)
+	if (!may_leave(p, a))
 		return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+	/* Copies spend the copy budget (the EE allowed no more than there
+	 * is); the rest is shared out among the capsules sent, the first ones
+	 * taking the remainder, so that the offspring of one capsule can never
+	 * number more than its budget + 1. */
+	unsigned k = v.n_sends;
+	unsigned left = copies - (k - 1);
+	uint16_t owner = code_owner(n, cap.name);
 	/* The first send takes the buffer as it is: a capsule that only
 	 * forwards itself is never copied. */
-	for (unsigned i = 1; i < v.n_sends; i++) {
+	for (unsigned i = 1; i < k; i++) {
+		wire_anep_set_copies(p->ctx.pkt, a, (uint16_t)(left / k + (i < left % k)));
 		struct pkt *q = pkt_copy(n, p);
 		if (!q) {
 			n->c.drop_no_buffer++;
 			continue;
 		}
-		send_to(n, q, &v.send_next[i]);
+		if (pkt_charge(n->pool, q, owner) < 0) {
+			n->c.drop_buffer_share++;
+			pkt_put(n->pool, q);
+			continue;
+		}
+		send_to(n, q, &v.send_next[i], owner);
 	}
-	send_to(n, p, &v.send_next[0]);
+	wire_anep_set_copies(p->ctx.pkt, a, (uint16_t)(left / k + (0 < left % k)));
+	send_to(n, p, &v.send_next[0], owner);
 }
 
 /* Send a packet on toward its ANEP destination by the routing table,
  * taking one from its hop limit option when it has one. */
-static void forward_by_route(struct node *n, struct pkt *p, const struct wire_anep *a, uint64_t *counter)
+static void forward_by_route(struct node *n, struct pkt *p, struct wire_anep *a, uint64_t *counter)
 {
 	struct an_addr next;
 	if (!(a->present & WIRE_HAS_DST) || next_hop(n, &a->dst, &next) < 0 || an_addr_eq(&next, &n->local))
 		return drop(n, p, &n->c.drop_no_route, -EHOSTUNREACH);
-	if (a->present & WIRE_HAS_HOP_LIMIT) {
-		if (a->hop_limit <= 1 && p->origin != AN_ORIGIN_APP)
-			return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
-		if (p->origin != AN_ORIGIN_APP)
-			wire_anep_set_hop_limit(p->ctx.pkt, a, a->hop_limit - 1);
-	}
+	if (take_hop(p, a) < 0 || !may_leave(p, a))
+		return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
 	p->len = a->pkt_len;
 	(*counter)++;
-	send_to(n, p, &next);
+	send_to(n, p, &next, 0);
 }
 
 /* A Type ID this node does not know: the ANEP flag decides. */
-static void unknown_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+static void unknown_input(struct node *n, struct pkt *p, struct wire_anep *a)
 {
 	if (a->flags & WIRE_ANEP_FLAG_DROP_UNKNOWN)
 		return drop(n, p, &n->c.drop_unknown_type, -EPROTONOSUPPORT);
@@ -312,7 +374,7 @@ static void unknown_input(struct node *n, struct pkt *p, const struct wire_anep 
 /* Answer a code request from the cache, chunk by chunk, straight to the
  * requester; without the code, pass the request on toward the code home,
  * where it is addressed, so that any node on the way that has it answers. */
-static void code_request_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+static void code_request_input(struct node *n, struct pkt *p, struct wire_anep *a)
 {
 	struct wire_code_request req;
 	if (wire_code_request_parse(p->ctx.pkt, p->len, a, &req) < 0)
@@ -412,6 +474,8 @@ static void fetch_expire(void *arg, struct pkt *p, int why)
 static void node_input(struct node *n, struct pkt *p)
 {
 	struct wire_anep a;
+	if (p->truncated)
+		return drop(n, p, &n->c.drop_too_big, -EMSGSIZE);
 	int r = wire_anep_parse(p->ctx.pkt, p->len, &a);
 	if (r == -EPROTONOSUPPORT)
 		return drop(n, p, &n->c.drop_version, r);
@@ -437,14 +501,17 @@ static void node_input(struct node *n, struct pkt *p)
 	}
 }
 
-static void drain_self(struct node *n)
+/* A bounded number of self-sent capsules at a time, so that the links and
+ * the control socket get their turn; true when some are still waiting. */
+static bool drain_self(struct node *n)
 {
 	for (int budget = NODE_SELF_BUDGET; budget > 0; budget--) {
 		struct pkt *p = pkt_queue_pop(&n->self_q);
 		if (!p)
-			return;
+			return false;
 		node_input(n, p);
 	}
+	return n->self_q.len > 0;
 }
 
 /* ---- link and loop callbacks ---- */
@@ -469,11 +536,12 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 	}
 }
 
-static void loop_idle(void *arg)
+static bool loop_idle(void *arg)
 {
 	struct node *n = arg;
-	drain_self(n);
+	bool more = drain_self(n);
 	n->udp->ops->flush(n->udp);
+	return more;
 }
 
 static void app_inject(void *arg, uint64_t handle, const void *bytes, size_t len)
@@ -896,6 +964,10 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 	n->routes = route_table_new();
 	if (!n->loop || !n->pool || !n->routes)
 		goto fail;
+	pkt_pool_set_share(n->pool, cfg->buffers * cfg->code_buffer_share / 100);
+	if (sodium_init() < 0)
+		goto fail;
+	randombytes_buf(n->owner_key, sizeof(n->owner_key));
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		if (cfg->routes[i].is_default)
 			route_set_default(n->routes, &cfg->routes[i].next);
@@ -923,6 +995,7 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 		.cache_objects = cfg->cache_objects,
 		.cache_bytes = cfg->cache_bytes,
 		.state_entries = cfg->state_entries,
+		.run_budget = cfg->run_budget,
 	};
 	n->ee = ee_new(&ecfg, &env);
 	if (!n->ee) {

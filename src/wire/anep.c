@@ -64,10 +64,12 @@ static int parse_option(struct wire_reader *r, uint16_t type, uint8_t opt_flags,
 	case WIRE_OPT_HOP_LIMIT:
 		if (a->present & WIRE_HAS_HOP_LIMIT || opt_len != OPT_HOP_LIMIT_LEN)
 			return -EBADMSG;
+		/* hop limit, a reserved zero octet, the copy budget */
 		a->hop_limit = wire_rd_u8(r);
 		a->hop_limit_at = (uint16_t)at;
-		if (!wire_rd_zero(r, 3))
+		if (!wire_rd_zero(r, 1))
 			return -EBADMSG;
+		a->copies = wire_rd_n16(r);
 		a->present |= WIRE_HAS_HOP_LIMIT;
 		return 0;
 	case WIRE_OPT_GOAL:
@@ -165,6 +167,16 @@ void wire_anep_set_hop_limit(void *pkt, const struct wire_anep *anep, uint8_t ho
 		((uint8_t *)pkt)[anep->hop_limit_at] = hop_limit;
 }
 
+void wire_anep_set_copies(void *pkt, const struct wire_anep *anep, uint16_t copies)
+{
+	uint8_t *v = (uint8_t *)pkt + anep->hop_limit_at;
+
+	if (!(anep->present & WIRE_HAS_HOP_LIMIT))
+		return;
+	v[2] = (uint8_t)(copies >> 8);
+	v[3] = (uint8_t)copies;
+}
+
 void wire_anep_set_prev_hop(void *pkt, const struct wire_anep *anep, const struct an_addr *prev_hop)
 {
 	uint8_t *v = (uint8_t *)pkt + anep->prev_hop_at;
@@ -222,7 +234,8 @@ int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, si
 	wire_wr_n16(&w, WIRE_OPT_HOP_LIMIT);
 	wire_wr_n16(&w, OPT_HOP_LIMIT_LEN / 4);
 	wire_wr_u8(&w, spec->hop_limit ? spec->hop_limit : WIRE_HOP_LIMIT_DEFAULT);
-	wire_wr_zero(&w, 3);
+	wire_wr_zero(&w, 1);
+	wire_wr_n16(&w, spec->copies);
 	if (w.err || w.off != hdr_len)
 		return -EMSGSIZE; /* cannot happen: sizes were checked above */
 

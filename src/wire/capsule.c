@@ -63,6 +63,7 @@ int wire_capsule_build(void *buf, size_t cap, const struct wire_capsule_spec *sp
 	    .flags = spec->anep_flags,
 	    .type_id = WIRE_TYPE_CAPSULE,
 	    .hop_limit = spec->hop_limit,
+	    .copies = spec->copies,
 	    .src = spec->src,
 	    .dst = spec->dst,
 	    .goals = spec->goals,

@@ -84,6 +84,7 @@ struct wire_anep {
 	struct an_addr prev_hop;
 	uint8_t hop_limit;
 	uint16_t hop_limit_at; /* offset of the hop limit octet, for in-place update */
+	uint16_t copies; /* copy budget (in the hop limit option): extra copies the packet may still become */
 	uint16_t prev_hop_at; /* offset of the previous hop option's value */
 	uint8_t n_goals; /* GOAL options, in order (more than WIRE_MAX_GOALS: -EBADMSG) */
 	struct an_addr goals[WIRE_MAX_GOALS];
@@ -99,6 +100,9 @@ int wire_anep_parse(const void *pkt, size_t len, struct wire_anep *ret);
 /* Rewrite the hop limit in place (the option must be present). */
 void wire_anep_set_hop_limit(void *pkt, const struct wire_anep *anep, uint8_t hop_limit);
 
+/* Rewrite the copy budget in place (the hop limit option must be present). */
+void wire_anep_set_copies(void *pkt, const struct wire_anep *anep, uint16_t copies);
+
 /* Rewrite the previous hop address in place; does nothing when the packet
  * has no previous hop option. */
 void wire_anep_set_prev_hop(void *pkt, const struct wire_anep *anep, const struct an_addr *prev_hop);
@@ -108,6 +112,7 @@ struct wire_anep_spec {
 	uint8_t flags;
 	uint16_t type_id;
 	uint8_t hop_limit; /* 0 means WIRE_HOP_LIMIT_DEFAULT */
+	uint16_t copies; /* copy budget, in the hop limit option */
 	const struct an_addr *src;
 	const struct an_addr *dst;
 	const struct an_addr *goals; /* GOAL options, after DST; may be NULL */
@@ -201,6 +206,7 @@ int wire_capsule_parse(const void *pkt, size_t len, const struct wire_anep *anep
 struct wire_capsule_spec {
 	uint8_t anep_flags;
 	uint8_t hop_limit; /* 0 means WIRE_HOP_LIMIT_DEFAULT */
+	uint16_t copies; /* copy budget: extra copies the capsule's code may make over its life */
 	const struct an_addr *src;
 	const struct an_addr *dst;
 	const uint8_t *name; /* 32 octets */

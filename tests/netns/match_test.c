@@ -77,9 +77,10 @@ static uint16_t udp_dport(const struct match_pkt *p, size_t *ret_payload)
 
 /* After each loop round, so that the engine's counters include the
  * verdicts of the round. */
-static void status_idle(void *arg)
+static bool status_idle(void *arg)
 {
 	status_write(arg);
+	return false;
 }
 
 static void release(void *arg)

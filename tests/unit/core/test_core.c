@@ -3,6 +3,7 @@
  * Unit tests of src/core: the event loop's timers and fd dispatch, and the
  * packet pool and queues.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +95,41 @@ static void test_pool(void)
 	pkt_pool_free(pool);
 }
 
+/* No owner holds more than its share; buffers go back uncharged. */
+static void test_pool_share(void)
+{
+	struct pkt_pool *pool = pkt_pool_new(8);
+	pkt_pool_set_share(pool, 2);
+	struct pkt *p[4];
+	for (int i = 0; i < 4; i++)
+		p[i] = pkt_get(pool);
+	CHECK(pkt_charge(pool, p[0], 5) == 0 && pkt_charge(pool, p[1], 5) == 0);
+	CHECK(pkt_charge(pool, p[2], 5) == -ENOBUFS && p[2]->owner == 0);
+	CHECK(pkt_charge(pool, p[0], 5) == 0); /* charged already: no second charge */
+	CHECK(pkt_owner_held(pool, 5) == 2);
+	CHECK(pkt_charge(pool, p[2], 6) == 0 && pkt_owner_held(pool, 6) == 1);
+	CHECK(pkt_charge(pool, p[3], 0) == -EINVAL && pkt_charge(pool, p[3], PKT_OWNERS) == -EINVAL);
+	pkt_put(pool, p[0]);
+	CHECK(pkt_owner_held(pool, 5) == 1);
+	CHECK(pkt_charge(pool, p[3], 5) == 0);
+	/* Moving a buffer to another owner releases the first. */
+	CHECK(pkt_charge(pool, p[3], 6) == 0 && pkt_owner_held(pool, 5) == 1 && pkt_owner_held(pool, 6) == 2);
+	for (int i = 1; i < 4; i++)
+		pkt_put(pool, p[i]);
+	CHECK(pkt_owner_held(pool, 5) == 0 && pkt_owner_held(pool, 6) == 0);
+	struct pkt *again = pkt_get(pool);
+	CHECK(again && again->owner == 0);
+	pkt_put(pool, again);
+	CHECK(pkt_pool_available(pool) == 8);
+	pkt_pool_free(pool);
+}
+
 int main(void)
 {
 	test_timers();
 	test_fds();
 	test_pool();
+	test_pool_share();
 	printf("core: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "ee/ee.h"
@@ -121,10 +122,15 @@ static struct an_ctx *new_ctx(const uint8_t name[EE_NAME_LEN], uint16_t data_len
 	return ctx;
 }
 
+static uint64_t run_budget; /* 0: the default */
+
 static struct ee *new_ee(size_t objects, size_t bytes, size_t failed, size_t state)
 {
-	struct ee_config cfg = {
-	    .cache_objects = objects, .cache_bytes = bytes, .failed_names = failed, .state_entries = state};
+	struct ee_config cfg = {.cache_objects = objects,
+				.cache_bytes = bytes,
+				.failed_names = failed,
+				.state_entries = state,
+				.run_budget = run_budget};
 	struct ee *ee = ee_new(&cfg, &env);
 	if (!ee) {
 		fprintf(stderr, "ee_new failed\n");
@@ -166,6 +172,11 @@ static void test_bad(void)
 		if (rc != -EINVAL)
 			fprintf(stderr, "%s: insert returned %d\n", bad[i], rc);
 		CHECK_EQ(rc, -EINVAL);
+		/* The refusal says why, for the person who wrote the code. */
+		const char *why = ee_last_refusal(ee);
+		CHECK(why[0] != '\0');
+		if (i == 0 || i == 1)
+			printf("# %s refused: %s\n", bad[i], why);
 		CHECK_EQ(ee_code_insert(ee, o.buf, o.len, name), -EPERM);
 		ee_hash(o.buf, o.len, h);
 		CHECK_EQ(ee_code_insert_named(ee, h, o.buf, o.len), -EPERM);
@@ -498,6 +509,96 @@ static void test_recurse_misc(void)
 	ee_free(ee);
 }
 
+/* A capsule's work is bounded across everything it runs: an object that
+ * calls itself 64 times per level would make 16.7 million calls under the
+ * nesting limit; the budget ends it, and the run says so. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void test_budget(void)
+{
+	struct obj o = load("co_fanout"), f = load("co_forward");
+	uint8_t name[EE_NAME_LEN], fname[EE_NAME_LEN];
+	struct ee_verdict v;
+	struct ee_stats st;
+
+	run_budget = 20000;
+	struct ee *ee = new_ee(0, 0, 0, 0);
+	CHECK_EQ(ee_code_insert(ee, o.buf, o.len, name), 0);
+	struct an_ctx *ctx = new_ctx(name, 16);
+	uint64_t t0 = now_ns();
+	CHECK_EQ(ee_run(ee, ctx, &v), 0);
+	uint64_t took = now_ns() - t0;
+	CHECK(v.over_budget);
+	CHECK(v.work <= 20000);
+	CHECK(v.work > 10000);
+	unsigned runs = ctx->pkt[64] | ctx->pkt[65] << 8;
+	CHECK(runs > 1);
+	CHECK(runs < 200);
+	printf("# fan-out 64 under a budget of 20000: %u runs, %llu units, %.1f us (%s)\n", runs,
+	       (unsigned long long)v.work, (double)took / 1e3, interpret ? "interpreter" : "JIT");
+	ee_stats_get(ee, &st);
+	CHECK_EQ(st.over_budget, 1);
+	CHECK_EQ(st.run_errors, 1);
+	free(ctx);
+
+	/* A forwarder costs its longest path and one send; a budget below
+	 * its longest path does not even start it. */
+	CHECK_EQ(ee_code_insert(ee, f.buf, f.len, fname), 0);
+	ctx = new_ctx(fname, 16);
+	CHECK_EQ(ee_run(ee, ctx, &v), 0);
+	CHECK(!v.over_budget);
+	CHECK_EQ(v.n_sends, 1);
+	CHECK(v.work > 48 && v.work < 200);
+	free(ctx);
+	ee_free(ee);
+
+	run_budget = 8;
+	ee = new_ee(0, 0, 0, 0);
+	CHECK_EQ(ee_code_insert(ee, f.buf, f.len, fname), 0);
+	ctx = new_ctx(fname, 16);
+	CHECK_EQ(ee_run(ee, ctx, &v), 0);
+	CHECK(v.over_budget);
+	CHECK_EQ(v.n_sends, 0);
+	CHECK_EQ(v.rc, -EDQUOT);
+	free(ctx);
+	ee_free(ee);
+	run_budget = 0;
+	free(o.buf);
+	free(f.buf);
+}
+
+/* The first send is the capsule; every other one needs a unit of its copy
+ * budget. */
+static void test_copies(void)
+{
+	struct ee *ee = new_ee(0, 0, 0, 0);
+	struct obj o = load("co_copies");
+	uint8_t name[EE_NAME_LEN];
+	struct ee_verdict v;
+	static const int want[] = {1, 2, 3, 4, 4};
+
+	CHECK_EQ(ee_code_insert(ee, o.buf, o.len, name), 0);
+	for (uint16_t copies = 0; copies < 5; copies++) {
+		struct an_ctx *ctx = new_ctx(name, 16);
+		ctx->copies = copies;
+		CHECK_EQ(ee_run(ee, ctx, &v), 0);
+		CHECK_EQ(v.rc, want[copies]);
+		CHECK_EQ(v.n_sends, want[copies]);
+		CHECK_EQ(ctx->copies, copies);
+		free(ctx);
+	}
+	struct ee_stats st;
+	ee_stats_get(ee, &st);
+	CHECK_EQ(st.copies_refused, 3 + 2 + 1);
+	ee_free(ee);
+	free(o.buf);
+}
+
 /* Whether a helper may be handed a pointer into the context: reported, and
  * checked to behave if the validator accepts it. */
 static void test_ctx_pointers(void)
@@ -627,6 +728,8 @@ int main(int argc, char **argv)
 		test_recurse_misc();
 		test_ctx_pointers();
 		test_lru();
+		test_budget();
+		test_copies();
 	}
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);

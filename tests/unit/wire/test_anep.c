@@ -234,7 +234,7 @@ static void test_hop_limit_option(void)
 
 	CHECK_INT(parse_opts(opt_hop, 8), 0);
 	memcpy(o, opt_hop, 8);
-	o[7] = 1; /* the 24 bits after the hop limit must be zero */
+	o[5] = 1; /* the octet after the hop limit is reserved: zero */
 	CHECK_INT(parse_opts(o, 8), -EBADMSG);
 	memcpy(o, opt_hop, 8);
 	memcpy(o + 8, opt_hop, 8);
@@ -250,9 +250,14 @@ static void test_hop_limit_option(void)
 	n = mk(buf, opt_hop, 8, 0);
 	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
 	CHECK_INT(a.hop_limit, 7);
+	CHECK_INT(a.copies, 0);
 	wire_anep_set_hop_limit(buf, &a, 6);
+	wire_anep_set_copies(buf, &a, 0x1234);
 	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
 	CHECK_INT(a.hop_limit, 6);
+	CHECK_INT(a.copies, 0x1234);
+	CHECK_INT(buf[a.hop_limit_at + 2], 0x12);
+	CHECK_INT(buf[a.hop_limit_at + 3], 0x34);
 	/* No option: nothing is written. */
 	n = mk(buf, NULL, 0, 0);
 	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
@@ -286,13 +291,17 @@ static void test_build(void)
 	CHECK_INT(keep, 12345);
 	CHECK_MEM(buf, copy, sizeof(buf));
 
-	/* No addresses, default hop limit. */
+	/* No addresses, default hop limit, a copy budget. */
 	s.src = s.dst = NULL;
+	s.copies = 300;
 	CHECK_INT(wire_anep_build(buf, sizeof(buf), &s, 0, &hdr), 0);
 	CHECK_INT(hdr, 16);
 	CHECK_INT(wire_anep_parse(buf, hdr, &a), 0);
 	CHECK_INT(a.present, WIRE_HAS_HOP_LIMIT);
 	CHECK_INT(a.hop_limit, WIRE_HOP_LIMIT_DEFAULT);
+	CHECK_INT(a.copies, 300);
+	CHECK_INT(buf[14], 1);
+	CHECK_INT(buf[15], 44);
 }
 
 static const struct an_addr n1 = {.ip = {[10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1}, .port = 0xfa0c};
