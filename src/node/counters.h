@@ -26,6 +26,9 @@
 	X(code_requests_served, "code requests answered from the cache")                   \
 	X(code_chunks_served, "code chunks sent")                                          \
 	X(code_requests_forwarded, "code requests passed on toward the code home")         \
+	X(code_chunks_relayed, "code chunks relayed back to a node that asked through us") \
+	X(code_chunks_unwanted, "code chunks nobody here asked for")                       \
+	X(code_answers_capped, "code answers cut at 3x the octets of their request")       \
 	X(drop_malformed, "malformed ANEP or capsule")                                     \
 	X(drop_version, "ANEP version not 1")                                              \
 	X(drop_option, "unknown option flagged must-know")                                 \
@@ -39,6 +42,7 @@
 	X(drop_code_mismatch, "parked capsule whose fetched code did not hash to its name")\
 	X(drop_park_full, "no room to park a capsule while its code is fetched")          \
 	X(drop_code_not_here, "code request for code this node does not have")             \
+	X(drop_relay_full, "code request to pass on while every relay slot is taken")      \
 	X(drop_code_error, "code returned an error")                                       \
 	X(drop_applink_gone, "delivery to an application that has gone")                   \
 	X(drop_applink_full, "delivery to an application that does not keep up")          \

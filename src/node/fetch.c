@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * On-demand code loading (see fetch.h). Fetches are few (bounded by
- * max_fetches) and live in a small array searched by name.
+ * max_fetches) and live in a small array searched by name. Requests ask
+ * for a window of chunks at a time (a node answers a request with at most
+ * three times its size, and a request pays for three chunks at most by its
+ * padding), and each destination gets a bounded rate of requests, so that
+ * a capsule cannot aim this node's requests at someone else.
  */
 #include "node/fetch.h"
 
@@ -19,14 +23,25 @@ struct fetch {
 	uint32_t total_len; /* 0 until the first chunk */
 	uint16_t count;
 	uint64_t have; /* bitmap of chunks received */
+	uint64_t asked; /* the window last asked for */
 	uint8_t *code;
 	uint64_t deadline_ms;
 	struct loop_timer *timer;
 	struct fetcher *owner;
 };
 
+/* Requests sent to one destination: a token bucket. */
+struct fetch_rate {
+	struct an_addr dst;
+	uint64_t last_ms;
+	unsigned tokens_milli; /* thousandths of a request */
+};
+#define FETCH_RATES 64
+#define FETCH_WINDOW 3
+
 struct fetcher {
 	struct loop *loop;
+	struct fetch_rate rates[FETCH_RATES];
 	struct fetch_config cfg;
 	struct fetch_ops ops;
 	struct fetch **fetches;
@@ -54,6 +69,8 @@ struct fetcher *fetch_new(struct loop *loop, const struct fetch_config *cfg, con
 		f->cfg.retry_ms = 100;
 	if (!f->cfg.timeout_ms)
 		f->cfg.timeout_ms = 3000;
+	if (!f->cfg.requests_per_s)
+		f->cfg.requests_per_s = 20;
 	f->ops = *ops;
 	f->fetches = calloc(f->cfg.max_fetches, sizeof(*f->fetches));
 	if (!f->fetches) {
@@ -104,6 +121,47 @@ static uint64_t missing(const struct fetch *x)
 	return all & ~x->have;
 }
 
+/* The next chunks to ask for: the first FETCH_WINDOW missing ones. */
+static uint64_t window(const struct fetch *x)
+{
+	uint64_t want = missing(x), w = 0;
+	for (int k = 0; k < FETCH_WINDOW && want; k++) {
+		uint64_t low = want & -want;
+		w |= low;
+		want &= ~low;
+	}
+	return w;
+}
+
+/* Whether one more request may go to dst now (a bucket of requests_per_s
+ * tokens, refilled continuously). The least recently used bucket makes
+ * room for a new destination. */
+static bool rate_ok(struct fetcher *f, const struct an_addr *dst)
+{
+	uint64_t now = loop_now_ms();
+	unsigned burst = f->cfg.requests_per_s * 1000;
+	struct fetch_rate *b = NULL, *oldest = &f->rates[0];
+	for (size_t i = 0; i < FETCH_RATES; i++) {
+		if (an_addr_eq(&f->rates[i].dst, dst) && f->rates[i].last_ms) {
+			b = &f->rates[i];
+			break;
+		}
+		if (f->rates[i].last_ms < oldest->last_ms)
+			oldest = &f->rates[i];
+	}
+	if (!b) {
+		b = oldest;
+		*b = (struct fetch_rate){ .dst = *dst, .last_ms = now, .tokens_milli = burst };
+	}
+	uint64_t add = (now - b->last_ms) * f->cfg.requests_per_s;
+	b->tokens_milli = add >= burst - b->tokens_milli ? burst : b->tokens_milli + (unsigned)add;
+	b->last_ms = now ? now : 1;
+	if (b->tokens_milli < 1000)
+		return false;
+	b->tokens_milli -= 1000;
+	return true;
+}
+
 /* Ask the previous hop first; once it has had its chance, the home. */
 static void ask(struct fetcher *f, struct fetch *x)
 {
@@ -115,8 +173,13 @@ static void ask(struct fetcher *f, struct fetch *x)
 	} else {
 		x->asked_home = true;
 	}
+	if (!rate_ok(f, to ? to : &x->home)) {
+		f->c.requests_limited++; /* the retry timer tries again */
+		return;
+	}
+	x->asked = window(x);
 	f->c.requests_sent++;
-	if (f->ops.request(f->ops.arg, x->name, missing(x), to, to ? NULL : &x->home) < 0)
+	if (f->ops.request(f->ops.arg, x->name, x->asked, to, to ? NULL : &x->home) < 0)
 		log_ratelimited(LOG_DEBUG, "code request could not be sent");
 }
 
@@ -179,26 +242,31 @@ int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const s
 	return 0;
 }
 
-void fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt)
+int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt)
 {
 	struct fetch *x = find(f, c->name, NULL);
-	if (!x || (x->count && (c->count != x->count || c->total_len != x->total_len)) ||
-	    (x->have & (1ull << c->index))) {
+	if (!x)
+		return -ENOENT;
+	if ((x->count && (c->count != x->count || c->total_len != x->total_len)) || (x->have & (1ull << c->index))) {
 		f->c.chunks_unexpected++;
-		return;
+		return -EALREADY;
 	}
 	if (!x->count) {
 		x->code = malloc(c->total_len);
 		if (!x->code)
-			return;
+			return -ENOMEM;
 		x->count = c->count;
 		x->total_len = c->total_len;
 	}
 	memcpy(x->code + (size_t)c->index * WIRE_CODE_CHUNK, pkt + c->data_off, c->data_len);
 	x->have |= 1ull << c->index;
 	f->c.chunks_received++;
-	if (missing(x))
-		return;
+	if (missing(x)) {
+		/* The window is complete: ask for the next one at once. */
+		if (!(x->asked & ~x->have))
+			ask(f, x);
+		return 0;
+	}
 	int r = f->ops.install(f->ops.arg, x->name, x->code, x->total_len);
 	if (r == 0)
 		f->c.completed++;
@@ -207,6 +275,7 @@ void fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8
 	else
 		f->c.invalid++;
 	finish(f, x, r);
+	return 0;
 }
 
 size_t fetch_parked(const struct fetcher *f)

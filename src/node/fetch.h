@@ -7,7 +7,9 @@
  * a bitmap; a complete object is checked against its name and validated by
  * the EE before the parked capsules run, in arrival order. Parking is
  * bounded per code object and in total; a fetch that does not complete
- * before its deadline drops what it parked, with a counted reason.
+ * before its deadline drops what it parked, with a counted reason. Chunks
+ * are asked for a few at a time, and each destination gets a bounded rate
+ * of requests.
  */
 #ifndef NODE_FETCH_H
 #define NODE_FETCH_H
@@ -26,11 +28,12 @@ struct fetch_config {
 	size_t max_fetches; /* code objects being fetched at once (32) */
 	unsigned retry_ms; /* ask again for what is missing after (100) */
 	unsigned timeout_ms; /* give up after (3000) */
+	unsigned requests_per_s; /* code requests to one destination, per second (20) */
 };
 
 struct fetch_counters {
 	uint64_t requests_sent, retries, chunks_received, chunks_unexpected, completed;
-	uint64_t timeouts, mismatches, invalid, park_overflow;
+	uint64_t timeouts, mismatches, invalid, park_overflow, requests_limited;
 };
 
 /* What the fetcher asks of the node. */
@@ -62,8 +65,10 @@ void fetch_free(struct fetcher *f); /* parked capsules are expired with -ECANCEL
 int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const struct an_addr *prev,
 	       const struct an_addr *home, const struct an_addr *local);
 
-/* A chunk of code arrived (from a CODE_RESPONSE packet). */
-void fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt);
+/* A chunk of code arrived (from a CODE_RESPONSE packet). 0 when a fetch
+ * took it; -ENOENT when no fetch wants this code; -EALREADY for a chunk
+ * the fetch has, or that disagrees with the ones it has (counted). */
+int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt);
 
 size_t fetch_parked(const struct fetcher *f);
 size_t fetch_active(const struct fetcher *f);

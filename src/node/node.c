@@ -22,6 +22,7 @@
 #include "link/link.h"
 #include "link/match.h"
 #include "node/fetch.h"
+#include "node/relay.h"
 #include "node/route.h"
 #include "wire/wire.h"
 
@@ -30,6 +31,8 @@
 #define NODE_RX_ROUNDS 8
 /* Capsules that code sends to this node itself, handled per round. */
 #define NODE_SELF_BUDGET 256
+/* Code requests passed on toward a code home at once. */
+#define NODE_RELAYS 128
 
 struct node {
 	struct node_config cfg;
@@ -41,6 +44,7 @@ struct node {
 	struct ee *ee;
 	struct route_table *routes;
 	struct fetcher *fetch;
+	struct relay *relay; /* code requests passed on, to relay answers back */
 	/* Router mode: capsules come from the matching engine's queue, and
 	 * the first send of the queued packet is its verdict (the kernel
 	 * forwards the rewritten packet). */
@@ -57,8 +61,12 @@ struct node {
 	struct pkt *cur;
 	const struct wire_anep *cur_anep;
 	int cur_visit; /* > 0: the run asked to be recorded as a result here */
-	/* Link use over the last second, sampled by a timer. */
+	/* Link use over the last second and the host's figures, sampled by a
+	 * timer: code reads them through helpers, and nothing on the packet
+	 * path opens a /proc file (a run's cost must stay what its budget
+	 * says). */
 	uint64_t rate_last_bytes, rate_last_ns, link_used_bps;
+	int64_t mem_total_kb, mem_avail_kb, load_milli;
 };
 
 #define NODE_RATE_MS 1000
@@ -371,28 +379,28 @@ static void unknown_input(struct node *n, struct pkt *p, struct wire_anep *a)
 
 /* ---- code loading ---- */
 
-/* Answer a code request from the cache, chunk by chunk, straight to the
- * requester; without the code, pass the request on toward the code home,
- * where it is addressed, so that any node on the way that has it answers. */
-static void code_request_input(struct node *n, struct pkt *p, struct wire_anep *a)
+/*
+ * Code answers are the one thing a node sends in bulk to whoever asks, so
+ * they obey QUIC's anti-amplification rule (RFC 9000 §8): they go only to
+ * the real sender of the request (the UDP source in overlay mode, the IP
+ * source in router mode, never an address the packet merely names), and
+ * they hold at most WIRE_CODE_AMPLIFICATION times the octets of the
+ * request. Requesters pad their requests to pay for the chunks they ask
+ * (fetch_request). A node without the code passes the request on toward
+ * the code home in its own name and relays the chunks that come back
+ * (relay.c), so that every hop answers its own real sender.
+ */
+
+/* Send the chunks of code in want to `to`, within allowance octets. */
+static void serve_code(struct node *n, const struct wire_code_request *req, const void *code, size_t len,
+		       const struct an_addr *to, size_t allowance)
 {
-	struct wire_code_request req;
-	if (wire_code_request_parse(p->ctx.pkt, p->len, a, &req) < 0)
-		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
-	const void *code;
-	size_t len;
-	if (ee_code_get(n->ee, req.name, &code, &len) < 0) {
-		if ((a->present & WIRE_HAS_DST) && !an_addr_eq(&a->dst, &n->local))
-			return forward_by_route(n, p, a, &n->c.code_requests_forwarded);
-		return drop(n, p, &n->c.drop_code_not_here, -ENOENT);
-	}
-	struct an_addr requester = a->src;
-	pkt_put(n->pool, p);
-	n->c.code_requests_served++;
 	uint16_t count = (uint16_t)((len + WIRE_CODE_CHUNK - 1) / WIRE_CODE_CHUNK);
-	struct wire_anep_spec spec = { .src = &n->local, .dst = &requester };
+	struct wire_anep_spec spec = { .src = &n->local, .dst = to };
+	size_t sent = 0;
+	n->c.code_requests_served++;
 	for (uint16_t i = 0; i < count; i++) {
-		if (!(req.want & (1ull << i)))
+		if (!(req->want & (1ull << i)))
 			continue;
 		struct pkt *q = pkt_get(n->pool);
 		if (!q) {
@@ -400,22 +408,94 @@ static void code_request_input(struct node *n, struct pkt *p, struct wire_anep *
 			return;
 		}
 		size_t qlen;
-		if (wire_code_chunk_build(q->ctx.pkt, AN_PKT_MAX, &spec, req.name, code, len, i, &qlen) < 0) {
+		if (wire_code_chunk_build(q->ctx.pkt, AN_PKT_MAX, &spec, req->name, code, len, i, &qlen) < 0) {
 			pkt_put(n->pool, q);
 			return;
 		}
+		if (sent + qlen > allowance) {
+			n->c.code_answers_capped++;
+			pkt_put(n->pool, q);
+			return;
+		}
+		sent += qlen;
 		q->len = (uint16_t)qlen;
 		n->c.code_chunks_served++;
-		n->udp->ops->send(n->udp, q, &requester);
+		n->udp->ops->send(n->udp, q, to);
 	}
 }
 
-static void code_response_input(struct node *n, struct pkt *p, const struct wire_anep *a)
+/* Pass a request for code this node lacks on toward the home it is
+ * addressed to, as this node's own request of the same size (so that the
+ * next node's allowance is what the first requester paid), and remember
+ * whom to relay the chunks to. Consumes p. */
+static void pass_code_request(struct node *n, struct pkt *p, struct wire_anep *a, const struct wire_code_request *req,
+			      size_t allowance)
+{
+	struct an_addr next;
+	if (next_hop(n, &a->dst, &next) < 0 || an_addr_eq(&next, &n->local))
+		return drop(n, p, &n->c.drop_no_route, -EHOSTUNREACH);
+	if (take_hop(p, a) < 0 || !may_leave(p, a))
+		return drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+	if (relay_add(n->relay, req->name, &p->from, req->want, allowance, loop_now_ms()) < 0)
+		return drop(n, p, &n->c.drop_relay_full, -ENOBUFS);
+	struct pkt *q = pkt_get(n->pool);
+	if (!q)
+		return drop(n, p, &n->c.drop_no_buffer, -ENOBUFS);
+	struct an_addr home = a->dst;
+	struct wire_anep_spec spec = { .src = &n->local, .dst = &home, .hop_limit = a->hop_limit };
+	size_t len;
+	if (wire_code_request_build(q->ctx.pkt, AN_PKT_MAX, &spec, req, p->len, &len) < 0) {
+		pkt_put(n->pool, q);
+		return drop(n, p, &n->c.drop_malformed, -EMSGSIZE);
+	}
+	pkt_put(n->pool, p);
+	q->len = (uint16_t)len;
+	n->c.code_requests_forwarded++;
+	send_to(n, q, &next, 0);
+}
+
+static void code_request_input(struct node *n, struct pkt *p, struct wire_anep *a)
+{
+	struct wire_code_request req;
+	/* Only nodes ask for code: an answer to this node itself or to an
+	 * application would go nowhere. */
+	if (p->origin != AN_ORIGIN_NET || wire_code_request_parse(p->ctx.pkt, p->len, a, &req) < 0)
+		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	/* What the answer may cost: a multiple of what its sender sent. */
+	size_t allowance = (size_t)WIRE_CODE_AMPLIFICATION * a->pkt_len;
+	const void *code;
+	size_t len;
+	if (ee_code_get(n->ee, req.name, &code, &len) == 0) {
+		struct an_addr to = p->from;
+		pkt_put(n->pool, p);
+		return serve_code(n, &req, code, len, &to, allowance);
+	}
+	if ((a->present & WIRE_HAS_DST) && !an_addr_eq(&a->dst, &n->local))
+		return pass_code_request(n, p, a, &req, allowance);
+	return drop(n, p, &n->c.drop_code_not_here, -ENOENT);
+}
+
+static void code_response_input(struct node *n, struct pkt *p, struct wire_anep *a)
 {
 	struct wire_code_chunk c;
-	if (wire_code_chunk_parse(p->ctx.pkt, p->len, a, &c) < 0)
+	if (p->origin != AN_ORIGIN_NET || wire_code_chunk_parse(p->ctx.pkt, p->len, a, &c) < 0)
 		return drop(n, p, &n->c.drop_malformed, -EBADMSG);
-	fetch_chunk(n->fetch, &c, p->ctx.pkt);
+	/* Nodes this one passed a request on for, as far as they paid. */
+	struct an_addr to[8];
+	size_t k = relay_take(n->relay, c.name, c.index, p->len, to, 8, loop_now_ms());
+	for (size_t i = 0; i < k; i++) {
+		struct pkt *q = pkt_copy(n, p);
+		if (!q) {
+			n->c.drop_no_buffer++;
+			break;
+		}
+		wire_anep_set_dst(q->ctx.pkt, a, &to[i]);
+		n->c.code_chunks_relayed++;
+		n->udp->ops->send(n->udp, q, &to[i]);
+	}
+	bool mine = fetch_chunk(n->fetch, &c, p->ctx.pkt) == 0;
+	if (!mine && k == 0)
+		n->c.code_chunks_unwanted++;
 	pkt_put(n->pool, p);
 }
 
@@ -434,8 +514,10 @@ static int fetch_request(void *arg, const uint8_t name[32], uint64_t want, const
 	struct wire_code_request req = { .want = want };
 	memcpy(req.name, name, sizeof(req.name));
 	struct wire_anep_spec spec = { .src = &n->local, .dst = to ? to : home };
+	/* Padded to pay for the answer (see serve_code). */
+	size_t pad_to = wire_code_request_padded_len(wire_anep_hdr_len(&spec), want);
 	size_t len;
-	int r = wire_code_request_build(q->ctx.pkt, AN_PKT_MAX, &spec, &req, &len);
+	int r = wire_code_request_build(q->ctx.pkt, AN_PKT_MAX, &spec, &req, pad_to, &len);
 	if (r < 0) {
 		pkt_put(n->pool, q);
 		return r;
@@ -663,6 +745,9 @@ static void sample_link_rate(void *arg)
 	n->rate_last_bytes = bytes;
 	n->rate_last_ns = now;
 	link_udp_read_kernel_drops(n->udp);
+	n->mem_total_kb = meminfo_kb("MemTotal");
+	n->mem_avail_kb = meminfo_kb("MemAvailable");
+	n->load_milli = load_milli();
 	loop_timer_add(n->loop, NODE_RATE_MS, sample_link_rate, n);
 }
 
@@ -678,18 +763,16 @@ static int64_t env_node_info(void *arg, uint64_t what)
 		return (int64_t)n->udp->counters.tx_bytes;
 	case AN_INFO_LINK_USED_BPS:
 		return (int64_t)n->link_used_bps;
-	case AN_INFO_MEM_USED_KB: {
-		int64_t total = meminfo_kb("MemTotal"), avail = meminfo_kb("MemAvailable");
-		return total < 0 || avail < 0 ? -EIO : total - avail;
-	}
+	case AN_INFO_MEM_USED_KB:
+		return n->mem_total_kb < 0 || n->mem_avail_kb < 0 ? -EIO : n->mem_total_kb - n->mem_avail_kb;
 	case AN_INFO_RX_NS:
 		return n->cur ? (int64_t)n->cur->rx_ns : -EINVAL;
 	case AN_INFO_MEM_TOTAL_KB:
-		return meminfo_kb("MemTotal");
+		return n->mem_total_kb;
 	case AN_INFO_MEM_AVAIL_KB:
-		return meminfo_kb("MemAvailable");
+		return n->mem_avail_kb;
 	case AN_INFO_LOAD_MILLI:
-		return load_milli();
+		return n->load_milli;
 	case AN_INFO_CAPSULES_RX:
 		return (int64_t)(n->c.received + n->c.injected);
 	case AN_INFO_QUEUE_LEN:
@@ -1016,7 +1099,8 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 		.expire = fetch_expire,
 	};
 	n->fetch = fetch_new(n->loop, &fcfg, &fops);
-	if (!n->fetch)
+	n->relay = relay_new(NODE_RELAYS, (unsigned)cfg->fetch_timeout_ms);
+	if (!n->fetch || !n->relay)
 		goto fail;
 	struct applink_handler h = { .arg = n, .inject = app_inject, .code_insert = app_code_insert };
 	n->apps = applink_server_open(cfg->app_path, n->loop, &n->local, cfg->name, &h);
@@ -1067,6 +1151,7 @@ void node_free(struct node *n)
 		return;
 	match_free(n->match); /* its rules first: traffic goes on without us */
 	fetch_free(n->fetch); /* drops what it parked: needs the pool and app links */
+	relay_free(n->relay);
 	ctl_server_close(n->ctl);
 	applink_server_close(n->apps);
 	ee_free(n->ee);

@@ -51,6 +51,7 @@ static int parse_option(struct wire_reader *r, uint16_t type, uint8_t opt_flags,
 		} else if (type == WIRE_OPT_DST) {
 			addr = &a->dst;
 			bit = WIRE_HAS_DST;
+			a->dst_at = (uint16_t)at;
 		} else {
 			addr = &a->prev_hop;
 			bit = WIRE_HAS_PREV_HOP;
@@ -177,6 +178,16 @@ void wire_anep_set_copies(void *pkt, const struct wire_anep *anep, uint16_t copi
 	v[3] = (uint8_t)copies;
 }
 
+void wire_anep_set_dst(void *pkt, const struct wire_anep *anep, const struct an_addr *dst)
+{
+	uint8_t *v = (uint8_t *)pkt + anep->dst_at;
+
+	if (!(anep->present & WIRE_HAS_DST))
+		return;
+	memcpy(v + 2, &dst->port, 2);
+	memcpy(v + 4, dst->ip, 16);
+}
+
 void wire_anep_set_prev_hop(void *pkt, const struct wire_anep *anep, const struct an_addr *prev_hop)
 {
 	uint8_t *v = (uint8_t *)pkt + anep->prev_hop_at;
@@ -198,21 +209,28 @@ static void build_addr_option(struct wire_writer *w, uint16_t type, size_t opt_l
 	wire_wr_copy(w, a->ip, sizeof(a->ip));
 }
 
-int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, size_t payload_len, size_t *ret_hdr_len)
+size_t wire_anep_hdr_len(const struct wire_anep_spec *spec)
 {
-	struct wire_writer w;
 	size_t hdr_len = WIRE_ANEP_HDR_MIN + OPT_HOP_LIMIT_LEN;
 
-	/* A header the decoder would refuse is never built. */
-	if (spec->n_goals > WIRE_MAX_GOALS || (spec->n_goals && !spec->goals))
-		return -EINVAL;
 	if (spec->src)
 		hdr_len += OPT_ADDR_LEN;
 	if (spec->dst)
 		hdr_len += OPT_ADDR_LEN;
-	hdr_len += spec->n_goals * OPT_ADDR_LEN;
+	hdr_len += (spec->n_goals <= WIRE_MAX_GOALS ? spec->n_goals : 0) * OPT_ADDR_LEN;
 	if (spec->prev_hop)
 		hdr_len += OPT_ADDR_LEN;
+	return hdr_len;
+}
+
+int wire_anep_build(void *buf, size_t cap, const struct wire_anep_spec *spec, size_t payload_len, size_t *ret_hdr_len)
+{
+	struct wire_writer w;
+	size_t hdr_len = wire_anep_hdr_len(spec);
+
+	/* A header the decoder would refuse is never built. */
+	if (spec->n_goals > WIRE_MAX_GOALS || (spec->n_goals && !spec->goals))
+		return -EINVAL;
 	/* Check everything before writing anything: on failure buf is as it was. */
 	if (payload_len > UINT16_MAX - hdr_len || hdr_len + payload_len > cap)
 		return -EMSGSIZE;

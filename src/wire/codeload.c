@@ -3,8 +3,10 @@
  * Code loading (ANEP Type IDs WIRE_TYPE_CODE_REQUEST and _RESPONSE, seed 002
  * §2.2): a node that receives an on-demand capsule whose code it lacks asks
  * for the code by name, listing the chunks it still wants in a 64-bit
- * bitmap, and gets one response per chunk. Both payloads have a fixed
- * layout and exactly one valid length, so the decoders are strict: a chunk
+ * bitmap, and gets one response per chunk. A request may be padded (a node
+ * answers with at most WIRE_CODE_AMPLIFICATION times the octets of the
+ * request, so a requester pads to pay for what it asks); a chunk has exactly
+ * one valid length, so the decoders are strict: a chunk
  * whose total, count, index and length disagree could make a node assemble
  * the wrong code object, and is refused. docs/wire.md §4 has the layouts.
  */
@@ -56,7 +58,8 @@ int wire_code_request_parse(const void *pkt, size_t len, const struct wire_anep 
 		goto fail;
 	wire_rd_copy(&r, q.name, sizeof(q.name));
 	q.want = wire_rd_n64(&r);
-	if (r.err || wire_rd_left(&r) != 0 || q.want == 0)
+	/* Padding after the bitmap is sent as zero and not checked. */
+	if (r.err || q.want == 0)
 		goto fail;
 
 	*ret = q;
@@ -95,29 +98,41 @@ fail:
 	return -EBADMSG;
 }
 
+size_t wire_code_request_padded_len(size_t hdr_len, uint64_t want)
+{
+	size_t chunks = (size_t)__builtin_popcountll(want);
+	size_t need = (chunks * WIRE_CODE_CHUNK_PKT_MAX + WIRE_CODE_AMPLIFICATION - 1) / WIRE_CODE_AMPLIFICATION;
+	size_t bare = hdr_len + WIRE_CODE_REQUEST_LEN;
+	return need > bare ? need : bare;
+}
+
 int wire_code_request_build(void *buf, size_t cap, const struct wire_anep_spec *spec,
-			    const struct wire_code_request *req, size_t *ret_len)
+			    const struct wire_code_request *req, size_t pad_to, size_t *ret_len)
 {
 	struct wire_anep_spec as = *spec;
 	struct wire_writer w;
-	size_t hdr_len;
+	size_t hdr_len, payload = WIRE_CODE_REQUEST_LEN;
 	int e;
 
 	/* What the decoder would refuse is never built. */
 	if (!spec->src || req->want == 0)
 		return -EINVAL;
 	as.type_id = WIRE_TYPE_CODE_REQUEST;
-	e = wire_anep_build(buf, cap, &as, WIRE_CODE_REQUEST_LEN, &hdr_len);
+	hdr_len = wire_anep_hdr_len(&as);
+	if (pad_to > hdr_len + payload)
+		payload = pad_to - hdr_len;
+	e = wire_anep_build(buf, cap, &as, payload, &hdr_len);
 	if (e < 0)
 		return e;
 
-	wire_wr_init(&w, (uint8_t *)buf + hdr_len, WIRE_CODE_REQUEST_LEN);
+	wire_wr_init(&w, (uint8_t *)buf + hdr_len, payload);
 	wire_wr_copy(&w, req->name, sizeof(req->name));
 	wire_wr_n64(&w, req->want);
-	if (w.err || w.off != WIRE_CODE_REQUEST_LEN)
+	wire_wr_zero(&w, payload - WIRE_CODE_REQUEST_LEN);
+	if (w.err || w.off != payload)
 		return -EMSGSIZE; /* cannot happen: wire_anep_build checked the size */
 
-	*ret_len = hdr_len + WIRE_CODE_REQUEST_LEN;
+	*ret_len = hdr_len + payload;
 	return 0;
 }
 

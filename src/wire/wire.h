@@ -86,6 +86,7 @@ struct wire_anep {
 	uint16_t hop_limit_at; /* offset of the hop limit octet, for in-place update */
 	uint16_t copies; /* copy budget (in the hop limit option): extra copies the packet may still become */
 	uint16_t prev_hop_at; /* offset of the previous hop option's value */
+	uint16_t dst_at; /* offset of the destination option's value */
 	uint8_t n_goals; /* GOAL options, in order (more than WIRE_MAX_GOALS: -EBADMSG) */
 	struct an_addr goals[WIRE_MAX_GOALS];
 	uint8_t n_results; /* RESULT options, in order (more than WIRE_MAX_RESULTS: -EBADMSG) */
@@ -99,6 +100,10 @@ int wire_anep_parse(const void *pkt, size_t len, struct wire_anep *ret);
 
 /* Rewrite the hop limit in place (the option must be present). */
 void wire_anep_set_hop_limit(void *pkt, const struct wire_anep *anep, uint8_t hop_limit);
+
+/* Rewrite the destination address in place; does nothing when the packet
+ * has no destination option. */
+void wire_anep_set_dst(void *pkt, const struct wire_anep *anep, const struct an_addr *dst);
 
 /* Rewrite the copy budget in place (the hop limit option must be present). */
 void wire_anep_set_copies(void *pkt, const struct wire_anep *anep, uint16_t copies);
@@ -119,6 +124,9 @@ struct wire_anep_spec {
 	size_t n_goals;
 	const struct an_addr *prev_hop; /* PREV_HOP option, after the goals; may be NULL */
 };
+
+/* The length of the header wire_anep_build writes for spec. */
+size_t wire_anep_hdr_len(const struct wire_anep_spec *spec);
 
 /* Write an ANEP header with the options SRC, DST (when given), GOAL (one per
  * goal) and HOP_LIMIT (always), in that order, for a payload of payload_len octets that the
@@ -175,9 +183,23 @@ int wire_code_request_parse(const void *pkt, size_t len, const struct wire_anep 
 			    struct wire_code_request *ret);
 int wire_code_chunk_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_code_chunk *ret);
 
-/* Build a whole ANEP packet (spec->type_id is set by the builder). */
+/* Anti-amplification (QUIC's rule, RFC 9000 §8): a node answers a code
+ * request with at most this many times the octets of the request, so a
+ * requester pads its request to pay for the chunks it asks for. */
+#define WIRE_CODE_AMPLIFICATION 3
+/* The largest chunk packet a node sends: ANEP header with SRC, DST and hop
+ * limit (64), chunk header (40), a whole chunk. */
+#define WIRE_CODE_CHUNK_PKT_MAX (64 + WIRE_CODE_CHUNK_HDR_LEN + WIRE_CODE_CHUNK)
+
+/* The length a request with an ANEP header of hdr_len octets should have
+ * to pay for the chunks in want (never less than the bare request). */
+size_t wire_code_request_padded_len(size_t hdr_len, uint64_t want);
+
+/* Build a whole ANEP packet (spec->type_id is set by the builder). A
+ * request is padded with zero octets to pad_to octets when that is longer
+ * than the bare request. */
 int wire_code_request_build(void *buf, size_t cap, const struct wire_anep_spec *spec,
-			    const struct wire_code_request *req, size_t *ret_len);
+			    const struct wire_code_request *req, size_t pad_to, size_t *ret_len);
 /* Chunk `index` of `code` (total_len octets). -EINVAL if index is out of range. */
 int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *spec, const uint8_t name[32],
 			  const void *code, size_t total_len, uint16_t index, size_t *ret_len);

@@ -52,12 +52,12 @@ static void fuzz_request(const uint8_t *data, size_t size, const struct wire_ane
 
 	if (wire_code_request_parse(data, size, a, &q) < 0)
 		return;
-	if (!(a->present & WIRE_HAS_SRC) || q.want == 0 || a->pkt_len - a->hdr_len != WIRE_CODE_REQUEST_LEN)
+	if (!(a->present & WIRE_HAS_SRC) || q.want == 0 || a->pkt_len - a->hdr_len < WIRE_CODE_REQUEST_LEN)
 		abort();
 	s = spec_of(a);
 	/* The rebuilt header has no unknown options and no previous hop, so
 	 * it is never longer than 8 + (2 + 16) * 24 + 8 octets: it fits. */
-	if (wire_code_request_build(out, sizeof(out), &s, &q, &n) < 0)
+	if (wire_code_request_build(out, sizeof(out), &s, &q, 0, &n) < 0)
 		abort();
 	if (wire_anep_parse(out, n, &b) < 0 || wire_code_request_parse(out, n, &b, &q2) < 0)
 		abort();

@@ -6,11 +6,13 @@ Sends capsules that name a code object to a node, from a UDP socket of its
 own that is both the capsules' previous hop and their code home, and then
 answers the node's code requests as told: faithfully, losing a chunk the
 first time, with bytes that do not hash to the name, or not at all. Prints
-one JSON line: the requests it saw (bitmaps of wanted chunks) and how many.
+one JSON line: the requests it saw (bitmaps of wanted chunks), their sizes
+in octets, and how many chunks the code has.
 Written from docs/wire.md, independently of src/wire.
 
-usage: fakehome.py NODE_ADDR:PORT MODE CODE.ao [N_CAPSULES] [SECONDS]
+usage: fakehome.py NODE_ADDR:PORT MODE CODE.ao [N_CAPSULES] [SECONDS] [HOME]
 MODE: serve | lose1 | wrong | silent
+HOME: another code home to name in the capsules (default: this script)
 """
 import hashlib
 import json
@@ -47,6 +49,7 @@ def main():
     node, mode, path = sys.argv[1], sys.argv[2], sys.argv[3]
     n_capsules = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 2.0
+    home = sys.argv[6] if len(sys.argv) > 6 else None
     code = open(path, "rb").read()
     name = hashlib.sha256(code).digest()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -54,9 +57,9 @@ def main():
     me = "127.0.0.1:%d" % s.getsockname()[1]
     host, port = node.rsplit(":", 1)
     for _ in range(n_capsules):
-        s.sendto(capsule(name, bytes(200), home=me, dst=node), (host, int(port)))
+        s.sendto(capsule(name, bytes(200), home=home or me, dst=node), (host, int(port)))
     served = code if mode != "wrong" else code[:-1] + bytes([code[-1] ^ 0xFF])
-    requests = []
+    requests, sizes = [], []
     end = time.time() + seconds
     while time.time() < end:
         if not select.select([s], [], [], max(0, end - time.time()))[0]:
@@ -67,6 +70,7 @@ def main():
             continue
         want = req[1]
         requests.append(want)
+        sizes.append(len(pkt))
         if mode == "silent":
             continue
         count = (len(code) + CHUNK - 1) // CHUNK
@@ -76,7 +80,7 @@ def main():
             if mode == "lose1" and len(requests) == 1 and i == 1:
                 continue  # lost on the way
             s.sendto(chunk_packet(me, node, name, served, i), (host, int(port)))
-    print(json.dumps({"requests": requests, "chunks": (len(code) + CHUNK - 1) // CHUNK}))
+    print(json.dumps({"requests": requests, "sizes": sizes, "chunks": (len(code) + CHUNK - 1) // CHUNK}))
 
 
 if __name__ == "__main__":

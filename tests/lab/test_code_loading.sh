@@ -22,8 +22,9 @@ expect_match "line5: --carry works on a warm path too" "$out" '1 received'
 
 b=$(awk '$1 == "b" {print $2}' "$ANODE_RUN_DIR/line5/nodes")
 out=$(fake "$b" lose1 "$CODE_DIR/flood.ao" 1 1.5)   # b does not have it; four chunks
-expect_eq "a lost chunk: the first request wants every chunk" "$(echo "$out" | json "d['requests'][0] == 2**64-1")" True
-expect_eq "a lost chunk: the second asks for chunk 1 only" "$(echo "$out" | json "d['requests'][1]")" 2
+expect_eq "a lost chunk: the first request asks for a window of three chunks" "$(echo "$out" | json "d['requests'][0]")" 7
+expect_eq "...padded to pay for them (3x its size covers three chunks)" "$(echo "$out" | json "d['sizes'][0] * 3 >= 3 * 1128")" True
+expect_eq "a lost chunk: the second asks for chunk 1 again, and chunk 3" "$(echo "$out" | json "d['requests'][1]")" 10
 expect_eq "a lost chunk: the code was loaded after all" "$(counter b code_fetched)" 2
 expect_ge "a lost chunk: the capsule ran" "$(counter b drop_code_error)" 1
 
@@ -33,6 +34,20 @@ expect_eq "code that does not hash to its name is refused" "$("$ANODE" -n b stat
 expect_eq "...and the capsule waiting for it is dropped as such" "$(counter b drop_code_mismatch)" 1
 grep -q "^$("$ANODE" code name "$pm_ao" | cut -c1-64)" <<<"$("$ANODE" -n b code list)" && fail "mismatched code was cached"
 ok "...and nothing was cached under that name"
+
+# The home is two hops away (c -> b -> a) and b lacks the code: b passes the
+# request on in its own name and relays the answer, so every node answers
+# only the node that really sent it the request.
+a_addr=$(awk '$1 == "a" {print $2}' "$ANODE_RUN_DIR/line5/nodes")
+c=$(awk '$1 == "c" {print $2}' "$ANODE_RUN_DIR/line5/nodes")
+served_a=$(counter a code_requests_served)
+fake "$c" silent "$pm_ao" 1 1 "$a_addr" >/dev/null
+expect_eq "home two hops away: c loaded the code" "$(counter c code_fetched)" 2
+expect_eq "...b passed c's request on" "$(counter b code_requests_forwarded)" 1
+expect_ge "...and relayed the chunks back to c" "$(counter b code_chunks_relayed)" 3
+expect_eq "...a answered b, the node that asked it" "$(($(counter a code_requests_served) - served_a))" 1
+grep -q "^$("$ANODE" code name "$pm_ao" | cut -c1-64)" <<<"$("$ANODE" -n b code list)" && fail "b cached code it only relayed"
+ok "...and b, which only relayed it, did not cache it"
 
 bad_ao=$EE_TEST_DIR/bad_loop.ao
 fake "$b" serve "$bad_ao" 1 1 >/dev/null

@@ -56,7 +56,7 @@ static void test_request_vector(void)
 	size_t n = 0;
 
 	memcpy(q.name, vec_code_name, 32);
-	CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, &n), 0);
+	CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, 0, &n), 0);
 	CHECK_INT(n, sizeof(vec_code_request));
 	CHECK_MEM(buf, vec_code_request, sizeof(vec_code_request));
 	CHECK_INT(s.type_id, WIRE_TYPE_CAPSULE); /* the spec is the caller's */
@@ -83,14 +83,18 @@ static void test_request_rules(void)
 		CHECK_INT(parse_request(vec_code_request, n, &q), -EBADMSG);
 		CHECK_MEM(&q, &before, sizeof(q));
 	}
-	/* One octet more is refused too; link padding past pkt_len is not. */
+	/* Padding inside the packet length is the requester's payment for the
+	 * answer and is ignored; so are octets past pkt_len. */
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, vec_code_request, sizeof(vec_code_request));
 	CHECK_INT(parse_request(buf, sizeof(buf), &q), 0);
 	set_len(buf, sizeof(vec_code_request) + 1);
-	CHECK_INT(parse_request(buf, sizeof(buf), &q), -EBADMSG);
-	set_len(buf, sizeof(vec_code_request) + 4);
-	CHECK_INT(parse_request(buf, sizeof(buf), &q), -EBADMSG);
+	CHECK_INT(parse_request(buf, sizeof(buf), &q), 0);
+	set_len(buf, sizeof(vec_code_request) + 8);
+	CHECK_INT(parse_request(buf, sizeof(buf), &q), 0);
+	CHECK_INT(q.want, 3);
+	set_len(buf, sizeof(vec_code_request) + 9);
+	CHECK_INT(parse_request(buf, sizeof(buf), &q), -EBADMSG); /* past what was received */
 
 	/* Nothing wanted. */
 	memcpy(buf, vec_code_request, sizeof(vec_code_request));
@@ -125,19 +129,39 @@ static void test_request_build(void)
 	memcpy(copy, buf, sizeof(buf));
 	/* What the decoder would refuse is not built, nor what does not fit. */
 	q.want = 0;
-	CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, &n), -EINVAL);
+	CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, 0, &n), -EINVAL);
 	q.want = 1;
 	s.src = NULL;
-	CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, &n), -EINVAL);
+	CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, 0, &n), -EINVAL);
 	s.src = &n2;
-	CHECK_INT(wire_code_request_build(buf, 8 + 48 + 8 + 40 - 1, &s, &q, &n), -EMSGSIZE);
+	CHECK_INT(wire_code_request_build(buf, 8 + 48 + 8 + 40 - 1, &s, &q, 0, &n), -EMSGSIZE);
 	CHECK_INT(n, 99);
 	CHECK_MEM(buf, copy, sizeof(buf));
 
-	CHECK_INT(wire_code_request_build(buf, 8 + 48 + 8 + 40, &s, &q, &n), 0);
+	CHECK_INT(wire_code_request_build(buf, 8 + 48 + 8 + 40, &s, &q, 0, &n), 0);
 	CHECK_INT(n, 104);
 	CHECK_INT(parse_request(buf, n, &r), 0);
 	CHECK_MEM(&r, &q, sizeof(q));
+
+	/* Padded: the packet length covers the zero padding; one chunk costs
+	 * a third of its largest packet. */
+	uint8_t big[1200];
+	CHECK_INT(wire_code_request_padded_len(64, 1), (WIRE_CODE_CHUNK_PKT_MAX + 2) / 3);
+	CHECK_INT(wire_code_request_padded_len(64, 0x7), WIRE_CODE_CHUNK_PKT_MAX);
+	CHECK_INT(wire_code_request_padded_len(64, 0), 104);
+	memset(big, 0x5a, sizeof(big));
+	CHECK_INT(wire_code_request_build(big, sizeof(big), &s, &q, WIRE_CODE_CHUNK_PKT_MAX, &n), 0);
+	CHECK_INT(n, WIRE_CODE_CHUNK_PKT_MAX);
+	CHECK_INT(big[2 + 2], 0); /* header length 16 words */
+	CHECK_INT((big[6] << 8 | big[7]), WIRE_CODE_CHUNK_PKT_MAX);
+	CHECK_INT(big[n - 1], 0);
+	CHECK_INT(big[n], 0x5a);
+	CHECK_INT(parse_request(big, n, &r), 0);
+	CHECK_MEM(&r, &q, sizeof(q));
+	/* Padding that does not fit: nothing past cap is written. */
+	memset(big, 0x5a, sizeof(big));
+	CHECK_INT(wire_code_request_build(big, 500, &s, &q, 600, &n), -EMSGSIZE);
+	CHECK_INT(big[500], 0x5a);
 }
 
 static void test_chunk_vector(void)
@@ -310,7 +334,7 @@ static void test_round_trip(void)
 		size_t n;
 
 		memcpy(q.name, vec_code1500_name, 32);
-		CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, &n), 0);
+		CHECK_INT(wire_code_request_build(buf, sizeof(buf), &s, &q, 0, &n), 0);
 		CHECK_INT(parse_request(buf, n, &r), 0);
 		CHECK_MEM(&r, &q, sizeof(q));
 	}
