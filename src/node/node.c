@@ -31,6 +31,8 @@
 #define NODE_RX_ROUNDS 8
 /* Capsules that code sends to this node itself, handled per round. */
 #define NODE_SELF_BUDGET 256
+/* Room to rewrite a held IPv4 packet: headers and the largest capsule. */
+#define NODE_Q_SCRATCH (60 + 8 + AN_PKT_MAX)
 /* Code requests passed on toward a code home at once. */
 #define NODE_RELAYS 128
 
@@ -52,6 +54,10 @@ struct node {
 	struct match_pkt *cur_q; /* the queued packet being handled */
 	struct pkt *cur_qpkt; /* its capsule */
 	enum match_verdict q_verdict;
+	/* A held packet's verdict is built here: the engine's copy of it has
+	 * no room to grow. */
+	uint8_t *q_scratch;
+	size_t q_len;
 	struct node_counters c;
 	struct pkt_queue self_q;
 	struct an_addr local;
@@ -108,10 +114,19 @@ static bool send_as_verdict(struct node *n, struct pkt *p, const struct an_addr 
 		return false;
 	uint32_t dst;
 	memcpy(&dst, next->ip + 12, 4);
-	size_t len;
-	if (wire_ipv4_udp_rewrite(q->data, q->cap, dst, next->port, p->ctx.pkt, p->len, &len) < 0)
+	uint8_t *buf = q->data;
+	size_t cap = q->cap, len;
+	if (p->held == q) {
+		memcpy(n->q_scratch, q->data, q->len);
+		buf = n->q_scratch;
+		cap = NODE_Q_SCRATCH;
+	}
+	if (wire_ipv4_udp_rewrite(buf, cap, dst, next->port, p->ctx.pkt, p->len, &len) < 0)
 		return false;
-	q->len = len;
+	if (p->held == q)
+		n->q_len = len;
+	else
+		q->len = len;
 	n->q_verdict = MATCH_MODIFIED;
 	pkt_put(n->pool, p);
 	return true;
@@ -270,6 +285,13 @@ static void capsule_input(struct node *n, struct pkt *p, struct wire_anep *a)
 		r = fetch_park(n->fetch, p, cap.name, prev, &cap.home, &n->local);
 		if (r == 0) {
 			n->c.parked++;
+			/* Router mode: the packet it came in waits with it, so
+			 * that it leaves as that packet's verdict, with its
+			 * original IP source, when its code has come. */
+			if (n->cur_q && n->cur_qpkt == p) {
+				p->held = n->cur_q;
+				n->q_verdict = MATCH_HOLD;
+			}
 			return;
 		}
 		if (r == -ENOBUFS)
@@ -538,14 +560,37 @@ static int fetch_install(void *arg, const uint8_t name[32], const void *code, si
 
 static void node_input(struct node *n, struct pkt *p);
 
+/* A parked capsule that came in a held queued packet runs as that packet
+ * did: its first send is the packet's verdict. */
+static void run_held(struct node *n, struct pkt *p)
+{
+	struct match_pkt *q = p->held;
+	n->cur_q = q;
+	n->cur_qpkt = p;
+	n->q_verdict = MATCH_DROP;
+	node_input(n, p); /* consumes p */
+	n->cur_q = NULL;
+	n->cur_qpkt = NULL;
+	if (n->q_verdict == MATCH_HOLD) /* cannot happen: resumed capsules do not park */
+		n->q_verdict = MATCH_DROP;
+	if (match_verdict(n->match, q, n->q_verdict, n->q_scratch, n->q_len) < 0)
+		log_ratelimited(LOG_INFO, "no verdict for a held capsule");
+}
+
 static void fetch_resume(void *arg, struct pkt *p)
 {
-	node_input(arg, p);
+	struct node *n = arg;
+	if (p->held && n->match)
+		return run_held(n, p);
+	node_input(n, p);
 }
 
 static void fetch_expire(void *arg, struct pkt *p, int why)
 {
 	struct node *n = arg;
+	if (p->held && n->match)
+		match_verdict(n->match, p->held, MATCH_DROP, NULL, 0);
+	p->held = NULL;
 	if (why == -EBADMSG)
 		return drop(n, p, &n->c.drop_code_mismatch, why);
 	if (why == -EINVAL || why == -EPERM)
@@ -1045,7 +1090,8 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 	n->loop = loop_new();
 	n->pool = pkt_pool_new(cfg->buffers);
 	n->routes = route_table_new();
-	if (!n->loop || !n->pool || !n->routes)
+	n->q_scratch = malloc(NODE_Q_SCRATCH);
+	if (!n->loop || !n->pool || !n->routes || !n->q_scratch)
 		goto fail;
 	pkt_pool_set_share(n->pool, cfg->buffers * cfg->code_buffer_share / 100);
 	if (sodium_init() < 0)
@@ -1149,8 +1195,9 @@ void node_free(struct node *n)
 {
 	if (!n)
 		return;
-	match_free(n->match); /* its rules first: traffic goes on without us */
-	fetch_free(n->fetch); /* drops what it parked: needs the pool and app links */
+	fetch_free(n->fetch); /* drops what it parked: needs the pool, app links and held packets */
+	match_free(n->match); /* its rules: traffic goes on without us */
+	n->match = NULL;
 	relay_free(n->relay);
 	ctl_server_close(n->ctl);
 	applink_server_close(n->apps);
@@ -1162,5 +1209,6 @@ void node_free(struct node *n)
 	route_table_free(n->routes);
 	pkt_pool_free(n->pool);
 	loop_free(n->loop);
+	free(n->q_scratch);
 	free(n);
 }

@@ -98,4 +98,11 @@ ip netns exec "an-$lab-b" "$ANODED" -f "$state/b.conf" >"$ANODE_RUN_DIR/b2.log" 
 extra_pids+=("$!")
 wait_for "b to start again and answer" 10 "$ANODE" -n b info
 expect_eq "the next start removed the stale rule and installed one" "$(rules b)" 1
+# b starts with an empty cache: the first capsule waits for its code, held
+# in the queue, and leaves as that packet's verdict, its IP source intact.
+out=$("$ANODE" -n a ping e -c 1)
+expect_match "after a restart, the first active ping comes back" "$out" '1 received'
+expect_ge "...b parked it while it loaded the code" "$(counter b parked)" 1
+expect_eq "...and loaded the code once" "$(counter b code_fetched)" 1
+expect_eq "...and sent it on as the held packet's verdict" "$("$ANODE" -n b stats --json | json "d['queue']['modified'] >= 1")" True
 echo "router: $checks checks passed"
