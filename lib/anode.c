@@ -43,6 +43,7 @@ struct an_link {
 	struct pending pending[LINK_PENDING_MAX];
 	size_t n_pending;
 	uint8_t *last_pending; /* freed at the next an_recv */
+	char refusal[WIRE_APPLINK_REASON_MAX + 1]; /* why the node refused the last code insert */
 };
 
 static int64_t now_ms(void)
@@ -208,10 +209,18 @@ int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_
 		if (m.type == WIRE_APP_CODE_RESULT) {
 			if (m.status == 0 && ret_name)
 				memcpy(ret_name, m.code, AN_NAME_LEN);
+			size_t wlen = m.body_len - AN_NAME_LEN;
+			memcpy(l->refusal, m.body + AN_NAME_LEN, wlen);
+			l->refusal[wlen] = '\0';
 			return m.status;
 		}
 		keep_pending(l, mlen);
 	}
+}
+
+const char *an_link_refusal(const struct an_link *l)
+{
+	return l->refusal;
 }
 
 int an_capsule_send(struct an_link *l, const struct an_capsule *c)
@@ -219,6 +228,7 @@ int an_capsule_send(struct an_link *l, const struct an_capsule *c)
 	uint8_t pkt[AN_PKT_MAX];
 	struct wire_capsule_spec spec = {
 		.hop_limit = c->hop_limit,
+		.copies = c->copies,
 		.src = &l->node_addr,
 		.dst = c->dst,
 		.name = c->code,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -32,7 +33,10 @@ int cli_app_open(struct cli_app *a, const char *cmd, const char *node, const cha
 		if (r == 0)
 			r = an_code_insert(a->link, a->code_bytes, a->code_len, a->code);
 		if (r < 0)
-			fprintf(stderr, "anode %s: %s: %s\n", cmd, code, r == -EINVAL ? "fails validation" : strerror(-r));
+			fprintf(stderr, "anode %s: %s: %s\n", cmd, code,
+				an_link_refusal(a->link)[0] ? an_link_refusal(a->link) :
+				r == -EINVAL		    ? "fails validation" :
+							      strerror(-r));
 	}
 	if (r == 0) {
 		r = an_portmap_bind(a->link, a->pm, 0, &a->port);
@@ -53,4 +57,29 @@ void cli_app_close(struct cli_app *a)
 	a->code_bytes = NULL;
 	an_link_close(a->link);
 	a->link = NULL;
+}
+
+int cli_app_code_gone(struct cli_app *a, const char *cmd)
+{
+	static struct timespec last;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec && (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 200)
+		return 0;
+	last = now;
+	fprintf(stderr, "anode %s: %s no longer has our code (evicted from its cache?): inserting it again\n", cmd,
+		a->node.name);
+	int r = cli_code_insert(a->link, "portmapper.ao", a->pm, NULL, NULL);
+	if (r == 0)
+		r = an_code_insert(a->link, a->code_bytes, a->code_len, NULL);
+	uint32_t port = 0;
+	/* The portmapper's soft state may have gone with it: the same port. */
+	if (r == 0)
+		r = an_portmap_bind(a->link, a->pm, a->port, &port);
+	if (r == -EADDRINUSE)
+		r = 0; /* still bound to us */
+	if (r < 0)
+		fprintf(stderr, "anode %s: cannot insert the code again at %s: %s\n", cmd, a->node.name,
+			an_link_refusal(a->link)[0] ? an_link_refusal(a->link) : strerror(-r));
+	return r;
 }

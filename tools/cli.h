@@ -133,6 +133,12 @@ int cli_app_open(struct cli_app *a, const char *cmd, const char *node, const cha
 		 bool user_path);
 /* Release the port, close the link. */
 void cli_app_close(struct cli_app *a);
+/* The node dropped one of our capsules because it no longer has our code
+ * (its cache evicted it): say so, insert the portmapper and our code again
+ * and bind our port again. 0, or a negative errno after printing why. At
+ * most a few times a second, so that a node that keeps refusing is not
+ * flooded with inserts. */
+int cli_app_code_gone(struct cli_app *a, const char *cmd);
 
 /* Subcommands. argv[0] is the subcommand's name. */
 int cmd_lab(const char *node, int argc, char **argv);

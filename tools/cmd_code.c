@@ -62,7 +62,8 @@ static int64_t env_info(void *node, uint64_t what)
 	return -EINVAL;
 }
 
-static int validate(const void *code, size_t len)
+/* Check code as a node would; why is filled with the refusal. */
+static int validate(const void *code, size_t len, char *why, size_t why_len)
 {
 	struct ee_env env = { .route = env_route, .applink_alive = env_alive, .node_info = env_info };
 	struct ee *ee = ee_new(&(struct ee_config){ 0 }, &env);
@@ -70,6 +71,7 @@ static int validate(const void *code, size_t len)
 		return -ENOMEM;
 	uint8_t name[EE_NAME_LEN];
 	int r = ee_code_insert(ee, code, len, name);
+	snprintf(why, why_len, "%s", ee_last_refusal(ee));
 	ee_free(ee);
 	return r;
 }
@@ -153,13 +155,14 @@ static int code_build(int argc, char **argv)
 		return 1;
 	}
 	log_init("anode", verbose ? LOG_DEBUG : LOG_WARNING, false);
-	r = validate(code, len);
+	char why[256];
+	r = validate(code, len, why, sizeof(why));
 	uint8_t name[AN_NAME_LEN];
 	an_code_name(code, len, name);
 	free(code);
 	if (r < 0) {
-		fprintf(stderr, "anode code build: %s: refused by the validator (%s)%s\n", out, strerror(-r),
-			verbose ? "" : "; -v shows why");
+		fprintf(stderr, "anode code build: %s: refused: %s%s\n", out, why[0] ? why : strerror(-r),
+			verbose ? "" : " (-v shows the validator's whole account)");
 		unlink(out);
 		return 1;
 	}
@@ -215,14 +218,17 @@ int cmd_code(const char *node, int argc, char **argv)
 		uint8_t name[AN_NAME_LEN];
 		r = an_code_insert(l, code, len, name);
 		free(code);
-		an_link_close(l);
 		if (r < 0) {
+			const char *why = an_link_refusal(l);
 			fprintf(stderr, "anode code insert: node %s refused %s: %s\n", n.name, argv[2],
+				why[0]	     ? why :
 				r == -EINVAL ? "it fails validation" :
 				r == -EPERM  ? "it is known to fail validation" :
 					       strerror(-r));
+			an_link_close(l);
 			return 1;
 		}
+		an_link_close(l);
 		print_name(name);
 		printf("  inserted into %s\n", n.name);
 		return 0;

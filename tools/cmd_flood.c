@@ -62,6 +62,7 @@ struct flood_run {
 	struct flood_msg last; /* the newest status */
 	bool have_status, have_final;
 	unsigned dropped_reports;
+	struct cli_app *app;
 	double start;
 	size_t capsule_bytes;
 };
@@ -89,6 +90,8 @@ static bool flood_receive(struct flood_run *fr, int timeout_ms, bool print)
 	}
 	if (d.error) {
 		fr->dropped_reports++;
+		if (d.error == -ENOENT)
+			cli_app_code_gone(fr->app, "flood");
 		return true;
 	}
 	if (memcmp(d.code, fr->code, AN_NAME_LEN) != 0 || d.len < sizeof(struct flood_msg))
@@ -185,7 +188,7 @@ bad:
 	struct an_link *l = app.link;
 	const char *label = app.dst_label;
 	struct an_addr dst = app.dst;
-	struct flood_run fr = { .link = l };
+	struct flood_run fr = { .link = l, .app = &app };
 	memcpy(fr.code, app.code, AN_NAME_LEN);
 	uint8_t *data = NULL;
 	int rc = 1, r;

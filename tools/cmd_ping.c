@@ -63,6 +63,7 @@ struct ping_run {
 	double min, max, sum, sum2;
 	bool quiet, warm;
 	unsigned char *seen; /* per sequence number */
+	struct cli_app *app;
 	unsigned count_cap;
 };
 
@@ -80,7 +81,10 @@ static bool ping_receive(struct ping_run *p, int timeout_ms, const uint8_t ping_
 	if (d.error) {
 		p->errors++;
 		if (!p->quiet)
-			printf("From %s: capsule dropped: %s\n", an_link_node_name(p->link), strerror(-d.error));
+			printf("From %s: capsule dropped: %s\n", an_link_node_name(p->link),
+			       d.error == -ENOENT ? "its code is not in the node's cache" : strerror(-d.error));
+		if (d.error == -ENOENT)
+			cli_app_code_gone(p->app, "ping");
 		return true;
 	}
 	if (memcmp(d.code, ping_name, AN_NAME_LEN) != 0 || d.len < sizeof(struct ping_msg))
@@ -177,7 +181,7 @@ bad:
 	struct an_addr dst = app.dst;
 	int rc = 1;
 
-	struct ping_run p = { .link = l, .dest_label = label, .quiet = quiet };
+	struct ping_run p = { .link = l, .dest_label = label, .quiet = quiet, .app = &app };
 	snprintf(p.dest_addr, sizeof(p.dest_addr), "%s", app.dst_text);
 	p.count_cap = count > 0 ? (unsigned)count : 1000000;
 	p.seen = calloc(p.count_cap, 1);

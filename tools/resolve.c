@@ -202,7 +202,8 @@ int cli_code_insert(struct an_link *l, const char *file, uint8_t ret_name[AN_NAM
 	}
 	r = an_code_insert(l, code, len, ret_name);
 	if (r < 0) {
-		fprintf(stderr, "anode: node refused %s: %s\n", path, strerror(-r));
+		const char *why = an_link_refusal(l);
+		fprintf(stderr, "anode: node refused %s: %s\n", path, why[0] ? why : strerror(-r));
 		free(code);
 		return r;
 	}

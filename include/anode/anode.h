@@ -46,6 +46,10 @@ void an_code_name(const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN]);
  * 0 and *ret_name; -EINVAL when it fails validation, -EPERM when the node
  * already knows it to be bad. ret_name may be NULL. */
 int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN]);
+/* Why the node refused the last code insert, as it said it ("section
+ * accept: memory boundary violation at pc: 3"); "" when it gave no reason
+ * or accepted the code. Valid until the next an_code_insert. */
+const char *an_link_refusal(const struct an_link *l);
 
 /* A capsule to send. */
 struct an_capsule {
@@ -53,6 +57,7 @@ struct an_capsule {
 	const struct an_addr *home; /* where to fetch the code; NULL = this node */
 	const struct an_addr *dst; /* ANEP destination option, or NULL */
 	uint8_t hop_limit; /* 0 = default (64) */
+	uint16_t copies; /* copy budget: extra copies its code may make over its life (nodes cap it) */
 	const void *carried; /* the code object itself, to carry; or NULL */
 	size_t carried_len;
 	const void *data;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@
 #include "wire/wire.h"
 
 #define APPLINK_MAX_CONNS 256
+/* Connections one user (peer uid) may hold: a quarter of them, so that no
+ * one user locks every other application out. */
+#define APPLINK_PER_USER (APPLINK_MAX_CONNS / 4)
 /* Room for the largest code object the EE accepts (EE_CODE_MAX). */
 #define APPLINK_MSG_MAX (WIRE_APPLINK_HDR_LEN + 64 * 1024)
 #define APPLINK_SNDBUF (1 << 20)
@@ -27,6 +31,7 @@
 struct applink_conn {
 	int fd;
 	uint64_t handle;
+	uid_t uid; /* the peer's, from SO_PEERCRED */
 };
 
 struct applink_server {
@@ -115,8 +120,22 @@ static void listen_readable(void *arg, int fd, uint32_t events)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		if (s->n_conns == APPLINK_MAX_CONNS) {
-			log_ratelimited(LOG_WARNING, "application link refused: %d connections", APPLINK_MAX_CONNS);
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+			close(cfd);
+			continue;
+		}
+		size_t mine = 0;
+		for (size_t i = 0; i < s->n_conns; i++)
+			mine += s->conns[i].uid == cred.uid;
+		if (s->n_conns == APPLINK_MAX_CONNS || mine >= APPLINK_PER_USER) {
+			if (mine >= APPLINK_PER_USER)
+				s->counters.refused_user++;
+			else
+				s->counters.refused_full++;
+			log_ratelimited(LOG_WARNING, "application link refused: uid %u holds %zu of %d connections (%zu in all)",
+					(unsigned)cred.uid, mine, APPLINK_PER_USER, s->n_conns);
 			close(cfd);
 			continue;
 		}
@@ -134,7 +153,7 @@ static void listen_readable(void *arg, int fd, uint32_t events)
 			close(cfd);
 			continue;
 		}
-		s->conns[s->n_conns++] = (struct applink_conn){ .fd = cfd, .handle = handle };
+		s->conns[s->n_conns++] = (struct applink_conn){ .fd = cfd, .handle = handle, .uid = cred.uid };
 		s->counters.accepted++;
 		uint8_t hello[WIRE_APPLINK_HDR_LEN + 8 + sizeof(struct an_addr) + WIRE_APPLINK_NAME_MAX];
 		ssize_t n = wire_applink_build_hello(hello, sizeof(hello), handle, &s->node_addr, s->node_name);
@@ -164,7 +183,12 @@ struct applink_server *applink_server_open(const char *path, struct loop *loop, 
 	if (s->listen_fd < 0 || !s->path)
 		goto fail;
 	unlink(path); /* a stale socket from a node that was killed */
-	if (bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(s->listen_fd, 64) < 0 ||
+	/* Owner and group may connect (docs/architecture.md), whatever the
+	 * umask: set around bind, so that the socket never exists wider. */
+	mode_t old_mask = umask(0117);
+	int b = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_mask);
+	if (b < 0 || listen(s->listen_fd, 64) < 0 ||
 	    loop_fd_add(loop, s->listen_fd, EPOLLIN, listen_readable, s) < 0)
 		goto fail;
 	return s;

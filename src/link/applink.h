@@ -27,6 +27,8 @@ struct applink_handler {
 
 struct applink_counters {
 	uint64_t accepted, closed, bad_messages, delivered, deliver_full, deliver_gone;
+	uint64_t refused_user; /* a user (uid) held its share of the connections */
+	uint64_t refused_full; /* every connection slot was taken */
 };
 
 struct applink_server;

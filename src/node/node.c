@@ -704,8 +704,20 @@ static void app_code_insert(void *arg, uint64_t handle, const void *elf, size_t 
 		n->c.code_inserted++;
 	char hex[65];
 	ee_name_hex(name, hex);
-	log_info("code insert %s: %s", r == 0 ? hex : "refused", r == 0 ? "ok" : strerror(-r));
-	applink_reply(n->apps, handle, WIRE_APP_CODE_RESULT, r, name, sizeof(name));
+	/* A refusal says why, to the person who inserted the code. */
+	uint8_t body[EE_NAME_LEN + WIRE_APPLINK_REASON_MAX];
+	size_t blen = sizeof(name);
+	memcpy(body, name, sizeof(name));
+	if (r < 0) {
+		const char *why = ee_last_refusal(n->ee);
+		size_t wlen = strnlen(why, WIRE_APPLINK_REASON_MAX);
+		memcpy(body + blen, why, wlen);
+		blen += wlen;
+		log_info("code insert refused: %s", wlen ? why : strerror(-r));
+	} else {
+		log_info("code insert %s: ok", hex);
+	}
+	applink_reply(n->apps, handle, WIRE_APP_CODE_RESULT, r, body, blen);
 }
 
 /* ---- what the EE asks of the node ---- */

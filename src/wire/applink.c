@@ -68,7 +68,11 @@ static int parse_body(uint8_t type, const uint8_t *body, size_t len, struct wire
 	case WIRE_APP_DELIVER:
 	case WIRE_APP_CODE_RESULT:
 		wire_rd_copy(&r, m->code, sizeof(m->code));
-		if (r.err || (type == WIRE_APP_CODE_RESULT && wire_rd_left(&r) != 0))
+		if (r.err)
+			return -EBADMSG;
+		/* A refusal may say why, in text after the name. */
+		if (type == WIRE_APP_CODE_RESULT && (wire_rd_left(&r) > WIRE_APPLINK_REASON_MAX ||
+						     (m->status == 0 && wire_rd_left(&r) != 0)))
 			return -EBADMSG;
 		return 0;
 	case WIRE_APP_INJECT:
@@ -151,6 +155,7 @@ ssize_t wire_applink_build(void *buf, size_t cap, uint8_t type, int32_t status, 
 
 	if (!type_known(type) || !status_ok(type, status) || (body_len && !body))
 		return -EINVAL;
+	scratch.status = status;
 	if (parse_body(type, body, body_len, &scratch) < 0)
 		return -EINVAL;
 	p = build_header(buf, cap, type, status, body_len);

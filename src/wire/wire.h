@@ -251,13 +251,14 @@ int wire_capsule_build(void *buf, size_t cap, const struct wire_capsule_spec *sp
 #define WIRE_APPLINK_VERSION 1
 #define WIRE_APPLINK_HDR_LEN 8
 #define WIRE_APPLINK_NAME_MAX 64
+#define WIRE_APPLINK_REASON_MAX 200 /* text after the name of a refused CODE_RESULT */
 
 enum wire_applink_type {
 	WIRE_APP_HELLO = 1, /* node -> app: handle, node address, node name */
 	WIRE_APP_INJECT = 2, /* app -> node: an ANEP packet to run at the node */
 	WIRE_APP_DELIVER = 3, /* node -> app: code name + capsule data */
 	WIRE_APP_CODE_INSERT = 4, /* app -> node: code object bytes */
-	WIRE_APP_CODE_RESULT = 5, /* node -> app: status + code name */
+	WIRE_APP_CODE_RESULT = 5, /* node -> app: status + code name [+ why it was refused] */
 	WIRE_APP_ERROR = 6, /* node -> app: status of a request that failed */
 };
 

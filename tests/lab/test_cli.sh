@@ -30,7 +30,7 @@ AN_ACCEPT int64_t loop_accept(struct an_ctx *ctx)
 }
 C
 if out=$("$ANODE" code build "$work/loop.c" 2>&1); then fail "a loop was accepted"; fi
-expect_match "code build refuses a loop, as the node's validator would" "$out" 'refused by the validator'
+expect_match "code build refuses a loop, as the node's validator would, and says why" "$out" 'refused: section accept has a loop'
 [ ! -e "$work/loop.ao" ] || fail "the refused object was left behind"
 ok "the refused object is not left behind"
 
@@ -54,10 +54,12 @@ expect_match "code insert prints the name" "$out" '^[0-9a-f]{64}  inserted into 
 name=$(echo "$out" | cut -c1-64)
 expect_match "code list shows it" "$("$ANODE" -n b code list)" "^$name +[0-9]+ bytes"
 expect_match "code list --json" "$("$ANODE" -n b code list --json)" "\"name\":\"$name\""
-if out=$("$ANODE" -n b code insert "$EE_TEST_DIR/bad_loop.ao" 2>&1); then fail "bad code inserted"; fi
-expect_match "inserting code that fails validation is refused" "$out" 'fails validation'
-if out=$("$ANODE" -n b code insert "$EE_TEST_DIR/bad_loop.ao" 2>&1); then fail "bad code inserted"; fi
-expect_match "...and the second time it is known bad" "$out" 'known to fail validation'
+if out=$("$ANODE" -n b code insert "$EE_TEST_DIR/bad_oob.ao" 2>&1); then fail "bad code inserted"; fi
+expect_match "inserting code that fails validation is refused with the validator's reason" "$out" \
+  'refused .*bad_oob.ao: section accept: memory boundary violation at pc'
+expect_match "...which the node logs at the normal level" "$(cat "$ANODE_RUN_DIR/line3/b.log")" 'code insert refused: section accept: memory boundary violation'
+if out=$("$ANODE" -n b code insert "$EE_TEST_DIR/bad_oob.ao" 2>&1); then fail "bad code inserted"; fi
+expect_match "...and the second time it is known bad" "$out" 'failed validation on this node'
 "$ANODE" -n b code remove "$name" >/dev/null
 expect_eq "code remove evicts it" "$("$ANODE" -n b code list | grep -c "$name" || true)" 0
 

@@ -96,7 +96,7 @@ static void test_hello_malformed(void)
 
 static void test_deliver_and_result_vectors(void)
 {
-	uint8_t buf[128];
+	uint8_t buf[512];
 	struct wire_applink m;
 
 	CHECK_INT(wire_applink_build_deliver(buf, sizeof(buf), vec_code_name, "hi", 2), sizeof(vec_deliver));
@@ -122,11 +122,21 @@ static void test_deliver_and_result_vectors(void)
 	CHECK_INT(m.type, WIRE_APP_CODE_RESULT);
 	CHECK_INT(m.status, -EINVAL);
 	CHECK_MEM(m.code, vec_code_name, 32);
-	/* CODE_RESULT is exactly a name. */
+	/* A CODE_RESULT that accepts is exactly a name; one that refuses may
+	 * say why after it, in up to WIRE_APPLINK_REASON_MAX octets. */
 	CHECK_INT(wire_applink_build(buf, sizeof(buf), WIRE_APP_CODE_RESULT, 0, vec_code_name, 31), -EINVAL);
 	CHECK_INT(wire_applink_build(buf, sizeof(buf), WIRE_APP_CODE_RESULT, 0, vec_deliver, 33), -EINVAL);
 	memcpy(buf, vec_code_result, sizeof(vec_code_result));
-	CHECK_INT(wire_applink_parse(buf, sizeof(vec_code_result) + 1, &m), -EBADMSG);
+	buf[sizeof(vec_code_result)] = 'x';
+	CHECK_INT(wire_applink_parse(buf, sizeof(vec_code_result) + 1, &m), 0);
+	CHECK_INT(m.body_len, 33);
+	uint8_t why[32 + WIRE_APPLINK_REASON_MAX + 1];
+	memcpy(why, vec_code_name, 32);
+	memset(why + 32, 'r', sizeof(why) - 32);
+	CHECK_INT(wire_applink_build(buf, sizeof(buf), WIRE_APP_CODE_RESULT, -EINVAL, why, sizeof(why) - 1),
+		  8 + sizeof(why) - 1);
+	CHECK_INT(wire_applink_build(buf, sizeof(buf), WIRE_APP_CODE_RESULT, -EINVAL, why, sizeof(why)), -EINVAL);
+	CHECK_INT(wire_applink_build(buf, sizeof(buf), WIRE_APP_CODE_RESULT, 0, why, 33), -EINVAL);
 }
 
 static void test_opaque_bodies(void)
