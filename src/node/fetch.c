@@ -24,20 +24,29 @@ struct fetch {
 	uint16_t count;
 	uint64_t have; /* bitmap of chunks received */
 	uint64_t asked; /* the window last asked for */
+	unsigned backoff_ms; /* until the next retry: doubles while nothing comes */
+	bool progress; /* a chunk came since the last retry */
 	uint8_t *code;
 	uint64_t deadline_ms;
 	struct loop_timer *timer;
 	struct fetcher *owner;
 };
 
-/* Requests sent to one destination: a token bucket. */
+/* Requests sent to one destination: a token bucket, refilled faster once
+ * the destination has answered (sent a chunk of code that was asked for):
+ * a node that never answers is a node we may be aimed at. */
 struct fetch_rate {
 	struct an_addr dst;
 	uint64_t last_ms;
 	unsigned tokens_milli; /* thousandths of a request */
+	bool answered;
 };
 #define FETCH_RATES 64
+/* Chunks per request: one at first (a small request, to a destination that
+ * has not answered yet), then three. */
 #define FETCH_WINDOW 3
+/* Retries back off while nothing comes, up to this. */
+#define FETCH_BACKOFF_MAX_MS 1000
 
 struct fetcher {
 	struct loop *loop;
@@ -70,7 +79,9 @@ struct fetcher *fetch_new(struct loop *loop, const struct fetch_config *cfg, con
 	if (!f->cfg.timeout_ms)
 		f->cfg.timeout_ms = 3000;
 	if (!f->cfg.requests_per_s)
-		f->cfg.requests_per_s = 20;
+		f->cfg.requests_per_s = 50;
+	if (!f->cfg.unanswered_per_s)
+		f->cfg.unanswered_per_s = 5;
 	f->ops = *ops;
 	f->fetches = calloc(f->cfg.max_fetches, sizeof(*f->fetches));
 	if (!f->fetches) {
@@ -121,11 +132,13 @@ static uint64_t missing(const struct fetch *x)
 	return all & ~x->have;
 }
 
-/* The next chunks to ask for: the first FETCH_WINDOW missing ones. */
+/* The next chunks to ask for: the first missing one until some chunk has
+ * come, then the first FETCH_WINDOW missing ones. */
 static uint64_t window(const struct fetch *x)
 {
 	uint64_t want = missing(x), w = 0;
-	for (int k = 0; k < FETCH_WINDOW && want; k++) {
+	int size = x->have ? FETCH_WINDOW : 1;
+	for (int k = 0; k < size && want; k++) {
 		uint64_t low = want & -want;
 		w |= low;
 		want &= ~low;
@@ -136,24 +149,30 @@ static uint64_t window(const struct fetch *x)
 /* Whether one more request may go to dst now (a bucket of requests_per_s
  * tokens, refilled continuously). The least recently used bucket makes
  * room for a new destination. */
+static struct fetch_rate *rate_find(struct fetcher *f, const struct an_addr *dst)
+{
+	for (size_t i = 0; i < FETCH_RATES; i++)
+		if (f->rates[i].last_ms && an_addr_eq(&f->rates[i].dst, dst))
+			return &f->rates[i];
+	return NULL;
+}
+
 static bool rate_ok(struct fetcher *f, const struct an_addr *dst)
 {
 	uint64_t now = loop_now_ms();
-	unsigned burst = f->cfg.requests_per_s * 1000;
-	struct fetch_rate *b = NULL, *oldest = &f->rates[0];
-	for (size_t i = 0; i < FETCH_RATES; i++) {
-		if (an_addr_eq(&f->rates[i].dst, dst) && f->rates[i].last_ms) {
-			b = &f->rates[i];
-			break;
-		}
-		if (f->rates[i].last_ms < oldest->last_ms)
-			oldest = &f->rates[i];
-	}
+	struct fetch_rate *b = rate_find(f, dst);
 	if (!b) {
-		b = oldest;
-		*b = (struct fetch_rate){ .dst = *dst, .last_ms = now, .tokens_milli = burst };
+		b = &f->rates[0];
+		for (size_t i = 1; i < FETCH_RATES; i++)
+			if (f->rates[i].last_ms < b->last_ms)
+				b = &f->rates[i];
+		*b = (struct fetch_rate){ .dst = *dst, .last_ms = now, .tokens_milli = f->cfg.unanswered_per_s * 1000 };
 	}
-	uint64_t add = (now - b->last_ms) * f->cfg.requests_per_s;
+	unsigned per_s = b->answered ? f->cfg.requests_per_s : f->cfg.unanswered_per_s;
+	unsigned burst = per_s * 1000;
+	if (b->tokens_milli > burst)
+		b->tokens_milli = burst;
+	uint64_t add = (now - b->last_ms) * per_s;
 	b->tokens_milli = add >= burst - b->tokens_milli ? burst : b->tokens_milli + (unsigned)add;
 	b->last_ms = now ? now : 1;
 	if (b->tokens_milli < 1000)
@@ -166,8 +185,8 @@ static bool rate_ok(struct fetcher *f, const struct an_addr *dst)
 static void ask(struct fetcher *f, struct fetch *x)
 {
 	const struct an_addr *to = NULL;
-	if (x->have_prev && !x->asked_home) {
-		to = &x->prev;
+	if (x->have_prev && (!x->asked_home || an_addr_eq(&x->prev, &x->home))) {
+		to = &x->prev; /* its turn, or it is the home too */
 	} else if (!x->have_home) {
 		to = &x->prev; /* nobody else to ask */
 	} else {
@@ -178,9 +197,13 @@ static void ask(struct fetcher *f, struct fetch *x)
 		return;
 	}
 	x->asked = window(x);
-	f->c.requests_sent++;
-	if (f->ops.request(f->ops.arg, x->name, x->asked, to, to ? NULL : &x->home) < 0)
-		log_ratelimited(LOG_DEBUG, "code request could not be sent");
+	int r = f->ops.request(f->ops.arg, x->name, x->asked, to, to ? NULL : &x->home);
+	if (r == -EHOSTUNREACH && !to && x->have_prev) /* no route to the home: the previous hop again */
+		r = f->ops.request(f->ops.arg, x->name, x->asked, &x->prev, NULL);
+	if (r < 0)
+		log_ratelimited(LOG_DEBUG, "code request could not be sent: %s", strerror(-r));
+	else
+		f->c.requests_sent++;
 }
 
 static void on_timer(void *arg)
@@ -199,7 +222,13 @@ static void on_timer(void *arg)
 		x->asked_home = true;
 	f->c.retries++;
 	ask(f, x);
-	x->timer = loop_timer_add(f->loop, f->cfg.retry_ms, on_timer, x);
+	/* Nothing since the last retry: wait twice as long before the next,
+	 * so that a silent destination gets a few requests, not dozens. */
+	x->backoff_ms = x->progress ? f->cfg.retry_ms : x->backoff_ms * 2;
+	if (x->backoff_ms > FETCH_BACKOFF_MAX_MS)
+		x->backoff_ms = FETCH_BACKOFF_MAX_MS;
+	x->progress = false;
+	x->timer = loop_timer_add(f->loop, x->backoff_ms, on_timer, x);
 }
 
 int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const struct an_addr *prev,
@@ -229,6 +258,7 @@ int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const s
 			x->home = *home;
 		x->asked_home = !have_prev;
 		x->deadline_ms = loop_now_ms() + f->cfg.timeout_ms;
+		x->backoff_ms = f->cfg.retry_ms;
 		x->timer = loop_timer_add(f->loop, f->cfg.retry_ms, on_timer, x);
 		if (!x->timer) {
 			free(x);
@@ -242,11 +272,16 @@ int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const s
 	return 0;
 }
 
-int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt)
+int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt, const struct an_addr *from)
 {
 	struct fetch *x = find(f, c->name, NULL);
 	if (!x)
 		return -ENOENT;
+	/* It answered what we asked: it is a node, not someone we were aimed at. */
+	struct fetch_rate *b = rate_find(f, from);
+	if (b)
+		b->answered = true;
+	x->progress = true;
 	if ((x->count && (c->count != x->count || c->total_len != x->total_len)) || (x->have & (1ull << c->index))) {
 		f->c.chunks_unexpected++;
 		return -EALREADY;

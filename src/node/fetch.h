@@ -8,8 +8,9 @@
  * the EE before the parked capsules run, in arrival order. Parking is
  * bounded per code object and in total; a fetch that does not complete
  * before its deadline drops what it parked, with a counted reason. Chunks
- * are asked for a few at a time, and each destination gets a bounded rate
- * of requests.
+ * are asked for a few at a time (one until the first comes, then three),
+ * retries back off while nothing comes, and each destination gets a bounded
+ * rate of requests, lower until it has answered one.
  */
 #ifndef NODE_FETCH_H
 #define NODE_FETCH_H
@@ -28,7 +29,8 @@ struct fetch_config {
 	size_t max_fetches; /* code objects being fetched at once (32) */
 	unsigned retry_ms; /* ask again for what is missing after (100) */
 	unsigned timeout_ms; /* give up after (3000) */
-	unsigned requests_per_s; /* code requests to one destination, per second (20) */
+	unsigned requests_per_s; /* code requests to one destination that has answered, per second (50) */
+	unsigned unanswered_per_s; /* ... to one that has not answered yet (5) */
 };
 
 struct fetch_counters {
@@ -68,7 +70,7 @@ int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const s
 /* A chunk of code arrived (from a CODE_RESPONSE packet). 0 when a fetch
  * took it; -ENOENT when no fetch wants this code; -EALREADY for a chunk
  * the fetch has, or that disagrees with the ones it has (counted). */
-int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt);
+int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt, const struct an_addr *from);
 
 size_t fetch_parked(const struct fetcher *f);
 size_t fetch_active(const struct fetcher *f);

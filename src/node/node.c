@@ -515,7 +515,7 @@ static void code_response_input(struct node *n, struct pkt *p, struct wire_anep 
 		n->c.code_chunks_relayed++;
 		n->udp->ops->send(n->udp, q, &to[i]);
 	}
-	bool mine = fetch_chunk(n->fetch, &c, p->ctx.pkt) == 0;
+	bool mine = fetch_chunk(n->fetch, &c, p->ctx.pkt, &p->from) == 0;
 	if (!mine && k == 0)
 		n->c.code_chunks_unwanted++;
 	pkt_put(n->pool, p);
@@ -526,10 +526,13 @@ static int fetch_request(void *arg, const uint8_t name[32], uint64_t want, const
 {
 	struct node *n = arg;
 	struct an_addr next;
+	/* The home only by route: in overlay mode, an address the routing
+	 * table does not know is not a node of this network, whatever a
+	 * capsule says (router mode routes everything through the kernel). */
 	if (to)
 		next = *to;
 	else if (next_hop(n, home, &next) < 0)
-		next = *home; /* overlay: the home's address is reachable as it is */
+		return -EHOSTUNREACH;
 	struct pkt *q = pkt_get(n->pool);
 	if (!q)
 		return -ENOBUFS;

@@ -60,6 +60,7 @@ def main():
         s.sendto(capsule(name, bytes(200), home=home or me, dst=node), (host, int(port)))
     served = code if mode != "wrong" else code[:-1] + bytes([code[-1] ^ 0xFF])
     requests, sizes = [], []
+    lost = False
     end = time.time() + seconds
     while time.time() < end:
         if not select.select([s], [], [], max(0, end - time.time()))[0]:
@@ -77,8 +78,9 @@ def main():
         for i in range(count):
             if not want & (1 << i):
                 continue
-            if mode == "lose1" and len(requests) == 1 and i == 1:
-                continue  # lost on the way
+            if mode == "lose1" and i == 1 and not lost:
+                lost = True
+                continue  # lost on the way, the first time it is sent
             s.sendto(chunk_packet(me, node, name, served, i), (host, int(port)))
     print(json.dumps({"requests": requests, "sizes": sizes, "chunks": (len(code) + CHUNK - 1) // CHUNK}))
 
