@@ -16,6 +16,7 @@
 	X(looped, "capsules sent by code to this node itself")                             \
 	X(runs, "capsule runs")                                                            \
 	X(forwarded, "capsules sent on (one count per send)")                              \
+	X(copied, "extra copies code made of a capsule (paid from its copy budget)")       \
 	X(delivered, "deliveries to applications")                                         \
 	X(consumed, "capsules that ended at this node without send or delivery")           \
 	X(passed_unknown, "unknown Type ID forwarded by default routing")                  \

@@ -371,6 +371,7 @@ static void capsule_input(struct node *n, struct pkt *p, struct wire_anep *a)
 			pkt_put(n->pool, q);
 			continue;
 		}
+		n->c.copied++;
 		send_to(n, q, &v.send_next[i], owner);
 	}
 	wire_anep_set_copies(p->ctx.pkt, a, (uint16_t)(left / k + (0 < left % k)));
@@ -896,24 +897,29 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		ctl_printf(o,
 			   ",\"code_cache\":{\"objects\":%zu,\"inserted\":%llu,\"evicted\":%llu,"
 			   "\"failed_validation\":%llu,\"refused_known_bad\":%llu,\"runs\":%llu,\"run_errors\":%llu,"
-			   "\"state_evictions\":%llu}",
+			   "\"state_evictions\":%llu,\"over_budget\":%llu,\"copies_refused\":%llu}",
 			   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
 			   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad,
 			   (unsigned long long)es.runs, (unsigned long long)es.run_errors,
-			   (unsigned long long)es.state_evictions);
-		ctl_printf(o, ",\"applinks\":{\"connected\":%zu,\"accepted\":%llu,\"bad_messages\":%llu}",
-			   applink_count(n->apps), (unsigned long long)ac->accepted,
-			   (unsigned long long)ac->bad_messages);
+			   (unsigned long long)es.state_evictions, (unsigned long long)es.over_budget,
+			   (unsigned long long)es.copies_refused);
+		ctl_printf(o,
+			   ",\"applinks\":{\"connected\":%zu,\"accepted\":%llu,\"bad_messages\":%llu,"
+			   "\"refused_user\":%llu,\"refused_full\":%llu}",
+			   applink_count(n->apps), (unsigned long long)ac->accepted, (unsigned long long)ac->bad_messages,
+			   (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full);
 		const struct fetch_counters *fc = fetch_counters(n->fetch);
 		ctl_printf(o,
 			   ",\"fetch\":{\"active\":%zu,\"parked_now\":%zu,\"requests_sent\":%llu,\"retries\":%llu,"
 			   "\"chunks_received\":%llu,\"chunks_unexpected\":%llu,\"completed\":%llu,\"timeouts\":%llu,"
-			   "\"mismatches\":%llu,\"invalid\":%llu,\"park_overflow\":%llu}",
+			   "\"mismatches\":%llu,\"invalid\":%llu,\"park_overflow\":%llu,\"requests_limited\":%llu,"
+			   "\"relays_pending\":%zu}",
 			   fetch_active(n->fetch), fetch_parked(n->fetch), (unsigned long long)fc->requests_sent,
 			   (unsigned long long)fc->retries, (unsigned long long)fc->chunks_received,
 			   (unsigned long long)fc->chunks_unexpected, (unsigned long long)fc->completed,
 			   (unsigned long long)fc->timeouts, (unsigned long long)fc->mismatches,
-			   (unsigned long long)fc->invalid, (unsigned long long)fc->park_overflow);
+			   (unsigned long long)fc->invalid, (unsigned long long)fc->park_overflow,
+			   (unsigned long long)fc->requests_limited, relay_count(n->relay));
 		if (n->match) {
 			const struct match_counters *mc = match_counters(n->match);
 			ctl_printf(o,
@@ -943,6 +949,8 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	ctl_printf(o, "code cache: %zu objects, %llu inserted, %llu evicted, %llu failed validation, %llu refused\n",
 		   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
 		   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad);
+	ctl_printf(o, "bounds: %llu runs over their work budget, %llu copies refused past a copy budget\n",
+		   (unsigned long long)es.over_budget, (unsigned long long)es.copies_refused);
 	if (n->match) {
 		const struct match_counters *mc = match_counters(n->match);
 		ctl_printf(o,
@@ -953,8 +961,9 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 			   (unsigned long long)mc->modified, (unsigned long long)mc->failed_verdicts,
 			   (unsigned long long)mc->queue_drops);
 	}
-	ctl_printf(o, "applications: %zu connected\nbuffers: %zu of %zu free\n", applink_count(n->apps),
-		   pkt_pool_available(n->pool), pkt_pool_size(n->pool));
+	ctl_printf(o, "applications: %zu connected, %llu refused (a user's share full), %llu refused (all full)\n",
+		   applink_count(n->apps), (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full);
+	ctl_printf(o, "buffers: %zu of %zu free\n", pkt_pool_available(n->pool), pkt_pool_size(n->pool));
 	return 0;
 }
 
