@@ -40,6 +40,7 @@ struct loop {
 	bool (*idle_cb)(void *arg);
 	void *idle_arg;
 	bool more; /* the idle hook left work: poll without blocking */
+	struct loop_stats stats;
 };
 
 uint64_t loop_now_ns(void)
@@ -230,6 +231,7 @@ int loop_run(struct loop *l)
 				continue;
 			return -errno;
 		}
+		uint64_t round_start = loop_now_ns();
 		for (int i = 0; i < n && !l->stop; i++) {
 			int fd = ev[i].data.fd;
 			if ((size_t)fd < l->n_watch && l->watch[fd].used)
@@ -237,6 +239,17 @@ int loop_run(struct loop *l)
 		}
 		run_due_timers(l);
 		l->more = l->idle_cb ? l->idle_cb(l->idle_arg) : false;
+		/* How long nothing else could be served: what bounds on code
+		 * are for (bench/hostile.sh reads it). */
+		uint64_t took = loop_now_ns() - round_start;
+		l->stats.rounds++;
+		if (took > l->stats.max_round_ns)
+			l->stats.max_round_ns = took;
 	}
 	return 0;
+}
+
+const struct loop_stats *loop_stats(const struct loop *l)
+{
+	return &l->stats;
 }

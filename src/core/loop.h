@@ -41,6 +41,13 @@ void loop_set_idle(struct loop *l, bool (*cb)(void *arg), void *arg);
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
 
+/* Rounds run (events, timers and the idle hook between two waits) and the
+ * longest one: the longest time the loop served nothing new. */
+struct loop_stats {
+	uint64_t rounds, max_round_ns;
+};
+const struct loop_stats *loop_stats(const struct loop *l);
+
 /* Monotonic clock. */
 uint64_t loop_now_ns(void);
 uint64_t loop_now_ms(void);

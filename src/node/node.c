@@ -930,6 +930,9 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 				   (unsigned long long)mc->modified, (unsigned long long)mc->failed_verdicts,
 				   (unsigned long long)mc->queue_drops);
 		}
+		const struct loop_stats *ls = loop_stats(n->loop);
+		ctl_printf(o, ",\"loop\":{\"rounds\":%llu,\"max_round_us\":%.1f}", (unsigned long long)ls->rounds,
+			   (double)ls->max_round_ns / 1e3);
 		ctl_printf(o, ",\"mode\":\"%s\",\"buffers\":{\"total\":%zu,\"free\":%zu}}\n",
 			   n->cfg.router ? "router" : "overlay", pkt_pool_size(n->pool), pkt_pool_available(n->pool));
 		return 0;
@@ -964,6 +967,9 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	ctl_printf(o, "applications: %zu connected, %llu refused (a user's share full), %llu refused (all full)\n",
 		   applink_count(n->apps), (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full);
 	ctl_printf(o, "buffers: %zu of %zu free\n", pkt_pool_available(n->pool), pkt_pool_size(n->pool));
+	const struct loop_stats *ls = loop_stats(n->loop);
+	ctl_printf(o, "loop: %llu rounds, the longest %.1f us\n", (unsigned long long)ls->rounds,
+		   (double)ls->max_round_ns / 1e3);
 	return 0;
 }
 
