@@ -2,6 +2,9 @@
 /*
  * Control socket server and client (see ctl.h). Requests are handled to
  * completion on the node's loop; they are small and rare next to capsules.
+ * A client is served when its request arrives, never waited for: one that
+ * connects and says nothing must not hold the node (it is closed after a
+ * second), and only a few may wait at once.
  */
 #include "ctl/ctl.h"
 
@@ -18,6 +21,16 @@
 #include "core/log.h"
 
 #define CTL_REQUEST_MAX 1024
+#define CTL_CLIENTS 16 /* connected, request not yet read */
+#define CTL_CLIENT_TIMEOUT_MS 1000
+
+struct ctl_server;
+
+struct ctl_client {
+	int fd; /* -1: free */
+	struct loop_timer *timer;
+	struct ctl_server *s;
+};
 
 struct ctl_server {
 	int fd;
@@ -25,6 +38,7 @@ struct ctl_server {
 	struct loop *loop;
 	const struct ctl_command *table;
 	void *arg;
+	struct ctl_client clients[CTL_CLIENTS];
 };
 
 void ctl_printf(struct ctl_out *o, const char *fmt, ...)
@@ -108,20 +122,59 @@ static void handle_request(struct ctl_server *s, int cfd)
 	free(body.buf);
 }
 
+static void client_close(struct ctl_client *c)
+{
+	loop_fd_del(c->s->loop, c->fd);
+	close(c->fd);
+	if (c->timer)
+		loop_timer_cancel(c->s->loop, c->timer);
+	c->timer = NULL;
+	c->fd = -1;
+}
+
+static void client_timeout(void *arg)
+{
+	struct ctl_client *c = arg;
+	c->timer = NULL;
+	log_ratelimited(LOG_INFO, "control client sent no request in %d ms: closed", CTL_CLIENT_TIMEOUT_MS);
+	client_close(c);
+}
+
+static void client_readable(void *arg, int fd, uint32_t events)
+{
+	struct ctl_client *c = arg;
+	handle_request(c->s, fd);
+	client_close(c);
+}
+
 static void listen_readable(void *arg, int fd, uint32_t events)
 {
 	struct ctl_server *s = arg;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
+		struct ctl_client *c = NULL;
+		for (size_t i = 0; i < CTL_CLIENTS && !c; i++)
+			if (s->clients[i].fd < 0)
+				c = &s->clients[i];
+		if (!c) {
+			log_ratelimited(LOG_WARNING, "control client refused: %d wait already", CTL_CLIENTS);
+			close(cfd);
+			continue;
+		}
 		int sndbuf = CTL_REPLY_MAX + 4096;
 		setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-		/* One request per connection; the client sends it at once. */
-		struct pollfd p = { .fd = cfd, .events = POLLIN };
-		if (poll(&p, 1, 1000) == 1)
-			handle_request(s, cfd);
-		close(cfd);
+		c->fd = cfd;
+		c->s = s;
+		c->timer = loop_timer_add(s->loop, CTL_CLIENT_TIMEOUT_MS, client_timeout, c);
+		if (!c->timer || loop_fd_add(s->loop, cfd, EPOLLIN, client_readable, c) < 0) {
+			if (c->timer)
+				loop_timer_cancel(s->loop, c->timer);
+			c->timer = NULL;
+			c->fd = -1;
+			close(cfd);
+		}
 	}
 }
 
@@ -139,6 +192,8 @@ struct ctl_server *ctl_server_open(const char *path, struct loop *loop, const st
 	s->loop = loop;
 	s->table = table;
 	s->arg = arg;
+	for (size_t i = 0; i < CTL_CLIENTS; i++)
+		s->clients[i].fd = -1;
 	s->path = strdup(path);
 	s->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0 || !s->path)
@@ -162,6 +217,9 @@ void ctl_server_close(struct ctl_server *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < CTL_CLIENTS; i++)
+		if (s->clients[i].fd >= 0)
+			client_close(&s->clients[i]);
 	loop_fd_del(s->loop, s->fd);
 	close(s->fd);
 	unlink(s->path);

@@ -26,10 +26,14 @@
  * is refused as invalid (see ee_count_paths in ee.c). */
 #define EE_MAX_PATHS 65536
 /* Instructions the validator may have to visit for one entry point, summed
- * over its paths (it walks them one by one): its time, about 1.6 ns each
- * here; more is refused as invalid, so that no object stalls the node for
- * more than a few milliseconds while it is checked. */
-#define EE_MAX_WALK (2 * 1000 * 1000)
+ * over its paths: librte_bpf walks the paths of code whose branches leave
+ * different states (stack writes, say) one by one, at up to about 14 ns per
+ * instruction here (8192 paths of about 100 instructions: 11.6 ms; 65536:
+ * 60 ms; bench/hostile.sh part 2). Code that would cost more is refused as
+ * invalid, so that checking no object holds the node for more than about
+ * 7 ms. Code whose branches converge is checked faster than this counts,
+ * so the bound refuses some code the validator would pass quickly. */
+#define EE_MAX_WALK (500 * 1000)
 /* Default work budget of one capsule at one node, in instruction units:
  * the longest path of every entry point run plus the fixed cost of every
  * helper called (helpers.c). */

@@ -31,6 +31,10 @@
 #define NODE_RX_ROUNDS 8
 /* Capsules that code sends to this node itself, handled per round. */
 #define NODE_SELF_BUDGET 256
+/* Work on one source of packets stops after this long in a round, so that
+ * the others (and the control socket) get their turn: with the work budget
+ * of each capsule, what bounds how long the node serves nothing new. */
+#define NODE_SLICE_NS (2 * 1000 * 1000)
 /* Room to rewrite a held IPv4 packet: headers and the largest capsule. */
 #define NODE_Q_SCRATCH (60 + 8 + AN_PKT_MAX)
 /* Code requests passed on toward a code home at once. */
@@ -60,6 +64,7 @@ struct node {
 	size_t q_len;
 	struct node_counters c;
 	struct pkt_queue self_q;
+	struct pkt_queue resume_q; /* parked capsules whose code came, to run */
 	struct an_addr local;
 	uint8_t owner_key[crypto_shorthash_KEYBYTES]; /* code name -> buffer owner */
 	uint64_t started_ns;
@@ -581,12 +586,12 @@ static void run_held(struct node *n, struct pkt *p)
 		log_ratelimited(LOG_INFO, "no verdict for a held capsule");
 }
 
+/* Parked capsules run from the resume queue, a slice at a time, not all
+ * at once when their code arrives (a code object can have 32 parked). */
 static void fetch_resume(void *arg, struct pkt *p)
 {
 	struct node *n = arg;
-	if (p->held && n->match)
-		return run_held(n, p);
-	node_input(n, p);
+	pkt_queue_push(&n->resume_q, p);
 }
 
 static void fetch_expire(void *arg, struct pkt *p, int why)
@@ -632,17 +637,26 @@ static void node_input(struct node *n, struct pkt *p)
 	}
 }
 
-/* A bounded number of self-sent capsules at a time, so that the links and
- * the control socket get their turn; true when some are still waiting. */
+/* Resumed, then self-sent capsules: a bounded number and a time slice at
+ * a time, so that the links and the control socket get their turn; true
+ * when some are still waiting. */
 static bool drain_self(struct node *n)
 {
+	uint64_t start = loop_now_ns();
 	for (int budget = NODE_SELF_BUDGET; budget > 0; budget--) {
-		struct pkt *p = pkt_queue_pop(&n->self_q);
-		if (!p)
+		struct pkt *p = pkt_queue_pop(&n->resume_q);
+		if (p && p->held && n->match)
+			run_held(n, p);
+		else if (p)
+			node_input(n, p);
+		else if ((p = pkt_queue_pop(&n->self_q)))
+			node_input(n, p);
+		else
 			return false;
-		node_input(n, p);
+		if ((budget & 15) == 0 && loop_now_ns() - start > NODE_SLICE_NS)
+			break;
 	}
-	return n->self_q.len > 0;
+	return n->self_q.len + n->resume_q.len > 0;
 }
 
 /* ---- link and loop callbacks ---- */
@@ -651,6 +665,7 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 {
 	struct node *n = arg;
 	struct pkt *batch[LINK_BATCH];
+	uint64_t start = loop_now_ns();
 	for (int round = 0; round < NODE_RX_ROUNDS; round++) {
 		int k = n->udp->ops->recv(n->udp, n->pool, batch, LINK_BATCH);
 		if (k <= 0)
@@ -662,7 +677,7 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 		n->udp->ops->flush(n->udp);
 		/* A short batch emptied the socket: epoll (level-triggered)
 		 * wakes us for what comes next, without an empty recvmmsg. */
-		if (k < LINK_BATCH)
+		if (k < LINK_BATCH || loop_now_ns() - start > NODE_SLICE_NS)
 			break;
 	}
 }
@@ -838,7 +853,7 @@ static int64_t env_node_info(void *arg, uint64_t what)
 		return (int64_t)(n->c.received + n->c.injected);
 	case AN_INFO_QUEUE_LEN:
 		/* Capsules waiting here: parked for code, or looped to this node. */
-		return (int64_t)(fetch_parked(n->fetch) + n->self_q.len);
+		return (int64_t)(fetch_parked(n->fetch) + n->self_q.len + n->resume_q.len);
 	case AN_INFO_CODE_CACHED:
 		return (int64_t)ee_code_list(n->ee, NULL, 0);
 	default:
@@ -1234,6 +1249,11 @@ void node_free(struct node *n)
 	ee_free(n->ee);
 	while (n->self_q.head)
 		pkt_put(n->pool, pkt_queue_pop(&n->self_q));
+	while (n->resume_q.head) {
+		struct pkt *p = pkt_queue_pop(&n->resume_q);
+		p->held = NULL; /* the engine is gone, and with it the held packet */
+		pkt_put(n->pool, p);
+	}
 	if (n->udp)
 		n->udp->ops->close(n->udp);
 	route_table_free(n->routes);

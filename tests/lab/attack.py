@@ -21,6 +21,8 @@ usage: attack.py KIND ARGS...
       N datagrams of 9000 octets, more than a context holds.
   applinks SOCKET N SECONDS
       opens N application link connections and holds them.
+  silentctl SOCKET N SECONDS
+      opens N control socket connections that never send a request.
 """
 import hashlib
 import json
@@ -138,6 +140,22 @@ def main():
         print(json.dumps({"kind": kind, "held": hello}), flush=True)
         time.sleep(seconds)
         return
+    elif kind == "silentctl":
+        path, n, seconds = args[0], int(args[1]), float(args[2])
+        conns = []
+        for _ in range(n):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            c.connect(path)
+            conns.append(c)
+        time.sleep(seconds)
+        closed = 0
+        for c in conns:  # the node closed the ones it gave up on
+            c.setblocking(False)
+            try:
+                closed += c.recv(1) == b""
+            except BlockingIOError:
+                pass
+        out.update(opened=n, closed_by_node=closed)
     else:
         sys.exit("unknown kind " + kind)
     print(json.dumps(out))

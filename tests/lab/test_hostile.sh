@@ -109,6 +109,11 @@ all_dropped() { [ $(($(counter b drop_code_timeout) + $(counter b drop_park_full
 wait_for "the 40 capsules to time out or find no room" 6 all_dropped
 ok "...and all 40 capsules were dropped, counted"
 
+# A control client that connects and says nothing does not hold the node;
+# it is closed after a second.
+under_attack "silent control clients" silentctl "$b_ctl" 4 1.6
+expect_eq "silent control clients: closed by the node" "$(json "d['closed_by_node']" <"$ANODE_RUN_DIR/attack.out")" 4
+
 # 7. Datagrams larger than a context: received, and dropped for their size.
 rx=$(counter b received)
 tb=$(counter b drop_too_big)
