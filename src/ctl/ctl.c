@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -199,7 +200,11 @@ struct ctl_server *ctl_server_open(const char *path, struct loop *loop, const st
 	if (s->fd < 0 || !s->path)
 		goto fail;
 	unlink(path);
-	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(s->fd, 16) < 0 ||
+	/* Owner and group may connect, whatever the umask (docs/architecture.md). */
+	mode_t old_mask = umask(0117);
+	int b = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_mask);
+	if (b < 0 || listen(s->fd, 16) < 0 ||
 	    loop_fd_add(loop, s->fd, EPOLLIN, listen_readable, s) < 0)
 		goto fail;
 	return s;

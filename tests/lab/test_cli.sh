@@ -49,6 +49,8 @@ expect_match "code with too many paths is refused" "$out" 'more than 65536 paths
 expect_ge "...quickly (under a second, in ms: 1000 minus the time taken)" "$((1000 - ($(date +%s%N) - start) / 1000000))" 1
 
 lab_up "$TOPO_DIR/line3.topo"
+expect_eq "the application socket is mode 0660 whatever the umask" "$(stat -c %a "$ANODE_RUN_DIR/line3/b.app")" 660
+expect_eq "the control socket too" "$(stat -c %a "$ANODE_RUN_DIR/line3/b.ctl")" 660
 out=$("$ANODE" -n b code insert "$work/hello.ao")
 expect_match "code insert prints the name" "$out" '^[0-9a-f]{64}  inserted into b$'
 name=$(echo "$out" | cut -c1-64)
