@@ -55,6 +55,7 @@ struct pkt *pkt_get(struct pkt_pool *pool)
 	p->resumed = 0;
 	p->hop_taken = 0;
 	p->truncated = 0;
+	p->work_set = 0;
 	p->held = NULL;
 	p->applink = 0;
 	return p;

@@ -30,6 +30,8 @@ struct pkt {
 	uint8_t hop_taken; /* this node took its hop already (cleared when it is sent) */
 	uint8_t truncated; /* larger than a buffer: the link kept only AN_PKT_MAX bytes */
 	uint16_t owner; /* charged to this owner, 0: nobody */
+	uint8_t work_set; /* work_left holds the work budget its sender left it */
+	uint32_t work_left; /* a capsule sent by code to its own node goes on with this */
 	void *held; /* router mode: the queued packet it came in, held while it waits */
 	uint64_t applink; /* inserting application link, or 0 */
 	uint64_t rx_ns; /* monotonic time the node received it */

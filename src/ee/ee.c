@@ -480,7 +480,7 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
  * except that the lengths follow an_resize.
  */
 static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p, struct an_ctx *ctx,
-		       struct ee_verdict *v)
+		       uint64_t budget, struct ee_verdict *v)
 {
 	struct ee_run r;
 	struct ee_run *prev = ee_cur;
@@ -490,7 +490,7 @@ static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p
 	r.v = v;
 	r.code = c;
 	r.depth = 0;
-	r.budget = ee->cfg.run_budget;
+	r.budget = budget;
 	r.spent = 0;
 	r.copies = ctx->copies;
 	r.data_off = ctx->data_off;
@@ -527,7 +527,7 @@ static int64_t ee_exec_aux(struct ee *ee, struct ee_code *c, const struct ee_pro
 	if (!ctx)
 		return -ENOMEM;
 	memcpy(ctx->code, c->name, EE_NAME_LEN);
-	int64_t rc = ee_exec(ee, c, p, ctx, &v);
+	int64_t rc = ee_exec(ee, c, p, ctx, ee->cfg.run_budget, &v);
 	free(ctx);
 	return rc;
 }
@@ -686,6 +686,11 @@ size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max)
 
 int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret)
 {
+	return ee_run_budget(ee, ctx, ee->cfg.run_budget, ret);
+}
+
+int ee_run_budget(struct ee *ee, struct an_ctx *ctx, uint64_t budget, struct ee_verdict *ret)
+{
 	struct ee_code *c = ee_cache_lookup(ee, ctx->code);
 	if (!c)
 		return ee_failed_lookup(ee, ctx->code, false) ? -EPERM : -ENOENT;
@@ -693,7 +698,7 @@ int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret)
 	if (ctx->data_off > AN_PKT_MAX || ctx->data_len > AN_PKT_MAX - ctx->data_off || ctx->pkt_len > AN_PKT_MAX)
 		return -EINVAL;
 
-	int64_t rc = ee_exec(ee, c, &c->accept, ctx, ret);
+	int64_t rc = ee_exec(ee, c, &c->accept, ctx, budget, ret);
 	c->runs++;
 	ee->stats.runs++;
 	if (rc < 0 || ret->over_budget) {

@@ -142,6 +142,10 @@ size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max);
  * 0 and *ret (ret->rc < 0 means the code failed); -ENOENT when the code is
  * not cached; -EPERM when it is known bad. */
 int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret);
+/* ee_run with budget work units instead of the configured run_budget (a
+ * capsule that code sent to its own node goes on with what its sender left:
+ * the node's budget covers all a capsule runs while it stays there). */
+int ee_run_budget(struct ee *ee, struct an_ctx *ctx, uint64_t budget, struct ee_verdict *ret);
 
 void ee_stats_get(struct ee *ee, struct ee_stats *ret);
 

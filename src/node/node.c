@@ -155,6 +155,10 @@ static void send_to(struct node *n, struct pkt *p, const struct an_addr *next, u
 {
 	p->hop_taken = 0; /* the next node, or this one again, takes a hop */
 	if (an_addr_eq(next, &n->local)) {
+		if (!p->work_set) { /* passed on by Type ID: nothing ran */
+			p->work_set = 1;
+			p->work_left = (uint32_t)n->cfg.run_budget;
+		}
 		if (owner && pkt_charge(n->pool, p, owner) < 0)
 			return drop(n, p, &n->c.drop_buffer_share, -ENOBUFS);
 		p->origin = AN_ORIGIN_SELF;
@@ -164,6 +168,7 @@ static void send_to(struct node *n, struct pkt *p, const struct an_addr *next, u
 		n->c.looped++;
 		return;
 	}
+	p->work_set = 0;
 	n->c.forwarded++;
 	if (send_as_verdict(n, p, next))
 		return;
@@ -281,7 +286,11 @@ static void capsule_input(struct node *n, struct pkt *p, struct wire_anep *a)
 	n->cur = p;
 	n->cur_anep = a;
 	n->cur_visit = 0;
-	int r = ee_run(n->ee, ctx, &v);
+	/* A capsule that code here sent to this node goes on with the work its
+	 * sender left: one budget covers everything a capsule runs while it
+	 * stays at a node, self-sent copies and loops included. */
+	uint64_t budget = p->work_set ? p->work_left : n->cfg.run_budget;
+	int r = ee_run_budget(n->ee, ctx, budget, &v);
 	n->cur = NULL;
 	n->cur_anep = NULL;
 	if (r == -ENOENT && !p->resumed) {
@@ -362,6 +371,13 @@ static void capsule_input(struct node *n, struct pkt *p, struct wire_anep *a)
 	unsigned k = v.n_sends;
 	unsigned left = copies - (k - 1);
 	uint16_t owner = code_owner(n, cap.name);
+	/* What is left of the work budget is shared among the sends to this
+	 * node itself; a capsule sent to another node starts afresh there. */
+	unsigned k_self = 0;
+	for (unsigned i = 0; i < k; i++)
+		k_self += an_addr_eq(&v.send_next[i], &n->local);
+	uint64_t work_left = v.work < budget ? budget - v.work : 0;
+	uint32_t work_share = (uint32_t)(k_self ? work_left / k_self : 0);
 	/* The first send takes the buffer as it is: a capsule that only
 	 * forwards itself is never copied. */
 	for (unsigned i = 1; i < k; i++) {
@@ -377,9 +393,13 @@ static void capsule_input(struct node *n, struct pkt *p, struct wire_anep *a)
 			continue;
 		}
 		n->c.copied++;
+		q->work_set = 1;
+		q->work_left = work_share;
 		send_to(n, q, &v.send_next[i], owner);
 	}
 	wire_anep_set_copies(p->ctx.pkt, a, (uint16_t)(left / k + (0 < left % k)));
+	p->work_set = 1;
+	p->work_left = work_share;
 	send_to(n, p, &v.send_next[0], owner);
 }
 

@@ -27,7 +27,8 @@ static bool anep_eq(const struct wire_anep *x, const struct wire_anep *y)
 		return false;
 	if (!an_addr_eq(&x->src, &y->src) || !an_addr_eq(&x->dst, &y->dst) || !an_addr_eq(&x->prev_hop, &y->prev_hop))
 		return false;
-	if (x->hop_limit != y->hop_limit || x->hop_limit_at != y->hop_limit_at || x->prev_hop_at != y->prev_hop_at)
+	if (x->hop_limit != y->hop_limit || x->hop_limit_at != y->hop_limit_at || x->prev_hop_at != y->prev_hop_at ||
+	    x->copies != y->copies || x->dst_at != y->dst_at)
 		return false;
 	for (size_t i = 0; i < x->n_goals; i++)
 		if (!an_addr_eq(&x->goals[i], &y->goals[i]))
@@ -106,11 +107,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	wire_anep_set_hop_limit(copy, &a, (uint8_t)(a.hop_limit + 1));
+	wire_anep_set_copies(copy, &a, (uint16_t)(a.copies ^ 0x5a5a));
 	wire_anep_set_prev_hop(copy, &a, &a.src);
+	wire_anep_set_dst(copy, &a, &a.prev_hop);
 	if (wire_anep_parse(copy, size, &b) < 0 || b.present != a.present || b.hdr_len != a.hdr_len ||
 	    b.n_goals != a.n_goals || b.n_results != a.n_results)
 		abort();
-	if ((a.present & WIRE_HAS_HOP_LIMIT) && b.hop_limit != (uint8_t)(a.hop_limit + 1))
+	if ((a.present & WIRE_HAS_HOP_LIMIT) && (b.hop_limit != (uint8_t)(a.hop_limit + 1) ||
+						  b.copies != (uint16_t)(a.copies ^ 0x5a5a)))
+		abort();
+	if ((a.present & WIRE_HAS_DST) && !an_addr_eq(&b.dst, &a.prev_hop))
 		abort();
 	if ((a.present & WIRE_HAS_PREV_HOP) && !an_addr_eq(&b.prev_hop, &a.src))
 		abort();

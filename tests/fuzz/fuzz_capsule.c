@@ -32,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_capsule_spec s = {
 	    .anep_flags = a.flags,
 	    .hop_limit = (a.present & WIRE_HAS_HOP_LIMIT) && a.hop_limit ? a.hop_limit : 1,
+	    .copies = a.copies,
 	    .src = a.present & WIRE_HAS_SRC ? &a.src : NULL,
 	    .dst = a.present & WIRE_HAS_DST ? &a.dst : NULL,
 	    .name = c.name,
@@ -50,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (wire_anep_parse(out, n, &a2) < 0 || wire_capsule_parse(out, n, &a2, &c2) < 0)
 		abort();
-	if (a2.flags != a.flags || a2.hop_limit != s.hop_limit || memcmp(c2.name, c.name, 32) ||
+	if (a2.flags != a.flags || a2.hop_limit != s.hop_limit || a2.copies != s.copies || memcmp(c2.name, c.name, 32) ||
 	    !an_addr_eq(&c2.home, &c.home) || c2.flags != c.flags || c2.code_len != c.code_len ||
 	    c2.data_len != c.data_len || memcmp(out + c2.code_off, data + c.code_off, c.code_len) ||
 	    memcmp(out + c2.data_off, data + c.data_off, c.data_len))

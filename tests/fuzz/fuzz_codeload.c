@@ -22,6 +22,7 @@ static struct wire_anep_spec spec_of(const struct wire_anep *a)
 	    .flags = a->flags,
 	    .type_id = WIRE_TYPE_CAPSULE, /* the builders must overwrite it */
 	    .hop_limit = (a->present & WIRE_HAS_HOP_LIMIT) && a->hop_limit ? a->hop_limit : 1,
+	    .copies = a->copies,
 	    .src = a->present & WIRE_HAS_SRC ? &a->src : NULL,
 	    .dst = a->present & WIRE_HAS_DST ? &a->dst : NULL,
 	    .goals = a->goals,
@@ -33,7 +34,8 @@ static struct wire_anep_spec spec_of(const struct wire_anep *a)
 static void check_header(const struct wire_anep *a, const struct wire_anep *b, const struct wire_anep_spec *s,
 			 uint16_t type_id)
 {
-	if (b->type_id != type_id || b->flags != a->flags || b->hop_limit != s->hop_limit || b->n_goals != a->n_goals ||
+	if (b->type_id != type_id || b->flags != a->flags || b->hop_limit != s->hop_limit || b->copies != s->copies ||
+	    b->n_goals != a->n_goals ||
 	    memcmp(b->goals, a->goals, a->n_goals * sizeof(a->goals[0])))
 		abort();
 	if ((a->present & WIRE_HAS_SRC) && !an_addr_eq(&b->src, &a->src))
@@ -57,7 +59,12 @@ static void fuzz_request(const uint8_t *data, size_t size, const struct wire_ane
 	s = spec_of(a);
 	/* The rebuilt header has no unknown options and no previous hop, so
 	 * it is never longer than 8 + (2 + 16) * 24 + 8 octets: it fits. */
-	if (wire_code_request_build(out, sizeof(out), &s, &q, 0, &n) < 0)
+	/* Rebuilt with the original's padding: the same packet length, unless
+	 * the rebuilt header (no unknown options, no previous hop) is longer. */
+	size_t pad_to = a->pkt_len;
+	if (wire_code_request_build(out, sizeof(out), &s, &q, pad_to, &n) < 0)
+		abort();
+	if (n < pad_to || (n > pad_to && n != wire_anep_hdr_len(&s) + WIRE_CODE_REQUEST_LEN))
 		abort();
 	if (wire_anep_parse(out, n, &b) < 0 || wire_code_request_parse(out, n, &b, &q2) < 0)
 		abort();

@@ -61,13 +61,15 @@ wait_for "b's buffers back" 5 buffers_back
 copied=$(counter b copied)
 hl=$(counter b drop_hop_limit)
 share=$(counter b drop_buffer_share)
+wb=$(counter b drop_work_budget)
 under_attack "four copies per run" capsules "$b" "$HOSTILE_DIR/amplify.ao" 20 100 home="$a" hops=16 copies=65535
 made=$(delta b copied "$copied")
 echo "  20 capsules made $made copies"
 [ "$made" -le $((20 * 16)) ] || fail "20 capsules made $made copies: more than their copy budgets allow"
 ok "copies: no more than the capped budget (16 per capsule)"
-expect_eq "...and every capsule and copy ended, counted" \
-  "$(($(delta b drop_hop_limit "$hl") + $(delta b drop_buffer_share "$share")))" $((20 + made))
+expect_eq "...and every capsule and copy ended, counted (hop limit, buffer share or work budget)" \
+  "$(($(delta b drop_hop_limit "$hl") + $(delta b drop_buffer_share "$share") + $(delta b drop_work_budget "$wb")))" \
+  $((20 + made))
 wait_for "b's buffers back" 5 buffers_back
 
 # 3. 64 self-calls per level under the nesting limit (16.7 million calls),
