@@ -31,6 +31,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 SERIES=${SERIES:-15}
 CAPSULES=${CAPSULES:-12}
@@ -355,16 +356,4 @@ COMMIT=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 	echo "<!-- codeload:end -->"
 } >"$SECTION"
 
-if grep -q '<!-- codeload:begin' "$RESULTS"; then
-	awk -v sec="$SECTION" '
-		/<!-- codeload:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-		/<!-- codeload:end -->/ { skip = 0; next }
-		!skip { print }' "$RESULTS" >"$TMP/results.new"
-	cat "$TMP/results.new" >"$RESULTS"
-else
-	{
-		echo
-		cat "$SECTION"
-	} >>"$RESULTS"
-fi
-echo "bench/RESULTS.md updated (section codeload)"
+results_section "$RESULTS" codeload "$SECTION"

@@ -22,6 +22,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 RUNS=${RUNS:-2000}
 N=${N:-200}
@@ -222,13 +223,4 @@ base_loop=$(awk -F'\t' 'NR == 1 {print $5}' "$TMP/scenarios")
 	done <"$TMP/reflect"
 	echo "<!-- hostile:end -->"
 } >"$TMP/section"
-if grep -q '<!-- hostile:begin' "$RESULTS"; then
-	awk -v sec="$TMP/section" '
-		/<!-- hostile:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-		/<!-- hostile:end -->/ { skip = 0; next }
-		!skip { print }' "$RESULTS" >"$TMP/results.new"
-	cat "$TMP/results.new" >"$RESULTS"
-else
-	{ echo; cat "$TMP/section"; } >>"$RESULTS"
-fi
-echo "bench/RESULTS.md updated (section hostile)"
+results_section "$RESULTS" hostile "$TMP/section"

@@ -22,6 +22,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 TRIALS=${TRIALS:-3}
 SECS=${SECS:-3}
@@ -298,25 +299,4 @@ CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "<!-- overlay:end -->"
 } >"$SECTION"
 
-if [[ -f $RESULTS ]] && grep -q '<!-- overlay:begin' "$RESULTS"; then
-	awk -v sec="$SECTION" '
-		/<!-- overlay:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-		/<!-- overlay:end -->/ { skip = 0; next }
-		!skip { print }' "$RESULTS" >"$TMP/results.new"
-	cat "$TMP/results.new" >"$RESULTS"
-else
-	# Test before redirecting: ">>" creates the file.
-	NEW_FILE=0
-	[[ -f $RESULTS ]] || NEW_FILE=1
-	{
-		if [[ $NEW_FILE == 1 ]]; then
-			echo "# Benchmark results"
-			echo
-			echo "Figures measured by the scripts in bench/; each section is rewritten by the"
-			echo "script named in it."
-		fi
-		echo
-		cat "$SECTION"
-	} >>"$RESULTS"
-fi
-echo "bench/RESULTS.md updated"
+results_section "$RESULTS" overlay "$SECTION"

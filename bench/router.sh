@@ -40,6 +40,7 @@ set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-1}
@@ -498,16 +499,4 @@ CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "<!-- router:end -->"
 } >"$SECTION"
 
-if [[ -f $RESULTS ]] && grep -q '<!-- router:begin' "$RESULTS"; then
-	awk -v sec="$SECTION" '
-		/<!-- router:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-		/<!-- router:end -->/ { skip = 0; next }
-		!skip { print }' "$RESULTS" >"$TMP/results.new"
-	cat "$TMP/results.new" >"$RESULTS"
-else
-	{
-		echo
-		cat "$SECTION"
-	} >>"$RESULTS"
-fi
-echo "bench/RESULTS.md updated"
+results_section "$RESULTS" router "$SECTION"
