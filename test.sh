@@ -4,15 +4,17 @@
 # and lab tests that start real nodes on loopback. Everything runs twice:
 # in a plain build and in an AddressSanitizer + UndefinedBehaviorSanitizer
 # build. Installs missing Debian packages first. Ends with the line
-# "N passed, N failed" (N counts tests over both builds).
+# "N passed, N failed, N skipped" (N counts tests over both builds; a skip is
+# not a pass).
 set -uo pipefail
 cd "$(dirname "$0")"
 top=$(pwd)
 
-scripts/deps.sh || { echo "cannot install dependencies"; echo "0 passed, 1 failed"; exit 1; }
+scripts/deps.sh || { echo "cannot install dependencies"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 passed=0
 failed=0
+skipped=0
 run_suite() { # build-dir label [meson options]
   local dir=$1 label=$2; shift 2
   echo "== $label build ($dir)"
@@ -23,17 +25,19 @@ run_suite() { # build-dir label [meson options]
   fi
   meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 2>&1 | tee "$dir/test-summary.txt" |
     grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Skipped|Unexpected Pass|Expected Fail):' || true
-  local ok fail timeout unexpected
+  local ok fail timeout unexpected skip
   ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
   fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
   timeout=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
   unexpected=$(sed -n 's/^Unexpected Pass: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
+  skip=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$dir/test-summary.txt" | tail -1)
   if [ -z "$ok" ]; then
     echo "$label: meson test did not run"
     failed=$((failed + 1))
     return
   fi
   passed=$((passed + ok))
+  skipped=$((skipped + ${skip:-0}))
   failed=$((failed + ${fail:-0} + ${timeout:-0} + ${unexpected:-0}))
 }
 
@@ -53,5 +57,5 @@ else
   failed=$((failed + 1))
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

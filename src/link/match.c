@@ -120,6 +120,11 @@ struct match_engine {
 
 /* ---- running iptables ---- */
 
+/* Seconds iptables may wait for the xtables lock that another program
+ * holds: the loop waits with it (installing is synchronous until the
+ * privileged parent does it, issue 8), so not for ever. */
+#define MATCH_XTABLES_WAIT_S "2"
+
 /* Run argv (no shell), stdout into out (NUL-terminated, may be NULL) and
  * stderr into err. Returns the exit status, or a negative errno. */
 static int run_cmd(char *const argv[], char *out, size_t out_sz, char *err, size_t err_sz)
@@ -237,7 +242,8 @@ static int rule_args_build(struct rule_args *r, const char *op, const char *tag,
 	unsigned n = 0, b = 0;
 	char **v = r->argv;
 	v[n++] = "iptables";
-	v[n++] = "-w";
+	v[n++] = "-w"; /* wait for the xtables lock, but not for ever */
+	v[n++] = MATCH_XTABLES_WAIT_S;
 	v[n++] = "-t";
 	v[n++] = "mangle";
 	v[n++] = (char *)op;
@@ -369,7 +375,7 @@ int match_cleanup_stale(const char *tag)
 	if (!out)
 		return -ENOMEM;
 	char err[512];
-	char *list[] = {"iptables", "-w", "-t", "mangle", "-S", "PREROUTING", NULL};
+	char *list[] = {"iptables", "-w", MATCH_XTABLES_WAIT_S, "-t", "mangle", "-S", "PREROUTING", NULL};
 	int rc = run_cmd(list, out, MATCH_CMD_OUT_MAX, err, sizeof(err));
 	if (rc != 0) {
 		free(out);
@@ -384,21 +390,22 @@ int match_cleanup_stale(const char *tag)
 	char *save = NULL;
 	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *w[64];
-		unsigned n = split_words(line, w + 4, 58);
-		if (n < 2 || strcmp(w[4], "-A") != 0)
+		unsigned n = split_words(line, w + 5, 58);
+		if (n < 2 || strcmp(w[5], "-A") != 0)
 			continue;
 		bool ours = false;
-		for (unsigned i = 4; i + 1 < n + 4; i++)
+		for (unsigned i = 5; i + 1 < n + 5; i++)
 			if (!strcmp(w[i], "--comment") && !strncmp(w[i + 1], prefix, strlen(prefix)))
 				ours = true;
 		if (!ours)
 			continue;
 		w[0] = "iptables";
 		w[1] = "-w";
-		w[2] = "-t";
-		w[3] = "mangle";
-		w[4] = "-D";
-		w[4 + n] = NULL;
+		w[2] = MATCH_XTABLES_WAIT_S;
+		w[3] = "-t";
+		w[4] = "mangle";
+		w[5] = "-D";
+		w[5 + n] = NULL;
 		rc = run_cmd(w, NULL, 0, err, sizeof(err));
 		if (rc == 0) {
 			removed++;
@@ -886,13 +893,12 @@ int match_remove(struct match_engine *m, unsigned id)
 	int r = rule_run(m, "-D", f);
 	/* Even if iptables failed, the handler is done with: a rule left
 	 * behind bypasses an unbound queue (--queue-bypass), and the next
-	 * start removes it. */
+	 * start removes it. The caller hears that it failed. */
 	f->removing = true;
 	f->grace = loop_timer_add(m->loop, MATCH_REMOVE_GRACE_MS, filter_finish, f);
 	if (!f->grace)
 		log_warn("match: queue %u stays bound until match_free", f->queue);
-	(void)r;
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 const struct match_counters *match_counters(const struct match_engine *m)

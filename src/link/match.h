@@ -69,7 +69,10 @@ void match_free(struct match_engine *m);
  * logging why (iptables' own message included). */
 int match_install(struct match_engine *m, const struct match_filter *f, match_handler h, void *arg,
 		  unsigned *ret_id);
-/* Remove the rule, then the queue. 0 or -ENOENT. */
+/* Remove the rule, then the queue. 0, -ENOENT for no such filter, or the
+ * error of iptables -D (the filter is removed all the same: its handler is
+ * not called again, and a rule left behind is bypassed and removed at the
+ * next start). */
 int match_remove(struct match_engine *m, unsigned id);
 
 /* The verdict for a packet held earlier (MATCH_HOLD). For MATCH_MODIFIED,

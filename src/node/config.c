@@ -24,6 +24,20 @@ static int parse_size(const char *s, size_t min, size_t max, size_t *ret)
 	return 0;
 }
 
+bool node_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > NODE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '_'))
+			return false;
+	}
+	return true;
+}
+
 static int copy_path(char *dst, const char *src)
 {
 	if (strlen(src) >= NODE_PATH_MAX)
@@ -94,10 +108,15 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			break;
 		}
 		if (strcmp(key, "name") == 0) {
-			if (strlen(a) > NODE_NAME_MAX)
-				r = -ENAMETOOLONG;
-			else
-				strcpy(c.name, a);
+			/* The name goes into JSON, logs and iptables rule
+			 * comments: letters, digits, '-' and '_' only. */
+			if (!node_name_ok(a)) {
+				snprintf(err, errlen, "%s:%d: bad node name '%.64s': 1 to %d letters, digits, '-' or '_'",
+					 path, lineno, a, NODE_NAME_MAX);
+				r = -EINVAL;
+				break;
+			}
+			strcpy(c.name, a);
 		} else if (strcmp(key, "mode") == 0) {
 			if (strcmp(a, "router") == 0)
 				c.router = true;

@@ -34,7 +34,7 @@
 
 #include "anode/addr.h"
 
-#define NODE_NAME_MAX 64
+#define NODE_NAME_MAX 32 /* the matching engine tags its rules with it */
 #define NODE_PATH_MAX 108 /* sun_path */
 
 struct node_route {
@@ -57,6 +57,10 @@ struct node_config {
 	struct node_route *routes;
 	size_t n_routes;
 };
+
+/* Whether a node name is 1 to NODE_NAME_MAX letters, digits, '-' or '_':
+ * safe in JSON, logs and rule comments. */
+bool node_name_ok(const char *name);
 
 /* 0, or -EINVAL with a message naming the file and line in err. */
 int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen);

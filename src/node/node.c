@@ -8,6 +8,7 @@
  */
 #include "node/node.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -924,11 +925,12 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 #undef JSON_COUNTER
 		ctl_printf(o,
 			   "},\"link\":{\"kind\":\"%s\",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
-			   "\"tx_bytes\":%llu,\"rx_truncated\":%llu,\"tx_errors\":%llu,\"rx_kernel_drops\":%llu}",
+			   "\"tx_bytes\":%llu,\"rx_truncated\":%llu,\"tx_errors\":%llu,\"rx_kernel_drops\":%llu,"
+			   "\"rx_no_buffer\":%llu}",
 			   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
 			   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
 			   (unsigned long long)lc->rx_truncated, (unsigned long long)lc->tx_errors,
-			   (unsigned long long)lc->rx_kernel_drops);
+			   (unsigned long long)lc->rx_kernel_drops, (unsigned long long)lc->rx_no_buffer);
 		ctl_printf(o,
 			   ",\"code_cache\":{\"objects\":%zu,\"inserted\":%llu,\"evicted\":%llu,"
 			   "\"failed_validation\":%llu,\"refused_known_bad\":%llu,\"runs\":%llu,\"run_errors\":%llu,"
@@ -939,9 +941,12 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 			   (unsigned long long)es.state_evictions, (unsigned long long)es.over_budget,
 			   (unsigned long long)es.copies_refused);
 		ctl_printf(o,
-			   ",\"applinks\":{\"connected\":%zu,\"accepted\":%llu,\"bad_messages\":%llu,"
+			   ",\"applinks\":{\"connected\":%zu,\"accepted\":%llu,\"closed\":%llu,\"bad_messages\":%llu,"
+			   "\"delivered\":%llu,\"deliver_full\":%llu,\"deliver_gone\":%llu,"
 			   "\"refused_user\":%llu,\"refused_full\":%llu}",
-			   applink_count(n->apps), (unsigned long long)ac->accepted, (unsigned long long)ac->bad_messages,
+			   applink_count(n->apps), (unsigned long long)ac->accepted, (unsigned long long)ac->closed,
+			   (unsigned long long)ac->bad_messages, (unsigned long long)ac->delivered,
+			   (unsigned long long)ac->deliver_full, (unsigned long long)ac->deliver_gone,
 			   (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full);
 		const struct fetch_counters *fc = fetch_counters(n->fetch);
 		ctl_printf(o,
@@ -959,10 +964,12 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 			const struct match_counters *mc = match_counters(n->match);
 			ctl_printf(o,
 				   ",\"queue\":{\"filters\":%zu,\"packets\":%llu,\"accepted\":%llu,\"dropped\":%llu,"
-				   "\"modified\":%llu,\"failed_verdicts\":%llu,\"queue_drops\":%llu}",
+				   "\"modified\":%llu,\"held\":%llu,\"reinjected\":%llu,\"failed_verdicts\":%llu,"
+				   "\"queue_drops\":%llu}",
 				   match_filter_count(n->match), (unsigned long long)mc->packets,
 				   (unsigned long long)mc->accepted, (unsigned long long)mc->dropped,
-				   (unsigned long long)mc->modified, (unsigned long long)mc->failed_verdicts,
+				   (unsigned long long)mc->modified, (unsigned long long)mc->held,
+				   (unsigned long long)mc->reinjected, (unsigned long long)mc->failed_verdicts,
 				   (unsigned long long)mc->queue_drops);
 		}
 		const struct loop_stats *ls = loop_stats(n->loop);
@@ -980,27 +987,52 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 #undef TEXT_COUNTER
 	ctl_printf(o,
 		   "link %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes, %llu tx errors, "
-		   "%llu dropped by the kernel at the socket (as of the last second)\n",
+		   "%llu dropped by the kernel at the socket (as of the last second), %llu too big, "
+		   "%llu reads put off for want of a buffer\n",
 		   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
 		   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
-		   (unsigned long long)lc->tx_errors, (unsigned long long)lc->rx_kernel_drops);
-	ctl_printf(o, "code cache: %zu objects, %llu inserted, %llu evicted, %llu failed validation, %llu refused\n",
+		   (unsigned long long)lc->tx_errors, (unsigned long long)lc->rx_kernel_drops,
+		   (unsigned long long)lc->rx_truncated, (unsigned long long)lc->rx_no_buffer);
+	ctl_printf(o,
+		   "code cache: %zu objects, %llu inserted, %llu evicted, %llu failed validation, %llu refused; "
+		   "%llu runs, %llu run errors, %llu soft state evictions\n",
 		   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
-		   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad);
+		   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad,
+		   (unsigned long long)es.runs, (unsigned long long)es.run_errors,
+		   (unsigned long long)es.state_evictions);
 	ctl_printf(o, "bounds: %llu runs over their work budget, %llu copies refused past a copy budget\n",
 		   (unsigned long long)es.over_budget, (unsigned long long)es.copies_refused);
 	if (n->match) {
 		const struct match_counters *mc = match_counters(n->match);
 		ctl_printf(o,
 			   "router mode: %zu filters; queued %llu packets: %llu accepted, %llu dropped, %llu sent on "
-			   "rewritten; %llu failed verdicts, %llu queue overflows\n",
+			   "rewritten, %llu held (%llu given a verdict later); %llu failed verdicts, %llu queue "
+			   "overflows\n",
 			   match_filter_count(n->match), (unsigned long long)mc->packets,
 			   (unsigned long long)mc->accepted, (unsigned long long)mc->dropped,
-			   (unsigned long long)mc->modified, (unsigned long long)mc->failed_verdicts,
+			   (unsigned long long)mc->modified, (unsigned long long)mc->held,
+			   (unsigned long long)mc->reinjected, (unsigned long long)mc->failed_verdicts,
 			   (unsigned long long)mc->queue_drops);
 	}
-	ctl_printf(o, "applications: %zu connected, %llu refused (a user's share full), %llu refused (all full)\n",
-		   applink_count(n->apps), (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full);
+	ctl_printf(o,
+		   "applications: %zu connected (%llu accepted, %llu closed), %llu refused (a user's share full), "
+		   "%llu refused (all full), %llu bad messages; %llu deliveries, %llu to a full socket, %llu to "
+		   "one gone\n",
+		   applink_count(n->apps), (unsigned long long)ac->accepted, (unsigned long long)ac->closed,
+		   (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full,
+		   (unsigned long long)ac->bad_messages, (unsigned long long)ac->delivered,
+		   (unsigned long long)ac->deliver_full, (unsigned long long)ac->deliver_gone);
+	const struct fetch_counters *tfc = fetch_counters(n->fetch);
+	ctl_printf(o,
+		   "code loading: %zu fetches, %zu parked; %llu requests sent (%llu retries, %llu held back by the "
+		   "rate limit), %llu chunks received (%llu unexpected), %llu completed, %llu timed out, %llu "
+		   "mismatched, %llu invalid, %llu park overflows; %zu requests passed on, pending\n",
+		   fetch_active(n->fetch), fetch_parked(n->fetch), (unsigned long long)tfc->requests_sent,
+		   (unsigned long long)tfc->retries, (unsigned long long)tfc->requests_limited,
+		   (unsigned long long)tfc->chunks_received, (unsigned long long)tfc->chunks_unexpected,
+		   (unsigned long long)tfc->completed, (unsigned long long)tfc->timeouts,
+		   (unsigned long long)tfc->mismatches, (unsigned long long)tfc->invalid,
+		   (unsigned long long)tfc->park_overflow, relay_count(n->relay));
 	ctl_printf(o, "buffers: %zu of %zu free\n", pkt_pool_available(n->pool), pkt_pool_size(n->pool));
 	const struct loop_stats *ls = loop_stats(n->loop);
 	ctl_printf(o, "loop: %llu rounds, the longest %.1f us\n", (unsigned long long)ls->rounds,
@@ -1095,7 +1127,7 @@ static const struct ctl_command ctl_table[] = {
 
 /* ---- router mode ---- */
 
-/* A packet to UDP 3322 that crossed this router (or is addressed to it),
+/* A packet to the node's UDP port that crossed this router (or is addressed to it),
  * from the matching engine's queue: its capsule runs here, and the packet
  * gets its verdict from what the capsule did. */
 static enum match_verdict queue_handler(void *arg, struct match_pkt *q)
@@ -1136,7 +1168,10 @@ static int router_start(struct node *n)
 	n->match = match_new(n->loop, n->cfg.name, (uint16_t)n->cfg.queue);
 	if (!n->match)
 		return -errno;
-	struct match_filter f = { .proto = 17, .dport_lo = 3322, .dport_hi = 3322 };
+	/* Capsules travel to the node's own UDP port (3322 unless configured
+	 * otherwise), so that is the port every router intercepts. */
+	uint16_t port = be16toh(n->local.port);
+	struct match_filter f = { .proto = 17, .dport_lo = port, .dport_hi = port };
 	unsigned id;
 	return match_install(n->match, &f, queue_handler, n, &id);
 }

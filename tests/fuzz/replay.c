@@ -137,6 +137,11 @@ int main(int argc, char **argv)
 			count++;
 		}
 	}
+	/* An empty corpus checks nothing: that is a failure, not a pass. */
+	if (count == 0) {
+		fprintf(stderr, "replay: no inputs in %s\n", argv[1]);
+		failed = 1;
+	}
 	/* A crash never gets here; reaching the end means every input passed. */
 	printf("%u passed, %d failed\n", count, failed);
 	return failed ? 1 : 0;

@@ -76,7 +76,7 @@ expect_ge() { # description actual minimum
 }
 
 expect_match() { # description text regex
-  grep -Eq "$3" <<<"$2" || { echo "$2" >&2; fail "$1: output does not match /$3/"; } # a here-string: under pipefail, echo | grep -q can fail with SIGPIPE
+  grep -Eq -e "$3" <<<"$2" || { echo "$2" >&2; fail "$1: output does not match /$3/"; } # a here-string: under pipefail, echo | grep -q can fail with SIGPIPE
   ok "$1"
 }
 

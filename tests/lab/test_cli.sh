@@ -83,6 +83,9 @@ ok "every command has --help"
 # anoded's configuration check.
 printf 'name q\nlisten 127.0.0.1:3322\napp-socket /tmp/q.app\nctl-socket /tmp/q.ctl\nroute default 127.0.0.1:3323\n' > "$work/q.conf"
 expect_match "anoded -n prints a valid configuration back" "$("$ANODED" -n -f "$work/q.conf")" '^route default 127\.0\.0\.1:3323$'
+printf 'name a"b\nlisten 127.0.0.1:3322\n' > "$work/badname.conf"
+if out=$("$ANODED" -n -f "$work/badname.conf" 2>&1); then fail "a node name with a quote passed"; fi
+expect_match "node names are checked (they go into JSON and iptables comments)" "$out" "badname.conf:1: bad node name"
 printf 'name q\nlisten 127.0.0.1:3322\nbogus 1\n' > "$work/bad.conf"
 if out=$("$ANODED" -n -f "$work/bad.conf" 2>&1); then fail "a bad configuration passed"; fi
 expect_match "anoded names the bad line" "$out" "bad.conf:3: unknown directive 'bogus'"

@@ -84,6 +84,19 @@ c_rx=$(counter c received)
 [ "$c_rx" -lt 100 ] || fail "router c saw $c_rx packets: TCP must stay in the kernel"
 ok "router c saw only capsules ($c_rx), none of the TCP flow"
 
+# A router configured for another port intercepts that port, not 3322.
+printf 'name xport\nmode router\nqueue 3400\nlisten %s:4000\napp-socket %s/xport.app\nctl-socket %s/xport.ctl\n' \
+  "$(addr a)" "$ANODE_RUN_DIR" "$ANODE_RUN_DIR" >"$ANODE_RUN_DIR/xport.conf"
+ip netns exec "an-$lab-a" "$ANODED" -f "$ANODE_RUN_DIR/xport.conf" >"$ANODE_RUN_DIR/xport.log" 2>&1 &
+xport=$!
+extra_pids+=("$xport")
+xrule() { in_ns a -- iptables -w -t mangle -S PREROUTING | grep "anode:xport:" || true; }
+has_xrule() { [ -n "$(xrule)" ]; }
+wait_for "the port-4000 router's rule" 10 has_xrule
+expect_match "a router listening on port 4000 filters port 4000" "$(xrule)" '--dport 4000 '
+kill "$xport"
+wait_for "the port-4000 router to stop" 10 gone "$xport"
+
 # A clean stop removes the rule; a SIGKILL leaves it, and the next start
 # removes it.
 kill "$(pid_of c)"

@@ -35,6 +35,7 @@ struct test {
 	const char *status;
 	unsigned id;
 	bool removed, exited;
+	int remove_rc; /* what match_remove returned */
 	uint64_t handled, wrong, verdict_errors;
 };
 
@@ -52,9 +53,9 @@ static void status_write(struct test *t)
 		return;
 	const struct match_counters *c = match_counters(t->m);
 	fprintf(f,
-		"ready=1 handled=%llu wrong=%llu removed=%d exited=%d filters=%zu packets=%llu accepted=%llu "
+		"ready=1 handled=%llu wrong=%llu removed=%d remove_rc=%d exited=%d filters=%zu packets=%llu accepted=%llu "
 		"dropped=%llu modified=%llu held=%llu reinjected=%llu failed=%llu queue_drops=%llu verr=%llu\n",
-		(unsigned long long)t->handled, (unsigned long long)t->wrong, t->removed, t->exited,
+		(unsigned long long)t->handled, (unsigned long long)t->wrong, t->removed, t->remove_rc, t->exited,
 		match_filter_count(t->m), (unsigned long long)c->packets, (unsigned long long)c->accepted,
 		(unsigned long long)c->dropped, (unsigned long long)c->modified, (unsigned long long)c->held,
 		(unsigned long long)c->reinjected, (unsigned long long)c->failed_verdicts,
@@ -142,6 +143,7 @@ static void on_signal(void *arg, int fd, uint32_t events)
 			int r = match_remove(t->m, t->id);
 			if (r < 0)
 				fprintf(stderr, "match_test: match_remove: %s\n", strerror(-r));
+			t->remove_rc = r;
 			t->removed = true;
 			status_write(t);
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {

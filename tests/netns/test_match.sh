@@ -206,5 +206,17 @@ else bad "burst: $(head -1 "$WORK/burst.st")"; fi
 stop_node
 if [ "$(anode_rules)" = 0 ]; then ok "end: no anode rules"; else bad "end: rules left"; fi
 
+# 12. a rule someone else removed: match_remove says that iptables -D failed
+# (and the filter is gone all the same).
+start_node gone count 5030
+ip netns exec "$R" iptables -w -t mangle -S PREROUTING | grep "anode:$TAG:" | sed 's/^-A /-D /' |
+	while read -r rule; do eval "ip netns exec \"$R\" iptables -w -t mangle $rule"; done
+kill -USR1 "$NODE"
+wait_for 10 st_is "$WORK/gone.st" removed 1 || true
+if grep -Eq 'remove_rc=-[0-9]+' "$WORK/gone.st" && st_is "$WORK/gone.st" filters 0; then
+	ok "remove: a failed iptables -D is reported"
+else bad "remove: $(head -1 "$WORK/gone.st")"; fi
+stop_node
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

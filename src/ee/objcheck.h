@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The checks the EE makes on a code object's ELF bytes before it hands them
+ * to librte_bpf's loader and validator (objcheck.c).
+ */
+#ifndef EE_OBJCHECK_H
+#define EE_OBJCHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Entry points, in the order of their bits in ee_elf_check's *ret_found. */
+enum ee_sec { EE_SEC_ACCEPT, EE_SEC_INIT, EE_SEC_FINI, EE_SEC_CALL, EE_SEC_N };
+extern const char *const ee_sec_names[EE_SEC_N];
+
+/* Check that the bytes are a relocatable eBPF ELF object whose entry point
+ * sections librte_bpf can load, and that each entry point's jump graph has
+ * no cycle, no jump out of it, at most EE_MAX_PATHS paths and EE_MAX_WALK
+ * instructions on them. 0, *ret_found (bit EE_SEC_* per entry point) and
+ * ret_longest[] (each entry point's longest path, in instructions);
+ * -EINVAL with why (a sentence for the code's author); -ENOMEM. */
+int ee_elf_check(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret_longest[EE_SEC_N], char *why,
+		 size_t why_len);
+
+#endif
