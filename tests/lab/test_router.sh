@@ -41,12 +41,12 @@ addr() { awk -v n="$1" '($1 == "router" || $1 == "host") && $2 == n {print $4}' 
 pid_of() { awk -v n="$1" '$1 == n {print $5}' "$state/nodes"; }
 rules() { in_ns "$1" -- iptables -w -t mangle -S PREROUTING | grep -c "anode:$1:" || true; }
 listening() { grep -q ":5201 " <<<"$(in_ns "$1" -- ss -Hltn)"; }
-iperf() { # client-ns server-ns server-address -> Mbit/s
+iperf() { # client-ns server-ns server-address -> kbit/s
   in_ns "$2" -- iperf3 -s -1 -B "$3" >"$ANODE_RUN_DIR/iperf3-server.log" 2>&1 &
   local spid=$!
   extra_pids+=("$spid")
   wait_for "iperf3 to listen in $2" 10 listening "$2"
-  in_ns "$1" -- iperf3 -c "$3" -t 2 -J | json "int(d['end']['sum_received']['bits_per_second'] / 1e6)"
+  in_ns "$1" -- iperf3 -c "$3" -t 2 -J | json "int(d['end']['sum_received']['bits_per_second'] / 1e3)"
   wait_for "the iperf3 server to exit" 10 gone "$spid"
   wait "$spid" 2>/dev/null || true
 }
@@ -77,7 +77,7 @@ expect_eq "active trace and traceroute(8) report the same path" "$trace_path" "$
 expect_eq "...which is b c d e" "$trace_path" "b c d e"
 
 with_nodes=$(iperf h1 h2 "$(addr h2)")
-echo "TCP h1->h2 through the 10 Mbit/s link: ${plain} Mbit/s plain, ${with_nodes} Mbit/s with anode routers"
+echo "TCP h1->h2 through the 10 Mbit/s link: ${plain} kbit/s plain, ${with_nodes} kbit/s with anode routers"
 expect_ge "a flow no filter matches keeps its throughput (x100, against plain forwarding)" \
   "$((with_nodes * 100 / (plain > 0 ? plain : 1)))" 90
 c_rx=$(counter c received)
