@@ -57,6 +57,7 @@ struct pkt *pkt_get(struct pkt_pool *pool)
 	p->truncated = 0;
 	p->work_set = 0;
 	p->held = NULL;
+	p->queued = NULL;
 	p->applink = 0;
 	return p;
 }

@@ -33,6 +33,7 @@ struct pkt {
 	uint8_t work_set; /* work_left holds the work budget its sender left it */
 	uint32_t work_left; /* a capsule sent by code to its own node goes on with this */
 	void *held; /* router mode: the queued packet it came in, held while it waits */
+	void *queued; /* router mode: the queued packet it came in, while that one waits for its verdict */
 	uint64_t applink; /* inserting application link, or 0 */
 	uint64_t rx_ns; /* monotonic time the node received it */
 	struct an_ctx ctx;

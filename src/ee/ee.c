@@ -310,7 +310,7 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
  * except that the lengths follow an_resize.
  */
 static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p, struct an_ctx *ctx,
-		       uint64_t budget, struct ee_verdict *v)
+		       const struct ee_run_in *in, struct ee_verdict *v)
 {
 	struct ee_run r;
 	struct ee_run *prev = ee_cur;
@@ -320,7 +320,8 @@ static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p
 	r.v = v;
 	r.code = c;
 	r.depth = 0;
-	r.budget = budget;
+	r.budget = in->budget ? in->budget : ee->cfg.run_budget;
+	r.in = in;
 	r.spent = 0;
 	r.copies = ctx->copies;
 	r.data_off = ctx->data_off;
@@ -357,7 +358,8 @@ static int64_t ee_exec_aux(struct ee *ee, struct ee_code *c, const struct ee_pro
 	if (!ctx)
 		return -ENOMEM;
 	memcpy(ctx->code, c->name, EE_NAME_LEN);
-	int64_t rc = ee_exec(ee, c, p, ctx, ee->cfg.run_budget, &v);
+	static const struct ee_run_in aux = { .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL };
+	int64_t rc = ee_exec(ee, c, p, ctx, &aux, &v);
 	free(ctx);
 	return rc;
 }
@@ -516,10 +518,11 @@ size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max)
 
 int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret)
 {
-	return ee_run_budget(ee, ctx, ee->cfg.run_budget, ret);
+	static const struct ee_run_in in = { .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL };
+	return ee_run_with(ee, ctx, &in, ret);
 }
 
-int ee_run_budget(struct ee *ee, struct an_ctx *ctx, uint64_t budget, struct ee_verdict *ret)
+int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, struct ee_verdict *ret)
 {
 	struct ee_code *c = ee_cache_lookup(ee, ctx->code);
 	if (!c)
@@ -528,7 +531,7 @@ int ee_run_budget(struct ee *ee, struct an_ctx *ctx, uint64_t budget, struct ee_
 	if (ctx->data_off > AN_PKT_MAX || ctx->data_len > AN_PKT_MAX - ctx->data_off || ctx->pkt_len > AN_PKT_MAX)
 		return -EINVAL;
 
-	int64_t rc = ee_exec(ee, c, &c->accept, ctx, budget, ret);
+	int64_t rc = ee_exec(ee, c, &c->accept, ctx, in, ret);
 	c->runs++;
 	ee->stats.runs++;
 	if (rc < 0 || ret->over_budget) {

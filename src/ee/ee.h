@@ -50,13 +50,16 @@ struct ee_env {
 	int64_t (*node_info)(void *node, uint64_t what);
 	/* This node's address. */
 	struct an_addr local;
-	/* Information collection (seed 002), optional (NULL: every node is a
-	 * goal, and results cannot be recorded): whether this node is one of
-	 * the running capsule's goal nodes (1, also when it names none) or not
-	 * (0); and mark this node as a result node of the capsule, returning
-	 * its visit number or a negative errno. */
-	int (*is_goal)(void *node);
-	int (*add_result)(void *node);
+};
+
+/* What the node tells one run about its capsule, worked out before the run
+ * from the parsed header, so that the EE never calls back into the node for
+ * the packet being run. */
+struct ee_run_in {
+	uint64_t budget; /* work units; 0: the configured run_budget */
+	int is_goal; /* an_is_goal(): 1 if this node is one of the capsule's goals (or it names none), else 0 */
+	int visit; /* an_add_result(): the visit number the node would record, or a negative errno */
+	int64_t rx_ns; /* an_node_info(AN_INFO_RX_NS): when the node received the capsule */
 };
 
 struct ee_config {
@@ -78,6 +81,7 @@ struct ee_verdict {
 	uint16_t data_len; /* capsule data length after the run */
 	bool over_budget; /* the run spent its work budget: drop the capsule */
 	uint64_t work; /* work units the run used */
+	int visit; /* > 0: the code asked to be recorded as a result node, this visit */
 };
 
 enum ee_code_status {
@@ -142,10 +146,11 @@ size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max);
  * 0 and *ret (ret->rc < 0 means the code failed); -ENOENT when the code is
  * not cached; -EPERM when it is known bad. */
 int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret);
-/* ee_run with budget work units instead of the configured run_budget (a
- * capsule that code sent to its own node goes on with what its sender left:
- * the node's budget covers all a capsule runs while it stays there). */
-int ee_run_budget(struct ee *ee, struct an_ctx *ctx, uint64_t budget, struct ee_verdict *ret);
+/* ee_run with what the node knows of the capsule (in: its work budget, a
+ * capsule that code sent to its own node going on with what its sender
+ * left; goal and visit; receive time). ee_run is this with the configured
+ * budget, every node a goal, no results, no receive time. */
+int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, struct ee_verdict *ret);
 
 void ee_stats_get(struct ee *ee, struct ee_stats *ret);
 

@@ -96,6 +96,7 @@ struct ee_run {
 	uint64_t budget;      /* work units left for this capsule */
 	uint64_t spent;       /* work units charged */
 	uint16_t copies;      /* copy budget as the node gave it */
+	const struct ee_run_in *in; /* what the node worked out for this run */
 	/* The node-filled fields before pkt[], as the node wrote them, restored
 	 * after the run; data_off, data_len, pkt_len and dst are kept typed for
 	 * helpers. */

@@ -19,7 +19,7 @@
 	X(copied, "extra copies code made of a capsule (paid from its copy budget)")       \
 	X(delivered, "deliveries to applications")                                         \
 	X(consumed, "capsules that ended at this node without send or delivery")           \
-	X(passed_unknown, "unknown Type ID forwarded by default routing")                  \
+	X(passed_unknown, "Type ID no room here handles, forwarded by default routing")    \
 	X(code_inserted, "code objects inserted by applications")                          \
 	X(code_carried, "code objects cached from capsules that carried them")             \
 	X(code_fetched, "code objects loaded on demand")                                   \
@@ -33,8 +33,7 @@
 	X(drop_malformed, "malformed ANEP or capsule")                                     \
 	X(drop_version, "ANEP version not 1")                                              \
 	X(drop_option, "unknown option flagged must-know")                                 \
-	X(drop_unknown_type, "unknown Type ID flagged drop")                               \
-	X(drop_unsupported, "known Type ID this node does not handle yet")                 \
+	X(drop_unknown_type, "Type ID no room here handles, flagged drop")                 \
 	X(drop_hop_limit, "hop limit exhausted")                                           \
 	X(drop_no_route, "no route to the destination")                                    \
 	X(drop_code_missing, "code object not in the cache")                               \

@@ -94,8 +94,9 @@ def main():
         pkts = [capsule(name, b"x" * 8, code=code) for _ in range(int(args[1]))]
     elif kind == "code-request":  # a code request without its requester (SRC)
         pkts = [anep(TYPE_CODE_REQUEST, b"", good_name + bytes(8))]
-    elif kind == "signal":  # a Type ID this node knows but does not handle yet
-        pkts = [anep(0x4104, b"", bytes(16))]
+    elif kind == "signal":  # a Type ID anode numbers but this node has no room for (args: [destination])
+        opts = addr_option(OPT_DST, args[0]) + option(OPT_HOP_LIMIT, struct.pack("!B3x", 8)) if args else b""
+        pkts = [anep(0x4104, opts, bytes(16))]
     else:
         sys.exit("unknown kind " + kind)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
