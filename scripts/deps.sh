@@ -14,6 +14,7 @@ packages=(
   libnetfilter-queue-dev libmnl-dev             # router mode: NFQUEUE (the matching engine)
   iptables iproute2                             # NFQUEUE rules; namespaces, veth, tc for labs
   traceroute iperf3 iputils-ping                # real tools the router-mode tests compare with
+  tshark                                        # decodes lab traffic with tools/wireshark/anode.lua
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,249 @@
+-- SPDX-License-Identifier: MIT
+--
+-- Wireshark/tshark dissector for anode's formats on the wire (docs/wire.md):
+-- ANEP (version 1) with every option anode knows, capsules, and code
+-- loading requests and chunks. Written from docs/wire.md, independently of
+-- src/wire.
+--
+--   tshark -X lua_script:tools/wireshark/anode.lua -r capture.pcap -V
+--   wireshark -X lua_script:tools/wireshark/anode.lua
+--
+-- UDP port 3322 (IANA's active-net) is decoded as ANEP; on other ports (lab
+-- nodes bind ephemeral ones) a heuristic recognises ANEP version 1 with a
+-- consistent header and packet length. Filter fields start with "anep.",
+-- "anode.capsule." and "anode.code.". Anything that does not hold together
+-- is marked with expert info and never read past the packet.
+
+local anep = Proto("anep", "Active Network Encapsulation Protocol")
+
+local TYPES = {
+	[0x4101] = "capsule",
+	[0x4102] = "code request",
+	[0x4103] = "code chunk",
+	[0x4104] = "signalling",
+	[0x4105] = "concast data",
+	[0x4106] = "concast signalling",
+}
+local OPTS = {
+	[1] = "source",
+	[2] = "destination",
+	[3] = "integrity checksum",
+	[4] = "authentication",
+	[0x100] = "previous hop",
+	[0x101] = "hop limit",
+	[0x102] = "goal node",
+	[0x103] = "result node",
+	[0x104] = "router alert",
+}
+local ADDR_OPTS = { [1] = true, [2] = true, [0x100] = true, [0x102] = true }
+
+local f = {
+	version = ProtoField.uint8("anep.version", "Version", base.DEC),
+	flags = ProtoField.uint8("anep.flags", "Flags", base.HEX),
+	drop_unknown = ProtoField.bool("anep.flags.drop_unknown", "Drop if the Type ID is unknown", 8, nil, 0x80),
+	type = ProtoField.uint16("anep.type", "Type ID", base.HEX, TYPES),
+	hdr_len = ProtoField.uint16("anep.hdr_len", "Header length (32-bit words)", base.DEC),
+	pkt_len = ProtoField.uint16("anep.pkt_len", "Packet length (octets)", base.DEC),
+	opt = ProtoField.none("anep.opt", "Option"),
+	opt_flags = ProtoField.uint16("anep.opt.flags", "Option flags", base.HEX, nil, 0xc000),
+	opt_must_know = ProtoField.bool("anep.opt.must_know", "Drop if the option is unknown", 16, nil, 0x8000),
+	opt_type = ProtoField.uint16("anep.opt.type", "Option type", base.HEX, OPTS, 0x3fff),
+	opt_len = ProtoField.uint16("anep.opt.len", "Option length (32-bit words)", base.DEC),
+	opt_value = ProtoField.bytes("anep.opt.value", "Option value"),
+	addr_type = ProtoField.uint16("anep.addr.type", "Address type", base.DEC),
+	addr_port = ProtoField.uint16("anep.addr.port", "Port", base.DEC),
+	addr_ip = ProtoField.ipv6("anep.addr.ip", "Address"),
+	src = ProtoField.string("anep.src", "Source"),
+	dst = ProtoField.string("anep.dst", "Destination"),
+	prev_hop = ProtoField.string("anep.prev_hop", "Previous hop"),
+	goal = ProtoField.string("anep.goal", "Goal node"),
+	result = ProtoField.string("anep.result", "Result node"),
+	visit = ProtoField.uint16("anep.visit", "Visit", base.DEC),
+	hop_limit = ProtoField.uint8("anep.hop_limit", "Hop limit", base.DEC),
+	copies = ProtoField.uint16("anep.copies", "Copy budget", base.DEC),
+	payload = ProtoField.bytes("anep.payload", "Payload"),
+	cap_name = ProtoField.bytes("anode.capsule.code", "Code object (SHA-256)"),
+	cap_home = ProtoField.string("anode.capsule.home", "Code home"),
+	cap_flags = ProtoField.uint16("anode.capsule.flags", "Capsule flags", base.HEX),
+	cap_carried = ProtoField.bool("anode.capsule.carried", "Code carried", 16, nil, 0x0001),
+	cap_code_len = ProtoField.uint16("anode.capsule.code_len", "Carried code length", base.DEC),
+	cap_code = ProtoField.bytes("anode.capsule.carried_code", "Carried code"),
+	cap_data = ProtoField.bytes("anode.capsule.data", "Data"),
+	cap_data_len = ProtoField.uint16("anode.capsule.data_len", "Data length", base.DEC),
+	code_name = ProtoField.bytes("anode.code.name", "Code object (SHA-256)"),
+	code_want = ProtoField.uint64("anode.code.want", "Wanted chunks (bitmap)", base.HEX),
+	code_pad = ProtoField.uint16("anode.code.padding", "Padding (pays for the answer)", base.DEC),
+	code_total = ProtoField.uint32("anode.code.total_len", "Code object length", base.DEC),
+	code_index = ProtoField.uint16("anode.code.index", "Chunk index", base.DEC),
+	code_count = ProtoField.uint16("anode.code.count", "Chunk count", base.DEC),
+	code_chunk = ProtoField.bytes("anode.code.chunk", "Chunk"),
+}
+local fields = {}
+for _, v in pairs(f) do fields[#fields + 1] = v end
+anep.fields = fields
+
+local ex_bad = ProtoExpert.new("anep.bad", "Not as docs/wire.md says", expert.group.PROTOCOL, expert.severity.WARN)
+anep.experts = { ex_bad }
+
+-- "a.b.c.d:port" for IPv4-mapped addresses, "[v6]:port" otherwise.
+local function addr_text(range_ip, port)
+	local b = range_ip:bytes()
+	local mapped = true
+	for i = 0, 9 do if b:get_index(i) ~= 0 then mapped = false end end
+	if mapped and b:get_index(10) == 0xff and b:get_index(11) == 0xff then
+		return string.format("%d.%d.%d.%d:%d", b:get_index(12), b:get_index(13), b:get_index(14),
+			b:get_index(15), port)
+	end
+	return "[" .. tostring(range_ip:ipv6()) .. "]:" .. port
+end
+
+-- Address value: type (2), port (2), address (16).
+local function add_addr(t, tvb, off, field, label)
+	t:add(f.addr_type, tvb(off, 2))
+	t:add(f.addr_port, tvb(off + 2, 2))
+	t:add(f.addr_ip, tvb(off + 4, 16))
+	local text = addr_text(tvb(off + 4, 16), tvb(off + 2, 2):uint())
+	t:add(field, tvb(off, 20), text)
+	return text
+end
+
+local function dissect_option(tvb, tree, off, len, info)
+	local w0 = tvb(off, 2):uint()
+	local otype = bit32.band(w0, 0x3fff)
+	local t = tree:add(f.opt, tvb(off, len))
+	t:set_text("Option: " .. (OPTS[otype] or string.format("unknown 0x%04x", otype)))
+	t:add(f.opt_flags, tvb(off, 2))
+	t:add(f.opt_must_know, tvb(off, 2))
+	t:add(f.opt_type, tvb(off, 2))
+	t:add(f.opt_len, tvb(off + 2, 2))
+	local v, vlen = off + 4, len - 4
+	if ADDR_OPTS[otype] then
+		if vlen ~= 20 then return t:add_proto_expert_info(ex_bad, "an address option holds 20 octets") end
+		local field = ({ [1] = f.src, [2] = f.dst, [0x100] = f.prev_hop, [0x102] = f.goal })[otype]
+		local text = add_addr(t, tvb, v, field)
+		t:append_text(": " .. text)
+		if otype == 1 then info.src = text elseif otype == 2 then info.dst = text end
+	elseif otype == 0x103 then
+		if vlen ~= 24 then return t:add_proto_expert_info(ex_bad, "a result option holds 24 octets") end
+		local text = add_addr(t, tvb, v, f.result)
+		t:add(f.visit, tvb(v + 20, 2))
+		t:append_text(string.format(": %s, visit %d", text, tvb(v + 20, 2):uint()))
+	elseif otype == 0x101 then
+		if vlen ~= 4 then return t:add_proto_expert_info(ex_bad, "a hop limit option holds 4 octets") end
+		t:add(f.hop_limit, tvb(v, 1))
+		t:add(f.copies, tvb(v + 2, 2))
+		t:append_text(string.format(": %d hops, copy budget %d", tvb(v, 1):uint(), tvb(v + 2, 2):uint()))
+		info.hops = tvb(v, 1):uint()
+	elseif vlen > 0 then
+		t:add(f.opt_value, tvb(v, vlen))
+	end
+end
+
+local function dissect_capsule(tvb, tree, off, len, pinfo)
+	local t = tree:add(anep, tvb(off, len), "Capsule")
+	if len < 56 then return t:add_proto_expert_info(ex_bad, "a capsule header is 56 octets") end
+	t:add(f.cap_name, tvb(off, 32))
+	t:add(f.cap_home, tvb(off + 32, 20), addr_text(tvb(off + 32, 16), tvb(off + 48, 2):uint()))
+	t:add(f.cap_flags, tvb(off + 52, 2))
+	t:add(f.cap_carried, tvb(off + 52, 2))
+	local code_len = tvb(off + 54, 2):uint()
+	t:add(f.cap_code_len, tvb(off + 54, 2))
+	local padded = code_len + (4 - code_len % 4) % 4
+	if 56 + padded > len then return t:add_proto_expert_info(ex_bad, "carried code runs past the packet") end
+	if code_len > 0 then t:add(f.cap_code, tvb(off + 56, code_len)) end
+	local data_off, data_len = off + 56 + padded, len - 56 - padded
+	t:add(f.cap_data_len, data_len):set_generated()
+	if data_len > 0 then t:add(f.cap_data, tvb(data_off, data_len)) end
+	pinfo.cols.info:append(string.format(", code %s, %d data octets%s", tvb(off, 4):bytes():tohex():lower(),
+		data_len, code_len > 0 and ", code carried" or ""))
+end
+
+local function dissect_request(tvb, tree, off, len, pinfo)
+	local t = tree:add(anep, tvb(off, len), "Code request")
+	if len < 40 then return t:add_proto_expert_info(ex_bad, "a code request is at least 40 octets") end
+	t:add(f.code_name, tvb(off, 32))
+	t:add(f.code_want, tvb(off + 32, 8))
+	t:add(f.code_pad, len - 40):set_generated()
+	pinfo.cols.info:append(string.format(", code %s, chunks 0x%s", tvb(off, 4):bytes():tohex():lower(),
+		tvb(off + 32, 8):bytes():tohex():lower()))
+end
+
+local function dissect_chunk(tvb, tree, off, len, pinfo)
+	local t = tree:add(anep, tvb(off, len), "Code chunk")
+	if len < 40 then return t:add_proto_expert_info(ex_bad, "a code chunk header is 40 octets") end
+	t:add(f.code_name, tvb(off, 32))
+	t:add(f.code_total, tvb(off + 32, 4))
+	t:add(f.code_index, tvb(off + 36, 2))
+	t:add(f.code_count, tvb(off + 38, 2))
+	if len > 40 then t:add(f.code_chunk, tvb(off + 40, len - 40)) end
+	pinfo.cols.info:append(string.format(", code %s, chunk %d of %d", tvb(off, 4):bytes():tohex():lower(),
+		tvb(off + 36, 2):uint(), tvb(off + 38, 2):uint()))
+end
+
+-- Whether the bytes hold together as ANEP version 1 (the heuristic).
+local function looks_like_anep(tvb)
+	if tvb:len() < 8 or tvb(0, 1):uint() ~= 1 then return false end
+	local hdr, pkt = tvb(4, 2):uint() * 4, tvb(6, 2):uint()
+	return hdr >= 8 and hdr <= pkt and pkt <= tvb:len()
+end
+
+function anep.dissector(tvb, pinfo, tree)
+	if tvb:len() < 8 then return 0 end
+	pinfo.cols.protocol = "ANEP"
+	local type_id = tvb(2, 2):uint()
+	local hdr, pkt = tvb(4, 2):uint() * 4, tvb(6, 2):uint()
+	local t = tree:add(anep, tvb(0, math.min(pkt, tvb:len())))
+	t:add(f.version, tvb(0, 1))
+	t:add(f.flags, tvb(1, 1))
+	t:add(f.drop_unknown, tvb(1, 1))
+	t:add(f.type, tvb(2, 2))
+	t:add(f.hdr_len, tvb(4, 2))
+	t:add(f.pkt_len, tvb(6, 2))
+	pinfo.cols.info = TYPES[type_id] or string.format("Type ID 0x%04x", type_id)
+	if tvb(0, 1):uint() ~= 1 then
+		t:add_proto_expert_info(ex_bad, "not ANEP version 1")
+		return tvb:len()
+	end
+	if hdr < 8 or hdr > pkt or pkt > tvb:len() then
+		t:add_proto_expert_info(ex_bad, "header and packet lengths do not fit the datagram")
+		return tvb:len()
+	end
+	local info = {}
+	local off = 8
+	while off < hdr do
+		if off + 4 > hdr then
+			t:add_proto_expert_info(ex_bad, "a truncated option header")
+			break
+		end
+		local olen = tvb(off + 2, 2):uint() * 4
+		if olen < 4 or off + olen > hdr then
+			t:add_proto_expert_info(ex_bad, "an option runs past the header")
+			break
+		end
+		dissect_option(tvb, t, off, olen, info)
+		off = off + olen
+	end
+	if info.src then pinfo.cols.info:append(" from " .. info.src) end
+	if info.dst then pinfo.cols.info:append(" to " .. info.dst) end
+	if info.hops then pinfo.cols.info:append(", " .. info.hops .. " hops left") end
+	local plen = pkt - hdr
+	if type_id == 0x4101 then
+		dissect_capsule(tvb, t, hdr, plen, pinfo)
+	elseif type_id == 0x4102 then
+		dissect_request(tvb, t, hdr, plen, pinfo)
+	elseif type_id == 0x4103 then
+		dissect_chunk(tvb, t, hdr, plen, pinfo)
+	elseif plen > 0 then
+		t:add(f.payload, tvb(hdr, plen))
+	end
+	return tvb:len()
+end
+
+DissectorTable.get("udp.port"):add(3322, anep)
+
+local function heuristic(tvb, pinfo, tree)
+	if not looks_like_anep(tvb) then return false end
+	anep.dissector(tvb, pinfo, tree)
+	return true
+end
+anep:register_heuristic("udp", heuristic)
