@@ -21,7 +21,13 @@ filter="udp and ($(sed 's/^/port /' <<<"$ports" | paste -sd' ' | sed 's/ port/ o
 cap=$ANODE_RUN_DIR/lab.pcapng
 tshark -i lo -f "$filter" -w "$cap" >"$ANODE_RUN_DIR/tshark.log" 2>&1 &
 tshark_pid=$!
-trap 'kill "$tshark_pid" 2>/dev/null; cleanup' EXIT
+dissector_cleanup() {
+  local rc=$?
+  kill "$tshark_pid" 2>/dev/null || true
+  (exit $rc)
+  cleanup
+}
+trap dissector_cleanup EXIT
 capturing() { grep -q "Capturing on" "$ANODE_RUN_DIR/tshark.log"; }
 wait_for "tshark to capture" 20 capturing
 
