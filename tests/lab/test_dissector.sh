@@ -19,7 +19,7 @@ lab_up "$TOPO_DIR/line3.topo"
 ports=$(awk '!/^#/ {split($2, a, ":"); print a[2]}' "$ANODE_RUN_DIR/line3/nodes")
 filter="udp and ($(sed 's/^/port /' <<<"$ports" | paste -sd' ' | sed 's/ port/ or port/g'))"
 cap=$ANODE_RUN_DIR/lab.pcapng
-tshark -i lo -f "$filter" -w "$cap" >"$ANODE_RUN_DIR/tshark.log" 2>&1 &
+tshark -i lo -f "$filter" -w "$cap" -P -l >"$ANODE_RUN_DIR/tshark.log" 2>&1 &
 tshark_pid=$!
 dissector_cleanup() {
   local rc=$?
@@ -28,7 +28,14 @@ dissector_cleanup() {
   cleanup
 }
 trap dissector_cleanup EXIT
-capturing() { grep -q "Capturing on" "$ANODE_RUN_DIR/tshark.log"; }
+# tshark says "Capturing on" a little before it captures: a marker (a
+# well-formed ANEP packet of a Type ID that a drops) is sent until tshark
+# shows it, so that nothing of what follows is missed.
+a_addr=$(awk '$1 == "a" {print $2}' "$ANODE_RUN_DIR/line3/nodes")
+capturing() {
+  /usr/bin/python3 "$SRC_DIR/tests/lab/badpkt.py" "$a_addr" unknown-drop >/dev/null
+  grep -q "0x7777\|ANEP\|UDP" "$ANODE_RUN_DIR/tshark.log"
+}
 wait_for "tshark to capture" 20 capturing
 
 expect_match "ping across the lab (code loaded on demand)" "$("$ANODE" -n a ping c -c 3 -i 0.1)" '3 received'
