@@ -16,17 +16,7 @@
 
 /* ---- portmapper: port numbers bound to application links ---- */
 
-#define PM_BIND 1 /* capsule from an application: bind port (0 = any free) */
-#define PM_RELEASE 2 /* capsule from an application: release port */
-#define PM_LOOKUP 3 /* an_call op from another code object: port -> handle */
-#define PM_EPHEMERAL_FIRST 49152
-
-struct pm_msg {
-	uint32_t op;
-	uint32_t port;
-	int32_t status; /* set by the portmapper in its reply */
-	uint32_t zero;
-};
+#include "anode/portmap.h" /* libanode speaks it too: the protocol is public */
 
 /* ---- active ping (PAN §5.2) ---- */
 

@@ -20,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "anode/node.h"
+#include "anode/portmap.h"
 #include "wire/wire.h"
 
 #define LINK_MSG_MAX (WIRE_APPLINK_HDR_LEN + 32 + AN_PKT_MAX)
