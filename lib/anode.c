@@ -25,7 +25,7 @@
 #include "wire/wire.h"
 
 #define LINK_MSG_MAX (WIRE_APPLINK_HDR_LEN + 32 + AN_PKT_MAX)
-#define LINK_CODE_MAX (64 * 1024)
+#define LINK_CODE_MAX WIRE_CODE_MAX
 #define LINK_PENDING_MAX 64
 #define LINK_REPLY_TIMEOUT_MS 5000
 
@@ -173,9 +173,7 @@ int an_code_read_file(const char *path, void **ret_code, size_t *ret_len)
 
 void an_code_name(const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN])
 {
-	if (sodium_init() < 0)
-		abort(); /* libsodium cannot run at all on this machine */
-	crypto_hash_sha256(ret_name, code, len);
+	wire_code_name(code, len, ret_name);
 }
 
 static int keep_pending(struct an_link *l, size_t len)

@@ -92,11 +92,7 @@ static int ee_global_init(void)
 
 void ee_hash(const void *buf, size_t len, uint8_t ret_name[EE_NAME_LEN])
 {
-	/* Callers may hash names (wire, tools) before any ee_new. */
-	static bool sodium_ready;
-	if (!sodium_ready && sodium_init() >= 0)
-		sodium_ready = true;
-	crypto_hash_sha256(ret_name, buf, len);
+	wire_code_name(buf, len, ret_name);
 }
 
 void ee_name_hex(const uint8_t name[EE_NAME_LEN], char ret_hex[65])

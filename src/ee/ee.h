@@ -16,9 +16,10 @@
 #include <stdint.h>
 
 #include "anode/node.h"
+#include "wire/wire.h"
 
 #define EE_NAME_LEN 32
-#define EE_CODE_MAX (64 * 1024) /* largest code object accepted, in bytes */
+#define EE_CODE_MAX WIRE_CODE_MAX /* largest code object accepted, in bytes */
 #define EE_MAX_SENDS 4
 #define EE_MAX_DELIVERS 4
 #define EE_CALL_DEPTH 4

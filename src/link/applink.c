@@ -24,8 +24,8 @@
 /* Connections one user (peer uid) may hold: a quarter of them, so that no
  * one user locks every other application out. */
 #define APPLINK_PER_USER (APPLINK_MAX_CONNS / 4)
-/* Room for the largest code object the EE accepts (EE_CODE_MAX). */
-#define APPLINK_MSG_MAX (WIRE_APPLINK_HDR_LEN + 64 * 1024)
+/* Room for the largest code object anode accepts. */
+#define APPLINK_MSG_MAX (WIRE_APPLINK_HDR_LEN + WIRE_CODE_MAX)
 #define APPLINK_SNDBUF (1 << 20)
 
 struct applink_conn {

@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "wire/wire.h"
 
 #define MATCH_BATCH 16
 /* A whole IPv4 packet plus the netlink and nfqueue headers in front of it. */
@@ -917,22 +918,6 @@ size_t match_filter_count(const struct match_engine *m)
 
 /* ---- checksums ---- */
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
-{
-	for (; len > 1; p += 2, len -= 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 void match_fix_checksums(uint8_t *ip, size_t len)
 {
 	if (len < 20 || (ip[0] >> 4) != 4)
@@ -944,7 +929,7 @@ void match_fix_checksums(uint8_t *ip, size_t len)
 	ip[2] = (uint8_t)(len >> 8);
 	ip[3] = (uint8_t)len;
 	ip[10] = ip[11] = 0;
-	uint16_t c = fold(sum16(ip, ihl, 0));
+	uint16_t c = (uint16_t)~wire_csum_fold(wire_csum_add(0, ip, ihl));
 	ip[10] = (uint8_t)(c >> 8);
 	ip[11] = (uint8_t)c;
 	/* A fragment's transport checksum covers the whole datagram. */
@@ -967,10 +952,10 @@ void match_fix_checksums(uint8_t *ip, size_t len)
 		return;
 	}
 	l4[at] = l4[at + 1] = 0;
-	uint32_t s = sum16(ip + 12, 8, 0); /* pseudo-header: addresses, protocol, length */
+	uint32_t s = wire_csum_add(0, ip + 12, 8); /* pseudo-header: addresses, protocol, length */
 	s += ip[9];
 	s += (uint32_t)l4len;
-	c = fold(sum16(l4, l4len, s));
+	c = (uint16_t)~wire_csum_fold(wire_csum_add(s, l4, l4len));
 	if (c == 0 && ip[9] == IPPROTO_UDP)
 		c = 0xffff;
 	l4[at] = (uint8_t)(c >> 8);

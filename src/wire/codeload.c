@@ -11,12 +11,15 @@
  * the wrong code object, and is refused. docs/wire.md §4 has the layouts.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "wire/reader.h"
 #include "wire/wire.h"
 
-#define CODE_MAX_LEN ((uint32_t)WIRE_CODE_CHUNK * WIRE_CODE_MAX_CHUNKS)
+#define CODE_MAX_LEN ((uint32_t)WIRE_CODE_MAX)
 
 /* Chunks in a code object of total_len octets (1..CODE_MAX_LEN). */
 static uint32_t chunk_count(uint32_t total_len)
@@ -168,4 +171,14 @@ int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *sp
 
 	*ret_len = hdr_len + payload;
 	return 0;
+}
+
+void wire_code_name(const void *code, size_t len, uint8_t ret_name[WIRE_CODE_NAME_LEN])
+{
+	/* Callers may name code before anything else initialised libsodium;
+	 * sodium_init is idempotent and thread-safe. */
+	static bool ready;
+	if (!ready && sodium_init() >= 0)
+		ready = true;
+	crypto_hash_sha256(ret_name, code, len);
 }

@@ -159,6 +159,14 @@ int wire_anep_add_result(void *pkt, size_t cap, struct wire_anep *anep, const st
 
 #define WIRE_CODE_CHUNK 1024
 #define WIRE_CODE_MAX_CHUNKS 64
+/* The largest code object anode moves or accepts, in octets: what a
+ * request's bitmap can name, and so the limit of the code cache, the
+ * application link and libanode too. */
+#define WIRE_CODE_MAX (WIRE_CODE_CHUNK * WIRE_CODE_MAX_CHUNKS)
+#define WIRE_CODE_NAME_LEN 32
+
+/* A code object's name: the SHA-256 of its octets (libsodium). */
+void wire_code_name(const void *code, size_t len, uint8_t ret_name[WIRE_CODE_NAME_LEN]);
 #define WIRE_CODE_REQUEST_LEN 40 /* name 32, wanted-chunks bitmap 8 */
 #define WIRE_CODE_CHUNK_HDR_LEN 40 /* name 32, total length 4, index 2, count 2 */
 
