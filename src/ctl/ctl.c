@@ -74,6 +74,62 @@ void ctl_printf(struct ctl_out *o, const char *fmt, ...)
 	}
 }
 
+/* A JSON string of text that anode made (names, paths, modes): quotes and
+ * backslashes escaped, control characters dropped. */
+static void json_string(struct ctl_out *o, const char *s)
+{
+	ctl_printf(o, "\"");
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			ctl_printf(o, "\\%c", *s);
+		else if ((unsigned char)*s >= 0x20)
+			ctl_printf(o, "%c", *s);
+	}
+	ctl_printf(o, "\"");
+}
+
+void ctl_print_stats(struct ctl_out *o, bool json, const struct ctl_string *strings, size_t n_strings,
+		     const struct stat_section *sections, size_t n_sections)
+{
+	if (json) {
+		ctl_printf(o, "{");
+		const char *sep = "";
+		for (size_t i = 0; i < n_strings; i++, sep = ",") {
+			ctl_printf(o, "%s\"%s\":", sep, strings[i].key);
+			json_string(o, strings[i].value);
+		}
+		for (size_t i = 0; i < n_sections; i++, sep = ",") {
+			const struct stat_section *sec = &sections[i];
+			ctl_printf(o, "%s\"%s\":{", sep, sec->key);
+			for (size_t r = 0; r < sec->n; r++) {
+				const struct stat_row *row = &sec->rows[r];
+				if (row->real)
+					ctl_printf(o, "%s\"%s\":%.3f", r ? "," : "", row->name, row->d);
+				else
+					ctl_printf(o, "%s\"%s\":%llu", r ? "," : "", row->name, (unsigned long long)row->u);
+			}
+			ctl_printf(o, "}");
+		}
+		ctl_printf(o, "}\n");
+		return;
+	}
+	for (size_t i = 0; i < n_strings; i++)
+		ctl_printf(o, "%s %s\n", strings[i].key, strings[i].value);
+	for (size_t i = 0; i < n_sections; i++) {
+		const struct stat_section *sec = &sections[i];
+		ctl_printf(o, "%s:\n", sec->title);
+		for (size_t r = 0; r < sec->n; r++) {
+			const struct stat_row *row = &sec->rows[r];
+			if (!row->real && !row->u && strncmp(row->name, "drop_", 5) == 0)
+				continue;
+			if (row->real)
+				ctl_printf(o, "  %-24s %12.3f  %s\n", row->name, row->d, row->help);
+			else
+				ctl_printf(o, "  %-24s %12llu  %s\n", row->name, (unsigned long long)row->u, row->help);
+		}
+	}
+}
+
 static int split_args(char *line, char **argv)
 {
 	int argc = 0;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "core/loop.h"
+#include "core/stat.h"
 
 #define CTL_REPLY_MAX (256 * 1024)
 #define CTL_ARGS_MAX 16
@@ -24,6 +25,17 @@ struct ctl_out {
 	bool truncated;
 };
 void ctl_printf(struct ctl_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print figures, one section after another: as one JSON object whose
+ * first members are the strings given (key, value pairs) and whose other
+ * members are the sections, each an object of its rows; or as text, a title
+ * line per section and a line per row with its help. Text leaves out rows
+ * named drop_* that are zero, to keep what happened in view; JSON has all. */
+struct ctl_string {
+	const char *key, *value;
+};
+void ctl_print_stats(struct ctl_out *o, bool json, const struct ctl_string *strings, size_t n_strings,
+		     const struct stat_section *sections, size_t n_sections);
 
 struct ctl_command {
 	const char *name;

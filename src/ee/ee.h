@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "anode/node.h"
+#include "core/stat.h"
 #include "wire/wire.h"
 
 #define EE_NAME_LEN 32
@@ -101,9 +102,19 @@ struct ee_code_info {
 	uint64_t last_used_ns;
 };
 
+#define EE_STATS(X)                                                                       \
+	X(inserted, "code objects cached")                                                \
+	X(evicted, "code objects evicted to keep the cache in bounds")                    \
+	X(failed_validation, "code objects that failed validation")                       \
+	X(refused_known_bad, "inserts refused by name: known to fail validation")         \
+	X(runs, "entry point runs for capsules")                                          \
+	X(run_errors, "runs that returned an error or spent their work budget")           \
+	X(state_evictions, "soft state entries evicted at a code object's quota")         \
+	X(over_budget, "runs that spent their work budget")                               \
+	X(copies_refused, "sends refused past a capsule's copy budget")
+
 struct ee_stats {
-	uint64_t inserted, evicted, failed_validation, refused_known_bad, runs, run_errors, state_evictions;
-	uint64_t over_budget, copies_refused;
+	EE_STATS(STAT_FIELD)
 };
 
 struct ee;

@@ -16,6 +16,7 @@
 
 #include "anode/addr.h"
 #include "core/loop.h"
+#include "core/stat.h"
 
 struct applink_handler {
 	void *arg;
@@ -25,10 +26,18 @@ struct applink_handler {
 	void (*code_insert)(void *arg, uint64_t handle, const void *elf, size_t len);
 };
 
+#define APPLINK_COUNTERS(X)                                                               \
+	X(accepted, "application links accepted")                                         \
+	X(closed, "application links closed")                                             \
+	X(refused_user, "connections refused: the user (uid) held its share")             \
+	X(refused_full, "connections refused: every slot taken")                          \
+	X(bad_messages, "messages that did not parse")                                    \
+	X(delivered, "deliveries sent to applications")                                   \
+	X(deliver_full, "deliveries to an application whose socket was full")             \
+	X(deliver_gone, "deliveries to an application that had gone")
+
 struct applink_counters {
-	uint64_t accepted, closed, bad_messages, delivered, deliver_full, deliver_gone;
-	uint64_t refused_user; /* a user (uid) held its share of the connections */
-	uint64_t refused_full; /* every connection slot was taken */
+	APPLINK_COUNTERS(STAT_FIELD)
 };
 
 struct applink_server;

@@ -16,16 +16,24 @@
 #include "anode/addr.h"
 #include "core/pkt.h"
 
+#include "core/stat.h"
+
 #define LINK_BATCH 32 /* packets per recvmmsg/sendmmsg */
 
 struct link;
 
+#define LINK_COUNTERS(X)                                                                         \
+	X(rx_packets, "datagrams received")                                                      \
+	X(rx_bytes, "octets received")                                                           \
+	X(tx_packets, "datagrams sent")                                                          \
+	X(tx_bytes, "octets sent")                                                               \
+	X(rx_truncated, "datagrams larger than a context (handed up marked, dropped)")          \
+	X(rx_no_buffer, "reads put off for want of a buffer (left in the socket)")               \
+	X(tx_errors, "datagrams the socket refused")                                             \
+	X(rx_kernel_drops, "datagrams the kernel dropped at the full socket (as of the last second)")
+
 struct link_counters {
-	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	uint64_t rx_truncated; /* larger than a context holds (handed up with pkt.truncated set) */
-	uint64_t rx_no_buffer; /* pool empty: left in the socket */
-	uint64_t tx_errors;
-	uint64_t rx_kernel_drops; /* datagrams the kernel dropped at the socket (full buffer) */
+	LINK_COUNTERS(STAT_FIELD)
 };
 
 /* The functions every network link kind provides. */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/loop.h"
+#include "core/stat.h"
 
 #define MATCH_TAG_MAX 32
 
@@ -52,8 +53,18 @@ struct match_pkt {
 
 typedef enum match_verdict (*match_handler)(void *arg, struct match_pkt *p);
 
+#define MATCH_COUNTERS(X)                                                                 \
+	X(packets, "packets queued to the node")                                          \
+	X(accepted, "let go on as they were")                                             \
+	X(dropped, "dropped (consumed, delivered or refused by the node)")                \
+	X(modified, "sent on rewritten (a capsule leaving as its packet's verdict)")      \
+	X(held, "held for a verdict later (a capsule waiting for its code)")              \
+	X(reinjected, "held packets given their verdict")                                 \
+	X(failed_verdicts, "verdicts the kernel refused")                                 \
+	X(queue_drops, "packets the queue overflowed with (let through: fail-open)")
+
 struct match_counters {
-	uint64_t packets, accepted, dropped, modified, held, reinjected, failed_verdicts, queue_drops;
+	MATCH_COUNTERS(STAT_FIELD)
 };
 
 struct match_engine;

@@ -39,137 +39,83 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 	return 0;
 }
 
+/* Every figure of the node, by section, each module's counters from its
+ * own list (core/stat.h); the one writer prints text or JSON. */
 static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
+	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_LOOP, S_BUFFERS, S_N };
+	struct stat_section *secs = calloc(S_N, sizeof(*secs));
+	if (!secs)
+		return -ENOMEM;
+	size_t k = 0;
+	struct stat_section *sec;
+
+	sec = &secs[k++];
+	sec->key = "counters";
+	sec->title = "packets (each ends forwarded, delivered, consumed or in one drop_*)";
+	STAT_ADD_ALL(sec, &n->c, NODE_COUNTERS);
+
+	sec = &secs[k++];
+	sec->key = "link";
+	sec->title = "network link";
+	STAT_ADD_ALL(sec, &n->udp->counters, LINK_COUNTERS);
+
 	struct ee_stats es;
 	ee_stats_get(n->ee, &es);
-	const struct link_counters *lc = &n->udp->counters;
-	const struct applink_counters *ac = applink_counters(n->apps);
-	size_t cached = ee_code_list(n->ee, NULL, 0);
-	double uptime = (double)(loop_now_ns() - n->started_ns) / 1e9;
-	if (want_json(argc, argv)) {
-		ctl_printf(o, "{\"node\":\"%s\",\"uptime_s\":%.3f,\"counters\":{", n->cfg.name, uptime);
-		const char *sep = "";
-#define JSON_COUNTER(name, help)                                                   \
-	ctl_printf(o, "%s\"%s\":%llu", sep, #name, (unsigned long long)n->c.name); \
-	sep = ",";
-		NODE_COUNTERS(JSON_COUNTER)
-#undef JSON_COUNTER
-		ctl_printf(o,
-			   "},\"link\":{\"kind\":\"%s\",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
-			   "\"tx_bytes\":%llu,\"rx_truncated\":%llu,\"tx_errors\":%llu,\"rx_kernel_drops\":%llu,"
-			   "\"rx_no_buffer\":%llu}",
-			   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
-			   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
-			   (unsigned long long)lc->rx_truncated, (unsigned long long)lc->tx_errors,
-			   (unsigned long long)lc->rx_kernel_drops, (unsigned long long)lc->rx_no_buffer);
-		ctl_printf(o,
-			   ",\"code_cache\":{\"objects\":%zu,\"inserted\":%llu,\"evicted\":%llu,"
-			   "\"failed_validation\":%llu,\"refused_known_bad\":%llu,\"runs\":%llu,\"run_errors\":%llu,"
-			   "\"state_evictions\":%llu,\"over_budget\":%llu,\"copies_refused\":%llu}",
-			   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
-			   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad,
-			   (unsigned long long)es.runs, (unsigned long long)es.run_errors,
-			   (unsigned long long)es.state_evictions, (unsigned long long)es.over_budget,
-			   (unsigned long long)es.copies_refused);
-		ctl_printf(o,
-			   ",\"applinks\":{\"connected\":%zu,\"accepted\":%llu,\"closed\":%llu,\"bad_messages\":%llu,"
-			   "\"delivered\":%llu,\"deliver_full\":%llu,\"deliver_gone\":%llu,"
-			   "\"refused_user\":%llu,\"refused_full\":%llu}",
-			   applink_count(n->apps), (unsigned long long)ac->accepted, (unsigned long long)ac->closed,
-			   (unsigned long long)ac->bad_messages, (unsigned long long)ac->delivered,
-			   (unsigned long long)ac->deliver_full, (unsigned long long)ac->deliver_gone,
-			   (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full);
-		const struct fetch_counters *fc = fetch_counters(n->fetch);
-		ctl_printf(o,
-			   ",\"fetch\":{\"active\":%zu,\"parked_now\":%zu,\"requests_sent\":%llu,\"retries\":%llu,"
-			   "\"chunks_received\":%llu,\"chunks_unexpected\":%llu,\"completed\":%llu,\"timeouts\":%llu,"
-			   "\"mismatches\":%llu,\"invalid\":%llu,\"park_overflow\":%llu,\"requests_limited\":%llu,"
-			   "\"relays_pending\":%zu}",
-			   fetch_active(n->fetch), fetch_parked(n->fetch), (unsigned long long)fc->requests_sent,
-			   (unsigned long long)fc->retries, (unsigned long long)fc->chunks_received,
-			   (unsigned long long)fc->chunks_unexpected, (unsigned long long)fc->completed,
-			   (unsigned long long)fc->timeouts, (unsigned long long)fc->mismatches,
-			   (unsigned long long)fc->invalid, (unsigned long long)fc->park_overflow,
-			   (unsigned long long)fc->requests_limited, relay_count(n->relay));
-		if (n->match) {
-			const struct match_counters *mc = match_counters(n->match);
-			ctl_printf(o,
-				   ",\"queue\":{\"filters\":%zu,\"packets\":%llu,\"accepted\":%llu,\"dropped\":%llu,"
-				   "\"modified\":%llu,\"held\":%llu,\"reinjected\":%llu,\"failed_verdicts\":%llu,"
-				   "\"queue_drops\":%llu}",
-				   match_filter_count(n->match), (unsigned long long)mc->packets,
-				   (unsigned long long)mc->accepted, (unsigned long long)mc->dropped,
-				   (unsigned long long)mc->modified, (unsigned long long)mc->held,
-				   (unsigned long long)mc->reinjected, (unsigned long long)mc->failed_verdicts,
-				   (unsigned long long)mc->queue_drops);
-		}
-		const struct loop_stats *ls = loop_stats(n->loop);
-		ctl_printf(o, ",\"loop\":{\"rounds\":%llu,\"max_round_us\":%.1f}", (unsigned long long)ls->rounds,
-			   (double)ls->max_round_ns / 1e3);
-		ctl_printf(o, ",\"mode\":\"%s\",\"buffers\":{\"total\":%zu,\"free\":%zu}}\n",
-			   n->cfg.router ? "router" : "overlay", pkt_pool_size(n->pool), pkt_pool_available(n->pool));
-		return 0;
-	}
-	ctl_printf(o, "node %s, up %.1f s\n", n->cfg.name, uptime);
-#define TEXT_COUNTER(name, help)                           \
-	if (n->c.name || strncmp(#name, "drop_", 5) != 0)  \
-		ctl_printf(o, "  %-24s %12llu  %s\n", #name, (unsigned long long)n->c.name, help);
-	NODE_COUNTERS(TEXT_COUNTER)
-#undef TEXT_COUNTER
-	ctl_printf(o,
-		   "link %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes, %llu tx errors, "
-		   "%llu dropped by the kernel at the socket (as of the last second), %llu too big, "
-		   "%llu reads put off for want of a buffer\n",
-		   n->udp->ops->kind, (unsigned long long)lc->rx_packets, (unsigned long long)lc->rx_bytes,
-		   (unsigned long long)lc->tx_packets, (unsigned long long)lc->tx_bytes,
-		   (unsigned long long)lc->tx_errors, (unsigned long long)lc->rx_kernel_drops,
-		   (unsigned long long)lc->rx_truncated, (unsigned long long)lc->rx_no_buffer);
-	ctl_printf(o,
-		   "code cache: %zu objects, %llu inserted, %llu evicted, %llu failed validation, %llu refused; "
-		   "%llu runs, %llu run errors, %llu soft state evictions\n",
-		   cached, (unsigned long long)es.inserted, (unsigned long long)es.evicted,
-		   (unsigned long long)es.failed_validation, (unsigned long long)es.refused_known_bad,
-		   (unsigned long long)es.runs, (unsigned long long)es.run_errors,
-		   (unsigned long long)es.state_evictions);
-	ctl_printf(o, "bounds: %llu runs over their work budget, %llu copies refused past a copy budget\n",
-		   (unsigned long long)es.over_budget, (unsigned long long)es.copies_refused);
+	sec = &secs[k++];
+	sec->key = "code_cache";
+	sec->title = "code cache and runs";
+	stat_add(sec, "objects", "code objects cached now", ee_code_list(n->ee, NULL, 0));
+	STAT_ADD_ALL(sec, &es, EE_STATS);
+
+	sec = &secs[k++];
+	sec->key = "applinks";
+	sec->title = "application links";
+	stat_add(sec, "connected", "applications connected now", applink_count(n->apps));
+	STAT_ADD_ALL(sec, applink_counters(n->apps), APPLINK_COUNTERS);
+
+	sec = &secs[k++];
+	sec->key = "fetch";
+	sec->title = "code loading";
+	stat_add(sec, "active", "code objects being fetched now", fetch_active(n->fetch));
+	stat_add(sec, "parked_now", "capsules parked now", fetch_parked(n->fetch));
+	stat_add(sec, "relays_pending", "requests passed on toward a code home, pending", relay_count(n->relay));
+	STAT_ADD_ALL(sec, fetch_counters(n->fetch), FETCH_COUNTERS);
+
 	if (n->match) {
-		const struct match_counters *mc = match_counters(n->match);
-		ctl_printf(o,
-			   "router mode: %zu filters; queued %llu packets: %llu accepted, %llu dropped, %llu sent on "
-			   "rewritten, %llu held (%llu given a verdict later); %llu failed verdicts, %llu queue "
-			   "overflows\n",
-			   match_filter_count(n->match), (unsigned long long)mc->packets,
-			   (unsigned long long)mc->accepted, (unsigned long long)mc->dropped,
-			   (unsigned long long)mc->modified, (unsigned long long)mc->held,
-			   (unsigned long long)mc->reinjected, (unsigned long long)mc->failed_verdicts,
-			   (unsigned long long)mc->queue_drops);
+		sec = &secs[k++];
+		sec->key = "queue";
+		sec->title = "router mode queue";
+		stat_add(sec, "filters", "filters installed", match_filter_count(n->match));
+		STAT_ADD_ALL(sec, match_counters(n->match), MATCH_COUNTERS);
 	}
-	ctl_printf(o,
-		   "applications: %zu connected (%llu accepted, %llu closed), %llu refused (a user's share full), "
-		   "%llu refused (all full), %llu bad messages; %llu deliveries, %llu to a full socket, %llu to "
-		   "one gone\n",
-		   applink_count(n->apps), (unsigned long long)ac->accepted, (unsigned long long)ac->closed,
-		   (unsigned long long)ac->refused_user, (unsigned long long)ac->refused_full,
-		   (unsigned long long)ac->bad_messages, (unsigned long long)ac->delivered,
-		   (unsigned long long)ac->deliver_full, (unsigned long long)ac->deliver_gone);
-	const struct fetch_counters *tfc = fetch_counters(n->fetch);
-	ctl_printf(o,
-		   "code loading: %zu fetches, %zu parked; %llu requests sent (%llu retries, %llu held back by the "
-		   "rate limit), %llu chunks received (%llu unexpected), %llu completed, %llu timed out, %llu "
-		   "mismatched, %llu invalid, %llu park overflows; %zu requests passed on, pending\n",
-		   fetch_active(n->fetch), fetch_parked(n->fetch), (unsigned long long)tfc->requests_sent,
-		   (unsigned long long)tfc->retries, (unsigned long long)tfc->requests_limited,
-		   (unsigned long long)tfc->chunks_received, (unsigned long long)tfc->chunks_unexpected,
-		   (unsigned long long)tfc->completed, (unsigned long long)tfc->timeouts,
-		   (unsigned long long)tfc->mismatches, (unsigned long long)tfc->invalid,
-		   (unsigned long long)tfc->park_overflow, relay_count(n->relay));
-	ctl_printf(o, "buffers: %zu of %zu free\n", pkt_pool_available(n->pool), pkt_pool_size(n->pool));
+
 	const struct loop_stats *ls = loop_stats(n->loop);
-	ctl_printf(o, "loop: %llu rounds, the longest %.1f us\n", (unsigned long long)ls->rounds,
-		   (double)ls->max_round_ns / 1e3);
+	sec = &secs[k++];
+	sec->key = "loop";
+	sec->title = "event loop";
+	stat_add_real(sec, "uptime_s", "seconds since the node started",
+		      (double)(loop_now_ns() - n->started_ns) / 1e9);
+	stat_add(sec, "rounds", "rounds of events", ls->rounds);
+	stat_add_real(sec, "max_round_us", "the longest round: the longest time the node served nothing new",
+		      (double)ls->max_round_ns / 1e3);
+	stat_add(sec, "self_queue", "capsules code here sent to this node, waiting now", n->self_q.len);
+	stat_add(sec, "resume_queue", "parked capsules whose code came, waiting to run now", n->resume_q.len);
+
+	sec = &secs[k++];
+	sec->key = "buffers";
+	sec->title = "packet buffers";
+	stat_add(sec, "total", "buffers in the pool", pkt_pool_size(n->pool));
+	stat_add(sec, "free", "buffers free now", pkt_pool_available(n->pool));
+
+	const struct ctl_string strings[] = {
+		{ "node", n->cfg.name },
+		{ "mode", n->cfg.router ? "router" : "overlay" },
+		{ "link_kind", n->udp->ops->kind },
+	};
+	ctl_print_stats(o, want_json(argc, argv), strings, sizeof(strings) / sizeof(strings[0]), secs, k);
+	free(secs);
 	return 0;
 }
 

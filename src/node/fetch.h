@@ -21,6 +21,7 @@
 #include "anode/addr.h"
 #include "core/loop.h"
 #include "core/pkt.h"
+#include "core/stat.h"
 #include "wire/wire.h"
 
 struct fetch_config {
@@ -33,9 +34,20 @@ struct fetch_config {
 	unsigned unanswered_per_s; /* ... to one that has not answered yet (5) */
 };
 
+#define FETCH_COUNTERS(X)                                                                 \
+	X(requests_sent, "code requests sent")                                            \
+	X(retries, "requests sent again for chunks still missing")                        \
+	X(requests_limited, "requests held back by the rate per destination")             \
+	X(chunks_received, "chunks received for a fetch")                                 \
+	X(chunks_unexpected, "chunks a fetch had, or that disagreed with it")             \
+	X(completed, "code objects fetched whole and cached")                             \
+	X(timeouts, "fetches that ran out of time")                                       \
+	X(mismatches, "fetched code that did not hash to its name")                       \
+	X(invalid, "fetched code that failed validation")                                 \
+	X(park_overflow, "capsules that found no room to park")
+
 struct fetch_counters {
-	uint64_t requests_sent, retries, chunks_received, chunks_unexpected, completed;
-	uint64_t timeouts, mismatches, invalid, park_overflow, requests_limited;
+	FETCH_COUNTERS(STAT_FIELD)
 };
 
 /* What the fetcher asks of the node. */
