@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "ctl/ctl.h"
 #include "link/match.h"
+#include "mon/mon.h"
 #include "node/fetch.h"
 #include "node/node_impl.h"
 #include "node/relay.h"
@@ -44,7 +45,7 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
-	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_LOOP, S_BUFFERS, S_N };
+	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_LOOP, S_MON, S_BUFFERS, S_N };
 	struct stat_section *secs = calloc(S_N, sizeof(*secs));
 	if (!secs)
 		return -ENOMEM;
@@ -102,6 +103,11 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		      (double)ls->max_round_ns / 1e3);
 	stat_add(sec, "self_queue", "capsules code here sent to this node, waiting now", n->self_q.len);
 	stat_add(sec, "resume_queue", "parked capsules whose code came, waiting to run now", n->resume_q.len);
+
+	sec = &secs[k++];
+	sec->key = "monitors";
+	sec->title = "node figures (sampled once a second)";
+	mon_stat_rows(n->mon, sec);
 
 	sec = &secs[k++];
 	sec->key = "buffers";

@@ -1,103 +1,87 @@
 // SPDX-License-Identifier: MIT
 /*
- * The node's figures for information collection (an_node_info): link use
- * over the last second and the host's memory and load, sampled once a
- * second by a timer, never read on the packet path (a run must cost what
- * its budget says). The monitors room (src/mon) will own these.
+ * The node's figures for code objects (an_node_info) and stats, read from
+ * the monitors room (src/mon), which samples them on its timer: the node
+ * tells it where its link counters and queues are.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "mon/mon.h"
 #include "node/fetch.h"
 #include "node/node_impl.h"
 
-#define FIGURES_PERIOD_MS 1000
-
-/* One "Key: value kB" figure of /proc/meminfo, or -EIO. */
-static int64_t meminfo_kb(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -EIO;
-	char line[256];
-	int64_t v = -EIO;
-	size_t klen = strlen(key);
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			v = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static int64_t load_milli(void)
-{
-	FILE *f = fopen("/proc/loadavg", "re");
-	if (!f)
-		return -EIO;
-	double l1;
-	int ok = fscanf(f, "%lf", &l1);
-	fclose(f);
-	return ok == 1 ? (int64_t)(l1 * 1000.0) : -EIO;
-}
-
-static void sample(void *arg)
+static void link_bytes(void *arg, uint64_t *ret_rx, uint64_t *ret_tx)
 {
 	struct node *n = arg;
-	struct node_figures *f = &n->fig;
-	uint64_t now = loop_now_ns();
-	uint64_t bytes = n->udp->counters.rx_bytes + n->udp->counters.tx_bytes;
-	if (f->rate_last_ns && now > f->rate_last_ns)
-		f->link_used_bps = (bytes - f->rate_last_bytes) * 8ull * 1000000000ull / (now - f->rate_last_ns);
-	f->rate_last_bytes = bytes;
-	f->rate_last_ns = now;
-	link_udp_read_kernel_drops(n->udp);
-	f->mem_total_kb = meminfo_kb("MemTotal");
-	f->mem_avail_kb = meminfo_kb("MemAvailable");
-	f->load_milli = load_milli();
-	loop_timer_add(n->loop, FIGURES_PERIOD_MS, sample, n);
+	*ret_rx = n->udp->counters.rx_bytes;
+	*ret_tx = n->udp->counters.tx_bytes;
 }
 
-void figures_start(struct node *n)
+static uint64_t queue_len(void *arg)
 {
-	sample(n);
+	struct node *n = arg;
+	/* Capsules waiting here: parked for code, sent by code to this node,
+	 * or resumed and waiting to run. */
+	return fetch_parked(n->fetch) + n->self_q.len + n->resume_q.len;
 }
 
-/* The figures for an_node_info() (the EE asks for the capsule's own receive
- * time itself, from what the node gave the run). */
+static void tick(void *arg)
+{
+	struct node *n = arg;
+	link_udp_read_kernel_drops(n->udp);
+}
+
+int figures_start(struct node *n)
+{
+	struct mon_config mc = {
+		.capacity_bps = n->cfg.link_capacity_bps,
+		/* A router's links are real interfaces: their capacity is
+		 * measured; an overlay node's link is what it is configured. */
+		.measure_capacity = n->cfg.router,
+	};
+	struct mon_ops ops = { .arg = n, .link_bytes = link_bytes, .queue_len = queue_len, .tick = tick };
+	n->mon = mon_new(n->loop, &mc, &ops);
+	return n->mon ? 0 : -ENOMEM;
+}
+
+void figures_stop(struct node *n)
+{
+	mon_free(n->mon);
+	n->mon = NULL;
+}
+
 int64_t figures_node_info(void *arg, uint64_t what)
 {
 	struct node *n = arg;
-	const struct node_figures *f = &n->fig;
+	const struct mon *m = n->mon;
 	switch (what) {
 	case AN_INFO_LINK_CAPACITY_BPS:
-		return (int64_t)n->cfg.link_capacity_bps;
+		return mon_get(m, MON_link_capacity_bps);
+	/* The link's counters are the node's own memory: read as they are
+	 * now, not as last sampled. */
 	case AN_INFO_LINK_RX_BYTES:
 		return (int64_t)n->udp->counters.rx_bytes;
 	case AN_INFO_LINK_TX_BYTES:
 		return (int64_t)n->udp->counters.tx_bytes;
 	case AN_INFO_LINK_USED_BPS:
-		return (int64_t)f->link_used_bps;
-	case AN_INFO_MEM_USED_KB:
-		return f->mem_total_kb < 0 || f->mem_avail_kb < 0 ? -EIO : f->mem_total_kb - f->mem_avail_kb;
+		return mon_get(m, MON_link_used_bps);
+	case AN_INFO_MEM_USED_KB: {
+		int64_t total = mon_get(m, MON_mem_total_kb), avail = mon_get(m, MON_mem_avail_kb);
+		return total < 0 || avail < 0 ? -EIO : total - avail;
+	}
 	case AN_INFO_MEM_TOTAL_KB:
-		return f->mem_total_kb;
+		return mon_get(m, MON_mem_total_kb);
 	case AN_INFO_MEM_AVAIL_KB:
-		return f->mem_avail_kb;
+		return mon_get(m, MON_mem_avail_kb);
 	case AN_INFO_LOAD_MILLI:
-		return f->load_milli;
+		return mon_get(m, MON_load_milli);
 	case AN_INFO_CAPSULES_RX:
 		return (int64_t)(n->c.received + n->c.injected);
 	case AN_INFO_QUEUE_LEN:
-		/* Capsules waiting here: parked for code, or looped to this node. */
-		return (int64_t)(fetch_parked(n->fetch) + n->self_q.len + n->resume_q.len);
+		return mon_get(m, MON_queue_len);
 	case AN_INFO_CODE_CACHED:
 		return (int64_t)ee_code_list(n->ee, NULL, 0);
 	default:
 		return -EINVAL;
 	}
 }
-

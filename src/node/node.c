@@ -384,7 +384,8 @@ struct node *node_new(const struct node_config *cfg, int udp_fd)
 		goto fail;
 	}
 	loop_set_idle(n->loop, loop_idle, n);
-	figures_start(n);
+	if (figures_start(n) < 0)
+		goto fail;
 	return n;
 fail:
 	node_free(n);
@@ -420,6 +421,7 @@ void node_free(struct node *n)
 			node_rooms[i].done(n);
 	while (n->resume_q.head)
 		node_drop(n, pkt_queue_pop(&n->resume_q), &n->c.drop_code_timeout, -ECANCELED);
+	figures_stop(n);
 	match_free(n->match); /* its rules: traffic goes on without us */
 	n->match = NULL;
 	ctl_server_close(n->ctl);

@@ -34,6 +34,7 @@ struct route_table;
 struct fetcher;
 struct relay;
 struct match_engine;
+struct mon;
 
 /* Handles a packet of a registered Type ID whose ANEP header parsed; it
  * consumes p on every path (sends, delivers, keeps or drops it). */
@@ -54,12 +55,6 @@ struct node_type {
 };
 #define NODE_TYPES_MAX 16
 
-/* Host figures, sampled by a timer (figures.c): nothing on the packet path
- * opens a /proc file, so that a run costs what its budget says. */
-struct node_figures {
-	uint64_t rate_last_bytes, rate_last_ns, link_used_bps;
-	int64_t mem_total_kb, mem_avail_kb, load_milli;
-};
 
 struct node {
 	struct node_config cfg;
@@ -85,7 +80,7 @@ struct node {
 	struct an_addr local;
 	uint8_t owner_key[crypto_shorthash_KEYBYTES]; /* code name -> buffer owner */
 	uint64_t started_ns;
-	struct node_figures fig;
+	struct mon *mon; /* the node's figures, sampled (src/mon) */
 };
 
 /* ---- node.c: the Type ID table and the transmit API ---- */
@@ -140,7 +135,8 @@ void router_release_held(struct node *n, struct pkt *p);
 
 /* ---- control.c, figures.c ---- */
 extern const struct ctl_command node_ctl_commands[];
-void figures_start(struct node *n);
+int figures_start(struct node *n);
+void figures_stop(struct node *n);
 int64_t figures_node_info(void *node, uint64_t what);
 
 #endif

@@ -75,6 +75,12 @@ tr_path=$(in_ns a -- traceroute -n -q 1 -w 1 "$(addr e)" | awk 'NR > 1 {print $2
   awk -v ip="$ip" '$1 == "router" && $4 == ip {print $2}' "$state/netns"; done | xargs)
 expect_eq "active trace and traceroute(8) report the same path" "$trace_path" "$tr_path"
 expect_eq "...which is b c d e" "$trace_path" "b c d e"
+# Link capacity is the routers' real one: c and d sit on the 10 Mbit/s tbf
+# link, b and e on veths only (their speed, 10 Gbit/s).
+cap_of() { json "[r['link_capacity_bps'] for r in d['records'] if r['node'] == '$1'][0]" <<<"$trace"; }
+expect_eq "c reports the tc rate of its c - d link as its capacity" "$(cap_of c)" 10000000
+expect_eq "...and so does d" "$(cap_of d)" 10000000
+expect_eq "b reports the speed of its interfaces, faster" "$(/usr/bin/python3 -c "print($(cap_of b) > 10000000)")" True
 
 with_nodes=$(iperf h1 h2 "$(addr h2)")
 echo "TCP h1->h2 through the 10 Mbit/s link: ${plain} kbit/s plain, ${with_nodes} kbit/s with anode routers"
