@@ -45,6 +45,7 @@ struct fetch_rate {
 /* Chunks per request: one at first (a small request, to a destination that
  * has not answered yet), then three. */
 #define FETCH_WINDOW 3
+#define FETCH_WINDOWS_AT_ONCE 4
 /* Retries back off while nothing comes, up to this. */
 #define FETCH_BACKOFF_MAX_MS 1000
 
@@ -132,11 +133,11 @@ static uint64_t missing(const struct fetch *x)
 	return all & ~x->have;
 }
 
-/* The next chunks to ask for: the first missing one until some chunk has
- * come, then the first FETCH_WINDOW missing ones. */
-static uint64_t window(const struct fetch *x)
+/* The next chunks to ask for among want: the first one until some chunk
+ * has come, then the first FETCH_WINDOW. */
+static uint64_t window(const struct fetch *x, uint64_t want)
 {
-	uint64_t want = missing(x), w = 0;
+	uint64_t w = 0;
 	int size = x->have ? FETCH_WINDOW : 1;
 	for (int k = 0; k < size && want; k++) {
 		uint64_t low = want & -want;
@@ -196,14 +197,28 @@ static void ask(struct fetcher *f, struct fetch *x)
 		f->c.requests_limited++; /* the retry timer tries again */
 		return;
 	}
-	x->asked = window(x);
-	int r = f->ops.request(f->ops.arg, x->name, x->asked, to, to ? NULL : &x->home);
-	if (r == -EHOSTUNREACH && !to && x->have_prev) /* no route to the home: the previous hop again */
-		r = f->ops.request(f->ops.arg, x->name, x->asked, &x->prev, NULL);
-	if (r < 0)
-		log_ratelimited(LOG_DEBUG, "code request could not be sent: %s", strerror(-r));
-	else
+	/* One window while the source has not answered; once it has, a
+	 * request per window of what is missing, all at once (each pays for
+	 * its own three chunks), so a code object of up to FETCH_WINDOW *
+	 * FETCH_WINDOWS_AT_ONCE chunks takes one more round trip, not one per
+	 * window. The rate limit counts each request. */
+	uint64_t left = missing(x);
+	x->asked = 0;
+	for (int k = 0; k < (x->have ? FETCH_WINDOWS_AT_ONCE : 1) && left; k++) {
+		if (k > 0 && !rate_ok(f, to ? to : &x->home))
+			break;
+		uint64_t w = window(x, left);
+		left &= ~w;
+		x->asked |= w;
+		int r = f->ops.request(f->ops.arg, x->name, w, to, to ? NULL : &x->home);
+		if (r == -EHOSTUNREACH && !to && x->have_prev) /* no route to the home: the previous hop again */
+			r = f->ops.request(f->ops.arg, x->name, w, &x->prev, NULL);
+		if (r < 0) {
+			log_ratelimited(LOG_DEBUG, "code request could not be sent: %s", strerror(-r));
+			break;
+		}
 		f->c.requests_sent++;
+	}
 }
 
 static void on_timer(void *arg)
