@@ -25,10 +25,6 @@
 #include "ee/ee_impl.h"
 #include "ee/objcheck.h"
 
-#define EE_DEFAULT_OBJECTS 64
-#define EE_DEFAULT_BYTES (4 * 1024 * 1024)
-#define EE_DEFAULT_FAILED 256
-#define EE_DEFAULT_STATE 4096
 
 
 /*

@@ -64,6 +64,12 @@ struct ee_run_in {
 	int64_t rx_ns; /* an_node_info(AN_INFO_RX_NS): when the node received the capsule */
 };
 
+/* Defaults: the node's configuration starts from these (src/node/config.c). */
+#define EE_DEFAULT_OBJECTS 64
+#define EE_DEFAULT_BYTES (4 * 1024 * 1024)
+#define EE_DEFAULT_FAILED 256
+#define EE_DEFAULT_STATE 4096
+
 struct ee_config {
 	size_t cache_objects; /* code objects kept, 0 = default 64 */
 	size_t cache_bytes; /* bytes of code kept, 0 = default 4 MiB */

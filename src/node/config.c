@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ee/ee.h"
+#include "node/fetch.h"
 #include "wire/wire.h"
 
 #define LINE_MAX_LEN 512
@@ -70,20 +72,22 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
+	/* Each default is the module's own, so that this file and the
+	 * module cannot disagree. */
 	struct node_config c = {
-		.cache_objects = 64,
-		.cache_bytes = 4 << 20,
-		.state_entries = 4096,
-		.buffers = 1024,
-		.park_per_code = 32,
-		.park_total = 256,
-		.fetch_retry_ms = 100,
-		.fetch_timeout_ms = 3000,
-		.run_budget = 100000,
-		.max_copies = 16,
-		.code_buffer_share = 25,
-		.link_capacity_bps = 1000000000,
-		.queue = 3322,
+		.cache_objects = EE_DEFAULT_OBJECTS,
+		.cache_bytes = EE_DEFAULT_BYTES,
+		.state_entries = EE_DEFAULT_STATE,
+		.run_budget = EE_DEFAULT_BUDGET,
+		.buffers = NODE_DEFAULT_BUFFERS,
+		.park_per_code = FETCH_DEFAULT_PARK_PER_CODE,
+		.park_total = FETCH_DEFAULT_PARK_TOTAL,
+		.fetch_retry_ms = FETCH_DEFAULT_RETRY_MS,
+		.fetch_timeout_ms = FETCH_DEFAULT_TIMEOUT_MS,
+		.max_copies = NODE_DEFAULT_MAX_COPIES,
+		.code_buffer_share = NODE_DEFAULT_BUFFER_SHARE,
+		.link_capacity_bps = NODE_DEFAULT_LINK_CAPACITY,
+		.queue = NODE_DEFAULT_QUEUE,
 	};
 	snprintf(c.name, sizeof(c.name), "anode");
 	char line[LINE_MAX_LEN];

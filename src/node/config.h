@@ -35,6 +35,13 @@
 #include "anode/addr.h"
 
 #define NODE_NAME_MAX 32 /* the matching engine tags its rules with it */
+
+/* The node's own defaults (the EE's and the fetcher's are theirs). */
+#define NODE_DEFAULT_BUFFERS 1024
+#define NODE_DEFAULT_LINK_CAPACITY 1000000000ull
+#define NODE_DEFAULT_QUEUE 3322
+#define NODE_DEFAULT_MAX_COPIES 16
+#define NODE_DEFAULT_BUFFER_SHARE 25
 #define NODE_PATH_MAX 108 /* sun_path */
 
 struct node_route {

@@ -70,15 +70,15 @@ struct fetcher *fetch_new(struct loop *loop, const struct fetch_config *cfg, con
 	f->loop = loop;
 	f->cfg = *cfg;
 	if (!f->cfg.park_per_code)
-		f->cfg.park_per_code = 32;
+		f->cfg.park_per_code = FETCH_DEFAULT_PARK_PER_CODE;
 	if (!f->cfg.park_total)
-		f->cfg.park_total = 256;
+		f->cfg.park_total = FETCH_DEFAULT_PARK_TOTAL;
 	if (!f->cfg.max_fetches)
-		f->cfg.max_fetches = 32;
+		f->cfg.max_fetches = FETCH_DEFAULT_MAX_FETCHES;
 	if (!f->cfg.retry_ms)
-		f->cfg.retry_ms = 100;
+		f->cfg.retry_ms = FETCH_DEFAULT_RETRY_MS;
 	if (!f->cfg.timeout_ms)
-		f->cfg.timeout_ms = 3000;
+		f->cfg.timeout_ms = FETCH_DEFAULT_TIMEOUT_MS;
 	if (!f->cfg.requests_per_s)
 		f->cfg.requests_per_s = 50;
 	if (!f->cfg.unanswered_per_s)

@@ -24,6 +24,13 @@
 #include "core/stat.h"
 #include "wire/wire.h"
 
+/* Defaults: the node's configuration starts from these (config.c). */
+#define FETCH_DEFAULT_PARK_PER_CODE 32
+#define FETCH_DEFAULT_PARK_TOTAL 256
+#define FETCH_DEFAULT_MAX_FETCHES 32
+#define FETCH_DEFAULT_RETRY_MS 100
+#define FETCH_DEFAULT_TIMEOUT_MS 3000
+
 struct fetch_config {
 	size_t park_per_code; /* capsules parked per code object (32) */
 	size_t park_total; /* capsules parked in all (256) */

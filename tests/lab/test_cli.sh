@@ -83,6 +83,22 @@ ok "every command has --help"
 # anoded's configuration check.
 printf 'name q\nlisten 127.0.0.1:3322\napp-socket /tmp/q.app\nctl-socket /tmp/q.ctl\nroute default 127.0.0.1:3323\n' > "$work/q.conf"
 expect_match "anoded -n prints a valid configuration back" "$("$ANODED" -n -f "$work/q.conf")" '^route default 127\.0\.0\.1:3323$'
+# The defaults anoded -h states are the ones it uses (anoded -n prints them).
+printf 'name q\nlisten 127.0.0.1:3322\napp-socket /tmp/q.app\nctl-socket /tmp/q.ctl\n' > "$work/min.conf"
+mismatch=$("$ANODED" -n -f "$work/min.conf" | /usr/bin/python3 -c "
+import re, sys, subprocess
+help_text = subprocess.run([sys.argv[1], '-h'], capture_output=True, text=True).stdout
+bad = []
+for line in sys.stdin:
+    key, _, value = line.strip().partition(' ')
+    if not value.isdigit():
+        continue
+    # the directive's entry, up to the next directive
+    m = re.search(r'^  ' + re.escape(key) + r' .*?(?=^  [a-z])', help_text, re.S | re.M)
+    if not m or '(' + value + ')' not in m.group(0):
+        bad.append(key + ' ' + value)
+print(' '.join(bad))" "$ANODED")
+expect_eq "anoded -h states the defaults anoded uses" "$mismatch" ""
 printf 'name a"b\nlisten 127.0.0.1:3322\n' > "$work/badname.conf"
 if out=$("$ANODED" -n -f "$work/badname.conf" 2>&1); then fail "a node name with a quote passed"; fi
 expect_match "node names are checked (they go into JSON and iptables comments)" "$out" "badname.conf:1: bad node name"
