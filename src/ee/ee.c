@@ -161,16 +161,8 @@ struct ee *ee_new(const struct ee_config *cfg, const struct ee_env *env)
 	ee->env = *env;
 	randombytes_buf(ee->state_key, sizeof(ee->state_key));
 
-	ee->memfd = memfd_create("anode-code", MFD_CLOEXEC);
-	if (ee->memfd < 0) {
-		int e = errno;
-		free(ee);
-		errno = e;
-		return NULL;
-	}
 	if (ee_cache_init(ee) < 0) {
 		ee_cache_done(ee);
-		close(ee->memfd);
 		free(ee);
 		errno = ENOMEM;
 		return NULL;
@@ -189,24 +181,17 @@ void ee_free(struct ee *ee)
 		ee_code_free(ee, c, true);
 	}
 	ee_cache_done(ee);
-	close(ee->memfd);
 	free(ee);
 }
 
-/* librte_bpf loads from a path only: hand it the bytes through our memfd. */
-static int ee_memfd_fill(struct ee *ee, const void *elf, size_t len)
+/* The index of a helper in the node's table, for ee_elf_insns. */
+static int ee_helper_index(const char *name, void *arg)
 {
-	if (ftruncate(ee->memfd, 0) < 0)
-		return -errno;
-	for (size_t off = 0; off < len;) {
-		ssize_t n = pwrite(ee->memfd, (const char *)elf + off, len - off, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		off += (size_t)n;
-	}
-	return 0;
+	(void)arg;
+	for (uint32_t i = 0; i < ee_n_xsym; i++)
+		if (strcmp(ee_xsym[i].name, name) == 0)
+			return (int)i;
+	return -1;
 }
 
 static struct ee_prog *ee_code_prog(struct ee_code *c, unsigned s)
@@ -228,7 +213,7 @@ static struct ee_prog *ee_code_prog(struct ee_code *c, unsigned s)
 static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len,
 		   struct ee_code **ret_code)
 {
-	char hex[65], path[64];
+	char hex[65];
 	unsigned found;
 	int rc;
 
@@ -240,11 +225,6 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 			log_info("code %.16s refused: %s", hex, ee->refusal);
 		return rc;
 	}
-	rc = ee_memfd_fill(ee, elf, len);
-	if (rc < 0)
-		return rc;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", ee->memfd);
-
 	struct ee_code *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -259,20 +239,35 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 	}
 	memcpy(c->elf, elf, len);
 
-	const struct rte_bpf_prm prm = {
-	    .xsym = ee_xsym,
-	    .nb_xsym = ee_n_xsym,
-	    .prog_arg = {.type = RTE_BPF_ARG_PTR, .size = sizeof(struct an_ctx)},
-	};
+	/* The ELF is read once, here: each entry point's instructions with
+	 * its helper calls resolved, handed to librte_bpf's validator and JIT
+	 * as they are (rte_bpf_load, not its ELF loader). */
 	for (unsigned s = 0; s < EE_SEC_N; s++) {
 		if (!(found & 1u << s))
 			continue;
 		struct ee_prog *p = ee_code_prog(c, s);
 		p->max_insns = longest[s];
+		uint8_t *insns;
+		size_t n_insns;
+		rc = ee_elf_insns(elf, len, s, ee_helper_index, NULL, &insns, &n_insns, ee->refusal, sizeof(ee->refusal));
+		if (rc < 0) {
+			if (rc == -EINVAL)
+				log_info("code %.16s refused: %s", hex, ee->refusal);
+			ee_code_free(ee, c, false);
+			return rc;
+		}
+		const struct rte_bpf_prm prm = {
+		    .ins = (const struct ebpf_insn *)(const void *)insns,
+		    .nb_ins = (uint32_t)n_insns,
+		    .xsym = ee_xsym,
+		    .nb_xsym = ee_n_xsym,
+		    .prog_arg = {.type = RTE_BPF_ARG_PTR, .size = sizeof(struct an_ctx)},
+		};
 		ee_dpdk_reason[0] = '\0';
 		ee_dpdk_capture = true;
-		p->bpf = rte_bpf_elf_load(&prm, path, ee_sec_names[s]);
+		p->bpf = rte_bpf_load(&prm);
 		ee_dpdk_capture = false;
+		free(insns);
 		if (!p->bpf) {
 			rc = rte_errno == ENOMEM ? -ENOMEM : -EINVAL;
 			if (ee_dpdk_reason[0])

@@ -127,7 +127,6 @@ struct ee {
 
 	bool no_jit; /* ee_use_jit(false) */
 	char refusal[160]; /* ee_last_refusal */
-	int memfd;   /* reused to hand object bytes to rte_bpf_elf_load */
 	struct ee_stats stats;
 };
 

@@ -186,3 +186,104 @@ int ee_elf_check(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret
 	return 0;
 }
 
+
+/*
+ * The instructions of one entry point, with its relocations applied: a
+ * code object calls the node's helpers by name, through relocations against
+ * undefined symbols, and librte_bpf wants each call's immediate to be the
+ * helper's index in its table. Reading them here means the ELF is parsed
+ * once, by this checked reader, instead of once per section by libelf.
+ */
+int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const char *name, void *arg), void *arg,
+		 uint8_t **ret_insns, size_t *ret_n, char *why, size_t why_len)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, strh;
+	/* ee_elf_check accepted the layout: headers and names are in bounds. */
+	memcpy(&eh, b, sizeof(eh));
+	memcpy(&strh, b + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strh));
+	const char *names = (const char *)b + strh.sh_offset;
+	size_t idx = 0;
+	for (size_t i = 1; i < eh.e_shnum && !idx; i++) {
+		memcpy(&sh, b + eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(sh));
+		if (strcmp(names + sh.sh_name, ee_sec_names[sec]) == 0)
+			idx = i;
+	}
+	if (!idx)
+		return EE_REFUSE("no section %s", ee_sec_names[sec]);
+	memcpy(&sh, b + eh.e_shoff + idx * sizeof(Elf64_Shdr), sizeof(sh));
+	uint8_t *insns = malloc(sh.sh_size);
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, b + sh.sh_offset, sh.sh_size);
+	size_t n = sh.sh_size / 8;
+
+	for (size_t i = 1; i < eh.e_shnum; i++) {
+		Elf64_Shdr rel, sym, str;
+		memcpy(&rel, b + eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(rel));
+		if ((rel.sh_type != SHT_REL && rel.sh_type != SHT_RELA) || rel.sh_info != idx)
+			continue;
+		if (rel.sh_type == SHT_RELA || rel.sh_entsize != sizeof(Elf64_Rel) || rel.sh_link == 0 ||
+		    rel.sh_link >= eh.e_shnum) {
+			free(insns);
+			return EE_REFUSE("section %s has relocations anode cannot read", ee_sec_names[sec]);
+		}
+		memcpy(&sym, b + eh.e_shoff + (size_t)rel.sh_link * sizeof(Elf64_Shdr), sizeof(sym));
+		if (sym.sh_type != SHT_SYMTAB || sym.sh_entsize != sizeof(Elf64_Sym) || sym.sh_link == 0 ||
+		    sym.sh_link >= eh.e_shnum) {
+			free(insns);
+			return EE_REFUSE("section %s: its relocations have no symbol table", ee_sec_names[sec]);
+		}
+		memcpy(&str, b + eh.e_shoff + (size_t)sym.sh_link * sizeof(Elf64_Shdr), sizeof(str));
+		if (str.sh_type != SHT_STRTAB || str.sh_size == 0) {
+			free(insns);
+			return EE_REFUSE("section %s: its symbols have no names", ee_sec_names[sec]);
+		}
+		const char *symnames = (const char *)b + str.sh_offset;
+		size_t n_syms = sym.sh_size / sizeof(Elf64_Sym);
+		for (size_t r = 0; r < rel.sh_size / sizeof(Elf64_Rel); r++) {
+			Elf64_Rel e;
+			Elf64_Sym s;
+			memcpy(&e, b + rel.sh_offset + r * sizeof(e), sizeof(e));
+			size_t at = e.r_offset / 8, si = ELF64_R_SYM(e.r_info);
+			if (e.r_offset % 8 || at >= n || si >= n_syms) {
+				free(insns);
+				return EE_REFUSE("section %s: a relocation points outside it", ee_sec_names[sec]);
+			}
+			memcpy(&s, b + sym.sh_offset + si * sizeof(s), sizeof(s));
+			if (s.st_name >= str.sh_size || !memchr(symnames + s.st_name, '\0', str.sh_size - s.st_name)) {
+				free(insns);
+				return EE_REFUSE("section %s: a symbol has a bad name", ee_sec_names[sec]);
+			}
+			const char *name = symnames + s.st_name;
+			/* A section symbol (string literals: .rodata) is nameless:
+			 * its section's name says what it is. */
+			if (!name[0] && s.st_shndx > 0 && s.st_shndx < eh.e_shnum) {
+				Elf64_Shdr target;
+				memcpy(&target, b + eh.e_shoff + (size_t)s.st_shndx * sizeof(target), sizeof(target));
+				name = names + target.sh_name;
+			}
+			uint8_t *insn = insns + at * 8;
+			if (insn[0] != 0x85) { /* BPF_JMP | BPF_CALL */
+				free(insns);
+				return EE_REFUSE("section %s: pc %zu uses %s, not a helper call (global variables and "
+						 "string literals are not supported)",
+						 ee_sec_names[sec], at, name);
+			}
+			int h = lookup(name, arg);
+			if (h < 0) {
+				free(insns);
+				return EE_REFUSE("section %s: pc %zu calls %s, which the node does not offer",
+						 ee_sec_names[sec], at, name);
+			}
+			/* An external function, so an ordinary call: no pseudo
+			 * call (src register 1), the helper's index as immediate. */
+			insn[1] &= 0x0f;
+			int32_t imm = h;
+			memcpy(insn + 4, &imm, 4);
+		}
+	}
+	*ret_insns = insns;
+	*ret_n = n;
+	return 0;
+}

@@ -22,4 +22,12 @@ extern const char *const ee_sec_names[EE_SEC_N];
 int ee_elf_check(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret_longest[EE_SEC_N], char *why,
 		 size_t why_len);
 
+/* The instructions of entry point sec of an object ee_elf_check accepted,
+ * each call to a helper resolved by lookup (its index in the node's helper
+ * table, or negative: not offered) into the immediate librte_bpf expects.
+ * 0, *ret_insns (malloc'ed) and *ret_n instructions; -EINVAL with why;
+ * -ENOMEM. */
+int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const char *name, void *arg), void *arg,
+		 uint8_t **ret_insns, size_t *ret_n, char *why, size_t why_len);
+
 #endif

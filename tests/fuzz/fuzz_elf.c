@@ -15,6 +15,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Helpers as the node names them: any an_* name, at an index from its length. */
+static int lookup(const char *name, void *arg)
+{
+	(void)arg;
+	return strncmp(name, "an_", 3) == 0 ? (int)strlen(name) : -1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* A copy of exactly the input's size, so that overreads show. */
@@ -31,9 +38,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * path of at least one instruction and no more than fit. */
 		if (!(found & 1u << EE_SEC_ACCEPT) || found >> EE_SEC_N)
 			abort();
-		for (unsigned s = 0; s < EE_SEC_N; s++)
-			if ((found & 1u << s) && (longest[s] == 0 || longest[s] > size / 8))
+		for (unsigned s = 0; s < EE_SEC_N; s++) {
+			if (!(found & 1u << s))
+				continue;
+			if (longest[s] == 0 || longest[s] > size / 8)
 				abort();
+			/* Its instructions, relocations applied: as many as the
+			 * section holds, or a refusal that says why. */
+			uint8_t *insns = NULL;
+			size_t n = 0;
+			why[0] = '\0';
+			int ri = ee_elf_insns(b, size, s, lookup, NULL, &insns, &n, why, sizeof(why));
+			if (ri == 0 && (!insns || n == 0 || n > size / 8 || n < longest[s]))
+				abort();
+			if (ri == -EINVAL && !why[0])
+				abort();
+			if (ri != 0 && ri != -EINVAL && ri != -ENOMEM)
+				abort();
+			free(insns);
+		}
 	} else if (r == -EINVAL) {
 		/* A refusal always says why, and leaves the outputs alone. */
 		if (!why[0] || found != 0x5a5a || longest[0] != 7)
