@@ -184,42 +184,29 @@ void ee_free(struct ee *ee)
 	free(ee);
 }
 
-/* The index of a helper in the node's table, for ee_elf_insns. */
+/* The index of a helper in a kind's table, for ee_elf_insns. */
 static int ee_helper_index(const char *name, void *arg)
 {
-	(void)arg;
-	for (uint32_t i = 0; i < ee_n_xsym; i++)
-		if (strcmp(ee_xsym[i].name, name) == 0)
+	const struct ee_kind *kind = arg;
+	for (uint32_t i = 0; i < kind->n_xsym; i++)
+		if (strcmp(kind->xsym[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
 
-static struct ee_prog *ee_code_prog(struct ee_code *c, unsigned s)
-{
-	switch (s) {
-	case EE_SEC_ACCEPT:
-		return &c->accept;
-	case EE_SEC_INIT:
-		return &c->init;
-	case EE_SEC_FINI:
-		return &c->fini;
-	default:
-		return &c->call;
-	}
-}
-
 /* Validate and compile. -EINVAL means the bytes are bad (and will always be);
  * anything else is this node's trouble and must not be remembered. */
-static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len,
-		   struct ee_code **ret_code)
+static int ee_load(struct ee *ee, const struct ee_kind *kind, const uint8_t name[EE_NAME_LEN], const void *elf,
+		   size_t len, struct ee_code **ret_code)
 {
 	char hex[65];
 	unsigned found;
 	int rc;
 
-	uint32_t longest[EE_SEC_N];
+	uint32_t longest[EE_SECTIONS_MAX];
 	ee_name_hex(name, hex);
-	rc = ee_elf_check(elf, len, &found, longest, ee->refusal, sizeof(ee->refusal));
+	rc = ee_elf_check(elf, len, kind->sections, kind->n_sections, kind->required, &found, longest, ee->refusal,
+			  sizeof(ee->refusal));
 	if (rc < 0) {
 		if (rc == -EINVAL)
 			log_info("code %.16s refused: %s", hex, ee->refusal);
@@ -229,6 +216,7 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 	if (!c)
 		return -ENOMEM;
 	memcpy(c->name, name, EE_NAME_LEN);
+	c->kind = kind;
 	ee_list_init(&c->lru);
 	c->len = len;
 	c->elf = malloc(len ? len : 1);
@@ -242,14 +230,15 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 	/* The ELF is read once, here: each entry point's instructions with
 	 * its helper calls resolved, handed to librte_bpf's validator and JIT
 	 * as they are (rte_bpf_load, not its ELF loader). */
-	for (unsigned s = 0; s < EE_SEC_N; s++) {
+	for (unsigned s = 0; s < kind->n_sections; s++) {
 		if (!(found & 1u << s))
 			continue;
-		struct ee_prog *p = ee_code_prog(c, s);
+		struct ee_prog *p = &c->prog[s];
 		p->max_insns = longest[s];
 		uint8_t *insns;
 		size_t n_insns;
-		rc = ee_elf_insns(elf, len, s, ee_helper_index, NULL, &insns, &n_insns, ee->refusal, sizeof(ee->refusal));
+		rc = ee_elf_insns(elf, len, kind->sections[s], ee_helper_index, (void *)kind, &insns, &n_insns, ee->refusal,
+				  sizeof(ee->refusal));
 		if (rc < 0) {
 			if (rc == -EINVAL)
 				log_info("code %.16s refused: %s", hex, ee->refusal);
@@ -259,9 +248,9 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 		const struct rte_bpf_prm prm = {
 		    .ins = (const struct ebpf_insn *)(const void *)insns,
 		    .nb_ins = (uint32_t)n_insns,
-		    .xsym = ee_xsym,
-		    .nb_xsym = ee_n_xsym,
-		    .prog_arg = {.type = RTE_BPF_ARG_PTR, .size = sizeof(struct an_ctx)},
+		    .xsym = kind->xsym,
+		    .nb_xsym = kind->n_xsym,
+		    .prog_arg = {.type = RTE_BPF_ARG_PTR, .size = kind->ctx_size},
 		};
 		ee_dpdk_reason[0] = '\0';
 		ee_dpdk_capture = true;
@@ -271,10 +260,10 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 		if (!p->bpf) {
 			rc = rte_errno == ENOMEM ? -ENOMEM : -EINVAL;
 			if (ee_dpdk_reason[0])
-				snprintf(ee->refusal, sizeof(ee->refusal), "section %s: %s", ee_sec_names[s], ee_dpdk_reason);
+				snprintf(ee->refusal, sizeof(ee->refusal), "section %s: %s", kind->sections[s], ee_dpdk_reason);
 			else
 				snprintf(ee->refusal, sizeof(ee->refusal), "section %s refused by the validator (%s)",
-					 ee_sec_names[s], strerror(rte_errno));
+					 kind->sections[s], strerror(rte_errno));
 			if (rc == -EINVAL)
 				log_info("code %.16s refused: %s", hex, ee->refusal);
 			ee_code_free(ee, c, false);
@@ -284,7 +273,7 @@ static int ee_load(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *e
 		if (rte_bpf_get_jit(p->bpf, &jit) == 0 && jit.func)
 			p->jit_func = jit.func;
 		else
-			log_debug("ee: code %.8s: section %s interpreted (no JIT)", hex, ee_sec_names[s]);
+			log_debug("ee: code %.8s: section %s interpreted (no JIT)", hex, kind->sections[s]);
 		p->jit = ee->no_jit ? NULL : p->jit_func;
 	}
 	*ret_code = c;
@@ -336,12 +325,13 @@ static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p
 	return rc;
 }
 
-/* init and fini see a zeroed capsule that names them; what they ask the node
- * to do is dropped. */
+/* init and fini see a zeroed context that names them; what they ask the
+ * node to do is dropped. */
 static int64_t ee_exec_aux(struct ee *ee, struct ee_code *c, const struct ee_prog *p)
 {
 	struct ee_verdict v;
-	struct an_ctx *ctx = calloc(1, sizeof(*ctx));
+	size_t size = c->kind->ctx_size > sizeof(struct an_ctx) ? c->kind->ctx_size : sizeof(struct an_ctx);
+	struct an_ctx *ctx = calloc(1, size);
 	if (!ctx)
 		return -ENOMEM;
 	memcpy(ctx->code, c->name, EE_NAME_LEN);
@@ -353,17 +343,15 @@ static int64_t ee_exec_aux(struct ee *ee, struct ee_code *c, const struct ee_pro
 
 void ee_code_free(struct ee *ee, struct ee_code *c, bool run_fini)
 {
-	if (run_fini && c->fini.bpf) {
-		int64_t rc = ee_exec_aux(ee, c, &c->fini);
+	if (run_fini && c->kind->fini >= 0 && c->prog[c->kind->fini].bpf) {
+		int64_t rc = ee_exec_aux(ee, c, &c->prog[c->kind->fini]);
 		if (rc < 0)
 			log_debug("ee: code %02x%02x%02x%02x: fini returned %lld", c->name[0], c->name[1], c->name[2],
 				  c->name[3], (long long)rc);
 	}
-	for (unsigned s = 0; s < EE_SEC_N; s++) {
-		struct ee_prog *p = ee_code_prog(c, s);
-		if (p->bpf)
-			rte_bpf_destroy(p->bpf);
-	}
+	for (unsigned s = 0; s < EE_SECTIONS_MAX; s++)
+		if (c->prog[s].bpf)
+			rte_bpf_destroy(c->prog[s].bpf);
 	ee_state_free(c->state);
 	free(c->elf);
 	free(c);
@@ -376,10 +364,16 @@ static void ee_evict(struct ee *ee, struct ee_code *c)
 	ee_code_free(ee, c, true);
 }
 
-static int ee_insert(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len)
+static int ee_insert(struct ee *ee, const struct ee_kind *kind, const uint8_t name[EE_NAME_LEN], const void *elf,
+		     size_t len)
 {
 	struct ee_code *c = ee_cache_lookup(ee, name);
 	if (c) {
+		if (c->kind != kind) {
+			snprintf(ee->refusal, sizeof(ee->refusal), "cached already as %s code, not %s", c->kind->name,
+				 kind->name);
+			return -EEXIST;
+		}
 		ee_cache_touch(ee, c);
 		return 0;
 	}
@@ -390,9 +384,9 @@ static int ee_insert(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void 
 	}
 	ee->refusal[0] = '\0';
 
-	int rc = ee_load(ee, name, elf, len, &c);
-	if (rc == 0 && c->init.bpf) {
-		int64_t irc = ee_exec_aux(ee, c, &c->init);
+	int rc = ee_load(ee, kind, name, elf, len, &c);
+	if (rc == 0 && kind->init >= 0 && c->prog[kind->init].bpf) {
+		int64_t irc = ee_exec_aux(ee, c, &c->prog[kind->init]);
 		if (irc < 0) {
 			snprintf(ee->refusal, sizeof(ee->refusal), "its init entry returned %lld", (long long)irc);
 			log_info("code %02x%02x%02x%02x refused: %s", name[0], name[1], name[2], name[3], ee->refusal);
@@ -430,7 +424,8 @@ static int ee_insert_check(struct ee *ee, size_t len)
 	return 0;
 }
 
-int ee_code_insert(struct ee *ee, const void *elf, size_t len, uint8_t ret_name[EE_NAME_LEN])
+int ee_code_insert_kind(struct ee *ee, const struct ee_kind *kind, const void *elf, size_t len,
+			uint8_t ret_name[EE_NAME_LEN])
 {
 	uint8_t name[EE_NAME_LEN];
 
@@ -438,11 +433,16 @@ int ee_code_insert(struct ee *ee, const void *elf, size_t len, uint8_t ret_name[
 	if (rc < 0)
 		return rc;
 	ee_hash(elf, len, name);
-	rc = ee_insert(ee, name, elf, len);
+	rc = ee_insert(ee, kind, name, elf, len);
 	if (rc < 0)
 		return rc;
 	memcpy(ret_name, name, EE_NAME_LEN);
 	return 0;
+}
+
+int ee_code_insert(struct ee *ee, const void *elf, size_t len, uint8_t ret_name[EE_NAME_LEN])
+{
+	return ee_code_insert_kind(ee, &ee_kind_capsule, elf, len, ret_name);
 }
 
 int ee_code_insert_named(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len)
@@ -456,7 +456,7 @@ int ee_code_insert_named(struct ee *ee, const uint8_t name[EE_NAME_LEN], const v
 	/* Not remembered: the bytes were damaged or forged, not the code bad. */
 	if (sodium_memcmp(h, name, EE_NAME_LEN) != 0)
 		return -EBADMSG;
-	return ee_insert(ee, name, elf, len);
+	return ee_insert(ee, &ee_kind_capsule, name, elf, len);
 }
 
 enum ee_code_status ee_code_status(struct ee *ee, const uint8_t name[EE_NAME_LEN])
@@ -518,7 +518,10 @@ int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, s
 	if (ctx->data_off > AN_PKT_MAX || ctx->data_len > AN_PKT_MAX - ctx->data_off || ctx->pkt_len > AN_PKT_MAX)
 		return -EINVAL;
 
-	int64_t rc = ee_exec(ee, c, &c->accept, ctx, in, ret);
+	/* Capsules run capsule code only: other kinds take other contexts. */
+	if (c->kind != &ee_kind_capsule)
+		return -EPERM;
+	int64_t rc = ee_exec(ee, c, &c->prog[c->kind->main], ctx, in, ret);
 	c->runs++;
 	ee->stats.runs++;
 	if (rc < 0 || ret->over_budget) {
@@ -544,9 +547,7 @@ void ee_use_jit(struct ee *ee, bool on)
 	ee->no_jit = !on;
 	for (struct ee_list *l = ee->code_lru.next; l != &ee->code_lru; l = l->next) {
 		struct ee_code *c = ee_container_of(l, struct ee_code, lru);
-		for (unsigned s = 0; s < EE_SEC_N; s++) {
-			struct ee_prog *p = ee_code_prog(c, s);
-			p->jit = on ? p->jit_func : NULL;
-		}
+		for (unsigned s = 0; s < EE_SECTIONS_MAX; s++)
+			c->prog[s].jit = on ? c->prog[s].jit_func : NULL;
 	}
 }

@@ -41,6 +41,32 @@
  * helper called (helpers.c). */
 #define EE_DEFAULT_BUDGET 100000
 
+struct rte_bpf_xsym;
+
+/*
+ * A kind of program (DESIGN §1, "EE kinds"): one loader, cache, memory of
+ * failed names and soft state serve several kinds, each declaring its entry
+ * points (ELF sections), the context its entry points run on, and the
+ * helpers its code may call. Capsule code is one kind; packet modules and
+ * concast merge specifications will be others.
+ */
+struct ee_kind {
+	const char *name;
+	const char *const *sections; /* entry points; [main] runs for each packet */
+	unsigned n_sections;
+	unsigned required; /* bit i: sections[i] must be there */
+	unsigned main; /* the entry point ee_run runs */
+	int init, fini; /* run when cached and before eviction, or -1 */
+	int call; /* what an_call runs, or -1 */
+	size_t ctx_size; /* the context every entry point gets */
+	const struct rte_bpf_xsym *xsym; /* the helpers, by name */
+	uint32_t n_xsym;
+};
+
+/* Capsule code (PAN): accept (required, the main entry), init, fini and
+ * call, on a struct an_ctx, with the helpers of include/anode/node.h. */
+extern const struct ee_kind ee_kind_capsule;
+
 /* What the EE asks of the node. Every callback is required. */
 struct ee_env {
 	void *node;
@@ -141,6 +167,10 @@ const char *ee_last_refusal(const struct ee *ee);
  * remembered as bad); -EPERM when the name is already known to be bad;
  * -EFBIG when larger than EE_CODE_MAX. */
 int ee_code_insert(struct ee *ee, const void *elf, size_t len, uint8_t ret_name[EE_NAME_LEN]);
+/* ee_code_insert for a given kind of program (ee_code_insert is capsule
+ * code). A name already cached as another kind is refused (-EEXIST). */
+int ee_code_insert_kind(struct ee *ee, const struct ee_kind *kind, const void *elf, size_t len,
+			uint8_t ret_name[EE_NAME_LEN]);
 
 /* As ee_code_insert for code that arrived under a claimed name: -EBADMSG
  * (and nothing remembered) when the bytes do not hash to it. */

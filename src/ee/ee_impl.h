@@ -14,6 +14,7 @@
 #include <rte_bpf.h>
 
 #include "ee/ee.h"
+#include "ee/objcheck.h"
 
 #define EE_META_LEN offsetof(struct an_ctx, pkt)
 
@@ -74,7 +75,8 @@ struct ee_code {
 	struct ee_list lru;    /* in ee->code_lru, most recent first */
 	void *elf;	       /* a copy of the object, for ee_code_get */
 	size_t len;
-	struct ee_prog accept, init, fini, call; /* bpf == NULL: absent */
+	const struct ee_kind *kind;
+	struct ee_prog prog[EE_SECTIONS_MAX]; /* by the kind's sections; bpf == NULL: absent */
 	struct ee_state *state;
 	uint64_t runs, errors, last_used_ns;
 };

@@ -174,7 +174,8 @@ EE_HELPER(ee_h_resize)
 /* Run callee's call entry on the same capsule. The callee sees the node's
  * fields (not what the caller scribbled), its own name, op and arg, and its
  * own soft state; the caller gets its view of the fields back afterwards. */
-static int64_t ee_call_prog(struct ee_run *r, struct ee_code *callee, uint64_t op, uint64_t arg)
+static int64_t ee_call_prog(struct ee_run *r, struct ee_code *callee, const struct ee_prog *entry, uint64_t op,
+			    uint64_t arg)
 {
 	struct an_ctx *ctx = r->ctx;
 	struct ee_code *caller = r->code;
@@ -190,7 +191,7 @@ static int64_t ee_call_prog(struct ee_run *r, struct ee_code *callee, uint64_t o
 	r->code = callee;
 	r->depth++;
 	ee_cache_touch(r->ee, callee);
-	int64_t rc = (int64_t)ee_prog_exec(&callee->call, ctx);
+	int64_t rc = (int64_t)ee_prog_exec(entry, ctx);
 	r->depth--;
 	r->code = caller;
 
@@ -209,11 +210,14 @@ EE_HELPER(ee_h_call)
 		return EE_RET(-ELOOP);
 	memcpy(name, (const void *)(uintptr_t)a1, sizeof(name));
 	struct ee_code *callee = ee_cache_lookup(r->ee, name);
-	if (!callee || !callee->call.bpf)
+	/* Only code of the same kind: it runs on the same kind of context. */
+	if (!callee || callee->kind != r->code->kind || callee->kind->call < 0 ||
+	    !callee->prog[callee->kind->call].bpf)
 		return EE_RET(-ENOENT);
+	const struct ee_prog *entry = &callee->prog[callee->kind->call];
 	/* The callee may run its longest path: that much must be left. */
-	EE_CHARGE(r, callee->call.max_insns);
-	return EE_RET(ee_call_prog(r, callee, a2, a3));
+	EE_CHARGE(r, entry->max_insns);
+	return EE_RET(ee_call_prog(r, callee, entry, a2, a3));
 }
 
 EE_HELPER(ee_h_node_info)
@@ -292,3 +296,19 @@ const struct rte_bpf_xsym ee_xsym[] = {
 };
 
 const uint32_t ee_n_xsym = sizeof(ee_xsym) / sizeof(ee_xsym[0]);
+
+static const char *const ee_capsule_sections[] = { "accept", "init", "fini", "call" };
+
+const struct ee_kind ee_kind_capsule = {
+	.name = "capsule",
+	.sections = ee_capsule_sections,
+	.n_sections = 4,
+	.required = 1u << 0,
+	.main = 0,
+	.init = 1,
+	.fini = 2,
+	.call = 3,
+	.ctx_size = sizeof(struct an_ctx),
+	.xsym = ee_xsym,
+	.n_xsym = sizeof(ee_xsym) / sizeof(ee_xsym[0]),
+};

@@ -16,8 +16,6 @@
 
 #include "ee/ee.h"
 
-const char *const ee_sec_names[EE_SEC_N] = {"accept", "init", "fini", "call"};
-
 /*
  * librte_bpf's validator walks every path through a program, one after the
  * other: its time grows with the instructions it visits, the sum of the
@@ -120,13 +118,16 @@ static int ee_count_paths(const uint8_t *code, size_t n_insns, struct ee_path_co
  */
 #define EE_REFUSE(...) (snprintf(why, why_len, __VA_ARGS__), -EINVAL)
 
-int ee_elf_check(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret_longest[EE_SEC_N], char *why,
-		 size_t why_len)
+int ee_elf_check(const uint8_t *b, size_t len, const char *const *sections, unsigned n_sections, unsigned required,
+		 unsigned *ret_found, uint32_t ret_longest[EE_SECTIONS_MAX], char *why, size_t why_len)
 {
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh, strh;
 	unsigned found = 0;
-	uint32_t longest[EE_SEC_N] = { 0 };
+	uint32_t longest[EE_SECTIONS_MAX] = { 0 };
+
+	if (n_sections > EE_SECTIONS_MAX)
+		return -EINVAL;
 
 	if (len < sizeof(eh))
 		return EE_REFUSE("not an ELF object (%zu bytes)", len);
@@ -155,32 +156,33 @@ int ee_elf_check(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret
 			return EE_REFUSE("ELF section %zu runs past the object", i);
 		if (sh.sh_name >= strh.sh_size || !memchr(strtab + sh.sh_name, '\0', strh.sh_size - sh.sh_name))
 			return EE_REFUSE("ELF section %zu has a bad name", i);
-		for (unsigned s = 0; s < EE_SEC_N; s++) {
-			if (strcmp(strtab + sh.sh_name, ee_sec_names[s]) != 0)
+		for (unsigned s = 0; s < n_sections; s++) {
+			if (strcmp(strtab + sh.sh_name, sections[s]) != 0)
 				continue;
 			if ((found & 1u << s) || sh.sh_type != SHT_PROGBITS ||
 			    sh.sh_flags != (SHF_ALLOC | SHF_EXECINSTR) || sh.sh_size == 0 || sh.sh_size % 8 != 0)
-				return EE_REFUSE("section %s is not one block of eBPF code", ee_sec_names[s]);
+				return EE_REFUSE("section %s is not one block of eBPF code", sections[s]);
 			struct ee_path_count pc = { 0 };
 			int rc = ee_count_paths(b + sh.sh_offset, sh.sh_size / 8, &pc);
 			if (rc == -ENOMEM)
 				return rc;
 			if (rc < 0)
-				return EE_REFUSE("section %s has a loop or a jump out of the program", ee_sec_names[s]);
+				return EE_REFUSE("section %s has a loop or a jump out of the program", sections[s]);
 			if (pc.paths > EE_MAX_PATHS)
 				return EE_REFUSE("section %s has more than %d paths: too costly to validate (fewer branches, "
 						 "see docs/code-objects.md)",
-						 ee_sec_names[s], EE_MAX_PATHS);
+						 sections[s], EE_MAX_PATHS);
 			if (pc.walk > EE_MAX_WALK)
 				return EE_REFUSE("section %s: its paths hold more than %d instructions in all: too costly "
 						 "to validate (fewer branches, or shorter code after them)",
-						 ee_sec_names[s], EE_MAX_WALK);
+						 sections[s], EE_MAX_WALK);
 			longest[s] = pc.longest;
 			found |= 1u << s;
 		}
 	}
-	if (!(found & 1u << EE_SEC_ACCEPT))
-		return EE_REFUSE("no accept section (AN_ACCEPT)");
+	for (unsigned s = 0; s < n_sections; s++)
+		if ((required & 1u << s) && !(found & 1u << s))
+			return EE_REFUSE("no %s section (the entry point this kind of code must have)", sections[s]);
 	*ret_found = found;
 	memcpy(ret_longest, longest, sizeof(longest));
 	return 0;
@@ -194,8 +196,8 @@ int ee_elf_check(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret
  * helper's index in its table. Reading them here means the ELF is parsed
  * once, by this checked reader, instead of once per section by libelf.
  */
-int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const char *name, void *arg), void *arg,
-		 uint8_t **ret_insns, size_t *ret_n, char *why, size_t why_len)
+int ee_elf_insns(const uint8_t *b, size_t len, const char *section, int (*lookup)(const char *name, void *arg),
+		 void *arg, uint8_t **ret_insns, size_t *ret_n, char *why, size_t why_len)
 {
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh, strh;
@@ -206,11 +208,11 @@ int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const
 	size_t idx = 0;
 	for (size_t i = 1; i < eh.e_shnum && !idx; i++) {
 		memcpy(&sh, b + eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(sh));
-		if (strcmp(names + sh.sh_name, ee_sec_names[sec]) == 0)
+		if (strcmp(names + sh.sh_name, section) == 0)
 			idx = i;
 	}
 	if (!idx)
-		return EE_REFUSE("no section %s", ee_sec_names[sec]);
+		return EE_REFUSE("no section %s", section);
 	memcpy(&sh, b + eh.e_shoff + idx * sizeof(Elf64_Shdr), sizeof(sh));
 	uint8_t *insns = malloc(sh.sh_size);
 	if (!insns)
@@ -226,18 +228,18 @@ int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const
 		if (rel.sh_type == SHT_RELA || rel.sh_entsize != sizeof(Elf64_Rel) || rel.sh_link == 0 ||
 		    rel.sh_link >= eh.e_shnum) {
 			free(insns);
-			return EE_REFUSE("section %s has relocations anode cannot read", ee_sec_names[sec]);
+			return EE_REFUSE("section %s has relocations anode cannot read", section);
 		}
 		memcpy(&sym, b + eh.e_shoff + (size_t)rel.sh_link * sizeof(Elf64_Shdr), sizeof(sym));
 		if (sym.sh_type != SHT_SYMTAB || sym.sh_entsize != sizeof(Elf64_Sym) || sym.sh_link == 0 ||
 		    sym.sh_link >= eh.e_shnum) {
 			free(insns);
-			return EE_REFUSE("section %s: its relocations have no symbol table", ee_sec_names[sec]);
+			return EE_REFUSE("section %s: its relocations have no symbol table", section);
 		}
 		memcpy(&str, b + eh.e_shoff + (size_t)sym.sh_link * sizeof(Elf64_Shdr), sizeof(str));
 		if (str.sh_type != SHT_STRTAB || str.sh_size == 0) {
 			free(insns);
-			return EE_REFUSE("section %s: its symbols have no names", ee_sec_names[sec]);
+			return EE_REFUSE("section %s: its symbols have no names", section);
 		}
 		const char *symnames = (const char *)b + str.sh_offset;
 		size_t n_syms = sym.sh_size / sizeof(Elf64_Sym);
@@ -248,12 +250,12 @@ int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const
 			size_t at = e.r_offset / 8, si = ELF64_R_SYM(e.r_info);
 			if (e.r_offset % 8 || at >= n || si >= n_syms) {
 				free(insns);
-				return EE_REFUSE("section %s: a relocation points outside it", ee_sec_names[sec]);
+				return EE_REFUSE("section %s: a relocation points outside it", section);
 			}
 			memcpy(&s, b + sym.sh_offset + si * sizeof(s), sizeof(s));
 			if (s.st_name >= str.sh_size || !memchr(symnames + s.st_name, '\0', str.sh_size - s.st_name)) {
 				free(insns);
-				return EE_REFUSE("section %s: a symbol has a bad name", ee_sec_names[sec]);
+				return EE_REFUSE("section %s: a symbol has a bad name", section);
 			}
 			const char *name = symnames + s.st_name;
 			/* A section symbol (string literals: .rodata) is nameless:
@@ -268,13 +270,13 @@ int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const
 				free(insns);
 				return EE_REFUSE("section %s: pc %zu uses %s, not a helper call (global variables and "
 						 "string literals are not supported)",
-						 ee_sec_names[sec], at, name);
+						 section, at, name);
 			}
 			int h = lookup(name, arg);
 			if (h < 0) {
 				free(insns);
 				return EE_REFUSE("section %s: pc %zu calls %s, which the node does not offer",
-						 ee_sec_names[sec], at, name);
+						 section, at, name);
 			}
 			/* An external function, so an ordinary call: no pseudo
 			 * call (src register 1), the helper's index as immediate. */

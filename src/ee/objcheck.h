@@ -9,25 +9,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Entry points, in the order of their bits in ee_elf_check's *ret_found. */
-enum ee_sec { EE_SEC_ACCEPT, EE_SEC_INIT, EE_SEC_FINI, EE_SEC_CALL, EE_SEC_N };
-extern const char *const ee_sec_names[EE_SEC_N];
+/* Entry points of one kind of program (struct ee_kind): at most this many. */
+#define EE_SECTIONS_MAX 8
 
 /* Check that the bytes are a relocatable eBPF ELF object whose entry point
- * sections librte_bpf can load, and that each entry point's jump graph has
- * no cycle, no jump out of it, at most EE_MAX_PATHS paths and EE_MAX_WALK
- * instructions on them. 0, *ret_found (bit EE_SEC_* per entry point) and
- * ret_longest[] (each entry point's longest path, in instructions);
- * -EINVAL with why (a sentence for the code's author); -ENOMEM. */
-int ee_elf_check(const uint8_t *b, size_t len, unsigned *ret_found, uint32_t ret_longest[EE_SEC_N], char *why,
-		 size_t why_len);
+ * sections (the n names given; bit i of required: section i must be there)
+ * librte_bpf can load, and that each entry point's jump graph has no cycle,
+ * no jump out of it, at most EE_MAX_PATHS paths and EE_MAX_WALK
+ * instructions on them. 0, *ret_found (bit i per entry point found) and
+ * ret_longest[i] (its longest path, in instructions); -EINVAL with why (a
+ * sentence for the code's author); -ENOMEM. */
+int ee_elf_check(const uint8_t *b, size_t len, const char *const *sections, unsigned n, unsigned required,
+		 unsigned *ret_found, uint32_t ret_longest[EE_SECTIONS_MAX], char *why, size_t why_len);
 
-/* The instructions of entry point sec of an object ee_elf_check accepted,
+/* The instructions of entry point section of an object ee_elf_check accepted,
  * each call to a helper resolved by lookup (its index in the node's helper
  * table, or negative: not offered) into the immediate librte_bpf expects.
  * 0, *ret_insns (malloc'ed) and *ret_n instructions; -EINVAL with why;
  * -ENOMEM. */
-int ee_elf_insns(const uint8_t *b, size_t len, unsigned sec, int (*lookup)(const char *name, void *arg), void *arg,
-		 uint8_t **ret_insns, size_t *ret_n, char *why, size_t why_len);
+int ee_elf_insns(const uint8_t *b, size_t len, const char *section, int (*lookup)(const char *name, void *arg),
+		 void *arg, uint8_t **ret_insns, size_t *ret_n, char *why, size_t why_len);
 
 #endif

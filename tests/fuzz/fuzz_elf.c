@@ -15,6 +15,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The capsule kind's entry points, accept required. */
+static const char *const sections[] = { "accept", "init", "fini", "call" };
+#define N_SECTIONS 4
+
 /* Helpers as the node names them: any an_* name, at an index from its length. */
 static int lookup(const char *name, void *arg)
 {
@@ -30,15 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(b, data, size);
 	unsigned found = 0x5a5a;
-	uint32_t longest[EE_SEC_N] = { 7, 7, 7, 7 };
+	uint32_t longest[EE_SECTIONS_MAX] = { 7, 7, 7, 7 };
 	char why[160] = "";
-	int r = ee_elf_check(b, size, &found, longest, why, sizeof(why));
+	int r = ee_elf_check(b, size, sections, N_SECTIONS, 1u << 0, &found, longest, why, sizeof(why));
 	if (r == 0) {
 		/* accept is required; each entry point found has a longest
 		 * path of at least one instruction and no more than fit. */
-		if (!(found & 1u << EE_SEC_ACCEPT) || found >> EE_SEC_N)
+		if (!(found & 1u << 0) || found >> N_SECTIONS)
 			abort();
-		for (unsigned s = 0; s < EE_SEC_N; s++) {
+		for (unsigned s = 0; s < N_SECTIONS; s++) {
 			if (!(found & 1u << s))
 				continue;
 			if (longest[s] == 0 || longest[s] > size / 8)
@@ -48,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t *insns = NULL;
 			size_t n = 0;
 			why[0] = '\0';
-			int ri = ee_elf_insns(b, size, s, lookup, NULL, &insns, &n, why, sizeof(why));
+			int ri = ee_elf_insns(b, size, sections[s], lookup, NULL, &insns, &n, why, sizeof(why));
 			if (ri == 0 && (!insns || n == 0 || n > size / 8 || n < longest[s]))
 				abort();
 			if (ri == -EINVAL && !why[0])

@@ -599,6 +599,51 @@ static void test_copies(void)
 	free(o.buf);
 }
 
+/* One cache for several kinds of program: each kind has its own entry
+ * points; a name is cached as one kind; capsules run capsule code only. */
+static const char *const probe_sections[] = { "probe" };
+static const struct ee_kind probe_kind = {
+	.name = "probe",
+	.sections = probe_sections,
+	.n_sections = 1,
+	.required = 1,
+	.main = 0,
+	.init = -1,
+	.fini = -1,
+	.call = -1,
+	.ctx_size = sizeof(struct an_ctx),
+};
+
+static void test_kinds(void)
+{
+	struct ee *ee = new_ee(0, 0, 0, 0);
+	struct obj k = load("co_kind"), f = load("co_forward");
+	uint8_t name[EE_NAME_LEN], fname[EE_NAME_LEN];
+	struct ee_kind kind = probe_kind;
+	kind.xsym = ee_kind_capsule.xsym;
+	kind.n_xsym = ee_kind_capsule.n_xsym;
+
+	/* As capsule code it has no accept: refused, and said why. */
+	CHECK_EQ(ee_code_insert(ee, k.buf, k.len, name), -EINVAL);
+	CHECK(strstr(ee_last_refusal(ee), "no accept section") != NULL);
+	ee_free(ee);
+	ee = new_ee(0, 0, 0, 0);
+	CHECK_EQ(ee_code_insert_kind(ee, &kind, k.buf, k.len, name), 0);
+	CHECK_EQ(ee_code_status(ee, name), EE_CODE_READY);
+	/* A capsule naming it does not run it. */
+	struct an_ctx *ctx = new_ctx(name, 16);
+	struct ee_verdict v;
+	CHECK_EQ(ee_run(ee, ctx, &v), -EPERM);
+	free(ctx);
+	/* A name is one kind. */
+	CHECK_EQ(ee_code_insert(ee, f.buf, f.len, fname), 0);
+	CHECK_EQ(ee_code_insert_kind(ee, &kind, f.buf, f.len, fname), -EEXIST);
+	CHECK_EQ(ee_code_insert(ee, k.buf, k.len, name), -EEXIST);
+	ee_free(ee);
+	free(k.buf);
+	free(f.buf);
+}
+
 /* Whether a helper may be handed a pointer into the context: reported, and
  * checked to behave if the validator accepts it. */
 static void test_ctx_pointers(void)
@@ -730,6 +775,7 @@ int main(int argc, char **argv)
 		test_lru();
 		test_budget();
 		test_copies();
+		test_kinds();
 	}
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);
