@@ -16,6 +16,7 @@
 
 #include "anode-config.h"
 #include "cli.h"
+#include "core/spawn.h"
 #include "core/log.h"
 #include "ee/ee.h"
 
@@ -133,18 +134,17 @@ static int code_build(int argc, char **argv)
 	args[n++] = "-o";
 	args[n++] = out;
 	args[n] = NULL;
-	pid_t pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid == 0) {
-		execv(ANODE_CLANG, (char *const *)args);
-		execvp("clang", (char *const *)args);
-		fprintf(stderr, "anode code build: cannot run clang: %s\n", strerror(errno));
-		_exit(127);
-	}
-	int status;
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "anode code build: clang failed on %s\n", src);
+	/* The clang meson found, else the one on PATH. */
+	static char err[16384];
+	args[0] = access(ANODE_CLANG, X_OK) == 0 ? ANODE_CLANG : "clang";
+	int rc = spawn_run((char *const *)args, NULL, 0, err, sizeof(err));
+	if (rc != 0) {
+		if (err[0])
+			fprintf(stderr, "%s\n", err);
+		if (rc < 0)
+			fprintf(stderr, "anode code build: cannot run clang: %s\n", strerror(-rc));
+		else
+			fprintf(stderr, "anode code build: clang failed on %s\n", src);
 		return 1;
 	}
 	void *code;

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/spawn.h"
 
 /* ip(8) accepts longer names; short ones keep `ip netns list` readable
  * and leave room in interface names for anyone adding their own. */
@@ -104,26 +105,16 @@ static void print_argv(FILE *f, char *const argv[])
  * failed (the tool has already said why on stderr). */
 static int run(char *const argv[])
 {
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "anode lab: fork: %s\n", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "anode lab: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	char err[2048];
+	int rc = spawn_run(argv, NULL, 0, err, sizeof(err));
+	if (rc == 0)
 		return 0;
-	fprintf(stderr, "anode lab: failed (%s %d): ", WIFEXITED(status) ? "exit" : "signal",
-		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	if (rc < 0)
+		fprintf(stderr, "anode lab: cannot run %s: %s\n", argv[0], strerror(-rc));
+	else
+		fprintf(stderr, "anode lab: failed (exit %d): ", rc);
 	print_argv(stderr, argv);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s%s\n", err[0] ? ": " : "", err);
 	return -1;
 }
 
@@ -401,29 +392,15 @@ static int write_node_config(const struct plan *p, size_t i, const char *dir, ch
  * output kept in ret_out. 0, 1 (rejected), or negative. */
 static int check_config(const char *conf, char *ret_out, size_t len)
 {
-	char tmpl[] = "/tmp/anode-lab-check.XXXXXX";
-	int fd = mkstemp(tmpl);
-	if (fd < 0)
-		return -errno;
-	unlink(tmpl);
 	char *argv[] = { (char *)lab_anoded_path(), "-n", "-f", (char *)conf, NULL };
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int status = 0;
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
-		close(fd);
-		return -errno;
-	}
-	ssize_t n = pread(fd, ret_out, len - 1, 0);
-	ret_out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+	char err[1024];
+	int rc = spawn_run(argv, ret_out, len, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	/* What anoded said about a configuration it refused is on stderr. */
+	if (rc != 0)
+		snprintf(ret_out, len, "%s", err);
+	return rc == 0 ? 0 : 1;
 }
 
 static int spawn_router(struct lab_node *n, const char *ns, const char *dir, const char *conf)

@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/spawn.h"
 #include "wire/wire.h"
 
 #define MATCH_BATCH 16
@@ -125,95 +126,6 @@ struct match_engine {
  * holds: the loop waits with it (installing is synchronous until the
  * privileged parent does it, issue 8), so not for ever. */
 #define MATCH_XTABLES_WAIT_S "2"
-
-/* Run argv (no shell), stdout into out (NUL-terminated, may be NULL) and
- * stderr into err. Returns the exit status, or a negative errno. */
-static int run_cmd(char *const argv[], char *out, size_t out_sz, char *err, size_t err_sz)
-{
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		int e = errno;
-		close(po[0]);
-		close(po[1]);
-		return -e;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(po[0]);
-		close(po[1]);
-		close(pe[0]);
-		close(pe[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		/* The node blocks signals it reads through signalfd; iptables
-		 * must not inherit that. */
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		execvp(argv[0], argv);
-		/* Root's PATH usually holds sbin; a service's may not. */
-		char path[64];
-		snprintf(path, sizeof(path), "/usr/sbin/%s", argv[0]);
-		execv(path, argv);
-		snprintf(path, sizeof(path), "/sbin/%s", argv[0]);
-		execv(path, argv);
-		dprintf(STDERR_FILENO, "%s: %s", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	size_t n_out = 0, n_err = 0;
-	struct pollfd pfd[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-	char sink[512];
-	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			char *buf = i == 0 ? out : err;
-			size_t sz = i == 0 ? out_sz : err_sz;
-			size_t *n = i == 0 ? &n_out : &n_err;
-			ssize_t r;
-			if (buf && *n + 1 < sz)
-				r = read(pfd[i].fd, buf + *n, sz - 1 - *n);
-			else
-				r = read(pfd[i].fd, sink, sizeof(sink)); /* keep the child from blocking */
-			if (r > 0 && buf && *n + 1 < sz)
-				*n += (size_t)r;
-			if (r == 0 || (r < 0 && errno != EINTR)) {
-				close(pfd[i].fd);
-				pfd[i].fd = -1;
-			}
-		}
-	}
-	for (int i = 0; i < 2; i++)
-		if (pfd[i].fd >= 0)
-			close(pfd[i].fd);
-	if (out && out_sz)
-		out[n_out] = 0;
-	if (err && err_sz) {
-		err[n_err] = 0;
-		while (n_err > 0 && isspace((unsigned char)err[n_err - 1]))
-			err[--n_err] = 0;
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
 
 /* The argument vector of one rule: "iptables -w -t mangle OP PREROUTING
  * <match> -m comment --comment anode:TAG:ID -j NFQUEUE ...". */
@@ -319,7 +231,7 @@ static int rule_run(struct match_engine *m, const char *op, const struct match_f
 	struct rule_args r;
 	rule_args_build(&r, op, m->tag, fs->id, fs->queue, &fs->f);
 	char err[512];
-	int rc = run_cmd(r.argv, NULL, 0, err, sizeof(err));
+	int rc = spawn_run(r.argv, NULL, 0, err, sizeof(err));
 	if (rc == 0)
 		return 0;
 	if (rc < 0)
@@ -377,7 +289,7 @@ int match_cleanup_stale(const char *tag)
 		return -ENOMEM;
 	char err[512];
 	char *list[] = {"iptables", "-w", MATCH_XTABLES_WAIT_S, "-t", "mangle", "-S", "PREROUTING", NULL};
-	int rc = run_cmd(list, out, MATCH_CMD_OUT_MAX, err, sizeof(err));
+	int rc = spawn_run(list, out, MATCH_CMD_OUT_MAX, err, sizeof(err));
 	if (rc != 0) {
 		free(out);
 		if (rc < 0)
@@ -407,7 +319,7 @@ int match_cleanup_stale(const char *tag)
 		w[4] = "mangle";
 		w[5] = "-D";
 		w[5 + n] = NULL;
-		rc = run_cmd(w, NULL, 0, err, sizeof(err));
+		rc = spawn_run(w, NULL, 0, err, sizeof(err));
 		if (rc == 0) {
 			removed++;
 		} else {
