@@ -2,8 +2,8 @@
 /*
  * The matching engine (match.h, seed 000 §4.1): one iptables rule and one
  * NFQUEUE queue per filter. This file owns the queues' netlink sockets, the
- * rules it installed (through the iptables tool, run without a shell), the
- * packets handlers hold, and the verdicts.
+ * packets handlers hold, and the verdicts; the rules are rules.c's (the
+ * privileged part of router mode, to move to a privileged parent).
  *
  * Choices, and why:
  * - One netlink socket per queue, not one socket bound to every queue. The
@@ -37,8 +37,9 @@
  *   another CPU, or sitting in the socket, are accepted without the
  *   handler) and until its held packets have their verdicts; only then is
  *   the socket closed, which unbinds the queue.
- * - iptables runs synchronously on the loop: installing a filter is a
- *   control-path event and takes milliseconds.
+ * - iptables runs synchronously on the loop (waiting at most 2 s for the
+ *   xtables lock): installing a filter is a control-path event and takes
+ *   milliseconds. The privileged parent will run it asynchronously.
  *
  * IPv4 only for now (iptables, AF_INET); ip6tables would follow the same
  * path.
@@ -65,7 +66,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/spawn.h"
+#include "link/rules.h"
 #include "wire/wire.h"
 
 #define MATCH_BATCH 16
@@ -77,7 +78,6 @@
 #define MATCH_RCVBUF (16 * 1024 * 1024)
 #define MATCH_REMOVE_GRACE_MS 100
 #define MATCH_HELD_BUCKETS 1024
-#define MATCH_CMD_OUT_MAX 65536
 
 struct match_filter_st {
 	struct match_engine *m;
@@ -120,99 +120,6 @@ struct match_engine {
 	struct match_held *held[MATCH_HELD_BUCKETS];
 };
 
-/* ---- running iptables ---- */
-
-/* Seconds iptables may wait for the xtables lock that another program
- * holds: the loop waits with it (installing is synchronous until the
- * privileged parent does it, issue 8), so not for ever. */
-#define MATCH_XTABLES_WAIT_S "2"
-
-/* The argument vector of one rule: "iptables -w -t mangle OP PREROUTING
- * <match> -m comment --comment anode:TAG:ID -j NFQUEUE ...". */
-struct rule_args {
-	char *argv[40];
-	char buf[8][64];
-};
-
-static void add_prefix(char *out, size_t sz, uint32_t addr, uint8_t len)
-{
-	char a[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &addr, a, sizeof(a));
-	snprintf(out, sz, "%s/%u", a, len);
-}
-
-static void add_ports(char *out, size_t sz, uint16_t lo, uint16_t hi)
-{
-	if (hi == 0 || hi == lo)
-		snprintf(out, sz, "%u", lo);
-	else
-		snprintf(out, sz, "%u:%u", lo, hi);
-}
-
-static int rule_args_build(struct rule_args *r, const char *op, const char *tag, unsigned id, uint16_t queue,
-			   const struct match_filter *f)
-{
-	unsigned n = 0, b = 0;
-	char **v = r->argv;
-	v[n++] = "iptables";
-	v[n++] = "-w"; /* wait for the xtables lock, but not for ever */
-	v[n++] = MATCH_XTABLES_WAIT_S;
-	v[n++] = "-t";
-	v[n++] = "mangle";
-	v[n++] = (char *)op;
-	v[n++] = "PREROUTING";
-	if (f->src_prefix) {
-		add_prefix(r->buf[b], sizeof(r->buf[b]), f->src, f->src_prefix);
-		v[n++] = "-s";
-		v[n++] = r->buf[b++];
-	}
-	if (f->dst_prefix) {
-		add_prefix(r->buf[b], sizeof(r->buf[b]), f->dst, f->dst_prefix);
-		v[n++] = "-d";
-		v[n++] = r->buf[b++];
-	}
-	if (f->proto) {
-		v[n++] = "-p";
-		switch (f->proto) {
-		case IPPROTO_UDP:
-			v[n++] = "udp";
-			break;
-		case IPPROTO_TCP:
-			v[n++] = "tcp";
-			break;
-		case IPPROTO_ICMP:
-			v[n++] = "icmp";
-			break;
-		default:
-			snprintf(r->buf[b], sizeof(r->buf[b]), "%u", f->proto);
-			v[n++] = r->buf[b++];
-		}
-	}
-	if (f->sport_lo || f->sport_hi) {
-		add_ports(r->buf[b], sizeof(r->buf[b]), f->sport_lo, f->sport_hi);
-		v[n++] = "--sport";
-		v[n++] = r->buf[b++];
-	}
-	if (f->dport_lo || f->dport_hi) {
-		add_ports(r->buf[b], sizeof(r->buf[b]), f->dport_lo, f->dport_hi);
-		v[n++] = "--dport";
-		v[n++] = r->buf[b++];
-	}
-	v[n++] = "-m";
-	v[n++] = "comment";
-	v[n++] = "--comment";
-	snprintf(r->buf[b], sizeof(r->buf[b]), "anode:%s:%u", tag, id);
-	v[n++] = r->buf[b++];
-	v[n++] = "-j";
-	v[n++] = "NFQUEUE";
-	v[n++] = "--queue-num";
-	snprintf(r->buf[b], sizeof(r->buf[b]), "%u", queue);
-	v[n++] = r->buf[b++];
-	v[n++] = "--queue-bypass";
-	v[n] = NULL;
-	return 0;
-}
-
 static int filter_check(const struct match_filter *f)
 {
 	if (f->src_prefix > 32 || f->dst_prefix > 32)
@@ -224,116 +131,6 @@ static int filter_check(const struct match_filter *f)
 		return -EINVAL;
 	return 0;
 }
-
-/* Run one rule command; log iptables' own words when it fails. */
-static int rule_run(struct match_engine *m, const char *op, const struct match_filter_st *fs)
-{
-	struct rule_args r;
-	rule_args_build(&r, op, m->tag, fs->id, fs->queue, &fs->f);
-	char err[512];
-	int rc = spawn_run(r.argv, NULL, 0, err, sizeof(err));
-	if (rc == 0)
-		return 0;
-	if (rc < 0)
-		return log_errno_ret(-rc, "match: cannot run iptables: %s", strerror(-rc));
-	log_err("match: iptables %s anode:%s:%u failed (exit %d): %s", op, m->tag, fs->id, rc, err);
-	return rc == 127 ? -ENOENT : -EIO;
-}
-
-static bool tag_ok(const char *tag)
-{
-	size_t n = strlen(tag);
-	if (n == 0 || n > MATCH_TAG_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)tag[i]) && tag[i] != '-' && tag[i] != '_')
-			return false;
-	return true;
-}
-
-/* Split one line of "iptables -S" into words, with iptables' double quotes
- * removed (in place). */
-static unsigned split_words(char *s, char **ret, unsigned max)
-{
-	unsigned n = 0;
-	while (*s && n < max) {
-		while (*s == ' ')
-			s++;
-		if (!*s)
-			break;
-		char *w = s, *o = s;
-		bool q = false;
-		while (*s && (q || *s != ' ')) {
-			if (*s == '"')
-				q = !q;
-			else if (*s == '\\' && s[1])
-				*o++ = *++s;
-			else
-				*o++ = *s;
-			s++;
-		}
-		if (*s)
-			s++;
-		*o = 0;
-		ret[n++] = w;
-	}
-	return n;
-}
-
-int match_cleanup_stale(const char *tag)
-{
-	if (!tag_ok(tag))
-		return -EINVAL;
-	char *out = malloc(MATCH_CMD_OUT_MAX);
-	if (!out)
-		return -ENOMEM;
-	char err[512];
-	char *list[] = {"iptables", "-w", MATCH_XTABLES_WAIT_S, "-t", "mangle", "-S", "PREROUTING", NULL};
-	int rc = spawn_run(list, out, MATCH_CMD_OUT_MAX, err, sizeof(err));
-	if (rc != 0) {
-		free(out);
-		if (rc < 0)
-			return log_errno_ret(-rc, "match: cannot run iptables: %s", strerror(-rc));
-		log_err("match: iptables -S PREROUTING failed (exit %d): %s", rc, err);
-		return -EIO;
-	}
-	char prefix[MATCH_TAG_MAX + 8];
-	snprintf(prefix, sizeof(prefix), "anode:%s:", tag);
-	int removed = 0, failed = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *w[64];
-		unsigned n = split_words(line, w + 5, 58);
-		if (n < 2 || strcmp(w[5], "-A") != 0)
-			continue;
-		bool ours = false;
-		for (unsigned i = 5; i + 1 < n + 5; i++)
-			if (!strcmp(w[i], "--comment") && !strncmp(w[i + 1], prefix, strlen(prefix)))
-				ours = true;
-		if (!ours)
-			continue;
-		w[0] = "iptables";
-		w[1] = "-w";
-		w[2] = MATCH_XTABLES_WAIT_S;
-		w[3] = "-t";
-		w[4] = "mangle";
-		w[5] = "-D";
-		w[5 + n] = NULL;
-		rc = spawn_run(w, NULL, 0, err, sizeof(err));
-		if (rc == 0) {
-			removed++;
-		} else {
-			log_err("match: removing a stale %s rule failed (exit %d): %s", prefix, rc, err);
-			failed++;
-		}
-	}
-	free(out);
-	if (removed)
-		log_info("match: removed %d stale rule(s) of %s", removed, tag);
-	return failed ? -EIO : removed;
-}
-
-/* ---- verdicts ---- */
 
 static void tx_flush(struct match_engine *m)
 {
@@ -673,7 +470,7 @@ static void filter_finish(void *arg)
 
 struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue)
 {
-	if (!tag_ok(tag)) {
+	if (!rules_tag_ok(tag)) {
 		log_err("match: bad tag '%s' (letters, digits, - and _, at most %d)", tag, MATCH_TAG_MAX);
 		return NULL;
 	}
@@ -709,7 +506,7 @@ void match_free(struct match_engine *m)
 	for (size_t i = 0; i < m->n_filters; i++) {
 		struct match_filter_st *f = m->filters[i];
 		if (f && !f->removing) {
-			rule_run(m, "-D", f);
+			rules_del(m->tag, f->id, f->queue, &f->f);
 			f->removing = true;
 		}
 	}
@@ -788,7 +585,7 @@ int match_install(struct match_engine *m, const struct match_filter *flt, match_
 		return log_errno_ret(-r, "match: cannot watch queue socket: %s", strerror(-r));
 	}
 	m->filters[id] = f;
-	r = rule_run(m, "-A", f);
+	r = rules_add(m->tag, f->id, f->queue, &f->f);
 	if (r < 0) {
 		filter_destroy(f);
 		return r;
@@ -803,7 +600,7 @@ int match_remove(struct match_engine *m, unsigned id)
 	if (id >= m->n_filters || !m->filters[id] || m->filters[id]->removing)
 		return -ENOENT;
 	struct match_filter_st *f = m->filters[id];
-	int r = rule_run(m, "-D", f);
+	int r = rules_del(m->tag, f->id, f->queue, &f->f);
 	/* Even if iptables failed, the handler is done with: a rule left
 	 * behind bypasses an unbound queue (--queue-bypass), and the next
 	 * start removes it. The caller hears that it failed. */
@@ -872,4 +669,9 @@ void match_fix_checksums(uint8_t *ip, size_t len)
 		c = 0xffff;
 	l4[at] = (uint8_t)(c >> 8);
 	l4[at + 1] = (uint8_t)c;
+}
+
+int match_cleanup_stale(const char *tag)
+{
+	return rules_cleanup_stale(tag);
 }
