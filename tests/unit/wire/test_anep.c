@@ -224,6 +224,24 @@ static void test_address_options(void)
 	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
 	CHECK(an_addr_eq(&a.prev_hop, &ph));
 	CHECK_INT(buf[13], WIRE_ADDR_TYPE_NODE);
+	/* No destination option: rewriting it does nothing. */
+	uint8_t before[64];
+	memcpy(before, buf, n);
+	wire_anep_set_dst(buf, &a, &ph);
+	CHECK_MEM(buf, before, n);
+
+	/* Destination: recorded with its offset, and rewritable in place (a
+	 * node relaying a code chunk addresses it to the node that asked). */
+	memcpy(o, opt_src, 24);
+	o[1] = WIRE_OPT_DST;
+	n = mk(buf, o, 24, 0);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK_INT(a.present, WIRE_HAS_DST);
+	CHECK_INT(a.dst_at, 12);
+	wire_anep_set_dst(buf, &a, &ph);
+	CHECK_INT(wire_anep_parse(buf, n, &a), 0);
+	CHECK(an_addr_eq(&a.dst, &ph));
+	CHECK_INT(buf[13], WIRE_ADDR_TYPE_NODE);
 }
 
 static void test_hop_limit_option(void)
