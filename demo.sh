@@ -11,8 +11,15 @@ scripts/build.sh build --buildtype=release
 
 anode=build/tools/anode
 topo=examples/line3.topo
-export ANODE_RUN_DIR=${ANODE_RUN_DIR:-$(mktemp -d /tmp/anode-demo.XXXXXX)}
-trap '$anode lab down $topo >/dev/null 2>&1 || true' EXIT
+# The lab's state (configurations, logs, sockets) lives in a directory of
+# the demo's own, removed at the end unless the caller chose it.
+own_dir=
+if [ -z "${ANODE_RUN_DIR:-}" ]; then
+  own_dir=$(mktemp -d /tmp/anode-demo.XXXXXX)
+  ANODE_RUN_DIR=$own_dir
+fi
+export ANODE_RUN_DIR
+trap '$anode lab down $topo >/dev/null 2>&1 || true; [ -z "$own_dir" ] || rm -rf "$own_dir"' EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -41,3 +48,4 @@ $anode lab status
 step "Stop the lab"
 $anode lab down $topo
 trap - EXIT
+[ -z "$own_dir" ] || rm -rf "$own_dir"
