@@ -296,7 +296,7 @@ static int64_t ee_exec(struct ee *ee, struct ee_code *c, const struct ee_prog *p
 	r.v = v;
 	r.code = c;
 	r.depth = 0;
-	r.budget = in->budget ? in->budget : ee->cfg.run_budget;
+	r.budget = in->budget;
 	r.in = in;
 	r.spent = 0;
 	r.copies = ctx->copies;
@@ -335,7 +335,9 @@ static int64_t ee_exec_aux(struct ee *ee, struct ee_code *c, const struct ee_pro
 	if (!ctx)
 		return -ENOMEM;
 	memcpy(ctx->code, c->name, EE_NAME_LEN);
-	static const struct ee_run_in aux = { .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL };
+	const struct ee_run_in aux = {
+		.budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL
+	};
 	int64_t rc = ee_exec(ee, c, p, ctx, &aux, &v);
 	free(ctx);
 	return rc;
@@ -505,7 +507,9 @@ size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max)
 
 int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret)
 {
-	static const struct ee_run_in in = { .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL };
+	const struct ee_run_in in = {
+		.budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL
+	};
 	return ee_run_with(ee, ctx, &in, ret);
 }
 

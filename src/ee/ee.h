@@ -84,7 +84,7 @@ struct ee_env {
  * from the parsed header, so that the EE never calls back into the node for
  * the packet being run. */
 struct ee_run_in {
-	uint64_t budget; /* work units; 0: the configured run_budget */
+	uint64_t budget; /* work units this run may use (ee_run: the configured run_budget) */
 	int is_goal; /* an_is_goal(): 1 if this node is one of the capsule's goals (or it names none), else 0 */
 	int visit; /* an_add_result(): the visit number the node would record, or a negative errno */
 	int64_t rx_ns; /* an_node_info(AN_INFO_RX_NS): when the node received the capsule */

@@ -169,8 +169,6 @@ static inline bool ee_charge(struct ee_run *r, uint64_t n)
 
 /* helpers.c */
 extern __thread struct ee_run *ee_cur;
-extern const struct rte_bpf_xsym ee_xsym[];
-extern const uint32_t ee_n_xsym;
 
 /* ee.c */
 void ee_code_free(struct ee *ee, struct ee_code *c, bool run_fini);

@@ -278,7 +278,7 @@ EE_HELPER(ee_h_log)
 		.func = {.val = fn, .nb_args = n, .args = {__VA_ARGS__}, .ret = EE_ARG_RAW},                           \
 	}
 
-const struct rte_bpf_xsym ee_xsym[] = {
+static const struct rte_bpf_xsym ee_xsym[] = {
     EE_FUNC("an_send", ee_h_send, 1, EE_ARG_PTR(struct an_addr)),
     EE_FUNC("an_forward", ee_h_forward, 0),
     EE_FUNC("an_deliver", ee_h_deliver, 1, EE_ARG_RAW),
@@ -295,7 +295,6 @@ const struct rte_bpf_xsym ee_xsym[] = {
     EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
 };
 
-const uint32_t ee_n_xsym = sizeof(ee_xsym) / sizeof(ee_xsym[0]);
 
 static const char *const ee_capsule_sections[] = { "accept", "init", "fini", "call" };
 

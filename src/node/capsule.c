@@ -104,10 +104,12 @@ static void send_all(struct node *n, struct pkt *p, struct wire_anep *a, const s
 {
 	unsigned k = v->n_sends;
 	unsigned left = copies - (k - 1);
-	uint16_t owner = code_owner(n, name);
 	unsigned k_self = 0;
 	for (unsigned i = 0; i < k; i++)
 		k_self += an_addr_eq(&v->send_next[i], &n->local);
+	/* Buffers are charged only for copies and self-sends: a capsule that
+	 * just goes on costs no hash. */
+	uint16_t owner = k > 1 || k_self ? code_owner(n, name) : 0;
 	uint64_t work_left = v->work < budget ? budget - v->work : 0;
 	uint32_t work_share = (uint32_t)(k_self ? work_left / k_self : 0);
 	for (unsigned i = 1; i < k; i++) {
@@ -166,8 +168,6 @@ static void capsule_input(struct node *n, struct pkt *p, struct wire_anep *a)
 		.visit = visit_here(n, a),
 		.rx_ns = (int64_t)p->rx_ns,
 	};
-	if (in.budget == 0)
-		return node_drop(n, p, &n->c.drop_work_budget, -EDQUOT);
 	struct ee_verdict v;
 	int r = ee_run_with(n->ee, &p->ctx, &in, &v);
 	if (r == -ENOENT && !p->resumed) {

@@ -121,10 +121,6 @@ void node_send(struct node *n, struct pkt *p, const struct an_addr *next, uint16
 {
 	p->hop_taken = 0; /* the next node, or this one again, takes a hop */
 	if (an_addr_eq(next, &n->local)) {
-		if (!p->work_set) { /* passed on by Type ID: nothing ran */
-			p->work_set = 1;
-			p->work_left = (uint32_t)n->cfg.run_budget;
-		}
 		if (owner && pkt_charge(n->pool, p, owner) < 0)
 			return node_drop(n, p, &n->c.drop_buffer_share, -ENOBUFS);
 		p->origin = AN_ORIGIN_SELF;

@@ -178,25 +178,26 @@ void wire_anep_set_copies(void *pkt, const struct wire_anep *anep, uint16_t copi
 	v[3] = (uint8_t)copies;
 }
 
+/* Rewrite the address value at offset at in place: the address type (2
+ * octets) stays; port, then ip, as on the wire. */
+static void set_addr_value(void *pkt, uint16_t at, const struct an_addr *a)
+{
+	uint8_t *v = (uint8_t *)pkt + at;
+
+	memcpy(v + 2, &a->port, 2);
+	memcpy(v + 4, a->ip, 16);
+}
+
 void wire_anep_set_dst(void *pkt, const struct wire_anep *anep, const struct an_addr *dst)
 {
-	uint8_t *v = (uint8_t *)pkt + anep->dst_at;
-
-	if (!(anep->present & WIRE_HAS_DST))
-		return;
-	memcpy(v + 2, &dst->port, 2);
-	memcpy(v + 4, dst->ip, 16);
+	if (anep->present & WIRE_HAS_DST)
+		set_addr_value(pkt, anep->dst_at, dst);
 }
 
 void wire_anep_set_prev_hop(void *pkt, const struct wire_anep *anep, const struct an_addr *prev_hop)
 {
-	uint8_t *v = (uint8_t *)pkt + anep->prev_hop_at;
-
-	if (!(anep->present & WIRE_HAS_PREV_HOP))
-		return;
-	/* The address type (2 octets) stays; port, then ip, as on the wire. */
-	memcpy(v + 2, &prev_hop->port, 2);
-	memcpy(v + 4, prev_hop->ip, 16);
+	if (anep->present & WIRE_HAS_PREV_HOP)
+		set_addr_value(pkt, anep->prev_hop_at, prev_hop);
 }
 
 /* An option header and an address value; opt_len is the whole option's. */
