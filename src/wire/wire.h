@@ -295,6 +295,47 @@ ssize_t wire_applink_build_hello(void *buf, size_t cap, uint64_t handle, const s
 ssize_t wire_applink_build(void *buf, size_t cap, uint8_t type, int32_t status, const void *body, size_t body_len);
 ssize_t wire_applink_build_deliver(void *buf, size_t cap, const uint8_t code[32], const void *data, size_t data_len);
 
+/* ---- Privilege separation: node child <-> privileged parent ----
+ *
+ * One message per record on an AF_UNIX SOCK_SEQPACKET socket pair (priv.c,
+ * docs/wire.md): an 8-octet header (type, version, reserved, status) and a
+ * body of a fixed length per type. A FILTER_ADDED with status 0 carries the
+ * filter's bound NFQUEUE socket as SCM_RIGHTS ancillary data. */
+
+#define WIRE_PRIV_VERSION 1
+#define WIRE_PRIV_HDR_LEN 8
+#define WIRE_PRIV_MSG_MAX 64 /* every message fits */
+
+enum wire_priv_type {
+	WIRE_PRIV_FILTER_ADD = 1, /* node -> parent: id, filter: bind its queue, add its rule */
+	WIRE_PRIV_FILTER_DEL = 2, /* node -> parent: id: delete its rule */
+	WIRE_PRIV_FILTER_ADDED = 3, /* parent -> node: id, status; the queue socket when 0 */
+	WIRE_PRIV_FILTER_DELETED = 4, /* parent -> node: id, status */
+};
+
+/* What a filter matches (link/match.h's struct match_filter, on the wire):
+ * addresses in network order, ports in host order, zero = any. */
+struct wire_priv_filter {
+	uint32_t src, dst;
+	uint8_t src_prefix, dst_prefix, proto;
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+};
+
+struct wire_priv {
+	uint8_t type;
+	int32_t status; /* results: 0 or a negative errno; requests: 0 */
+	uint32_t id; /* the filter */
+	struct wire_priv_filter filter; /* FILTER_ADD */
+};
+
+/* Decode one message: -EBADMSG when malformed (wrong body length, prefix
+ * past 32, reserved bits set, a status a request cannot have),
+ * -EPROTONOSUPPORT for another version, -EOPNOTSUPP for an unknown type. */
+int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret);
+/* Build one message into buf: its length, -EINVAL for what the parser would
+ * refuse, -EMSGSIZE when cap is too small. */
+ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m);
+
 /* ---- IPv4 + UDP, for router mode ----
  *
  * In router mode capsules travel as ANEP in UDP in IPv4, and the node sees

@@ -119,3 +119,17 @@ addr_seeds = [
 ]
 for i, s in enumerate(addr_seeds):
     write('fuzz_addr', '%02d' % i, s.encode())
+
+# Privilege separation messages (docs/wire.md): FILTER_ADD as in
+# tests/unit/wire/test_priv.c, the other types, and one seed per refusal.
+priv_add = bytes([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 10, 1, 0, 0, 0, 0, 0, 0,
+                  16, 0, 17, 0, 0, 0, 0, 0, 0x0c, 0xfa, 0x0c, 0xfa])
+priv_seeds = {
+    'add': priv_add, 'del': bytes([2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+    'added-ok': bytes([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+    'added-ebusy': bytes([3, 1, 0, 0]) + struct.pack('>i', -16) + bytes([0, 0, 0, 1]),
+    'deleted-eio': bytes([4, 1, 0, 0]) + struct.pack('>i', -5) + bytes([0, 0, 0, 2]),
+    'add-short': priv_add[:-1], 'add-prefix33': priv_add[:20] + bytes([33]) + priv_add[21:], 'empty': b'',
+}
+for k, b in priv_seeds.items():
+    write('fuzz_priv', k, b)

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Privilege separation messages (DESIGN §1, docs/wire.md): what the node
+ * child and its privileged parent say to each other over their AF_UNIX
+ * SOCK_SEQPACKET socket pair, one message per record. The parent reads the
+ * child's messages as it reads the network: the child parses packets and
+ * runs code from elsewhere, so what it asks is hostile until checked here
+ * and then against the parent's own table.
+ *
+ * An 8-octet header (type, version, reserved, status) and a fixed body per
+ * type, whose length must be exact. The builder goes through the parser's
+ * checks, so neither side sends what the other would refuse.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "wire/reader.h"
+#include "wire/wire.h"
+
+static size_t body_len(uint8_t type)
+{
+	switch (type) {
+	case WIRE_PRIV_FILTER_ADD:
+		return 24;
+	case WIRE_PRIV_FILTER_DEL:
+	case WIRE_PRIV_FILTER_ADDED:
+	case WIRE_PRIV_FILTER_DELETED:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+/* Requests carry status 0; results 0 or a negative errno. */
+static bool status_ok(uint8_t type, int32_t status)
+{
+	if (type == WIRE_PRIV_FILTER_ADDED || type == WIRE_PRIV_FILTER_DELETED)
+		return status <= 0 && status > -4096;
+	return status == 0;
+}
+
+static bool filter_ok(const struct wire_priv_filter *f)
+{
+	return f->src_prefix <= 32 && f->dst_prefix <= 32;
+}
+
+int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
+{
+	struct wire_reader r;
+	struct wire_priv m;
+	uint8_t version;
+	uint16_t reserved;
+	const uint8_t *a;
+
+	memset(&m, 0, sizeof(m));
+	wire_rd_init(&r, msg, len);
+	m.type = wire_rd_u8(&r);
+	version = wire_rd_u8(&r);
+	reserved = wire_rd_n16(&r);
+	m.status = (int32_t)wire_rd_n32(&r);
+	if (r.err)
+		return -EBADMSG;
+	if (version != WIRE_PRIV_VERSION)
+		return -EPROTONOSUPPORT;
+	if (!body_len(m.type))
+		return -EOPNOTSUPP;
+	if (reserved != 0 || !status_ok(m.type, m.status) || wire_rd_left(&r) != body_len(m.type))
+		return -EBADMSG;
+	m.id = wire_rd_n32(&r);
+	if (m.type == WIRE_PRIV_FILTER_ADD) {
+		a = wire_rd_take(&r, 4);
+		if (a)
+			memcpy(&m.filter.src, a, 4);
+		a = wire_rd_take(&r, 4);
+		if (a)
+			memcpy(&m.filter.dst, a, 4);
+		m.filter.src_prefix = wire_rd_u8(&r);
+		m.filter.dst_prefix = wire_rd_u8(&r);
+		m.filter.proto = wire_rd_u8(&r);
+		if (wire_rd_u8(&r) != 0)
+			return -EBADMSG;
+		m.filter.sport_lo = wire_rd_n16(&r);
+		m.filter.sport_hi = wire_rd_n16(&r);
+		m.filter.dport_lo = wire_rd_n16(&r);
+		m.filter.dport_hi = wire_rd_n16(&r);
+		if (r.err || !filter_ok(&m.filter))
+			return -EBADMSG;
+	}
+	if (r.err)
+		return -EBADMSG;
+	*ret = m;
+	return 0;
+}
+
+ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
+{
+	struct wire_writer w;
+	size_t n;
+
+	if (!m || !body_len(m->type) || !status_ok(m->type, m->status))
+		return -EINVAL;
+	if (m->type == WIRE_PRIV_FILTER_ADD && !filter_ok(&m->filter))
+		return -EINVAL;
+	n = WIRE_PRIV_HDR_LEN + body_len(m->type);
+	if (cap < n)
+		return -EMSGSIZE;
+	wire_wr_init(&w, buf, n);
+	wire_wr_u8(&w, m->type);
+	wire_wr_u8(&w, WIRE_PRIV_VERSION);
+	wire_wr_n16(&w, 0);
+	wire_wr_n32(&w, (uint32_t)m->status);
+	wire_wr_n32(&w, m->id);
+	if (m->type == WIRE_PRIV_FILTER_ADD) {
+		wire_wr_copy(&w, &m->filter.src, 4);
+		wire_wr_copy(&w, &m->filter.dst, 4);
+		wire_wr_u8(&w, m->filter.src_prefix);
+		wire_wr_u8(&w, m->filter.dst_prefix);
+		wire_wr_u8(&w, m->filter.proto);
+		wire_wr_u8(&w, 0);
+		wire_wr_n16(&w, m->filter.sport_lo);
+		wire_wr_n16(&w, m->filter.sport_hi);
+		wire_wr_n16(&w, m->filter.dport_lo);
+		wire_wr_n16(&w, m->filter.dport_hi);
+	}
+	return (ssize_t)n;
+}
