@@ -2,8 +2,8 @@
 /*
  * The matching engine (match.h, seed 000 §4.1): one iptables rule and one
  * NFQUEUE queue per filter. This file owns the queues' netlink sockets, the
- * packets handlers hold, and the verdicts; the rules are rules.c's (the
- * privileged part of router mode, to move to a privileged parent).
+ * packets handlers hold, and the verdicts; binding a queue (nfq.c) and its
+ * rule (rules.c) are a backend's, which in anoded is the privileged parent.
  *
  * Choices, and why:
  * - One netlink socket per queue, not one socket bound to every queue. The
@@ -21,7 +21,7 @@
  * - The copy range is the whole packet (0xffff), without NFQA_CFG_F_GSO, so
  *   that the kernel segments GSO packets and fills in offloaded checksums
  *   before queueing: handlers see ordinary IPv4 packets.
- * - NFQA_CFG_F_FAIL_OPEN: when a queue is full (MATCH_QUEUE_MAXLEN) or our
+ * - NFQA_CFG_F_FAIL_OPEN: when a queue is full (NFQ_QUEUE_MAXLEN) or our
  *   socket buffer overflows, the kernel lets the packet through instead of
  *   dropping it. A router that is slow should degrade into a plain router,
  *   not into a black hole; the node counts such packets (queue_drops) when
@@ -30,16 +30,20 @@
  * - HOLD: the engine keeps the very struct match_pkt the handler got (its
  *   address stays valid) and moves its data into a malloc'ed copy of len
  *   bytes (cap = len), both owned by the engine until match_verdict. The
- *   kernel keeps the packet queued meanwhile, so MATCH_QUEUE_MAXLEN also
+ *   kernel keeps the packet queued meanwhile, so NFQ_QUEUE_MAXLEN also
  *   bounds what handlers can hold.
  * - Removal: the rule goes first, so no new packet is queued; the queue then
  *   stays bound for MATCH_REMOVE_GRACE_MS (packets still being queued on
  *   another CPU, or sitting in the socket, are accepted without the
  *   handler) and until its held packets have their verdicts; only then is
  *   the socket closed, which unbinds the queue.
- * - iptables runs synchronously on the loop (waiting at most 2 s for the
- *   xtables lock): installing a filter is a control-path event and takes
- *   milliseconds. The privileged parent will run it asynchronously.
+ * - Who binds a queue and installs its rule is the backend's business
+ *   (struct match_backend): by default this process does both at once
+ *   (nfq.c, rules.c; iptables waits at most 2 s for the xtables lock); in
+ *   router mode the node child asks its privileged parent, which answers
+ *   later with the bound socket (src/priv). Either way a filter is pending
+ *   until match_filter_ready, and its owner hears the outcome from a timer,
+ *   never from inside match_install.
  *
  * IPv4 only for now (iptables, AF_INET); ip6tables would follow the same
  * path.
@@ -66,6 +70,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "link/nfq.h"
 #include "link/rules.h"
 #include "wire/wire.h"
 
@@ -74,8 +79,6 @@
 #define MATCH_SLOT_SIZE (0xffff + 4096)
 /* Verdicts of one batch, or one modified packet with its headers. */
 #define MATCH_TX_SIZE (2 * 0xffff)
-#define MATCH_QUEUE_MAXLEN 4096
-#define MATCH_RCVBUF (16 * 1024 * 1024)
 #define MATCH_REMOVE_GRACE_MS 100
 #define MATCH_HELD_BUCKETS 1024
 
@@ -86,10 +89,12 @@ struct match_filter_st {
 	struct match_filter f;
 	match_handler h;
 	void *arg;
-	struct mnl_socket *nl;
+	match_ready ready; /* told once: bound and in place, or failed */
+	struct mnl_socket *nl; /* NULL while pending */
 	int fd;
-	uint32_t portid;
 	bool removing;
+	int ready_err;
+	struct loop_timer *ready_t; /* set while the outcome waits to be told */
 	struct loop_timer *grace; /* set while the removal waits */
 	size_t held;
 };
@@ -103,6 +108,8 @@ struct match_held {
 
 struct match_engine {
 	struct loop *loop;
+	struct match_backend be;
+	bool local; /* be is this file's own: queues and rules made here */
 	char tag[MATCH_TAG_MAX + 1];
 	uint16_t first_queue;
 	struct match_filter_st **filters; /* indexed by id */
@@ -120,7 +127,7 @@ struct match_engine {
 	struct match_held *held[MATCH_HELD_BUCKETS];
 };
 
-static int filter_check(const struct match_filter *f)
+int match_filter_check(const struct match_filter *f)
 {
 	if (f->src_prefix > 32 || f->dst_prefix > 32)
 		return -EINVAL;
@@ -380,62 +387,17 @@ static void filter_readable(void *arg, int fd, uint32_t events)
 
 /* ---- queues ---- */
 
-/* Send one config message and wait for the kernel's answer. */
-static int queue_config(struct match_filter_st *f, struct nlmsghdr *nlh)
+/* Take the bound queue socket fd (the backend's answer) and watch it. */
+static int filter_attach(struct match_filter_st *f, int fd)
 {
-	static unsigned seq;
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = ++seq;
-	if (mnl_socket_sendto(f->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	char buf[8192];
-	for (;;) {
-		ssize_t r = mnl_socket_recvfrom(f->nl, buf, sizeof(buf));
-		if (r < 0)
-			return -errno;
-		int c = mnl_cb_run(buf, (size_t)r, nlh->nlmsg_seq, f->portid, NULL, NULL);
-		if (c < 0)
-			return -errno;
-		if (c == MNL_CB_STOP)
-			return 0;
-	}
-}
-
-static int queue_open(struct match_filter_st *f)
-{
-	/* Blocking while configuring, so that the kernel's answers can be
-	 * awaited; the rule does not exist yet, so no packet can come first. */
-	f->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	f->nl = mnl_socket_fdopen(fd);
 	if (!f->nl)
 		return -errno;
-	if (mnl_socket_bind(f->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	f->fd = fd;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
-	f->portid = mnl_socket_get_portid(f->nl);
-	f->fd = mnl_socket_get_fd(f->nl);
-	int sz = MATCH_RCVBUF;
-	/* FORCE passes rmem_max for a privileged node; otherwise take what
-	 * the system allows. */
-	if (setsockopt(f->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
-		setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-
-	char buf[8192];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, f->queue);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	int r = queue_config(f, nlh);
-	if (r < 0)
-		return r;
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, f->queue);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, MATCH_QUEUE_MAXLEN);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-	r = queue_config(f, nlh);
-	if (r < 0)
-		return r;
-	int fl = fcntl(f->fd, F_GETFL);
-	if (fl < 0 || fcntl(f->fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
+	return loop_fd_add(f->m->loop, fd, EPOLLIN, filter_readable, f);
 }
 
 /* Close the socket, which unbinds the queue, and forget the filter. */
@@ -446,6 +408,8 @@ static void filter_destroy(struct match_filter_st *f)
 		tx_flush(m);
 	if (f->grace)
 		loop_timer_cancel(m->loop, f->grace);
+	if (f->ready_t)
+		loop_timer_cancel(m->loop, f->ready_t);
 	if (f->nl) {
 		loop_fd_del(m->loop, f->fd);
 		mnl_socket_close(f->nl);
@@ -466,9 +430,34 @@ static void filter_finish(void *arg)
 		filter_destroy(f);
 }
 
+/* ---- the local backend: this process binds queues and runs iptables ---- */
+
+static int local_install(void *arg, unsigned id, uint16_t queue, const struct match_filter *f)
+{
+	struct match_engine *m = arg;
+	int fd = nfq_queue_open(queue);
+	if (fd < 0)
+		return log_errno_ret(-fd, "match: queue %u: %s%s", queue, strerror(-fd),
+				     fd == -EBUSY ? " (bound by another process)" : "");
+	int r = rules_add(m->tag, id, queue, f);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	match_filter_ready(m, id, fd, 0);
+	return 0;
+}
+
+static int local_remove(void *arg, unsigned id, uint16_t queue, const struct match_filter *f)
+{
+	struct match_engine *m = arg;
+	return rules_del(m->tag, id, queue, f);
+}
+
 /* ---- the engine ---- */
 
-struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue)
+struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue,
+			       const struct match_backend *be)
 {
 	if (!rules_tag_ok(tag)) {
 		log_err("match: bad tag '%s' (letters, digits, - and _, at most %d)", tag, MATCH_TAG_MAX);
@@ -478,6 +467,8 @@ struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t firs
 	if (!m)
 		return NULL;
 	m->loop = loop;
+	m->local = !be;
+	m->be = be ? *be : (struct match_backend){ .install = local_install, .remove = local_remove, .arg = m };
 	snprintf(m->tag, sizeof(m->tag), "%s", tag);
 	m->first_queue = first_queue;
 	m->tx = malloc(MATCH_TX_SIZE);
@@ -490,7 +481,8 @@ struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t firs
 		m->iov[i] = (struct iovec){.iov_base = m->slot[i], .iov_len = MATCH_SLOT_SIZE};
 		m->msg[i].msg_hdr = (struct msghdr){.msg_iov = &m->iov[i], .msg_iovlen = 1};
 	}
-	if (match_cleanup_stale(tag) < 0)
+	/* A remote backend's owner does this itself. */
+	if (m->local && match_cleanup_stale(tag) < 0)
 		log_warn("match: stale rules of %s may remain", tag);
 	return m;
 fail:
@@ -506,7 +498,7 @@ void match_free(struct match_engine *m)
 	for (size_t i = 0; i < m->n_filters; i++) {
 		struct match_filter_st *f = m->filters[i];
 		if (f && !f->removing) {
-			rules_del(m->tag, f->id, f->queue, &f->f);
+			m->be.remove(m->be.arg, f->id, f->queue, &f->f);
 			f->removing = true;
 		}
 	}
@@ -525,7 +517,8 @@ void match_free(struct match_engine *m)
 	for (size_t i = 0; i < m->n_filters; i++) {
 		struct match_filter_st *f = m->filters[i];
 		if (f) {
-			filter_read(m, f, 64);
+			if (f->nl)
+				filter_read(m, f, 64);
 			filter_destroy(f);
 		}
 	}
@@ -538,19 +531,21 @@ void match_free(struct match_engine *m)
 	free(m);
 }
 
-int match_install(struct match_engine *m, const struct match_filter *flt, match_handler h, void *arg, unsigned *ret_id)
+int match_install(struct match_engine *m, const struct match_filter *flt, match_handler h, match_ready ready,
+		  void *arg, unsigned *ret_id)
 {
-	int r = filter_check(flt);
+	int r = match_filter_check(flt);
 	if (r < 0)
 		return log_errno_ret(EINVAL, "match: bad filter (prefix > 32, ports without UDP/TCP, or lo > hi)");
-	if (!h)
+	if (!h || !ready)
 		return -EINVAL;
 	/* The lowest free id, so that queue numbers stay in a small range. */
 	unsigned id = 0;
 	while (id < m->n_filters && m->filters[id])
 		id++;
-	if ((unsigned)m->first_queue + id > 0xffff)
-		return log_errno_ret(ENOSPC, "match: no queue number left above %u", m->first_queue);
+	if (id >= MATCH_FILTERS_MAX || (unsigned)m->first_queue + id > 0xffff)
+		return log_errno_ret(ENOSPC, "match: no filter left (at most %u, queues from %u)", MATCH_FILTERS_MAX,
+				     m->first_queue);
 	if (id == m->n_filters) {
 		size_t n = m->n_filters ? 2 * m->n_filters : 8;
 		struct match_filter_st **nf = realloc(m->filters, n * sizeof(*nf));
@@ -568,39 +563,78 @@ int match_install(struct match_engine *m, const struct match_filter *flt, match_
 	f->queue = (uint16_t)(m->first_queue + id);
 	f->f = *flt;
 	f->h = h;
+	f->ready = ready;
 	f->arg = arg;
 	f->fd = -1;
-	r = queue_open(f);
-	if (r < 0) {
-		if (f->nl)
-			mnl_socket_close(f->nl);
-		free(f);
-		return log_errno_ret(-r, "match: queue %u: %s%s", (unsigned)m->first_queue + id, strerror(-r),
-				     r == -EBUSY ? " (bound by another process)" : "");
-	}
-	r = loop_fd_add(m->loop, f->fd, EPOLLIN, filter_readable, f);
-	if (r < 0) {
-		mnl_socket_close(f->nl);
-		free(f);
-		return log_errno_ret(-r, "match: cannot watch queue socket: %s", strerror(-r));
-	}
 	m->filters[id] = f;
-	r = rules_add(m->tag, f->id, f->queue, &f->f);
+	r = m->be.install(m->be.arg, id, f->queue, flt);
 	if (r < 0) {
 		filter_destroy(f);
 		return r;
 	}
-	log_debug("match: filter %u on queue %u installed", id, f->queue);
 	*ret_id = id;
 	return 0;
 }
 
+static void filter_tell(void *arg)
+{
+	struct match_filter_st *f = arg;
+	f->ready_t = NULL;
+	int err = f->ready_err;
+	unsigned id = f->id;
+	match_ready ready = f->ready;
+	void *rarg = f->arg;
+	if (err < 0)
+		filter_destroy(f);
+	else
+		log_debug("match: filter %u on queue %u installed", id, f->queue);
+	ready(rarg, id, err);
+}
+
+void match_filter_ready(struct match_engine *m, unsigned id, int fd, int err)
+{
+	struct match_filter_st *f = id < m->n_filters ? m->filters[id] : NULL;
+	if (!f || f->nl || f->ready_t) {
+		/* Not waiting for an answer: not ours to keep. */
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (f->removing) {
+		/* Removed while pending: its rule is being deleted already. */
+		if (fd >= 0)
+			close(fd);
+		filter_destroy(f);
+		return;
+	}
+	if (err == 0 && fd < 0)
+		err = -EBADF;
+	if (err == 0) {
+		err = filter_attach(f, fd);
+		if (err < 0) {
+			log_err("match: queue %u: cannot use its socket: %s", f->queue, strerror(-err));
+			if (!f->nl)
+				close(fd);
+			m->be.remove(m->be.arg, f->id, f->queue, &f->f);
+		}
+	}
+	f->ready_err = err;
+	f->ready_t = loop_timer_add(m->loop, 0, filter_tell, f);
+	if (!f->ready_t) /* no memory: tell at once rather than never */
+		filter_tell(f);
+}
+
 int match_remove(struct match_engine *m, unsigned id)
 {
-	if (id >= m->n_filters || !m->filters[id] || m->filters[id]->removing)
+	if (id >= m->n_filters || !m->filters[id] || m->filters[id]->removing || m->filters[id]->ready_err < 0)
 		return -ENOENT;
 	struct match_filter_st *f = m->filters[id];
-	int r = rules_del(m->tag, f->id, f->queue, &f->f);
+	int r = m->be.remove(m->be.arg, f->id, f->queue, &f->f);
+	if (!f->nl) {
+		/* Still pending: the backend's answer finds it removing. */
+		f->removing = true;
+		return r < 0 ? r : 0;
+	}
 	/* Even if iptables failed, the handler is done with: a rule left
 	 * behind bypasses an unbound queue (--queue-bypass), and the next
 	 * start removes it. The caller hears that it failed. */
@@ -620,7 +654,7 @@ size_t match_filter_count(const struct match_engine *m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->n_filters; i++)
-		if (m->filters[i] && !m->filters[i]->removing)
+		if (m->filters[i] && m->filters[i]->nl && !m->filters[i]->removing && !m->filters[i]->ready_err)
 			n++;
 	return n;
 }

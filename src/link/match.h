@@ -52,6 +52,25 @@ struct match_pkt {
 };
 
 typedef enum match_verdict (*match_handler)(void *arg, struct match_pkt *p);
+/* The outcome of match_install: err 0 when the filter's queue is bound and
+ * its rule in place, or a negative errno (the filter is gone then, and its
+ * id free). Called once, from the loop, never from inside match_install;
+ * not called for a filter removed before its outcome came. */
+typedef void (*match_ready)(void *arg, unsigned id, int err);
+
+#define MATCH_FILTERS_MAX 256 /* filters per engine: queues first_queue .. +255 */
+
+/* Who binds a filter's queue and installs its rule. NULL to match_new:
+ * this process does both (it needs CAP_NET_ADMIN and root's iptables), and
+ * removes stale rules of its tag at start. In router mode the node child
+ * asks its privileged parent instead (src/priv). install either fails at
+ * once (a negative errno) or answers later with match_filter_ready; remove
+ * returns what it knows now (0 when the answer comes later). */
+struct match_backend {
+	int (*install)(void *arg, unsigned id, uint16_t queue, const struct match_filter *f);
+	int (*remove)(void *arg, unsigned id, uint16_t queue, const struct match_filter *f);
+	void *arg;
+};
 
 #define MATCH_COUNTERS(X)                                                                 \
 	X(packets, "packets queued to the node")                                          \
@@ -71,19 +90,29 @@ struct match_engine;
 
 /* tag names the owner in rule comments: letters, digits, - and _. Removes
  * the rules a previous owner of the same tag left behind. */
-struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue);
+struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue,
+			       const struct match_backend *be);
 /* Remove every rule this engine installed (and give held packets NF_ACCEPT). */
 void match_free(struct match_engine *m);
 
 /* Install a filter: a queue of its own, bound, then the iptables rule. The
- * handler runs on the node's loop. 0 and *ret_id, or a negative errno after
- * logging why (iptables' own message included). */
-int match_install(struct match_engine *m, const struct match_filter *f, match_handler h, void *arg,
-		  unsigned *ret_id);
+ * handler runs on the node's loop; ready tells how it went (both get arg).
+ * 0 and *ret_id, or a negative errno after logging why (iptables' own
+ * message included) when it failed at once. */
+int match_install(struct match_engine *m, const struct match_filter *f, match_handler h, match_ready ready,
+		  void *arg, unsigned *ret_id);
+/* A backend's answer for filter id: its bound and configured queue socket
+ * (the engine owns it from here on, whatever happens), or err < 0 and
+ * fd -1. Answers for a filter not waiting for one are ignored. */
+void match_filter_ready(struct match_engine *m, unsigned id, int fd, int err);
+/* 0 when f is a filter the engine can install, -EINVAL otherwise (prefix
+ * past 32, ports without UDP or TCP, a range whose high end is below its
+ * low end). */
+int match_filter_check(const struct match_filter *f);
 /* Remove the rule, then the queue. 0, -ENOENT for no such filter, or the
- * error of iptables -D (the filter is removed all the same: its handler is
- * not called again, and a rule left behind is bypassed and removed at the
- * next start). */
+ * error of iptables -D when the backend knows it at once (the filter is
+ * removed all the same: its handler is not called again, and a rule left
+ * behind is bypassed and removed at the next start). */
 int match_remove(struct match_engine *m, unsigned id);
 
 /* The verdict for a packet held earlier (MATCH_HOLD). For MATCH_MODIFIED,

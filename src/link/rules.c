@@ -23,8 +23,8 @@
 
 
 /* Seconds iptables may wait for the xtables lock that another program
- * holds: the loop waits with it (installing is synchronous until the
- * privileged parent does it, issue 8), so not for ever. */
+ * holds: whoever runs it waits too (the privileged parent in anoded, the
+ * loop of a process using the matching engine alone), so not for ever. */
 #define MATCH_XTABLES_WAIT_S "2"
 
 /* The argument vector of one rule: "iptables -w -t mangle OP PREROUTING

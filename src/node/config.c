@@ -5,6 +5,7 @@
  */
 #include "node/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,19 @@ static int add_route(struct node_config *c, const char *dst, const char *next)
 	return 0;
 }
 
+/* A POSIX portable user name: letters, digits, '.', '_' and '-', not
+ * starting with '-', at most NODE_USER_MAX. */
+static bool user_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > NODE_USER_MAX || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
 int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
@@ -90,6 +104,7 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		.queue = NODE_DEFAULT_QUEUE,
 	};
 	snprintf(c.name, sizeof(c.name), "anode");
+	snprintf(c.user, sizeof(c.user), "%s", NODE_DEFAULT_USER);
 	char line[LINE_MAX_LEN];
 	int lineno = 0, r = 0;
 	while (r == 0 && fgets(line, sizeof(line), f)) {
@@ -130,6 +145,12 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 				r = -EINVAL;
 		} else if (strcmp(key, "queue") == 0) {
 			r = parse_size(a, 0, 65000, &c.queue);
+		} else if (strcmp(key, "user") == 0) {
+			/* Looked up when a router node starts; checked here as
+			 * a POSIX portable user name. */
+			r = user_name_ok(a) ? 0 : -EINVAL;
+			if (r == 0)
+				strcpy(c.user, a);
 		} else if (strcmp(key, "listen") == 0) {
 			r = wire_addr_parse(a, &c.listen);
 			c.have_listen = r == 0;
@@ -193,7 +214,7 @@ void node_config_print(const struct node_config *c, FILE *f)
 	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
 	fprintf(f, "name %s\nmode %s\n", c->name, c->router ? "router" : "overlay");
 	if (c->router)
-		fprintf(f, "queue %zu\n", c->queue);
+		fprintf(f, "queue %zu\nuser %s\n", c->queue, c->user);
 	if (c->have_listen)
 		fprintf(f, "listen %s\n", wire_addr_format(&c->listen, a, sizeof(a)));
 	fprintf(f, "app-socket %s\nctl-socket %s\n", c->app_path, c->ctl_path);

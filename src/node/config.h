@@ -6,6 +6,7 @@
  *   mode overlay                 overlay (UDP links between nodes) or router
  *                                (capsules in IP, intercepted with NFQUEUE)
  *   queue 3322                   router mode: the first NFQUEUE number to use
+ *   user nobody                  router mode: who the node child runs as
  *   listen 127.0.0.1:3322        UDP overlay address (unless a socket is inherited)
  *   app-socket /run/anode/a.app  application link socket
  *   ctl-socket /run/anode/a.ctl  control socket
@@ -42,6 +43,8 @@
 #define NODE_DEFAULT_QUEUE 3322
 #define NODE_DEFAULT_MAX_COPIES 16
 #define NODE_DEFAULT_BUFFER_SHARE 25
+#define NODE_DEFAULT_USER "nobody"
+#define NODE_USER_MAX 32
 #define NODE_PATH_MAX 108 /* sun_path */
 
 struct node_route {
@@ -53,6 +56,7 @@ struct node_config {
 	char name[NODE_NAME_MAX + 1];
 	bool router; /* mode router */
 	size_t queue;
+	char user[NODE_USER_MAX + 1]; /* router mode: the node child's user */
 	bool have_listen;
 	struct an_addr listen;
 	char app_path[NODE_PATH_MAX];

@@ -15,6 +15,7 @@
 #include "anode-config.h"
 #include "core/log.h"
 #include "node/node.h"
+#include "priv/priv.h"
 
 static void usage(FILE *f)
 {
@@ -44,6 +45,10 @@ static void usage(FILE *f)
 	      "                            its UDP port, installed at start, removed at exit;\n"
 	      "                            needs root)\n"
 	      "  queue N                   router mode: first NFQUEUE number (3322)\n"
+	      "  user NAME                 router mode: the user the node runs as (nobody);\n"
+	      "                            a privileged parent process stays root to install\n"
+	      "                            rules and bind queues, and restarts the node if it\n"
+	      "                            dies\n"
 	      "  listen ADDR:PORT          UDP overlay address (default port is 3322)\n"
 	      "  app-socket PATH           application link socket (required)\n"
 	      "  ctl-socket PATH           control socket (required)\n"
@@ -79,6 +84,60 @@ static void signal_readable(void *arg, int fd, uint32_t events)
 		log_info("signal %u: stopping", si.ssi_signo);
 		loop_stop(arg);
 	}
+}
+
+/* Start one node and run it until SIGTERM or SIGINT (blocked by now). In a
+ * router node's child, drop privileges once its sockets are open. */
+static int run_node(const struct node_config *cfg, int udp_fd, int priv_fd, const struct priv_user *drop)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	struct node *n = node_new(cfg, udp_fd, priv_fd);
+	if (!n)
+		return 1;
+	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || loop_fd_add(node_loop(n), sfd, EPOLLIN, signal_readable, node_loop(n)) < 0)
+		fatal("signalfd: %s", strerror(errno));
+	if (drop) {
+		char err[256];
+		if (priv_drop_node(drop, err, sizeof(err)) < 0) {
+			log_err("priv: %s", err);
+			node_free(n);
+			close(sfd);
+			return 1;
+		}
+		log_info("priv: node runs as %s with CAP_NET_ADMIN only%s", drop->name,
+			 priv_seccomp_enabled() ? ", no_new_privs and its system call allow-list" :
+						  " and no_new_privs (no allow-list in a sanitizer build)");
+	}
+	int r = node_run(n);
+	node_free(n);
+	close(sfd);
+	if (r < 0) {
+		log_err("node stopped: %s", strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+/* A router node's child (priv.h): the parent hands it the socket pair. */
+struct child_args {
+	const struct node_config *cfg;
+	int udp_fd;
+};
+
+static int router_child(void *arg, int chan_fd)
+{
+	struct child_args *ca = arg;
+	struct priv_user u;
+	char err[256];
+	if (priv_user_lookup(ca->cfg->user, &u, err, sizeof(err)) < 0) {
+		log_err("priv: %s", err);
+		return 1;
+	}
+	return run_node(ca->cfg, ca->udp_fd, chan_fd, &u);
 }
 
 int main(int argc, char **argv)
@@ -159,19 +218,29 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	struct node *n = node_new(&cfg, udp_fd);
-	node_config_done(&cfg);
-	if (!n)
-		return 1;
-	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0 || loop_fd_add(node_loop(n), sfd, EPOLLIN, signal_readable, node_loop(n)) < 0)
-		fatal("signalfd: %s", strerror(errno));
-	int r = node_run(n);
-	node_free(n);
-	close(sfd);
-	if (r < 0) {
-		log_err("event loop: %s", strerror(-r));
-		return 1;
+	int r;
+	if (cfg.router) {
+		/* Privilege separation: this process stays root for the rules,
+		 * a child runs the node (src/priv). */
+		if (geteuid() != 0) {
+			log_err("router mode needs root (iptables and NFQUEUE)");
+			node_config_done(&cfg);
+			return 1;
+		}
+		struct child_args ca = { .cfg = &cfg, .udp_fd = udp_fd };
+		const char *sockets[] = { cfg.app_path, cfg.ctl_path, NULL };
+		struct priv_parent_config pc = {
+			.tag = cfg.name,
+			.first_queue = (unsigned)cfg.queue,
+			.user = cfg.user,
+			.unlink_at_exit = sockets,
+			.child_main = router_child,
+			.arg = &ca,
+		};
+		r = priv_parent_run(&pc);
+	} else {
+		r = run_node(&cfg, udp_fd, -1, NULL);
 	}
-	return 0;
+	node_config_done(&cfg);
+	return r;
 }

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "ctl/ctl.h"
 #include "link/match.h"
+#include "priv/priv.h"
 #include "node/node_impl.h"
 #include "node/route.h"
 
@@ -307,11 +308,12 @@ static bool env_applink_alive(void *arg, uint64_t handle)
 
 /* ---- life cycle ---- */
 
-struct node *node_new(const struct node_config *cfg, int udp_fd)
+struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
 {
 	struct node *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
+	n->priv_fd = priv_fd;
 	n->cfg = *cfg;
 	n->cfg.routes = NULL; /* the table below owns the routes */
 	n->cfg.n_routes = 0;
@@ -403,7 +405,8 @@ int node_run(struct node *n)
 	char a[WIRE_ADDR_STRLEN];
 	log_info("node %s on %s, applications on %s, control on %s", n->cfg.name,
 		 wire_addr_format(&n->local, a, sizeof(a)), n->cfg.app_path, n->cfg.ctl_path);
-	return loop_run(n->loop);
+	int r = loop_run(n->loop);
+	return r < 0 ? r : n->fatal;
 }
 
 void node_free(struct node *n)
@@ -420,6 +423,8 @@ void node_free(struct node *n)
 	figures_stop(n);
 	match_free(n->match); /* its rules: traffic goes on without us */
 	n->match = NULL;
+	priv_chan_close(n->priv);
+	n->priv = NULL;
 	ctl_server_close(n->ctl);
 	applink_server_close(n->apps);
 	ee_free(n->ee);

@@ -13,8 +13,11 @@
 struct node;
 
 /* A node as configured; udp_fd >= 0 is an already bound UDP socket to use
- * instead of binding cfg->listen. NULL after logging why. */
-struct node *node_new(const struct node_config *cfg, int udp_fd);
+ * instead of binding cfg->listen. In router mode, priv_fd >= 0 is the
+ * node child's end of the socket pair with its privileged parent, which
+ * binds queues and installs rules (src/priv); with -1 the node does both
+ * itself (it must be root). NULL after logging why. */
+struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd);
 int node_run(struct node *n); /* until loop_stop(node_loop(n)) */
 struct loop *node_loop(struct node *n);
 const struct an_addr *node_addr(const struct node *n);

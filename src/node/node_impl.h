@@ -73,6 +73,9 @@ struct node {
 	/* Router mode (router.c): capsules come from the matching engine's
 	 * queue, and the first send of a queued packet is its verdict. */
 	struct match_engine *match;
+	struct priv_chan *priv; /* to the privileged parent, when there is one */
+	int priv_fd;
+	int fatal; /* a negative errno that stopped the node, or 0 */
 	uint8_t *q_scratch; /* where a held packet's verdict is built */
 	struct node_counters c;
 	struct pkt_queue self_q; /* capsules code here sent to this node */

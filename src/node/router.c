@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "link/match.h"
+#include "priv/priv.h"
 #include "node/node_impl.h"
 
 /* Room to rewrite a held IPv4 packet: headers and the largest capsule. */
@@ -117,18 +118,49 @@ static enum match_verdict queue_handler(void *arg, struct match_pkt *q)
 	return rq.v;
 }
 
+static void parent_gone(void *arg)
+{
+	struct node *n = arg;
+	/* Without the parent no filter can change and no one would restart
+	 * us: stop, and let the rules go with it. */
+	n->fatal = -EPIPE;
+	loop_stop(n->loop);
+}
+
+static void filter_ready(void *arg, unsigned id, int err)
+{
+	struct node *n = arg;
+	uint16_t port = be16toh(n->local.port);
+	if (err == 0) {
+		log_info("router mode: intercepting UDP port %u (NFQUEUE %u)", port, (unsigned)n->cfg.queue + id);
+		return;
+	}
+	log_err("router mode: cannot intercept UDP port %u: %s", port, strerror(-err));
+	n->fatal = err;
+	loop_stop(n->loop);
+}
+
 int router_start(struct node *n)
 {
 	n->q_scratch = malloc(ROUTER_SCRATCH);
 	if (!n->q_scratch)
 		return -ENOMEM;
-	n->match = match_new(n->loop, n->cfg.name, (uint16_t)n->cfg.queue);
+	struct match_backend be;
+	if (n->priv_fd >= 0) {
+		n->priv = priv_chan_open(n->loop, n->priv_fd, parent_gone, n);
+		if (!n->priv)
+			return -errno;
+		be = priv_chan_match_backend(n->priv);
+	}
+	n->match = match_new(n->loop, n->cfg.name, (uint16_t)n->cfg.queue, n->priv ? &be : NULL);
 	if (!n->match)
 		return -errno;
+	if (n->priv)
+		priv_chan_set_engine(n->priv, n->match);
 	/* Capsules travel to the node's own UDP port (3322 unless configured
 	 * otherwise), so that is the port every router intercepts. */
 	uint16_t port = be16toh(n->local.port);
 	struct match_filter f = { .proto = 17, .dport_lo = port, .dport_hi = port };
 	unsigned id;
-	return match_install(n->match, &f, queue_handler, n, &id);
+	return match_install(n->match, &f, queue_handler, filter_ready, n, &id);
 }

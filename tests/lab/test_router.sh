@@ -103,6 +103,37 @@ expect_match "a router listening on port 4000 filters port 4000" "$(xrule)" '--d
 kill "$xport"
 wait_for "the port-4000 router to stop" 10 gone "$xport"
 
+# Privilege separation: each router is a root parent that keeps the rules
+# and a node child that runs as nobody with CAP_NET_ADMIN alone, no new
+# privileges and (outside sanitizer builds) its system call allow-list.
+child_of() { ps --ppid "$1" -o pid= | tr -d ' '; }
+status_of() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+pa=$(pid_of a)
+ca=$(child_of "$pa")
+expect_eq "router a's parent runs as root" "$(status_of "$pa" Uid)" 0
+expect_eq "...and has one child, the node" "$(wc -w <<<"$ca")" 1
+expect_eq "the node child runs as nobody" "$(status_of "$ca" Uid)" "$(id -u nobody)"
+expect_eq "...with CAP_NET_ADMIN alone (effective)" "$(status_of "$ca" CapEff)" 0000000000001000
+expect_eq "...and nothing more to gain (bounding set)" "$(status_of "$ca" CapBnd)" 0000000000001000
+expect_eq "...with no_new_privs" "$(status_of "$ca" NoNewPrivs)" 1
+if grep -q "no allow-list in a sanitizer build" "$state/a.log"; then
+  expect_eq "...and no seccomp filter in this sanitizer build" "$(status_of "$ca" Seccomp)" 0
+else
+  expect_eq "...and its seccomp filter" "$(status_of "$ca" Seccomp)" 2
+fi
+# A node child that dies is restarted; its rules are removed and installed
+# again, and capsules cross the router as before.
+pd=$(pid_of d)
+cd_old=$(child_of "$pd")
+kill -9 "$cd_old"
+new_child() { local c; c=$(child_of "$pd"); [ -n "$c" ] && [ "$c" != "$cd_old" ]; }
+wait_for "d's parent to start a new node child" 10 new_child
+wait_for "d's new child to answer" 10 "$ANODE" -n d info
+expect_eq "after the restart d has its one rule" "$(rules d)" 1
+expect_match "d's parent said how the child died" "$(cat "$state/d.log")" 'killed by signal 9'
+out=$("$ANODE" -n a ping e -c 3 -i 0.1)
+expect_match "active ping crosses the restarted router" "$out" '3 received'
+
 # A clean stop removes the rule; a SIGKILL leaves it, and the next start
 # removes it.
 kill "$(pid_of c)"

@@ -35,6 +35,8 @@ struct test {
 	const char *status;
 	unsigned id;
 	bool removed, exited;
+	unsigned ready; /* filters whose outcome came, all of them good */
+	int failed; /* the first failed outcome */
 	int remove_rc; /* what match_remove returned */
 	uint64_t handled, wrong, verdict_errors;
 };
@@ -53,9 +55,9 @@ static void status_write(struct test *t)
 		return;
 	const struct match_counters *c = match_counters(t->m);
 	fprintf(f,
-		"ready=1 handled=%llu wrong=%llu removed=%d remove_rc=%d exited=%d filters=%zu packets=%llu accepted=%llu "
+		"ready=%d handled=%llu wrong=%llu removed=%d remove_rc=%d exited=%d filters=%zu packets=%llu accepted=%llu "
 		"dropped=%llu modified=%llu held=%llu reinjected=%llu failed=%llu queue_drops=%llu verr=%llu\n",
-		(unsigned long long)t->handled, (unsigned long long)t->wrong, t->removed, t->remove_rc, t->exited,
+		t->ready == 1 + t->extra, (unsigned long long)t->handled, (unsigned long long)t->wrong, t->removed, t->remove_rc, t->exited,
 		match_filter_count(t->m), (unsigned long long)c->packets, (unsigned long long)c->accepted,
 		(unsigned long long)c->dropped, (unsigned long long)c->modified, (unsigned long long)c->held,
 		(unsigned long long)c->reinjected, (unsigned long long)c->failed_verdicts,
@@ -132,6 +134,21 @@ static enum match_verdict handler(void *arg, struct match_pkt *p)
 	}
 	}
 	return v;
+}
+
+/* The engine's word on each filter: the status file says "ready" only
+ * when every filter is bound and in place. */
+static void on_ready(void *arg, unsigned id, int err)
+{
+	struct test *t = arg;
+	if (err < 0) {
+		fprintf(stderr, "match_test: filter %u: %s\n", id, strerror(-err));
+		t->failed = err;
+		loop_stop(t->loop);
+		return;
+	}
+	t->ready++;
+	status_write(t);
 }
 
 static void on_signal(void *arg, int fd, uint32_t events)
@@ -214,11 +231,11 @@ int main(int argc, char **argv)
 	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (!t.loop || sfd < 0 || loop_fd_add(t.loop, sfd, EPOLLIN, on_signal, &t) < 0)
 		return 1;
-	t.m = match_new(t.loop, tag, (uint16_t)queue);
+	t.m = match_new(t.loop, tag, (uint16_t)queue, NULL);
 	if (!t.m)
 		return 1;
 	struct match_filter f = {.proto = IPPROTO_UDP, .dport_lo = t.dport, .dport_hi = t.dport};
-	int r = match_install(t.m, &f, handler, &t, &t.id);
+	int r = match_install(t.m, &f, handler, on_ready, &t, &t.id);
 	if (r < 0) {
 		fprintf(stderr, "match_test: match_install: %s\n", strerror(-r));
 		match_free(t.m);
@@ -227,7 +244,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 1; i <= t.extra; i++) {
 		unsigned id;
 		f.dport_lo = f.dport_hi = (uint16_t)(t.dport + i);
-		r = match_install(t.m, &f, handler, &t, &id);
+		r = match_install(t.m, &f, handler, on_ready, &t, &id);
 		if (r < 0) {
 			fprintf(stderr, "match_test: match_install: %s\n", strerror(-r));
 			match_free(t.m);
@@ -246,5 +263,5 @@ int main(int argc, char **argv)
 	}
 	loop_free(t.loop);
 	close(sfd);
-	return 0;
+	return t.failed ? 1 : 0;
 }

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The privileged parent of a router node (priv.h). It keeps root for three
+ * jobs and does nothing else: binding NFQUEUE queues, adding and deleting
+ * the iptables rules that feed them, and keeping a node child running.
+ *
+ * - The child is hostile until checked: its requests are decoded by
+ *   src/wire (wire_priv_parse), filter ids are checked against the
+ *   parent's own table, queue numbers are derived here, and a child that
+ *   sends a malformed request is killed and replaced.
+ * - Rules follow the child: when it dies, every rule tagged with the
+ *   node's name is removed (traffic goes on in the kernel, --queue-bypass
+ *   covers the gap), and the new child installs what it needs.
+ * - A child that dies of a signal, or exits with an error after running a
+ *   while, is restarted after PRIV_RESTART_MS; more than
+ *   PRIV_RESTART_BURST deaths within PRIV_RESTART_WINDOW_S, or an error
+ *   within PRIV_START_GRACE_S of starting (a configuration it cannot
+ *   serve), and the parent gives up. A child that exits 0 was told to stop:
+ *   so does the parent.
+ * - iptables runs here, synchronously, which blocks only this process: the
+ *   child's packets keep flowing while a rule is being installed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "link/nfq.h"
+#include "link/rules.h"
+#include "priv/priv.h"
+#include "wire/wire.h"
+
+#define PRIV_RESTART_MS 500
+#define PRIV_RESTART_BURST 5
+#define PRIV_RESTART_WINDOW_S 60
+#define PRIV_START_GRACE_S 2
+#define PRIV_STOP_TIMEOUT_MS 5000
+
+struct priv_rule {
+	bool in;
+	struct match_filter f;
+};
+
+struct priv_parent {
+	const struct priv_parent_config *cfg;
+	struct loop *loop;
+	int sfd;
+	pid_t child;
+	int chan; /* our end of the socket pair, -1 when there is no child */
+	time_t started;
+	time_t deaths[PRIV_RESTART_BURST];
+	unsigned n_deaths;
+	struct loop_timer *restart_t, *kill_t;
+	bool stopping;
+	int status; /* anoded's exit status */
+	struct priv_rule rules[MATCH_FILTERS_MAX];
+};
+
+static void child_start(void *arg);
+
+static time_t now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void rules_forget_all(struct priv_parent *pp)
+{
+	int r = rules_cleanup_stale(pp->cfg->tag);
+	if (r < 0)
+		log_warn("priv: rules of %s may remain: %s", pp->cfg->tag, strerror(-r));
+	memset(pp->rules, 0, sizeof(pp->rules));
+}
+
+/* ---- requests from the child ---- */
+
+static void reply(struct priv_parent *pp, uint8_t type, unsigned id, int status, int fd)
+{
+	struct wire_priv msg = { .type = type, .id = id, .status = status };
+	uint8_t buf[WIRE_PRIV_MSG_MAX];
+	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
+	if (n < 0)
+		return;
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = sizeof(cbuf.b);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	if (sendmsg(pp->chan, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+		return;
+	/* A child that stops does not wait for the answers to its last
+	 * requests: not worth a warning. */
+	if (errno == EPIPE || errno == ECONNRESET)
+		log_debug("priv: the node child left before its answer");
+	else
+		log_warn("priv: cannot answer the node child: %s", strerror(errno));
+}
+
+static int filter_add(struct priv_parent *pp, const struct wire_priv *msg, int *ret_fd)
+{
+	struct match_filter f = {
+		.src = msg->filter.src, .dst = msg->filter.dst,
+		.src_prefix = msg->filter.src_prefix, .dst_prefix = msg->filter.dst_prefix,
+		.proto = msg->filter.proto,
+		.sport_lo = msg->filter.sport_lo, .sport_hi = msg->filter.sport_hi,
+		.dport_lo = msg->filter.dport_lo, .dport_hi = msg->filter.dport_hi,
+	};
+	if (msg->id >= MATCH_FILTERS_MAX || pp->cfg->first_queue + msg->id > 0xffff)
+		return -ERANGE;
+	if (pp->rules[msg->id].in)
+		return -EEXIST;
+	if (match_filter_check(&f) < 0)
+		return -EINVAL;
+	uint16_t queue = (uint16_t)(pp->cfg->first_queue + msg->id);
+	int fd = nfq_queue_open(queue);
+	if (fd < 0)
+		return log_errno_ret(-fd, "priv: queue %u: %s%s", queue, strerror(-fd),
+				     fd == -EBUSY ? " (bound by another process)" : "");
+	int r = rules_add(pp->cfg->tag, msg->id, queue, &f);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	pp->rules[msg->id] = (struct priv_rule){ .in = true, .f = f };
+	*ret_fd = fd;
+	return 0;
+}
+
+static int filter_del(struct priv_parent *pp, const struct wire_priv *msg)
+{
+	if (msg->id >= MATCH_FILTERS_MAX || !pp->rules[msg->id].in)
+		return -ENOENT;
+	struct priv_rule *ru = &pp->rules[msg->id];
+	ru->in = false; /* a rule iptables kept is removed with the child's */
+	return rules_del(pp->cfg->tag, msg->id, (uint16_t)(pp->cfg->first_queue + msg->id), &ru->f);
+}
+
+static void child_kill(struct priv_parent *pp, const char *why)
+{
+	log_err("priv: %s: killing the node child %d", why, (int)pp->child);
+	kill(pp->child, SIGKILL);
+}
+
+static void chan_readable(void *arg, int fd, uint32_t events)
+{
+	struct priv_parent *pp = arg;
+	for (;;) {
+		uint8_t buf[WIRE_PRIV_MSG_MAX + 1];
+		union {
+			char b[CMSG_SPACE(sizeof(int) * 4)];
+			struct cmsghdr align;
+		} cbuf;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
+				     .msg_controllen = sizeof(cbuf.b) };
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* The child is going; SIGCHLD does the rest. */
+			loop_fd_del(pp->loop, fd);
+			close(pp->chan);
+			pp->chan = -1;
+			return;
+		}
+		if (mh.msg_controllen) {
+			/* The child has no business sending descriptors. */
+			for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+				if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+					for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+						int x;
+						memcpy(&x, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+						close(x);
+					}
+			child_kill(pp, "the node child sent descriptors");
+			return;
+		}
+		struct wire_priv msg;
+		int r = (mh.msg_flags & MSG_TRUNC) ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
+		if (r < 0 || (msg.type != WIRE_PRIV_FILTER_ADD && msg.type != WIRE_PRIV_FILTER_DEL)) {
+			child_kill(pp, r < 0 ? "the node child sent a malformed request" :
+					       "the node child sent an answer, not a request");
+			return;
+		}
+		if (msg.type == WIRE_PRIV_FILTER_ADD) {
+			int qfd = -1;
+			r = filter_add(pp, &msg, &qfd);
+			if (r < 0)
+				log_warn("priv: filter %u refused: %s", msg.id, strerror(-r));
+			reply(pp, WIRE_PRIV_FILTER_ADDED, msg.id, r, qfd);
+			if (qfd >= 0)
+				close(qfd); /* the child has it now: the queue unbinds when it goes */
+		} else {
+			r = filter_del(pp, &msg);
+			reply(pp, WIRE_PRIV_FILTER_DELETED, msg.id, r, -1);
+		}
+	}
+}
+
+/* ---- the child's life ---- */
+
+static void child_start(void *arg)
+{
+	struct priv_parent *pp = arg;
+	pp->restart_t = NULL;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_err("priv: socketpair: %s", strerror(errno));
+		pp->status = 1;
+		loop_stop(pp->loop);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_err("priv: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		pp->status = 1;
+		loop_stop(pp->loop);
+		return;
+	}
+	if (pid == 0) {
+		/* The child: nothing of the parent's loop is its business.
+		 * Its own signals come through its own signalfd. */
+		close(sv[0]);
+		close(pp->sfd);
+		sigset_t none;
+		sigemptyset(&none);
+		sigaddset(&none, SIGCHLD);
+		sigprocmask(SIG_UNBLOCK, &none, NULL);
+		exit(pp->cfg->child_main(pp->cfg->arg, sv[1]));
+	}
+	close(sv[1]);
+	pp->child = pid;
+	pp->chan = sv[0];
+	pp->started = now_s();
+	if (loop_fd_add(pp->loop, pp->chan, EPOLLIN, chan_readable, pp) < 0) {
+		child_kill(pp, "cannot watch the socket pair");
+		return;
+	}
+	log_info("priv: node child %d started (user %s)", (int)pid, pp->cfg->user);
+}
+
+static void child_kill_late(void *arg)
+{
+	struct priv_parent *pp = arg;
+	pp->kill_t = NULL;
+	if (pp->child > 0)
+		child_kill(pp, "it did not stop in time");
+}
+
+/* The child is gone: its rules go, and it comes back unless it should not. */
+static void child_reaped(struct priv_parent *pp, int wstatus)
+{
+	pid_t pid = pp->child;
+	pp->child = 0;
+	if (pp->chan >= 0) {
+		loop_fd_del(pp->loop, pp->chan);
+		close(pp->chan);
+		pp->chan = -1;
+	}
+	rules_forget_all(pp);
+	bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+	if (WIFSIGNALED(wstatus))
+		log_err("priv: node child %d killed by signal %d (%s)%s", (int)pid, WTERMSIG(wstatus),
+			strsignal(WTERMSIG(wstatus)),
+			WTERMSIG(wstatus) == SIGSYS ? ": a system call not on its allow-list" : "");
+	else if (!clean)
+		log_err("priv: node child %d exited with status %d", (int)pid, WEXITSTATUS(wstatus));
+	if (pp->stopping || clean) {
+		pp->status = pp->stopping ? 0 : WEXITSTATUS(wstatus);
+		loop_stop(pp->loop);
+		return;
+	}
+	time_t now = now_s();
+	if (WIFEXITED(wstatus) && now - pp->started < PRIV_START_GRACE_S) {
+		log_err("priv: the node child failed as it started: not restarting it");
+		pp->status = 1;
+		loop_stop(pp->loop);
+		return;
+	}
+	/* Deaths in a ring: the oldest of the last PRIV_RESTART_BURST. */
+	time_t oldest = pp->deaths[pp->n_deaths % PRIV_RESTART_BURST];
+	pp->deaths[pp->n_deaths % PRIV_RESTART_BURST] = now;
+	pp->n_deaths++;
+	if (pp->n_deaths >= PRIV_RESTART_BURST && now - oldest < PRIV_RESTART_WINDOW_S) {
+		log_err("priv: the node child died %d times in %d s: giving up", PRIV_RESTART_BURST,
+			PRIV_RESTART_WINDOW_S);
+		pp->status = 1;
+		loop_stop(pp->loop);
+		return;
+	}
+	log_info("priv: restarting the node child in %d ms", PRIV_RESTART_MS);
+	pp->restart_t = loop_timer_add(pp->loop, PRIV_RESTART_MS, child_start, pp);
+	if (!pp->restart_t) {
+		pp->status = 1;
+		loop_stop(pp->loop);
+	}
+}
+
+static void signal_readable(void *arg, int fd, uint32_t events)
+{
+	struct priv_parent *pp = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			int ws;
+			pid_t pid;
+			while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+				if (pid == pp->child)
+					child_reaped(pp, ws);
+			continue;
+		}
+		log_info("priv: signal %u: stopping", si.ssi_signo);
+		pp->stopping = true;
+		if (pp->restart_t) {
+			loop_timer_cancel(pp->loop, pp->restart_t);
+			pp->restart_t = NULL;
+		}
+		if (pp->child > 0) {
+			kill(pp->child, SIGTERM);
+			if (!pp->kill_t)
+				pp->kill_t = loop_timer_add(pp->loop, PRIV_STOP_TIMEOUT_MS, child_kill_late, pp);
+		} else {
+			loop_stop(pp->loop);
+		}
+	}
+}
+
+int priv_parent_run(const struct priv_parent_config *cfg)
+{
+	struct priv_parent *pp = calloc(1, sizeof(*pp));
+	if (!pp)
+		return 1;
+	pp->cfg = cfg;
+	pp->chan = -1;
+	pp->sfd = -1;
+	char err[256];
+	struct priv_user u;
+	if (priv_user_lookup(cfg->user, &u, err, sizeof(err)) < 0) {
+		log_err("priv: %s", err);
+		free(pp);
+		return 1;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	pp->loop = loop_new();
+	pp->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (!pp->loop || pp->sfd < 0 || loop_fd_add(pp->loop, pp->sfd, EPOLLIN, signal_readable, pp) < 0) {
+		log_err("priv: cannot start: %s", strerror(errno));
+		pp->status = 1;
+		goto out;
+	}
+	/* What a parent killed with SIGKILL left behind. */
+	rules_forget_all(pp);
+	child_start(pp);
+	if (pp->child > 0 || pp->restart_t)
+		loop_run(pp->loop);
+	if (pp->child > 0) {
+		/* Out of the loop with a child still there: stop it. */
+		kill(pp->child, SIGKILL);
+		waitpid(pp->child, NULL, 0);
+	}
+	rules_forget_all(pp);
+	for (const char *const *p = cfg->unlink_at_exit; p && *p; p++)
+		unlink(*p);
+out:
+	if (pp->chan >= 0)
+		close(pp->chan);
+	if (pp->sfd >= 0)
+		close(pp->sfd);
+	loop_free(pp->loop);
+	int status = pp->status;
+	free(pp);
+	return status;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Privilege separation for router mode (DESIGN §1, OpenBGPD's model).
+ *
+ * anoded in router mode is two processes. The parent stays root and does
+ * only what needs it: it binds NFQUEUE queues and runs iptables for the
+ * node's filters, hands each bound queue socket to the child (SCM_RIGHTS),
+ * removes the rules when the child goes, and restarts a child that dies.
+ * The child parses packets and runs code from the network: it opens its
+ * sockets, then becomes an unprivileged user keeping only CAP_NET_ADMIN
+ * (the kernel wants it on every NFQUEUE verdict), with no_new_privs and a
+ * system call allow-list, and asks the parent for everything else over
+ * their socket pair (messages in src/wire, docs/wire.md §5a).
+ */
+#ifndef PRIV_PRIV_H
+#define PRIV_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/loop.h"
+#include "link/match.h"
+
+/* ---- the parent (parent.c) ---- */
+
+struct priv_parent_config {
+	const char *tag; /* the node's name: rule comments "anode:TAG:ID" */
+	unsigned first_queue;
+	const char *user; /* the child's user */
+	const char *const *unlink_at_exit; /* socket paths the child cannot remove; NULL-ended */
+	/* Runs in each new child, with its end of the socket pair; returns the
+	 * child's exit status. */
+	int (*child_main)(void *arg, int chan_fd);
+	void *arg;
+};
+
+/* Run the parent until SIGTERM or SIGINT (blocked by the caller), or until
+ * the child cannot be kept running. Returns the exit status for anoded. */
+int priv_parent_run(const struct priv_parent_config *cfg);
+
+/* ---- the child's end of the socket pair (chan.c) ---- */
+
+struct priv_chan;
+
+/* Watch chan_fd on loop. gone runs when the parent is gone (the child
+ * should stop). */
+struct priv_chan *priv_chan_open(struct loop *loop, int chan_fd, void (*gone)(void *arg), void *arg);
+void priv_chan_close(struct priv_chan *c);
+/* A matching engine backend that asks the parent; then tell the channel
+ * which engine its answers are for. */
+struct match_backend priv_chan_match_backend(struct priv_chan *c);
+void priv_chan_set_engine(struct priv_chan *c, struct match_engine *m);
+
+/* ---- dropping privileges in the child (drop.c) ---- */
+
+struct priv_user {
+	uid_t uid;
+	gid_t gid;
+	char name[33];
+};
+
+/* Look a user up (getpwnam). 0, or -ENOENT with err filled. */
+int priv_user_lookup(const char *name, struct priv_user *ret, char *err, size_t errsz);
+
+/* Become u keeping only CAP_NET_ADMIN, set no_new_privs and the parent
+ * death signal, and load the node's system call allow-list (not in a
+ * sanitizer build: its runtime needs ptrace and more at exit). Call after
+ * every socket is open. 0, or a negative errno with err filled. */
+int priv_drop_node(const struct priv_user *u, char *err, size_t errsz);
+
+/* Whether this build runs the allow-list (false under ASan). */
+bool priv_seccomp_enabled(void);
+
+#endif
