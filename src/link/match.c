@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The matching engine (match.h, seed 000 §4.1): one iptables rule and one
- * NFQUEUE queue per filter. This file owns the queues' netlink sockets, the
- * packets handlers hold, and the verdicts; binding a queue (nfq.c) and its
- * rule (rules.c) are a backend's, which in anoded is the privileged parent.
+ * NFQUEUE queue per filter. This file owns the filters, their handlers, the
+ * packets handlers hold, and which verdict each packet gets; the NFQUEUE
+ * transport (reading batches, sending verdicts) is nfq.c's, and binding a
+ * queue (nfq.c) and its rule (rules.c) are a backend's, which in anoded is
+ * the privileged parent.
  *
  * Choices, and why:
  * - One netlink socket per queue, not one socket bound to every queue. The
@@ -12,10 +14,8 @@
  *   filter's socket to a service process, and it makes a queue's overflow
  *   (ENOBUFS) and its removal (close) its own business. It costs one fd per
  *   filter, and filters are few.
- * - Packets are read in batches: recvmmsg into slots shared by all
- *   queues (one loop, run to completion), each slot large enough for a whole
- *   64 KiB packet, and the verdicts of a batch go back in one sendto (the
- *   kernel walks every netlink message of a datagram). An ACCEPT or DROP
+ * - Packets are read in batches into slots shared by all queues, and the
+ *   verdicts of a batch go back in one send (nfq.h). An ACCEPT or DROP
  *   never copies the packet; a MODIFIED verdict copies it once, into the
  *   verdict message.
  * - The copy range is the whole packet (0xffff), without NFQA_CFG_F_GSO, so
@@ -50,23 +50,14 @@
  */
 #include "link/match.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
+#include <netinet/in.h> /* before linux/netfilter.h, which would bring linux/in.h */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmnl/libmnl.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -74,11 +65,6 @@
 #include "link/rules.h"
 #include "wire/wire.h"
 
-#define MATCH_BATCH 16
-/* A whole IPv4 packet plus the netlink and nfqueue headers in front of it. */
-#define MATCH_SLOT_SIZE (0xffff + 4096)
-/* Verdicts of one batch, or one modified packet with its headers. */
-#define MATCH_TX_SIZE (2 * 0xffff)
 #define MATCH_REMOVE_GRACE_MS 100
 #define MATCH_HELD_BUCKETS 1024
 
@@ -90,8 +76,7 @@ struct match_filter_st {
 	match_handler h;
 	void *arg;
 	match_ready ready; /* told once: bound and in place, or failed */
-	struct mnl_socket *nl; /* NULL while pending */
-	int fd;
+	int fd; /* the queue's socket; -1 while pending */
 	bool removing;
 	int ready_err;
 	struct loop_timer *ready_t; /* set while the outcome waits to be told */
@@ -115,15 +100,8 @@ struct match_engine {
 	struct match_filter_st **filters; /* indexed by id */
 	size_t n_filters;		  /* slots in filters[] */
 	struct match_counters counters;
-	/* Receive slots, shared by every queue. */
-	uint8_t *slot[MATCH_BATCH];
-	struct iovec iov[MATCH_BATCH];
-	struct mmsghdr msg[MATCH_BATCH];
-	struct match_held *rec[MATCH_BATCH]; /* what the handler sees per slot */
-	/* Pending verdicts, all for one socket (tx_f). */
-	uint8_t *tx;
-	size_t tx_len;
-	struct match_filter_st *tx_f;
+	struct nfq_io *io; /* receive slots and verdicts, shared by every queue */
+	struct match_held *rec[NFQ_BATCH]; /* what the handler sees per slot */
 	struct match_held *held[MATCH_HELD_BUCKETS];
 };
 
@@ -139,44 +117,6 @@ int match_filter_check(const struct match_filter *f)
 	return 0;
 }
 
-static void tx_flush(struct match_engine *m)
-{
-	if (!m->tx_len)
-		return;
-	ssize_t r = mnl_socket_sendto(m->tx_f->nl, m->tx, m->tx_len);
-	if (r < 0) {
-		/* The packets stay queued in the kernel until the queue goes;
-		 * nothing better can be done for them here. */
-		unsigned n = 0;
-		for (size_t off = 0; off < m->tx_len;) {
-			const struct nlmsghdr *nlh = (const struct nlmsghdr *)(m->tx + off);
-			off += NLMSG_ALIGN(nlh->nlmsg_len);
-			n++;
-		}
-		m->counters.failed_verdicts += n;
-		log_ratelimited(LOG_DEBUG, "match: queue %u: sending %u verdict(s): %s", m->tx_f->queue, n,
-				strerror(errno));
-	}
-	m->tx_len = 0;
-	m->tx_f = NULL;
-}
-
-static void tx_verdict(struct match_engine *m, struct match_filter_st *f, uint32_t id, int verdict, const void *data,
-		       size_t len)
-{
-	size_t need = NLMSG_ALIGN(sizeof(struct nlmsghdr)) + NLMSG_ALIGN(sizeof(struct nfgenmsg)) +
-		      2 * MNL_ALIGN(sizeof(struct nlattr) + sizeof(struct nfqnl_msg_verdict_hdr)) +
-		      (data ? MNL_ALIGN(sizeof(struct nlattr) + len) : 0);
-	if (m->tx_f != f || m->tx_len + need > MATCH_TX_SIZE)
-		tx_flush(m);
-	m->tx_f = f;
-	struct nlmsghdr *nlh = nfq_nlmsg_put((char *)m->tx + m->tx_len, NFQNL_MSG_VERDICT, f->queue);
-	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
-	if (data)
-		nfq_nlmsg_verdict_put_pkt(nlh, data, (uint32_t)len);
-	m->tx_len += NLMSG_ALIGN(nlh->nlmsg_len);
-}
-
 /* Account and queue the verdict for one packet. */
 static void verdict(struct match_engine *m, struct match_filter_st *f, const struct match_pkt *p, enum match_verdict v,
 		    const void *data, size_t len)
@@ -184,15 +124,15 @@ static void verdict(struct match_engine *m, struct match_filter_st *f, const str
 	switch (v) {
 	case MATCH_DROP:
 		m->counters.dropped++;
-		tx_verdict(m, f, p->id, NF_DROP, NULL, 0);
+		nfq_verdict(m->io, f->fd, f->queue, p->id, NF_DROP, NULL, 0);
 		break;
 	case MATCH_MODIFIED:
 		m->counters.modified++;
-		tx_verdict(m, f, p->id, NF_ACCEPT, data, len);
+		nfq_verdict(m->io, f->fd, f->queue, p->id, NF_ACCEPT, data, len);
 		break;
 	default:
 		m->counters.accepted++;
-		tx_verdict(m, f, p->id, NF_ACCEPT, NULL, 0);
+		nfq_verdict(m->io, f->fd, f->queue, p->id, NF_ACCEPT, NULL, 0);
 		break;
 	}
 }
@@ -245,7 +185,7 @@ int match_verdict(struct match_engine *m, const struct match_pkt *held, enum mat
 	m->counters.reinjected++;
 	verdict(m, f, &h->pkt, v, data, len);
 	/* Sent now: a held packet's verdict does not wait for the next batch. */
-	tx_flush(m);
+	nfq_flush(m->io);
 	free(h->pkt.data);
 	free(h);
 	if (--f->held == 0 && f->removing)
@@ -255,40 +195,31 @@ int match_verdict(struct match_engine *m, const struct match_pkt *held, enum mat
 
 /* ---- receiving ---- */
 
-static void handle_packet(struct match_engine *m, struct match_filter_st *f, unsigned slot, struct nlmsghdr *nlh)
+static void handle_packet(void *arg, struct nfq_packet *np)
 {
-	struct nlattr *attr[NFQA_MAX + 1] = {0};
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
-		log_ratelimited(LOG_DEBUG, "match: queue %u: unparsable packet message", f->queue);
-		return;
-	}
-	const struct nfqnl_msg_packet_hdr *ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	uint8_t *data = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload(attr[NFQA_PAYLOAD]) : NULL;
-	size_t len = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
+	struct match_filter_st *f = arg;
+	struct match_engine *m = f->m;
 	m->counters.packets++;
 
-	struct match_held *rec = m->rec[slot];
+	struct match_held *rec = m->rec[np->slot];
 	if (!rec) {
-		rec = m->rec[slot] = malloc(sizeof(*rec));
+		rec = m->rec[np->slot] = malloc(sizeof(*rec));
 		if (!rec) {
-			verdict(m, f, &(struct match_pkt){.id = ntohl(ph->packet_id)}, MATCH_ACCEPT, NULL, 0);
+			verdict(m, f, &(struct match_pkt){ .id = np->id }, MATCH_ACCEPT, NULL, 0);
 			return;
 		}
 	}
 	struct match_pkt *p = &rec->pkt;
 	*p = (struct match_pkt){
-	    .id = ntohl(ph->packet_id),
-	    .queue = f->queue,
-	    .data = data,
-	    .len = len,
-	    /* Everything after the payload in the slot has been parsed
-	     * already: the handler may grow the packet into it. */
-	    .cap = data ? (size_t)(m->slot[slot] + MATCH_SLOT_SIZE - data) : 0,
-	    .indev = attr[NFQA_IFINDEX_INDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV])) : 0,
-	    .outdev = attr[NFQA_IFINDEX_OUTDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV])) : 0,
+		.id = np->id,
+		.queue = f->queue,
+		.data = np->data,
+		.len = np->len,
+		.cap = np->cap,
+		.indev = np->indev,
+		.outdev = np->outdev,
 	};
-	bool truncated = attr[NFQA_CAP_LEN] && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > len;
-	if (f->removing || !data || truncated) {
+	if (f->removing || !np->whole) {
 		/* A removed filter's stragglers, or a packet we do not have
 		 * whole: it goes on untouched, the handler never sees it. */
 		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
@@ -319,70 +250,21 @@ static void handle_packet(struct match_engine *m, struct match_filter_st *f, uns
 	struct match_held **head = &m->held[held_bucket(p)];
 	rec->hnext = *head;
 	*head = rec;
-	m->rec[slot] = NULL; /* the next packet in this slot gets a new record */
+	m->rec[np->slot] = NULL; /* the next packet in this slot gets a new record */
 	f->held++;
 	m->counters.held++;
 }
 
-static void handle_datagram(struct match_engine *m, struct match_filter_st *f, unsigned slot, size_t n)
+/* Read and answer what the socket holds; stop after a few batches so that
+ * one busy queue does not starve the loop. */
+static void filter_read(struct match_filter_st *f, unsigned max_batches)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)m->slot[slot];
-	int left = (int)n;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error) {
-				/* Verdicts go without NLM_F_ACK: only failures answer. */
-				m->counters.failed_verdicts++;
-				log_ratelimited(LOG_DEBUG, "match: queue %u: verdict refused: %s", f->queue,
-						strerror(-e->error));
-			}
-			continue;
-		}
-		if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_QUEUE &&
-		    NFNL_MSG_TYPE(nlh->nlmsg_type) == NFQNL_MSG_PACKET)
-			handle_packet(m, f, slot, nlh);
-	}
-}
-
-/* Read and answer what the socket holds, a batch at a time; stop after a
- * few batches so that one busy queue does not starve the loop. */
-static void filter_read(struct match_engine *m, struct match_filter_st *f, unsigned max_batches)
-{
-	for (unsigned b = 0; b < max_batches; b++) {
-		int n = recvmmsg(f->fd, m->msg, MATCH_BATCH, MSG_DONTWAIT, NULL);
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				/* Packets the kernel could not queue to us; fail-open
-				 * let them through. Not fatal: read on. */
-				m->counters.queue_drops++;
-				log_ratelimited(LOG_DEBUG, "match: queue %u: socket overflow, packets bypassed",
-						f->queue);
-				continue;
-			}
-			if (errno != EAGAIN && errno != EINTR)
-				log_ratelimited(LOG_DEBUG, "match: queue %u: %s", f->queue, strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			if (m->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				log_ratelimited(LOG_DEBUG, "match: queue %u: truncated message", f->queue);
-				continue;
-			}
-			handle_datagram(m, f, (unsigned)i, m->msg[i].msg_len);
-			m->msg[i].msg_hdr.msg_flags = 0;
-		}
-		tx_flush(m);
-		if (n < MATCH_BATCH)
-			break;
-	}
-	tx_flush(m);
+	nfq_read(f->m->io, f->fd, f->queue, max_batches, handle_packet, f);
 }
 
 static void filter_readable(void *arg, int fd, uint32_t events)
 {
-	struct match_filter_st *f = arg;
-	filter_read(f->m, f, 8);
+	filter_read(arg, 8);
 }
 
 /* ---- queues ---- */
@@ -390,9 +272,6 @@ static void filter_readable(void *arg, int fd, uint32_t events)
 /* Take the bound queue socket fd (the backend's answer) and watch it. */
 static int filter_attach(struct match_filter_st *f, int fd)
 {
-	f->nl = mnl_socket_fdopen(fd);
-	if (!f->nl)
-		return -errno;
 	f->fd = fd;
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
@@ -404,15 +283,15 @@ static int filter_attach(struct match_filter_st *f, int fd)
 static void filter_destroy(struct match_filter_st *f)
 {
 	struct match_engine *m = f->m;
-	if (m->tx_f == f)
-		tx_flush(m);
+	if (f->fd >= 0)
+		nfq_forget(m->io, f->fd);
 	if (f->grace)
 		loop_timer_cancel(m->loop, f->grace);
 	if (f->ready_t)
 		loop_timer_cancel(m->loop, f->ready_t);
-	if (f->nl) {
+	if (f->fd >= 0) {
 		loop_fd_del(m->loop, f->fd);
-		mnl_socket_close(f->nl);
+		close(f->fd);
 	}
 	if (m->filters[f->id] == f)
 		m->filters[f->id] = NULL;
@@ -425,7 +304,7 @@ static void filter_finish(void *arg)
 	f->grace = NULL;
 	/* Whatever the socket still holds is accepted, not dropped by the
 	 * unbind. */
-	filter_read(f->m, f, 64);
+	filter_read(f, 64);
 	if (f->held == 0)
 		filter_destroy(f);
 }
@@ -471,16 +350,10 @@ struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t firs
 	m->be = be ? *be : (struct match_backend){ .install = local_install, .remove = local_remove, .arg = m };
 	snprintf(m->tag, sizeof(m->tag), "%s", tag);
 	m->first_queue = first_queue;
-	m->tx = malloc(MATCH_TX_SIZE);
-	if (!m->tx)
+	m->io = nfq_io_new(&(struct nfq_counters){ .failed_verdicts = &m->counters.failed_verdicts,
+						   .overflows = &m->counters.queue_drops });
+	if (!m->io)
 		goto fail;
-	for (unsigned i = 0; i < MATCH_BATCH; i++) {
-		m->slot[i] = malloc(MATCH_SLOT_SIZE);
-		if (!m->slot[i])
-			goto fail;
-		m->iov[i] = (struct iovec){.iov_base = m->slot[i], .iov_len = MATCH_SLOT_SIZE};
-		m->msg[i].msg_hdr = (struct msghdr){.msg_iov = &m->iov[i], .msg_iovlen = 1};
-	}
 	/* A remote backend's owner does this itself. */
 	if (m->local && match_cleanup_stale(tag) < 0)
 		log_warn("match: stale rules of %s may remain", tag);
@@ -513,21 +386,20 @@ void match_free(struct match_engine *m)
 			free(h);
 		}
 	}
-	tx_flush(m);
+	if (m->io)
+		nfq_flush(m->io);
 	for (size_t i = 0; i < m->n_filters; i++) {
 		struct match_filter_st *f = m->filters[i];
 		if (f) {
-			if (f->nl)
-				filter_read(m, f, 64);
+			if (f->fd >= 0 && m->io)
+				filter_read(f, 64);
 			filter_destroy(f);
 		}
 	}
-	for (unsigned i = 0; i < MATCH_BATCH; i++) {
-		free(m->slot[i]);
+	for (unsigned i = 0; i < NFQ_BATCH; i++)
 		free(m->rec[i]);
-	}
 	free(m->filters);
-	free(m->tx);
+	nfq_io_free(m->io);
 	free(m);
 }
 
@@ -594,7 +466,7 @@ static void filter_tell(void *arg)
 void match_filter_ready(struct match_engine *m, unsigned id, int fd, int err)
 {
 	struct match_filter_st *f = id < m->n_filters ? m->filters[id] : NULL;
-	if (!f || f->nl || f->ready_t) {
+	if (!f || f->fd >= 0 || f->ready_t) {
 		/* Not waiting for an answer: not ours to keep. */
 		if (fd >= 0)
 			close(fd);
@@ -613,7 +485,7 @@ void match_filter_ready(struct match_engine *m, unsigned id, int fd, int err)
 		err = filter_attach(f, fd);
 		if (err < 0) {
 			log_err("match: queue %u: cannot use its socket: %s", f->queue, strerror(-err));
-			if (!f->nl)
+			if (f->fd < 0)
 				close(fd);
 			m->be.remove(m->be.arg, f->id, f->queue, &f->f);
 		}
@@ -630,7 +502,7 @@ int match_remove(struct match_engine *m, unsigned id)
 		return -ENOENT;
 	struct match_filter_st *f = m->filters[id];
 	int r = m->be.remove(m->be.arg, f->id, f->queue, &f->f);
-	if (!f->nl) {
+	if (f->fd < 0) {
 		/* Still pending: the backend's answer finds it removing. */
 		f->removing = true;
 		return r < 0 ? r : 0;
@@ -654,7 +526,7 @@ size_t match_filter_count(const struct match_engine *m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->n_filters; i++)
-		if (m->filters[i] && m->filters[i]->nl && !m->filters[i]->removing && !m->filters[i]->ready_err)
+		if (m->filters[i] && m->filters[i]->fd >= 0 && !m->filters[i]->removing && !m->filters[i]->ready_err)
 			n++;
 	return n;
 }
