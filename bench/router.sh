@@ -156,7 +156,13 @@ EOF
 		done
 		[[ -S $MID_APP && $MID_PID -gt 0 ]] ||
 			{ echo "router.sh: the lab's anoded did not start" >&2; cat "$state/m.log" >&2; exit 1; }
-		if [[ $PIN == 1 ]]; then taskset -pc 1 "$MID_PID" >/dev/null; fi
+		# A router node is two processes (src/priv): the root parent
+		# only installs rules; its one child runs the node, and is
+		# what is pinned and measured.
+		local parent=$MID_PID
+		MID_PID=$(ps --ppid "$parent" -o pid= | tr -d ' ')
+		[[ $MID_PID =~ ^[0-9]+$ ]] || { echo "router.sh: anoded $parent has no node child" >&2; exit 1; }
+		if [[ $PIN == 1 ]]; then taskset -pc 1 "$parent" >/dev/null; taskset -pc 1 "$MID_PID" >/dev/null; fi
 		"$CAPGEN" insert -A "$MID_APP" -c "$FORWARD_AO" >"$TMP/insert.out"
 		ip netns exec "$(ns anode m)" iptables -w -t mangle -S PREROUTING | grep 'anode:m:' >"$TMP/rule" ||
 			{ echo "router.sh: anoded installed no NFQUEUE rule" >&2; exit 1; }
