@@ -149,5 +149,13 @@ int cmd_code(const char *node, int argc, char **argv);
 int cmd_stats(const char *node, int argc, char **argv);
 int cmd_routes(const char *node, int argc, char **argv);
 int cmd_info(const char *node, int argc, char **argv);
+int cmd_key(const char *node, int argc, char **argv);
+/* The key file to sign with when none is named: $ANODE_KEY, else
+ * ~/.config/anode/key (written into buf). */
+const char *cli_key_default_path(char *buf, size_t len);
+/* The Ed25519 secret key (libsodium layout) of a key file. 0, or a
+ * negative errno after saying why. */
+int cli_key_load(const char *path, uint8_t sk[64]);
+int cmd_svc(const char *node, int argc, char **argv);
 
 #endif

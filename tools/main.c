@@ -25,6 +25,8 @@ static const struct subcommand subcommands[] = {
 	{ "stats", cmd_stats, "a node's counters" },
 	{ "routes", cmd_routes, "a node's routing table" },
 	{ "info", cmd_info, "a node's name, address and sockets" },
+	{ "key", cmd_key, "make Ed25519 keys for signing service requests" },
+	{ "svc", cmd_svc, "signed requests to a node's services: activate, stop, list ..." },
 	{ NULL, NULL, NULL },
 };
 

@@ -21,7 +21,7 @@
 
 #include "core/log.h"
 
-#define CTL_REQUEST_MAX 1024
+#define CTL_REQUEST_MAX 4096 /* a signed service request in base64 fits */
 #define CTL_CLIENTS 16 /* connected, request not yet read */
 #define CTL_CLIENT_TIMEOUT_MS 1000
 

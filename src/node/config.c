@@ -156,6 +156,8 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			c.have_listen = r == 0;
 		} else if (strcmp(key, "app-socket") == 0) {
 			r = copy_path(c.app_path, a);
+		} else if (strcmp(key, "policy") == 0) {
+			r = copy_path(c.policy_path, a);
 		} else if (strcmp(key, "ctl-socket") == 0) {
 			r = copy_path(c.ctl_path, a);
 		} else if (strcmp(key, "cache-objects") == 0) {
@@ -218,6 +220,8 @@ void node_config_print(const struct node_config *c, FILE *f)
 	if (c->have_listen)
 		fprintf(f, "listen %s\n", wire_addr_format(&c->listen, a, sizeof(a)));
 	fprintf(f, "app-socket %s\nctl-socket %s\n", c->app_path, c->ctl_path);
+	if (c->policy_path[0])
+		fprintf(f, "policy %s\n", c->policy_path);
 	fprintf(f, "cache-objects %zu\ncache-bytes %zu\nstate-entries %zu\nbuffers %zu\n", c->cache_objects,
 		c->cache_bytes, c->state_entries, c->buffers);
 	fprintf(f, "link-capacity %zu\n", c->link_capacity_bps);

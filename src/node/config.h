@@ -10,6 +10,8 @@
  *   listen 127.0.0.1:3322        UDP overlay address (unless a socket is inherited)
  *   app-socket /run/anode/a.app  application link socket
  *   ctl-socket /run/anode/a.ctl  control socket
+ *   policy /etc/anode/policy     the control module's policy (services; none
+ *                                when absent: every service request refused)
  *   cache-objects 64             code cache: objects kept
  *   cache-bytes 4194304          code cache: bytes of code kept
  *   state-entries 4096           soft state entries per code object
@@ -61,6 +63,7 @@ struct node_config {
 	struct an_addr listen;
 	char app_path[NODE_PATH_MAX];
 	char ctl_path[NODE_PATH_MAX];
+	char policy_path[NODE_PATH_MAX]; /* empty: no services */
 	size_t cache_objects, cache_bytes, state_entries, buffers;
 	size_t park_per_code, park_total, fetch_retry_ms, fetch_timeout_ms;
 	size_t run_budget, max_copies, code_buffer_share;

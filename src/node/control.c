@@ -45,7 +45,7 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
-	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_LOOP, S_MON, S_BUFFERS, S_N };
+	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_LOOP, S_MON, S_BUFFERS, S_N };
 	struct stat_section *secs = calloc(S_N, sizeof(*secs));
 	if (!secs)
 		return -ENOMEM;
@@ -91,6 +91,9 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		stat_add(sec, "filters", "filters installed", match_filter_count(n->match));
 		STAT_ADD_ALL(sec, match_counters(n->match), MATCH_COUNTERS);
 	}
+
+	if (n->svc)
+		services_stats(n, &secs[k++]);
 
 	const struct loop_stats *ls = loop_stats(n->loop);
 	sec = &secs[k++];
@@ -207,6 +210,7 @@ const struct ctl_command node_ctl_commands[] = {
 	{ "routes", "routes", ctl_routes },
 	{ "log-level", "log-level N", ctl_log_level },
 	{ "shutdown", "shutdown", ctl_shutdown },
+	{ "svc", "svc REQUEST [json] (a signed request, base64: anode svc ...)", services_ctl },
 	{ NULL, NULL, NULL },
 };
 

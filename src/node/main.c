@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "node/node.h"
 #include "priv/priv.h"
+#include "svc/policy.h"
 
 static void usage(FILE *f)
 {
@@ -52,6 +53,10 @@ static void usage(FILE *f)
 	      "  listen ADDR:PORT          UDP overlay address (default port is 3322)\n"
 	      "  app-socket PATH           application link socket (required)\n"
 	      "  ctl-socket PATH           control socket (required)\n"
+	      "  policy FILE               the control module's policy: keys of administrators\n"
+	      "                            and users, deployed services, what each user may\n"
+	      "                            activate and filter, quotas (docs/services.md);\n"
+	      "                            without it every service request is refused\n"
 	      "  cache-objects N           code objects kept in the cache (64)\n"
 	      "  cache-bytes N             bytes of code kept in the cache (4194304)\n"
 	      "  state-entries N           soft state entries per code object (4096)\n"
@@ -202,8 +207,21 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		node_config_print(&cfg, stdout);
+		int rc = 0;
+		if (cfg.policy_path[0]) {
+			/* The policy too, as the node will read it. */
+			struct policy p;
+			if (policy_load(cfg.policy_path, &p, err, sizeof(err)) < 0) {
+				fprintf(stderr, "anoded: %s\n", err);
+				rc = 1;
+			} else {
+				printf("# policy %s\n", cfg.policy_path);
+				policy_print(&p, stdout);
+				policy_free(&p);
+			}
+		}
 		node_config_done(&cfg);
-		return 0;
+		return rc;
 	}
 	if (!cfg.have_listen && udp_fd < 0) {
 		fprintf(stderr, "anoded: %s: no 'listen' address and no --udp-fd\n", config);

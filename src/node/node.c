@@ -37,6 +37,7 @@
 static const struct node_room node_rooms[] = {
 	{ "capsule", capsule_room_init, NULL },
 	{ "codeload", codeload_room_init, codeload_room_done },
+	{ "services", services_room_init, services_room_done },
 };
 #define NODE_N_ROOMS (sizeof(node_rooms) / sizeof(node_rooms[0]))
 

@@ -74,6 +74,8 @@ struct node {
 	 * queue, and the first send of a queued packet is its verdict. */
 	struct match_engine *match;
 	struct priv_chan *priv; /* to the privileged parent, when there is one */
+	/* The control module (services.c, src/svc); NULL without a policy. */
+	struct svc *svc;
 	int priv_fd;
 	int fatal; /* a negative errno that stopped the node, or 0 */
 	uint8_t *q_scratch; /* where a held packet's verdict is built */
@@ -119,6 +121,10 @@ bool node_may_leave(const struct pkt *p, const struct wire_anep *a);
 int capsule_room_init(struct node *n);
 int codeload_room_init(struct node *n);
 void codeload_room_done(struct node *n);
+int services_room_init(struct node *n);
+void services_room_done(struct node *n);
+int services_ctl(void *arg, int argc, char **argv, struct ctl_out *o);
+void services_stats(struct node *n, struct stat_section *sec);
 /* Where a capsule whose code is missing waits while it is fetched: 0
  * (consumed), or a negative errno and p is still the caller's. */
 int codeload_park(struct node *n, struct pkt *p, const struct wire_capsule *cap);

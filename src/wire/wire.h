@@ -336,6 +336,53 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret);
  * refuse, -EMSGSIZE when cap is too small. */
 ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m);
 
+/* ---- Signed service requests (user or administrator -> control module) ----
+ *
+ * docs/wire.md §5b, svc.c: a fixed 36-octet part, the node, user and
+ * service names and the parameters, then an Ed25519 signature (64) over
+ * "anode-svc-request-v1\0" and everything before it. */
+
+#define WIRE_SVC_VERSION 1
+#define WIRE_SVC_FIXED_LEN 36
+#define WIRE_SVC_NAME_MAX 32
+#define WIRE_SVC_PARAMS_MAX 1024
+#define WIRE_SVC_SIG_LEN 64
+#define WIRE_SVC_REQUEST_MAX (WIRE_SVC_FIXED_LEN + 3 * WIRE_SVC_NAME_MAX + WIRE_SVC_PARAMS_MAX + WIRE_SVC_SIG_LEN)
+
+enum wire_svc_op {
+	WIRE_SVC_ACTIVATE = 1, /* start the user's instance of a service (parameters allowed) */
+	WIRE_SVC_SUSPEND = 2,
+	WIRE_SVC_RESUME = 3,
+	WIRE_SVC_STOP = 4,
+	WIRE_SVC_PARAM = 5, /* pass parameters to the user's running instance */
+	WIRE_SVC_LIST = 6, /* the services the signer may use, and their instances (no service name) */
+};
+
+struct wire_svc_request {
+	uint8_t op;
+	uint64_t time; /* seconds since the epoch, when it was signed */
+	uint8_t nonce[16];
+	char node[WIRE_SVC_NAME_MAX + 1]; /* the node it is for: letters, digits, '_', '-' */
+	char user[WIRE_SVC_NAME_MAX + 1]; /* the signer (users also '.') */
+	char service[WIRE_SVC_NAME_MAX + 1];
+	char params[WIRE_SVC_PARAMS_MAX + 1]; /* printable ASCII, "key=value ..." */
+	size_t signed_len; /* octets the signature covers (after the domain string) */
+	uint8_t sig[WIRE_SVC_SIG_LEN];
+};
+
+/* Decode one request: -EBADMSG when malformed (names out of their
+ * alphabet or length, parameters not printable or on a request that takes
+ * none, reserved fields set, octets after the signature), -EPROTONOSUPPORT
+ * for another version, -EOPNOTSUPP for an unknown operation. Says nothing
+ * about the signature: see wire_svc_verify. */
+int wire_svc_parse(const void *msg, size_t len, struct wire_svc_request *ret);
+/* Build and sign a request with the signer's Ed25519 secret key (libsodium
+ * layout, 64 octets): its length, -EINVAL for what the parser would
+ * refuse, -EMSGSIZE when cap is too small. */
+ssize_t wire_svc_build(void *buf, size_t cap, const struct wire_svc_request *q, const uint8_t sk[64]);
+/* Whether q (parsed from msg) carries a good signature by public key pk. */
+bool wire_svc_verify(const void *msg, const struct wire_svc_request *q, const uint8_t pk[32]);
+
 /* ---- IPv4 + UDP, for router mode ----
  *
  * In router mode capsules travel as ANEP in UDP in IPv4, and the node sees

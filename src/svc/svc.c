@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control module (svc.h): authenticate, check the policy, then act.
+ * Instances live in a small table; each names its user and service, so a
+ * user acts only on its own (administrators on any).
+ */
+#include "svc/svc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+struct svc {
+	char node[WIRE_SVC_NAME_MAX + 1];
+	struct policy policy;
+	struct svc_ops ops;
+	struct svc_auth *auth;
+	struct svc_instance *inst[SVC_INSTANCES_MAX];
+	unsigned next_id;
+	struct svc_counters c;
+};
+
+static const char *op_name(uint8_t op)
+{
+	static const char *names[] = { "?", "activate", "suspend", "resume", "stop", "param", "list" };
+	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
+}
+
+struct svc *svc_new(const char *node, struct policy *p, const struct svc_ops *ops)
+{
+	struct svc *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	snprintf(s->node, sizeof(s->node), "%s", node);
+	s->auth = svc_auth_new();
+	if (!s->auth) {
+		free(s);
+		return NULL;
+	}
+	s->policy = *p;
+	memset(p, 0, sizeof(*p));
+	s->ops = *ops;
+	s->next_id = 1;
+	return s;
+}
+
+void svc_free(struct svc *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
+		if (s->inst[i]) {
+			s->ops.stop(s->ops.arg, s->inst[i]);
+			free(s->inst[i]);
+		}
+	svc_auth_free(s->auth);
+	policy_free(&s->policy);
+	free(s);
+}
+
+static struct svc_instance **find(struct svc *s, const char *user, const char *service)
+{
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
+		if (s->inst[i] && !strcmp(s->inst[i]->user, user) && !strcmp(s->inst[i]->service, service))
+			return &s->inst[i];
+	return NULL;
+}
+
+static size_t count_of(const struct svc *s, const char *user)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
+		if (s->inst[i] && !strcmp(s->inst[i]->user, user))
+			n++;
+	return n;
+}
+
+static const char *state_name(enum svc_state st)
+{
+	return st == SVC_RUNNING ? "running" : "suspended";
+}
+
+static void print_instance(struct ctl_out *o, const struct svc_instance *in, bool json, bool first)
+{
+	if (json)
+		ctl_printf(o, "%s{\"id\":%u,\"service\":\"%s\",\"user\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"since\":%llu}",
+			   first ? "" : ",", in->id, in->service, in->user,
+			   in->kind == POLICY_PROGRAM ? "program" : "module", state_name(in->state),
+			   (unsigned long long)in->since);
+	else
+		ctl_printf(o, "instance %u %s of %s: %s %s since %llu\n", in->id, in->service, in->user,
+			   in->kind == POLICY_PROGRAM ? "program" : "module", state_name(in->state),
+			   (unsigned long long)in->since);
+}
+
+static void list(struct svc *s, const struct policy_principal *who, bool json, struct ctl_out *o)
+{
+	if (json)
+		ctl_printf(o, "{\"services\":[");
+	bool first = true;
+	for (size_t i = 0; i < s->policy.n_services; i++) {
+		const struct policy_service *sv = &s->policy.services[i];
+		if (!policy_may_use(who, sv->name))
+			continue;
+		if (json)
+			ctl_printf(o, "%s{\"name\":\"%s\",\"kind\":\"%s\"}", first ? "" : ",", sv->name,
+				   sv->kind == POLICY_PROGRAM ? "program" : "module");
+		else
+			ctl_printf(o, "service %s (%s)\n", sv->name, sv->kind == POLICY_PROGRAM ? "program" : "module");
+		first = false;
+	}
+	if (json)
+		ctl_printf(o, "],\"instances\":[");
+	first = true;
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++) {
+		const struct svc_instance *in = s->inst[i];
+		if (!in || (!who->admin && strcmp(in->user, who->name)))
+			continue;
+		print_instance(o, in, json, first);
+		first = false;
+	}
+	if (json)
+		ctl_printf(o, "]}\n");
+}
+
+/* Write a refusal: "OP SERVICE for USER refused: WHY". */
+static int refuse(struct svc *s, struct ctl_out *o, uint64_t *counter, int err, const char *op, const char *service,
+		  const char *user, const char *why)
+{
+	(*counter)++;
+	log_ratelimited(LOG_NOTICE, "svc: %s %s for %s refused: %s", op, service[0] ? service : "-",
+			user[0] ? user : "?", why);
+	ctl_printf(o, "%s refused: %s\n", op, why);
+	return err;
+}
+
+static uint64_t *auth_counter(struct svc *s, enum auth_result r)
+{
+	switch (r) {
+	case AUTH_MALFORMED:
+		return &s->c.refused_malformed;
+	case AUTH_OTHER_NODE:
+		return &s->c.refused_other_node;
+	case AUTH_UNKNOWN:
+		return &s->c.refused_unknown_user;
+	case AUTH_FORGED:
+		return &s->c.refused_forged;
+	case AUTH_EXPIRED:
+	case AUTH_FUTURE:
+		return &s->c.refused_expired;
+	case AUTH_REPLAYED:
+		return &s->c.refused_replayed;
+	default:
+		return &s->c.refused_busy;
+	}
+}
+
+static int activate(struct svc *s, const struct wire_svc_request *q, const struct policy_principal *who,
+		    uint64_t now, bool json, struct ctl_out *o)
+{
+	const char *op = "activate";
+	const struct policy_service *sv = policy_service(&s->policy, q->service);
+	if (!sv)
+		return refuse(s, o, &s->c.refused_policy, -ENOENT, op, q->service, q->user, "no such service here");
+	if (!policy_may_use(who, sv->name))
+		return refuse(s, o, &s->c.refused_policy, -EPERM, op, q->service, q->user,
+			      "the policy does not allow this user that service");
+	if (find(s, who->name, sv->name))
+		return refuse(s, o, &s->c.refused_state, -EEXIST, op, q->service, q->user,
+			      "this user runs it already");
+	if (!who->admin && count_of(s, who->name) >= who->quota.services)
+		return refuse(s, o, &s->c.refused_quota, -EDQUOT, op, q->service, q->user,
+			      "over the user's quota of services");
+	size_t slot = 0;
+	while (slot < SVC_INSTANCES_MAX && s->inst[slot])
+		slot++;
+	if (slot == SVC_INSTANCES_MAX)
+		return refuse(s, o, &s->c.refused_quota, -ENOSPC, op, q->service, q->user,
+			      "the node runs as many instances as it can");
+	struct svc_instance *in = calloc(1, sizeof(*in));
+	if (!in)
+		return refuse(s, o, &s->c.failed, -ENOMEM, op, q->service, q->user, "out of memory");
+	in->id = s->next_id++;
+	strcpy(in->service, sv->name);
+	strcpy(in->user, who->name);
+	in->kind = sv->kind;
+	in->state = SVC_RUNNING;
+	in->since = now;
+	strcpy(in->params, q->params);
+	char why[256] = "";
+	int r = s->ops.start(s->ops.arg, in, sv, who, why, sizeof(why));
+	if (r < 0) {
+		free(in);
+		return refuse(s, o, &s->c.failed, r, op, q->service, q->user, why[0] ? why : strerror(-r));
+	}
+	s->inst[slot] = in;
+	s->c.activated++;
+	log_info("svc: %s activated for %s (instance %u)", sv->name, who->name, in->id);
+	print_instance(o, in, json, true);
+	if (json)
+		ctl_printf(o, "\n");
+	return 0;
+}
+
+int svc_request(struct svc *s, const void *msg, size_t len, uint64_t now, bool json, struct ctl_out *o)
+{
+	s->c.requests++;
+	struct wire_svc_request q;
+	const struct policy_principal *who;
+	enum auth_result ar = svc_auth_check(s->auth, &s->policy, s->node, msg, len, now, &q, &who);
+	if (ar != AUTH_OK) {
+		/* What the request claims is shown only once it checked out;
+		 * before that it is the requester's word. */
+		return refuse(s, o, auth_counter(s, ar), ar == AUTH_MALFORMED ? -EBADMSG : -EACCES, "request", "", "",
+			      svc_auth_why(ar));
+	}
+	const char *op = op_name(q.op);
+	if (q.op == WIRE_SVC_LIST) {
+		s->c.accepted++;
+		list(s, who, json, o);
+		return 0;
+	}
+	if (q.op == WIRE_SVC_ACTIVATE) {
+		int r = activate(s, &q, who, now, json, o);
+		if (r == 0)
+			s->c.accepted++;
+		return r;
+	}
+	/* The rest act on the signer's own instance of the service. */
+	struct svc_instance **pin = find(s, who->name, q.service);
+	if (!pin)
+		return refuse(s, o, &s->c.refused_state, -ENOENT, op, q.service, q.user,
+			      "this user runs no such service");
+	struct svc_instance *in = *pin;
+	char why[256] = "";
+	int r = 0;
+	switch (q.op) {
+	case WIRE_SVC_SUSPEND:
+	case WIRE_SVC_RESUME: {
+		bool suspend = q.op == WIRE_SVC_SUSPEND;
+		if ((in->state == SVC_SUSPENDED) == suspend)
+			return refuse(s, o, &s->c.refused_state, -EALREADY, op, q.service, q.user,
+				      suspend ? "suspended already" : "not suspended");
+		r = s->ops.suspend(s->ops.arg, in, suspend, why, sizeof(why));
+		if (r == 0)
+			in->state = suspend ? SVC_SUSPENDED : SVC_RUNNING;
+		break;
+	}
+	case WIRE_SVC_PARAM:
+		r = s->ops.param(s->ops.arg, in, q.params, why, sizeof(why));
+		if (r == 0)
+			strcpy(in->params, q.params);
+		break;
+	case WIRE_SVC_STOP:
+		s->ops.stop(s->ops.arg, in);
+		log_info("svc: %s of %s stopped (instance %u)", in->service, in->user, in->id);
+		*pin = NULL;
+		free(in);
+		s->c.stopped++;
+		s->c.accepted++;
+		ctl_printf(o, json ? "{\"stopped\":true}\n" : "stopped\n");
+		return 0;
+	}
+	if (r < 0)
+		return refuse(s, o, &s->c.failed, r, op, q.service, q.user, why[0] ? why : strerror(-r));
+	s->c.accepted++;
+	print_instance(o, in, json, true);
+	if (json)
+		ctl_printf(o, "\n");
+	return 0;
+}
+
+void svc_instance_ended(struct svc *s, unsigned id, int status)
+{
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
+		if (s->inst[i] && s->inst[i]->id == id) {
+			log_warn("svc: %s of %s (instance %u) ended (status %d)", s->inst[i]->service, s->inst[i]->user,
+				 id, status);
+			free(s->inst[i]);
+			s->inst[i] = NULL;
+			s->c.ended++;
+			return;
+		}
+}
+
+const struct svc_counters *svc_counters(const struct svc *s)
+{
+	return &s->c;
+}
+
+const struct policy *svc_policy(const struct svc *s)
+{
+	return &s->policy;
+}
+
+size_t svc_instance_count(const struct svc *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
+		n += s->inst[i] != NULL;
+	return n;
+}

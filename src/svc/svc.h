@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control module (seed 000 §3, §4.3; docs/services.md): the one door
+ * through which users and administrators act on a node's services. Every
+ * request is signed (auth.h) and checked against the policy (policy.h)
+ * before anything happens; it then activates, suspends, resumes, stops,
+ * passes parameters to, or lists service instances. An instance is one
+ * user's running copy of one deployed service (at most one per user and
+ * service); how it runs is the runner's business (struct svc_ops: service
+ * processes through the privileged parent, packet modules in the node).
+ * Refusals say why, and are counted and logged.
+ */
+#ifndef SVC_SVC_H
+#define SVC_SVC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/stat.h"
+#include "ctl/ctl.h"
+#include "svc/auth.h"
+#include "svc/policy.h"
+
+#define SVC_INSTANCES_MAX 1024
+
+#define SVC_COUNTERS(X)                                                                            \
+	X(requests, "signed requests received")                                                    \
+	X(accepted, "requests carried out")                                                        \
+	X(refused_malformed, "refused: not a request (does not parse)")                            \
+	X(refused_other_node, "refused: signed for another node")                                  \
+	X(refused_unknown_user, "refused: the signer is not in the policy")                        \
+	X(refused_forged, "refused: bad signature")                                                \
+	X(refused_expired, "refused: signed too long ago, or ahead of this node's clock")          \
+	X(refused_replayed, "refused: a nonce seen before (a replay)")                             \
+	X(refused_busy, "refused: too many requests within the window")                            \
+	X(refused_policy, "refused: the policy does not allow it (service not granted, not yours)") \
+	X(refused_quota, "refused: over the user's quota")                                         \
+	X(refused_state, "refused: not in a state for it (not running, running already)")          \
+	X(failed, "allowed, but the runner could not do it")                                       \
+	X(activated, "instances started")                                                          \
+	X(stopped, "instances stopped by request")                                                 \
+	X(ended, "instances that ended on their own (exited, crashed, killed)")
+
+struct svc_counters {
+	SVC_COUNTERS(STAT_FIELD)
+};
+
+enum svc_state {
+	SVC_RUNNING,
+	SVC_SUSPENDED,
+};
+
+struct svc_instance {
+	unsigned id;
+	char service[WIRE_SVC_NAME_MAX + 1];
+	char user[WIRE_SVC_NAME_MAX + 1];
+	enum policy_service_kind kind;
+	enum svc_state state;
+	char params[WIRE_SVC_PARAMS_MAX + 1]; /* as last passed */
+	uint64_t since; /* seconds since the epoch */
+	void *run; /* the runner's */
+};
+
+/* How instances run. Each returns 0 or a negative errno after writing why
+ * into why (shown to the requester). */
+struct svc_ops {
+	int (*start)(void *arg, struct svc_instance *in, const struct policy_service *s,
+		     const struct policy_principal *who, char *why, size_t whylen);
+	/* Stop an instance; it is forgotten right after. */
+	void (*stop)(void *arg, struct svc_instance *in);
+	int (*suspend)(void *arg, struct svc_instance *in, bool suspend, char *why, size_t whylen);
+	int (*param)(void *arg, struct svc_instance *in, const char *params, char *why, size_t whylen);
+	void *arg;
+};
+
+struct svc;
+
+/* node: this node's name (requests must name it). The policy is taken
+ * (freed with the module). */
+struct svc *svc_new(const char *node, struct policy *p, const struct svc_ops *ops);
+void svc_free(struct svc *s);
+
+/* One signed request: its outcome written to out (text or JSON). 0, or a
+ * negative errno after writing the refusal and why. */
+int svc_request(struct svc *s, const void *msg, size_t len, uint64_t now, bool json, struct ctl_out *out);
+
+/* The runner says an instance ended on its own (status as waitpid's, or
+ * a negative errno): it is forgotten. */
+void svc_instance_ended(struct svc *s, unsigned id, int status);
+
+const struct svc_counters *svc_counters(const struct svc *s);
+const struct policy *svc_policy(const struct svc *s);
+size_t svc_instance_count(const struct svc *s);
+
+#endif
