@@ -10,6 +10,7 @@ packages=(
   libdpdk-dev                                   # librte_bpf: eBPF validator and JIT in user space
   libsodium-dev                                 # SHA-256 code object names (Ed25519 later)
   libseccomp-dev libcap-dev                     # router mode: the node child's system call allow-list and capabilities
+  bubblewrap                                    # service processes: the per-user sandbox (namespaces, no_new_privs, seccomp)
   libclang-rt-14-dev                            # sanitizer and libFuzzer runtimes for clang
   python3                                       # /usr/bin/python3 crafts bad packets in tests
   libnetfilter-queue-dev libmnl-dev             # router mode: NFQUEUE (the matching engine)

@@ -252,6 +252,7 @@ int main(int argc, char **argv)
 			.first_queue = (unsigned)cfg.queue,
 			.user = cfg.user,
 			.unlink_at_exit = sockets,
+			.policy_path = cfg.policy_path[0] ? cfg.policy_path : NULL,
 			.child_main = router_child,
 			.arg = &ca,
 		};

@@ -309,12 +309,21 @@ static bool env_applink_alive(void *arg, uint64_t handle)
 
 /* ---- life cycle ---- */
 
+static void parent_gone(void *arg)
+{
+	struct node *n = arg;
+	/* Without the privileged parent no filter or service can change and
+	 * no one would restart us: stop, and let the rules go with us. */
+	n->fatal = -EPIPE;
+	loop_stop(n->loop);
+}
+
 struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
 {
 	struct node *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
-	n->priv_fd = priv_fd;
+
 	n->cfg = *cfg;
 	n->cfg.routes = NULL; /* the table below owns the routes */
 	n->cfg.n_routes = 0;
@@ -359,6 +368,12 @@ struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
 	if (!n->ee) {
 		log_err("cannot start the execution environment");
 		goto fail;
+	}
+	if (priv_fd >= 0) {
+		/* Before the rooms: they ask the parent for what needs root. */
+		n->priv = priv_chan_open(n->loop, priv_fd, parent_gone, n);
+		if (!n->priv)
+			goto fail;
 	}
 	for (size_t i = 0; i < NODE_N_ROOMS; i++)
 		if (node_rooms[i].init(n) < 0) {

@@ -76,7 +76,6 @@ struct node {
 	struct priv_chan *priv; /* to the privileged parent, when there is one */
 	/* The control module (services.c, src/svc); NULL without a policy. */
 	struct svc *svc;
-	int priv_fd;
 	int fatal; /* a negative errno that stopped the node, or 0 */
 	uint8_t *q_scratch; /* where a held packet's verdict is built */
 	struct node_counters c;

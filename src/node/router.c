@@ -118,15 +118,6 @@ static enum match_verdict queue_handler(void *arg, struct match_pkt *q)
 	return rq.v;
 }
 
-static void parent_gone(void *arg)
-{
-	struct node *n = arg;
-	/* Without the parent no filter can change and no one would restart
-	 * us: stop, and let the rules go with it. */
-	n->fatal = -EPIPE;
-	loop_stop(n->loop);
-}
-
 static void filter_ready(void *arg, unsigned id, int err)
 {
 	struct node *n = arg;
@@ -146,12 +137,8 @@ int router_start(struct node *n)
 	if (!n->q_scratch)
 		return -ENOMEM;
 	struct match_backend be;
-	if (n->priv_fd >= 0) {
-		n->priv = priv_chan_open(n->loop, n->priv_fd, parent_gone, n);
-		if (!n->priv)
-			return -errno;
+	if (n->priv)
 		be = priv_chan_match_backend(n->priv);
-	}
 	n->match = match_new(n->loop, n->cfg.name, (uint16_t)n->cfg.queue, n->priv ? &be : NULL);
 	if (!n->match)
 		return -errno;

@@ -10,14 +10,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "node/node_impl.h"
+#include "priv/priv.h"
 #include "svc/svc.h"
 
+/* A service process's state in the node: its end of the service's socket. */
+struct svc_run {
+	struct node *n;
+	unsigned id;
+	int fd;
+	pid_t pid;
+};
+
+/* What a service sends is not read yet (the service API: filters,
+ * verdicts, subscriptions, comes next); it is drained so that a chatty
+ * service cannot fill the socket and counts as nothing. */
+static void run_readable(void *arg, int fd, uint32_t events)
+{
+	struct svc_run *r = arg;
+	char buf[512];
+	ssize_t k;
+	while ((k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	if (k == 0)
+		loop_fd_del(r->n->loop, fd); /* it closed its end; the parent says when it ends */
+}
+
+static void run_free(struct node *n, struct svc_instance *in)
+{
+	struct svc_run *r = in->run;
+	if (!r)
+		return;
+	loop_fd_del(n->loop, r->fd);
+	close(r->fd);
+	free(r);
+	in->run = NULL;
+}
+
 static int run_start(void *arg, struct svc_instance *in, const struct policy_service *s,
-		     const struct policy_principal *who, char *why, size_t whylen)
+		     const struct policy_principal *who, const void *request, size_t len, char *why, size_t whylen)
 {
 	struct node *n = arg;
 	if (s->kind == POLICY_MODULE) {
@@ -29,24 +65,82 @@ static int run_start(void *arg, struct svc_instance *in, const struct policy_ser
 				      "privileged parent starts them in sandboxes)");
 		return -EOPNOTSUPP;
 	}
-	snprintf(why, whylen, "service processes cannot run on this node yet");
-	return -EOPNOTSUPP;
+	/* The parent checks the signed request again, against its own copy of
+	 * the policy, and starts the sandbox; the answer comes later. */
+	int r = priv_chan_svc_start(n->priv, in->id, request, len);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot reach the privileged parent: %s", strerror(-r));
+		return r;
+	}
+	in->state = SVC_STARTING;
+	return 0;
 }
 
 static void run_stop(void *arg, struct svc_instance *in)
 {
+	struct node *n = arg;
+	run_free(n, in);
+	if (n->priv && in->kind == POLICY_PROGRAM)
+		priv_chan_svc_stop(n->priv, in->id);
 }
 
 static int run_suspend(void *arg, struct svc_instance *in, bool suspend, char *why, size_t whylen)
 {
-	snprintf(why, whylen, "this instance cannot be suspended");
-	return -EOPNOTSUPP;
+	struct node *n = arg;
+	/* The parent freezes or thaws the sandbox's cgroup: every process of
+	 * the service stops where it is. */
+	int r = priv_chan_svc_freeze(n->priv, in->id, suspend);
+	if (r < 0)
+		snprintf(why, whylen, "cannot reach the privileged parent: %s", strerror(-r));
+	return r;
 }
 
+/* New parameters go to the service as one record on its socket:
+ * "params " and the text (docs/services.md). */
 static int run_param(void *arg, struct svc_instance *in, const char *params, char *why, size_t whylen)
 {
-	snprintf(why, whylen, "this instance takes no parameters");
-	return -EOPNOTSUPP;
+	struct svc_run *r = in->run;
+	char rec[WIRE_SVC_PARAMS_MAX + 8];
+	int len = snprintf(rec, sizeof(rec), "params %s", params);
+	if (!r || send(r->fd, rec, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) != len) {
+		snprintf(why, whylen, "the service does not take them: %s", r ? strerror(errno) : "not running");
+		return -EPIPE;
+	}
+	return 0;
+}
+
+static void on_started(void *arg, unsigned id, int err, pid_t pid, int fd)
+{
+	struct node *n = arg;
+	struct svc_instance *in = n->svc ? svc_instance(n->svc, id) : NULL;
+	if (!in || in->state != SVC_STARTING) {
+		/* Stopped while it started: the parent has been told. */
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (err == 0) {
+		struct svc_run *r = calloc(1, sizeof(*r));
+		if (!r || loop_fd_add(n->loop, fd, EPOLLIN, run_readable, r) < 0) {
+			free(r);
+			close(fd);
+			err = -ENOMEM;
+		} else {
+			*r = (struct svc_run){ .n = n, .id = id, .fd = fd, .pid = pid };
+			in->run = r;
+		}
+	}
+	svc_instance_started(n->svc, id, err);
+}
+
+static void on_ended(void *arg, unsigned id, int wstatus)
+{
+	struct node *n = arg;
+	struct svc_instance *in = n->svc ? svc_instance(n->svc, id) : NULL;
+	if (!in)
+		return; /* stopped by request: forgotten already */
+	run_free(n, in);
+	svc_instance_ended(n->svc, id, wstatus);
 }
 
 int services_room_init(struct node *n)
@@ -66,6 +160,10 @@ int services_room_init(struct node *n)
 	if (!n->svc) {
 		policy_free(&p);
 		return -ENOMEM;
+	}
+	if (n->priv) {
+		struct priv_svc_handler h = { .started = on_started, .ended = on_ended, .arg = n };
+		priv_chan_set_svc_handler(n->priv, &h);
 	}
 	log_info("svc: policy %s: %zu principal(s), %zu service(s)", n->cfg.policy_path,
 		 svc_policy(n->svc)->n_principals, svc_policy(n->svc)->n_services);

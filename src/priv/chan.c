@@ -21,6 +21,7 @@ struct priv_chan {
 	void (*gone)(void *arg);
 	void *arg;
 	struct match_engine *m;
+	struct priv_svc_handler svc;
 };
 
 static int chan_send(struct priv_chan *c, const struct wire_priv *msg)
@@ -114,6 +115,24 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 		}
 		struct wire_priv msg;
 		int r = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
+		if (r == 0 && (msg.type == WIRE_PRIV_SVC_STARTED || msg.type == WIRE_PRIV_SVC_ENDED)) {
+			if (msg.type == WIRE_PRIV_SVC_ENDED || msg.status < 0) {
+				if (qfd >= 0)
+					close(qfd);
+				qfd = -1;
+			}
+			if (msg.type == WIRE_PRIV_SVC_STARTED && msg.status == 0 && qfd < 0)
+				msg.status = -EBADF;
+			if (!c->svc.started) {
+				if (qfd >= 0)
+					close(qfd);
+			} else if (msg.type == WIRE_PRIV_SVC_STARTED) {
+				c->svc.started(c->svc.arg, msg.id, msg.status, (pid_t)msg.value, qfd);
+			} else {
+				c->svc.ended(c->svc.arg, msg.id, (int)msg.value);
+			}
+			continue;
+		}
 		if (r < 0 || (msg.type != WIRE_PRIV_FILTER_ADDED && msg.type != WIRE_PRIV_FILTER_DELETED)) {
 			log_err("priv: the parent sent what it should not (%s)", r < 0 ? strerror(-r) : "a request");
 			if (qfd >= 0)
@@ -173,4 +192,27 @@ struct match_backend priv_chan_match_backend(struct priv_chan *c)
 void priv_chan_set_engine(struct priv_chan *c, struct match_engine *m)
 {
 	c->m = m;
+}
+
+void priv_chan_set_svc_handler(struct priv_chan *c, const struct priv_svc_handler *h)
+{
+	c->svc = *h;
+}
+
+int priv_chan_svc_start(struct priv_chan *c, unsigned id, const void *request, size_t len)
+{
+	struct wire_priv m = { .type = WIRE_PRIV_SVC_START, .id = id, .request = request, .request_len = len };
+	return chan_send(c, &m);
+}
+
+int priv_chan_svc_stop(struct priv_chan *c, unsigned id)
+{
+	struct wire_priv m = { .type = WIRE_PRIV_SVC_STOP, .id = id };
+	return chan_send(c, &m);
+}
+
+int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze)
+{
+	struct wire_priv m = { .type = WIRE_PRIV_SVC_FREEZE, .id = id, .value = freeze };
+	return chan_send(c, &m);
 }

@@ -34,6 +34,9 @@
 #include "link/nfq.h"
 #include "link/rules.h"
 #include "priv/priv.h"
+#include "priv/sandbox.h"
+#include "svc/auth.h"
+#include "svc/policy.h"
 #include "wire/wire.h"
 
 #define PRIV_RESTART_MS 500
@@ -41,10 +44,20 @@
 #define PRIV_RESTART_WINDOW_S 60
 #define PRIV_START_GRACE_S 2
 #define PRIV_STOP_TIMEOUT_MS 5000
+#define PRIV_SERVICES_MAX 1024
 
 struct priv_rule {
 	bool in;
 	struct match_filter f;
+};
+
+/* A service process this parent started for the node child. */
+struct priv_service {
+	unsigned id; /* the node's instance id */
+	pid_t pid; /* bwrap's: the sandbox ends with it */
+	char name[96]; /* its cgroup */
+	char user[WIRE_SVC_NAME_MAX + 1];
+	char service[WIRE_SVC_NAME_MAX + 1];
 };
 
 struct priv_parent {
@@ -60,6 +73,13 @@ struct priv_parent {
 	bool stopping;
 	int status; /* anoded's exit status */
 	struct priv_rule rules[MATCH_FILTERS_MAX];
+	/* Services: the parent checks every activation itself, against its own
+	 * copy of the policy, from the user's signed request (the child could
+	 * lie about anything else). */
+	struct policy policy;
+	bool have_policy;
+	struct svc_auth *auth;
+	struct priv_service *svcs[PRIV_SERVICES_MAX];
 };
 
 static void child_start(void *arg);
@@ -81,9 +101,9 @@ static void rules_forget_all(struct priv_parent *pp)
 
 /* ---- requests from the child ---- */
 
-static void reply(struct priv_parent *pp, uint8_t type, unsigned id, int status, int fd)
+static void reply_value(struct priv_parent *pp, uint8_t type, unsigned id, int status, uint32_t value, int fd)
 {
-	struct wire_priv msg = { .type = type, .id = id, .status = status };
+	struct wire_priv msg = { .type = type, .id = id, .status = status, .value = value };
 	uint8_t buf[WIRE_PRIV_MSG_MAX];
 	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
 	if (n < 0)
@@ -112,6 +132,11 @@ static void reply(struct priv_parent *pp, uint8_t type, unsigned id, int status,
 		log_debug("priv: the node child left before its answer");
 	else
 		log_warn("priv: cannot answer the node child: %s", strerror(errno));
+}
+
+static void reply(struct priv_parent *pp, uint8_t type, unsigned id, int status, int fd)
+{
+	reply_value(pp, type, id, status, 0, fd);
 }
 
 static int filter_add(struct priv_parent *pp, const struct wire_priv *msg, int *ret_fd)
@@ -151,6 +176,121 @@ static int filter_del(struct priv_parent *pp, const struct wire_priv *msg)
 	struct priv_rule *ru = &pp->rules[msg->id];
 	ru->in = false; /* a rule iptables kept is removed with the child's */
 	return rules_del(pp->cfg->tag, msg->id, (uint16_t)(pp->cfg->first_queue + msg->id), &ru->f);
+}
+
+/* ---- services ---- */
+
+static struct priv_service **svc_find_id(struct priv_parent *pp, unsigned id)
+{
+	for (size_t i = 0; i < PRIV_SERVICES_MAX; i++)
+		if (pp->svcs[i] && pp->svcs[i]->id == id)
+			return &pp->svcs[i];
+	return NULL;
+}
+
+static void svc_forget(struct priv_parent *pp, struct priv_service **ps)
+{
+	sandbox_cleanup((*ps)->name);
+	free(*ps);
+	*ps = NULL;
+}
+
+/* Check an activation as the child did, then start the sandbox. 0 with the
+ * node's end of the service's socket in *ret_fd and its pid in *ret_pid. */
+static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *ret_fd, pid_t *ret_pid)
+{
+	if (!pp->have_policy)
+		return -EOPNOTSUPP;
+	struct wire_svc_request q;
+	const struct policy_principal *who;
+	enum auth_result ar = svc_auth_check(pp->auth, &pp->policy, pp->cfg->tag, msg->request, msg->request_len,
+					     (uint64_t)time(NULL), &q, &who);
+	if (ar != AUTH_OK || q.op != WIRE_SVC_ACTIVATE) {
+		log_warn("priv: the node child asked to start a service with a request that does not check out (%s)",
+			 ar != AUTH_OK ? svc_auth_why(ar) : "not an activation");
+		return -EACCES;
+	}
+	const struct policy_service *sv = policy_service(&pp->policy, q.service);
+	if (!sv || sv->kind != POLICY_PROGRAM || !policy_may_use(who, sv->name))
+		return -EPERM;
+	size_t mine = 0, slot = PRIV_SERVICES_MAX;
+	for (size_t i = 0; i < PRIV_SERVICES_MAX; i++) {
+		if (!pp->svcs[i]) {
+			if (slot == PRIV_SERVICES_MAX)
+				slot = i;
+			continue;
+		}
+		if (!strcmp(pp->svcs[i]->user, who->name)) {
+			mine++;
+			if (!strcmp(pp->svcs[i]->service, sv->name))
+				return -EEXIST;
+		}
+	}
+	if ((!who->admin && mine >= who->quota.services) || slot == PRIV_SERVICES_MAX)
+		return -EDQUOT;
+	if (svc_find_id(pp, msg->id))
+		return -EEXIST;
+	struct priv_service *ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	ps->id = msg->id;
+	snprintf(ps->user, sizeof(ps->user), "%s", who->name);
+	snprintf(ps->service, sizeof(ps->service), "%s", sv->name);
+	snprintf(ps->name, sizeof(ps->name), "%s-%u", pp->cfg->tag, msg->id);
+	int sv_pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv_pair) < 0) {
+		free(ps);
+		return -errno;
+	}
+	/* Each principal has its own uid, from its place in the policy. */
+	uid_t uid = SANDBOX_UID_BASE + (uid_t)(who - pp->policy.principals);
+	struct sandbox_spec spec = {
+		.uid = uid, .gid = uid, .path = sv->path, .args = sv->argv, .service = sv->name,
+		.user = who->name, .params = q.params, .chan_fd = sv_pair[1],
+		.memory = who->quota.memory, .cpu_pct = (unsigned)who->quota.cpu_pct, .pids = SANDBOX_PIDS_MAX,
+	};
+	snprintf(spec.name, sizeof(spec.name), "%s", ps->name);
+	char err[256];
+	int r = sandbox_start(&spec, &ps->pid, err, sizeof(err));
+	close(sv_pair[1]);
+	if (r < 0) {
+		log_err("priv: service %s for %s: %s", sv->name, who->name, err);
+		close(sv_pair[0]);
+		free(ps);
+		return r;
+	}
+	pp->svcs[slot] = ps;
+	log_info("priv: service %s for %s started: pid %d, uid %u, cgroup anode/%s", sv->name, who->name,
+		 (int)ps->pid, (unsigned)uid, ps->name);
+	*ret_fd = sv_pair[0];
+	*ret_pid = ps->pid;
+	return 0;
+}
+
+/* A service process ended: tell the node, clean up after it. */
+static void svc_reaped(struct priv_parent *pp, struct priv_service **ps, int wstatus)
+{
+	log_info("priv: service %s of %s (pid %d) ended: %s %d", (*ps)->service, (*ps)->user, (int)(*ps)->pid,
+		 WIFSIGNALED(wstatus) ? "signal" : "status", WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+	if (pp->chan >= 0) {
+		struct wire_priv m = { .type = WIRE_PRIV_SVC_ENDED, .id = (*ps)->id, .value = (uint32_t)wstatus };
+		uint8_t buf[WIRE_PRIV_MSG_MAX];
+		ssize_t n = wire_priv_build(buf, sizeof(buf), &m);
+		if (n > 0 && send(pp->chan, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
+			log_warn("priv: cannot tell the node child that a service ended: %s", strerror(errno));
+	}
+	svc_forget(pp, ps);
+}
+
+/* The node child went: its services go with it (they would have no node). */
+static void svc_kill_all(struct priv_parent *pp)
+{
+	for (size_t i = 0; i < PRIV_SERVICES_MAX; i++)
+		if (pp->svcs[i]) {
+			kill(pp->svcs[i]->pid, SIGKILL);
+			waitpid(pp->svcs[i]->pid, NULL, 0);
+			svc_forget(pp, &pp->svcs[i]);
+		}
 }
 
 static void child_kill(struct priv_parent *pp, const char *why)
@@ -195,7 +335,10 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 		}
 		struct wire_priv msg;
 		int r = (mh.msg_flags & MSG_TRUNC) ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
-		if (r < 0 || (msg.type != WIRE_PRIV_FILTER_ADD && msg.type != WIRE_PRIV_FILTER_DEL)) {
+		bool request = msg.type == WIRE_PRIV_FILTER_ADD || msg.type == WIRE_PRIV_FILTER_DEL ||
+			       msg.type == WIRE_PRIV_SVC_START || msg.type == WIRE_PRIV_SVC_STOP ||
+			       msg.type == WIRE_PRIV_SVC_FREEZE;
+		if (r < 0 || !request) {
 			child_kill(pp, r < 0 ? "the node child sent a malformed request" :
 					       "the node child sent an answer, not a request");
 			return;
@@ -208,9 +351,27 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			reply(pp, WIRE_PRIV_FILTER_ADDED, msg.id, r, qfd);
 			if (qfd >= 0)
 				close(qfd); /* the child has it now: the queue unbinds when it goes */
-		} else {
+		} else if (msg.type == WIRE_PRIV_FILTER_DEL) {
 			r = filter_del(pp, &msg);
 			reply(pp, WIRE_PRIV_FILTER_DELETED, msg.id, r, -1);
+		} else if (msg.type == WIRE_PRIV_SVC_START) {
+			int sfd = -1;
+			pid_t pid = 0;
+			r = svc_start(pp, &msg, &sfd, &pid);
+			reply_value(pp, WIRE_PRIV_SVC_STARTED, msg.id, r, (uint32_t)pid, sfd);
+			if (sfd >= 0)
+				close(sfd);
+		} else if (msg.type == WIRE_PRIV_SVC_STOP) {
+			/* It ends at once; SIGCHLD tells the node it ended. */
+			struct priv_service **ps = svc_find_id(pp, msg.id);
+			if (ps)
+				kill((*ps)->pid, SIGKILL);
+		} else {
+			struct priv_service **ps = svc_find_id(pp, msg.id);
+			r = ps ? sandbox_freeze((*ps)->name, msg.value) : -ENOENT;
+			if (r < 0)
+				log_warn("priv: %s instance %u: %s", msg.value ? "freezing" : "thawing", msg.id,
+					 strerror(-r));
 		}
 	}
 }
@@ -278,6 +439,7 @@ static void child_reaped(struct priv_parent *pp, int wstatus)
 		pp->chan = -1;
 	}
 	rules_forget_all(pp);
+	svc_kill_all(pp);
 	bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 	if (WIFSIGNALED(wstatus))
 		log_err("priv: node child %d killed by signal %d (%s)%s", (int)pid, WTERMSIG(wstatus),
@@ -324,9 +486,15 @@ static void signal_readable(void *arg, int fd, uint32_t events)
 		if (si.ssi_signo == SIGCHLD) {
 			int ws;
 			pid_t pid;
-			while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-				if (pid == pp->child)
+			while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+				if (pid == pp->child) {
 					child_reaped(pp, ws);
+					continue;
+				}
+				for (size_t i = 0; i < PRIV_SERVICES_MAX; i++)
+					if (pp->svcs[i] && pp->svcs[i]->pid == pid)
+						svc_reaped(pp, &pp->svcs[i], ws);
+			}
 			continue;
 		}
 		log_info("priv: signal %u: stopping", si.ssi_signo);
@@ -373,6 +541,21 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 		pp->status = 1;
 		goto out;
 	}
+	if (cfg->policy_path) {
+		if (policy_load(cfg->policy_path, &pp->policy, err, sizeof(err)) < 0) {
+			log_err("priv: %s", err);
+			pp->status = 1;
+			goto out;
+		}
+		pp->have_policy = true;
+		pp->auth = svc_auth_new();
+		if (!pp->auth) {
+			pp->status = 1;
+			goto out;
+		}
+		if (sandbox_prepare(err, sizeof(err)) < 0)
+			log_warn("priv: services cannot start on this host: %s", err);
+	}
 	/* What a parent killed with SIGKILL left behind. */
 	rules_forget_all(pp);
 	child_start(pp);
@@ -384,9 +567,13 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 		waitpid(pp->child, NULL, 0);
 	}
 	rules_forget_all(pp);
+	svc_kill_all(pp);
 	for (const char *const *p = cfg->unlink_at_exit; p && *p; p++)
 		unlink(*p);
 out:
+	svc_auth_free(pp->auth);
+	if (pp->have_policy)
+		policy_free(&pp->policy);
 	if (pp->chan >= 0)
 		close(pp->chan);
 	if (pp->sfd >= 0)

@@ -29,6 +29,7 @@ struct priv_parent_config {
 	unsigned first_queue;
 	const char *user; /* the child's user */
 	const char *const *unlink_at_exit; /* socket paths the child cannot remove; NULL-ended */
+	const char *policy_path; /* the control module's policy, or NULL: no services */
 	/* Runs in each new child, with its end of the socket pair; returns the
 	 * child's exit status. */
 	int (*child_main)(void *arg, int chan_fd);
@@ -51,6 +52,21 @@ void priv_chan_close(struct priv_chan *c);
  * which engine its answers are for. */
 struct match_backend priv_chan_match_backend(struct priv_chan *c);
 void priv_chan_set_engine(struct priv_chan *c, struct match_engine *m);
+
+/* Service processes: ask the parent to start one from the user's signed
+ * activation (which it checks again), to stop one, to freeze or thaw one.
+ * Answers come to the handler: started (err 0 with the pid and the node's
+ * end of the service's socket, which the handler owns) and ended (a wait
+ * status). */
+struct priv_svc_handler {
+	void (*started)(void *arg, unsigned id, int err, pid_t pid, int fd);
+	void (*ended)(void *arg, unsigned id, int wstatus);
+	void *arg;
+};
+void priv_chan_set_svc_handler(struct priv_chan *c, const struct priv_svc_handler *h);
+int priv_chan_svc_start(struct priv_chan *c, unsigned id, const void *request, size_t len);
+int priv_chan_svc_stop(struct priv_chan *c, unsigned id);
+int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze);
 
 /* ---- dropping privileges in the child (drop.c) ---- */
 

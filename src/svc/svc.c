@@ -79,7 +79,7 @@ static size_t count_of(const struct svc *s, const char *user)
 
 static const char *state_name(enum svc_state st)
 {
-	return st == SVC_RUNNING ? "running" : "suspended";
+	return st == SVC_STARTING ? "starting" : st == SVC_RUNNING ? "running" : "suspended";
 }
 
 static void print_instance(struct ctl_out *o, const struct svc_instance *in, bool json, bool first)
@@ -158,7 +158,7 @@ static uint64_t *auth_counter(struct svc *s, enum auth_result r)
 }
 
 static int activate(struct svc *s, const struct wire_svc_request *q, const struct policy_principal *who,
-		    uint64_t now, bool json, struct ctl_out *o)
+		    const void *msg, size_t len, uint64_t now, bool json, struct ctl_out *o)
 {
 	const char *op = "activate";
 	const struct policy_service *sv = policy_service(&s->policy, q->service);
@@ -190,7 +190,7 @@ static int activate(struct svc *s, const struct wire_svc_request *q, const struc
 	in->since = now;
 	strcpy(in->params, q->params);
 	char why[256] = "";
-	int r = s->ops.start(s->ops.arg, in, sv, who, why, sizeof(why));
+	int r = s->ops.start(s->ops.arg, in, sv, who, msg, len, why, sizeof(why));
 	if (r < 0) {
 		free(in);
 		return refuse(s, o, &s->c.failed, r, op, q->service, q->user, why[0] ? why : strerror(-r));
@@ -223,7 +223,7 @@ int svc_request(struct svc *s, const void *msg, size_t len, uint64_t now, bool j
 		return 0;
 	}
 	if (q.op == WIRE_SVC_ACTIVATE) {
-		int r = activate(s, &q, who, now, json, o);
+		int r = activate(s, &q, who, msg, len, now, json, o);
 		if (r == 0)
 			s->c.accepted++;
 		return r;
@@ -236,6 +236,8 @@ int svc_request(struct svc *s, const void *msg, size_t len, uint64_t now, bool j
 	struct svc_instance *in = *pin;
 	char why[256] = "";
 	int r = 0;
+	if (in->state == SVC_STARTING && q.op != WIRE_SVC_STOP)
+		return refuse(s, o, &s->c.refused_state, -EAGAIN, op, q.service, q.user, "still starting");
 	switch (q.op) {
 	case WIRE_SVC_SUSPEND:
 	case WIRE_SVC_RESUME: {
@@ -283,6 +285,34 @@ void svc_instance_ended(struct svc *s, unsigned id, int status)
 			s->c.ended++;
 			return;
 		}
+}
+
+void svc_instance_started(struct svc *s, unsigned id, int err)
+{
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++) {
+		struct svc_instance *in = s->inst[i];
+		if (!in || in->id != id || in->state != SVC_STARTING)
+			continue;
+		if (err == 0) {
+			in->state = SVC_RUNNING;
+			log_info("svc: %s of %s (instance %u) runs", in->service, in->user, id);
+			return;
+		}
+		log_warn("svc: %s of %s (instance %u) could not start: %s", in->service, in->user, id, strerror(-err));
+		s->ops.stop(s->ops.arg, in);
+		free(in);
+		s->inst[i] = NULL;
+		s->c.failed++;
+		return;
+	}
+}
+
+struct svc_instance *svc_instance(struct svc *s, unsigned id)
+{
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
+		if (s->inst[i] && s->inst[i]->id == id)
+			return s->inst[i];
+	return NULL;
 }
 
 const struct svc_counters *svc_counters(const struct svc *s)

@@ -46,6 +46,7 @@ struct svc_counters {
 };
 
 enum svc_state {
+	SVC_STARTING, /* the runner is starting it (svc_instance_started says how it went) */
 	SVC_RUNNING,
 	SVC_SUSPENDED,
 };
@@ -64,8 +65,12 @@ struct svc_instance {
 /* How instances run. Each returns 0 or a negative errno after writing why
  * into why (shown to the requester). */
 struct svc_ops {
+	/* Start in; request/len is the signed activation (a runner may have it
+	 * checked again by someone it trusts more). Set in->state to
+	 * SVC_STARTING to say the outcome comes later (svc_instance_started);
+	 * it is SVC_RUNNING otherwise. */
 	int (*start)(void *arg, struct svc_instance *in, const struct policy_service *s,
-		     const struct policy_principal *who, char *why, size_t whylen);
+		     const struct policy_principal *who, const void *request, size_t len, char *why, size_t whylen);
 	/* Stop an instance; it is forgotten right after. */
 	void (*stop)(void *arg, struct svc_instance *in);
 	int (*suspend)(void *arg, struct svc_instance *in, bool suspend, char *why, size_t whylen);
@@ -87,6 +92,11 @@ int svc_request(struct svc *s, const void *msg, size_t len, uint64_t now, bool j
 /* The runner says an instance ended on its own (status as waitpid's, or
  * a negative errno): it is forgotten. */
 void svc_instance_ended(struct svc *s, unsigned id, int status);
+/* The runner's word on an instance it was starting: err 0, it runs;
+ * otherwise it is forgotten (and counted as failed). */
+void svc_instance_started(struct svc *s, unsigned id, int err);
+/* The instance with this id, or NULL. */
+struct svc_instance *svc_instance(struct svc *s, unsigned id);
 
 const struct svc_counters *svc_counters(const struct svc *s);
 const struct policy *svc_policy(const struct svc *s);

@@ -17,6 +17,8 @@
 #include "wire/reader.h"
 #include "wire/wire.h"
 
+/* The body's length for each type; SVC_START's is its least (a request of
+ * one octet follows the id). */
 static size_t body_len(uint8_t type)
 {
 	switch (type) {
@@ -25,7 +27,14 @@ static size_t body_len(uint8_t type)
 	case WIRE_PRIV_FILTER_DEL:
 	case WIRE_PRIV_FILTER_ADDED:
 	case WIRE_PRIV_FILTER_DELETED:
+	case WIRE_PRIV_SVC_STOP:
 		return 4;
+	case WIRE_PRIV_SVC_START:
+		return 5;
+	case WIRE_PRIV_SVC_STARTED:
+	case WIRE_PRIV_SVC_ENDED:
+	case WIRE_PRIV_SVC_FREEZE:
+		return 8;
 	default:
 		return 0;
 	}
@@ -34,9 +43,16 @@ static size_t body_len(uint8_t type)
 /* Requests carry status 0; results 0 or a negative errno. */
 static bool status_ok(uint8_t type, int32_t status)
 {
-	if (type == WIRE_PRIV_FILTER_ADDED || type == WIRE_PRIV_FILTER_DELETED)
+	if (type == WIRE_PRIV_FILTER_ADDED || type == WIRE_PRIV_FILTER_DELETED || type == WIRE_PRIV_SVC_STARTED)
 		return status <= 0 && status > -4096;
 	return status == 0;
+}
+
+static bool length_ok(uint8_t type, size_t left)
+{
+	if (type == WIRE_PRIV_SVC_START)
+		return left >= body_len(type) && left - 4 <= WIRE_SVC_REQUEST_MAX;
+	return left == body_len(type);
 }
 
 static bool filter_ok(const struct wire_priv_filter *f)
@@ -64,9 +80,22 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 		return -EPROTONOSUPPORT;
 	if (!body_len(m.type))
 		return -EOPNOTSUPP;
-	if (reserved != 0 || !status_ok(m.type, m.status) || wire_rd_left(&r) != body_len(m.type))
+	if (reserved != 0 || !status_ok(m.type, m.status) || !length_ok(m.type, wire_rd_left(&r)))
 		return -EBADMSG;
 	m.id = wire_rd_n32(&r);
+	switch (m.type) {
+	case WIRE_PRIV_SVC_START:
+		m.request_len = wire_rd_left(&r);
+		m.request = wire_rd_take(&r, m.request_len);
+		break;
+	case WIRE_PRIV_SVC_STARTED:
+	case WIRE_PRIV_SVC_ENDED:
+	case WIRE_PRIV_SVC_FREEZE:
+		m.value = wire_rd_n32(&r);
+		if (m.type == WIRE_PRIV_SVC_FREEZE && m.value > 1)
+			return -EBADMSG;
+		break;
+	}
 	if (m.type == WIRE_PRIV_FILTER_ADD) {
 		a = wire_rd_take(&r, 4);
 		if (a)
@@ -101,7 +130,12 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 		return -EINVAL;
 	if (m->type == WIRE_PRIV_FILTER_ADD && !filter_ok(&m->filter))
 		return -EINVAL;
-	n = WIRE_PRIV_HDR_LEN + body_len(m->type);
+	if (m->type == WIRE_PRIV_SVC_FREEZE && m->value > 1)
+		return -EINVAL;
+	if (m->type == WIRE_PRIV_SVC_START &&
+	    (!m->request || m->request_len == 0 || m->request_len > WIRE_SVC_REQUEST_MAX))
+		return -EINVAL;
+	n = WIRE_PRIV_HDR_LEN + body_len(m->type) + (m->type == WIRE_PRIV_SVC_START ? m->request_len - 1 : 0);
 	if (cap < n)
 		return -EMSGSIZE;
 	wire_wr_init(&w, buf, n);
@@ -122,5 +156,11 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 		wire_wr_n16(&w, m->filter.dport_lo);
 		wire_wr_n16(&w, m->filter.dport_hi);
 	}
+	if (m->type == WIRE_PRIV_SVC_START)
+		wire_wr_copy(&w, m->request, m->request_len);
+	if (m->type == WIRE_PRIV_SVC_STARTED || m->type == WIRE_PRIV_SVC_ENDED || m->type == WIRE_PRIV_SVC_FREEZE)
+		wire_wr_n32(&w, m->value);
+	if (w.err)
+		return -EMSGSIZE;
 	return (ssize_t)n;
 }

@@ -304,13 +304,18 @@ ssize_t wire_applink_build_deliver(void *buf, size_t cap, const uint8_t code[32]
 
 #define WIRE_PRIV_VERSION 1
 #define WIRE_PRIV_HDR_LEN 8
-#define WIRE_PRIV_MSG_MAX 64 /* every message fits */
+#define WIRE_PRIV_MSG_MAX 2048 /* every message fits */
 
 enum wire_priv_type {
 	WIRE_PRIV_FILTER_ADD = 1, /* node -> parent: id, filter: bind its queue, add its rule */
 	WIRE_PRIV_FILTER_DEL = 2, /* node -> parent: id: delete its rule */
 	WIRE_PRIV_FILTER_ADDED = 3, /* parent -> node: id, status; the queue socket when 0 */
 	WIRE_PRIV_FILTER_DELETED = 4, /* parent -> node: id, status */
+	WIRE_PRIV_SVC_START = 5, /* node -> parent: instance id, the user's signed activate request */
+	WIRE_PRIV_SVC_STARTED = 6, /* parent -> node: id, status, pid; the service's socket when 0 */
+	WIRE_PRIV_SVC_STOP = 7, /* node -> parent: id */
+	WIRE_PRIV_SVC_ENDED = 8, /* parent -> node: id, wait status (waitpid's) */
+	WIRE_PRIV_SVC_FREEZE = 9, /* node -> parent: id, 1 to suspend, 0 to resume */
 };
 
 /* What a filter matches (link/match.h's struct match_filter, on the wire):
@@ -324,8 +329,11 @@ struct wire_priv_filter {
 struct wire_priv {
 	uint8_t type;
 	int32_t status; /* results: 0 or a negative errno; requests: 0 */
-	uint32_t id; /* the filter */
+	uint32_t id; /* the filter, or the service instance */
 	struct wire_priv_filter filter; /* FILTER_ADD */
+	uint32_t value; /* SVC_STARTED: pid; SVC_ENDED: wait status; SVC_FREEZE: 1 or 0 */
+	const uint8_t *request; /* SVC_START: the signed request (in the caller's buffer) */
+	size_t request_len; /* 1 .. WIRE_SVC_REQUEST_MAX */
 };
 
 /* Decode one message: -EBADMSG when malformed (wrong body length, prefix

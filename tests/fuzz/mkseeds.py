@@ -152,3 +152,12 @@ svc_seeds = {
 }
 for k, b in svc_seeds.items():
     write('fuzz_svc', k, b)
+priv_svc_seeds = {
+    'svc-start': bytes([5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]) + svc_seeds['activate'],
+    'svc-started': bytes([6, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0x30, 0x39]),
+    'svc-stop': bytes([7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]),
+    'svc-ended': bytes([8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0x8b]),
+    'svc-freeze': bytes([9, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 1]),
+}
+for k, b in priv_svc_seeds.items():
+    write('fuzz_priv', k, b)

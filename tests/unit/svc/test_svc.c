@@ -243,7 +243,7 @@ static void test_auth(void)
 static int starts, stops, fail_start;
 
 static int r_start(void *arg, struct svc_instance *in, const struct policy_service *s,
-		   const struct policy_principal *who, char *why, size_t whylen)
+		   const struct policy_principal *who, const void *request, size_t len, char *why, size_t whylen)
 {
 	if (fail_start) {
 		snprintf(why, whylen, "runner says no");

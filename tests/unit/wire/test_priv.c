@@ -51,7 +51,7 @@ static void test_refused(void)
 	b[1] = 2;
 	CHECK_INT(wire_priv_parse(b, sizeof(add_msg), &m), -EPROTONOSUPPORT);
 	b[1] = 1;
-	b[0] = 9;
+	b[0] = 99;
 	CHECK_INT(wire_priv_parse(b, sizeof(add_msg), &m), -EOPNOTSUPP);
 	b[0] = 0;
 	CHECK_INT(wire_priv_parse(b, sizeof(add_msg), &m), -EOPNOTSUPP);
@@ -101,10 +101,49 @@ static void test_results(void)
 	CHECK_INT(r.id, 0xffffffff);
 }
 
+/* The service messages: a START carries the signed request whole. */
+static void test_services(void)
+{
+	uint8_t req[40], b[WIRE_PRIV_MSG_MAX];
+	for (size_t i = 0; i < sizeof(req); i++)
+		req[i] = (uint8_t)i;
+	struct wire_priv m = { .type = WIRE_PRIV_SVC_START, .id = 9, .request = req, .request_len = sizeof(req) }, r;
+	ssize_t n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4 + sizeof(req));
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.id, 9);
+	CHECK_INT(r.request_len, sizeof(req));
+	CHECK(r.request == b + 12);
+	CHECK_MEM(r.request, req, sizeof(req));
+	CHECK_INT(wire_priv_parse(b, 12, &r), -EBADMSG); /* no request */
+	m.request_len = WIRE_SVC_REQUEST_MAX + 1;
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	m = (struct wire_priv){ .type = WIRE_PRIV_SVC_STARTED, .id = 2, .status = -EPERM, .value = 1234 };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(n, 16);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.value, 1234);
+	CHECK_INT(r.status, -EPERM);
+	m = (struct wire_priv){ .type = WIRE_PRIV_SVC_FREEZE, .id = 2, .value = 2 };
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	m.value = 1;
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	b[15] = 2;
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), -EBADMSG);
+	m = (struct wire_priv){ .type = WIRE_PRIV_SVC_ENDED, .id = 2, .value = 0x8b }; /* killed by SIGSEGV, core */
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.value, 0x8b);
+	m.status = -1; /* an ENDED is not a result */
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+}
+
 static const struct check_test tests[] = {
 	TEST(test_add),
 	TEST(test_refused),
 	TEST(test_results),
+	TEST(test_services),
 };
 
 CHECK_MAIN(tests)

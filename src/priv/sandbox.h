@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Service process sandboxes (issue 9; seed 000 §4.3, seed 004 §4.4): the
+ * privileged parent starts each service instance as its user's own uid,
+ * in a cgroup of its own (memory, CPU share, pids; frozen to suspend it),
+ * with rlimits, under bubblewrap (new user, mount, pid, ipc, uts, cgroup and
+ * network namespaces; the system read-only; no_new_privs) and a seccomp
+ * allow-list (libseccomp, handed to bwrap as a BPF program). The service
+ * gets one AF_UNIX SOCK_SEQPACKET socket to its node as fd 3
+ * (ANODE_SERVICE_FD) and its parameters in ANODE_PARAMS.
+ */
+#ifndef PRIV_SANDBOX_H
+#define PRIV_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SANDBOX_UID_BASE 200000 /* a service of the policy's Nth principal runs as uid BASE + N */
+#define SANDBOX_PIDS_MAX 64
+#define SANDBOX_FILES_MAX 256
+#define SANDBOX_CGROUP_ROOT "/sys/fs/cgroup"
+
+struct sandbox_spec {
+	char name[96]; /* the cgroup's name, unique while it runs: anode-TAG-ID */
+	uid_t uid;
+	gid_t gid;
+	const char *path; /* the program, absolute */
+	char *const *args; /* its arguments after the path, NULL-ended */
+	const char *service, *user, *params; /* for its environment */
+	int chan_fd; /* becomes fd 3 */
+	size_t memory; /* bytes */
+	unsigned cpu_pct; /* of one CPU */
+	unsigned pids;
+};
+
+/* Start a sandboxed service: *ret_pid is bwrap's pid (the whole sandbox
+ * ends with it). 0, or a negative errno with err saying why. */
+int sandbox_start(const struct sandbox_spec *s, pid_t *ret_pid, char *err, size_t errlen);
+/* Freeze (suspend) or thaw (resume) every process of the sandbox. */
+int sandbox_freeze(const char *name, bool freeze);
+/* Kill what is left in the sandbox's cgroups and remove them. */
+void sandbox_cleanup(const char *name);
+/* Whether this host has what sandboxes need (bwrap, the cgroup v1
+ * controllers): 0, or a negative errno with err saying what is missing. */
+int sandbox_check(char *err, size_t errlen);
+/* Make sure the controllers are there: when they are not mounted where
+ * this process sees (`ip netns exec` mounts a sysfs of its own over /sys),
+ * mount them in a mount namespace of this process's own, so that nothing
+ * changes for anyone else. 0, or a negative errno with err saying why. */
+int sandbox_prepare(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# A service process for the services test (test_services.sh): it reports,
+# on its standard error (the node's log), what its sandbox looks like from
+# inside, then reads parameter records from its socket to the node (fd 3)
+# and reports each. Behaviours chosen by ANODE_PARAMS: crash=1 ends with
+# SIGSEGV at once; fork=1 forks until it cannot; mem=1 allocates past its
+# memory limit.
+say() { echo "probe[$ANODE_USER/$ANODE_SERVICE]: $*" >&2; }
+say "uid=$(id -u) gid=$(id -g) pid=$$"
+say "$(grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status | tr -s '\t ' ' ' | tr '\n' ' ')"
+say "params=$ANODE_PARAMS fd=$ANODE_SERVICE_FD"
+say "files: $(ls / | tr '\n' ' ')"
+if unshare -U true 2>/dev/null; then say "unshare: allowed"; else say "unshare: refused"; fi
+if echo x >/usr/anode-probe 2>/dev/null; then say "write /usr: allowed"; else say "write /usr: refused"; fi
+case " $ANODE_PARAMS " in
+*" crash=1 "*) say "crashing"; kill -SEGV $$ ;;
+*" fork=1 "*) say "forking"; i=0; while [ $i -lt 1000 ]; do sleep 30 & i=$((i + 1)); done; say "forks: $(jobs -p | wc -l)" ;;
+esac
+say "ready"
+while :; do
+	rec=$(dd bs=2048 count=1 <&3 2>/dev/null) || break
+	[ -n "$rec" ] || break
+	say "got: $rec"
+done
+say "node socket closed"
