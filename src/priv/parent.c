@@ -270,8 +270,16 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 /* A service process ended: tell the node, clean up after it. */
 static void svc_reaped(struct priv_parent *pp, struct priv_service **ps, int wstatus)
 {
-	log_info("priv: service %s of %s (pid %d) ended: %s %d", (*ps)->service, (*ps)->user, (int)(*ps)->pid,
-		 WIFSIGNALED(wstatus) ? "signal" : "status", WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+	/* bwrap, the sandbox's pid 1, exits with 128 + N when its program
+	 * was killed by signal N. */
+	int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) :
+		  WIFEXITED(wstatus) && WEXITSTATUS(wstatus) > 128 ? WEXITSTATUS(wstatus) - 128 : 0;
+	if (sig)
+		log_info("priv: service %s of %s (pid %d) ended: killed by signal %d (%s)", (*ps)->service,
+			 (*ps)->user, (int)(*ps)->pid, sig, strsignal(sig));
+	else
+		log_info("priv: service %s of %s (pid %d) ended: exit status %d", (*ps)->service, (*ps)->user,
+			 (int)(*ps)->pid, WEXITSTATUS(wstatus));
 	if (pp->chan >= 0) {
 		struct wire_priv m = { .type = WIRE_PRIV_SVC_ENDED, .id = (*ps)->id, .value = (uint32_t)wstatus };
 		uint8_t buf[WIRE_PRIV_MSG_MAX];

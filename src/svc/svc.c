@@ -278,8 +278,8 @@ void svc_instance_ended(struct svc *s, unsigned id, int status)
 {
 	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
 		if (s->inst[i] && s->inst[i]->id == id) {
-			log_warn("svc: %s of %s (instance %u) ended (status %d)", s->inst[i]->service, s->inst[i]->user,
-				 id, status);
+			log_warn("svc: %s of %s (instance %u) ended on its own (wait status 0x%x)", s->inst[i]->service,
+				 s->inst[i]->user, id, (unsigned)status);
 			free(s->inst[i]);
 			s->inst[i] = NULL;
 			s->c.ended++;
