@@ -16,6 +16,7 @@
 #include "node/node_impl.h"
 #include "node/relay.h"
 #include "node/route.h"
+#include "node/svc_api.h"
 
 
 static bool want_json(int argc, char **argv)
@@ -45,7 +46,7 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
-	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_LOOP, S_MON, S_BUFFERS, S_N };
+	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_SVC_API, S_LOOP, S_MON, S_BUFFERS, S_N };
 	struct stat_section *secs = calloc(S_N, sizeof(*secs));
 	if (!secs)
 		return -ENOMEM;
@@ -92,8 +93,11 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		STAT_ADD_ALL(sec, match_counters(n->match), MATCH_COUNTERS);
 	}
 
-	if (n->svc)
+	if (n->svc) {
 		services_stats(n, &secs[k++]);
+		if (n->svcapi)
+			svc_api_stats(n, &secs[k++]);
+	}
 
 	const struct loop_stats *ls = loop_stats(n->loop);
 	sec = &secs[k++];
@@ -211,6 +215,7 @@ const struct ctl_command node_ctl_commands[] = {
 	{ "log-level", "log-level N", ctl_log_level },
 	{ "shutdown", "shutdown", ctl_shutdown },
 	{ "svc", "svc REQUEST [json] (a signed request, base64: anode svc ...)", services_ctl },
+	{ "events", "events [AFTER] [json]", services_events_ctl },
 	{ NULL, NULL, NULL },
 };
 

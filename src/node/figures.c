@@ -9,6 +9,7 @@
 #include "mon/mon.h"
 #include "node/fetch.h"
 #include "node/node_impl.h"
+#include "node/svc_api.h"
 
 static void link_bytes(void *arg, uint64_t *ret_rx, uint64_t *ret_tx)
 {
@@ -29,6 +30,8 @@ static void tick(void *arg)
 {
 	struct node *n = arg;
 	link_udp_read_kernel_drops(n->udp);
+	/* Subscriptions are sampled with the figures they watch. */
+	svc_api_tick(n);
 }
 
 int figures_start(struct node *n)

@@ -441,6 +441,7 @@ void node_free(struct node *n)
 	n->match = NULL;
 	priv_chan_close(n->priv);
 	n->priv = NULL;
+	free(n->svcapi);
 	ctl_server_close(n->ctl);
 	applink_server_close(n->apps);
 	ee_free(n->ee);

@@ -76,6 +76,7 @@ struct node {
 	struct priv_chan *priv; /* to the privileged parent, when there is one */
 	/* The control module (services.c, src/svc); NULL without a policy. */
 	struct svc *svc;
+	struct svc_api_state *svcapi; /* running services' filters, packets, events (svc_api.c) */
 	int fatal; /* a negative errno that stopped the node, or 0 */
 	uint8_t *q_scratch; /* where a held packet's verdict is built */
 	struct node_counters c;
@@ -124,6 +125,7 @@ int services_room_init(struct node *n);
 void services_room_done(struct node *n);
 int services_ctl(void *arg, int argc, char **argv, struct ctl_out *o);
 void services_stats(struct node *n, struct stat_section *sec);
+int services_events_ctl(void *arg, int argc, char **argv, struct ctl_out *o);
 /* Where a capsule whose code is missing waits while it is fetched: 0
  * (consumed), or a negative errno and p is still the caller's. */
 int codeload_park(struct node *n, struct pkt *p, const struct wire_capsule *cap);

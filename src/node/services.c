@@ -16,39 +16,13 @@
 
 #include "core/log.h"
 #include "node/node_impl.h"
+#include "node/svc_api.h"
 #include "priv/priv.h"
 #include "svc/svc.h"
 
-/* A service process's state in the node: its end of the service's socket. */
-struct svc_run {
-	struct node *n;
-	unsigned id;
-	int fd;
-	pid_t pid;
-};
-
-/* What a service sends is not read yet (the service API: filters,
- * verdicts, subscriptions, comes next); it is drained so that a chatty
- * service cannot fill the socket and counts as nothing. */
-static void run_readable(void *arg, int fd, uint32_t events)
-{
-	struct svc_run *r = arg;
-	char buf[512];
-	ssize_t k;
-	while ((k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		;
-	if (k == 0)
-		loop_fd_del(r->n->loop, fd); /* it closed its end; the parent says when it ends */
-}
-
 static void run_free(struct node *n, struct svc_instance *in)
 {
-	struct svc_run *r = in->run;
-	if (!r)
-		return;
-	loop_fd_del(n->loop, r->fd);
-	close(r->fd);
-	free(r);
+	svc_api_close(in->run);
 	in->run = NULL;
 }
 
@@ -95,18 +69,13 @@ static int run_suspend(void *arg, struct svc_instance *in, bool suspend, char *w
 	return r;
 }
 
-/* New parameters go to the service as one record on its socket:
- * "params " and the text (docs/services.md). */
+/* New parameters go to the service as a PARAMS record on its socket. */
 static int run_param(void *arg, struct svc_instance *in, const char *params, char *why, size_t whylen)
 {
-	struct svc_run *r = in->run;
-	char rec[WIRE_SVC_PARAMS_MAX + 8];
-	int len = snprintf(rec, sizeof(rec), "params %s", params);
-	if (!r || send(r->fd, rec, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) != len) {
-		snprintf(why, whylen, "the service does not take them: %s", r ? strerror(errno) : "not running");
-		return -EPIPE;
-	}
-	return 0;
+	int r = in->run ? svc_api_params(in->run, params) : -ENOTCONN;
+	if (r < 0)
+		snprintf(why, whylen, "the service does not take them: %s", strerror(-r));
+	return r;
 }
 
 static void on_started(void *arg, unsigned id, int err, pid_t pid, int fd)
@@ -120,14 +89,12 @@ static void on_started(void *arg, unsigned id, int err, pid_t pid, int fd)
 		return;
 	}
 	if (err == 0) {
-		struct svc_run *r = calloc(1, sizeof(*r));
-		if (!r || loop_fd_add(n->loop, fd, EPOLLIN, run_readable, r) < 0) {
-			free(r);
-			close(fd);
+		const struct policy_principal *who = policy_principal(svc_policy(n->svc), in->user);
+		in->run = who ? svc_api_open(n, in, who, fd, pid) : NULL;
+		if (!in->run) {
+			if (!who)
+				close(fd);
 			err = -ENOMEM;
-		} else {
-			*r = (struct svc_run){ .n = n, .id = id, .fd = fd, .pid = pid };
-			in->run = r;
 		}
 	}
 	svc_instance_started(n->svc, id, err);
@@ -198,6 +165,29 @@ int services_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
 	}
 	bool json = argc > 2 && (!strcmp(argv[2], "json") || !strcmp(argv[2], "--json"));
 	return svc_request(n->svc, msg, len, (uint64_t)time(NULL), json, o);
+}
+
+/* "events [AFTER] [json]": the events monitors sent to services, after
+ * sequence number AFTER (0: all that are kept). */
+int services_events_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	uint64_t after = 0;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "json") || !strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			char *end;
+			after = strtoull(argv[i], &end, 10);
+			if (*end) {
+				ctl_printf(o, "usage: events [AFTER] [json]\n");
+				return -EINVAL;
+			}
+		}
+	}
+	svc_api_events_print(n, after, json, o);
+	return 0;
 }
 
 void services_stats(struct node *n, struct stat_section *sec)

@@ -391,6 +391,51 @@ ssize_t wire_svc_build(void *buf, size_t cap, const struct wire_svc_request *q, 
 /* Whether q (parsed from msg) carries a good signature by public key pk. */
 bool wire_svc_verify(const void *msg, const struct wire_svc_request *q, const uint8_t pk[32]);
 
+/* ---- The service API: service process <-> node (docs/wire.md §5c) ---- */
+
+#define WIRE_SAPI_VERSION 1
+#define WIRE_SAPI_HDR_LEN 8
+#define WIRE_SAPI_TEXT_MAX 512
+#define WIRE_SAPI_MSG_MAX (WIRE_SAPI_HDR_LEN + 8 + 0xffff)
+
+enum wire_sapi_type {
+	WIRE_SAPI_PARAMS = 1, /* node -> service: text (the parameters passed) */
+	WIRE_SAPI_FILTER_ADD = 2, /* service -> node: tag, filter */
+	WIRE_SAPI_FILTER_RESULT = 3, /* node -> service: tag, handle; status */
+	WIRE_SAPI_FILTER_DEL = 4, /* service -> node: handle */
+	WIRE_SAPI_PACKET = 5, /* node -> service: handle, packet id, the IPv4 packet */
+	WIRE_SAPI_VERDICT = 6, /* service -> node: packet id, verdict [, the new packet] */
+	WIRE_SAPI_SUBSCRIBE = 7, /* service -> node: tag, text "RESOURCE [k=v ...] STATE=LO-HI ..." */
+	WIRE_SAPI_SUB_RESULT = 8, /* node -> service: tag, handle; status */
+	WIRE_SAPI_UNSUBSCRIBE = 9, /* service -> node: handle */
+	WIRE_SAPI_EVENT = 10, /* node -> service: handle, text "k=v ..." */
+};
+
+enum wire_sapi_verdict {
+	WIRE_SAPI_ACCEPT = 0,
+	WIRE_SAPI_DROP = 1,
+	WIRE_SAPI_MODIFIED = 2, /* the record carries the packet to send on instead */
+};
+
+struct wire_sapi {
+	uint8_t type;
+	int32_t status; /* results: 0 or a negative errno */
+	uint32_t tag; /* the service's number for a request, echoed in its result */
+	uint32_t handle; /* a filter or a subscription */
+	uint32_t packet_id;
+	uint8_t verdict;
+	struct wire_priv_filter filter; /* FILTER_ADD */
+	const uint8_t *data; /* text, or a packet; in the caller's buffer */
+	size_t data_len;
+};
+
+/* Decode one record: -EBADMSG when malformed, -EPROTONOSUPPORT for another
+ * version, -EOPNOTSUPP for an unknown type. */
+int wire_sapi_parse(const void *msg, size_t len, struct wire_sapi *ret);
+/* Build one record: its length, -EINVAL for what the parser would refuse,
+ * -EMSGSIZE when cap is too small. data may already sit at its place in buf. */
+ssize_t wire_sapi_build(void *buf, size_t cap, const struct wire_sapi *m);
+
 /* ---- IPv4 + UDP, for router mode ----
  *
  * In router mode capsules travel as ANEP in UDP in IPv4, and the node sees

@@ -161,3 +161,26 @@ priv_svc_seeds = {
 }
 for k, b in priv_svc_seeds.items():
     write('fuzz_priv', k, b)
+
+# The service API (docs/wire.md §5c): one record of each type, and refusals.
+def sapi(t, body=b'', status=0, ver=1):
+    return struct.pack('>BBHi', t, ver, 0, status) + body
+
+
+ip_min = bytes([0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]) + bytes(8)
+sapi_seeds = {
+    'params': sapi(1, b'size=64M hold=1'), 'params-empty': sapi(1),
+    'filter-add': sapi(2, struct.pack('>I4s4sBBBBHHHH', 7, bytes([10, 1, 0, 0]), bytes(4), 16, 0, 17, 0, 0, 0, 5000, 6000)),
+    'filter-result': sapi(3, struct.pack('>II', 7, 2)), 'filter-result-eperm': sapi(3, struct.pack('>II', 7, 0), -1),
+    'filter-del': sapi(4, struct.pack('>I', 2)),
+    'packet': sapi(5, struct.pack('>II', 2, 99) + ip_min),
+    'verdict-accept': sapi(6, struct.pack('>IBBH', 99, 0, 0, 0)),
+    'verdict-modified': sapi(6, struct.pack('>IBBH', 99, 2, 0, 0) + ip_min),
+    'subscribe': sapi(7, struct.pack('>I', 1) + b'iface_tx_bps dev=eth0 idle=0-5000000 congested=5000000-'),
+    'sub-result': sapi(8, struct.pack('>II', 1, 3)), 'unsubscribe': sapi(9, struct.pack('>I', 3)),
+    'event': sapi(10, struct.pack('>I', 3) + b'resource=iface_tx_bps state=congested value=9000000'),
+    'version2': sapi(1, ver=2), 'type11': sapi(11), 'verdict-drop-with-packet': sapi(6, struct.pack('>IBBH', 9, 1, 0, 0) + ip_min),
+    'params-tab': sapi(1, b'a\tb'), 'packet-short': sapi(5, struct.pack('>II', 2, 99) + ip_min[:10]),
+}
+for k, b in sapi_seeds.items():
+    write('fuzz_sapi', k, b)

@@ -19,24 +19,30 @@ case " $ANODE_PARAMS " in
 	# In Python: a shell gives up at the first fork that fails.
 	say "forking"
 	n=$(/usr/bin/python3 -c '
-import os, time
-n = 0
+import os, signal, time
+kids = []
 try:
-    while n < 1000:
-        if os.fork() == 0:
+    while len(kids) < 1000:
+        pid = os.fork()
+        if pid == 0:
             os.close(1)  # the shell reads our output until every holder closes it
             time.sleep(30)
             os._exit(0)
-        n += 1
+        kids.append(pid)
 except OSError:
     pass
-print(n)')
+print(len(kids))
+for pid in kids:  # then back to a well-behaved service
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)')
 	say "forks: $n" ;;
 esac
 say "ready"
+# Records from the node (docs/wire.md §5c): an 8-octet header, then for
+# PARAMS the parameters' text.
 while :; do
-	rec=$(dd bs=2048 count=1 <&3 2>/dev/null) || break
+	rec=$(dd bs=2048 count=1 <&3 2>/dev/null | tail -c +9)
 	[ -n "$rec" ] || break
-	say "got: $rec"
+	say "got: params $rec"
 done
 say "node socket closed"

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Subscriptions to monitored resources (seed 000 §3.1, §4.4): a resource,
+ * its parameters, and its states, each a range of values; every sample
+ * that moves the value into another state is an event. Resources are the
+ * node's figures (mon.h: mem_avail_kb, load_milli, link_used_bps, ...) and
+ * an interface's rates (iface_rx_bps, iface_tx_bps with dev=NAME, read
+ * from /sys/class/net on the monitors' timer, never on the packet path).
+ *
+ * A spec is one line of text:
+ *   RESOURCE [dev=NAME] STATE=LO-HI [STATE=LO-HI ...]
+ * e.g. "iface_tx_bps dev=eth1 idle=0-5000000 congested=5000000-" (an
+ * open upper end: no limit). A value in no state's range is state "none".
+ */
+#ifndef MON_WATCH_H
+#define MON_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mon/mon.h"
+
+#define WATCH_STATES_MAX 8
+#define WATCH_NAME_MAX 23
+#define WATCH_DEV_MAX 15 /* IFNAMSIZ - 1 */
+
+struct watch_state {
+	char name[WATCH_NAME_MAX + 1];
+	int64_t lo, hi; /* lo <= value < hi */
+};
+
+struct watch_spec {
+	char resource[WATCH_NAME_MAX + 1];
+	char dev[WATCH_DEV_MAX + 1]; /* iface_*: the interface */
+	size_t n_states;
+	struct watch_state states[WATCH_STATES_MAX];
+};
+
+struct watch {
+	struct watch_spec spec;
+	int state; /* index, or -1: none yet / in no range */
+	bool sampled; /* a first value has been seen */
+	uint64_t last_bytes, last_ns; /* iface_*: the previous reading */
+	int64_t value; /* the last value */
+};
+
+/* Parse a spec. 0, or -EINVAL with err saying why. */
+int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t errlen);
+
+void watch_init(struct watch *w, const struct watch_spec *spec);
+
+/* Take a sample at now_ns. Returns 1 when the state changed (an event:
+ * w->state and w->value are the new ones, *ret_prev the old state), 0 when
+ * not, or a negative errno when the resource cannot be read. */
+int watch_sample(struct watch *w, const struct mon *m, uint64_t now_ns, int *ret_prev);
+
+/* The name of state i of w ("none" for -1). */
+const char *watch_state_name(const struct watch *w, int i);
+
+#endif
