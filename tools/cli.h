@@ -157,5 +157,6 @@ const char *cli_key_default_path(char *buf, size_t len);
  * negative errno after saying why. */
 int cli_key_load(const char *path, uint8_t sk[64]);
 int cmd_svc(const char *node, int argc, char **argv);
+int cmd_events(const char *node, int argc, char **argv);
 
 #endif

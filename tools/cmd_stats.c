@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -55,4 +56,65 @@ int cmd_info(const char *node, int argc, char **argv)
 {
 	return ctl_print(node, "info", "Usage: anode -n NODE info [--json]\n\nNODE's name, address and sockets.\n",
 			 argc, argv);
+}
+
+static const char events_usage[] =
+	"Usage: anode -n NODE events [--follow] [--json]\n"
+	"\n"
+	"The events NODE's monitors sent to its services (seed 000 §3.1), oldest\n"
+	"first, one per line: sequence number, time (seconds since the epoch), and\n"
+	"the event: the service and user it went to, the resource, its new and\n"
+	"previous state and the value that moved it. The node keeps the last 256.\n"
+	"--follow keeps printing new ones as they come (until interrupted);\n"
+	"--json prints one JSON object per line.\n";
+
+/* The sequence number of the last line of an events answer. */
+static unsigned long long last_seq(const char *body, bool json, unsigned long long prev)
+{
+	unsigned long long seq = prev;
+	for (const char *l = body; *l;) {
+		const char *p = json ? strstr(l, "\"seq\":") : l;
+		if (p && (!json || p < l + strcspn(l, "\n")))
+			seq = strtoull(p + (json ? 6 : 0), NULL, 10);
+		l += strcspn(l, "\n");
+		if (*l)
+			l++;
+	}
+	return seq;
+}
+
+int cmd_events(const char *node, int argc, char **argv)
+{
+	bool json = false, follow = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--follow") || !strcmp(argv[i], "-f")) {
+			follow = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(events_usage, stdout);
+			return 0;
+		} else {
+			fputs(events_usage, stderr);
+			return 2;
+		}
+	}
+	struct cli_node n;
+	if (cli_node_find(node, &n) < 0)
+		return 1;
+	unsigned long long after = 0;
+	for (;;) {
+		char line[64], *body;
+		snprintf(line, sizeof(line), "events %llu%s", after, json ? " json" : "");
+		if (cli_ctl(&n, line, &body) < 0)
+			return 1;
+		fputs(body, stdout);
+		fflush(stdout);
+		after = last_seq(body, json, after);
+		free(body);
+		if (!follow)
+			return 0;
+		struct timespec ts = { 0, 250 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 }

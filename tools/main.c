@@ -27,6 +27,7 @@ static const struct subcommand subcommands[] = {
 	{ "info", cmd_info, "a node's name, address and sockets" },
 	{ "key", cmd_key, "make Ed25519 keys for signing service requests" },
 	{ "svc", cmd_svc, "signed requests to a node's services: activate, stop, list ..." },
+	{ "events", cmd_events, "the events a node's monitors sent to its services" },
 	{ NULL, NULL, NULL },
 };
 

@@ -44,7 +44,7 @@ ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip netns exec "$ns" "$ANODED" -f "$dir/n.conf" >"$dir/node.log" 2>&1 &
 node_pid=$!
-trap 'rc=$?; [ $rc = 0 ] || tail -40 "$dir/node.log" >&2; kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null; ip netns del $ns 2>/dev/null; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; [ $rc = 0 ] || tail -40 "$dir/node.log" >&2; kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null; ip netns del $ns 2>/dev/null; (exit $rc); cleanup' EXIT
 wait_for "the node" 10 "$ANODE" -n "$dir/n.app" info
 sv() { "$ANODE" -n "$dir/n.app" svc "$@"; }
 as_bob=(--key "$dir/bob.key" --user bob)

@@ -42,7 +42,7 @@ expect_match "a bad policy is refused with its place" "$(cat "$dir/err")" 'bad.p
 
 "$ANODED" -f "$dir/n.conf" >"$dir/node.log" 2>&1 &
 node_pid=$!
-trap 'rc=$?; kill $node_pid 2>/dev/null; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; kill $node_pid 2>/dev/null; (exit $rc); cleanup' EXIT
 wait_for "the node" 10 "$ANODE" -n "$dir/n.app" info
 sv() { "$ANODE" -n "$dir/n.app" svc "$@"; }
 as_bob=(--key "$dir/bob.key" --user bob)

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A proactive service (seed 000 §3, Figure 2) for tests/lab/test_proactive.sh,
+ * written against libanode's service API: it subscribes to the transmit
+ * rate of one interface, and sleeps while the link is idle (no filter: its
+ * flow stays in the kernel). When the monitor says the link is congested
+ * it installs a filter for its flow and sees its packets (accepting each);
+ * when the link is idle again it removes the filter. It reports what it
+ * does on standard error (the node's log).
+ *
+ * Parameters: dev=IF threshold=BPS dst=A.B.C.D/LEN port=PORT.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anode/service.h"
+
+#define say(...) (fprintf(stderr, "proactive: " __VA_ARGS__), fputc('\n', stderr))
+
+int main(void)
+{
+	struct an_service *s = an_service_open();
+	if (!s) {
+		say("no socket to the node: %s", strerror(errno));
+		return 1;
+	}
+	char dev[32], threshold[32], dst[32], port[16];
+	if (an_service_param(s, "dev", dev, sizeof(dev)) < 0 ||
+	    an_service_param(s, "threshold", threshold, sizeof(threshold)) < 0 ||
+	    an_service_param(s, "dst", dst, sizeof(dst)) < 0 || an_service_param(s, "port", port, sizeof(port)) < 0) {
+		say("parameters: dev=IF threshold=BPS dst=A.B.C.D/LEN port=PORT");
+		return 2;
+	}
+	struct an_filter f = { .proto = 17 };
+	char *slash = strchr(dst, '/');
+	if (!slash || inet_pton(AF_INET, (*slash = 0, dst), &f.dst) != 1) {
+		say("bad dst");
+		return 2;
+	}
+	f.dst_prefix = (uint8_t)atoi(slash + 1);
+	f.dport_lo = f.dport_hi = (uint16_t)atoi(port);
+	char spec[160];
+	snprintf(spec, sizeof(spec), "iface_tx_bps dev=%s idle=0-%s congested=%s-", dev, threshold, threshold);
+	if (an_service_subscribe(s, spec, NULL) < 0) {
+		say("cannot subscribe");
+		return 1;
+	}
+	say("asleep: subscribed to %s", spec);
+	uint32_t filter = 0, want_tag = 0;
+	unsigned long packets = 0;
+	for (;;) {
+		struct an_service_msg m;
+		int r = an_service_recv(s, &m, -1);
+		if (r == -EPIPE)
+			break;
+		if (r < 0)
+			continue;
+		switch (m.kind) {
+		case AN_SVC_SUBSCRIBED:
+			say("subscription %s (handle %u)", m.status ? strerror(-m.status) : "made", m.handle);
+			break;
+		case AN_SVC_EVENT: {
+			char text[600];
+			snprintf(text, sizeof(text), "%.*s", (int)m.len, (const char *)m.data);
+			say("event: %s", text);
+			bool congested = strstr(text, " state=congested ") != NULL;
+			if (congested && !filter && !want_tag) {
+				an_service_filter_add(s, &f, &want_tag);
+			} else if (!congested && filter) {
+				an_service_filter_del(s, filter);
+				say("filter %u removed: asleep, %lu packets seen", filter, packets);
+				filter = 0;
+			}
+			break;
+		}
+		case AN_SVC_FILTER:
+			if (m.tag != want_tag)
+				break;
+			want_tag = 0;
+			if (m.status) {
+				say("filter refused: %s", strerror(-m.status));
+				break;
+			}
+			filter = m.handle;
+			say("awake: filter %u installed", filter);
+			break;
+		case AN_SVC_PACKET:
+			packets++;
+			if (packets == 1 || packets % 50 == 0)
+				say("packets=%lu", packets);
+			an_service_verdict(s, m.packet_id, AN_ACCEPT, NULL, 0);
+			break;
+		case AN_SVC_PARAMS:
+			say("params: %s", an_service_params(s));
+			break;
+		}
+	}
+	say("node gone");
+	an_service_close(s);
+	return 0;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Proactive behaviour, shown (issue 9, seed 000 §3 Figure 2): h1 -- r -- h2
+# in network namespaces of this run, r an anode router with a policy, the
+# r -> h2 link limited by tc. alice activates tests/lab/svc_proactive.c,
+# which subscribes to the transmit rate of r's interface toward h2 and
+# filters her flow (UDP to h2:6000) only while that link is congested.
+# Checked: while the link is idle her flow crosses r with no NFQUEUE rule
+# for it (iptables -S, the node's counters); iperf3 load congests the link,
+# the monitor's event wakes the service, the rule appears and the service
+# sees the flow; the load stops, the next event puts it back to sleep and
+# the rule goes. Needs root, ip netns, iperf3, bubblewrap; skips otherwise.
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
+export PATH="$PATH:/usr/sbin:/sbin"
+ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
+for t in bwrap iperf3 tc iptables; do command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }; done
+[ -w /sys/fs/cgroup/memory/cgroup.procs ] || { echo "SKIP: no cgroup v1 memory controller"; exit 77; }
+SVC_PROACTIVE=${SVC_PROACTIVE:?path to svc_proactive}
+. "$(dirname "$0")/lib.sh"
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+run=$$
+H1=an-pa-$run-h1 R=an-pa-$run-r H2=an-pa-$run-h2
+X=$((100 + RANDOM % 150))
+dir=$ANODE_RUN_DIR/pa
+mkdir -p "$dir"
+chmod 755 "$ANODE_RUN_DIR" "$dir"
+cp "$SVC_PROACTIVE" "$dir/svc_proactive"
+chmod 755 "$dir/svc_proactive"
+pids=()
+finish() {
+  local rc=$?
+  set +e
+  [ $rc = 0 ] || tail -30 "$dir/node.log" >&2
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  for n in "$H1" "$R" "$H2"; do ip netns del "$n" 2>/dev/null; done
+  (exit $rc)
+  cleanup
+}
+trap finish EXIT
+
+for n in "$H1" "$R" "$H2"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip -n "$H1" link add eth0 type veth peer name r1 netns "$R"
+ip -n "$H2" link add eth0 type veth peer name r2 netns "$R"
+ip -n "$H1" addr add 10.$X.1.2/24 dev eth0
+ip -n "$R" addr add 10.$X.1.1/24 dev r1
+ip -n "$R" addr add 10.$X.2.1/24 dev r2
+ip -n "$H2" addr add 10.$X.2.2/24 dev eth0
+for l in "$H1 eth0" "$R r1" "$R r2" "$H2 eth0"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n "$H1" route add default via 10.$X.1.1
+ip -n "$H2" route add default via 10.$X.2.1
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+tc -n "$R" qdisc add dev r2 root tbf rate 20mbit burst 32kbit latency 50ms
+
+"$ANODE" key gen -o "$dir/alice.key" >"$dir/alice.pub"
+cat >"$dir/policy" <<POL
+user alice $(cat "$dir/alice.pub")
+service proactive program $dir/svc_proactive
+allow alice service proactive
+allow alice filter 10.$X.2.0/24 proto udp ports 6000-6000
+POL
+printf 'name pa\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
+  "$X" "$dir" "$dir" "$dir" >"$dir/n.conf"
+ip netns exec "$R" "$ANODED" -f "$dir/n.conf" >"$dir/node.log" 2>&1 &
+pids+=($!)
+wait_for "the node" 10 "$ANODE" -n "$dir/n.app" info
+rules() { ip netns exec "$R" iptables -w -t mangle -S PREROUTING | grep -c 'anode:pa:' || true; }
+logged() { grep -q -e "$1" "$dir/node.log"; }
+seen() { "$ANODE" -n "$dir/n.app" stats --json | json "d.get('services', {}).get('packets', 0)"; }
+
+"$ANODE" -n "$dir/n.app" svc activate proactive dev=r2 threshold=5000000 dst=10.$X.2.0/24 port=6000 \
+  --key "$dir/alice.key" --user alice >/dev/null
+wait_for "the service to subscribe" 10 logged 'proactive: subscription made'
+wait_for "the first event (idle)" 10 logged 'proactive: event: .* state=idle '
+# alice's flow: 50 packets a second, UDP to h2:6000, for the whole test.
+ip netns exec "$H1" /usr/bin/python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+while True:
+    s.sendto(b'x' * 200, ('10.$X.2.2', 6000))
+    time.sleep(0.02)" &
+pids+=($!)
+sleep 2 # the flow runs a while with the service asleep: nothing may intercept it
+expect_eq "asleep: the node's own rule only, none for alice's flow" "$(rules)" 1
+expect_eq "...and no packet of the flow went to the service" "$(seen)" 0
+
+ip netns exec "$H2" iperf3 -s -1 >"$dir/iperf-s.log" 2>&1 &
+pids+=($!)
+listening() { ip netns exec "$H2" ss -Hlun | grep -q ':5201 ' || ip netns exec "$H2" ss -Hltn | grep -q ':5201 '; }
+wait_for "iperf3 to listen" 10 listening
+ip netns exec "$H1" iperf3 -c 10.$X.2.2 -u -b 15M -t 6 >"$dir/iperf-c.log" 2>&1 &
+pids+=($!)
+wait_for "the congestion event" 10 logged 'proactive: event: .* state=congested '
+ok "congestion on r2 (iperf3 at 15 Mbit/s) made an event"
+wait_for "the service to install its filter" 10 logged 'proactive: awake: filter [0-9]* installed'
+has_rule() { [ "$(rules)" -eq 2 ]; }
+wait_for "the rule for alice's flow" 10 has_rule
+expect_match "...a rule for UDP to port 6000 appeared" \
+  "$(ip netns exec "$R" iptables -w -t mangle -S PREROUTING)" '-d 10\.[0-9.]+/24 -p udp -m udp --dport 6000 '
+saw_flow() { [ "$(seen)" -gt 0 ]; }
+wait_for "the service to see the flow" 10 saw_flow
+wait_for "the service's own count" 10 logged 'proactive: packets='
+ok "...and the service saw alice's flow ($(seen) packets so far)"
+
+wait_for "the load to end and the idle event" 20 logged 'proactive: filter [0-9]* removed: asleep'
+no_rule() { [ "$(rules)" -eq 1 ]; }
+wait_for "the rule to go" 10 no_rule
+ok "the link idle again, the service removed its filter and the rule went"
+before=$(seen)
+sleep 1.5
+expect_eq "...and the flow no longer reaches the service" "$(seen)" "$before"
+stats=$("$ANODE" -n "$dir/n.app" stats --json)
+expect_ge "events sent to the service" "$(json "d['services']['events']" <<<"$stats")" 3
+expect_eq "...no packet held past its time" "$(json "d['services']['held_timeouts']" <<<"$stats")" 0
+events=$("$ANODE" -n "$dir/n.app" events)
+expect_match "anode events lists the service's events" "$events" 'service=proactive user=alice resource=iface_tx_bps dev=r2 state=congested previous=idle'
+echo "proactive: $checks checks passed"
