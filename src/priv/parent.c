@@ -58,6 +58,7 @@ struct priv_service {
 	char name[96]; /* its cgroup */
 	char user[WIRE_SVC_NAME_MAX + 1];
 	char service[WIRE_SVC_NAME_MAX + 1];
+	bool stopping; /* killed on request, not reaped yet: no longer the user's */
 };
 
 struct priv_parent {
@@ -220,7 +221,7 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 				slot = i;
 			continue;
 		}
-		if (!strcmp(pp->svcs[i]->user, who->name)) {
+		if (!pp->svcs[i]->stopping && !strcmp(pp->svcs[i]->user, who->name)) {
 			mine++;
 			if (!strcmp(pp->svcs[i]->service, sv->name))
 				return -EEXIST;
@@ -372,8 +373,10 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 		} else if (msg.type == WIRE_PRIV_SVC_STOP) {
 			/* It ends at once; SIGCHLD tells the node it ended. */
 			struct priv_service **ps = svc_find_id(pp, msg.id);
-			if (ps)
+			if (ps) {
 				kill((*ps)->pid, SIGKILL);
+				(*ps)->stopping = true;
+			}
 		} else {
 			struct priv_service **ps = svc_find_id(pp, msg.id);
 			r = ps ? sandbox_freeze((*ps)->name, msg.value) : -ENOENT;

@@ -8,7 +8,11 @@
  * when the link is idle again it removes the filter. It reports what it
  * does on standard error (the node's log).
  *
- * Parameters: dev=IF threshold=BPS dst=A.B.C.D/LEN port=PORT.
+ * Parameters: dev=IF threshold=BPS dst=A.B.C.D/LEN port=PORT [mode=MODE].
+ * The modes other than the default (proactive) misbehave, for the tests of
+ * faults: hold (filter at once and never answer a packet), flood (send a
+ * stream of verdicts for packets it never got), outside (ask for a filter
+ * outside what its user may filter).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +47,20 @@ int main(void)
 	}
 	f.dst_prefix = (uint8_t)atoi(slash + 1);
 	f.dport_lo = f.dport_hi = (uint16_t)atoi(port);
+	char mode[16] = "proactive";
+	an_service_param(s, "mode", mode, sizeof(mode));
+	if (!strcmp(mode, "flood")) {
+		for (uint32_t i = 0; i < 100000; i++)
+			an_service_verdict(s, 0x80000000u + i, AN_DROP, NULL, 0);
+		say("flooded: 100000 verdicts sent");
+	} else if (!strcmp(mode, "outside")) {
+		struct an_filter o = f;
+		o.dst = htonl(0x0a000000); /* 10.0.0.0/8: wider than any grant of the test */
+		o.dst_prefix = 8;
+		an_service_filter_add(s, &o, NULL);
+	} else if (!strcmp(mode, "hold")) {
+		an_service_filter_add(s, &f, NULL);
+	}
 	char spec[160];
 	snprintf(spec, sizeof(spec), "iface_tx_bps dev=%s idle=0-%s congested=%s-", dev, threshold, threshold);
 	if (an_service_subscribe(s, spec, NULL) < 0) {
@@ -64,6 +82,8 @@ int main(void)
 			say("subscription %s (handle %u)", m.status ? strerror(-m.status) : "made", m.handle);
 			break;
 		case AN_SVC_EVENT: {
+			if (strcmp(mode, "proactive") != 0)
+				break;
 			char text[600];
 			snprintf(text, sizeof(text), "%.*s", (int)m.len, (const char *)m.data);
 			say("event: %s", text);
@@ -78,6 +98,10 @@ int main(void)
 			break;
 		}
 		case AN_SVC_FILTER:
+			if (strcmp(mode, "proactive") != 0) {
+				say("filter %s", m.status ? strerror(-m.status) : "installed");
+				break;
+			}
 			if (m.tag != want_tag)
 				break;
 			want_tag = 0;
@@ -90,6 +114,11 @@ int main(void)
 			break;
 		case AN_SVC_PACKET:
 			packets++;
+			if (!strcmp(mode, "hold")) {
+				if (packets == 1)
+					say("holding packets, never answering");
+				break;
+			}
 			if (packets == 1 || packets % 50 == 0)
 				say("packets=%lu", packets);
 			an_service_verdict(s, m.packet_id, AN_ACCEPT, NULL, 0);

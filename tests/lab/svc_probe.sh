@@ -15,6 +15,13 @@ if unshare -U true 2>/dev/null; then say "unshare: allowed"; else say "unshare: 
 if echo x >/usr/anode-probe 2>/dev/null; then say "write /usr: allowed"; else say "write /usr: refused"; fi
 case " $ANODE_PARAMS " in
 *" crash=1 "*) say "crashing"; kill -SEGV $$ ;;
+*" mem=1 "*)
+	say "allocating"
+	/usr/bin/python3 -c '
+chunks = []
+while len(chunks) < 1024:
+    chunks.append(bytearray(1 << 20))  # touched: counted by the memory cgroup'
+	say "allocation ended: $?" ;;
 *" fork=1 "*)
 	# In Python: a shell gives up at the first fork that fails.
 	say "forking"

@@ -54,11 +54,16 @@ ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 tc -n "$R" qdisc add dev r2 root tbf rate 20mbit burst 32kbit latency 50ms
 
 "$ANODE" key gen -o "$dir/alice.key" >"$dir/alice.pub"
+"$ANODE" key gen -o "$dir/bob.key" >"$dir/bob.pub"
 cat >"$dir/policy" <<POL
 user alice $(cat "$dir/alice.pub")
+user bob $(cat "$dir/bob.pub")
 service proactive program $dir/svc_proactive
+service misbehave program $dir/svc_proactive
 allow alice service proactive
 allow alice filter 10.$X.2.0/24 proto udp ports 6000-6000
+allow bob service misbehave
+allow bob filter 10.$X.2.0/24 proto udp ports 6000-6000
 POL
 printf 'name pa\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
   "$X" "$dir" "$dir" "$dir" >"$dir/n.conf"
@@ -115,4 +120,37 @@ expect_ge "events sent to the service" "$(json "d['services']['events']" <<<"$st
 expect_eq "...no packet held past its time" "$(json "d['services']['held_timeouts']" <<<"$stats")" 0
 events=$("$ANODE" -n "$dir/n.app" events)
 expect_match "anode events lists the service's events" "$events" 'service=proactive user=alice resource=iface_tx_bps dev=r2 state=congested previous=idle'
+
+# Faults (issue 9 §5): bob's service misbehaves; each fault is contained,
+# counted, and alice's service and the node carry on.
+as_bob=(--key "$dir/bob.key" --user bob)
+misbehave() { "$ANODE" -n "$dir/n.app" svc activate misbehave dev=r2 threshold=5000000 dst=10.$X.2.0/24 port=6000 \
+  mode="$1" "${as_bob[@]}" >/dev/null; }
+stop_bob() { "$ANODE" -n "$dir/n.app" svc stop misbehave "${as_bob[@]}" >/dev/null; }
+stat() { "$ANODE" -n "$dir/n.app" stats --json | json "d['services']['$1']"; }
+misbehave outside
+wait_for "the filter outside bob's grants to be refused" 10 logged 'proactive: filter Operation not permitted'
+expect_ge "...refused and counted" "$(stat filters_refused)" 1
+expect_eq "...and no rule was added for it" "$(rules)" 1
+stop_bob
+noports() { ip netns exec "$H2" awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ {print $3}' /proc/net/snmp; }
+misbehave hold
+wait_for "bob's filter on the flow" 10 logged 'proactive: filter installed'
+wait_for "bob's service to hold packets" 10 logged 'proactive: holding packets, never answering'
+timed_out() { [ "$(stat held_timeouts)" -gt 0 ]; }
+wait_for "held packets to time out" 10 timed_out
+before=$(noports)
+sleep 1.5
+after=$(noports)
+expect_ge "packets held and never answered still reach h2 after the timeout (per 1.5 s)" $((after - before)) 40
+stop_bob
+misbehave flood
+flooded() { [ "$(stat bad_verdicts)" -ge 100000 ]; }
+wait_for "100000 made-up verdicts to be counted" 20 flooded
+ok "a flood of verdicts for packets never held is counted and ignored"
+"$ANODE" -n "$dir/n.app" info >/dev/null || fail "the node stopped answering"
+ok "...and the node answers"
+stop_bob
+out=$("$ANODE" -n "$dir/n.app" svc list --key "$dir/alice.key" --user alice)
+expect_match "alice's service ran on through bob's faults" "$out" 'proactive of alice: program running'
 echo "proactive: $checks checks passed"

@@ -90,6 +90,11 @@ wait_for "the crash to be reported" 10 ended
 expect_match "the parent saw the crash" "$(cat "$dir/node.log")" 'service crasher of carol .* ended: killed by signal 11'
 expect_eq "...and the instance is gone" \
   "$(sv list "${as_carol[@]}" --json | json "len(d['instances'])")" 0
+# carol's memory hog is stopped by its cgroup's limit (64M by default).
+sv activate probe mem=1 "${as_carol[@]}" >/dev/null
+wait_for "the memory hog to be stopped" 20 logged 'probe\[carol/probe\]: allocation ended: 137'
+ok "a service allocating past its memory limit is killed by its cgroup (status 137)"
+sv stop probe "${as_carol[@]}" >/dev/null
 # carol's fork bomb stays inside its pids limit; the node answers meanwhile.
 sv activate probe fork=1 "${as_carol[@]}" >/dev/null
 wait_for "the fork bomb to give up" 20 logged 'probe\[carol/probe\]: forks: '
