@@ -53,6 +53,7 @@ struct svc_run {
 	size_t n_held;
 	uint32_t next_packet_id;
 	struct loop_timer *hold_t;
+	bool heard; /* the service has sent something: it runs */
 	struct svc_sub subs[SVC_API_SUBS_MAX];
 	struct svc_run *next;
 };
@@ -68,6 +69,7 @@ struct svc_api_state {
 	struct svc_api_counters c;
 	struct svc_event events[SVC_API_EVENTS_KEPT];
 	uint64_t next_seq;
+	uint64_t last_start_us; /* activation accepted -> the service's first record */
 };
 
 static struct svc_api_state *state(struct node *n)
@@ -350,6 +352,15 @@ static void run_readable(void *arg, int fd, uint32_t events)
 		}
 		if (k < 0)
 			return;
+		if (!r->heard) {
+			/* Its first word: from the user's request to a program
+			 * running in its sandbox, this long. */
+			r->heard = true;
+			uint64_t us = (loop_now_ns() - r->in->requested_ns) / 1000;
+			state(r->n)->last_start_us = us;
+			log_info("svc: %s of %s runs in its sandbox %llu us after its activation", r->in->service,
+				 r->in->user, (unsigned long long)us);
+		}
 		struct wire_sapi m;
 		if ((size_t)k > WIRE_SAPI_MSG_MAX || wire_sapi_parse(buf, (size_t)k, &m) < 0) {
 			state(r->n)->c.bad_records++;
@@ -438,4 +449,7 @@ void svc_api_stats(struct node *n, struct stat_section *sec)
 	sec->key = "services";
 	sec->title = "service processes (the service API)";
 	STAT_ADD_ALL(sec, &state(n)->c, SVC_API_COUNTERS);
+	stat_add(sec, "last_start_us",
+		 "the last activation: from the request accepted to the service's first record, in us",
+		 state(n)->last_start_us);
 }

@@ -252,6 +252,7 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 	};
 	snprintf(spec.name, sizeof(spec.name), "%s", ps->name);
 	char err[256];
+	uint64_t t0 = loop_now_ns();
 	int r = sandbox_start(&spec, &ps->pid, err, sizeof(err));
 	close(sv_pair[1]);
 	if (r < 0) {
@@ -261,8 +262,9 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 		return r;
 	}
 	pp->svcs[slot] = ps;
-	log_info("priv: service %s for %s started: pid %d, uid %u, cgroup anode/%s", sv->name, who->name,
-		 (int)ps->pid, (unsigned)uid, ps->name);
+	log_info("priv: service %s for %s started: pid %d, uid %u, cgroup anode/%s (sandbox set up in %llu us)",
+		 sv->name, who->name, (int)ps->pid, (unsigned)uid, ps->name,
+		 (unsigned long long)((loop_now_ns() - t0) / 1000));
 	*ret_fd = sv_pair[0];
 	*ret_pid = ps->pid;
 	return 0;

@@ -276,7 +276,7 @@ static void child(const struct sandbox_spec *s, int bpf_fd)
 	const char *argv[64 + 32];
 	size_t n = 0;
 	const char *fixed[] = {
-		BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
+		BWRAP, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
 		"--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
 		"--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
 		"--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",

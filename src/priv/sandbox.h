@@ -3,8 +3,9 @@
  * Service process sandboxes (issue 9; seed 000 §4.3, seed 004 §4.4): the
  * privileged parent starts each service instance as its user's own uid,
  * in a cgroup of its own (memory, CPU share, pids; frozen to suspend it),
- * with rlimits, under bubblewrap (new user, mount, pid, ipc, uts, cgroup and
- * network namespaces; the system read-only; no_new_privs) and a seccomp
+ * with rlimits, under bubblewrap (new user, mount, pid, ipc, uts and cgroup
+ * namespaces; the system read-only; no_new_privs; the node's network, as
+ * services may talk to the network) and a seccomp
  * allow-list (libseccomp, handed to bwrap as a BPF program). The service
  * gets one AF_UNIX SOCK_SEQPACKET socket to its node as fd 3
  * (ANODE_SERVICE_FD) and its parameters in ANODE_PARAMS.

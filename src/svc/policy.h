@@ -26,8 +26,8 @@
 #include "wire/wire.h"
 
 #define POLICY_PRINCIPALS_MAX 256
-#define POLICY_SERVICES_MAX 64
-#define POLICY_GRANTS_MAX 32 /* services and filters, each, per user */
+#define POLICY_SERVICES_MAX 128
+#define POLICY_GRANTS_MAX 128 /* services and filters, each, per user */
 #define POLICY_ARGS_MAX 16
 #define POLICY_PATH_MAX 256
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 
@@ -188,6 +189,9 @@ static int activate(struct svc *s, const struct wire_svc_request *q, const struc
 	in->kind = sv->kind;
 	in->state = SVC_RUNNING;
 	in->since = now;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	in->requested_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	strcpy(in->params, q->params);
 	char why[256] = "";
 	int r = s->ops.start(s->ops.arg, in, sv, who, msg, len, why, sizeof(why));

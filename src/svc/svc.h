@@ -59,6 +59,7 @@ struct svc_instance {
 	enum svc_state state;
 	char params[WIRE_SVC_PARAMS_MAX + 1]; /* as last passed */
 	uint64_t since; /* seconds since the epoch */
+	uint64_t requested_ns; /* CLOCK_MONOTONIC, when its activation was accepted */
 	void *run; /* the runner's */
 };
 

@@ -12,7 +12,8 @@
  * The modes other than the default (proactive) misbehave, for the tests of
  * faults: hold (filter at once and never answer a packet), flood (send a
  * stream of verdicts for packets it never got), outside (ask for a filter
- * outside what its user may filter).
+ * outside what its user may filter); pass (filter at once and accept every
+ * packet, quietly: a pass-through service for bench/services.sh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,7 +59,7 @@ int main(void)
 		o.dst = htonl(0x0a000000); /* 10.0.0.0/8: wider than any grant of the test */
 		o.dst_prefix = 8;
 		an_service_filter_add(s, &o, NULL);
-	} else if (!strcmp(mode, "hold")) {
+	} else if (!strcmp(mode, "hold") || !strcmp(mode, "pass")) {
 		an_service_filter_add(s, &f, NULL);
 	}
 	char spec[160];
@@ -119,7 +120,7 @@ int main(void)
 					say("holding packets, never answering");
 				break;
 			}
-			if (packets == 1 || packets % 50 == 0)
+			if (!strcmp(mode, "proactive") && (packets == 1 || packets % 50 == 0))
 				say("packets=%lu", packets);
 			an_service_verdict(s, m.packet_id, AN_ACCEPT, NULL, 0);
 			break;
