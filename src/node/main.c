@@ -78,17 +78,24 @@ static void usage(FILE *f)
 	      "  route DEST NEXT-HOP       next hop toward a node address\n"
 	      "  route default NEXT-HOP    next hop toward every other address\n"
 	      "\n"
-	      "Signals: SIGTERM and SIGINT stop the node cleanly.\n",
+	      "Signals: SIGTERM and SIGINT stop the node cleanly. SIGHUP reads the policy\n"
+	      "again: instances its new grants no longer allow are stopped; a policy that\n"
+	      "does not load leaves the one in force.\n",
 	      f);
 }
 
 static void signal_readable(void *arg, int fd, uint32_t events)
 {
+	struct node *n = arg;
 	struct signalfd_siginfo si;
-	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		log_info("signal %u: stopping", si.ssi_signo);
-		loop_stop(arg);
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		node_reload(n);
+		return;
 	}
+	log_info("signal %u: stopping", si.ssi_signo);
+	loop_stop(node_loop(n));
 }
 
 /* Start one node and run it until SIGTERM or SIGINT (blocked by now). In a
@@ -99,11 +106,13 @@ static int run_node(const struct node_config *cfg, int udp_fd, int priv_fd, cons
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	struct node *n = node_new(cfg, udp_fd, priv_fd);
 	if (!n)
 		return 1;
 	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0 || loop_fd_add(node_loop(n), sfd, EPOLLIN, signal_readable, node_loop(n)) < 0)
+	if (sfd < 0 || loop_fd_add(node_loop(n), sfd, EPOLLIN, signal_readable, n) < 0)
 		fatal("signalfd: %s", strerror(errno));
 	if (drop) {
 		char err[256];

@@ -406,6 +406,11 @@ fail:
 	return NULL;
 }
 
+void node_reload(struct node *n)
+{
+	services_reload(n);
+}
+
 struct loop *node_loop(struct node *n)
 {
 	return n->loop;

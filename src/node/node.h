@@ -18,6 +18,8 @@ struct node;
  * binds queues and installs rules (src/priv); with -1 the node does both
  * itself (it must be root). NULL after logging why. */
 struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd);
+/* Read the policy again (SIGHUP): the control module's, when it has one. */
+void node_reload(struct node *n);
 int node_run(struct node *n); /* until loop_stop(node_loop(n)) */
 struct loop *node_loop(struct node *n);
 const struct an_addr *node_addr(const struct node *n);

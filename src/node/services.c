@@ -137,6 +137,26 @@ int services_room_init(struct node *n)
 	return 0;
 }
 
+void services_reload(struct node *n)
+{
+	if (!n->svc) {
+		log_info("svc: SIGHUP: this node has no policy to reload");
+		return;
+	}
+	struct policy p;
+	char err[512];
+	if (policy_load(n->cfg.policy_path, &p, err, sizeof(err)) < 0) {
+		log_err("svc: reload: %s: the policy in force stays", err);
+		return;
+	}
+	svc_reload(n->svc, &p);
+	/* The services still running hold their user's entry: in the new
+	 * policy now. */
+	svc_api_rebind(n);
+	log_info("svc: policy %s reloaded: %zu principal(s), %zu service(s)", n->cfg.policy_path,
+		 svc_policy(n->svc)->n_principals, svc_policy(n->svc)->n_services);
+}
+
 void services_room_done(struct node *n)
 {
 	svc_free(n->svc);

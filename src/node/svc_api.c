@@ -438,6 +438,17 @@ void svc_api_close(struct svc_run *r)
 	free(r);
 }
 
+void svc_api_rebind(struct node *n)
+{
+	if (!n->svcapi)
+		return;
+	for (struct svc_run *r = state(n)->runs; r; r = r->next) {
+		const struct policy_principal *who = policy_principal(svc_policy(n->svc), r->in->user);
+		if (who) /* it is: svc_reload stopped the others */
+			r->who = who;
+	}
+}
+
 int svc_api_params(struct svc_run *r, const char *params)
 {
 	struct wire_sapi m = { .type = WIRE_SAPI_PARAMS, .data = (const uint8_t *)params, .data_len = strlen(params) };

@@ -49,6 +49,9 @@ struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const stru
 /* Its filters removed, its held packets released (accepted), its
  * subscriptions dropped, its socket closed. */
 void svc_api_close(struct svc_run *r);
+/* After a policy reload: every running service's user, from the new policy
+ * (its filter quota stays what it was when it started). */
+void svc_api_rebind(struct node *n);
 /* Pass new parameters: 0, or a negative errno. */
 int svc_api_params(struct svc_run *r, const char *params);
 /* Sample every subscription of every service (the monitors' timer). */

@@ -419,7 +419,7 @@ static void child_start(void *arg)
 		sigset_t none;
 		sigemptyset(&none);
 		sigaddset(&none, SIGCHLD);
-		sigprocmask(SIG_UNBLOCK, &none, NULL);
+		sigprocmask(SIG_UNBLOCK, &none, NULL); /* SIGHUP stays blocked: the node's signalfd takes it */
 		exit(pp->cfg->child_main(pp->cfg->arg, sv[1]));
 	}
 	close(sv[1]);
@@ -491,6 +491,32 @@ static void child_reaped(struct priv_parent *pp, int wstatus)
 	}
 }
 
+/* SIGHUP: read the policy again, here first (so that the activations the
+ * child forwards next are checked against it), then in the child. A
+ * policy that does not load leaves the old one in force, here and there. */
+static void parent_reload(struct priv_parent *pp)
+{
+	if (!pp->cfg->policy_path) {
+		log_info("priv: SIGHUP: no policy to reload");
+		return;
+	}
+	struct policy p;
+	char err[512];
+	if (policy_load(pp->cfg->policy_path, &p, err, sizeof(err)) < 0) {
+		log_err("priv: reload: %s: the policy in force stays", err);
+		return;
+	}
+	if (pp->have_policy)
+		policy_free(&pp->policy);
+	pp->policy = p;
+	pp->have_policy = true;
+	if (!pp->auth)
+		pp->auth = svc_auth_new();
+	log_info("priv: policy %s reloaded", pp->cfg->policy_path);
+	if (pp->child > 0)
+		kill(pp->child, SIGHUP);
+}
+
 static void signal_readable(void *arg, int fd, uint32_t events)
 {
 	struct priv_parent *pp = arg;
@@ -508,6 +534,10 @@ static void signal_readable(void *arg, int fd, uint32_t events)
 					if (pp->svcs[i] && pp->svcs[i]->pid == pid)
 						svc_reaped(pp, &pp->svcs[i], ws);
 			}
+			continue;
+		}
+		if (si.ssi_signo == SIGHUP) {
+			parent_reload(pp);
 			continue;
 		}
 		log_info("priv: signal %u: stopping", si.ssi_signo);
@@ -546,6 +576,7 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	pp->loop = loop_new();
 	pp->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -278,6 +278,30 @@ int svc_request(struct svc *s, const void *msg, size_t len, uint64_t now, bool j
 	return 0;
 }
 
+void svc_reload(struct svc *s, struct policy *p)
+{
+	struct policy old = s->policy;
+	s->policy = *p;
+	memset(p, 0, sizeof(*p));
+	s->c.reloads++;
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++) {
+		struct svc_instance *in = s->inst[i];
+		if (!in)
+			continue;
+		const struct policy_principal *who = policy_principal(&s->policy, in->user);
+		const struct policy_service *sv = policy_service(&s->policy, in->service);
+		if (who && sv && sv->kind == in->kind && policy_may_use(who, sv->name))
+			continue;
+		log_warn("svc: %s of %s (instance %u) stopped: the reloaded policy no longer allows it", in->service,
+			 in->user, in->id);
+		s->ops.stop(s->ops.arg, in);
+		free(in);
+		s->inst[i] = NULL;
+		s->c.revoked++;
+	}
+	policy_free(&old);
+}
+
 void svc_instance_ended(struct svc *s, unsigned id, int status)
 {
 	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)

@@ -39,7 +39,9 @@
 	X(failed, "allowed, but the runner could not do it")                                       \
 	X(activated, "instances started")                                                          \
 	X(stopped, "instances stopped by request")                                                 \
-	X(ended, "instances that ended on their own (exited, crashed, killed)")
+	X(ended, "instances that ended on their own (exited, crashed, killed)")                  \
+	X(revoked, "instances stopped because a reloaded policy no longer allows them")        \
+	X(reloads, "policies put in force after the first")
 
 struct svc_counters {
 	SVC_COUNTERS(STAT_FIELD)
@@ -85,6 +87,10 @@ struct svc;
  * (freed with the module). */
 struct svc *svc_new(const char *node, struct policy *p, const struct svc_ops *ops);
 void svc_free(struct svc *s);
+
+/* Put a new policy in force (taken): instances whose user is gone from it,
+ * or may no longer use their service, are stopped ("revoked"). */
+void svc_reload(struct svc *s, struct policy *p);
 
 /* One signed request: its outcome written to out (text or JSON). 0, or a
  * negative errno after writing the refusal and why. */

@@ -119,4 +119,24 @@ ok "a dead node child's services are stopped with it"
 wait_for "a new node child" 10 "$ANODE" -n "$dir/n.app" info
 stats=$("$ANODE" -n "$dir/n.app" stats --json)
 expect_eq "the new child starts with no instance" "$(json "d['svc']['instances']" <<<"$stats")" 0
+
+# SIGHUP reloads the policy: a broken one leaves the one in force; one that
+# no longer grants carol her probe stops it.
+sv activate probe "${as_carol[@]}" >/dev/null
+wait_for "carol's probe to run again" 10 logged 'probe\[carol/probe\]: ready'
+cp "$dir/policy" "$dir/policy.good"
+echo "frobnicate" >>"$dir/policy"
+kill -HUP "$node_pid"
+wait_for "the broken policy to be refused" 10 logged 'reload: .*unknown directive'
+expect_eq "...and carol's probe runs on under the policy in force" \
+  "$(sv list "${as_carol[@]}" --json | json "len(d['instances'])")" 1
+sed 's/^allow carol service probe,crasher$/allow carol service crasher/' "$dir/policy.good" >"$dir/policy"
+kill -HUP "$node_pid"
+revoked() { [ "$("$ANODE" -n "$dir/n.app" stats --json | json "d['svc']['revoked']")" -eq 1 ]; }
+wait_for "carol's probe to be revoked" 10 revoked
+ok "a reloaded policy that no longer grants a service stops its instances"
+wait_for "its sandbox to go" 10 no_cgs
+ok "...and their sandboxes"
+if sv activate probe "${as_carol[@]}" >"$dir/out" 2>&1; then fail "carol activated a service no longer hers"; fi
+expect_match "...and the new policy is the one in force" "$(cat "$dir/out")" 'does not allow'
 echo "services: $checks checks passed"

@@ -92,4 +92,10 @@ expect_eq "...for another node" "$(c refused_other_node)" 1
 expect_eq "...malformed" "$(c refused_malformed)" 1
 expect_eq "...and the activation the node cannot run" "$(c failed)" 1
 expect_match "refusals are logged with their reason" "$(cat "$dir/node.log")" 'refused: the policy does not allow'
+# SIGHUP reloads the policy: eve, added, may now list.
+echo "user eve $("$ANODE" key pub "$dir/eve.key")" >>"$dir/policy"
+kill -HUP "$node_pid"
+eve_in() { sv list --key "$dir/eve.key" --user eve; }
+wait_for "the reloaded policy to know eve" 10 eve_in
+ok "a policy reloaded on SIGHUP is in force at once"
 echo "svc: $checks checks passed"
