@@ -536,6 +536,40 @@ int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, s
 	return 0;
 }
 
+int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_ctx *ctx, int64_t *ret_rc)
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (!c)
+		return ee_failed_lookup(ee, name, false) ? -EPERM : -ENOENT;
+	if (c->kind != &ee_kind_module)
+		return -EPERM;
+	struct ee_verdict v;
+	memset(&v, 0, sizeof(v));
+	const struct ee_run_in in = {
+		.budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL
+	};
+	/* No capsule: the helpers a module has never look at r.ctx. */
+	struct ee_run r = { .ee = ee, .v = &v, .code = c, .budget = in.budget, .in = &in };
+	const struct ee_prog *p = &c->prog[c->kind->main];
+	struct ee_run *prev = ee_cur;
+	int64_t rc = -EDQUOT;
+	ee_cur = &r;
+	if (ee_charge(&r, p->max_insns))
+		rc = (int64_t)ee_prog_exec(p, ctx);
+	ee_cur = prev;
+	if (v.over_budget)
+		rc = -EDQUOT;
+	c->runs++;
+	ee->stats.runs++;
+	if (rc < 0) {
+		c->errors++;
+		ee->stats.run_errors++;
+	}
+	ee_cache_touch(ee, c);
+	*ret_rc = rc;
+	return 0;
+}
+
 const char *ee_last_refusal(const struct ee *ee)
 {
 	return ee->refusal;

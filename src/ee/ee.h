@@ -66,6 +66,9 @@ struct ee_kind {
 /* Capsule code (PAN): accept (required, the main entry), init, fini and
  * call, on a struct an_ctx, with the helpers of include/anode/node.h. */
 extern const struct ee_kind ee_kind_capsule;
+/* Packet modules (include/anode/module.h): packet (required), on a struct
+ * an_pkt_ctx, with the soft state, time, log and packet helpers. */
+extern const struct ee_kind ee_kind_module;
 
 /* What the EE asks of the node. Every callback is required. */
 struct ee_env {
@@ -199,6 +202,13 @@ int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret);
  * left; goal and visit; receive time). ee_run is this with the configured
  * budget, every node a goal, no results, no receive time. */
 int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, struct ee_verdict *ret);
+
+/* Run the packet entry point of the packet module name on ctx, with the
+ * configured work budget. 0 and *ret_rc (what the module returned, or a
+ * negative errno: -EDQUOT past its budget); -ENOENT when the code is not
+ * cached, -EPERM when it is known bad or not a packet module. */
+struct an_pkt_ctx;
+int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_ctx *ctx, int64_t *ret_rc);
 
 void ee_stats_get(struct ee *ee, struct ee_stats *ret);
 

@@ -62,7 +62,7 @@ struct ee_prog {
 	uint32_t max_insns; /* its longest path: what one run costs at most */
 };
 
-static inline uint64_t ee_prog_exec(const struct ee_prog *p, struct an_ctx *ctx)
+static inline uint64_t ee_prog_exec(const struct ee_prog *p, void *ctx)
 {
 	return p->jit ? p->jit(ctx) : rte_bpf_exec(p->bpf, ctx);
 }

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "anode/module.h"
 #include "core/log.h"
 #include "ee/ee_impl.h"
+#include "wire/wire.h"
 
 /* Single-threaded and run to completion: one run at a time per thread. */
 __thread struct ee_run *ee_cur;
@@ -297,6 +299,61 @@ static const struct rte_bpf_xsym ee_xsym[] = {
 
 
 static const char *const ee_capsule_sections[] = { "accept", "init", "fini", "call" };
+
+/* ---- packet modules (include/anode/module.h) ---- */
+
+EE_HELPER(ee_h_pkt_find)
+{
+	const struct an_pkt_ctx *ctx = (const struct an_pkt_ctx *)(uintptr_t)a1;
+	const struct an_pattern *pat = (const struct an_pattern *)(uintptr_t)a3;
+	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
+	size_t len = ctx->len < AN_MODULE_PKT_MAX ? ctx->len : AN_MODULE_PKT_MAX;
+	if (pat->len == 0 || pat->len > sizeof(pat->b))
+		return EE_RET(-EINVAL);
+	if (a2 >= len)
+		return EE_RET(-ENOENT);
+	/* A search costs what a loop over its octets would. */
+	EE_CHARGE(ee_cur, (len - a2) / 4 + 1);
+	const uint8_t *hit = memmem(ctx->pkt + a2, len - a2, pat->b, pat->len);
+	return hit ? (uint64_t)(hit - ctx->pkt) : EE_RET(-ENOENT);
+}
+
+EE_HELPER(ee_h_pkt_fix)
+{
+	struct an_pkt_ctx *ctx = (struct an_pkt_ctx *)(uintptr_t)a1;
+	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
+	if (ctx->len < 20 || ctx->len > AN_MODULE_PKT_MAX)
+		return EE_RET(-EINVAL);
+	EE_CHARGE(ee_cur, ctx->len / 8u);
+	wire_ipv4_fix_checksums(ctx->pkt, ctx->len);
+	return 0;
+}
+
+static const struct rte_bpf_xsym ee_module_xsym[] = {
+    EE_FUNC("an_time_ns", ee_h_time_ns, 0),
+    EE_FUNC("an_state_get", ee_h_state_get, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
+    EE_FUNC("an_state_put", ee_h_state_put, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
+    EE_FUNC("an_state_del", ee_h_state_del, 1, EE_ARG_PTR(struct an_key)),
+    EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
+    EE_FUNC("an_pkt_find", ee_h_pkt_find, 3, EE_ARG_PTR(struct an_pkt_ctx), EE_ARG_RAW, EE_ARG_PTR(struct an_pattern)),
+    EE_FUNC("an_pkt_fix", ee_h_pkt_fix, 1, EE_ARG_PTR(struct an_pkt_ctx)),
+};
+
+static const char *const ee_module_sections[] = { "packet" };
+
+const struct ee_kind ee_kind_module = {
+	.name = "module",
+	.sections = ee_module_sections,
+	.n_sections = 1,
+	.required = 1u << 0,
+	.main = 0,
+	.init = -1,
+	.fini = -1,
+	.call = -1,
+	.ctx_size = sizeof(struct an_pkt_ctx),
+	.xsym = ee_module_xsym,
+	.n_xsym = sizeof(ee_module_xsym) / sizeof(ee_module_xsym[0]),
+};
 
 const struct ee_kind ee_kind_capsule = {
 	.name = "capsule",

@@ -46,7 +46,7 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
-	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_SVC_API, S_LOOP, S_MON, S_BUFFERS, S_N };
+	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_SVC_MOD, S_SVC_API, S_LOOP, S_MON, S_BUFFERS, S_N };
 	struct stat_section *secs = calloc(S_N, sizeof(*secs));
 	if (!secs)
 		return -ENOMEM;
@@ -95,6 +95,7 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 
 	if (n->svc) {
 		services_stats(n, &secs[k++]);
+		services_module_stats(n, &secs[k++]);
 		if (n->svcapi)
 			svc_api_stats(n, &secs[k++]);
 	}

@@ -127,6 +127,7 @@ int services_ctl(void *arg, int argc, char **argv, struct ctl_out *o);
 void services_stats(struct node *n, struct stat_section *sec);
 int services_events_ctl(void *arg, int argc, char **argv, struct ctl_out *o);
 void services_reload(struct node *n);
+void services_module_stats(struct node *n, struct stat_section *sec);
 /* Where a capsule whose code is missing waits while it is fetched: 0
  * (consumed), or a negative errno and p is still the caller's. */
 int codeload_park(struct node *n, struct pkt *p, const struct wire_capsule *cap);

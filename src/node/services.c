@@ -17,11 +17,16 @@
 #include "core/log.h"
 #include "node/node_impl.h"
 #include "node/svc_api.h"
+#include "node/svc_module.h"
 #include "priv/priv.h"
 #include "svc/svc.h"
 
 static void run_free(struct node *n, struct svc_instance *in)
 {
+	if (in->kind == POLICY_MODULE) {
+		svc_module_stop(in);
+		return;
+	}
 	svc_api_close(in->run);
 	in->run = NULL;
 }
@@ -30,10 +35,8 @@ static int run_start(void *arg, struct svc_instance *in, const struct policy_ser
 		     const struct policy_principal *who, const void *request, size_t len, char *why, size_t whylen)
 {
 	struct node *n = arg;
-	if (s->kind == POLICY_MODULE) {
-		snprintf(why, whylen, "packet modules cannot run on this node yet");
-		return -EOPNOTSUPP;
-	}
+	if (s->kind == POLICY_MODULE)
+		return svc_module_start(n, in, s, who, why, whylen);
 	if (!n->priv) {
 		snprintf(why, whylen, "service processes run on router nodes only (anoded as root, whose "
 				      "privileged parent starts them in sandboxes)");
@@ -61,6 +64,10 @@ static void run_stop(void *arg, struct svc_instance *in)
 static int run_suspend(void *arg, struct svc_instance *in, bool suspend, char *why, size_t whylen)
 {
 	struct node *n = arg;
+	if (in->kind == POLICY_MODULE) {
+		snprintf(why, whylen, "a packet module is suspended by stopping it");
+		return -EOPNOTSUPP;
+	}
 	/* The parent freezes or thaws the sandbox's cgroup: every process of
 	 * the service stops where it is. */
 	int r = priv_chan_svc_freeze(n->priv, in->id, suspend);
@@ -72,6 +79,10 @@ static int run_suspend(void *arg, struct svc_instance *in, bool suspend, char *w
 /* New parameters go to the service as a PARAMS record on its socket. */
 static int run_param(void *arg, struct svc_instance *in, const char *params, char *why, size_t whylen)
 {
+	if (in->kind == POLICY_MODULE) {
+		snprintf(why, whylen, "a packet module takes its parameters when activated");
+		return -EOPNOTSUPP;
+	}
 	int r = in->run ? svc_api_params(in->run, params) : -ENOTCONN;
 	if (r < 0)
 		snprintf(why, whylen, "the service does not take them: %s", strerror(-r));
@@ -185,6 +196,13 @@ int services_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
 	}
 	bool json = argc > 2 && (!strcmp(argv[2], "json") || !strcmp(argv[2], "--json"));
 	return svc_request(n->svc, msg, len, (uint64_t)time(NULL), json, o);
+}
+
+void services_module_stats(struct node *n, struct stat_section *sec)
+{
+	sec->key = "modules";
+	sec->title = "packet modules";
+	STAT_ADD_ALL(sec, svc_module_counters(), SVC_MODULE_COUNTERS);
 }
 
 /* "events [AFTER] [json]": the events monitors sent to services, after

@@ -5,6 +5,7 @@
  * capsule on, so that the kernel forwards it (see wire.h).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "wire/wire.h"
@@ -99,4 +100,48 @@ int wire_ipv4_udp_rewrite(void *ip, size_t cap, uint32_t dst, uint16_t dport, co
 	memcpy(u + UDP_HDR_LEN, payload, payload_len);
 	*ret_len = total;
 	return 0;
+}
+
+void wire_ipv4_fix_checksums(uint8_t *ip, size_t len)
+{
+	if (len < 20 || (ip[0] >> 4) != 4)
+		return;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if (ihl < 20 || ihl > len || len > 0xffff)
+		return;
+	/* The handler's length is the packet's length. */
+	ip[2] = (uint8_t)(len >> 8);
+	ip[3] = (uint8_t)len;
+	ip[10] = ip[11] = 0;
+	uint16_t c = (uint16_t)~wire_csum_fold(wire_csum_add(0, ip, ihl));
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	/* A fragment's transport checksum covers the whole datagram. */
+	if ((ip[6] & 0x3f) || ip[7])
+		return;
+	uint8_t *l4 = ip + ihl;
+	size_t l4len = len - ihl;
+	size_t at;
+	if (ip[9] == IPPROTO_UDP && l4len >= 8) {
+		at = 6;
+		l4[4] = (uint8_t)(l4len >> 8);
+		l4[5] = (uint8_t)l4len;
+		/* Zero means "no checksum" (the sender's choice, or the
+		 * handler's): keep it. */
+		if (!l4[6] && !l4[7])
+			return;
+	} else if (ip[9] == IPPROTO_TCP && l4len >= 20) {
+		at = 16;
+	} else {
+		return;
+	}
+	l4[at] = l4[at + 1] = 0;
+	uint32_t s = wire_csum_add(0, ip + 12, 8); /* pseudo-header: addresses, protocol, length */
+	s += ip[9];
+	s += (uint32_t)l4len;
+	c = (uint16_t)~wire_csum_fold(wire_csum_add(s, l4, l4len));
+	if (c == 0 && ip[9] == IPPROTO_UDP)
+		c = 0xffff;
+	l4[at] = (uint8_t)(c >> 8);
+	l4[at + 1] = (uint8_t)c;
 }

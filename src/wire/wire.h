@@ -462,6 +462,11 @@ int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret);
 int wire_ipv4_udp_rewrite(void *ip, size_t cap, uint32_t dst, uint16_t dport, const void *payload,
 			  size_t payload_len, size_t *ret_len);
 
+/* Recompute the IPv4 header checksum and the UDP/TCP checksum of a packet
+ * rewritten in place, with the IP length field set to len (UDP: a zero
+ * checksum, "none", stays zero). Leaves what is not IPv4 alone. */
+void wire_ipv4_fix_checksums(uint8_t *ip, size_t len);
+
 /* The Internet checksum (RFC 1071) of a buffer, folded, not inverted,
  * starting from sum. */
 uint32_t wire_csum_add(uint32_t sum, const void *buf, size_t len);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet modules (docs/services.md): eBPF code objects that a node runs on
+ * every packet one filter matches, in the node itself. A module is a
+ * deployed service (`service NAME module FILE` in the policy) that a user
+ * activates with the filter it wants (inside the user's grants); its entry
+ * point returns what becomes of the packet. Bulk work on the packet goes
+ * through helpers, since eBPF has no loops here.
+ *
+ *   #include <anode/module.h>
+ *   AN_PACKET int64_t packet(struct an_pkt_ctx *ctx) { ... return AN_PKT_ACCEPT; }
+ *
+ * Built like capsule code: `anode code build module.c -o module.ao`.
+ */
+#ifndef ANODE_MODULE_H
+#define ANODE_MODULE_H
+
+#include <stdint.h>
+
+#include "node.h"
+
+#define AN_MODULE_PKT_MAX 2048 /* longer packets pass without the module */
+
+/* The packet being run on: the whole IPv4 packet in pkt[], len octets of
+ * it. The module may rewrite pkt[] and len (up to AN_MODULE_PKT_MAX) for
+ * AN_PKT_MODIFIED and AN_PKT_ANSWER; an_pkt_fix() puts the checksums right
+ * afterwards. */
+struct an_pkt_ctx {
+	uint16_t len; /* octets of the packet */
+	uint16_t l4_off; /* where its transport header starts (the IP header's length) */
+	uint8_t proto; /* its IP protocol */
+	uint8_t reserved[3];
+	uint32_t filter; /* the filter that matched */
+	uint8_t pkt[AN_MODULE_PKT_MAX];
+};
+
+/* What a module returns. */
+enum an_pkt_verdict {
+	AN_PKT_ACCEPT = 0, /* let it go on as it came */
+	AN_PKT_DROP = 1, /* it goes no further */
+	AN_PKT_MODIFIED = 2, /* let it go on as rewritten in ctx */
+	AN_PKT_ANSWER = 3, /* send ctx's packet back where it came from (on behalf of its destination):
+			    * the node swaps its addresses (and UDP/TCP ports) and fixes its checksums */
+};
+
+/* A pattern to search for: its first len octets (at most 32). */
+struct an_pattern {
+	uint8_t len;
+	uint8_t b[32];
+};
+
+#ifdef __bpf__
+#define AN_PACKET __attribute__((section("packet"), used))
+
+/* The offset in ctx->pkt of the first match of pat at or after off and
+ * before ctx->len, or -ENOENT. Costs its length in work units. */
+extern int64_t an_pkt_find(const struct an_pkt_ctx *ctx, uint64_t off, const struct an_pattern *pat);
+/* Recompute the IPv4 header checksum and the UDP or TCP checksum of
+ * ctx->pkt (the IP length field from ctx->len). */
+extern int64_t an_pkt_fix(struct an_pkt_ctx *ctx);
+/* Also offered to modules, as in node.h: an_time_ns, an_state_get,
+ * an_state_put, an_state_del (the module's own soft state), an_log. */
+#endif
+
+#endif

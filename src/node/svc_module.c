@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Packet modules (docs/services.md, include/anode/module.h): a deployed
+ * code object, activated by a user with the filter it wants, run in the
+ * node on every packet that filter matches. Its code is a packet module in
+ * the EE (ee_kind_module): validated and JIT-compiled once, bounded by the
+ * work budget on every run, its soft state its own. What it returns
+ * becomes the packet's verdict; anything else (an error, a run over its
+ * budget, a packet too long for it) lets the packet go on: fail-open, like
+ * service processes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "anode/module.h"
+#include "core/log.h"
+#include "ee/ee.h"
+#include "link/match.h"
+#include "node/node_impl.h"
+#include "node/svc_module.h"
+
+struct svc_module {
+	struct node *n;
+	struct svc_instance *in;
+	uint8_t code[EE_NAME_LEN];
+	void *elf; /* kept: the cache may evict the code, which is then put back */
+	size_t elf_len;
+	unsigned match_id;
+	struct an_pkt_ctx ctx;
+};
+
+static struct svc_module_counters mc;
+
+const struct svc_module_counters *svc_module_counters(void)
+{
+	return &mc;
+}
+
+static int read_code(const char *path, void **ret, size_t *ret_len, char *why, size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, whylen, "cannot read the module %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	if (st.st_size <= 0 || st.st_size > WIRE_CODE_MAX) {
+		close(fd);
+		snprintf(why, whylen, "the module %s is empty or larger than %d octets", path, WIRE_CODE_MAX);
+		return -EFBIG;
+	}
+	void *b = malloc((size_t)st.st_size);
+	ssize_t k = b ? read(fd, b, (size_t)st.st_size) : -1;
+	close(fd);
+	if (k != st.st_size) {
+		free(b);
+		snprintf(why, whylen, "cannot read the module %s", path);
+		return -EIO;
+	}
+	*ret = b;
+	*ret_len = (size_t)st.st_size;
+	return 0;
+}
+
+/* The filter from the activation's parameters: dst=A.B.C.D/LEN (or
+ * src=...) proto=udp|tcp|icmp [port=LO[-HI]]. */
+static int parse_filter(const char *params, struct match_filter *f, char *why, size_t whylen)
+{
+	char buf[WIRE_SVC_PARAMS_MAX + 1];
+	snprintf(buf, sizeof(buf), "%s", params);
+	memset(f, 0, sizeof(*f));
+	char *save = NULL;
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *v = strchr(w, '=');
+		if (!v)
+			continue;
+		*v++ = 0;
+		if (!strcmp(w, "dst") || !strcmp(w, "src")) {
+			char *slash = strchr(v, '/');
+			struct in_addr a;
+			int len = slash ? atoi(slash + 1) : 32;
+			if (slash)
+				*slash = 0;
+			if (inet_pton(AF_INET, v, &a) != 1 || len < 1 || len > 32)
+				goto bad;
+			if (w[0] == 'd') {
+				f->dst = a.s_addr;
+				f->dst_prefix = (uint8_t)len;
+			} else {
+				f->src = a.s_addr;
+				f->src_prefix = (uint8_t)len;
+			}
+		} else if (!strcmp(w, "proto")) {
+			f->proto = !strcmp(v, "udp") ? 17 : !strcmp(v, "tcp") ? 6 : !strcmp(v, "icmp") ? 1 : 0;
+			if (!f->proto)
+				goto bad;
+		} else if (!strcmp(w, "port")) {
+			char *dash = strchr(v, '-');
+			f->dport_lo = (uint16_t)atoi(v);
+			f->dport_hi = dash ? (uint16_t)atoi(dash + 1) : f->dport_lo;
+			if (!f->dport_lo || f->dport_hi < f->dport_lo)
+				goto bad;
+		}
+	}
+	if (!f->dst_prefix && !f->src_prefix) {
+		snprintf(why, whylen, "a packet module needs its filter: dst=A.B.C.D/LEN (or src=) proto=udp|tcp|icmp "
+				      "[port=LO[-HI]]");
+		return -EINVAL;
+	}
+	if (match_filter_check(f) < 0)
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen, "bad filter parameters (dst=A.B.C.D/LEN proto=udp|tcp|icmp port=LO[-HI])");
+	return -EINVAL;
+}
+
+/* AN_PKT_ANSWER: the packet goes back where it came from, as if from its
+ * destination. */
+static void answer(uint8_t *ip, size_t len)
+{
+	uint8_t t[4];
+	memcpy(t, ip + 12, 4);
+	memcpy(ip + 12, ip + 16, 4);
+	memcpy(ip + 16, t, 4);
+	ip[8] = 64; /* a fresh TTL, as a host's */
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	if ((ip[9] == 17 || ip[9] == 6) && len >= ihl + 4) {
+		uint8_t *l4 = ip + ihl;
+		uint8_t p[2] = { l4[0], l4[1] };
+		l4[0] = l4[2];
+		l4[1] = l4[3];
+		l4[2] = p[0];
+		l4[3] = p[1];
+	}
+	wire_ipv4_fix_checksums(ip, len);
+}
+
+static enum match_verdict module_packet(void *arg, struct match_pkt *p)
+{
+	struct svc_module *m = arg;
+	struct node *n = m->n;
+	mc.packets++;
+	if (p->len > AN_MODULE_PKT_MAX || p->len < 20) {
+		mc.too_big++;
+		return MATCH_ACCEPT;
+	}
+	struct an_pkt_ctx *ctx = &m->ctx;
+	ctx->len = (uint16_t)p->len;
+	ctx->l4_off = (uint16_t)((p->data[0] & 15) * 4);
+	ctx->proto = p->data[9];
+	ctx->filter = m->match_id;
+	memcpy(ctx->pkt, p->data, p->len);
+	int64_t rc;
+	int r = ee_module_run(n->ee, m->code, ctx, &rc);
+	if (r == -ENOENT) {
+		/* Evicted by other code: put it back (validated again). */
+		uint8_t name[EE_NAME_LEN];
+		if (ee_code_insert_kind(n->ee, &ee_kind_module, m->elf, m->elf_len, name) == 0)
+			r = ee_module_run(n->ee, m->code, ctx, &rc);
+	}
+	if (r < 0 || rc < 0 || ctx->len < 20 || ctx->len > AN_MODULE_PKT_MAX || ctx->len > p->cap) {
+		mc.errors++;
+		return MATCH_ACCEPT;
+	}
+	switch (rc) {
+	case AN_PKT_ACCEPT:
+		mc.accepted++;
+		return MATCH_ACCEPT;
+	case AN_PKT_DROP:
+		mc.dropped++;
+		return MATCH_DROP;
+	case AN_PKT_MODIFIED:
+	case AN_PKT_ANSWER:
+		memcpy(p->data, ctx->pkt, ctx->len);
+		p->len = ctx->len;
+		if (rc == AN_PKT_ANSWER) {
+			answer(p->data, p->len);
+			mc.answered++;
+		} else {
+			wire_ipv4_fix_checksums(p->data, p->len);
+			mc.modified++;
+		}
+		return MATCH_MODIFIED;
+	default:
+		mc.errors++;
+		return MATCH_ACCEPT;
+	}
+}
+
+static void module_ready(void *arg, unsigned id, int err)
+{
+	struct svc_module *m = arg;
+	if (err == 0)
+		log_info("svc: module %s of %s: filter %u installed", m->in->service, m->in->user, id);
+	else
+		log_err("svc: module %s of %s: its filter failed: %s", m->in->service, m->in->user, strerror(-err));
+}
+
+int svc_module_start(struct node *n, struct svc_instance *in, const struct policy_service *sv,
+		     const struct policy_principal *who, char *why, size_t whylen)
+{
+	if (!n->match) {
+		snprintf(why, whylen, "packet modules run on router nodes only (mode router)");
+		return -EOPNOTSUPP;
+	}
+	struct match_filter f;
+	int r = parse_filter(in->params, &f, why, whylen);
+	if (r < 0)
+		return r;
+	bool by_dst = f.dst_prefix > 0;
+	if (!who->admin && !policy_may_filter(who, by_dst ? f.dst : f.src, by_dst ? f.dst_prefix : f.src_prefix,
+					      f.proto, f.dport_lo, f.dport_hi)) {
+		snprintf(why, whylen, "the filter is outside what the policy lets this user filter");
+		return -EPERM;
+	}
+	struct svc_module *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->n = n;
+	m->in = in;
+	r = read_code(sv->path, &m->elf, &m->elf_len, why, whylen);
+	if (r == 0) {
+		r = ee_code_insert_kind(n->ee, &ee_kind_module, m->elf, m->elf_len, m->code);
+		if (r < 0)
+			snprintf(why, whylen, "the module was refused: %s", ee_last_refusal(n->ee));
+	}
+	if (r == 0) {
+		r = match_install(n->match, &f, module_packet, module_ready, m, &m->match_id);
+		if (r < 0)
+			snprintf(why, whylen, "cannot install its filter: %s", strerror(-r));
+	}
+	if (r < 0) {
+		free(m->elf);
+		free(m);
+		return r;
+	}
+	in->run = m;
+	return 0;
+}
+
+void svc_module_stop(struct svc_instance *in)
+{
+	struct svc_module *m = in->run;
+	if (!m)
+		return;
+	match_remove(m->n->match, m->match_id);
+	free(m->elf);
+	free(m);
+	in->run = NULL;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet modules, node side (svc_module.c): a code object of the module
+ * kind bound to one filter, run on each packet it matches.
+ */
+#ifndef NODE_SVC_MODULE_H
+#define NODE_SVC_MODULE_H
+
+#include "core/stat.h"
+#include "svc/svc.h"
+
+#define SVC_MODULE_COUNTERS(X)                                                        \
+	X(packets, "packets run through packet modules")                              \
+	X(accepted, "let go on as they came")                                         \
+	X(dropped, "dropped by their module")                                         \
+	X(modified, "let go on rewritten")                                            \
+	X(answered, "sent back toward their source on behalf of their destination")   \
+	X(errors, "let go on because their module failed (error, budget, bad length)") \
+	X(too_big, "let go on because they are longer than a module takes (2048)")
+
+struct svc_module_counters {
+	SVC_MODULE_COUNTERS(STAT_FIELD)
+};
+
+struct node;
+
+/* Start a packet module instance (in->run set): 0, or a negative errno
+ * with why filled. */
+int svc_module_start(struct node *n, struct svc_instance *in, const struct policy_service *sv,
+		     const struct policy_principal *who, char *why, size_t whylen);
+void svc_module_stop(struct svc_instance *in);
+const struct svc_module_counters *svc_module_counters(void);
+
+#endif

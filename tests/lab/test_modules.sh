@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Packet modules (issue 9): h1 -- r -- h2 in network namespaces of this run,
+# r an anode router with a policy. bob activates tests/lab/modules/guard.c
+# bound to his flow (UDP to h2:7000): the module runs in the node on every
+# packet of it and lets one go on, drops one that carries "DROPME", and
+# answers "PING" with "PONG" on behalf of h2 (h2 never sees it). Refused,
+# with the reason: a filter outside bob's grants, and a module the
+# validator refuses. Stopped, the rule goes and the flow is the kernel's
+# again. Needs root and ip netns; skips (77) otherwise.
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
+export PATH="$PATH:/usr/sbin:/sbin"
+ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
+GUARD_AO=${GUARD_AO:?path to guard.ao}
+. "$(dirname "$0")/lib.sh"
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+run=$$
+H1=an-mo-$run-h1 R=an-mo-$run-r H2=an-mo-$run-h2
+X=$((100 + RANDOM % 150))
+dir=$ANODE_RUN_DIR/mo
+mkdir -p "$dir"
+chmod 755 "$ANODE_RUN_DIR" "$dir"
+# Read by the node child (an unprivileged user).
+install -m 644 "$GUARD_AO" "$dir/guard.ao"
+install -m 644 "$CODE_DIR/ping.ao" "$dir/capsule.ao"
+pids=()
+finish() {
+  local rc=$?
+  set +e
+  [ $rc = 0 ] || tail -30 "$dir/node.log" >&2
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  for n in "$H1" "$R" "$H2"; do ip netns del "$n" 2>/dev/null; done
+  (exit $rc)
+  cleanup
+}
+trap finish EXIT
+
+for n in "$H1" "$R" "$H2"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip -n "$H1" link add eth0 type veth peer name r1 netns "$R"
+ip -n "$H2" link add eth0 type veth peer name r2 netns "$R"
+ip -n "$H1" addr add 10.$X.1.2/24 dev eth0
+ip -n "$R" addr add 10.$X.1.1/24 dev r1
+ip -n "$R" addr add 10.$X.2.1/24 dev r2
+ip -n "$H2" addr add 10.$X.2.2/24 dev eth0
+for l in "$H1 eth0" "$R r1" "$R r2" "$H2 eth0"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n "$H1" route add default via 10.$X.1.1
+ip -n "$H2" route add default via 10.$X.2.1
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+
+"$ANODE" key gen -o "$dir/bob.key" >"$dir/bob.pub"
+cat >"$dir/policy" <<POL
+user bob $(cat "$dir/bob.pub")
+service guard module $dir/guard.ao
+service notamodule module $dir/capsule.ao
+allow bob service guard,notamodule
+allow bob filter 10.$X.2.0/24 proto udp ports 7000-7000
+POL
+printf 'name mo\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
+  "$X" "$dir" "$dir" "$dir" >"$dir/n.conf"
+ip netns exec "$R" "$ANODED" -f "$dir/n.conf" >"$dir/node.log" 2>&1 &
+pids+=($!)
+wait_for "the node" 10 "$ANODE" -n "$dir/n.app" info
+sv() { "$ANODE" -n "$dir/n.app" svc "$@" --key "$dir/bob.key" --user bob; }
+rules() { ip netns exec "$R" iptables -w -t mangle -S PREROUTING | grep -c 'anode:mo:' || true; }
+mstat() { "$ANODE" -n "$dir/n.app" stats --json | json "d['modules']['$1']"; }
+
+# h2's server writes what it receives, one payload a line.
+ip netns exec "$H2" /usr/bin/python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.$X.2.2', 7000))
+with open('$dir/h2.txt', 'a') as f:
+    while True:
+        data, peer = s.recvfrom(2048)
+        f.write(data.decode(errors='replace') + '\n'); f.flush()" &
+pids+=($!)
+# send PAYLOAD: from h1 to h2:7000; prints the answer, if one comes in 1 s.
+send() { ip netns exec "$H1" /usr/bin/python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(sys.argv[1].encode(), ('10.$X.2.2', 7000))
+try:
+    data, peer = s.recvfrom(2048)
+    print(data.decode(errors='replace'), peer[0], peer[1])
+except socket.timeout:
+    pass" "$1"; }
+got() { grep -qx -e "$1" "$dir/h2.txt" 2>/dev/null; }
+warm() { send warmup >/dev/null; got warmup; }
+wait_for "h2's server" 10 warm
+
+if sv activate guard dst=10.$X.1.0/24 proto=udp port=7000 >"$dir/out" 2>&1; then fail "a filter outside bob's grants was taken"; fi
+expect_match "a module's filter outside the user's grants is refused" "$(cat "$dir/out")" 'outside what the policy lets'
+if sv activate notamodule dst=10.$X.2.0/24 proto=udp port=7000 >"$dir/out" 2>&1; then fail "capsule code ran as a module"; fi
+expect_match "code that is not a packet module is refused, with the validator's reason" "$(cat "$dir/out")" \
+  'refused: no packet section'
+
+sv activate guard dst=10.$X.2.0/24 proto=udp port=7000 >/dev/null
+two_rules() { [ "$(rules)" -eq 2 ]; }
+wait_for "the module's filter" 10 two_rules
+ok "the module's filter is in place (a rule of its own)"
+send hello >/dev/null
+wait_for "hello at h2" 5 got hello
+ok "a plain packet crosses the module to h2"
+send "xxDROPMExx" >/dev/null
+send after-drop >/dev/null
+wait_for "the packet after it" 5 got after-drop
+got xxDROPMExx && fail "the packet the module dropped reached h2"
+ok "a packet the module drops never reaches h2"
+answer=$(send PING)
+expect_match "PING is answered with PONG, from h2's address, by the router" "$answer" "^PONG 10\.$X\.2\.2 7000$"
+got PING && fail "h2 saw the PING the router answered"
+ok "...and h2 never saw the PING"
+expect_ge "modules counted the packets" "$(mstat packets)" 4
+expect_eq "...one dropped" "$(mstat dropped)" 1
+expect_eq "...one answered" "$(mstat answered)" 1
+expect_eq "...no failure" "$(mstat errors)" 0
+
+sv stop guard >/dev/null
+one_rule() { [ "$(rules)" -eq 1 ]; }
+wait_for "the module's rule to go" 10 one_rule
+ok "stopped, the module's rule goes"
+send "againDROPME" >/dev/null
+wait_for "the flow to be the kernel's again" 5 got againDROPME
+ok "...and the flow is the kernel's again"
+echo "modules: $checks checks passed"
