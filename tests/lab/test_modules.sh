@@ -49,6 +49,13 @@ ip -n "$H1" route add default via 10.$X.1.1
 ip -n "$H2" route add default via 10.$X.2.1
 ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 
+# The same tooling as capsule code: anode code build, checked as a module.
+"$ANODE" code build "$SRC_DIR/tests/lab/modules/guard.c" -o "$dir/built.ao" --module >/dev/null
+expect_eq "anode code build --module makes the same object as the build" \
+  "$("$ANODE" code name "$dir/built.ao" | cut -c1-64)" "$("$ANODE" code name "$dir/guard.ao" | cut -c1-64)"
+if "$ANODE" code build "$SRC_DIR/tests/lab/modules/guard.c" -o "$dir/x.ao" >"$dir/out" 2>&1; then
+  fail "a module passed as capsule code"; fi
+expect_match "...and without --module it is not capsule code" "$(cat "$dir/out")" 'no accept section'
 "$ANODE" key gen -o "$dir/bob.key" >"$dir/bob.pub"
 cat >"$dir/policy" <<POL
 user bob $(cat "$dir/bob.pub")
