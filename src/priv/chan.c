@@ -84,37 +84,19 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 	struct priv_chan *c = arg;
 	for (;;) {
 		uint8_t buf[WIRE_PRIV_MSG_MAX + 1];
-		union {
-			char b[CMSG_SPACE(sizeof(int) * 4)];
-			struct cmsghdr align;
-		} cbuf;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
-				     .msg_controllen = sizeof(cbuf.b) };
-		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		int qfd, extra;
+		ssize_t n = priv_msg_recv(fd, buf, sizeof(buf), &qfd, &extra);
+		if (n == -EAGAIN)
+			return;
+		if (n == 0 || (n < 0 && n != -EMSGSIZE)) {
 			log_warn("priv: the privileged parent is gone: stopping");
+			if (qfd >= 0)
+				close(qfd);
 			chan_gone(c);
 			return;
 		}
-		if (n < 0)
-			return;
-		int qfd = -1;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < nfd; i++) {
-				int x;
-				memcpy(&x, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (qfd < 0)
-					qfd = x;
-				else
-					close(x); /* one descriptor per answer */
-			}
-		}
 		struct wire_priv msg;
-		int r = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
+		int r = n < 0 ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
 		if (r == 0 && (msg.type == WIRE_PRIV_SVC_STARTED || msg.type == WIRE_PRIV_SVC_ENDED)) {
 			if (msg.type == WIRE_PRIV_SVC_ENDED || msg.status < 0) {
 				if (qfd >= 0)

@@ -109,24 +109,10 @@ static void reply_value(struct priv_parent *pp, uint8_t type, unsigned id, int s
 	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
 	if (n < 0)
 		return;
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)n };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.b;
-		mh.msg_controllen = sizeof(cbuf.b);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (sendmsg(pp->chan, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+	int r = priv_msg_send(pp->chan, buf, (size_t)n, fd);
+	if (r == 0)
 		return;
+	errno = -r;
 	/* A child that stops does not wait for the answers to its last
 	 * requests: not worth a warning. */
 	if (errno == EPIPE || errno == ECONNRESET)
@@ -315,37 +301,26 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 	struct priv_parent *pp = arg;
 	for (;;) {
 		uint8_t buf[WIRE_PRIV_MSG_MAX + 1];
-		union {
-			char b[CMSG_SPACE(sizeof(int) * 4)];
-			struct cmsghdr align;
-		} cbuf;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
-				     .msg_controllen = sizeof(cbuf.b) };
-		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		int pfd, extra;
+		ssize_t n = priv_msg_recv(fd, buf, sizeof(buf), &pfd, &extra);
+		if (n == -EAGAIN)
 			return;
-		if (n <= 0) {
+		if (pfd >= 0 || extra) {
+			/* The child has no business sending descriptors. */
+			if (pfd >= 0)
+				close(pfd);
+			child_kill(pp, "the node child sent descriptors");
+			return;
+		}
+		if (n <= 0 && n != -EMSGSIZE) {
 			/* The child is going; SIGCHLD does the rest. */
 			loop_fd_del(pp->loop, fd);
 			close(pp->chan);
 			pp->chan = -1;
 			return;
 		}
-		if (mh.msg_controllen) {
-			/* The child has no business sending descriptors. */
-			for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-				if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-					for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-						int x;
-						memcpy(&x, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-						close(x);
-					}
-			child_kill(pp, "the node child sent descriptors");
-			return;
-		}
 		struct wire_priv msg;
-		int r = (mh.msg_flags & MSG_TRUNC) ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
+		int r = n < 0 ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
 		bool request = msg.type == WIRE_PRIV_FILTER_ADD || msg.type == WIRE_PRIV_FILTER_DEL ||
 			       msg.type == WIRE_PRIV_SVC_START || msg.type == WIRE_PRIV_SVC_STOP ||
 			       msg.type == WIRE_PRIV_SVC_FREEZE;

@@ -40,6 +40,18 @@ struct priv_parent_config {
  * the child cannot be kept running. Returns the exit status for anoded. */
 int priv_parent_run(const struct priv_parent_config *cfg);
 
+/* ---- records with descriptors (msg.c) ---- */
+
+/* Receive one record (without blocking) and at most one descriptor:
+ * *ret_fd is it or -1; descriptors beyond it are closed and counted in
+ * *ret_extra. The record's length, 0 when the peer is gone, -EAGAIN when
+ * none waits, -EMSGSIZE when it was cut (its descriptor, if any, still
+ * returned), or another negative errno. */
+ssize_t priv_msg_recv(int fd, void *buf, size_t len, int *ret_fd, int *ret_extra);
+/* Send one record (without blocking), with pass_fd when it is >= 0. 0 or a
+ * negative errno. */
+int priv_msg_send(int fd, const void *buf, size_t len, int pass_fd);
+
 /* ---- the child's end of the socket pair (chan.c) ---- */
 
 struct priv_chan;

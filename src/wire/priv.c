@@ -66,7 +66,6 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 	struct wire_priv m;
 	uint8_t version;
 	uint16_t reserved;
-	const uint8_t *a;
 
 	memset(&m, 0, sizeof(m));
 	wire_rd_init(&r, msg, len);
@@ -96,25 +95,8 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 			return -EBADMSG;
 		break;
 	}
-	if (m.type == WIRE_PRIV_FILTER_ADD) {
-		a = wire_rd_take(&r, 4);
-		if (a)
-			memcpy(&m.filter.src, a, 4);
-		a = wire_rd_take(&r, 4);
-		if (a)
-			memcpy(&m.filter.dst, a, 4);
-		m.filter.src_prefix = wire_rd_u8(&r);
-		m.filter.dst_prefix = wire_rd_u8(&r);
-		m.filter.proto = wire_rd_u8(&r);
-		if (wire_rd_u8(&r) != 0)
-			return -EBADMSG;
-		m.filter.sport_lo = wire_rd_n16(&r);
-		m.filter.sport_hi = wire_rd_n16(&r);
-		m.filter.dport_lo = wire_rd_n16(&r);
-		m.filter.dport_hi = wire_rd_n16(&r);
-		if (r.err || !filter_ok(&m.filter))
-			return -EBADMSG;
-	}
+	if (m.type == WIRE_PRIV_FILTER_ADD && !wire_rd_filter(&r, &m.filter))
+		return -EBADMSG;
 	if (r.err)
 		return -EBADMSG;
 	*ret = m;
@@ -144,18 +126,8 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 	wire_wr_n16(&w, 0);
 	wire_wr_n32(&w, (uint32_t)m->status);
 	wire_wr_n32(&w, m->id);
-	if (m->type == WIRE_PRIV_FILTER_ADD) {
-		wire_wr_copy(&w, &m->filter.src, 4);
-		wire_wr_copy(&w, &m->filter.dst, 4);
-		wire_wr_u8(&w, m->filter.src_prefix);
-		wire_wr_u8(&w, m->filter.dst_prefix);
-		wire_wr_u8(&w, m->filter.proto);
-		wire_wr_u8(&w, 0);
-		wire_wr_n16(&w, m->filter.sport_lo);
-		wire_wr_n16(&w, m->filter.sport_hi);
-		wire_wr_n16(&w, m->filter.dport_lo);
-		wire_wr_n16(&w, m->filter.dport_hi);
-	}
+	if (m->type == WIRE_PRIV_FILTER_ADD)
+		wire_wr_filter(&w, &m->filter);
 	if (m->type == WIRE_PRIV_SVC_START)
 		wire_wr_copy(&w, m->request, m->request_len);
 	if (m->type == WIRE_PRIV_SVC_STARTED || m->type == WIRE_PRIV_SVC_ENDED || m->type == WIRE_PRIV_SVC_FREEZE)

@@ -213,4 +213,10 @@ static inline void wire_wr_addr(struct wire_writer *w, const struct an_addr *a)
 	wire_wr_zero(w, 2);
 }
 
+/* The 20-octet filter of docs/wire.md §5a and §5c (filter.c): false when
+ * it runs past the end, has its reserved octet set or a prefix past 32. */
+struct wire_priv_filter;
+bool wire_rd_filter(struct wire_reader *r, struct wire_priv_filter *f);
+void wire_wr_filter(struct wire_writer *w, const struct wire_priv_filter *f);
+
 #endif

@@ -89,22 +89,7 @@ int wire_sapi_parse(const void *msg, size_t len, struct wire_sapi *ret)
 	switch (m.type) {
 	case WIRE_SAPI_FILTER_ADD: {
 		m.tag = wire_rd_n32(&r);
-		const uint8_t *a = wire_rd_take(&r, 4);
-		if (a)
-			memcpy(&m.filter.src, a, 4);
-		a = wire_rd_take(&r, 4);
-		if (a)
-			memcpy(&m.filter.dst, a, 4);
-		m.filter.src_prefix = wire_rd_u8(&r);
-		m.filter.dst_prefix = wire_rd_u8(&r);
-		m.filter.proto = wire_rd_u8(&r);
-		if (wire_rd_u8(&r) != 0)
-			return -EBADMSG;
-		m.filter.sport_lo = wire_rd_n16(&r);
-		m.filter.sport_hi = wire_rd_n16(&r);
-		m.filter.dport_lo = wire_rd_n16(&r);
-		m.filter.dport_hi = wire_rd_n16(&r);
-		if (m.filter.src_prefix > 32 || m.filter.dst_prefix > 32)
+		if (!wire_rd_filter(&r, &m.filter))
 			return -EBADMSG;
 		break;
 	}
@@ -168,16 +153,7 @@ ssize_t wire_sapi_build(void *buf, size_t cap, const struct wire_sapi *m)
 	switch (m->type) {
 	case WIRE_SAPI_FILTER_ADD:
 		wire_wr_n32(&w, m->tag);
-		wire_wr_copy(&w, &m->filter.src, 4);
-		wire_wr_copy(&w, &m->filter.dst, 4);
-		wire_wr_u8(&w, m->filter.src_prefix);
-		wire_wr_u8(&w, m->filter.dst_prefix);
-		wire_wr_u8(&w, m->filter.proto);
-		wire_wr_u8(&w, 0);
-		wire_wr_n16(&w, m->filter.sport_lo);
-		wire_wr_n16(&w, m->filter.sport_hi);
-		wire_wr_n16(&w, m->filter.dport_lo);
-		wire_wr_n16(&w, m->filter.dport_hi);
+		wire_wr_filter(&w, &m->filter);
 		break;
 	case WIRE_SAPI_FILTER_RESULT:
 	case WIRE_SAPI_SUB_RESULT:
