@@ -17,40 +17,18 @@ for t in bwrap iperf3 tc iptables; do command -v $t >/dev/null || { echo "SKIP: 
 [ -w /sys/fs/cgroup/memory/cgroup.procs ] || { echo "SKIP: no cgroup v1 memory controller"; exit 77; }
 SVC_PROACTIVE=${SVC_PROACTIVE:?path to svc_proactive}
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hrh.sh"
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-run=$$
-H1=an-pa-$run-h1 R=an-pa-$run-r H2=an-pa-$run-h2
-X=$((100 + RANDOM % 150))
+H1= R= H2= X=
 dir=$ANODE_RUN_DIR/pa
 mkdir -p "$dir"
 chmod 755 "$ANODE_RUN_DIR" "$dir"
 cp "$SVC_PROACTIVE" "$dir/svc_proactive"
 chmod 755 "$dir/svc_proactive"
 pids=()
-finish() {
-  local rc=$?
-  set +e
-  [ $rc = 0 ] || tail -30 "$dir/node.log" >&2
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  for n in "$H1" "$R" "$H2"; do ip netns del "$n" 2>/dev/null; done
-  (exit $rc)
-  cleanup
-}
-trap finish EXIT
-
-for n in "$H1" "$R" "$H2"; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip -n "$H1" link add eth0 type veth peer name r1 netns "$R"
-ip -n "$H2" link add eth0 type veth peer name r2 netns "$R"
-ip -n "$H1" addr add 10.$X.1.2/24 dev eth0
-ip -n "$R" addr add 10.$X.1.1/24 dev r1
-ip -n "$R" addr add 10.$X.2.1/24 dev r2
-ip -n "$H2" addr add 10.$X.2.2/24 dev eth0
-for l in "$H1 eth0" "$R r1" "$R r2" "$H2 eth0"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip -n "$H1" route add default via 10.$X.1.1
-ip -n "$H2" route add default via 10.$X.2.1
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+trap hrh_finish EXIT
+hrh_up pa
 tc -n "$R" qdisc add dev r2 root tbf rate 20mbit burst 32kbit latency 50ms
 
 "$ANODE" key gen -o "$dir/alice.key" >"$dir/alice.pub"
