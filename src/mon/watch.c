@@ -5,12 +5,15 @@
  */
 #include "mon/watch.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const char *const figure_names[] = {
 #define MON_NAME(name, help) #name,
@@ -24,6 +27,11 @@ static int figure_of(const char *name)
 		if (!strcmp(figure_names[i], name))
 			return i;
 	return -1;
+}
+
+static bool host_resource(const char *r)
+{
+	return !strcmp(r, "host_up");
 }
 
 static bool iface_resource(const char *r)
@@ -63,9 +71,10 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 	}
 	strcpy(buf, text);
 	char *save = NULL, *w = strtok_r(buf, " ", &save);
-	if (!w || !word_ok(w, WATCH_NAME_MAX, "") || (figure_of(w) < 0 && !iface_resource(w))) {
+	if (!w || !word_ok(w, WATCH_NAME_MAX, "") || (figure_of(w) < 0 && !iface_resource(w) && !host_resource(w))) {
 		snprintf(err, errlen, "unknown resource '%.40s' (a node figure such as load_milli or link_used_bps, "
-				      "or iface_rx_bps / iface_tx_bps with dev=NAME)", w ? w : "");
+				      "iface_rx_bps / iface_tx_bps with dev=NAME, or host_up with host=A.B.C.D)",
+			 w ? w : "");
 		return -EINVAL;
 	}
 	strcpy(s.resource, w);
@@ -77,6 +86,15 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 		}
 		*eq = 0;
 		const char *v = eq + 1;
+		if (!strcmp(w, "host")) {
+			struct in_addr a;
+			if (inet_pton(AF_INET, v, &a) != 1) {
+				snprintf(err, errlen, "bad host '%.20s' (an IPv4 address)", v);
+				return -EINVAL;
+			}
+			s.host = a.s_addr;
+			continue;
+		}
 		if (!strcmp(w, "dev")) {
 			/* An interface name goes into a /sys path: its alphabet only. */
 			if (!word_ok(v, WATCH_DEV_MAX, ".-")) {
@@ -112,6 +130,10 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 		snprintf(err, errlen, "no state given (STATE=LO-HI)");
 		return -EINVAL;
 	}
+	if (host_resource(s.resource) != (s.host != 0)) {
+		snprintf(err, errlen, "%s", s.host ? "host= is only for host_up" : "host_up needs host=A.B.C.D");
+		return -EINVAL;
+	}
 	if (iface_resource(s.resource) != (s.dev[0] != 0)) {
 		snprintf(err, errlen, "%s", s.dev[0] ? "dev= is only for iface_* resources" : "iface_* needs dev=NAME");
 		return -EINVAL;
@@ -125,6 +147,49 @@ void watch_init(struct watch *w, const struct watch_spec *spec)
 	memset(w, 0, sizeof(*w));
 	w->spec = *spec;
 	w->state = -1;
+	w->probe_fd = -1;
+}
+
+void watch_done(struct watch *w)
+{
+	if (w->probe_fd >= 0)
+		close(w->probe_fd);
+	w->probe_fd = -1;
+}
+
+#define WATCH_PROBE_PORT 33434
+
+/* host_up: the last probe's outcome, then the next probe. 1 while there
+ * is no outcome yet. */
+static int read_presence(struct watch *w, int64_t *ret)
+{
+	if (w->probe_fd < 0) {
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(WATCH_PROBE_PORT),
+					  .sin_addr.s_addr = w->spec.host };
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		w->probe_fd = fd;
+	}
+	int r = 1;
+	if (w->probed) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		getsockopt(w->probe_fd, SOL_SOCKET, SO_ERROR, &err, &len); /* reads and clears it */
+		*ret = err == ECONNREFUSED; /* the host said its port is closed: it is there */
+		r = 0;
+	}
+	/* The next probe; a send refused at once (no route, no neighbour)
+	 * shows as no answer next time. */
+	char b = 0;
+	(void)!send(w->probe_fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	w->probed = true;
+	return r;
 }
 
 static int read_u64(const char *path, uint64_t *ret)
@@ -143,6 +208,8 @@ static int read_u64(const char *path, uint64_t *ret)
  * (no value yet). */
 static int read_value(struct watch *w, const struct mon *m, uint64_t now_ns, int64_t *ret)
 {
+	if (host_resource(w->spec.resource))
+		return read_presence(w, ret);
 	int f = figure_of(w->spec.resource);
 	if (f >= 0) {
 		int64_t v = mon_get(m, (enum mon_figure)f);

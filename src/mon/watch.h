@@ -3,9 +3,17 @@
  * Subscriptions to monitored resources (seed 000 §3.1, §4.4): a resource,
  * its parameters, and its states, each a range of values; every sample
  * that moves the value into another state is an event. Resources are the
- * node's figures (mon.h: mem_avail_kb, load_milli, link_used_bps, ...) and
- * an interface's rates (iface_rx_bps, iface_tx_bps with dev=NAME, read
- * from /sys/class/net on the monitors' timer, never on the packet path).
+ * node's figures (mon.h: mem_avail_kb, load_milli, link_used_bps, ...), an
+ * interface's rates (iface_rx_bps, iface_tx_bps with dev=NAME, read from
+ * /sys/class/net on the monitors' timer, never on the packet path), and
+ * the presence of a host (host_up with host=A.B.C.D: 1 when it answered
+ * the last probe, 0 when not; seed 000 §3.2's presence monitor).
+ *
+ * The presence probe is a UDP datagram to port 33434 of the host (the
+ * traceroute port: nothing listens there), once a sample, from a
+ * connected socket: the host's ICMP port unreachable sets the socket's
+ * error (ECONNREFUSED), which the next sample reads. No privilege needed,
+ * and a host that filters ICMP counts as absent.
  *
  * A spec is one line of text:
  *   RESOURCE [dev=NAME] STATE=LO-HI [STATE=LO-HI ...]
@@ -33,6 +41,7 @@ struct watch_state {
 struct watch_spec {
 	char resource[WATCH_NAME_MAX + 1];
 	char dev[WATCH_DEV_MAX + 1]; /* iface_*: the interface */
+	uint32_t host; /* host_up: the host (network order) */
 	size_t n_states;
 	struct watch_state states[WATCH_STATES_MAX];
 };
@@ -42,6 +51,8 @@ struct watch {
 	int state; /* index, or -1: none yet / in no range */
 	bool sampled; /* a first value has been seen */
 	uint64_t last_bytes, last_ns; /* iface_*: the previous reading */
+	int probe_fd; /* host_up: the probe's socket, or -1 */
+	bool probed; /* host_up: a probe is out */
 	int64_t value; /* the last value */
 };
 
@@ -49,6 +60,8 @@ struct watch {
 int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t errlen);
 
 void watch_init(struct watch *w, const struct watch_spec *spec);
+/* Release what a watch holds (the presence probe's socket). */
+void watch_done(struct watch *w);
 
 /* Take a sample at now_ns. Returns 1 when the state changed (an event:
  * w->state and w->value are the new ones, *ret_prev the old state), 0 when

@@ -9,8 +9,8 @@
  * an NFQUEUE socket, verdicts included (nfnetlink_rcv: both the socket's
  * opener and the sender must have it). What it would still allow a child
  * taken over by hostile input (netlink changes to routes and netfilter) is
- * narrowed by the allow-list: no new socket but AF_UNIX and rtnetlink
- * (the link capacity monitor), no ioctl but terminal and FIONREAD queries,
+ * narrowed by the allow-list: no new socket but AF_UNIX, rtnetlink (the
+ * link capacity monitor) and UDP over IPv4 (the presence monitor's probe), no ioctl but terminal and FIONREAD queries,
  * no exec, no ptrace, no mount, no namespaces, files opened read-only.
  */
 #include <errno.h>
@@ -105,7 +105,11 @@ static int seccomp_load_node(void)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 				     SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY));
-	/* New sockets: AF_UNIX (syslog) and rtnetlink (the capacity monitor). */
+	/* New sockets: AF_UNIX (syslog), rtnetlink (the capacity monitor) and
+	 * UDP over IPv4 (the presence probe: datagrams, no raw socket). */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ, AF_INET),
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM));
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	if (r == 0)

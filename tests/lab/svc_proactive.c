@@ -13,7 +13,8 @@
  * faults: hold (filter at once and never answer a packet), flood (send a
  * stream of verdicts for packets it never got), outside (ask for a filter
  * outside what its user may filter); pass (filter at once and accept every
- * packet, quietly: a pass-through service for bench/services.sh).
+ * packet, quietly: a pass-through service for bench/services.sh); presence
+ * (subscribe to the presence of the host host=A.B.C.D and report it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +65,14 @@ int main(void)
 	}
 	char spec[160];
 	snprintf(spec, sizeof(spec), "iface_tx_bps dev=%s idle=0-%s congested=%s-", dev, threshold, threshold);
+	char host[32];
+	if (!strcmp(mode, "presence")) {
+		if (an_service_param(s, "host", host, sizeof(host)) < 0) {
+			say("presence: host=A.B.C.D");
+			return 2;
+		}
+		snprintf(spec, sizeof(spec), "host_up host=%s absent=0-1 present=1-", host);
+	}
 	if (an_service_subscribe(s, spec, NULL) < 0) {
 		say("cannot subscribe");
 		return 1;
@@ -83,6 +92,8 @@ int main(void)
 			say("subscription %s (handle %u)", m.status ? strerror(-m.status) : "made", m.handle);
 			break;
 		case AN_SVC_EVENT: {
+			if (!strcmp(mode, "presence"))
+				say("presence event: %.*s", (int)m.len, (const char *)m.data);
 			if (strcmp(mode, "proactive") != 0)
 				break;
 			char text[600];

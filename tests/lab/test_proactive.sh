@@ -103,7 +103,7 @@ expect_match "anode events lists the service's events" "$events" 'service=proact
 # counted, and alice's service and the node carry on.
 as_bob=(--key "$dir/bob.key" --user bob)
 misbehave() { "$ANODE" -n "$dir/n.app" svc activate misbehave dev=r2 threshold=5000000 dst=10.$X.2.0/24 port=6000 \
-  mode="$1" "${as_bob[@]}" >/dev/null; }
+  mode="$@" "${as_bob[@]}" >/dev/null; }
 stop_bob() { "$ANODE" -n "$dir/n.app" svc stop misbehave "${as_bob[@]}" >/dev/null; }
 stat() { "$ANODE" -n "$dir/n.app" stats --json | json "d['services']['$1']"; }
 misbehave outside
@@ -128,6 +128,19 @@ wait_for "100000 made-up verdicts to be counted" 20 flooded
 ok "a flood of verdicts for packets never held is counted and ignored"
 "$ANODE" -n "$dir/n.app" info >/dev/null || fail "the node stopped answering"
 ok "...and the node answers"
+stop_bob
+# The presence monitor (seed 000 §3.2): bob's service watches h2, which
+# leaves the network and comes back.
+misbehave presence host=10.$X.2.2
+wait_for "h2 to be seen present" 10 logged 'presence event: resource=host_up state=present'
+ok "the presence monitor sees h2 (it answers the probe)"
+ip -n "$H2" link set eth0 down
+wait_for "h2 to be seen gone" 10 logged 'presence event: resource=host_up state=absent previous=present'
+ok "...h2 leaves the network: an event says it is absent"
+ip -n "$H2" link set eth0 up
+ip -n "$H2" route add default via 10.$X.2.1 2>/dev/null || true
+wait_for "h2 to be seen back" 15 logged 'presence event: resource=host_up state=present previous=absent'
+ok "...and back: present again"
 stop_bob
 out=$("$ANODE" -n "$dir/n.app" svc list --key "$dir/alice.key" --user alice)
 expect_match "alice's service ran on through bob's faults" "$out" 'proactive of alice: program running'
