@@ -125,6 +125,16 @@ int an_service_unsubscribe(struct an_service *s, uint32_t handle)
 	return send_rec(s, &m);
 }
 
+int an_service_publish(struct an_service *s, const char *key, int64_t value)
+{
+	char text[80];
+	int n = snprintf(text, sizeof(text), "%s %lld", key, (long long)value);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -EINVAL;
+	struct wire_sapi m = { .type = WIRE_SAPI_PUBLISH, .data = (const uint8_t *)text, .data_len = (size_t)n };
+	return send_rec(s, &m);
+}
+
 int an_service_verdict(struct an_service *s, uint32_t packet_id, enum an_verdict v, const void *pkt, size_t len)
 {
 	struct wire_sapi m = { .type = WIRE_SAPI_VERDICT, .packet_id = packet_id, .verdict = (uint8_t)v };

@@ -50,6 +50,10 @@ int an_service_filter_del(struct an_service *s, uint32_t handle);
  * "iface_tx_bps dev=eth1 idle=0-5000000 congested=5000000-". */
 int an_service_subscribe(struct an_service *s, const char *spec, uint32_t *ret_tag);
 int an_service_unsubscribe(struct an_service *s, uint32_t handle);
+/* A custom probe: publish a reading under KEY (letters, digits, '_', '-';
+ * at most 23). Services subscribe to it as "custom name=USER.KEY ...",
+ * USER being this service's user. */
+int an_service_publish(struct an_service *s, const char *key, int64_t value);
 
 enum an_verdict {
 	AN_ACCEPT = 0, /* let the packet go on as it came */

@@ -29,6 +29,11 @@ static int figure_of(const char *name)
 	return -1;
 }
 
+static bool custom_resource(const char *r)
+{
+	return !strcmp(r, "custom");
+}
+
 static bool host_resource(const char *r)
 {
 	return !strcmp(r, "host_up");
@@ -71,9 +76,11 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 	}
 	strcpy(buf, text);
 	char *save = NULL, *w = strtok_r(buf, " ", &save);
-	if (!w || !word_ok(w, WATCH_NAME_MAX, "") || (figure_of(w) < 0 && !iface_resource(w) && !host_resource(w))) {
+	if (!w || !word_ok(w, WATCH_NAME_MAX, "") || (figure_of(w) < 0 && !iface_resource(w) && !host_resource(w) &&
+						    !custom_resource(w))) {
 		snprintf(err, errlen, "unknown resource '%.40s' (a node figure such as load_milli or link_used_bps, "
-				      "iface_rx_bps / iface_tx_bps with dev=NAME, or host_up with host=A.B.C.D)",
+				      "iface_rx_bps / iface_tx_bps with dev=NAME, host_up with host=A.B.C.D, "
+				      "or custom with name=USER.KEY)",
 			 w ? w : "");
 		return -EINVAL;
 	}
@@ -86,6 +93,22 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 		}
 		*eq = 0;
 		const char *v = eq + 1;
+		if (!strcmp(w, "name")) {
+			const char *dot = strrchr(v, '.'); /* users may hold dots, keys not */
+			char user[WATCH_NAME_MAX + 1];
+			if (!dot || (size_t)(dot - v) > WATCH_NAME_MAX) {
+				snprintf(err, errlen, "bad name '%.40s' (USER.KEY)", v);
+				return -EINVAL;
+			}
+			memcpy(user, v, (size_t)(dot - v));
+			user[dot - v] = 0;
+			if (!word_ok(user, WATCH_NAME_MAX, ".-") || !word_ok(dot + 1, WATCH_NAME_MAX, "-")) {
+				snprintf(err, errlen, "bad name '%.40s' (USER.KEY)", v);
+				return -EINVAL;
+			}
+			snprintf(s.name, sizeof(s.name), "%s", v);
+			continue;
+		}
 		if (!strcmp(w, "host")) {
 			struct in_addr a;
 			if (inet_pton(AF_INET, v, &a) != 1) {
@@ -128,6 +151,10 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 	}
 	if (!s.n_states) {
 		snprintf(err, errlen, "no state given (STATE=LO-HI)");
+		return -EINVAL;
+	}
+	if (custom_resource(s.resource) != (s.name[0] != 0)) {
+		snprintf(err, errlen, "%s", s.name[0] ? "name= is only for custom" : "custom needs name=USER.KEY");
 		return -EINVAL;
 	}
 	if (host_resource(s.resource) != (s.host != 0)) {
@@ -206,13 +233,17 @@ static int read_u64(const char *path, uint64_t *ret)
 
 /* The resource's value now; for a rate, 1 when this is its first reading
  * (no value yet). */
-static int read_value(struct watch *w, const struct mon *m, uint64_t now_ns, int64_t *ret)
+static int read_value(struct watch *w, const struct watch_env *env, uint64_t now_ns, int64_t *ret)
 {
 	if (host_resource(w->spec.resource))
 		return read_presence(w, ret);
+	if (custom_resource(w->spec.resource)) {
+		int r = env->custom ? env->custom(env->arg, w->spec.name, ret) : -ENOENT;
+		return r == -ENOENT ? 1 : r; /* nothing published yet: no value */
+	}
 	int f = figure_of(w->spec.resource);
 	if (f >= 0) {
-		int64_t v = mon_get(m, (enum mon_figure)f);
+		int64_t v = mon_get(env->mon, (enum mon_figure)f);
 		if (v < 0)
 			return (int)v;
 		*ret = v;
@@ -234,10 +265,10 @@ static int read_value(struct watch *w, const struct mon *m, uint64_t now_ns, int
 	return 0;
 }
 
-int watch_sample(struct watch *w, const struct mon *m, uint64_t now_ns, int *ret_prev)
+int watch_sample(struct watch *w, const struct watch_env *env, uint64_t now_ns, int *ret_prev)
 {
 	int64_t v = 0;
-	int r = read_value(w, m, now_ns, &v);
+	int r = read_value(w, env, now_ns, &v);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	int st = -1;

@@ -7,7 +7,9 @@
  * interface's rates (iface_rx_bps, iface_tx_bps with dev=NAME, read from
  * /sys/class/net on the monitors' timer, never on the packet path), and
  * the presence of a host (host_up with host=A.B.C.D: 1 when it answered
- * the last probe, 0 when not; seed 000 §3.2's presence monitor).
+ * the last probe, 0 when not; seed 000 §3.2's presence monitor), and
+ * custom probes (custom with name=USER.KEY: the last value a service of
+ * USER published under KEY).
  *
  * The presence probe is a UDP datagram to port 33434 of the host (the
  * traceroute port: nothing listens there), once a sample, from a
@@ -42,6 +44,7 @@ struct watch_spec {
 	char resource[WATCH_NAME_MAX + 1];
 	char dev[WATCH_DEV_MAX + 1]; /* iface_*: the interface */
 	uint32_t host; /* host_up: the host (network order) */
+	char name[2 * WATCH_NAME_MAX + 2]; /* custom: USER.KEY */
 	size_t n_states;
 	struct watch_state states[WATCH_STATES_MAX];
 };
@@ -63,10 +66,18 @@ void watch_init(struct watch *w, const struct watch_spec *spec);
 /* Release what a watch holds (the presence probe's socket). */
 void watch_done(struct watch *w);
 
+/* Where samples come from: the node's figures, and the custom probes'
+ * values (0 and *ret, or -ENOENT while nothing is published). */
+struct watch_env {
+	const struct mon *mon;
+	int (*custom)(void *arg, const char *name, int64_t *ret);
+	void *arg;
+};
+
 /* Take a sample at now_ns. Returns 1 when the state changed (an event:
  * w->state and w->value are the new ones, *ret_prev the old state), 0 when
  * not, or a negative errno when the resource cannot be read. */
-int watch_sample(struct watch *w, const struct mon *m, uint64_t now_ns, int *ret_prev);
+int watch_sample(struct watch *w, const struct watch_env *env, uint64_t now_ns, int *ret_prev);
 
 /* The name of state i of w ("none" for -1). */
 const char *watch_state_name(const struct watch *w, int i);

@@ -58,6 +58,12 @@ struct svc_run {
 	struct svc_run *next;
 };
 
+/* A custom probe's last value, published by a service of user under key. */
+struct svc_published {
+	char name[2 * WIRE_SVC_NAME_MAX + 2]; /* USER.KEY */
+	int64_t value;
+};
+
 struct svc_event {
 	uint64_t seq, time;
 	char text[WIRE_SAPI_TEXT_MAX + 64];
@@ -70,6 +76,8 @@ struct svc_api_state {
 	struct svc_event events[SVC_API_EVENTS_KEPT];
 	uint64_t next_seq;
 	uint64_t last_start_us; /* activation accepted -> the service's first record */
+	struct svc_published published[SVC_API_PUBLISHED_MAX];
+	size_t n_published;
 };
 
 static struct svc_api_state *state(struct node *n)
@@ -293,20 +301,24 @@ static void on_unsubscribe(struct svc_run *r, const struct wire_sapi *m)
 		state(r->n)->c.bad_records++;
 }
 
+static int custom_value(void *arg, const char *name, int64_t *ret);
+
 void svc_api_tick(struct node *n)
 {
 	if (!n->svcapi)
 		return;
 	uint64_t now = loop_now_ns();
+	struct watch_env env = { .mon = n->mon, .custom = custom_value, .arg = state(n) };
 	for (struct svc_run *r = state(n)->runs; r; r = r->next)
 		for (size_t i = 0; i < SVC_API_SUBS_MAX; i++) {
 			struct svc_sub *s = &r->subs[i];
 			int prev;
-			if (!s->in || watch_sample(&s->w, n->mon, now, &prev) != 1)
+			if (!s->in || watch_sample(&s->w, &env, now, &prev) != 1)
 				continue;
 			char text[256]; /* names of at most 23 octets and one number */
-			int k = snprintf(text, sizeof(text), "resource=%s%s%s state=%s previous=%s value=%lld",
+			int k = snprintf(text, sizeof(text), "resource=%s%s%s%s%s state=%s previous=%s value=%lld",
 					 s->w.spec.resource, s->w.spec.dev[0] ? " dev=" : "", s->w.spec.dev,
+					 s->w.spec.name[0] ? " name=" : "", s->w.spec.name,
 					 watch_state_name(&s->w, s->w.state), watch_state_name(&s->w, prev),
 					 (long long)s->w.value);
 			if (k < 0 || (size_t)k >= sizeof(text))
@@ -337,6 +349,53 @@ void svc_api_events_print(struct node *n, uint64_t after, bool json, struct ctl_
 				   e->text);
 		}
 	}
+}
+
+/* PUBLISH "KEY VALUE": under USER.KEY, for subscribers of custom. */
+static void on_publish(struct svc_run *r, const struct wire_sapi *m)
+{
+	struct svc_api_state *st = state(r->n);
+	char text[80], key[WIRE_SVC_NAME_MAX + 1];
+	snprintf(text, sizeof(text), "%.*s", (int)m->data_len, (const char *)m->data);
+	char *sp = strchr(text, ' '), *end;
+	long long v = sp ? strtoll(sp + 1, &end, 10) : 0;
+	size_t klen = sp ? (size_t)(sp - text) : 0;
+	bool ok = sp && klen && klen <= WATCH_NAME_MAX && end != sp + 1 && !*end;
+	for (size_t i = 0; ok && i < klen; i++)
+		ok = (text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
+		     (text[i] >= '0' && text[i] <= '9') || text[i] == '_' || text[i] == '-';
+	if (!ok) {
+		st->c.publish_refused++;
+		return;
+	}
+	memcpy(key, text, klen);
+	key[klen] = 0;
+	char name[sizeof(st->published[0].name)];
+	snprintf(name, sizeof(name), "%s.%s", r->in->user, key);
+	for (size_t i = 0; i < st->n_published; i++)
+		if (!strcmp(st->published[i].name, name)) {
+			st->published[i].value = v;
+			st->c.published++;
+			return;
+		}
+	if (st->n_published == SVC_API_PUBLISHED_MAX) {
+		st->c.publish_refused++;
+		return;
+	}
+	snprintf(st->published[st->n_published].name, sizeof(st->published[0].name), "%s", name);
+	st->published[st->n_published++].value = v;
+	st->c.published++;
+}
+
+static int custom_value(void *arg, const char *name, int64_t *ret)
+{
+	struct svc_api_state *st = arg;
+	for (size_t i = 0; i < st->n_published; i++)
+		if (!strcmp(st->published[i].name, name)) {
+			*ret = st->published[i].value;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 /* ---- records from the service ---- */
@@ -383,6 +442,9 @@ static void run_readable(void *arg, int fd, uint32_t events)
 			break;
 		case WIRE_SAPI_UNSUBSCRIBE:
 			on_unsubscribe(r, &m);
+			break;
+		case WIRE_SAPI_PUBLISH:
+			on_publish(r, &m);
 			break;
 		default: /* what only the node sends */
 			state(r->n)->c.bad_records++;

@@ -20,6 +20,7 @@
 #define SVC_API_HOLD_MS 1000 /* a held packet goes on (accepted) after this */
 #define SVC_API_SUBS_MAX 16 /* subscriptions per service */
 #define SVC_API_EVENTS_KEPT 256 /* recent events, for anode events */
+#define SVC_API_PUBLISHED_MAX 256 /* custom probe values kept (USER.KEY) */
 
 #define SVC_API_COUNTERS(X)                                                                  \
 	X(packets, "packets handed to services")                                             \
@@ -33,7 +34,9 @@
 	X(filters_refused, "filters refused (outside the user's grants or quota, or failed)") \
 	X(subscriptions, "subscriptions made")                                               \
 	X(subscriptions_refused, "subscriptions refused (bad spec, too many)")               \
-	X(events, "events sent to services")
+	X(events, "events sent to services")                                                 \
+	X(published, "custom probe values services published")                               \
+	X(publish_refused, "values refused (bad key or value, or the table full)")
 
 struct svc_api_counters {
 	SVC_API_COUNTERS(STAT_FIELD)

@@ -48,6 +48,9 @@ static bool layout_of(uint8_t type, struct layout *l)
 	case WIRE_SAPI_EVENT:
 		*l = (struct layout){ 4, 1, WIRE_SAPI_TEXT_MAX, true, false };
 		return true;
+	case WIRE_SAPI_PUBLISH:
+		*l = (struct layout){ 0, 3, 64, true, false };
+		return true;
 	default:
 		return false;
 	}

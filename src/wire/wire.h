@@ -409,6 +409,7 @@ enum wire_sapi_type {
 	WIRE_SAPI_SUB_RESULT = 8, /* node -> service: tag, handle; status */
 	WIRE_SAPI_UNSUBSCRIBE = 9, /* service -> node: handle */
 	WIRE_SAPI_EVENT = 10, /* node -> service: handle, text "k=v ..." */
+	WIRE_SAPI_PUBLISH = 11, /* service -> node: text "KEY VALUE": a custom probe's reading */
 };
 
 enum wire_sapi_verdict {

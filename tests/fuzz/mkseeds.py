@@ -180,6 +180,7 @@ sapi_seeds = {
     'sub-result': sapi(8, struct.pack('>II', 1, 3)), 'unsubscribe': sapi(9, struct.pack('>I', 3)),
     'event': sapi(10, struct.pack('>I', 3) + b'resource=iface_tx_bps state=congested value=9000000'),
     'version2': sapi(1, ver=2), 'type11': sapi(11), 'verdict-drop-with-packet': sapi(6, struct.pack('>IBBH', 9, 1, 0, 0) + ip_min),
+    'publish': sapi(11, b'level 42'), 'publish-short': sapi(11, b'ab'),
     'params-tab': sapi(1, b'a\tb'), 'packet-short': sapi(5, struct.pack('>II', 2, 99) + ip_min[:10]),
 }
 for k, b in sapi_seeds.items():

@@ -14,7 +14,10 @@
  * stream of verdicts for packets it never got), outside (ask for a filter
  * outside what its user may filter); pass (filter at once and accept every
  * packet, quietly: a pass-through service for bench/services.sh); presence
- * (subscribe to the presence of the host host=A.B.C.D and report it).
+ * (subscribe to the presence of the host host=A.B.C.D and report it);
+ * publish (a custom probe: publish "level", one more every 300 ms);
+ * custom (subscribe to the custom probe from=USER's "level": low below 3,
+ * high from 3, and report it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,7 +75,15 @@ int main(void)
 			return 2;
 		}
 		snprintf(spec, sizeof(spec), "host_up host=%s absent=0-1 present=1-", host);
+	} else if (!strcmp(mode, "custom")) {
+		char from[40];
+		if (an_service_param(s, "from", from, sizeof(from)) < 0) {
+			say("custom: from=USER");
+			return 2;
+		}
+		snprintf(spec, sizeof(spec), "custom name=%s.level low=0-3 high=3-", from);
 	}
+	int64_t level = 0;
 	if (an_service_subscribe(s, spec, NULL) < 0) {
 		say("cannot subscribe");
 		return 1;
@@ -82,7 +93,11 @@ int main(void)
 	unsigned long packets = 0;
 	for (;;) {
 		struct an_service_msg m;
-		int r = an_service_recv(s, &m, -1);
+		int r = an_service_recv(s, &m, strcmp(mode, "publish") ? -1 : 300);
+		if (r == -ETIMEDOUT) {
+			an_service_publish(s, "level", level++);
+			continue;
+		}
 		if (r == -EPIPE)
 			break;
 		if (r < 0)
@@ -92,8 +107,8 @@ int main(void)
 			say("subscription %s (handle %u)", m.status ? strerror(-m.status) : "made", m.handle);
 			break;
 		case AN_SVC_EVENT: {
-			if (!strcmp(mode, "presence"))
-				say("presence event: %.*s", (int)m.len, (const char *)m.data);
+			if (!strcmp(mode, "presence") || !strcmp(mode, "custom"))
+				say("%s event: %.*s", mode, (int)m.len, (const char *)m.data);
 			if (strcmp(mode, "proactive") != 0)
 				break;
 			char text[600];

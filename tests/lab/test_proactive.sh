@@ -38,9 +38,10 @@ user alice $(cat "$dir/alice.pub")
 user bob $(cat "$dir/bob.pub")
 service proactive program $dir/svc_proactive
 service misbehave program $dir/svc_proactive
+service watcher program $dir/svc_proactive
 allow alice service proactive
 allow alice filter 10.$X.2.0/24 proto udp ports 6000-6000
-allow bob service misbehave
+allow bob service misbehave,watcher
 allow bob filter 10.$X.2.0/24 proto udp ports 6000-6000
 POL
 printf 'name pa\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
@@ -141,6 +142,17 @@ ip -n "$H2" link set eth0 up
 ip -n "$H2" route add default via 10.$X.2.1 2>/dev/null || true
 wait_for "h2 to be seen back" 15 logged 'presence event: resource=host_up state=present previous=absent'
 ok "...and back: present again"
+stop_bob
+# A custom probe: one of bob's services publishes a reading, another
+# subscribes to it with states, as to any monitor.
+misbehave publish
+"$ANODE" -n "$dir/n.app" svc activate watcher mode=custom from=bob dev=r2 threshold=1 dst=10.$X.2.0/24 port=6000 \
+  "${as_bob[@]}" >/dev/null
+wait_for "the custom probe's first state" 10 logged 'custom event: resource=custom name=bob.level state=low'
+wait_for "the custom probe to cross 3" 10 logged 'custom event: resource=custom name=bob.level state=high previous=low'
+ok "a service's published reading is a monitor other services subscribe to"
+expect_ge "...its readings counted" "$(stat published)" 3
+"$ANODE" -n "$dir/n.app" svc stop watcher "${as_bob[@]}" >/dev/null
 stop_bob
 out=$("$ANODE" -n "$dir/n.app" svc list --key "$dir/alice.key" --user alice)
 expect_match "alice's service ran on through bob's faults" "$out" 'proactive of alice: program running'

@@ -23,6 +23,8 @@ static void test_good(void)
 	CHECK_INT(watch_spec_parse("load_milli low=0-500 high=500-", &s, err, sizeof(err)), 0);
 	CHECK_INT(watch_spec_parse("host_up host=10.1.2.3 absent=0-1 present=1-", &s, err, sizeof(err)), 0);
 	CHECK(s.host != 0);
+	CHECK_INT(watch_spec_parse("custom name=bob.smith.level low=0-3 high=3-", &s, err, sizeof(err)), 0);
+	CHECK(!strcmp(s.name, "bob.smith.level"));
 	CHECK_INT(watch_spec_parse("queue_len cold=-5-0 warm=0-", &s, err, sizeof(err)), 0);
 	CHECK_INT(s.states[0].lo, -5);
 }
@@ -48,6 +50,10 @@ static void test_refused(void)
 	refused("host_up up=1-", "needs host=");
 	refused("load_milli host=10.0.0.1 up=1-", "only for host_up");
 	refused("nosuch idle=0-1", "unknown resource");
+	refused("custom low=0-1", "needs name=");
+	refused("custom name=nodot low=0-1", "bad name");
+	refused("custom name=bob.le/vel low=0-1", "bad name");
+	refused("load_milli name=bob.level low=0-1", "only for custom");
 	refused("load_milli", "no state");
 	refused("load_milli idle=5-5", "bad range");
 	refused("load_milli idle=x-5", "bad range");

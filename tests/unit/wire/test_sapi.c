@@ -72,6 +72,7 @@ static void test_types(void)
 		{ .type = WIRE_SAPI_SUB_RESULT, .tag = 1, .handle = 4 },
 		{ .type = WIRE_SAPI_UNSUBSCRIBE, .handle = 4 },
 		{ .type = WIRE_SAPI_EVENT, .handle = 4, .data = (const uint8_t *)"state=congested", .data_len = 15 },
+		{ .type = WIRE_SAPI_PUBLISH, .data = (const uint8_t *)"level 42", .data_len = 8 },
 	};
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
 		round_trip(&ms[i]);
@@ -102,6 +103,7 @@ static void test_refused(void)
 		{ .type = WIRE_SAPI_VERDICT, .verdict = 3 },
 		{ .type = WIRE_SAPI_SUBSCRIBE, .tag = 1 }, /* no spec */
 		{ .type = WIRE_SAPI_FILTER_DEL, .status = -1 }, /* a request with a status */
+		{ .type = WIRE_SAPI_PUBLISH, .data = (const uint8_t *)"ab", .data_len = 2 }, /* too short */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_INT(wire_sapi_build(b, sizeof(b), &bad[i]), -EINVAL);
