@@ -45,6 +45,7 @@
 #define PRIV_START_GRACE_S 2
 #define PRIV_STOP_TIMEOUT_MS 5000
 #define PRIV_SERVICES_MAX 1024
+#define PRIV_SVC_STOP_MS 1000 /* a service asked to stop (SIGTERM) has this long */
 
 struct priv_rule {
 	bool in;
@@ -58,7 +59,9 @@ struct priv_service {
 	char name[96]; /* its cgroup */
 	char user[WIRE_SVC_NAME_MAX + 1];
 	char service[WIRE_SVC_NAME_MAX + 1];
-	bool stopping; /* killed on request, not reaped yet: no longer the user's */
+	bool stopping; /* stopped on request, not reaped yet: no longer the user's */
+	struct loop_timer *kill_t; /* SIGKILL if it is still there */
+	struct priv_parent *pp;
 };
 
 struct priv_parent {
@@ -177,6 +180,8 @@ static struct priv_service **svc_find_id(struct priv_parent *pp, unsigned id)
 
 static void svc_forget(struct priv_parent *pp, struct priv_service **ps)
 {
+	if ((*ps)->kill_t)
+		loop_timer_cancel(pp->loop, (*ps)->kill_t);
 	sandbox_cleanup((*ps)->name);
 	free(*ps);
 	*ps = NULL;
@@ -254,6 +259,15 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 	*ret_fd = sv_pair[0];
 	*ret_pid = ps->pid;
 	return 0;
+}
+
+static void svc_kill_late(void *arg)
+{
+	struct priv_service *ps = arg;
+	ps->kill_t = NULL;
+	log_info("priv: service %s of %s did not end on SIGTERM within %d ms: killed", ps->service, ps->user,
+		 PRIV_SVC_STOP_MS);
+	kill(ps->pid, SIGKILL);
 }
 
 /* A service process ended: tell the node, clean up after it. */
@@ -348,11 +362,17 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			if (sfd >= 0)
 				close(sfd);
 		} else if (msg.type == WIRE_PRIV_SVC_STOP) {
-			/* It ends at once; SIGCHLD tells the node it ended. */
+			/* SIGTERM to the service, SIGKILL a second later if it
+			 * is still there (or at once if nothing took SIGTERM);
+			 * SIGCHLD tells the node it ended. */
 			struct priv_service **ps = svc_find_id(pp, msg.id);
-			if (ps) {
-				kill((*ps)->pid, SIGKILL);
+			if (ps && !(*ps)->stopping) {
 				(*ps)->stopping = true;
+				(*ps)->pp = pp;
+				if (sandbox_terminate((*ps)->name) > 0)
+					(*ps)->kill_t = loop_timer_add(pp->loop, PRIV_SVC_STOP_MS, svc_kill_late, *ps);
+				if (!(*ps)->kill_t)
+					kill((*ps)->pid, SIGKILL);
 			}
 		} else {
 			struct priv_service **ps = svc_find_id(pp, msg.id);

@@ -157,6 +157,32 @@ void sandbox_cleanup(const char *name)
 	}
 }
 
+int sandbox_terminate(const char *name)
+{
+	char p[256];
+	cg_path(p, sizeof(p), "pids", name, "cgroup.procs");
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	int pid, n = 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		char comm[32] = "", cp[64];
+		snprintf(cp, sizeof(cp), "/proc/%d/comm", pid);
+		FILE *c = fopen(cp, "re");
+		if (c) {
+			if (!fgets(comm, sizeof(comm), c))
+				comm[0] = 0;
+			fclose(c);
+		}
+		if (!strcmp(comm, "bwrap\n"))
+			continue;
+		if (kill(pid, SIGTERM) == 0)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
 int sandbox_freeze(const char *name, bool freeze)
 {
 	char p[256];

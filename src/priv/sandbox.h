@@ -38,6 +38,10 @@ struct sandbox_spec {
 /* Start a sandboxed service: *ret_pid is bwrap's pid (the whole sandbox
  * ends with it). 0, or a negative errno with err saying why. */
 int sandbox_start(const struct sandbox_spec *s, pid_t *ret_pid, char *err, size_t errlen);
+/* Ask the service to end: SIGTERM to every process of the sandbox but
+ * bubblewrap's own (which would take the service down with SIGKILL). How
+ * many were signalled, or a negative errno. */
+int sandbox_terminate(const char *name);
 /* Freeze (suspend) or thaw (resume) every process of the sandbox. */
 int sandbox_freeze(const char *name, bool freeze);
 /* Kill what is left in the sandbox's cgroups and remove them. */

@@ -7,6 +7,7 @@
 # SIGSEGV at once; fork=1 forks until it cannot; mem=1 allocates past its
 # memory limit.
 say() { echo "probe[$ANODE_USER/$ANODE_SERVICE]: $*" >&2; }
+trap 'say "terminated"; exit 0' TERM
 say "uid=$(id -u) gid=$(id -g) pid=$$"
 say "$(grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status | tr -s '\t ' ' ' | tr '\n' ' ')"
 say "params=$ANODE_PARAMS fd=$ANODE_SERVICE_FD"

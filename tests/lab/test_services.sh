@@ -108,6 +108,9 @@ sv stop probe "${as_bob[@]}" >/dev/null
 gone_cg() { [ ! -d "$cg" ]; }
 wait_for "bob's sandbox to go" 10 gone_cg
 ok "stop ends the service and removes its cgroups"
+expect_match "...asking first: the service got SIGTERM and ended on its own" "$(cat "$dir/node.log")" \
+  'probe\[bob/probe\]: terminated'
+expect_match "...with its own exit status" "$(cat "$dir/node.log")" 'service probe of bob .* ended: exit status 0'
 # A node child killed with SIGKILL takes carol's services with it.
 child=$(ps --ppid "$node_pid" -o pid= | tr -d ' ' | head -1)
 carol_cgs() { ls -d /sys/fs/cgroup/memory/anode/sv-* 2>/dev/null | wc -l; }
