@@ -536,6 +536,15 @@ int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, s
 	return 0;
 }
 
+int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t entries)
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (!c)
+		return -ENOENT;
+	ee_state_set_cap(c->state, entries < ee->cfg.state_entries ? entries : ee->cfg.state_entries);
+	return 0;
+}
+
 int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_ctx *ctx, int64_t *ret_rc)
 {
 	struct ee_code *c = ee_cache_lookup(ee, name);

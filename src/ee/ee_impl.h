@@ -150,6 +150,8 @@ int ee_state_get(struct ee_state *s, const struct an_key *key, struct an_val *re
 int ee_state_put(struct ee_state *s, const struct an_key *key, const struct an_val *val);
 int ee_state_del(struct ee_state *s, const struct an_key *key);
 size_t ee_state_count(const struct ee_state *s);
+/* A new bound on the entries (entries beyond it evicted now). */
+void ee_state_set_cap(struct ee_state *s, size_t cap);
 
 /* Charge n work units to the run; false (and the run marked over budget)
  * when they are not there. */

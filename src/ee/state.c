@@ -152,3 +152,18 @@ int ee_state_del(struct ee_state *s, const struct an_key *key)
 	s->n--;
 	return 0;
 }
+
+void ee_state_set_cap(struct ee_state *s, size_t cap)
+{
+	s->cap = cap ? cap : 1;
+	/* Down to the new bound now, least recently used first. */
+	while (s->n > s->cap) {
+		struct ee_sent *e = ee_container_of(s->lru.prev, struct ee_sent, lru);
+		struct ee_sent **vp = ee_state_find(s, &e->key);
+		*vp = e->hnext;
+		ee_list_del(&e->lru);
+		free(e);
+		s->n--;
+		(*s->evictions)++;
+	}
+}

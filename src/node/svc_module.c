@@ -233,6 +233,11 @@ int svc_module_start(struct node *n, struct svc_instance *in, const struct polic
 		if (r < 0)
 			snprintf(why, whylen, "the module was refused: %s", ee_last_refusal(n->ee));
 	}
+	if (r == 0 && !who->admin) {
+		/* The user's soft state quota, in entries of a key and a value. */
+		size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
+		ee_code_limit_state(n->ee, m->code, entries ? entries : 1);
+	}
 	if (r == 0) {
 		r = match_install(n->match, &f, module_packet, module_ready, m, &m->match_id);
 		if (r < 0)

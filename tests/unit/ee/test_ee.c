@@ -351,6 +351,22 @@ static void test_state(void)
 	CHECK_EQ(info.state_entries, 3);
 	CHECK_EQ(run_counter(ee, name, 4, 0, 0), 1);
 
+	/* A tighter bound (a user's soft state quota): down to it at once,
+	 * least recently used first; not above the configured one. */
+	CHECK_EQ(ee_code_limit_state(ee, name, 2), 0);
+	ee_code_list(ee, &info, 1);
+	CHECK_EQ(info.state_entries, 2);
+	CHECK_EQ(run_counter(ee, name, 4, 0, 0), 2); /* the most recent: kept */
+	CHECK_EQ(run_counter(ee, name, 7, 0, 0), 1);
+	ee_code_list(ee, &info, 1);
+	CHECK_EQ(info.state_entries, 2);
+	CHECK_EQ(ee_code_limit_state(ee, name, 100), 0);
+	for (uint8_t k = 10; k < 20; k++)
+		run_counter(ee, name, k, 0, 0);
+	ee_code_list(ee, &info, 1);
+	CHECK_EQ(info.state_entries, 4); /* the EE's own bound */
+	CHECK_EQ(ee_code_limit_state(ee, (const uint8_t[EE_NAME_LEN]){ 1 }, 2), -ENOENT);
+
 	/* State goes with the object. */
 	CHECK_EQ(ee_code_remove(ee, name), 0);
 	CHECK_EQ(ee_code_insert(ee, o.buf, o.len, name), 0);
