@@ -22,7 +22,7 @@
 
 static void code_usage(FILE *f)
 {
-	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--module] [-I DIR]... [-D NAME[=VALUE]]... [-v]\n"
+	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--module|--probe] [-I DIR]... [-D NAME[=VALUE]]... [-v]\n"
 	      "       anode code name FILE.ao\n"
 	      "       anode -n NODE code insert FILE.ao\n"
 	      "       anode -n NODE code list [--json]\n"
@@ -32,7 +32,8 @@ static void code_usage(FILE *f)
 	      "        the validator the nodes use, and print its name: the SHA-256 of the\n"
 	      "        object's bytes. -o defaults to FILE.ao beside FILE.c; -v shows the\n"
 	      "        validator's reasons when it refuses the code. --module checks it as a\n"
-	      "        packet module (include/anode/module.h) instead of capsule code.\n"
+	      "        packet module, --probe as a custom probe (include/anode/module.h),\n"
+	      "        instead of capsule code.\n"
 	      "name    print a code object's name.\n"
 	      "insert  insert a code object into NODE's code cache and print its name.\n"
 	      "list    one line per code object cached at NODE, most recently used first.\n"
@@ -65,14 +66,14 @@ static int64_t env_info(void *node, uint64_t what)
 }
 
 /* Check code as a node would; why is filled with the refusal. */
-static int validate(const void *code, size_t len, bool module, char *why, size_t why_len)
+static int validate(const void *code, size_t len, const struct ee_kind *kind, char *why, size_t why_len)
 {
 	struct ee_env env = { .route = env_route, .applink_alive = env_alive, .node_info = env_info };
 	struct ee *ee = ee_new(&(struct ee_config){ 0 }, &env);
 	if (!ee)
 		return -ENOMEM;
 	uint8_t name[EE_NAME_LEN];
-	int r = ee_code_insert_kind(ee, module ? &ee_kind_module : &ee_kind_capsule, code, len, name);
+	int r = ee_code_insert_kind(ee, kind, code, len, name);
 	snprintf(why, why_len, "%s", ee_last_refusal(ee));
 	ee_free(ee);
 	return r;
@@ -91,12 +92,15 @@ static int code_build(int argc, char **argv)
 	const char *src = NULL, *out = NULL;
 	const char *extra[64];
 	int n_extra = 0;
-	bool verbose = false, module = false;
+	bool verbose = false;
+	const struct ee_kind *kind = &ee_kind_capsule;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--module") == 0)
-			module = true;
+			kind = &ee_kind_module;
+		else if (strcmp(argv[i], "--probe") == 0)
+			kind = &ee_kind_probe;
 		else if ((strcmp(argv[i], "-I") == 0 || strcmp(argv[i], "-D") == 0) && i + 1 < argc && n_extra < 62) {
 			extra[n_extra++] = argv[i];
 			extra[n_extra++] = argv[++i];
@@ -159,7 +163,7 @@ static int code_build(int argc, char **argv)
 	}
 	log_init("anode", verbose ? LOG_DEBUG : LOG_WARNING, false);
 	char why[256];
-	r = validate(code, len, module, why, sizeof(why));
+	r = validate(code, len, kind, why, sizeof(why));
 	uint8_t name[AN_NAME_LEN];
 	an_code_name(code, len, name);
 	free(code);

@@ -43,6 +43,16 @@ enum an_pkt_verdict {
 			    * the node swaps its addresses (and UDP/TCP ports) and fixes its checksums */
 };
 
+/* Custom probes (docs/services.md): a code object whose probe entry point
+ * the node runs once a second; what it returns (when not negative) is the
+ * probe's reading, published as USER.SERVICE for services to subscribe to
+ * ("custom name=USER.SERVICE ..."). It may read the node's figures
+ * (an_node_info), keep soft state, and log. */
+struct an_probe_ctx {
+	uint64_t now_ns; /* an_time_ns() when this run started */
+	uint64_t runs; /* how many runs before this one */
+};
+
 /* A pattern to search for: its first len octets (at most 32). */
 struct an_pattern {
 	uint8_t len;
@@ -51,6 +61,7 @@ struct an_pattern {
 
 #ifdef __bpf__
 #define AN_PACKET __attribute__((section("packet"), used))
+#define AN_PROBE __attribute__((section("probe"), used))
 
 /* The offset in ctx->pkt of the first match of pat at or after off and
  * before ctx->len, or -ENOENT. Costs its length in work units. */

@@ -545,19 +545,20 @@ int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t e
 	return 0;
 }
 
-int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_ctx *ctx, int64_t *ret_rc)
+int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx,
+		int64_t *ret_rc)
 {
 	struct ee_code *c = ee_cache_lookup(ee, name);
 	if (!c)
 		return ee_failed_lookup(ee, name, false) ? -EPERM : -ENOENT;
-	if (c->kind != &ee_kind_module)
+	if (c->kind != kind || kind == &ee_kind_capsule)
 		return -EPERM;
 	struct ee_verdict v;
 	memset(&v, 0, sizeof(v));
 	const struct ee_run_in in = {
 		.budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL
 	};
-	/* No capsule: the helpers a module has never look at r.ctx. */
+	/* No capsule: the helpers these kinds have never look at r.ctx. */
 	struct ee_run r = { .ee = ee, .v = &v, .code = c, .budget = in.budget, .in = &in };
 	const struct ee_prog *p = &c->prog[c->kind->main];
 	struct ee_run *prev = ee_cur;
@@ -577,6 +578,11 @@ int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_
 	ee_cache_touch(ee, c);
 	*ret_rc = rc;
 	return 0;
+}
+
+int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_ctx *ctx, int64_t *ret_rc)
+{
+	return ee_run_kind(ee, name, &ee_kind_module, ctx, ret_rc);
 }
 
 const char *ee_last_refusal(const struct ee *ee)

@@ -69,6 +69,9 @@ extern const struct ee_kind ee_kind_capsule;
 /* Packet modules (include/anode/module.h): packet (required), on a struct
  * an_pkt_ctx, with the soft state, time, log and packet helpers. */
 extern const struct ee_kind ee_kind_module;
+/* Custom probes (include/anode/module.h): probe (required), on a struct
+ * an_probe_ctx, with the node's figures, soft state, time and log. */
+extern const struct ee_kind ee_kind_probe;
 
 /* What the EE asks of the node. Every callback is required. */
 struct ee_env {
@@ -203,10 +206,14 @@ int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret);
  * budget, every node a goal, no results, no receive time. */
 int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, struct ee_verdict *ret);
 
-/* Run the packet entry point of the packet module name on ctx, with the
- * configured work budget. 0 and *ret_rc (what the module returned, or a
- * negative errno: -EDQUOT past its budget); -ENOENT when the code is not
- * cached, -EPERM when it is known bad or not a packet module. */
+/* Run the main entry point of code object name, of the given kind (not
+ * capsules: ee_run), on ctx, with the configured work budget. 0 and
+ * *ret_rc (what it returned, or a negative errno: -EDQUOT past its
+ * budget); -ENOENT when the code is not cached, -EPERM when it is known
+ * bad or of another kind. */
+int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx,
+		int64_t *ret_rc);
+/* ee_run_kind for a packet module. */
 struct an_pkt_ctx;
 /* Bound a cached code object's soft state to at most entries (those beyond
  * go now, least recently used first). 0 or -ENOENT. */

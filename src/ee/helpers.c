@@ -341,6 +341,31 @@ static const struct rte_bpf_xsym ee_module_xsym[] = {
 
 static const char *const ee_module_sections[] = { "packet" };
 
+static const struct rte_bpf_xsym ee_probe_xsym[] = {
+    EE_FUNC("an_time_ns", ee_h_time_ns, 0),
+    EE_FUNC("an_node_info", ee_h_node_info, 1, EE_ARG_RAW),
+    EE_FUNC("an_state_get", ee_h_state_get, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
+    EE_FUNC("an_state_put", ee_h_state_put, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
+    EE_FUNC("an_state_del", ee_h_state_del, 1, EE_ARG_PTR(struct an_key)),
+    EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
+};
+
+static const char *const ee_probe_sections[] = { "probe" };
+
+const struct ee_kind ee_kind_probe = {
+	.name = "probe",
+	.sections = ee_probe_sections,
+	.n_sections = 1,
+	.required = 1u << 0,
+	.main = 0,
+	.init = -1,
+	.fini = -1,
+	.call = -1,
+	.ctx_size = sizeof(struct an_probe_ctx),
+	.xsym = ee_probe_xsym,
+	.n_xsym = sizeof(ee_probe_xsym) / sizeof(ee_probe_xsym[0]),
+};
+
 const struct ee_kind ee_kind_module = {
 	.name = "module",
 	.sections = ee_module_sections,

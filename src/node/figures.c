@@ -10,6 +10,7 @@
 #include "node/fetch.h"
 #include "node/node_impl.h"
 #include "node/svc_api.h"
+#include "node/svc_module.h"
 
 static void link_bytes(void *arg, uint64_t *ret_rx, uint64_t *ret_tx)
 {
@@ -30,7 +31,9 @@ static void tick(void *arg)
 {
 	struct node *n = arg;
 	link_udp_read_kernel_drops(n->udp);
-	/* Subscriptions are sampled with the figures they watch. */
+	/* Custom probes run, then subscriptions are sampled with the figures
+	 * they watch. */
+	svc_probe_tick(n);
 	svc_api_tick(n);
 }
 

@@ -27,6 +27,10 @@ static void run_free(struct node *n, struct svc_instance *in)
 		svc_module_stop(in);
 		return;
 	}
+	if (in->kind == POLICY_PROBE) {
+		svc_probe_stop(in);
+		return;
+	}
 	svc_api_close(in->run);
 	in->run = NULL;
 }
@@ -37,6 +41,8 @@ static int run_start(void *arg, struct svc_instance *in, const struct policy_ser
 	struct node *n = arg;
 	if (s->kind == POLICY_MODULE)
 		return svc_module_start(n, in, s, who, why, whylen);
+	if (s->kind == POLICY_PROBE)
+		return svc_probe_start(n, in, s, who, why, whylen);
 	if (!n->priv) {
 		snprintf(why, whylen, "service processes run on router nodes only (anoded as root, whose "
 				      "privileged parent starts them in sandboxes)");
@@ -64,8 +70,8 @@ static void run_stop(void *arg, struct svc_instance *in)
 static int run_suspend(void *arg, struct svc_instance *in, bool suspend, char *why, size_t whylen)
 {
 	struct node *n = arg;
-	if (in->kind == POLICY_MODULE) {
-		snprintf(why, whylen, "a packet module is suspended by stopping it");
+	if (in->kind != POLICY_PROGRAM) {
+		snprintf(why, whylen, "a %s is suspended by stopping it", in->kind == POLICY_MODULE ? "packet module" : "probe");
 		return -EOPNOTSUPP;
 	}
 	/* The parent freezes or thaws the sandbox's cgroup: every process of
@@ -79,8 +85,9 @@ static int run_suspend(void *arg, struct svc_instance *in, bool suspend, char *w
 /* New parameters go to the service as a PARAMS record on its socket. */
 static int run_param(void *arg, struct svc_instance *in, const char *params, char *why, size_t whylen)
 {
-	if (in->kind == POLICY_MODULE) {
-		snprintf(why, whylen, "a packet module takes its parameters when activated");
+	if (in->kind != POLICY_PROGRAM) {
+		snprintf(why, whylen, "a %s takes its parameters when activated",
+			 in->kind == POLICY_MODULE ? "packet module" : "probe");
 		return -EOPNOTSUPP;
 	}
 	int r = in->run ? svc_api_params(in->run, params) : -ENOTCONN;

@@ -370,21 +370,28 @@ static void on_publish(struct svc_run *r, const struct wire_sapi *m)
 	}
 	memcpy(key, text, klen);
 	key[klen] = 0;
+	svc_api_publish(r->n, r->in->user, key, v);
+}
+
+bool svc_api_publish(struct node *n, const char *user, const char *key, int64_t value)
+{
+	struct svc_api_state *st = state(n);
 	char name[sizeof(st->published[0].name)];
-	snprintf(name, sizeof(name), "%s.%s", r->in->user, key);
+	snprintf(name, sizeof(name), "%s.%s", user, key);
 	for (size_t i = 0; i < st->n_published; i++)
 		if (!strcmp(st->published[i].name, name)) {
-			st->published[i].value = v;
+			st->published[i].value = value;
 			st->c.published++;
-			return;
+			return true;
 		}
 	if (st->n_published == SVC_API_PUBLISHED_MAX) {
 		st->c.publish_refused++;
-		return;
+		return false;
 	}
 	snprintf(st->published[st->n_published].name, sizeof(st->published[0].name), "%s", name);
-	st->published[st->n_published++].value = v;
+	st->published[st->n_published++].value = value;
 	st->c.published++;
+	return true;
 }
 
 static int custom_value(void *arg, const char *name, int64_t *ret)

@@ -52,6 +52,9 @@ struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const stru
 /* Its filters removed, its held packets released (accepted), its
  * subscriptions dropped, its socket closed. */
 void svc_api_close(struct svc_run *r);
+/* Publish a custom probe's reading under USER.KEY (a service's record, or
+ * a probe code object's run). false when the table is full. */
+bool svc_api_publish(struct node *n, const char *user, const char *key, int64_t value);
 /* After a policy reload: every running service's user, from the new policy
  * (its filter quota stays what it was when it started). */
 void svc_api_rebind(struct node *n);

@@ -23,6 +23,7 @@
 #include "ee/ee.h"
 #include "link/match.h"
 #include "node/node_impl.h"
+#include "node/svc_api.h"
 #include "node/svc_module.h"
 
 struct svc_module {
@@ -250,6 +251,80 @@ int svc_module_start(struct node *n, struct svc_instance *in, const struct polic
 	}
 	in->run = m;
 	return 0;
+}
+
+/* ---- custom probes ---- */
+
+struct svc_probe {
+	struct node *n;
+	uint8_t code[EE_NAME_LEN];
+	void *elf;
+	size_t elf_len;
+	uint64_t runs;
+};
+
+int svc_probe_start(struct node *n, struct svc_instance *in, const struct policy_service *sv,
+		    const struct policy_principal *who, char *why, size_t whylen)
+{
+	struct svc_probe *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->n = n;
+	int r = read_code(sv->path, &p->elf, &p->elf_len, why, whylen);
+	if (r == 0) {
+		r = ee_code_insert_kind(n->ee, &ee_kind_probe, p->elf, p->elf_len, p->code);
+		if (r < 0)
+			snprintf(why, whylen, "the probe was refused: %s", ee_last_refusal(n->ee));
+	}
+	if (r == 0 && !who->admin) {
+		size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
+		ee_code_limit_state(n->ee, p->code, entries ? entries : 1);
+	}
+	if (r < 0) {
+		free(p->elf);
+		free(p);
+		return r;
+	}
+	in->run = p;
+	return 0;
+}
+
+void svc_probe_stop(struct svc_instance *in)
+{
+	struct svc_probe *p = in->run;
+	if (!p)
+		return;
+	free(p->elf);
+	free(p);
+	in->run = NULL;
+}
+
+static void probe_run(void *arg, struct svc_instance *in)
+{
+	struct node *n = arg;
+	struct svc_probe *p = in->run;
+	if (in->kind != POLICY_PROBE || !p)
+		return;
+	struct an_probe_ctx ctx = { .now_ns = loop_now_ns(), .runs = p->runs++ };
+	int64_t rc;
+	int r = ee_run_kind(n->ee, p->code, &ee_kind_probe, &ctx, &rc);
+	if (r == -ENOENT) {
+		uint8_t name[EE_NAME_LEN];
+		if (ee_code_insert_kind(n->ee, &ee_kind_probe, p->elf, p->elf_len, name) == 0)
+			r = ee_run_kind(n->ee, p->code, &ee_kind_probe, &ctx, &rc);
+	}
+	mc.probe_runs++;
+	if (r < 0 || rc < 0) {
+		mc.probe_errors++;
+		return;
+	}
+	svc_api_publish(n, in->user, in->service, rc);
+}
+
+void svc_probe_tick(struct node *n)
+{
+	if (n->svc)
+		svc_foreach(n->svc, probe_run, n);
 }
 
 void svc_module_stop(struct svc_instance *in)

@@ -16,7 +16,9 @@
 	X(modified, "let go on rewritten")                                            \
 	X(answered, "sent back toward their source on behalf of their destination")   \
 	X(errors, "let go on because their module failed (error, budget, bad length)") \
-	X(too_big, "let go on because they are longer than a module takes (2048)")
+	X(too_big, "let go on because they are longer than a module takes (2048)")       \
+	X(probe_runs, "custom probe runs")                                             \
+	X(probe_errors, "custom probe runs that failed (error or budget): nothing published")
 
 struct svc_module_counters {
 	SVC_MODULE_COUNTERS(STAT_FIELD)
@@ -29,6 +31,13 @@ struct node;
 int svc_module_start(struct node *n, struct svc_instance *in, const struct policy_service *sv,
 		     const struct policy_principal *who, char *why, size_t whylen);
 void svc_module_stop(struct svc_instance *in);
+
+/* Custom probes: a code object of the probe kind, run once a second by
+ * svc_probe_tick, its reading published as USER.SERVICE. */
+int svc_probe_start(struct node *n, struct svc_instance *in, const struct policy_service *sv,
+		    const struct policy_principal *who, char *why, size_t whylen);
+void svc_probe_stop(struct svc_instance *in);
+void svc_probe_tick(struct node *n);
 const struct svc_module_counters *svc_module_counters(void);
 
 #endif

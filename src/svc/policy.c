@@ -143,6 +143,11 @@ static struct policy_principal *find_principal(struct policy *p, const char *nam
 	return NULL;
 }
 
+const char *policy_kind_name(enum policy_service_kind k)
+{
+	return k == POLICY_PROGRAM ? "program" : k == POLICY_MODULE ? "module" : "probe";
+}
+
 const struct policy_principal *policy_principal(const struct policy *p, const char *name)
 {
 	return find_principal((struct policy *)p, name);
@@ -193,8 +198,8 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 		return 0;
 	}
 	if (!strcmp(key, "service")) {
-		if (n < 4 || (!strcmp(w[2], "module") && n != 4)) {
-			snprintf(err, errlen, "'service' takes NAME program PATH [ARG ...] or NAME module FILE");
+		if (n < 4 || ((!strcmp(w[2], "module") || !strcmp(w[2], "probe")) && n != 4)) {
+			snprintf(err, errlen, "'service' takes NAME program PATH [ARG ...], NAME module FILE or NAME probe FILE");
 			return -EINVAL;
 		}
 		if (!name_ok(w[1], false)) {
@@ -216,8 +221,10 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 			s->kind = POLICY_PROGRAM;
 		else if (!strcmp(w[2], "module"))
 			s->kind = POLICY_MODULE;
+		else if (!strcmp(w[2], "probe"))
+			s->kind = POLICY_PROBE;
 		else {
-			snprintf(err, errlen, "service kind '%.20s': program or module", w[2]);
+			snprintf(err, errlen, "service kind '%.20s': program, module or probe", w[2]);
 			return -EINVAL;
 		}
 		if (w[3][0] != '/' || strlen(w[3]) >= sizeof(s->path)) {
@@ -392,7 +399,7 @@ void policy_print(const struct policy *p, FILE *f)
 	}
 	for (size_t i = 0; i < p->n_services; i++) {
 		const struct policy_service *s = &p->services[i];
-		fprintf(f, "service %s %s %s", s->name, s->kind == POLICY_PROGRAM ? "program" : "module", s->path);
+		fprintf(f, "service %s %s %s", s->name, policy_kind_name(s->kind), s->path);
 		for (size_t j = 0; j < s->argc; j++)
 			fprintf(f, " %s", s->argv[j]);
 		fputc('\n', f);

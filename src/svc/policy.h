@@ -11,6 +11,7 @@
  *   user NAME ed25519:KEY
  *   service NAME program PATH [ARG ...]   a native program, sandboxed per user
  *   service NAME module FILE              a packet module (eBPF code object)
+ *   service NAME probe FILE               a custom probe (eBPF code object)
  *   allow USER service NAME[,NAME ...]
  *   allow USER filter PREFIX [proto udp|tcp|icmp] [ports LO[-HI]]
  *   quota USER [services N] [filters N] [memory BYTES[k|M|G]] [cpu PCT] [state BYTES[k|M|G]]
@@ -40,6 +41,7 @@
 enum policy_service_kind {
 	POLICY_PROGRAM, /* a service process */
 	POLICY_MODULE, /* a packet module */
+	POLICY_PROBE, /* a custom probe */
 };
 
 struct policy_service {
@@ -90,6 +92,8 @@ void policy_free(struct policy *p);
 void policy_print(const struct policy *p, FILE *f);
 
 const struct policy_principal *policy_principal(const struct policy *p, const char *name);
+/* "program", "module" or "probe". */
+const char *policy_kind_name(enum policy_service_kind k);
 const struct policy_service *policy_service(const struct policy *p, const char *name);
 /* Whether who may activate service. */
 bool policy_may_use(const struct policy_principal *who, const char *service);

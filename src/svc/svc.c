@@ -88,11 +88,11 @@ static void print_instance(struct ctl_out *o, const struct svc_instance *in, boo
 	if (json)
 		ctl_printf(o, "%s{\"id\":%u,\"service\":\"%s\",\"user\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"since\":%llu}",
 			   first ? "" : ",", in->id, in->service, in->user,
-			   in->kind == POLICY_PROGRAM ? "program" : "module", state_name(in->state),
+			   policy_kind_name(in->kind), state_name(in->state),
 			   (unsigned long long)in->since);
 	else
 		ctl_printf(o, "instance %u %s of %s: %s %s since %llu\n", in->id, in->service, in->user,
-			   in->kind == POLICY_PROGRAM ? "program" : "module", state_name(in->state),
+			   policy_kind_name(in->kind), state_name(in->state),
 			   (unsigned long long)in->since);
 }
 
@@ -107,9 +107,9 @@ static void list(struct svc *s, const struct policy_principal *who, bool json, s
 			continue;
 		if (json)
 			ctl_printf(o, "%s{\"name\":\"%s\",\"kind\":\"%s\"}", first ? "" : ",", sv->name,
-				   sv->kind == POLICY_PROGRAM ? "program" : "module");
+				   policy_kind_name(sv->kind));
 		else
-			ctl_printf(o, "service %s (%s)\n", sv->name, sv->kind == POLICY_PROGRAM ? "program" : "module");
+			ctl_printf(o, "service %s (%s)\n", sv->name, policy_kind_name(sv->kind));
 		first = false;
 	}
 	if (json)
@@ -333,6 +333,13 @@ void svc_instance_started(struct svc *s, unsigned id, int err)
 		s->c.failed++;
 		return;
 	}
+}
+
+void svc_foreach(struct svc *s, void (*fn)(void *arg, struct svc_instance *in), void *arg)
+{
+	for (size_t i = 0; i < SVC_INSTANCES_MAX; i++)
+		if (s->inst[i])
+			fn(arg, s->inst[i]);
 }
 
 struct svc_instance *svc_instance(struct svc *s, unsigned id)

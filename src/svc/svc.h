@@ -102,6 +102,8 @@ void svc_instance_ended(struct svc *s, unsigned id, int status);
 /* The runner's word on an instance it was starting: err 0, it runs;
  * otherwise it is forgotten (and counted as failed). */
 void svc_instance_started(struct svc *s, unsigned id, int err);
+/* Call fn for every instance. */
+void svc_foreach(struct svc *s, void (*fn)(void *arg, struct svc_instance *in), void *arg);
 /* The instance with this id, or NULL. */
 struct svc_instance *svc_instance(struct svc *s, unsigned id);
 

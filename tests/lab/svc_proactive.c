@@ -16,8 +16,8 @@
  * packet, quietly: a pass-through service for bench/services.sh); presence
  * (subscribe to the presence of the host host=A.B.C.D and report it);
  * publish (a custom probe: publish "level", one more every 300 ms);
- * custom (subscribe to the custom probe from=USER's "level": low below 3,
- * high from 3, and report it).
+ * custom (subscribe to the custom probe from=USER's key=KEY, "level" by
+ * default: low below 3, high from 3, and report it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,7 +81,9 @@ int main(void)
 			say("custom: from=USER");
 			return 2;
 		}
-		snprintf(spec, sizeof(spec), "custom name=%s.level low=0-3 high=3-", from);
+		char key[32] = "level";
+		an_service_param(s, "key", key, sizeof(key));
+		snprintf(spec, sizeof(spec), "custom name=%s.%s low=0-3 high=3-", from, key);
 	}
 	int64_t level = 0;
 	if (an_service_subscribe(s, spec, NULL) < 0) {

@@ -24,7 +24,9 @@ H1= R= H2= X=
 dir=$ANODE_RUN_DIR/pa
 mkdir -p "$dir"
 chmod 755 "$ANODE_RUN_DIR" "$dir"
+TICKS_AO=${TICKS_AO:?path to ticks.ao}
 cp "$SVC_PROACTIVE" "$dir/svc_proactive"
+install -m 644 "$TICKS_AO" "$dir/ticks.ao"
 chmod 755 "$dir/svc_proactive"
 pids=()
 trap hrh_finish EXIT
@@ -39,9 +41,10 @@ user bob $(cat "$dir/bob.pub")
 service proactive program $dir/svc_proactive
 service misbehave program $dir/svc_proactive
 service watcher program $dir/svc_proactive
+service ticks probe $dir/ticks.ao
 allow alice service proactive
 allow alice filter 10.$X.2.0/24 proto udp ports 6000-6000
-allow bob service misbehave,watcher
+allow bob service misbehave,watcher,ticks
 allow bob filter 10.$X.2.0/24 proto udp ports 6000-6000
 POL
 printf 'name pa\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
@@ -154,6 +157,16 @@ ok "a service's published reading is a monitor other services subscribe to"
 expect_ge "...its readings counted" "$(stat published)" 3
 "$ANODE" -n "$dir/n.app" svc stop watcher "${as_bob[@]}" >/dev/null
 stop_bob
+# A custom probe as a code object: its reading is published as bob.ticks.
+"$ANODE" -n "$dir/n.app" svc activate ticks "${as_bob[@]}" >/dev/null
+"$ANODE" -n "$dir/n.app" svc activate watcher mode=custom from=bob key=ticks dev=r2 threshold=1 \
+  dst=10.$X.2.0/24 port=6000 "${as_bob[@]}" >/dev/null
+wait_for "the probe's reading to cross 3" 15 logged 'custom event: resource=custom name=bob.ticks state=high previous=low'
+ok "a probe code object's reading is a monitor services subscribe to"
+expect_eq "...its runs kept their soft state (none failed)" \
+  "$("$ANODE" -n "$dir/n.app" stats --json | json "d['modules']['probe_errors']")" 0
+"$ANODE" -n "$dir/n.app" svc stop watcher "${as_bob[@]}" >/dev/null
+"$ANODE" -n "$dir/n.app" svc stop ticks "${as_bob[@]}" >/dev/null
 out=$("$ANODE" -n "$dir/n.app" svc list --key "$dir/alice.key" --user alice)
 expect_match "alice's service ran on through bob's faults" "$out" 'proactive of alice: program running'
 echo "proactive: $checks checks passed"
