@@ -105,7 +105,7 @@ ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
 PIDS+=($!)
 NODE_PID=$!
 for _ in $(seq 100); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && break; sleep 0.05; done
-CHILD=$(ps --ppid "$NODE_PID" -o pid= | tr -d ' ')
+CHILD=$(ps --ppid "$NODE_PID" -o pid=,user= | awk '$2 == "nobody" {print $1}')
 [[ -n $CHILD ]] || { echo "services.sh: the router did not start:" >&2; cat "$TMP/node.log" >&2; exit 1; }
 if [[ $PIN == 1 ]]; then taskset -pc 1 "$NODE_PID" >/dev/null; taskset -pc 1 "$CHILD" >/dev/null; fi
 sv() { "$ANODE" -n "$TMP/n.app" svc "$@" --key "$TMP/bench.key" --user bench; }

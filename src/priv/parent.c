@@ -84,6 +84,9 @@ struct priv_parent {
 	bool have_policy;
 	struct svc_auth *auth;
 	struct priv_service *svcs[PRIV_SERVICES_MAX];
+	struct sandbox_spare spare; /* the next activation's process, ready in its cgroups */
+	unsigned spare_seq;
+	struct loop_timer *spare_t;
 };
 
 static void child_start(void *arg);
@@ -187,6 +190,20 @@ static void svc_forget(struct priv_parent *pp, struct priv_service **ps)
 	*ps = NULL;
 }
 
+static void spare_refill(void *arg)
+{
+	struct priv_parent *pp = arg;
+	pp->spare_t = NULL;
+	if (!pp->have_policy || pp->spare.pid > 0 || pp->stopping)
+		return;
+	char name[96];
+	/* Unique on the host: two nodes of the same name may run in two labs. */
+	snprintf(name, sizeof(name), "%s-%d-s%u", pp->cfg->tag, (int)getpid(), pp->spare_seq++);
+	int r = sandbox_spare_make(name, &pp->spare);
+	if (r < 0)
+		log_debug("priv: no spare sandbox process: %s", strerror(-r));
+}
+
 /* Check an activation as the child did, then start the sandbox. 0 with the
  * node's end of the service's socket in *ret_fd and its pid in *ret_pid. */
 static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *ret_fd, pid_t *ret_pid)
@@ -228,7 +245,7 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 	ps->id = msg->id;
 	snprintf(ps->user, sizeof(ps->user), "%s", who->name);
 	snprintf(ps->service, sizeof(ps->service), "%s", sv->name);
-	snprintf(ps->name, sizeof(ps->name), "%s-%u", pp->cfg->tag, msg->id);
+	snprintf(ps->name, sizeof(ps->name), "%s-%d-%u", pp->cfg->tag, (int)getpid(), msg->id);
 	int sv_pair[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv_pair) < 0) {
 		free(ps);
@@ -244,8 +261,11 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 	snprintf(spec.name, sizeof(spec.name), "%s", ps->name);
 	char err[256];
 	uint64_t t0 = loop_now_ns();
-	int r = sandbox_start(&spec, &ps->pid, err, sizeof(err));
+	int r = sandbox_start(&spec, &pp->spare, &ps->pid, err, sizeof(err));
 	close(sv_pair[1]);
+	snprintf(ps->name, sizeof(ps->name), "%s", spec.name); /* the spare's cgroups, when it was one */
+	if (pp->spare.pid == 0 && !pp->spare_t) /* a new spare, after the answer has gone */
+		pp->spare_t = loop_timer_add(pp->loop, 0, spare_refill, pp);
 	if (r < 0) {
 		log_err("priv: service %s for %s: %s", sv->name, who->name, err);
 		close(sv_pair[0]);
@@ -525,6 +545,16 @@ static void signal_readable(void *arg, int fd, uint32_t events)
 					child_reaped(pp, ws);
 					continue;
 				}
+				if (pid == pp->spare.pid) {
+					/* It should not die on its own: make another later. */
+					pp->spare.pid = 0;
+					close(pp->spare.fd);
+					pp->spare.fd = -1;
+					sandbox_cleanup(pp->spare.name);
+					if (!pp->spare_t)
+						pp->spare_t = loop_timer_add(pp->loop, 1000, spare_refill, pp);
+					continue;
+				}
 				for (size_t i = 0; i < PRIV_SERVICES_MAX; i++)
 					if (pp->svcs[i] && pp->svcs[i]->pid == pid)
 						svc_reaped(pp, &pp->svcs[i], ws);
@@ -558,6 +588,7 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 		return 1;
 	pp->cfg = cfg;
 	pp->chan = -1;
+	pp->spare.fd = -1;
 	pp->sfd = -1;
 	char err[256];
 	struct priv_user u;
@@ -594,6 +625,8 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 		}
 		if (sandbox_prepare(err, sizeof(err)) < 0)
 			log_warn("priv: services cannot start on this host: %s", err);
+		else
+			spare_refill(pp);
 	}
 	/* What a parent killed with SIGKILL left behind. */
 	rules_forget_all(pp);
@@ -607,6 +640,9 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 	}
 	rules_forget_all(pp);
 	svc_kill_all(pp);
+	if (pp->spare_t)
+		loop_timer_cancel(pp->loop, pp->spare_t);
+	sandbox_spare_drop(&pp->spare);
 	for (const char *const *p = cfg->unlink_at_exit; p && *p; p++)
 		unlink(*p);
 out:

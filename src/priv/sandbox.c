@@ -7,6 +7,11 @@
  */
 #include "priv/sandbox.h"
 
+#include <poll.h>
+#include <sys/wait.h>
+
+#include "priv/priv.h"
+
 #include "wire/wire.h"
 
 #include <errno.h>
@@ -99,17 +104,29 @@ int sandbox_prepare(char *err, size_t errlen)
 	return sandbox_check(err, errlen);
 }
 
-static int cgroups_make(const struct sandbox_spec *s, char *err, size_t errlen)
+static int cgroups_dirs(const char *name, char *err, size_t errlen)
 {
-	char p[256], v[64];
+	char p[256];
 	for (size_t i = 0; i < N_CONTROLLERS; i++) {
 		cg_path(p, sizeof(p), controllers[i], NULL, NULL);
 		if (mkdir(p, 0755) < 0 && errno != EEXIST)
 			goto fail;
-		cg_path(p, sizeof(p), controllers[i], s->name, NULL);
+		cg_path(p, sizeof(p), controllers[i], name, NULL);
 		if (mkdir(p, 0755) < 0 && errno != EEXIST)
 			goto fail;
 	}
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot make cgroup %s: %s", p, strerror(errno));
+	return -errno;
+}
+
+static int cgroups_make(const struct sandbox_spec *s, char *err, size_t errlen)
+{
+	char p[256], v[64];
+	int r0 = cgroups_dirs(s->name, err, errlen);
+	if (r0 < 0)
+		return r0;
 	struct {
 		const char *ctl, *file;
 		unsigned long long value;
@@ -129,9 +146,6 @@ static int cgroups_make(const struct sandbox_spec *s, char *err, size_t errlen)
 		}
 	}
 	return 0;
-fail:
-	snprintf(err, errlen, "cannot make cgroup %s: %s", p, strerror(errno));
-	return -errno;
 }
 
 void sandbox_cleanup(const char *name)
@@ -273,16 +287,23 @@ static int seccomp_program(char *err, size_t errlen)
 	return fd;
 }
 
-/* In the forked child, as root still: never returns. */
-static void child(const struct sandbox_spec *s, int bpf_fd)
+/* Move this process into the cgroups called name. */
+static int attach_self(const char *name)
 {
 	char p[256], pid[32];
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	for (size_t i = 0; i < N_CONTROLLERS; i++) {
-		cg_path(p, sizeof(p), controllers[i], s->name, "cgroup.procs");
-		if (write_file(p, pid) < 0)
-			_exit(125);
+		cg_path(p, sizeof(p), controllers[i], name, "cgroup.procs");
+		int r = write_file(p, pid);
+		if (r < 0)
+			return r;
 	}
+	return 0;
+}
+
+/* In the forked child, as root still, in its cgroups: never returns. */
+static void child(const struct sandbox_spec *s, int bpf_fd)
+{
 	struct rlimit core = { 0, 0 }, files = { SANDBOX_FILES_MAX, SANDBOX_FILES_MAX };
 	setrlimit(RLIMIT_CORE, &core);
 	setrlimit(RLIMIT_NOFILE, &files);
@@ -319,13 +340,158 @@ static void child(const struct sandbox_spec *s, int bpf_fd)
 	_exit(127);
 }
 
-int sandbox_start(const struct sandbox_spec *s, pid_t *ret_pid, char *err, size_t errlen)
+/* ---- spares ---- */
+
+/* The spec of an activation, for a spare: fixed fields, then the strings
+ * NUL-terminated one after another (path, service, user, params, args). */
+#define SPARE_SPEC_MAX 4096
+
+struct spare_spec_hdr {
+	uint32_t uid, gid, nargs;
+};
+
+static ssize_t spec_pack(const struct sandbox_spec *s, uint8_t *buf, size_t cap)
+{
+	struct spare_spec_hdr h = { .uid = s->uid, .gid = s->gid };
+	size_t off = sizeof(h);
+	const char *fixed[] = { s->path, s->service, s->user, s->params ? s->params : "" };
+	for (size_t i = 0; i < 4 + 16; i++) {
+		const char *str = i < 4 ? fixed[i] : (s->args ? s->args[i - 4] : NULL);
+		if (!str)
+			break;
+		size_t n = strlen(str) + 1;
+		if (off + n > cap)
+			return -E2BIG;
+		memcpy(buf + off, str, n);
+		off += n;
+		if (i >= 4)
+			h.nargs++;
+	}
+	memcpy(buf, &h, sizeof(h));
+	return (ssize_t)off;
+}
+
+/* In a spare: wait for the spec and the service's socket, then become the
+ * sandbox. Never returns. */
+static void spare_main(int fd, const char *name)
+{
+	/* Nothing of the parent's but its socket to us: not the node child's
+	 * socket pair, whose end of file the child waits for. */
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(125);
+		fd = 3;
+	}
+	close_range(4, ~0U, 0);
+	if (attach_self(name) < 0)
+		_exit(125);
+	static uint8_t buf[SPARE_SPEC_MAX + 1];
+	int chan = -1, extra;
+	ssize_t n;
+	do
+		n = priv_msg_recv(fd, buf, SPARE_SPEC_MAX, &chan, &extra);
+	while (n == -EAGAIN && poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, -1) >= 0);
+	if (n < (ssize_t)sizeof(struct spare_spec_hdr) || chan < 0)
+		_exit(0); /* the parent went, or let us go */
+	buf[n] = 0;
+	struct spare_spec_hdr h;
+	memcpy(&h, buf, sizeof(h));
+	const char *str[4 + 16 + 1] = { 0 };
+	size_t off = sizeof(h);
+	for (size_t i = 0; i < 4 + h.nargs && i < 4 + 16 && off < (size_t)n; i++) {
+		str[i] = (const char *)buf + off;
+		off += strlen(str[i]) + 1;
+	}
+	if (!str[3])
+		_exit(125);
+	char *args[17] = { 0 };
+	for (size_t i = 0; i < h.nargs && i < 16; i++)
+		args[i] = (char *)str[4 + i];
+	struct sandbox_spec s = { .uid = h.uid, .gid = h.gid, .path = str[0], .args = args, .service = str[1],
+				  .user = str[2], .params = str[3], .chan_fd = chan };
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	char err[128];
+	int bpf_fd = seccomp_program(err, sizeof(err));
+	if (bpf_fd < 0)
+		_exit(125);
+	close(fd);
+	child(&s, bpf_fd);
+}
+
+int sandbox_spare_make(const char *name, struct sandbox_spare *ret)
+{
+	char err[256];
+	*ret = (struct sandbox_spare){ .fd = -1 };
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	if (sandbox_check(err, sizeof(err)) < 0 || cgroups_dirs(name, err, sizeof(err)) < 0)
+		return -ENOENT;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		sandbox_cleanup(name);
+		return e;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		spare_main(sv[1], name);
+	}
+	close(sv[1]);
+	ret->pid = pid;
+	ret->fd = sv[0];
+	return 0;
+}
+
+void sandbox_spare_drop(struct sandbox_spare *sp)
+{
+	if (sp->pid > 0) {
+		kill(sp->pid, SIGKILL);
+		waitpid(sp->pid, NULL, 0);
+		sandbox_cleanup(sp->name);
+	}
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sp->pid = 0;
+	sp->fd = -1;
+}
+
+static int start_with_spare(struct sandbox_spec *s, struct sandbox_spare *sp, pid_t *ret_pid, char *err,
+			    size_t errlen)
+{
+	/* The spare's cgroups get this activation's limits, then the spare
+	 * its spec; it is the sandbox from here on. */
+	snprintf(s->name, sizeof(s->name), "%s", sp->name);
+	int r = cgroups_make(s, err, errlen);
+	static uint8_t buf[SPARE_SPEC_MAX];
+	ssize_t n = r < 0 ? r : spec_pack(s, buf, sizeof(buf));
+	if (n < 0 || (r = priv_msg_send(sp->fd, buf, (size_t)n, s->chan_fd)) < 0) {
+		if (n < 0)
+			r = (int)n;
+		if (!err[0])
+			snprintf(err, errlen, "cannot hand the activation to the spare: %s", strerror(-r));
+		sandbox_spare_drop(sp);
+		return r;
+	}
+	close(sp->fd);
+	*ret_pid = sp->pid;
+	sp->pid = 0;
+	sp->fd = -1;
+	return 0;
+}
+
+int sandbox_start(struct sandbox_spec *s, struct sandbox_spare *spare, pid_t *ret_pid, char *err, size_t errlen)
 {
 	int r = sandbox_check(err, errlen);
 	if (r < 0)
 		return r;
-	r = cgroups_make(s, err, errlen);
-	if (r < 0) {
+	err[0] = 0;
+	if (spare && spare->pid > 0)
+		return start_with_spare(s, spare, ret_pid, err, errlen);
+	r = cgroups_make(s, err, errlen);	if (r < 0) {
 		sandbox_cleanup(s->name);
 		return r;
 	}
@@ -342,8 +508,11 @@ int sandbox_start(const struct sandbox_spec *s, pid_t *ret_pid, char *err, size_
 		sandbox_cleanup(s->name);
 		return r;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (attach_self(s->name) < 0)
+			_exit(125);
 		child(s, bpf_fd);
+	}
 	close(bpf_fd);
 	*ret_pid = pid;
 	return 0;

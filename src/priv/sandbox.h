@@ -35,9 +35,27 @@ struct sandbox_spec {
 	unsigned pids;
 };
 
+/* A process made ahead of time, already in cgroups of its own, waiting for
+ * the next activation: attaching a process to the four cgroup v1
+ * hierarchies takes ~14 ms (each attach waits for an RCU grace period),
+ * most of an activation. pid 0: none. */
+struct sandbox_spare {
+	pid_t pid;
+	int fd; /* where its activation's spec goes */
+	char name[96]; /* its cgroups */
+};
+
+/* Make a spare in cgroups called name. 0, or a negative errno. */
+int sandbox_spare_make(const char *name, struct sandbox_spare *ret);
+/* Kill a spare and remove its cgroups. */
+void sandbox_spare_drop(struct sandbox_spare *sp);
+
 /* Start a sandboxed service: *ret_pid is bwrap's pid (the whole sandbox
- * ends with it). 0, or a negative errno with err saying why. */
-int sandbox_start(const struct sandbox_spec *s, pid_t *ret_pid, char *err, size_t errlen);
+ * ends with it). With a spare (spare->pid > 0), it becomes the service
+ * (spare->pid is 0 after) and s->name is set to its cgroups' name;
+ * otherwise a process is forked and attached to cgroups called s->name.
+ * 0, or a negative errno with err saying why. */
+int sandbox_start(struct sandbox_spec *s, struct sandbox_spare *spare, pid_t *ret_pid, char *err, size_t errlen);
 /* Ask the service to end: SIGTERM to every process of the sandbox but
  * bubblewrap's own (which would take the service down with SIGKILL). How
  * many were signalled, or a negative errno. */

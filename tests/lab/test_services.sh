@@ -62,8 +62,12 @@ expect_match "...with no capabilities, no_new_privs and a seccomp filter" "$log"
 expect_match "...its parameters at start" "$log" 'params=greeting=hello fd=3'
 expect_match "...namespaces refused by its allow-list" "$log" 'unshare: refused'
 expect_match "...and the system read-only" "$log" 'write /usr: refused'
-cg=$(ls -d /sys/fs/cgroup/memory/anode/sv-* | head -1)
+# The sandbox's cgroups: those of a process of bob's uid (the parent keeps
+# a spare process in cgroups of its own too, so not any sv-* cgroup).
+cg_of_uid() { local p; p=$(ps -u "$1" -o pid= | head -1 | tr -d ' '); awk -F: '$2 == "memory" {print $3}' "/proc/$p/cgroup"; }
+cg=/sys/fs/cgroup/memory$(cg_of_uid 200000)
 name=$(basename "$cg")
+[ "$name" != memory ] || fail "no cgroup for bob's service"
 expect_eq "its memory limit is bob's quota (32M)" "$(cat "$cg/memory.limit_in_bytes")" $((32 << 20))
 expect_eq "...its CPU share 20 % of a CPU" "$(cat /sys/fs/cgroup/cpu/anode/$name/cpu.cfs_quota_us)" 20000
 expect_eq "...its processes at most 64" "$(cat /sys/fs/cgroup/pids/anode/$name/pids.max)" 64
@@ -112,8 +116,10 @@ expect_match "...asking first: the service got SIGTERM and ended on its own" "$(
   'probe\[bob/probe\]: terminated'
 expect_match "...with its own exit status" "$(cat "$dir/node.log")" 'service probe of bob .* ended: exit status 0'
 # A node child killed with SIGKILL takes carol's services with it.
-child=$(ps --ppid "$node_pid" -o pid= | tr -d ' ' | head -1)
-carol_cgs() { ls -d /sys/fs/cgroup/memory/anode/sv-* 2>/dev/null | wc -l; }
+# The node child is the parent's child that runs as nobody (the other is
+# the spare sandbox process, root until it becomes a service).
+child=$(ps --ppid "$node_pid" -o pid=,user= | awk '$2 == "nobody" {print $1}')
+carol_cgs() { ps -u 200001 -o pid= | wc -l; }
 [ "$(carol_cgs)" -ge 1 ] || fail "carol's service is not running"
 kill -9 "$child"
 no_cgs() { [ "$(carol_cgs)" -eq 0 ]; }
