@@ -45,7 +45,7 @@
 #define PRIV_START_GRACE_S 2
 #define PRIV_STOP_TIMEOUT_MS 5000
 #define PRIV_SERVICES_MAX 1024
-#define PRIV_SVC_STOP_MS 1000 /* a service asked to stop (SIGTERM) has this long */
+#define PRIV_SVC_STOP_MS 3000 /* a service asked to stop (SIGTERM) has this long */
 
 struct priv_rule {
 	bool in;

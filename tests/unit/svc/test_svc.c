@@ -121,7 +121,7 @@ static void test_policy_errors(void)
 	snprintf(t, sizeof(t), "user b/ob %s\n", k);
 	expect_refused(t, 1, "bad name");
 	expect_refused("\nservice x program relative/path\n", 2, "absolute");
-	expect_refused("service x daemon /bin/true\n", 1, "program or module");
+	expect_refused("service x daemon /bin/true\n", 1, "program, module or probe");
 	snprintf(t, sizeof(t), "user bob %s\nallow bob service nothere\n", k);
 	expect_refused(t, 2, "not a service deployed");
 	expect_refused("allow nobody service x\n", 1, "declared before");
