@@ -232,10 +232,8 @@ static void filter_remove(struct svc_run *r, struct svc_filter *f)
 	for (size_t i = 0; i < SVC_API_HELD_MAX; i++)
 		if (r->held[i].p && r->held[i].p->queue == (uint16_t)(r->n->cfg.queue + f->match_id))
 			release(r, &r->held[i], MATCH_ACCEPT, NULL, 0);
-	if (f->ready)
-		match_remove(r->n->match, f->match_id);
-	else
-		match_remove(r->n->match, f->match_id); /* pending: the engine drops it when its answer comes */
+	/* A pending filter too: the engine drops it when its answer comes. */
+	match_remove(r->n->match, f->match_id);
 	f->in = false;
 	f->ready = false;
 	log_info("svc: %s of %s: filter %u removed", r->in->service, r->in->user, f->match_id);
