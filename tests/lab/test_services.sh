@@ -64,7 +64,13 @@ expect_match "...namespaces refused by its allow-list" "$log" 'unshare: refused'
 expect_match "...and the system read-only" "$log" 'write /usr: refused'
 # The sandbox's cgroups: those of a process of bob's uid (the parent keeps
 # a spare process in cgroups of its own too, so not any sv-* cgroup).
-cg_of_uid() { local p; p=$(ps -u "$1" -o pid= | head -1 | tr -d ' '); awk -F: '$2 == "memory" {print $3}' "/proc/$p/cgroup"; }
+cg_of_uid() { # uid -> the memory cgroup of this node's processes of that uid
+  local p c
+  for p in $(ps -u "$1" -o pid=); do
+    c=$(awk -F: '$2 == "memory" && $3 ~ /^\/anode\/sv-/ { print $3; exit }' "/proc/$p/cgroup" 2>/dev/null || true)
+    [ -n "$c" ] && { echo "$c"; return; }
+  done
+}
 cg=/sys/fs/cgroup/memory$(cg_of_uid 200000)
 name=$(basename "$cg")
 [ "$name" != memory ] || fail "no cgroup for bob's service"
