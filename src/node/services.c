@@ -146,6 +146,8 @@ int services_room_init(struct node *n)
 		policy_free(&p);
 		return -ENOMEM;
 	}
+	if (svc_api_init(n) < 0)
+		return -ENOMEM;
 	if (n->priv) {
 		struct priv_svc_handler h = { .started = on_started, .ended = on_ended, .arg = n };
 		priv_chan_set_svc_handler(n->priv, &h);
@@ -219,6 +221,10 @@ int services_events_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
 	struct node *n = arg;
 	uint64_t after = 0;
 	bool json = false;
+	if (!n->svcapi) {
+		ctl_printf(o, "this node has no policy: it runs no services, and no monitor sends events\n");
+		return -EOPNOTSUPP;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "json") || !strcmp(argv[i], "--json")) {
 			json = true;

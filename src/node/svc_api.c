@@ -80,11 +80,17 @@ struct svc_api_state {
 	size_t n_published;
 };
 
+/* Made with the control module (svc_api_init): there whenever a service
+ * can run. */
 static struct svc_api_state *state(struct node *n)
 {
-	if (!n->svcapi)
-		n->svcapi = calloc(1, sizeof(struct svc_api_state));
 	return n->svcapi;
+}
+
+int svc_api_init(struct node *n)
+{
+	n->svcapi = calloc(1, sizeof(struct svc_api_state));
+	return n->svcapi ? 0 : -ENOMEM;
 }
 
 static int send_rec(struct svc_run *r, const struct wire_sapi *m)

@@ -45,6 +45,9 @@ struct svc_api_counters {
 struct node;
 struct svc_run;
 
+/* The node's share of the service API (with its control module). */
+int svc_api_init(struct node *n);
+
 /* Take a started service's socket (fd, the node's end). NULL on failure
  * (fd closed). */
 struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const struct policy_principal *who, int fd,
