@@ -329,12 +329,17 @@ EE_HELPER(ee_h_pkt_fix)
 	return 0;
 }
 
+/* What every kind that runs on no capsule has: its own soft state, the
+ * time, the log. */
+#define EE_XSYM_COMMON                                                                                            \
+	EE_FUNC("an_time_ns", ee_h_time_ns, 0),                                                                    \
+	    EE_FUNC("an_state_get", ee_h_state_get, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),      \
+	    EE_FUNC("an_state_put", ee_h_state_put, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),      \
+	    EE_FUNC("an_state_del", ee_h_state_del, 1, EE_ARG_PTR(struct an_key)),                                 \
+	    EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW)
+
 static const struct rte_bpf_xsym ee_module_xsym[] = {
-    EE_FUNC("an_time_ns", ee_h_time_ns, 0),
-    EE_FUNC("an_state_get", ee_h_state_get, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
-    EE_FUNC("an_state_put", ee_h_state_put, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
-    EE_FUNC("an_state_del", ee_h_state_del, 1, EE_ARG_PTR(struct an_key)),
-    EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
+    EE_XSYM_COMMON,
     EE_FUNC("an_pkt_find", ee_h_pkt_find, 3, EE_ARG_PTR(struct an_pkt_ctx), EE_ARG_RAW, EE_ARG_PTR(struct an_pattern)),
     EE_FUNC("an_pkt_fix", ee_h_pkt_fix, 1, EE_ARG_PTR(struct an_pkt_ctx)),
 };
@@ -342,12 +347,8 @@ static const struct rte_bpf_xsym ee_module_xsym[] = {
 static const char *const ee_module_sections[] = { "packet" };
 
 static const struct rte_bpf_xsym ee_probe_xsym[] = {
-    EE_FUNC("an_time_ns", ee_h_time_ns, 0),
+    EE_XSYM_COMMON,
     EE_FUNC("an_node_info", ee_h_node_info, 1, EE_ARG_RAW),
-    EE_FUNC("an_state_get", ee_h_state_get, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
-    EE_FUNC("an_state_put", ee_h_state_put, 2, EE_ARG_PTR(struct an_key), EE_ARG_PTR(struct an_val)),
-    EE_FUNC("an_state_del", ee_h_state_del, 1, EE_ARG_PTR(struct an_key)),
-    EE_FUNC("an_log", ee_h_log, 4, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW, EE_ARG_RAW),
 };
 
 static const char *const ee_probe_sections[] = { "probe" };

@@ -90,19 +90,16 @@ int wire_applink_parse(const void *msg, size_t len, struct wire_applink *ret)
 {
 	struct wire_reader r;
 	struct wire_applink m;
-	uint8_t version;
-	uint16_t reserved;
+	struct wire_rec_hdr h;
 	int e = -EBADMSG;
 
 	memset(&m, 0, sizeof(m));
 	wire_rd_init(&r, msg, len);
-	m.type = wire_rd_u8(&r);
-	version = wire_rd_u8(&r);
-	reserved = wire_rd_n16(&r);
-	m.status = (int32_t)wire_rd_n32(&r);
-	if (r.err)
+	if (!wire_rd_rec_hdr(&r, &h))
 		goto fail;
-	if (version != WIRE_APPLINK_VERSION) {
+	m.type = h.type;
+	m.status = h.status;
+	if (h.version != WIRE_APPLINK_VERSION) {
 		e = -EPROTONOSUPPORT;
 		goto fail;
 	}
@@ -110,7 +107,7 @@ int wire_applink_parse(const void *msg, size_t len, struct wire_applink *ret)
 		e = -EOPNOTSUPP;
 		goto fail;
 	}
-	if (reserved != 0 || !status_ok(m.type, m.status))
+	if (h.reserved != 0 || !status_ok(m.type, m.status))
 		goto fail;
 	m.body_len = wire_rd_left(&r);
 	m.body = m.body_len ? wire_rd_take(&r, m.body_len) : NULL;

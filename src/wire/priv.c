@@ -64,22 +64,19 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 {
 	struct wire_reader r;
 	struct wire_priv m;
-	uint8_t version;
-	uint16_t reserved;
+	struct wire_rec_hdr h;
 
 	memset(&m, 0, sizeof(m));
 	wire_rd_init(&r, msg, len);
-	m.type = wire_rd_u8(&r);
-	version = wire_rd_u8(&r);
-	reserved = wire_rd_n16(&r);
-	m.status = (int32_t)wire_rd_n32(&r);
-	if (r.err)
+	if (!wire_rd_rec_hdr(&r, &h))
 		return -EBADMSG;
-	if (version != WIRE_PRIV_VERSION)
+	m.type = h.type;
+	m.status = h.status;
+	if (h.version != WIRE_PRIV_VERSION)
 		return -EPROTONOSUPPORT;
 	if (!body_len(m.type))
 		return -EOPNOTSUPP;
-	if (reserved != 0 || !status_ok(m.type, m.status) || !length_ok(m.type, wire_rd_left(&r)))
+	if (h.reserved != 0 || !status_ok(m.type, m.status) || !length_ok(m.type, wire_rd_left(&r)))
 		return -EBADMSG;
 	m.id = wire_rd_n32(&r);
 	switch (m.type) {
@@ -121,10 +118,7 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 	if (cap < n)
 		return -EMSGSIZE;
 	wire_wr_init(&w, buf, n);
-	wire_wr_u8(&w, m->type);
-	wire_wr_u8(&w, WIRE_PRIV_VERSION);
-	wire_wr_n16(&w, 0);
-	wire_wr_n32(&w, (uint32_t)m->status);
+	wire_wr_rec_hdr(&w, m->type, WIRE_PRIV_VERSION, m->status);
 	wire_wr_n32(&w, m->id);
 	if (m->type == WIRE_PRIV_FILTER_ADD)
 		wire_wr_filter(&w, &m->filter);

@@ -213,6 +213,32 @@ static inline void wire_wr_addr(struct wire_writer *w, const struct an_addr *a)
 	wire_wr_zero(w, 2);
 }
 
+/* The 8-octet header of the record formats (docs/wire.md §5, §5a, §5c):
+ * type, version, reserved, signed status. */
+struct wire_rec_hdr {
+	uint8_t type, version;
+	uint16_t reserved;
+	int32_t status;
+};
+
+/* Read it: false when the record is shorter than a header. */
+static inline bool wire_rd_rec_hdr(struct wire_reader *r, struct wire_rec_hdr *h)
+{
+	h->type = wire_rd_u8(r);
+	h->version = wire_rd_u8(r);
+	h->reserved = wire_rd_n16(r);
+	h->status = (int32_t)wire_rd_n32(r);
+	return !r->err;
+}
+
+static inline void wire_wr_rec_hdr(struct wire_writer *w, uint8_t type, uint8_t version, int32_t status)
+{
+	wire_wr_u8(w, type);
+	wire_wr_u8(w, version);
+	wire_wr_n16(w, 0);
+	wire_wr_n32(w, (uint32_t)status);
+}
+
 /* The 20-octet filter of docs/wire.md §5a and §5c (filter.c): false when
  * it runs past the end, has its reserved octet set or a prefix past 32. */
 struct wire_priv_filter;

@@ -69,22 +69,19 @@ int wire_sapi_parse(const void *msg, size_t len, struct wire_sapi *ret)
 	struct wire_reader r;
 	struct wire_sapi m;
 	struct layout l;
-	uint8_t version;
-	uint16_t reserved;
+	struct wire_rec_hdr h;
 
 	memset(&m, 0, sizeof(m));
 	wire_rd_init(&r, msg, len);
-	m.type = wire_rd_u8(&r);
-	version = wire_rd_u8(&r);
-	reserved = wire_rd_n16(&r);
-	m.status = (int32_t)wire_rd_n32(&r);
-	if (r.err)
+	if (!wire_rd_rec_hdr(&r, &h))
 		return -EBADMSG;
-	if (version != WIRE_SAPI_VERSION)
+	m.type = h.type;
+	m.status = h.status;
+	if (h.version != WIRE_SAPI_VERSION)
 		return -EPROTONOSUPPORT;
 	if (!layout_of(m.type, &l))
 		return -EOPNOTSUPP;
-	if (reserved || (l.result ? (m.status > 0 || m.status <= -4096) : m.status != 0))
+	if (h.reserved || (l.result ? (m.status > 0 || m.status <= -4096) : m.status != 0))
 		return -EBADMSG;
 	size_t body = wire_rd_left(&r);
 	if (body < l.fixed || body - l.fixed < l.var_min || body - l.fixed > l.var_max)
@@ -149,10 +146,7 @@ ssize_t wire_sapi_build(void *buf, size_t cap, const struct wire_sapi *m)
 	if (cap < n)
 		return -EMSGSIZE;
 	wire_wr_init(&w, buf, n);
-	wire_wr_u8(&w, m->type);
-	wire_wr_u8(&w, WIRE_SAPI_VERSION);
-	wire_wr_n16(&w, 0);
-	wire_wr_n32(&w, (uint32_t)m->status);
+	wire_wr_rec_hdr(&w, m->type, WIRE_SAPI_VERSION, m->status);
 	switch (m->type) {
 	case WIRE_SAPI_FILTER_ADD:
 		wire_wr_n32(&w, m->tag);
