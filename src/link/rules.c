@@ -167,15 +167,13 @@ static unsigned split_words(char *s, char **ret, unsigned max)
 	return n;
 }
 
-int rules_cleanup_stale(const char *tag)
+static int cleanup_table(const char *tag, const char *table)
 {
-	if (!rules_tag_ok(tag))
-		return -EINVAL;
 	char *out = malloc(MATCH_CMD_OUT_MAX);
 	if (!out)
 		return -ENOMEM;
 	char err[512];
-	char *list[] = {"iptables", "-w", MATCH_XTABLES_WAIT_S, "-t", "mangle", "-S", "PREROUTING", NULL};
+	char *list[] = {"iptables", "-w", MATCH_XTABLES_WAIT_S, "-t", (char *)table, "-S", "PREROUTING", NULL};
 	int rc = spawn_run(list, out, MATCH_CMD_OUT_MAX, err, sizeof(err));
 	if (rc != 0) {
 		free(out);
@@ -203,7 +201,7 @@ int rules_cleanup_stale(const char *tag)
 		w[1] = "-w";
 		w[2] = MATCH_XTABLES_WAIT_S;
 		w[3] = "-t";
-		w[4] = "mangle";
+		w[4] = (char *)table;
 		w[5] = "-D";
 		w[5 + n] = NULL;
 		rc = spawn_run(w, NULL, 0, err, sizeof(err));
@@ -218,6 +216,50 @@ int rules_cleanup_stale(const char *tag)
 	if (removed)
 		log_info("match: removed %d stale rule(s) of %s", removed, tag);
 	return failed ? -EIO : removed;
+}
+
+int rules_cleanup_stale(const char *tag)
+{
+	if (!rules_tag_ok(tag))
+		return -EINVAL;
+	/* The filters' queues (mangle), the servers' redirections (nat). */
+	int a = cleanup_table(tag, "mangle"), b = cleanup_table(tag, "nat");
+	return a < 0 ? a : b < 0 ? b : a + b;
+}
+
+/* A server's redirection: "iptables -t nat OP PREROUTING -d DST -p PROTO
+ * --dport LO:HI -m comment --comment anode:TAG:sID -j DNAT
+ * --to-destination TO". */
+static int dnat_run(const char *op, const char *tag, unsigned id, const struct match_filter *f, uint32_t to)
+{
+	char dst[INET_ADDRSTRLEN + 4], ports[16], comment[MATCH_TAG_MAX + 24], toa[INET_ADDRSTRLEN];
+	add_prefix(dst, sizeof(dst), f->dst, f->dst_prefix);
+	add_ports(ports, sizeof(ports), f->dport_lo, f->dport_hi);
+	snprintf(comment, sizeof(comment), "anode:%s:s%u", tag, id);
+	inet_ntop(AF_INET, &to, toa, sizeof(toa));
+	char *argv[] = { "iptables", "-w", MATCH_XTABLES_WAIT_S, "-t", "nat", (char *)op, "PREROUTING", "-d", dst, "-p",
+			 f->proto == IPPROTO_UDP ? "udp" : "tcp", "--dport", ports, "-m", "comment", "--comment", comment,
+			 "-j", "DNAT", "--to-destination", toa, NULL };
+	char err[512];
+	int rc = spawn_run(argv, NULL, 0, err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		return log_errno_ret(-rc, "match: cannot run iptables: %s", strerror(-rc));
+	log_err("match: iptables -t nat %s %s failed (exit %d): %s", op, comment, rc, err);
+	return -EIO;
+}
+
+int rules_dnat_add(const char *tag, unsigned id, const struct match_filter *f, uint32_t to)
+{
+	if (!f->dst_prefix || (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) || !f->dport_lo)
+		return -EINVAL;
+	return dnat_run("-A", tag, id, f, to);
+}
+
+int rules_dnat_del(const char *tag, unsigned id, const struct match_filter *f, uint32_t to)
+{
+	return dnat_run("-D", tag, id, f, to);
 }
 
 /* ---- verdicts ---- */

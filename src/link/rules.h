@@ -20,7 +20,12 @@ bool rules_tag_ok(const char *tag);
  * logging iptables' own words. */
 int rules_add(const char *tag, unsigned id, uint16_t queue, const struct match_filter *f);
 int rules_del(const char *tag, unsigned id, uint16_t queue, const struct match_filter *f);
-/* Remove every rule tagged "anode:TAG:": how many, or a negative errno. */
+/* Remove every rule tagged "anode:TAG:" (the filters' in mangle, the
+ * servers' in nat): how many, or a negative errno. */
 int rules_cleanup_stale(const char *tag);
+/* A server's redirection: traffic to f's destination prefix, protocol (TCP
+ * or UDP) and destination ports goes to address to (network order). */
+int rules_dnat_add(const char *tag, unsigned id, const struct match_filter *f, uint32_t to);
+int rules_dnat_del(const char *tag, unsigned id, const struct match_filter *f, uint32_t to);
 
 #endif

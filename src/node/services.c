@@ -48,6 +48,22 @@ static int run_start(void *arg, struct svc_instance *in, const struct policy_ser
 				      "privileged parent starts them in sandboxes)");
 		return -EOPNOTSUPP;
 	}
+	if (s->server) {
+		/* The traffic redirected to it, checked here to say why; the
+		 * parent checks it again. */
+		struct policy_flow fl;
+		int r = policy_flow_parse(in->params, &fl, why, whylen);
+		if (r < 0)
+			return r;
+		if (!fl.dst_prefix || !fl.port_lo || (fl.proto != 6 && fl.proto != 17)) {
+			snprintf(why, whylen, "a server needs the traffic it serves: dst=A.B.C.D[/LEN] proto=tcp|udp port=P");
+			return -EINVAL;
+		}
+		if (!who->admin && !policy_may_flow(who, &fl)) {
+			snprintf(why, whylen, "the traffic is outside what the policy lets this user filter");
+			return -EPERM;
+		}
+	}
 	/* The parent checks the signed request again, against its own copy of
 	 * the policy, and starts the sandbox; the answer comes later. */
 	int r = priv_chan_svc_start(n->priv, in->id, request, len);

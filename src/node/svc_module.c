@@ -71,59 +71,6 @@ static int read_code(const char *path, void **ret, size_t *ret_len, char *why, s
 	return 0;
 }
 
-/* The filter from the activation's parameters: dst=A.B.C.D/LEN (or
- * src=...) proto=udp|tcp|icmp [port=LO[-HI]]. */
-static int parse_filter(const char *params, struct match_filter *f, char *why, size_t whylen)
-{
-	char buf[WIRE_SVC_PARAMS_MAX + 1];
-	snprintf(buf, sizeof(buf), "%s", params);
-	memset(f, 0, sizeof(*f));
-	char *save = NULL;
-	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		char *v = strchr(w, '=');
-		if (!v)
-			continue;
-		*v++ = 0;
-		if (!strcmp(w, "dst") || !strcmp(w, "src")) {
-			char *slash = strchr(v, '/');
-			struct in_addr a;
-			int len = slash ? atoi(slash + 1) : 32;
-			if (slash)
-				*slash = 0;
-			if (inet_pton(AF_INET, v, &a) != 1 || len < 1 || len > 32)
-				goto bad;
-			if (w[0] == 'd') {
-				f->dst = a.s_addr;
-				f->dst_prefix = (uint8_t)len;
-			} else {
-				f->src = a.s_addr;
-				f->src_prefix = (uint8_t)len;
-			}
-		} else if (!strcmp(w, "proto")) {
-			f->proto = !strcmp(v, "udp") ? 17 : !strcmp(v, "tcp") ? 6 : !strcmp(v, "icmp") ? 1 : 0;
-			if (!f->proto)
-				goto bad;
-		} else if (!strcmp(w, "port")) {
-			char *dash = strchr(v, '-');
-			f->dport_lo = (uint16_t)atoi(v);
-			f->dport_hi = dash ? (uint16_t)atoi(dash + 1) : f->dport_lo;
-			if (!f->dport_lo || f->dport_hi < f->dport_lo)
-				goto bad;
-		}
-	}
-	if (!f->dst_prefix && !f->src_prefix) {
-		snprintf(why, whylen, "a packet module needs its filter: dst=A.B.C.D/LEN (or src=) proto=udp|tcp|icmp "
-				      "[port=LO[-HI]]");
-		return -EINVAL;
-	}
-	if (match_filter_check(f) < 0)
-		goto bad;
-	return 0;
-bad:
-	snprintf(why, whylen, "bad filter parameters (dst=A.B.C.D/LEN proto=udp|tcp|icmp port=LO[-HI])");
-	return -EINVAL;
-}
-
 /* AN_PKT_ANSWER: the packet goes back where it came from, as if from its
  * destination. */
 static void answer(uint8_t *ip, size_t len)
@@ -213,13 +160,14 @@ int svc_module_start(struct node *n, struct svc_instance *in, const struct polic
 		snprintf(why, whylen, "packet modules run on router nodes only (mode router)");
 		return -EOPNOTSUPP;
 	}
-	struct match_filter f;
-	int r = parse_filter(in->params, &f, why, whylen);
+	struct policy_flow fl;
+	int r = policy_flow_parse(in->params, &fl, why, whylen);
 	if (r < 0)
 		return r;
-	bool by_dst = f.dst_prefix > 0;
-	if (!who->admin && !policy_may_filter(who, by_dst ? f.dst : f.src, by_dst ? f.dst_prefix : f.src_prefix,
-					      f.proto, f.dport_lo, f.dport_hi)) {
+	struct match_filter f = { .src = fl.src, .dst = fl.dst, .src_prefix = fl.src_prefix,
+				  .dst_prefix = fl.dst_prefix, .proto = fl.proto, .dport_lo = fl.port_lo,
+				  .dport_hi = fl.port_hi };
+	if (!who->admin && !policy_may_flow(who, &fl)) {
 		snprintf(why, whylen, "the filter is outside what the policy lets this user filter");
 		return -EPERM;
 	}

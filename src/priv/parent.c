@@ -35,6 +35,11 @@
 #include "link/rules.h"
 #include "priv/priv.h"
 #include "priv/sandbox.h"
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include "core/spawn.h"
 #include "svc/auth.h"
 #include "svc/policy.h"
 #include "wire/wire.h"
@@ -60,6 +65,9 @@ struct priv_service {
 	char user[WIRE_SVC_NAME_MAX + 1];
 	char service[WIRE_SVC_NAME_MAX + 1];
 	bool stopping; /* stopped on request, not reaped yet: no longer the user's */
+	bool server; /* with a network namespace and a redirection (dnat, to) */
+	struct match_filter dnat;
+	uint32_t to;
 	struct loop_timer *kill_t; /* SIGKILL if it is still there */
 	struct priv_parent *pp;
 };
@@ -183,6 +191,9 @@ static struct priv_service **svc_find_id(struct priv_parent *pp, unsigned id)
 
 static void svc_forget(struct priv_parent *pp, struct priv_service **ps)
 {
+	/* The veth went with the service's namespace; the redirection is ours. */
+	if ((*ps)->server)
+		rules_dnat_del(pp->cfg->tag, (*ps)->id, &(*ps)->dnat, (*ps)->to);
 	if ((*ps)->kill_t)
 		loop_timer_cancel(pp->loop, (*ps)->kill_t);
 	sandbox_cleanup((*ps)->name);
@@ -202,6 +213,70 @@ static void spare_refill(void *arg)
 	int r = sandbox_spare_make(name, &pp->spare);
 	if (r < 0)
 		log_debug("priv: no spare sandbox process: %s", strerror(-r));
+}
+
+/* A server's network namespace, wired once bwrap has made it: a veth pair
+ * (anvSLOT on the router, eth0 in the sandbox) on 169.254.x.y/30, the
+ * sandbox's default route through the router, and its traffic redirected
+ * to it. info_fd is where bwrap says its child's pid. */
+#define PRIV_SERVER_WAIT_MS 3000
+
+static int run_tool(char *const argv[])
+{
+	char err[256];
+	int rc = spawn_run(argv, NULL, 0, err, sizeof(err));
+	if (rc != 0)
+		log_err("priv: %s %s: %s", argv[0], argv[1], rc < 0 ? strerror(-rc) : err);
+	return rc == 0 ? 0 : -EIO;
+}
+
+static int server_wire(struct priv_parent *pp, struct priv_service *ps, size_t slot, int info_fd)
+{
+	char buf[512] = "";
+	size_t got = 0;
+	long child = 0;
+	uint64_t until = loop_now_ns() + PRIV_SERVER_WAIT_MS * 1000000ull;
+	while (!child && got < sizeof(buf) - 1 && loop_now_ns() < until) {
+		struct pollfd p = { .fd = info_fd, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(info_fd, buf + got, sizeof(buf) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = 0;
+		const char *k = strstr(buf, "\"child-pid\":");
+		if (k)
+			child = strtol(k + 12, NULL, 10);
+	}
+	if (child <= 0)
+		return -ETIMEDOUT;
+	uint32_t base = htonl(0xa9fe0000u | (uint32_t)(slot << 2)); /* 169.254.0.0 + 4 * slot */
+	uint32_t host = htonl(ntohl(base) + 1);
+	ps->to = htonl(ntohl(base) + 2);
+	char veth[16], pid[24], ha[INET_ADDRSTRLEN + 4], sa[INET_ADDRSTRLEN], hv[INET_ADDRSTRLEN];
+	snprintf(veth, sizeof(veth), "anv%zu", slot);
+	snprintf(pid, sizeof(pid), "%ld", child);
+	inet_ntop(AF_INET, &host, hv, sizeof(hv));
+	snprintf(ha, sizeof(ha), "%s/30", hv);
+	inet_ntop(AF_INET, &ps->to, sa, sizeof(sa));
+	char sa30[INET_ADDRSTRLEN + 4];
+	snprintf(sa30, sizeof(sa30), "%s/30", sa);
+	char *add[] = { "ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pid, NULL };
+	char *addr[] = { "ip", "addr", "add", ha, "dev", veth, NULL };
+	char *up[] = { "ip", "link", "set", veth, "up", NULL };
+	char *in_addr[] = { "nsenter", "-t", pid, "-n", "ip", "addr", "add", sa30, "dev", "eth0", NULL };
+	char *in_up[] = { "nsenter", "-t", pid, "-n", "ip", "link", "set", "eth0", "up", NULL };
+	char *in_lo[] = { "nsenter", "-t", pid, "-n", "ip", "link", "set", "lo", "up", NULL };
+	char *in_route[] = { "nsenter", "-t", pid, "-n", "ip", "route", "add", "default", "via", hv, NULL };
+	char *const *steps[] = { add, addr, up, in_addr, in_up, in_lo, in_route };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (run_tool(steps[i]) < 0)
+			return -EIO;
+	int r = rules_dnat_add(pp->cfg->tag, ps->id, &ps->dnat, ps->to);
+	if (r == 0)
+		ps->server = true;
+	return r;
 }
 
 /* Check an activation as the child did, then start the sandbox. 0 with the
@@ -239,10 +314,23 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 		return -EDQUOT;
 	if (svc_find_id(pp, msg->id))
 		return -EEXIST;
+	struct policy_flow flow;
+	char why[256];
+	if (sv->server) {
+		/* Its redirected traffic, inside the user's grants, as the
+		 * node checked it: a destination, TCP or UDP, ports. */
+		if (policy_flow_parse(q.params, &flow, why, sizeof(why)) < 0 || !flow.dst_prefix || !flow.port_lo ||
+		    (flow.proto != IPPROTO_TCP && flow.proto != IPPROTO_UDP) ||
+		    (!who->admin && !policy_may_flow(who, &flow)))
+			return -EPERM;
+	}
 	struct priv_service *ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return -ENOMEM;
 	ps->id = msg->id;
+	if (sv->server)
+		ps->dnat = (struct match_filter){ .dst = flow.dst, .dst_prefix = flow.dst_prefix, .proto = flow.proto,
+						  .dport_lo = flow.port_lo, .dport_hi = flow.port_hi };
 	snprintf(ps->user, sizeof(ps->user), "%s", who->name);
 	snprintf(ps->service, sizeof(ps->service), "%s", sv->name);
 	snprintf(ps->name, sizeof(ps->name), "%s-%d-%u", pp->cfg->tag, (int)getpid(), msg->id);
@@ -260,9 +348,39 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 	};
 	snprintf(spec.name, sizeof(spec.name), "%s", ps->name);
 	char err[256];
+	int info[2] = { -1, -1 }, block[2] = { -1, -1 };
+	if (sv->server) {
+		if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0) {
+			close(sv_pair[0]);
+			close(sv_pair[1]);
+			free(ps);
+			return -errno;
+		}
+		spec.net = true;
+		spec.info_fd = info[1];
+		spec.block_fd = block[0];
+	}
 	uint64_t t0 = loop_now_ns();
-	int r = sandbox_start(&spec, &pp->spare, &ps->pid, err, sizeof(err));
+	/* A server needs bwrap's info and block descriptors: no spare. */
+	int r = sandbox_start(&spec, sv->server ? NULL : &pp->spare, &ps->pid, err, sizeof(err));
 	close(sv_pair[1]);
+	if (sv->server) {
+		close(info[1]);
+		close(block[0]);
+		if (r == 0) {
+			r = server_wire(pp, ps, slot, info[0]);
+			if (r < 0) {
+				snprintf(err, sizeof(err), "cannot wire its network: %s", strerror(-r));
+				kill(ps->pid, SIGKILL);
+				waitpid(ps->pid, NULL, 0);
+				sandbox_cleanup(spec.name);
+			} else if (write(block[1], "", 1) != 1) { /* go */
+				r = -EIO;
+			}
+		}
+		close(info[0]);
+		close(block[1]);
+	}
 	snprintf(ps->name, sizeof(ps->name), "%s", spec.name); /* the spare's cgroups, when it was one */
 	if (pp->spare.pid == 0 && !pp->spare_t) /* a new spare, after the answer has gone */
 		pp->spare_t = loop_timer_add(pp->loop, 0, spare_refill, pp);

@@ -307,10 +307,16 @@ static void child(const struct sandbox_spec *s, int bpf_fd)
 	struct rlimit core = { 0, 0 }, files = { SANDBOX_FILES_MAX, SANDBOX_FILES_MAX };
 	setrlimit(RLIMIT_CORE, &core);
 	setrlimit(RLIMIT_NOFILE, &files);
-	/* fd 3: the service's socket; fd 4: the seccomp program. */
-	if (dup2(s->chan_fd, 3) < 0 || dup2(bpf_fd, 4) < 0)
+	/* fd 3: the service's socket; fd 4: the seccomp program; a server's
+	 * fd 5 and 6: bwrap's info and block descriptors. */
+	/* Out of the way first, so that no move clobbers another's source. */
+	int ch = fcntl(s->chan_fd, F_DUPFD, 16), bp = fcntl(bpf_fd, F_DUPFD, 16);
+	int in = s->net ? fcntl(s->info_fd, F_DUPFD, 16) : -1, bl = s->net ? fcntl(s->block_fd, F_DUPFD, 16) : -1;
+	if (ch < 0 || bp < 0 || dup2(ch, 3) < 0 || dup2(bp, 4) < 0)
 		_exit(125);
-	close_range(5, ~0U, 0);
+	if (s->net && (in < 0 || bl < 0 || dup2(in, 5) < 0 || dup2(bl, 6) < 0))
+		_exit(125);
+	close_range(s->net ? 7 : 5, ~0U, 0);
 	setsid();
 	if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
 	    setresuid(s->uid, s->uid, s->uid) < 0)
@@ -330,8 +336,14 @@ static void child(const struct sandbox_spec *s, int bpf_fd)
 		"--tmpfs", "/tmp", "--dir", "/run", "--ro-bind", s->path, s->path, "--chdir", "/tmp",
 		"--seccomp", "4", "--",
 	};
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) - 1; i++)
 		argv[n++] = fixed[i];
+	if (s->net) {
+		static const char *const net[] = { "--unshare-net", "--info-fd", "5", "--block-fd", "6" };
+		for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++)
+			argv[n++] = net[i];
+	}
+	argv[n++] = "--";
 	argv[n++] = s->path;
 	for (size_t i = 0; s->args && s->args[i] && n < sizeof(argv) / sizeof(argv[0]) - 1; i++)
 		argv[n++] = s->args[i];

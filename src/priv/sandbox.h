@@ -30,6 +30,11 @@ struct sandbox_spec {
 	char *const *args; /* its arguments after the path, NULL-ended */
 	const char *service, *user, *params; /* for its environment */
 	int chan_fd; /* becomes fd 3 */
+	/* A network namespace of its own (a server): bwrap writes its child's
+	 * pid as JSON to info_fd, and starts the program only when block_fd
+	 * becomes readable, once its caller has wired the namespace. */
+	bool net;
+	int info_fd, block_fd;
 	size_t memory; /* bytes */
 	unsigned cpu_pct; /* of one CPU */
 	unsigned pids;

@@ -217,14 +217,16 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 		struct policy_service *s = &p->services[p->n_services];
 		memset(s, 0, sizeof(*s));
 		strcpy(s->name, w[1]);
-		if (!strcmp(w[2], "program"))
+		if (!strcmp(w[2], "program") || !strcmp(w[2], "server")) {
 			s->kind = POLICY_PROGRAM;
+			s->server = w[2][0] == 's';
+		}
 		else if (!strcmp(w[2], "module"))
 			s->kind = POLICY_MODULE;
 		else if (!strcmp(w[2], "probe"))
 			s->kind = POLICY_PROBE;
 		else {
-			snprintf(err, errlen, "service kind '%.20s': program, module or probe", w[2]);
+			snprintf(err, errlen, "service kind '%.20s': program, server, module or probe", w[2]);
 			return -EINVAL;
 		}
 		if (w[3][0] != '/' || strlen(w[3]) >= sizeof(s->path)) {
@@ -399,7 +401,7 @@ void policy_print(const struct policy *p, FILE *f)
 	}
 	for (size_t i = 0; i < p->n_services; i++) {
 		const struct policy_service *s = &p->services[i];
-		fprintf(f, "service %s %s %s", s->name, policy_kind_name(s->kind), s->path);
+		fprintf(f, "service %s %s %s", s->name, s->server ? "server" : policy_kind_name(s->kind), s->path);
 		for (size_t j = 0; j < s->argc; j++)
 			fprintf(f, " %s", s->argv[j]);
 		fputc('\n', f);
@@ -426,6 +428,60 @@ void policy_print(const struct policy *p, FILE *f)
 		fprintf(f, "quota %s services %zu filters %zu memory %zu cpu %zu state %zu\n", pr->name,
 			pr->quota.services, pr->quota.filters, pr->quota.memory, pr->quota.cpu_pct, pr->quota.state);
 	}
+}
+
+int policy_flow_parse(const char *params, struct policy_flow *f, char *why, size_t whylen)
+{
+	char buf[WIRE_SVC_PARAMS_MAX + 1];
+	snprintf(buf, sizeof(buf), "%s", params);
+	memset(f, 0, sizeof(*f));
+	char *save = NULL;
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *v = strchr(w, '=');
+		if (!v)
+			continue;
+		*v++ = 0;
+		if (!strcmp(w, "dst") || !strcmp(w, "src")) {
+			char *slash = strchr(v, '/');
+			struct in_addr a;
+			int len = slash ? atoi(slash + 1) : 32;
+			if (slash)
+				*slash = 0;
+			if (inet_pton(AF_INET, v, &a) != 1 || len < 1 || len > 32)
+				goto bad;
+			if (w[0] == 'd') {
+				f->dst = a.s_addr;
+				f->dst_prefix = (uint8_t)len;
+			} else {
+				f->src = a.s_addr;
+				f->src_prefix = (uint8_t)len;
+			}
+		} else if (!strcmp(w, "proto")) {
+			if (parse_proto(v, &f->proto) < 0 || !f->proto)
+				goto bad;
+		} else if (!strcmp(w, "port")) {
+			if (parse_port_range(v, &f->port_lo, &f->port_hi) < 0)
+				goto bad;
+		}
+	}
+	if (!f->dst_prefix && !f->src_prefix) {
+		snprintf(why, whylen, "the activation names no traffic: dst=A.B.C.D/LEN (or src=) proto=udp|tcp|icmp "
+				      "[port=LO[-HI]]");
+		return -EINVAL;
+	}
+	if (f->port_lo && f->proto != 17 && f->proto != 6)
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen, "bad traffic parameters (dst=A.B.C.D/LEN proto=udp|tcp|icmp port=LO[-HI])");
+	return -EINVAL;
+}
+
+bool policy_may_flow(const struct policy_principal *who, const struct policy_flow *f)
+{
+	bool by_dst = f->dst_prefix > 0;
+	return policy_may_filter(who, by_dst ? f->dst : f->src, by_dst ? f->dst_prefix : f->src_prefix, f->proto,
+				 f->port_lo, f->port_hi);
 }
 
 bool policy_may_use(const struct policy_principal *who, const char *service)

@@ -10,6 +10,9 @@
  *   admin NAME ed25519:KEY
  *   user NAME ed25519:KEY
  *   service NAME program PATH [ARG ...]   a native program, sandboxed per user
+ *   service NAME server PATH [ARG ...]    the same in a network namespace of its
+ *                                         own, the traffic named when it is
+ *                                         activated redirected to it
  *   service NAME module FILE              a packet module (eBPF code object)
  *   service NAME probe FILE               a custom probe (eBPF code object)
  *   allow USER service NAME[,NAME ...]
@@ -50,6 +53,16 @@ struct policy_service {
 	char path[POLICY_PATH_MAX];
 	char *argv[POLICY_ARGS_MAX + 1]; /* program: its arguments after the path */
 	size_t argc;
+	bool server; /* a program in a network namespace of its own, traffic redirected to it */
+};
+
+/* Traffic an activation names in its parameters: dst=A.B.C.D[/LEN] (or
+ * src=) proto=udp|tcp|icmp [port=LO[-HI]]: a packet module's filter, a
+ * server's redirected traffic. Addresses in network order. */
+struct policy_flow {
+	uint32_t src, dst;
+	uint8_t src_prefix, dst_prefix, proto;
+	uint16_t port_lo, port_hi;
 };
 
 /* Traffic a user may filter: an IPv4 prefix, a protocol (0 = any), a port
@@ -102,6 +115,12 @@ bool policy_may_use(const struct policy_principal *who, const char *service);
  * port range covering the filter's. */
 bool policy_may_filter(const struct policy_principal *who, uint32_t addr, uint8_t prefix, uint8_t proto,
 		       uint16_t port_lo, uint16_t port_hi);
+
+/* Parse a flow from parameters: 0, or -EINVAL with why filled. */
+int policy_flow_parse(const char *params, struct policy_flow *ret, char *why, size_t whylen);
+/* Whether who may name this flow: the prefix it names (destination, else
+ * source) inside one of who's grants, with its protocol and ports. */
+bool policy_may_flow(const struct policy_principal *who, const struct policy_flow *f);
 
 /* "ed25519:BASE64" <-> 32 octets. */
 int policy_key_parse(const char *s, uint8_t pk[32]);

@@ -7,7 +7,9 @@
 # answers "PING" with "PONG" on behalf of h2 (h2 never sees it). Refused,
 # with the reason: a filter outside bob's grants, and a module the
 # validator refuses. Stopped, the rule goes and the flow is the kernel's
-# again. Needs root and ip netns; skips (77) otherwise.
+# again. Then a server service: python3's http.server in a network
+# namespace of its own, bob's traffic to h2:8080 redirected to it, until
+# it is stopped. Needs root and ip netns; skips (77) otherwise.
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
 export PATH="$PATH:/usr/sbin:/sbin"
 ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
@@ -39,8 +41,10 @@ cat >"$dir/policy" <<POL
 user bob $(cat "$dir/bob.pub")
 service guard module $dir/guard.ao
 service notamodule module $dir/capsule.ao
-allow bob service guard,notamodule
+service web server /usr/bin/python3 -m http.server 8080 --bind 0.0.0.0
+allow bob service guard,notamodule,web
 allow bob filter 10.$X.2.0/24 proto udp ports 7000-7000
+allow bob filter 10.$X.2.2/32 proto tcp ports 8080
 POL
 printf 'name mo\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
   "$X" "$dir" "$dir" "$dir" >"$dir/n.conf"
@@ -110,4 +114,29 @@ ok "stopped, the module's rule goes"
 send "againDROPME" >/dev/null
 wait_for "the flow to be the kernel's again" 5 got againDROPME
 ok "...and the flow is the kernel's again"
+
+# A server service (issue 9): a program in a network namespace of its own,
+# the traffic bob names redirected to it. h2 serves nothing on 8080: the
+# answer comes from the sandbox on r.
+http() { ip netns exec "$H1" /usr/bin/python3 -c "
+import urllib.request
+try:
+    r = urllib.request.urlopen('http://10.$X.2.2:8080/', timeout=2)
+    print(r.status, r.headers.get('Server'))
+except Exception as e:
+    print('error', type(e).__name__)"; }
+expect_match "without the server, nothing answers on h2:8080" "$(http)" '^error'
+if sv activate web dst=10.$X.1.2/32 proto=tcp port=8080 >"$dir/out" 2>&1; then fail "a server took traffic outside bob's grants"; fi
+expect_match "a server's traffic outside the user's grants is refused" "$(cat "$dir/out")" 'outside what the policy lets'
+sv activate web dst=10.$X.2.2/32 proto=tcp port=8080 >/dev/null
+served() { http | grep -q '^200 SimpleHTTP'; }
+wait_for "the server in its sandbox to answer for h2:8080" 15 served
+ok "a server in a network namespace of its own answers the traffic redirected to it"
+expect_match "...through a redirection of its own" \
+  "$(ip netns exec "$R" iptables -w -t nat -S PREROUTING)" 'anode:mo:s[0-9]+.* -j DNAT --to-destination 169\.254\.'
+sv stop web >/dev/null
+unserved() { http | grep -q '^error'; }
+wait_for "the redirection to go with the server" 10 unserved
+expect_eq "...and stopped, its redirection is gone" \
+  "$(ip netns exec "$R" iptables -w -t nat -S PREROUTING | grep -c 'anode:mo:' || true)" 0
 echo "modules: $checks checks passed"

@@ -45,6 +45,7 @@ static const char *good_policy(void)
 		 "service cache program /usr/lib/anode/cache --verbose\n"
 		 "service counter module /usr/lib/anode/counter.ao\n"
 		 "service spare program /bin/true\n"
+		 "service web server /usr/bin/python3 -m http.server 8080\n"
 		 "allow bob.smith service cache,counter\n"
 		 "allow bob.smith filter 10.1.0.0/16 proto udp ports 5000-6000\n"
 		 "allow bob.smith filter 192.168.7.0/24\n"
@@ -59,7 +60,8 @@ static void test_policy_load(void)
 	char err[256];
 	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
 	CHECK_INT(p.n_principals, 2);
-	CHECK_INT(p.n_services, 3);
+	CHECK_INT(p.n_services, 4);
+	CHECK(policy_service(&p, "web")->server && !policy_service(&p, "cache")->server);
 	const struct policy_principal *bob = policy_principal(&p, "bob.smith");
 	CHECK(bob && !bob->admin);
 	CHECK_MEM(bob->pk, bob_pk, 32);
@@ -90,10 +92,35 @@ static void test_policy_load(void)
 	struct policy q;
 	CHECK_INT(policy_load(path, &q, err, sizeof(err)), 0);
 	CHECK_INT(q.n_principals, 2);
-	CHECK_INT(q.n_services, 3);
+	CHECK_INT(q.n_services, 4);
+	CHECK(policy_service(&q, "web")->server); /* printed back as a server */
 	CHECK_INT(policy_principal(&q, "bob.smith")->n_filters, 2);
 	CHECK_INT(policy_principal(&q, "bob.smith")->quota.memory, 32 << 20);
 	policy_free(&q);
+	policy_free(&p);
+}
+
+static void test_flow(void)
+{
+	struct policy p;
+	char err[256];
+	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
+	const struct policy_principal *bob = policy_principal(&p, "bob.smith");
+	struct policy_flow f;
+	CHECK_INT(policy_flow_parse("x=1 dst=10.1.2.0/24 proto=udp port=5000-5010", &f, err, sizeof(err)), 0);
+	CHECK_INT(f.dst_prefix, 24);
+	CHECK_INT(f.proto, 17);
+	CHECK_INT(f.port_lo, 5000);
+	CHECK_INT(f.port_hi, 5010);
+	CHECK(policy_may_flow(bob, &f));
+	CHECK_INT(policy_flow_parse("dst=10.1.2.2 proto=tcp port=80", &f, err, sizeof(err)), 0);
+	CHECK_INT(f.dst_prefix, 32);
+	CHECK(!policy_may_flow(bob, &f)); /* TCP is not granted in 10.1/16 */
+	CHECK_INT(policy_flow_parse("proto=udp port=1", &f, err, sizeof(err)), -EINVAL); /* no prefix */
+	CHECK_INT(policy_flow_parse("dst=10.1.0.0/33 proto=udp", &f, err, sizeof(err)), -EINVAL);
+	CHECK_INT(policy_flow_parse("dst=10.1.0.0/16 proto=icmp port=1", &f, err, sizeof(err)), -EINVAL);
+	CHECK_INT(policy_flow_parse("dst=10.1.0.0/16 proto=sctp", &f, err, sizeof(err)), -EINVAL);
+	CHECK_INT(policy_flow_parse("dst=10.1.0.0/16 proto=udp port=9-2", &f, err, sizeof(err)), -EINVAL);
 	policy_free(&p);
 }
 
@@ -121,7 +148,7 @@ static void test_policy_errors(void)
 	snprintf(t, sizeof(t), "user b/ob %s\n", k);
 	expect_refused(t, 1, "bad name");
 	expect_refused("\nservice x program relative/path\n", 2, "absolute");
-	expect_refused("service x daemon /bin/true\n", 1, "program, module or probe");
+	expect_refused("service x daemon /bin/true\n", 1, "program, server, module or probe");
 	snprintf(t, sizeof(t), "user bob %s\nallow bob service nothere\n", k);
 	expect_refused(t, 2, "not a service deployed");
 	expect_refused("allow nobody service x\n", 1, "declared before");
@@ -328,7 +355,7 @@ static void test_control(void)
 }
 
 static const struct check_test tests[] = {
-	TEST(test_policy_load), TEST(test_policy_errors), TEST(test_wire), TEST(test_auth), TEST(test_control),
+	TEST(test_policy_load), TEST(test_policy_errors), TEST(test_flow), TEST(test_wire), TEST(test_auth), TEST(test_control),
 };
 
 int main(void)
