@@ -15,6 +15,11 @@ say "files: $(ls / | tr '\n' ' ')"
 if unshare -U true 2>/dev/null; then say "unshare: allowed"; else say "unshare: refused"; fi
 if echo x >/usr/anode-probe 2>/dev/null; then say "write /usr: allowed"; else say "write /usr: refused"; fi
 case " $ANODE_PARAMS " in
+*" hang=1 "*)
+	# Deaf to SIGTERM and to its socket: only SIGKILL ends it.
+	trap '' TERM
+	say "hanging"
+	while :; do sleep 1; done ;;
 *" crash=1 "*) say "crashing"; kill -SEGV $$ ;;
 *" mem=1 "*)
 	say "allocating"

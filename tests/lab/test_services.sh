@@ -100,6 +100,12 @@ wait_for "the crash to be reported" 10 ended
 expect_match "the parent saw the crash" "$(cat "$dir/node.log")" 'service crasher of carol .* ended: killed by signal 11'
 expect_eq "...and the instance is gone" \
   "$(sv list "${as_carol[@]}" --json | json "len(d['instances'])")" 0
+# carol's hung service ignores SIGTERM: stop kills it 3 s later.
+sv activate probe hang=1 "${as_carol[@]}" >/dev/null
+wait_for "the hung service to start" 10 logged 'probe\[carol/probe\]: hanging'
+sv stop probe "${as_carol[@]}" >/dev/null
+wait_for "the hung service to be killed" 10 logged 'service probe of carol did not end on SIGTERM within 3000 ms: killed'
+ok "a hung service that ignores SIGTERM is killed when stopped"
 # carol's memory hog is stopped by its cgroup's limit (64M by default).
 sv activate probe mem=1 "${as_carol[@]}" >/dev/null
 wait_for "the memory hog to be stopped" 20 logged 'probe\[carol/probe\]: allocation ended: 137'
