@@ -41,7 +41,13 @@ enum an_pkt_verdict {
 	AN_PKT_MODIFIED = 2, /* let it go on as rewritten in ctx */
 	AN_PKT_ANSWER = 3, /* send ctx's packet back where it came from (on behalf of its destination):
 			    * the node swaps its addresses (and UDP/TCP ports) and fixes its checksums */
+	AN_PKT_HOLD = 4, /* keep it, unchanged, until a later AN_PKT_RELEASE (at most 64 packets and
+			  * AN_MODULE_HOLD_MS: then they go on, in order) */
+	AN_PKT_RELEASE = 5, /* let every packet held go on, in order, then this one */
 };
+
+#define AN_MODULE_HOLD_MAX 64
+#define AN_MODULE_HOLD_MS 2000
 
 /* Custom probes (docs/services.md): a code object whose probe entry point
  * the node runs once a second; what it returns (when not negative) is the

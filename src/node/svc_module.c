@@ -26,6 +26,8 @@
 #include "node/svc_api.h"
 #include "node/svc_module.h"
 
+static struct svc_module_counters mc;
+
 struct svc_module {
 	struct node *n;
 	struct svc_instance *in;
@@ -34,9 +36,34 @@ struct svc_module {
 	size_t elf_len;
 	unsigned match_id;
 	struct an_pkt_ctx ctx;
+	/* Packets the module holds, oldest first, and when each came. */
+	struct match_pkt *held[AN_MODULE_HOLD_MAX];
+	uint64_t held_ns[AN_MODULE_HOLD_MAX];
+	size_t n_held;
+	struct loop_timer *hold_t;
 };
 
-static struct svc_module_counters mc;
+/* Let the held packets go on, oldest first, as they came. */
+static void release_held(struct svc_module *m, uint64_t *counter)
+{
+	for (size_t i = 0; i < m->n_held; i++) {
+		match_verdict(m->n->match, m->held[i], MATCH_ACCEPT, NULL, 0);
+		(*counter)++;
+	}
+	m->n_held = 0;
+}
+
+static void hold_check(void *arg)
+{
+	struct svc_module *m = arg;
+	m->hold_t = NULL;
+	/* Oldest first: when the oldest has waited too long, all go, so
+	 * that they keep their order. */
+	if (m->n_held && loop_now_ns() - m->held_ns[0] >= AN_MODULE_HOLD_MS * 1000000ull)
+		release_held(m, &mc.hold_timeouts);
+	if (m->n_held)
+		m->hold_t = loop_timer_add(m->n->loop, AN_MODULE_HOLD_MS / 10, hold_check, m);
+}
 
 const struct svc_module_counters *svc_module_counters(void)
 {
@@ -120,6 +147,21 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 		return MATCH_ACCEPT;
 	}
 	switch (rc) {
+	case AN_PKT_HOLD:
+		if (m->n_held == AN_MODULE_HOLD_MAX) {
+			mc.hold_overflows++;
+			return MATCH_ACCEPT;
+		}
+		m->held[m->n_held] = p; /* the engine keeps it at this address until its verdict */
+		m->held_ns[m->n_held++] = loop_now_ns();
+		mc.held++;
+		if (!m->hold_t)
+			m->hold_t = loop_timer_add(n->loop, AN_MODULE_HOLD_MS / 10, hold_check, m);
+		return MATCH_HOLD;
+	case AN_PKT_RELEASE:
+		release_held(m, &mc.released);
+		mc.accepted++;
+		return MATCH_ACCEPT;
 	case AN_PKT_ACCEPT:
 		mc.accepted++;
 		return MATCH_ACCEPT;
@@ -280,6 +322,9 @@ void svc_module_stop(struct svc_instance *in)
 	struct svc_module *m = in->run;
 	if (!m)
 		return;
+	release_held(m, &mc.released);
+	if (m->hold_t)
+		loop_timer_cancel(m->n->loop, m->hold_t);
 	match_remove(m->n->match, m->match_id);
 	free(m->elf);
 	free(m);

@@ -15,6 +15,10 @@
 	X(dropped, "dropped by their module")                                         \
 	X(modified, "let go on rewritten")                                            \
 	X(answered, "sent back toward their source on behalf of their destination")   \
+	X(held, "held by their module")                                               \
+	X(released, "held packets let go on by their module")                         \
+	X(hold_timeouts, "held packets let go on because they waited too long")       \
+	X(hold_overflows, "let go on because their module held too many already")      \
 	X(errors, "let go on because their module failed (error, budget, bad length)") \
 	X(too_big, "let go on because they are longer than a module takes (2048)")       \
 	X(probe_runs, "custom probe runs")                                             \

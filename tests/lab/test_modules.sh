@@ -14,6 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
 export PATH="$PATH:/usr/sbin:/sbin"
 ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
 GUARD_AO=${GUARD_AO:?path to guard.ao}
+HOLD_AO=${HOLD_AO:?path to hold.ao}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hrh.sh"
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
@@ -24,6 +25,7 @@ mkdir -p "$dir"
 chmod 755 "$ANODE_RUN_DIR" "$dir"
 # Read by the node child (an unprivileged user).
 install -m 644 "$GUARD_AO" "$dir/guard.ao"
+install -m 644 "$HOLD_AO" "$dir/hold.ao"
 install -m 644 "$CODE_DIR/ping.ao" "$dir/capsule.ao"
 pids=()
 trap hrh_finish EXIT
@@ -42,7 +44,8 @@ user bob $(cat "$dir/bob.pub")
 service guard module $dir/guard.ao
 service notamodule module $dir/capsule.ao
 service web server /usr/bin/python3 -m http.server 8080 --bind 0.0.0.0
-allow bob service guard,notamodule,web
+service holder module $dir/hold.ao
+allow bob service guard,notamodule,web,holder
 allow bob filter 10.$X.2.0/24 proto udp ports 7000-7000
 allow bob filter 10.$X.2.2/32 proto tcp ports 8080
 POL
@@ -77,6 +80,13 @@ try:
 except socket.timeout:
     pass" "$1"; }
 got() { grep -qx -e "$1" "$dir/h2.txt" 2>/dev/null; }
+# send_now PAYLOAD...: from h1 to h2:7000, one datagram each, without
+# waiting for answers (held packets must be checked within 2 s).
+send_now() { ip netns exec "$H1" /usr/bin/python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in sys.argv[1:]:
+    s.sendto(p.encode(), ('10.$X.2.2', 7000))" "$@"; }
 warm() { send warmup >/dev/null; got warmup; }
 wait_for "h2's server" 10 warm
 
@@ -114,6 +124,24 @@ ok "stopped, the module's rule goes"
 send "againDROPME" >/dev/null
 wait_for "the flow to be the kernel's again" 5 got againDROPME
 ok "...and the flow is the kernel's again"
+
+# A module that holds: packets kept until it releases them (in order), or
+# until they have waited 2 s.
+sv activate holder dst=10.$X.2.0/24 proto=udp port=7000 >/dev/null
+wait_for "the holder's filter" 10 two_rules
+send_now HOLD-1 HOLD-2
+sleep 0.5
+got HOLD-1 && fail "a held packet reached h2 before its release"
+ok "packets the module holds do not go on"
+send_now FLUSH
+wait_for "the release" 5 got FLUSH
+expect_eq "...until it releases them, in order, before the packet that released them" \
+  "$(grep -E '^(HOLD-[12]|FLUSH)$' "$dir/h2.txt" | tr '\n' ' ')" "HOLD-1 HOLD-2 FLUSH "
+send_now HOLD-3
+wait_for "a held packet to go on after 2 s" 6 got HOLD-3
+expect_ge "...or after they waited too long" "$(mstat hold_timeouts)" 1
+sv stop holder >/dev/null
+wait_for "the holder's rule to go" 10 one_rule
 
 # A server service (issue 9): a program in a network namespace of its own,
 # the traffic bob names redirected to it. h2 serves nothing on 8080: the
