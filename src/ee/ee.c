@@ -580,11 +580,6 @@ int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_
 	return 0;
 }
 
-int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_ctx *ctx, int64_t *ret_rc)
-{
-	return ee_run_kind(ee, name, &ee_kind_module, ctx, ret_rc);
-}
-
 const char *ee_last_refusal(const struct ee *ee)
 {
 	return ee->refusal;

@@ -213,12 +213,9 @@ int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, s
  * bad or of another kind. */
 int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx,
 		int64_t *ret_rc);
-/* ee_run_kind for a packet module. */
-struct an_pkt_ctx;
 /* Bound a cached code object's soft state to at most entries (those beyond
  * go now, least recently used first). 0 or -ENOENT. */
 int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t entries);
-int ee_module_run(struct ee *ee, const uint8_t name[EE_NAME_LEN], struct an_pkt_ctx *ctx, int64_t *ret_rc);
 
 void ee_stats_get(struct ee *ee, struct ee_stats *ret);
 

@@ -28,12 +28,21 @@
 
 static struct svc_module_counters mc;
 
+/* The code object a module or a probe runs. Its bytes are kept: the cache
+ * may evict it for other code, and it is then put back, with its user's
+ * soft state bound again. */
+struct svc_code {
+	const struct ee_kind *kind;
+	uint8_t name[EE_NAME_LEN];
+	void *elf;
+	size_t len;
+	size_t state_entries; /* the user's soft state quota; 0: the node's bound */
+};
+
 struct svc_module {
 	struct node *n;
 	struct svc_instance *in;
-	uint8_t code[EE_NAME_LEN];
-	void *elf; /* kept: the cache may evict the code, which is then put back */
-	size_t elf_len;
+	struct svc_code code;
 	unsigned match_id;
 	struct an_pkt_ctx ctx;
 	/* Packets the module holds, oldest first, and when each came. */
@@ -98,6 +107,44 @@ static int read_code(const char *path, void **ret, size_t *ret_len, char *why, s
 	return 0;
 }
 
+static int code_insert(struct node *n, struct svc_code *c)
+{
+	int r = ee_code_insert_kind(n->ee, c->kind, c->elf, c->len, c->name);
+	if (r == 0 && c->state_entries)
+		ee_code_limit_state(n->ee, c->name, c->state_entries);
+	return r;
+}
+
+/* Read the code at path and insert it as kind, for who. 0, or a negative
+ * errno with why filled (the validator's refusal included). */
+static int code_load(struct node *n, struct svc_code *c, const struct ee_kind *kind, const char *path,
+		     const struct policy_principal *who, char *why, size_t whylen)
+{
+	c->kind = kind;
+	if (!who->admin) {
+		/* The user's soft state quota, in entries of a key and a value. */
+		size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
+		c->state_entries = entries ? entries : 1;
+	}
+	int r = read_code(path, &c->elf, &c->len, why, whylen);
+	if (r == 0 && (r = code_insert(n, c)) < 0)
+		snprintf(why, whylen, "the %s was refused: %s", kind->name, ee_last_refusal(n->ee));
+	if (r < 0) {
+		free(c->elf);
+		c->elf = NULL;
+	}
+	return r;
+}
+
+/* Run the code on ctx; put it back first if it was evicted. */
+static int code_run(struct node *n, struct svc_code *c, void *ctx, int64_t *ret_rc)
+{
+	int r = ee_run_kind(n->ee, c->name, c->kind, ctx, ret_rc);
+	if (r == -ENOENT && code_insert(n, c) == 0)
+		r = ee_run_kind(n->ee, c->name, c->kind, ctx, ret_rc);
+	return r;
+}
+
 /* AN_PKT_ANSWER: the packet goes back where it came from, as if from its
  * destination. */
 static void answer(uint8_t *ip, size_t len)
@@ -135,13 +182,7 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 	ctx->filter = m->match_id;
 	memcpy(ctx->pkt, p->data, p->len);
 	int64_t rc;
-	int r = ee_module_run(n->ee, m->code, ctx, &rc);
-	if (r == -ENOENT) {
-		/* Evicted by other code: put it back (validated again). */
-		uint8_t name[EE_NAME_LEN];
-		if (ee_code_insert_kind(n->ee, &ee_kind_module, m->elf, m->elf_len, name) == 0)
-			r = ee_module_run(n->ee, m->code, ctx, &rc);
-	}
+	int r = code_run(n, &m->code, ctx, &rc);
 	if (r < 0 || rc < 0 || ctx->len < 20 || ctx->len > AN_MODULE_PKT_MAX || ctx->len > p->cap) {
 		mc.errors++;
 		return MATCH_ACCEPT;
@@ -218,24 +259,14 @@ int svc_module_start(struct node *n, struct svc_instance *in, const struct polic
 		return -ENOMEM;
 	m->n = n;
 	m->in = in;
-	r = read_code(sv->path, &m->elf, &m->elf_len, why, whylen);
-	if (r == 0) {
-		r = ee_code_insert_kind(n->ee, &ee_kind_module, m->elf, m->elf_len, m->code);
-		if (r < 0)
-			snprintf(why, whylen, "the module was refused: %s", ee_last_refusal(n->ee));
-	}
-	if (r == 0 && !who->admin) {
-		/* The user's soft state quota, in entries of a key and a value. */
-		size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
-		ee_code_limit_state(n->ee, m->code, entries ? entries : 1);
-	}
+	r = code_load(n, &m->code, &ee_kind_module, sv->path, who, why, whylen);
 	if (r == 0) {
 		r = match_install(n->match, &f, module_packet, module_ready, m, &m->match_id);
 		if (r < 0)
 			snprintf(why, whylen, "cannot install its filter: %s", strerror(-r));
 	}
 	if (r < 0) {
-		free(m->elf);
+		free(m->code.elf);
 		free(m);
 		return r;
 	}
@@ -246,10 +277,7 @@ int svc_module_start(struct node *n, struct svc_instance *in, const struct polic
 /* ---- custom probes ---- */
 
 struct svc_probe {
-	struct node *n;
-	uint8_t code[EE_NAME_LEN];
-	void *elf;
-	size_t elf_len;
+	struct svc_code code;
 	uint64_t runs;
 };
 
@@ -259,19 +287,8 @@ int svc_probe_start(struct node *n, struct svc_instance *in, const struct policy
 	struct svc_probe *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->n = n;
-	int r = read_code(sv->path, &p->elf, &p->elf_len, why, whylen);
-	if (r == 0) {
-		r = ee_code_insert_kind(n->ee, &ee_kind_probe, p->elf, p->elf_len, p->code);
-		if (r < 0)
-			snprintf(why, whylen, "the probe was refused: %s", ee_last_refusal(n->ee));
-	}
-	if (r == 0 && !who->admin) {
-		size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
-		ee_code_limit_state(n->ee, p->code, entries ? entries : 1);
-	}
+	int r = code_load(n, &p->code, &ee_kind_probe, sv->path, who, why, whylen);
 	if (r < 0) {
-		free(p->elf);
 		free(p);
 		return r;
 	}
@@ -284,7 +301,7 @@ void svc_probe_stop(struct svc_instance *in)
 	struct svc_probe *p = in->run;
 	if (!p)
 		return;
-	free(p->elf);
+	free(p->code.elf);
 	free(p);
 	in->run = NULL;
 }
@@ -297,12 +314,7 @@ static void probe_run(void *arg, struct svc_instance *in)
 		return;
 	struct an_probe_ctx ctx = { .now_ns = loop_now_ns(), .runs = p->runs++ };
 	int64_t rc;
-	int r = ee_run_kind(n->ee, p->code, &ee_kind_probe, &ctx, &rc);
-	if (r == -ENOENT) {
-		uint8_t name[EE_NAME_LEN];
-		if (ee_code_insert_kind(n->ee, &ee_kind_probe, p->elf, p->elf_len, name) == 0)
-			r = ee_run_kind(n->ee, p->code, &ee_kind_probe, &ctx, &rc);
-	}
+	int r = code_run(n, &p->code, &ctx, &rc);
 	mc.probe_runs++;
 	if (r < 0 || rc < 0) {
 		mc.probe_errors++;
@@ -326,7 +338,7 @@ void svc_module_stop(struct svc_instance *in)
 	if (m->hold_t)
 		loop_timer_cancel(m->n->loop, m->hold_t);
 	match_remove(m->n->match, m->match_id);
-	free(m->elf);
+	free(m->code.elf);
 	free(m);
 	in->run = NULL;
 }
