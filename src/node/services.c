@@ -52,17 +52,9 @@ static int run_start(void *arg, struct svc_instance *in, const struct policy_ser
 		/* The traffic redirected to it, checked here to say why; the
 		 * parent checks it again. */
 		struct policy_flow fl;
-		int r = policy_flow_parse(in->params, &fl, why, whylen);
+		int r = policy_server_flow(in->params, who, &fl, why, whylen);
 		if (r < 0)
 			return r;
-		if (!fl.dst_prefix || !fl.port_lo || (fl.proto != 6 && fl.proto != 17)) {
-			snprintf(why, whylen, "a server needs the traffic it serves: dst=A.B.C.D[/LEN] proto=tcp|udp port=P");
-			return -EINVAL;
-		}
-		if (!who->admin && !policy_may_flow(who, &fl)) {
-			snprintf(why, whylen, "the traffic is outside what the policy lets this user filter");
-			return -EPERM;
-		}
 	}
 	/* The parent checks the signed request again, against its own copy of
 	 * the policy, and starts the sandbox; the answer comes later. */
@@ -124,7 +116,7 @@ static void on_started(void *arg, unsigned id, int err, pid_t pid, int fd)
 	}
 	if (err == 0) {
 		const struct policy_principal *who = policy_principal(svc_policy(n->svc), in->user);
-		in->run = who ? svc_api_open(n, in, who, fd, pid) : NULL;
+		in->run = who ? svc_api_open(n, in, who, fd) : NULL;
 		if (!in->run) {
 			if (!who)
 				close(fd);

@@ -46,7 +46,6 @@ struct svc_run {
 	struct svc_instance *in;
 	const struct policy_principal *who;
 	int fd;
-	pid_t pid;
 	struct svc_filter *filters; /* who->quota.filters of them */
 	size_t n_filters;
 	struct svc_held held[SVC_API_HELD_MAX];
@@ -463,8 +462,7 @@ static void run_readable(void *arg, int fd, uint32_t events)
 	}
 }
 
-struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const struct policy_principal *who, int fd,
-			     pid_t pid)
+struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const struct policy_principal *who, int fd)
 {
 	struct svc_api_state *st = state(n);
 	struct svc_run *r = st ? calloc(1, sizeof(*r)) : NULL;
@@ -482,7 +480,6 @@ struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const stru
 	r->in = in;
 	r->who = who;
 	r->fd = fd;
-	r->pid = pid;
 	r->n_filters = nf;
 	r->next = st->runs;
 	st->runs = r;

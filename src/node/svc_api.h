@@ -50,8 +50,7 @@ int svc_api_init(struct node *n);
 
 /* Take a started service's socket (fd, the node's end). NULL on failure
  * (fd closed). */
-struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const struct policy_principal *who, int fd,
-			     pid_t pid);
+struct svc_run *svc_api_open(struct node *n, struct svc_instance *in, const struct policy_principal *who, int fd);
 /* Its filters removed, its held packets released (accepted), its
  * subscriptions dropped, its socket closed. */
 void svc_api_close(struct svc_run *r);

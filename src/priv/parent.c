@@ -319,9 +319,7 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 	if (sv->server) {
 		/* Its redirected traffic, inside the user's grants, as the
 		 * node checked it: a destination, TCP or UDP, ports. */
-		if (policy_flow_parse(q.params, &flow, why, sizeof(why)) < 0 || !flow.dst_prefix || !flow.port_lo ||
-		    (flow.proto != IPPROTO_TCP && flow.proto != IPPROTO_UDP) ||
-		    (!who->admin && !policy_may_flow(who, &flow)))
+		if (policy_server_flow(q.params, who, &flow, why, sizeof(why)) < 0)
 			return -EPERM;
 	}
 	struct priv_service *ps = calloc(1, sizeof(*ps));

@@ -484,6 +484,23 @@ bool policy_may_flow(const struct policy_principal *who, const struct policy_flo
 				 f->port_lo, f->port_hi);
 }
 
+int policy_server_flow(const char *params, const struct policy_principal *who, struct policy_flow *f, char *why,
+		       size_t whylen)
+{
+	int r = policy_flow_parse(params, f, why, whylen);
+	if (r < 0)
+		return r;
+	if (!f->dst_prefix || !f->port_lo || (f->proto != 6 && f->proto != 17)) {
+		snprintf(why, whylen, "a server needs the traffic it serves: dst=A.B.C.D[/LEN] proto=tcp|udp port=P");
+		return -EINVAL;
+	}
+	if (!who->admin && !policy_may_flow(who, f)) {
+		snprintf(why, whylen, "the traffic is outside what the policy lets this user filter");
+		return -EPERM;
+	}
+	return 0;
+}
+
 bool policy_may_use(const struct policy_principal *who, const char *service)
 {
 	if (who->admin)

@@ -121,6 +121,11 @@ int policy_flow_parse(const char *params, struct policy_flow *ret, char *why, si
 /* Whether who may name this flow: the prefix it names (destination, else
  * source) inside one of who's grants, with its protocol and ports. */
 bool policy_may_flow(const struct policy_principal *who, const struct policy_flow *f);
+/* The traffic a server's activation names: parsed, a destination, TCP or
+ * UDP with ports, inside who's grants. 0 and *ret, or -EINVAL or -EPERM
+ * with why filled. The node and the privileged parent both ask. */
+int policy_server_flow(const char *params, const struct policy_principal *who, struct policy_flow *ret, char *why,
+		       size_t whylen);
 
 /* "ed25519:BASE64" <-> 32 octets. */
 int policy_key_parse(const char *s, uint8_t pk[32]);
