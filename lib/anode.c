@@ -23,39 +23,16 @@
 #include "anode/node.h"
 #include "anode/portmap.h"
 #include "wire/wire.h"
+#include "link_impl.h"
 
-#define LINK_MSG_MAX (WIRE_APPLINK_HDR_LEN + 32 + AN_PKT_MAX)
-#define LINK_CODE_MAX WIRE_CODE_MAX
-#define LINK_PENDING_MAX 64
-#define LINK_REPLY_TIMEOUT_MS 5000
-
-struct pending {
-	size_t len;
-	uint8_t *msg;
-};
-
-struct an_link {
-	int fd;
-	uint64_t handle;
-	struct an_addr node_addr;
-	char node_name[WIRE_APPLINK_NAME_MAX + 1];
-	uint8_t msg[LINK_MSG_MAX];
-	uint8_t out[WIRE_APPLINK_HDR_LEN + LINK_CODE_MAX];
-	struct pending pending[LINK_PENDING_MAX];
-	size_t n_pending;
-	uint8_t *last_pending; /* freed at the next an_recv */
-	char refusal[WIRE_APPLINK_REASON_MAX + 1]; /* why the node refused the last code insert */
-};
-
-static int64_t now_ms(void)
+int64_t link_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Receive one message into l->msg; 0 and *ret_len, -ETIMEDOUT, -ENOTCONN. */
-static int recv_msg(struct an_link *l, int timeout_ms, size_t *ret_len)
+int link_recv_msg(struct an_link *l, int timeout_ms, size_t *ret_len)
 {
 	struct pollfd p = { .fd = l->fd, .events = POLLIN };
 	int r = poll(&p, 1, timeout_ms);
@@ -69,6 +46,16 @@ static int recv_msg(struct an_link *l, int timeout_ms, size_t *ret_len)
 	if (n == 0)
 		return -ENOTCONN;
 	*ret_len = (size_t)n;
+	return 0;
+}
+
+int link_send(struct an_link *l, uint8_t type, const void *body, size_t len)
+{
+	ssize_t n = wire_applink_build(l->out, sizeof(l->out), type, 0, body, len);
+	if (n < 0)
+		return (int)n;
+	if (send(l->fd, l->out, (size_t)n, MSG_NOSIGNAL) != n)
+		return errno == EPIPE ? -ENOTCONN : -errno;
 	return 0;
 }
 
@@ -95,7 +82,7 @@ struct an_link *an_link_open(const char *app_socket)
 	if (connect(l->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		goto fail;
 	size_t len = 0;
-	int r = recv_msg(l, LINK_REPLY_TIMEOUT_MS, &len);
+	int r = link_recv_msg(l, LINK_REPLY_TIMEOUT_MS, &len);
 	struct wire_applink m;
 	if (r < 0 || wire_applink_parse(l->msg, len, &m) < 0 || m.type != WIRE_APP_HELLO) {
 		errno = r < 0 ? -r : EPROTO;
@@ -176,7 +163,7 @@ void an_code_name(const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN])
 	wire_code_name(code, len, ret_name);
 }
 
-static int keep_pending(struct an_link *l, size_t len)
+int link_keep_pending(struct an_link *l, size_t len)
 {
 	if (l->n_pending == LINK_PENDING_MAX)
 		return -ENOBUFS; /* the oldest stays; this one is lost, as a full socket would lose it */
@@ -195,11 +182,11 @@ int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_
 		return (int)n;
 	if (send(l->fd, l->out, (size_t)n, MSG_NOSIGNAL) != n)
 		return errno == EPIPE ? -ENOTCONN : -errno;
-	int64_t deadline = now_ms() + LINK_REPLY_TIMEOUT_MS;
+	int64_t deadline = link_now_ms() + LINK_REPLY_TIMEOUT_MS;
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - link_now_ms();
 		size_t mlen = 0;
-		int r = recv_msg(l, left > 0 ? (int)left : 0, &mlen);
+		int r = link_recv_msg(l, left > 0 ? (int)left : 0, &mlen);
 		if (r < 0)
 			return r;
 		struct wire_applink m;
@@ -213,7 +200,7 @@ int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_
 			l->refusal[wlen] = '\0';
 			return m.status;
 		}
-		keep_pending(l, mlen);
+		link_keep_pending(l, mlen);
 	}
 }
 
@@ -262,6 +249,17 @@ static int to_delivery(const uint8_t *msg, size_t len, struct an_delivery *ret)
 		memcpy(ret->code, m.code, AN_NAME_LEN);
 		return 0;
 	}
+	if (m.type == WIRE_APP_CONCAST_DELIVER) {
+		*ret = (struct an_delivery){ .concast = 1, .flow = m.flow, .data = m.body + WIRE_FLOW_LEN,
+					     .len = m.body_len - WIRE_FLOW_LEN };
+		return 0;
+	}
+	if (m.type == WIRE_APP_CONCAST_STATUS && m.status < 0) {
+		*ret = (struct an_delivery){ .concast = 1, .flow = m.flow, .error = m.status,
+					     .data = m.body + WIRE_FLOW_LEN + AN_NAME_LEN,
+					     .len = m.body_len - WIRE_FLOW_LEN - AN_NAME_LEN };
+		return 0;
+	}
 	if (m.type == WIRE_APP_ERROR) {
 		*ret = (struct an_delivery){ .error = m.status ? m.status : -EIO, .data = m.body, .len = m.body_len };
 		return 0;
@@ -282,15 +280,15 @@ int an_recv(struct an_link *l, struct an_delivery *ret, int timeout_ms)
 		free(p.msg);
 		l->last_pending = NULL;
 	}
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : link_now_ms() + timeout_ms;
 	for (;;) {
 		int wait = -1;
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - link_now_ms();
 			wait = left > 0 ? (int)left : 0;
 		}
 		size_t len = 0;
-		int r = recv_msg(l, wait, &len);
+		int r = link_recv_msg(l, wait, &len);
 		if (r < 0)
 			return r;
 		if (to_delivery(l->msg, len, ret) == 0)
@@ -307,9 +305,9 @@ static int portmap_request(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uin
 	int r = an_capsule_send(l, &c);
 	if (r < 0)
 		return r;
-	int64_t deadline = now_ms() + LINK_REPLY_TIMEOUT_MS;
+	int64_t deadline = link_now_ms() + LINK_REPLY_TIMEOUT_MS;
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - link_now_ms();
 		struct an_delivery d;
 		r = an_recv(l, &d, left > 0 ? (int)left : 0);
 		if (r < 0)

@@ -158,5 +158,6 @@ const char *cli_key_default_path(char *buf, size_t len);
 int cli_key_load(const char *path, uint8_t sk[64]);
 int cmd_svc(const char *node, int argc, char **argv);
 int cmd_events(const char *node, int argc, char **argv);
+int cmd_concast(const char *node, int argc, char **argv);
 
 #endif

@@ -22,7 +22,7 @@
 
 static void code_usage(FILE *f)
 {
-	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--module|--probe] [-I DIR]... [-D NAME[=VALUE]]... [-v]\n"
+	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--module|--probe|--merge] [-I DIR]... [-D NAME[=VALUE]]... [-v]\n"
 	      "       anode code name FILE.ao\n"
 	      "       anode -n NODE code insert FILE.ao\n"
 	      "       anode -n NODE code list [--json]\n"
@@ -33,6 +33,7 @@ static void code_usage(FILE *f)
 	      "        object's bytes. -o defaults to FILE.ao beside FILE.c; -v shows the\n"
 	      "        validator's reasons when it refuses the code. --module checks it as a\n"
 	      "        packet module, --probe as a custom probe (include/anode/module.h),\n"
+	      "        --merge as a concast merge specification (include/anode/concast.h),\n"
 	      "        instead of capsule code.\n"
 	      "name    print a code object's name.\n"
 	      "insert  insert a code object into NODE's code cache and print its name.\n"
@@ -101,6 +102,8 @@ static int code_build(int argc, char **argv)
 			kind = &ee_kind_module;
 		else if (strcmp(argv[i], "--probe") == 0)
 			kind = &ee_kind_probe;
+		else if (strcmp(argv[i], "--merge") == 0)
+			kind = &ee_kind_merge;
 		else if ((strcmp(argv[i], "-I") == 0 || strcmp(argv[i], "-D") == 0) && i + 1 < argc && n_extra < 62) {
 			extra[n_extra++] = argv[i];
 			extra[n_extra++] = argv[++i];

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "concast.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,10 +72,14 @@ struct an_capsule {
 int an_capsule_send(struct an_link *l, const struct an_capsule *c);
 
 /* Something the node sent: data a code object delivered, or the node's
- * account of why a capsule this application sent was dropped. */
+ * account of why a capsule this application sent was dropped; or, with
+ * concast set, a merged message of a flow this application receives
+ * (error 0), or why a flow it joined ended (error < 0, data: the text). */
 struct an_delivery {
 	int error; /* 0 for data; else the negative errno of the drop */
 	uint8_t code[AN_NAME_LEN]; /* the delivering code object (data only) */
+	int concast; /* 1: a concast message or flow error; flow says which */
+	struct an_flow flow;
 	const uint8_t *data; /* valid until the next an_recv */
 	size_t len;
 };
@@ -89,6 +94,32 @@ int an_recv(struct an_link *l, struct an_delivery *ret, int timeout_ms);
  * code in the node. 0 and *ret_port. */
 int an_portmap_bind(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uint32_t port, uint32_t *ret_port);
 int an_portmap_release(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uint32_t port);
+
+/* ---- Concast (seed 001, docs/concast.md; include/anode/concast.h) ---- */
+
+/* A flow from text: group "a.b.c.d" (an address, no port), receiver node
+ * "a.b.c.d:port", application id. */
+int an_flow_parse(const char *group, const char *receiver, uint32_t app_id, struct an_flow *ret);
+/* Send on a flow (seed 001's CCAST_JOIN_FLOW): the node asks for the
+ * flow's merge specification toward the receiver; waits (timeout_ms, -1:
+ * for ever) until it came (0) or an error did: -ENOENT (the receiver set
+ * no merge specification), -EHOSTUNREACH, -EINVAL (the specification
+ * failed validation), -ENOSPC (a node's limits), -ETIMEDOUT; the node's
+ * words in an_link_refusal(). */
+int an_concast_join(struct an_link *l, const struct an_flow *flow, int timeout_ms);
+/* Receive a flow (CCAST_SET_MERGE): set its merge specification, an ELF
+ * object built with `anode code build --merge`, at this node, which must be
+ * the flow's receiver. 0 and *ret_name (may be NULL); -EINVAL when it fails
+ * validation (why in an_link_refusal()), -EADDRINUSE when another
+ * application receives the flow, -EADDRNOTAVAIL when this node is not the
+ * receiver. Merged messages come through an_recv (concast = 1). */
+int an_concast_set_merge(struct an_link *l, const struct an_flow *flow, const void *spec, size_t len,
+			 uint8_t ret_name[AN_NAME_LEN]);
+/* Send a message (at most AN_CONCAST_MSG_MAX octets) on a joined flow. */
+int an_concast_send(struct an_link *l, const struct an_flow *flow, const void *msg, size_t len);
+/* Stop sending (or receiving) on a flow; closing the link leaves them all.
+ * A receiver that leaves ends the flow: its senders hear -ECONNRESET. */
+int an_concast_leave(struct an_link *l, const struct an_flow *flow);
 
 /* Node addresses in text: "a.b.c.d:port" or "[v6]:port". */
 int an_addr_parse(const char *s, struct an_addr *ret);

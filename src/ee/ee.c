@@ -449,6 +449,12 @@ int ee_code_insert(struct ee *ee, const void *elf, size_t len, uint8_t ret_name[
 
 int ee_code_insert_named(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len)
 {
+	return ee_code_insert_named_kind(ee, &ee_kind_capsule, name, elf, len);
+}
+
+int ee_code_insert_named_kind(struct ee *ee, const struct ee_kind *kind, const uint8_t name[EE_NAME_LEN],
+			      const void *elf, size_t len)
+{
 	uint8_t h[EE_NAME_LEN];
 
 	int rc = ee_insert_check(ee, len);
@@ -458,7 +464,7 @@ int ee_code_insert_named(struct ee *ee, const uint8_t name[EE_NAME_LEN], const v
 	/* Not remembered: the bytes were damaged or forged, not the code bad. */
 	if (sodium_memcmp(h, name, EE_NAME_LEN) != 0)
 		return -EBADMSG;
-	return ee_insert(ee, &ee_kind_capsule, name, elf, len);
+	return ee_insert(ee, kind, name, elf, len);
 }
 
 enum ee_code_status ee_code_status(struct ee *ee, const uint8_t name[EE_NAME_LEN])
@@ -548,11 +554,25 @@ int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t e
 int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx,
 		int64_t *ret_rc)
 {
+	return ee_run_entry(ee, name, kind, kind->main, ctx, ret_rc);
+}
+
+const struct ee_kind *ee_code_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN])
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	return c ? c->kind : NULL;
+}
+
+int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, unsigned entry,
+		 void *ctx, int64_t *ret_rc)
+{
 	struct ee_code *c = ee_cache_lookup(ee, name);
 	if (!c)
 		return ee_failed_lookup(ee, name, false) ? -EPERM : -ENOENT;
 	if (c->kind != kind || kind == &ee_kind_capsule)
 		return -EPERM;
+	if (entry >= kind->n_sections || !c->prog[entry].bpf)
+		return -ENOENT;
 	struct ee_verdict v;
 	memset(&v, 0, sizeof(v));
 	const struct ee_run_in in = {
@@ -560,7 +580,7 @@ int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_
 	};
 	/* No capsule: the helpers these kinds have never look at r.ctx. */
 	struct ee_run r = { .ee = ee, .v = &v, .code = c, .budget = in.budget, .in = &in };
-	const struct ee_prog *p = &c->prog[c->kind->main];
+	const struct ee_prog *p = &c->prog[entry];
 	struct ee_run *prev = ee_cur;
 	int64_t rc = -EDQUOT;
 	ee_cur = &r;

@@ -72,6 +72,11 @@ extern const struct ee_kind ee_kind_module;
 /* Custom probes (include/anode/module.h): probe (required), on a struct
  * an_probe_ctx, with the node's figures, soft state, time and log. */
 extern const struct ee_kind ee_kind_probe;
+/* Concast merge specifications (include/anode/concast.h): get_tag, merge,
+ * done and build (all required), on a struct an_merge_ctx, with the soft
+ * state, time, log and μ-law helpers. */
+extern const struct ee_kind ee_kind_merge;
+enum { EE_MERGE_GET_TAG, EE_MERGE_MERGE, EE_MERGE_DONE, EE_MERGE_BUILD };
 
 /* What the EE asks of the node. Every callback is required. */
 struct ee_env {
@@ -181,6 +186,9 @@ int ee_code_insert_kind(struct ee *ee, const struct ee_kind *kind, const void *e
 /* As ee_code_insert for code that arrived under a claimed name: -EBADMSG
  * (and nothing remembered) when the bytes do not hash to it. */
 int ee_code_insert_named(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void *elf, size_t len);
+/* The same for a given kind of program. */
+int ee_code_insert_named_kind(struct ee *ee, const struct ee_kind *kind, const uint8_t name[EE_NAME_LEN],
+			      const void *elf, size_t len);
 
 enum ee_code_status ee_code_status(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
 
@@ -213,6 +221,13 @@ int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, s
  * bad or of another kind. */
 int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx,
 		int64_t *ret_rc);
+/* ee_run_kind for the entry point `entry` (an index into the kind's
+ * sections) instead of the main one. */
+int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, unsigned entry,
+		 void *ctx, int64_t *ret_rc);
+/* The kind a cached code object was inserted as, or NULL when it is not
+ * cached. */
+const struct ee_kind *ee_code_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
 /* Bound a cached code object's soft state to at most entries (those beyond
  * go now, least recently used first). 0 or -ENOENT. */
 int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t entries);

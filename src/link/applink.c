@@ -84,6 +84,8 @@ static void conn_readable(void *arg, int fd, uint32_t events)
 			return;
 		if (n <= 0) {
 			conn_close(s, c);
+			if (s->h.closed)
+				s->h.closed(s->h.arg, handle);
 			return;
 		}
 		if ((size_t)n > sizeof(s->msg)) {
@@ -105,6 +107,15 @@ static void conn_readable(void *arg, int fd, uint32_t events)
 		case WIRE_APP_CODE_INSERT:
 			s->h.code_insert(s->h.arg, handle, m.body, m.body_len);
 			break;
+		case WIRE_APP_CONCAST_JOIN:
+		case WIRE_APP_CONCAST_LEAVE:
+		case WIRE_APP_CONCAST_SET_MERGE:
+		case WIRE_APP_CONCAST_SEND:
+			if (s->h.concast) {
+				s->h.concast(s->h.arg, handle, &m);
+				break;
+			}
+			__attribute__((fallthrough)); /* a node without concast */
 		default:
 			s->counters.bad_messages++;
 			applink_reply(s, handle, WIRE_APP_ERROR, -EOPNOTSUPP, NULL, 0);

@@ -18,12 +18,19 @@
 #include "core/loop.h"
 #include "core/stat.h"
 
+struct wire_applink;
+
 struct applink_handler {
 	void *arg;
 	/* An ANEP packet the application wants run at the node. */
 	void (*inject)(void *arg, uint64_t handle, const void *pkt, size_t len);
 	/* A code object to insert; answer with applink_reply(CODE_RESULT). */
 	void (*code_insert)(void *arg, uint64_t handle, const void *elf, size_t len);
+	/* A concast request (JOIN, LEAVE, SET_MERGE, SEND), parsed; may be NULL. */
+	void (*concast)(void *arg, uint64_t handle, const struct wire_applink *m);
+	/* The application closed its link; may be NULL. Not called when the
+	 * server itself closes. */
+	void (*closed)(void *arg, uint64_t handle);
 };
 
 #define APPLINK_COUNTERS(X)                                                               \

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "concast/room.h"
 #include "core/log.h"
 #include "node/fetch.h"
 #include "node/node_impl.h"
@@ -167,10 +168,10 @@ static int fetch_request(void *arg, const uint8_t name[32], uint64_t want, const
 	return 0;
 }
 
-static int fetch_install(void *arg, const uint8_t name[32], const void *code, size_t len)
+static int fetch_install(void *arg, const uint8_t name[32], const void *code, size_t len, const void *kind)
 {
 	struct node *n = arg;
-	int r = ee_code_insert_named(n->ee, name, code, len);
+	int r = ee_code_insert_named_kind(n->ee, kind, name, code, len);
 	if (r == 0)
 		n->c.code_fetched++;
 	return r;
@@ -187,6 +188,10 @@ static void fetch_resume(void *arg, struct pkt *p)
 static void fetch_expire(void *arg, struct pkt *p, int why)
 {
 	struct node *n = arg;
+	/* A concast MS waits for its merge specification like a capsule for
+	 * its code: the concast room hears that it will not come. */
+	if (p->len >= 4 && (p->ctx.pkt[2] << 8 | p->ctx.pkt[3]) == WIRE_TYPE_CONCAST_SIGNAL)
+		concast_fetch_failed(n, p, why);
 	if (why == -EBADMSG)
 		return node_drop(n, p, &n->c.drop_code_mismatch, why);
 	if (why == -EINVAL || why == -EPERM)
@@ -197,7 +202,7 @@ static void fetch_expire(void *arg, struct pkt *p, int why)
 int codeload_park(struct node *n, struct pkt *p, const struct wire_capsule *cap)
 {
 	const struct an_addr *prev = p->origin == AN_ORIGIN_NET ? &p->from : NULL;
-	int r = fetch_park(n->fetch, p, cap->name, prev, &cap->home, &n->local);
+	int r = fetch_park(n->fetch, p, cap->name, prev, &cap->home, &n->local, &ee_kind_capsule);
 	if (r < 0)
 		return r;
 	n->c.parked++;

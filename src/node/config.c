@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "concast/flow.h"
 #include "ee/ee.h"
 #include "node/fetch.h"
 #include "wire/wire.h"
@@ -102,6 +103,10 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		.code_buffer_share = NODE_DEFAULT_BUFFER_SHARE,
 		.link_capacity_bps = NODE_DEFAULT_LINK_CAPACITY,
 		.queue = NODE_DEFAULT_QUEUE,
+		.concast_flows = CC_DEFAULT_FLOWS,
+		.concast_upstream = CC_DEFAULT_UPSTREAM,
+		.concast_tags = CC_DEFAULT_TAGS,
+		.concast_keepalive_ms = 1000,
 	};
 	snprintf(c.name, sizeof(c.name), "anode");
 	snprintf(c.user, sizeof(c.user), "%s", NODE_DEFAULT_USER);
@@ -184,6 +189,14 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			r = parse_size(a, 0, 65535, &c.max_copies);
 		} else if (strcmp(key, "code-buffer-share") == 0) {
 			r = parse_size(a, 1, 100, &c.code_buffer_share);
+		} else if (strcmp(key, "concast-flows") == 0) {
+			r = parse_size(a, 1, 1 << 16, &c.concast_flows);
+		} else if (strcmp(key, "concast-upstream") == 0) {
+			r = parse_size(a, 1, CC_UPSTREAM_LIMIT, &c.concast_upstream);
+		} else if (strcmp(key, "concast-tags") == 0) {
+			r = parse_size(a, 1, 256, &c.concast_tags);
+		} else if (strcmp(key, "concast-keepalive-ms") == 0) {
+			r = parse_size(a, 50, 60000, &c.concast_keepalive_ms);
 		} else if (strcmp(key, "route") == 0) {
 			r = add_route(&c, a, b);
 		} else {
@@ -229,6 +242,8 @@ void node_config_print(const struct node_config *c, FILE *f)
 		c->park_total, c->fetch_retry_ms, c->fetch_timeout_ms);
 	fprintf(f, "run-budget %zu\nmax-copies %zu\ncode-buffer-share %zu\n", c->run_budget, c->max_copies,
 		c->code_buffer_share);
+	fprintf(f, "concast-flows %zu\nconcast-upstream %zu\nconcast-tags %zu\nconcast-keepalive-ms %zu\n",
+		c->concast_flows, c->concast_upstream, c->concast_tags, c->concast_keepalive_ms);
 	for (size_t i = 0; i < c->n_routes; i++)
 		fprintf(f, "route %s %s\n",
 			c->routes[i].is_default ? "default" : wire_addr_format(&c->routes[i].dst, a, sizeof(a)),

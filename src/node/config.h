@@ -68,6 +68,9 @@ struct node_config {
 	size_t park_per_code, park_total, fetch_retry_ms, fetch_timeout_ms;
 	size_t run_budget, max_copies, code_buffer_share;
 	size_t link_capacity_bps;
+	/* Concast (src/concast): flows, upstream neighbours per flow, tags in
+	 * merge per flow, keep-alive period. */
+	size_t concast_flows, concast_upstream, concast_tags, concast_keepalive_ms;
 	struct node_route *routes;
 	size_t n_routes;
 };

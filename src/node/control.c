@@ -13,6 +13,7 @@
 #include "link/match.h"
 #include "mon/mon.h"
 #include "node/fetch.h"
+#include "concast/room.h"
 #include "node/node_impl.h"
 #include "node/relay.h"
 #include "node/route.h"
@@ -46,7 +47,7 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
-	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_SVC_MOD, S_SVC_API, S_LOOP, S_MON, S_BUFFERS, S_N };
+	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_SVC_MOD, S_SVC_API, S_CONCAST, S_LOOP, S_MON, S_BUFFERS, S_N };
 	struct stat_section *secs = calloc(S_N, sizeof(*secs));
 	if (!secs)
 		return -ENOMEM;
@@ -99,6 +100,9 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		if (n->svcapi)
 			svc_api_stats(n, &secs[k++]);
 	}
+
+	if (n->concast)
+		concast_stats(n, &secs[k++]);
 
 	const struct loop_stats *ls = loop_stats(n->loop);
 	sec = &secs[k++];
@@ -217,6 +221,7 @@ const struct ctl_command node_ctl_commands[] = {
 	{ "shutdown", "shutdown", ctl_shutdown },
 	{ "svc", "svc REQUEST [json] (a signed request, base64: anode svc ...)", services_ctl },
 	{ "events", "events [AFTER] [json]", services_events_ctl },
+	{ "concast", "concast [json]", concast_ctl },
 	{ NULL, NULL, NULL },
 };
 

@@ -49,7 +49,8 @@
 	X(drop_no_buffer, "no packet buffer free")                                         \
 	X(drop_too_big, "packet larger than a context holds")                               \
 	X(drop_work_budget, "capsule that used up its work budget")                        \
-	X(drop_buffer_share, "copy or self-send past its code object's share of buffers")
+	X(drop_buffer_share, "copy or self-send past its code object's share of buffers")\
+	X(drop_concast, "concast message refused: no flow, not a member, or by the merge")
 
 struct node_counters {
 #define NODE_COUNTER_FIELD(name, help) uint64_t name;

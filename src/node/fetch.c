@@ -17,6 +17,7 @@
 
 struct fetch {
 	uint8_t name[32];
+	const void *kind; /* what kind of code the first parker wanted (the install's business) */
 	struct pkt_queue parked;
 	struct an_addr prev, home;
 	bool have_prev, have_home, asked_home;
@@ -247,7 +248,7 @@ static void on_timer(void *arg)
 }
 
 int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const struct an_addr *prev,
-	       const struct an_addr *home, const struct an_addr *local)
+	       const struct an_addr *home, const struct an_addr *local, const void *kind)
 {
 	struct fetch *x = find(f, name, NULL);
 	if (f->n_parked >= f->cfg.park_total || (x && x->parked.len >= f->cfg.park_per_code) ||
@@ -264,6 +265,7 @@ int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const s
 		if (!x)
 			return -ENOBUFS;
 		memcpy(x->name, name, 32);
+		x->kind = kind;
 		x->owner = f;
 		x->have_prev = have_prev;
 		x->have_home = have_home;
@@ -317,7 +319,7 @@ int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_
 			ask(f, x);
 		return 0;
 	}
-	int r = f->ops.install(f->ops.arg, x->name, x->code, x->total_len);
+	int r = f->ops.install(f->ops.arg, x->name, x->code, x->total_len, x->kind);
 	if (r == 0)
 		f->c.completed++;
 	else if (r == -EBADMSG)

@@ -66,7 +66,7 @@ struct fetch_ops {
 		       const struct an_addr *home);
 	/* Check and cache the complete code: 0, -EBADMSG (does not hash to
 	 * its name), -EINVAL (fails validation). */
-	int (*install)(void *arg, const uint8_t name[32], const void *code, size_t len);
+	int (*install)(void *arg, const uint8_t name[32], const void *code, size_t len, const void *kind);
 	/* Run a parked capsule (consumes p; p->resumed is set). */
 	void (*resume)(void *arg, struct pkt *p);
 	/* Drop a parked capsule for reason why (consumes p). */
@@ -80,11 +80,12 @@ void fetch_free(struct fetcher *f); /* parked capsules are expired with -ECANCEL
 
 /* Park p until the code named arrives, and start fetching it if nobody is.
  * prev is the neighbour the capsule came from (NULL when none), home the
- * capsule's code home (all zero when unknown), local this node. 0 when p
+ * capsule's code home (all zero when unknown), local this node; kind is
+ * handed to the install callback (the code's struct ee_kind). 0 when p
  * is parked (consumed); -ENOBUFS when the parking limits are reached, or
  * -EHOSTUNREACH when there is nobody to ask: p is not consumed then. */
 int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const struct an_addr *prev,
-	       const struct an_addr *home, const struct an_addr *local);
+	       const struct an_addr *home, const struct an_addr *local, const void *kind);
 
 /* A chunk of code arrived (from a CODE_RESPONSE packet). 0 when a fetch
  * took it; -ENOENT when no fetch wants this code; -EALREADY for a chunk

@@ -9,6 +9,8 @@
  */
 #include "node/node.h"
 
+#include "concast/room.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@ static const struct node_room node_rooms[] = {
 	{ "capsule", capsule_room_init, NULL },
 	{ "codeload", codeload_room_init, codeload_room_done },
 	{ "services", services_room_init, services_room_done },
+	{ "concast", concast_room_init, concast_room_done },
 };
 #define NODE_N_ROOMS (sizeof(node_rooms) / sizeof(node_rooms[0]))
 
@@ -381,6 +384,7 @@ struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
 			goto fail;
 		}
 	struct applink_handler h = { .arg = n, .inject = app_inject, .code_insert = app_code_insert };
+	concast_app_handlers(&h);
 	n->apps = applink_server_open(cfg->app_path, n->loop, &n->local, cfg->name, &h);
 	if (!n->apps) {
 		log_err("cannot open application socket %s: %s", cfg->app_path, strerror(errno));

@@ -35,6 +35,7 @@ struct fetcher;
 struct relay;
 struct match_engine;
 struct mon;
+struct concast_room;
 
 /* Handles a packet of a registered Type ID whose ANEP header parsed; it
  * consumes p on every path (sends, delivers, keeps or drops it). */
@@ -86,6 +87,7 @@ struct node {
 	uint8_t owner_key[crypto_shorthash_KEYBYTES]; /* code name -> buffer owner */
 	uint64_t started_ns;
 	struct mon *mon; /* the node's figures, sampled (src/mon) */
+	struct concast_room *concast; /* the concast room (src/concast/room.c) */
 };
 
 /* ---- node.c: the Type ID table and the transmit API ---- */

@@ -24,6 +24,7 @@ static bool status_ok(uint8_t type, int32_t status)
 {
 	switch (type) {
 	case WIRE_APP_CODE_RESULT:
+	case WIRE_APP_CONCAST_STATUS:
 		return status <= 0;
 	case WIRE_APP_ERROR:
 		return status < 0;
@@ -34,7 +35,7 @@ static bool status_ok(uint8_t type, int32_t status)
 
 static bool type_known(uint8_t type)
 {
-	return type >= WIRE_APP_HELLO && type <= WIRE_APP_ERROR;
+	return type >= WIRE_APP_HELLO && type <= WIRE_APP_CONCAST_DELIVER;
 }
 
 /* Decode the body of a message whose header is valid into m. */
@@ -74,6 +75,29 @@ static int parse_body(uint8_t type, const uint8_t *body, size_t len, struct wire
 		if (type == WIRE_APP_CODE_RESULT && (wire_rd_left(&r) > WIRE_APPLINK_REASON_MAX ||
 						     (m->status == 0 && wire_rd_left(&r) != 0)))
 			return -EBADMSG;
+		return 0;
+	case WIRE_APP_CONCAST_JOIN:
+	case WIRE_APP_CONCAST_LEAVE:
+	case WIRE_APP_CONCAST_SET_MERGE:
+	case WIRE_APP_CONCAST_SEND:
+	case WIRE_APP_CONCAST_STATUS:
+	case WIRE_APP_CONCAST_DELIVER:
+		/* Every concast message starts with its flow (§9). */
+		if (wire_flow_parse(body, len, &m->flow) < 0 || m->flow.group.port != 0)
+			return -EBADMSG;
+		n = len - WIRE_FLOW_LEN;
+		if ((type == WIRE_APP_CONCAST_JOIN || type == WIRE_APP_CONCAST_LEAVE) && n != 0)
+			return -EBADMSG;
+		if (type == WIRE_APP_CONCAST_SET_MERGE && (n == 0 || n > WIRE_CODE_MAX))
+			return -EBADMSG;
+		if ((type == WIRE_APP_CONCAST_SEND || type == WIRE_APP_CONCAST_DELIVER) && n > WIRE_CONCAST_MSG_MAX)
+			return -EBADMSG;
+		/* STATUS: the flow, the specification's name, and text. */
+		if (type == WIRE_APP_CONCAST_STATUS) {
+			if (n < CODE_NAME_LEN || n - CODE_NAME_LEN > WIRE_APPLINK_REASON_MAX)
+				return -EBADMSG;
+			memcpy(m->code, body + WIRE_FLOW_LEN, CODE_NAME_LEN);
+		}
 		return 0;
 	case WIRE_APP_INJECT:
 	case WIRE_APP_CODE_INSERT:

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "anode/addr.h"
+#include "anode/concast.h"
 
 /* ---- ANEP (1997 draft, version 1) ---- */
 
@@ -212,6 +213,80 @@ int wire_code_request_build(void *buf, size_t cap, const struct wire_anep_spec *
 int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *spec, const uint8_t name[32],
 			  const void *code, size_t total_len, uint16_t index, size_t *ret_len);
 
+/* ---- Concast (ANEP Type IDs WIRE_TYPE_CONCAST_DATA and _SIGNAL) ---- */
+
+#define WIRE_FLOW_LEN 40 /* group 16, receiver 20 (its last 2 octets zero), app id 4 */
+#define WIRE_CONCAST_MSG_MAX AN_CONCAST_MSG_MAX
+#define WIRE_CSP_HDR_LEN (4 + WIRE_FLOW_LEN) /* type, code, reserved 16, flow */
+#define WIRE_CSP_MS_BODY 36 /* the specification's name and length */
+#define WIRE_CSP_TEXT_MAX 200 /* an ERROR's text */
+
+/* A flow as it travels, in concast and application link messages. -EBADMSG
+ * when buf is short or the receiver's zero field is not zero. */
+int wire_flow_parse(const void *buf, size_t len, struct an_flow *ret);
+int wire_flow_write(void *buf, size_t cap, const struct an_flow *f);
+
+/* A decoded data message; msg_off is from the start of the packet. */
+struct wire_concast_data {
+	struct an_flow flow;
+	uint16_t msg_off, msg_len;
+};
+
+/* -EINVAL when anep is not a CONCAST_DATA header; -EBADMSG without DST,
+ * when DST is not the flow's receiver, for a short flow or a message over
+ * WIRE_CONCAST_MSG_MAX. */
+int wire_concast_data_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_concast_data *ret);
+/* Build a whole packet: anep's options (DST is set to the receiver). */
+int wire_concast_data_build(void *buf, size_t cap, const struct wire_anep_spec *anep, const struct an_flow *flow,
+			    const void *msg, size_t msg_len, size_t *ret_len);
+
+/* The Concast Signaling Protocol (seed 001 §2.2). */
+enum wire_csp_type {
+	WIRE_CSP_RMS = 1, /* request for merge specification, toward the receiver */
+	WIRE_CSP_MS = 2, /* merge specification, back toward the senders */
+	WIRE_CSP_KEEPALIVE = 3, /* downstream, per flow, every period */
+	WIRE_CSP_ERROR = 4, /* upstream, toward the senders */
+};
+
+enum wire_csp_error {
+	WIRE_CSP_ERR_NO_SPEC = 1, /* the receiver supplied no merge specification for the flow */
+	WIRE_CSP_ERR_UNREACHABLE = 2, /* no route to the receiver, or it does not answer */
+	WIRE_CSP_ERR_SPEC_REFUSED = 3, /* the specification failed validation (or did not come) */
+	WIRE_CSP_ERR_NO_ROOM = 4, /* a node's flow, upstream or state limit */
+	WIRE_CSP_ERR_RECEIVER_LEFT = 5, /* the receiving application left */
+	WIRE_CSP_ERR_LAST = WIRE_CSP_ERR_RECEIVER_LEFT,
+};
+
+struct wire_csp {
+	uint8_t type, code;
+	struct an_flow flow;
+	uint8_t spec[32]; /* MS: the specification's name */
+	uint32_t spec_len; /* MS: its length in octets */
+	uint16_t text_off, text_len; /* ERROR: its text, from the start of the packet */
+};
+
+/* -EINVAL when anep is not a CONCAST_SIGNAL header; -EBADMSG without SRC
+ * and DST, for an unknown type or error code, a nonzero reserved field, a
+ * body of the wrong length, RMS or KEEPALIVE not addressed to the flow's
+ * receiver, an MS naming an empty or oversized specification. */
+int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_csp *ret);
+
+struct wire_csp_spec {
+	uint8_t type, code;
+	const struct an_flow *flow;
+	const uint8_t *spec; /* MS */
+	uint32_t spec_len; /* MS */
+	const char *text; /* ERROR, may be NULL */
+	size_t text_len;
+};
+
+/* Build a whole packet; anep must give SRC and DST. -EINVAL for what the
+ * decoder would refuse. */
+int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, const struct wire_csp_spec *c,
+		   size_t *ret_len);
+/* What an ERROR code means, for people. */
+const char *wire_csp_error_str(uint8_t code);
+
 /* ---- Capsules (ANEP Type ID WIRE_TYPE_CAPSULE) ---- */
 
 #define WIRE_CAPSULE_HDR_LEN 56 /* name 32, home 20 (its last 2 octets zero), flags 2, code length 2 */
@@ -268,6 +343,13 @@ enum wire_applink_type {
 	WIRE_APP_CODE_INSERT = 4, /* app -> node: code object bytes */
 	WIRE_APP_CODE_RESULT = 5, /* node -> app: status + code name [+ why it was refused] */
 	WIRE_APP_ERROR = 6, /* node -> app: status of a request that failed */
+	/* Concast (§9): every body starts with the flow (WIRE_FLOW_LEN). */
+	WIRE_APP_CONCAST_JOIN = 7, /* app -> node: flow; send on it (seed 001 CCAST_JOIN_FLOW) */
+	WIRE_APP_CONCAST_LEAVE = 8, /* app -> node: flow; stop sending or receiving on it */
+	WIRE_APP_CONCAST_SET_MERGE = 9, /* app -> node: flow + merge specification (ELF); receive it */
+	WIRE_APP_CONCAST_SEND = 10, /* app -> node: flow + message */
+	WIRE_APP_CONCAST_STATUS = 11, /* node -> app: status, flow + spec name (32) [+ text] */
+	WIRE_APP_CONCAST_DELIVER = 12, /* node -> app: flow + merged message */
 };
 
 /* A decoded application link message; body points into the caller's buffer. */
@@ -280,8 +362,10 @@ struct wire_applink {
 	uint64_t handle;
 	struct an_addr addr;
 	char name[WIRE_APPLINK_NAME_MAX + 1];
-	/* Filled for DELIVER and CODE_RESULT. */
+	/* Filled for DELIVER, CODE_RESULT and CONCAST_STATUS. */
 	uint8_t code[32];
+	/* Filled for the concast messages. */
+	struct an_flow flow;
 };
 
 /* Decode one message. -EBADMSG if truncated or malformed (a HELLO without

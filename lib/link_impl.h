@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to libanode: an application link's state, shared by anode.c (the
+ * link, code, capsules, deliveries) and concast.c (concast flows).
+ */
+#ifndef LIB_LINK_IMPL_H
+#define LIB_LINK_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anode/anode.h"
+#include "anode/node.h"
+#include "wire/wire.h"
+
+#define LINK_MSG_MAX (WIRE_APPLINK_HDR_LEN + 32 + AN_PKT_MAX)
+#define LINK_CODE_MAX WIRE_CODE_MAX
+#define LINK_PENDING_MAX 64
+#define LINK_REPLY_TIMEOUT_MS 5000
+
+struct pending {
+	size_t len;
+	uint8_t *msg;
+};
+
+struct an_link {
+	int fd;
+	uint64_t handle;
+	struct an_addr node_addr;
+	char node_name[WIRE_APPLINK_NAME_MAX + 1];
+	uint8_t msg[LINK_MSG_MAX];
+	uint8_t out[WIRE_APPLINK_HDR_LEN + WIRE_FLOW_LEN + LINK_CODE_MAX];
+	struct pending pending[LINK_PENDING_MAX];
+	size_t n_pending;
+	uint8_t *last_pending; /* freed at the next an_recv */
+	char refusal[WIRE_APPLINK_REASON_MAX + 1]; /* why the node refused the last code insert or join */
+};
+
+int64_t link_now_ms(void);
+/* Receive one message into l->msg; 0 and *ret_len, -ETIMEDOUT, -ENOTCONN. */
+int link_recv_msg(struct an_link *l, int timeout_ms, size_t *ret_len);
+/* Keep l->msg for a later an_recv (a delivery that came while we waited
+ * for an answer). */
+int link_keep_pending(struct an_link *l, size_t len);
+/* Send a message of type with body (already in place or copied). */
+int link_send(struct an_link *l, uint8_t type, const void *body, size_t len);
+
+#endif

@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The concast room (seed 001 §2.2, §4): the Concast Signaling Protocol,
+ * concast data, and the applications that send (JOIN) and receive
+ * (SET_MERGE) on flows. Flow state and the merge itself are flow.c's; this
+ * file moves messages between the network, the applications and the
+ * table.
+ *
+ *   sender app --JOIN--> its node: flow state, RMS toward R ──► each concast
+ *   node on the way: flow state, the sender's node in its UNL, RMS on in its
+ *   own name ──► a node that has the specification (at worst R's) answers MS
+ *   ──► each node fetches the code from the one that answered (code loading,
+ *   as kind "merge"), validates it, passes MS on to its UNL ──► the sender's
+ *   node tells the application (STATUS 0).
+ *
+ * Data follows the same path toward R; a node with one upstream neighbour
+ * passes it on, one with more merges. Every period each node sends
+ * KEEPALIVE downstream per flow; an upstream neighbour silent for
+ * CONCAST_PRUNE_PERIODS periods is pruned, and a flow whose UNL empties is
+ * freed. ERROR travels upstream and frees the flows it crosses.
+ *
+ * An upstream neighbour is named by where its messages come from: the UDP
+ * source in overlay mode (a node sends from its listening socket), the IP
+ * source and port in router mode, where every concast message a node sends
+ * is a new packet from its own socket; never by an address a message names.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concast/flow.h"
+#include "concast/room.h"
+#include "core/log.h"
+#include "node/fetch.h"
+#include "node/node_impl.h"
+
+#define CONCAST_PRUNE_PERIODS 3 /* silent periods before an upstream neighbour is pruned */
+#define CONCAST_ASKS 3 /* RMS sent without an answer before the flow gives up */
+
+struct concast_room {
+	struct node *n;
+	struct cc_table *t;
+	struct loop_timer *tick; /* keep-alives, prunes, RMS retries */
+	struct loop_timer *merge_timer; /* the earliest merge deadline */
+	uint64_t merge_at;
+	unsigned period_ms;
+	struct concast_counters c;
+};
+
+/* ---- sending ---- */
+
+static void send_pkt(struct node *n, struct pkt *q, const struct an_addr *to)
+{
+	node_send(n, q, to, 0);
+}
+
+static void send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
+		     const struct an_addr *dst, const struct cc_flow *f, const char *text)
+{
+	struct node *n = r->n;
+	struct an_addr next;
+	/* RMS and KEEPALIVE go toward the receiver by route; MS and ERROR
+	 * straight to the upstream neighbour they answer. */
+	if (type == WIRE_CSP_RMS || type == WIRE_CSP_KEEPALIVE) {
+		if (node_next_hop(n, dst, &next) < 0 || an_addr_eq(&next, &n->local))
+			return;
+	} else {
+		next = *dst;
+	}
+	struct pkt *q = pkt_get(n->pool);
+	if (!q) {
+		n->c.drop_no_buffer++;
+		return;
+	}
+	struct wire_anep_spec spec = { .src = &n->local, .dst = dst };
+	struct wire_csp_spec c = { .type = type, .code = code, .flow = flow, .text = text,
+				   .text_len = text ? strnlen(text, WIRE_CSP_TEXT_MAX) : 0 };
+	if (f) {
+		c.spec = f->spec;
+		c.spec_len = (uint32_t)f->spec_len;
+	}
+	size_t len;
+	if (wire_csp_build(q->ctx.pkt, AN_PKT_MAX, &spec, &c, &len) < 0) {
+		pkt_put(n->pool, q);
+		return;
+	}
+	q->len = (uint16_t)len;
+	switch (type) {
+	case WIRE_CSP_RMS:
+		r->c.rms_sent++;
+		break;
+	case WIRE_CSP_MS:
+		r->c.ms_sent++;
+		break;
+	case WIRE_CSP_KEEPALIVE:
+		r->c.keepalives_sent++;
+		break;
+	default:
+		r->c.errors_sent++;
+		break;
+	}
+	send_pkt(n, q, &next);
+}
+
+/* Tell an application what became of its request or of its flow. */
+static void tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow,
+		     const uint8_t *spec, const char *text)
+{
+	uint8_t body[WIRE_FLOW_LEN + 32 + WIRE_APPLINK_REASON_MAX];
+	size_t tlen = text ? strnlen(text, WIRE_APPLINK_REASON_MAX) : 0;
+	wire_flow_write(body, sizeof(body), flow);
+	if (spec)
+		memcpy(body + WIRE_FLOW_LEN, spec, 32);
+	else
+		memset(body + WIRE_FLOW_LEN, 0, 32);
+	memcpy(body + WIRE_FLOW_LEN + 32, text ? text : "", tlen);
+	applink_reply(r->n->apps, app, WIRE_APP_CONCAST_STATUS, status, body, WIRE_FLOW_LEN + 32 + tlen);
+}
+
+static int csp_errno(uint8_t code)
+{
+	switch (code) {
+	case WIRE_CSP_ERR_NO_SPEC:
+		return -ENOENT;
+	case WIRE_CSP_ERR_UNREACHABLE:
+		return -EHOSTUNREACH;
+	case WIRE_CSP_ERR_SPEC_REFUSED:
+		return -EINVAL;
+	case WIRE_CSP_ERR_NO_ROOM:
+		return -ENOSPC;
+	default:
+		return -ECONNRESET;
+	}
+}
+
+/* Send ERROR to every upstream node, tell every sending application, and
+ * free the flow (§2.2: errors travel upstream to the senders). */
+static void flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text)
+{
+	const struct an_flow id = f->id;
+	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
+		struct cc_upstream *u = &f->up[i];
+		if (u->kind == CC_UP_NODE)
+			send_csp(r, WIRE_CSP_ERROR, code, &id, &u->addr, NULL, text);
+		else if (u->kind == CC_UP_APP)
+			tell_app(r, u->app, csp_errno(code), &id, NULL, text ? text : wire_csp_error_str(code));
+	}
+	r->c.flows_freed++;
+	cc_flow_del(r->t, f);
+}
+
+/* The specification is ready: answer every upstream neighbour that waits. */
+static void flow_ready(struct concast_room *r, struct cc_flow *f)
+{
+	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
+		struct cc_upstream *u = &f->up[i];
+		if (!u->kind || u->told)
+			continue;
+		u->told = true;
+		if (u->kind == CC_UP_NODE)
+			send_csp(r, WIRE_CSP_MS, 0, &f->id, &u->addr, f, NULL);
+		else
+			tell_app(r, u->app, 0, &f->id, f->spec, NULL);
+	}
+}
+
+/* Where merged messages go: the receiving application here, or on toward
+ * the receiver. */
+static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
+{
+	struct concast_room *r = arg;
+	struct node *n = r->n;
+	if (f->receiver_app) {
+		uint8_t body[WIRE_FLOW_LEN + AN_CONCAST_MSG_MAX];
+		wire_flow_write(body, sizeof(body), &f->id);
+		memcpy(body + WIRE_FLOW_LEN, msg, len);
+		if (applink_reply(n->apps, f->receiver_app, WIRE_APP_CONCAST_DELIVER, 0, body, WIRE_FLOW_LEN + len) < 0) {
+			r->c.deliver_failed++;
+			return;
+		}
+		r->c.delivered++;
+		return;
+	}
+	struct an_addr next;
+	if (node_next_hop(n, &f->id.receiver, &next) < 0 || an_addr_eq(&next, &n->local)) {
+		r->c.no_route++;
+		return;
+	}
+	struct pkt *q = pkt_get(n->pool);
+	if (!q) {
+		n->c.drop_no_buffer++;
+		return;
+	}
+	struct wire_anep_spec spec = { 0 };
+	size_t plen;
+	if (wire_concast_data_build(q->ctx.pkt, AN_PKT_MAX, &spec, &f->id, msg, len, &plen) < 0) {
+		pkt_put(n->pool, q);
+		return;
+	}
+	q->len = (uint16_t)plen;
+	r->c.data_sent++;
+	send_pkt(n, q, &next);
+}
+
+static void merge_timer_fired(void *arg);
+
+/* Keep one timer at the earliest deadline of the table. */
+static void merge_timer_arm(struct concast_room *r)
+{
+	uint64_t d = cc_next_deadline(r->t);
+	if (d == UINT64_MAX || (r->merge_timer && d >= r->merge_at))
+		return;
+	if (r->merge_timer)
+		loop_timer_cancel(r->n->loop, r->merge_timer);
+	uint64_t now = loop_now_ms();
+	r->merge_at = d;
+	r->merge_timer = loop_timer_add(r->n->loop, d > now ? d - now : 0, merge_timer_fired, r);
+}
+
+static void merge_timer_fired(void *arg)
+{
+	struct concast_room *r = arg;
+	r->merge_timer = NULL;
+	cc_expire(r->t, loop_now_ms());
+	merge_timer_arm(r);
+}
+
+/* ---- signalling from the network ---- */
+
+static void csp_rms(struct concast_room *r, const struct wire_csp *c, const struct an_addr *from)
+{
+	struct node *n = r->n;
+	uint64_t now = loop_now_ms();
+	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
+	if (!f) {
+		struct an_addr next;
+		if (an_addr_eq(&c->flow.receiver, &n->local))
+			return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_SPEC, &c->flow, from, NULL, NULL);
+		if (node_next_hop(n, &c->flow.receiver, &next) < 0)
+			return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_UNREACHABLE, &c->flow, from, NULL, NULL);
+		if (cc_flow_add(r->t, &c->flow, now, &f) < 0) {
+			r->c.refused_flows++;
+			return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
+					"no room for another flow");
+		}
+		r->c.flows_created++;
+		cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
+		f->asked_ms = now;
+		f->asks = 1;
+		/* On toward the receiver, in this node's name. */
+		return send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL);
+	}
+	int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
+	if (slot < 0) {
+		r->c.refused_upstream++;
+		return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
+				"no room for another upstream neighbour");
+	}
+	/* Grafted where its path meets the tree. */
+	if (f->spec_state == CC_SPEC_READY) {
+		f->up[slot].told = true;
+		send_csp(r, WIRE_CSP_MS, 0, &f->id, from, f, NULL);
+	}
+}
+
+/* MS: the specification, named; fetched from the node that sent it when
+ * it is not here. Consumes p when it parks it (returns true). */
+static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp *c, const struct an_addr *from)
+{
+	struct node *n = r->n;
+	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
+	if (!f || f->spec_state == CC_SPEC_READY) {
+		r->c.ms_unexpected++;
+		return false;
+	}
+	/* In overlay mode the answer must come from downstream: the next hop
+	 * toward the receiver (router mode cannot tell which router on the
+	 * way is the next concast node). */
+	struct an_addr next;
+	if (!n->cfg.router && (node_next_hop(n, &f->id.receiver, &next) < 0 || !an_addr_eq(&next, from))) {
+		r->c.ms_unexpected++;
+		return false;
+	}
+	const struct ee_kind *k = ee_code_kind(n->ee, c->spec);
+	if (k == &ee_kind_merge) {
+		const void *elf;
+		size_t len;
+		if (ee_code_get(n->ee, c->spec, &elf, &len) < 0 || cc_flow_set_spec(f, c->spec, elf, len) < 0)
+			return false;
+		r->c.specs_installed++;
+		flow_ready(r, f);
+		return false;
+	}
+	if (k || ee_code_status(n->ee, c->spec) == EE_CODE_FAILED || p->resumed) {
+		r->c.specs_refused++;
+		flow_fail(r, f, WIRE_CSP_ERR_SPEC_REFUSED, NULL);
+		return false;
+	}
+	if (fetch_park(n->fetch, p, c->spec, from, &f->id.receiver, &n->local, &ee_kind_merge) < 0)
+		return false; /* the RMS is asked again next period */
+	f->spec_state = CC_SPEC_FETCHING;
+	r->c.specs_fetched++;
+	return true;
+}
+
+static void csp_error(struct concast_room *r, const struct wire_csp *c, const struct pkt *p)
+{
+	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
+	if (!f || f->receiver_app) {
+		r->c.errors_unexpected++;
+		return;
+	}
+	char text[WIRE_CSP_TEXT_MAX + 1];
+	memcpy(text, p->ctx.pkt + c->text_off, c->text_len);
+	text[c->text_len] = '\0';
+	/* Only printable text goes on (and to the applications). */
+	for (size_t i = 0; i < c->text_len; i++)
+		if (text[i] < 0x20 || text[i] > 0x7e)
+			text[i] = '?';
+	log_info("concast: flow app %u: error from downstream: %s%s%s", c->flow.app_id, wire_csp_error_str(c->code),
+		 c->text_len ? ": " : "", text);
+	flow_fail(r, f, c->code, c->text_len ? text : NULL);
+}
+
+static void signal_input(struct node *n, struct pkt *p, struct wire_anep *a)
+{
+	struct concast_room *r = n->concast;
+	struct wire_csp c;
+	if (p->origin != AN_ORIGIN_NET || wire_csp_parse(p->ctx.pkt, p->len, a, &c) < 0) {
+		r->c.malformed++;
+		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	}
+	/* MS and ERROR are for the upstream node they name; a router on the
+	 * way passes them on. */
+	if ((c.type == WIRE_CSP_MS || c.type == WIRE_CSP_ERROR) && !an_addr_eq(&a->dst, &n->local))
+		return node_forward_by_route(n, p, a, &n->c.passed_unknown);
+	if (node_take_hop(p, a) < 0)
+		return node_drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+	const struct an_addr from = p->from;
+	uint64_t now = loop_now_ms();
+	struct cc_flow *f;
+	int slot;
+	switch (c.type) {
+	case WIRE_CSP_RMS:
+		r->c.rms_received++;
+		csp_rms(r, &c, &from);
+		break;
+	case WIRE_CSP_KEEPALIVE:
+		r->c.keepalives_received++;
+		f = cc_flow_find(r->t, &c.flow);
+		slot = f ? cc_up_find(f, CC_UP_NODE, &from, 0) : -ENOENT;
+		if (slot >= 0)
+			f->up[slot].last_ms = now;
+		else
+			csp_rms(r, &c, &from); /* after a prune or a restart: joins again */
+		break;
+	case WIRE_CSP_MS:
+		r->c.ms_received++;
+		if (csp_ms(r, p, &c, &from)) {
+			merge_timer_arm(r);
+			return; /* parked while the code comes */
+		}
+		break;
+	case WIRE_CSP_ERROR:
+		r->c.errors_received++;
+		csp_error(r, &c, p);
+		break;
+	}
+	n->c.consumed++;
+	pkt_put(n->pool, p);
+}
+
+/* ---- data ---- */
+
+static void input_result(struct concast_room *r, int e)
+{
+	if (e == -EDQUOT)
+		r->c.refused_tags++;
+	merge_timer_arm(r);
+}
+
+static void data_input(struct node *n, struct pkt *p, struct wire_anep *a)
+{
+	struct concast_room *r = n->concast;
+	struct wire_concast_data d;
+	if (p->origin != AN_ORIGIN_NET || wire_concast_data_parse(p->ctx.pkt, p->len, a, &d) < 0) {
+		r->c.malformed++;
+		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	}
+	if (node_take_hop(p, a) < 0)
+		return node_drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
+	struct cc_flow *f = cc_flow_find(r->t, &d.flow);
+	if (!f || f->spec_state != CC_SPEC_READY) {
+		r->c.data_no_flow++;
+		return node_drop(n, p, &n->c.drop_concast, -ENOENT);
+	}
+	int slot = cc_up_find(f, CC_UP_NODE, &p->from, 0);
+	if (slot < 0) {
+		r->c.data_not_member++;
+		return node_drop(n, p, &n->c.drop_concast, -EPERM);
+	}
+	int e = cc_input(r->t, f, slot, p->ctx.pkt + d.msg_off, d.msg_len, loop_now_ms());
+	input_result(r, e);
+	if (e < 0)
+		return node_drop(n, p, &n->c.drop_concast, e);
+	n->c.consumed++;
+	pkt_put(n->pool, p);
+}
+
+/* ---- applications ---- */
+
+static void app_join(struct concast_room *r, uint64_t app, const struct an_flow *flow)
+{
+	struct node *n = r->n;
+	uint64_t now = loop_now_ms();
+	struct cc_flow *f = cc_flow_find(r->t, flow);
+	struct an_addr next;
+	if (!f) {
+		if (an_addr_eq(&flow->receiver, &n->local))
+			return tell_app(r, app, -ENOENT, flow, NULL, wire_csp_error_str(WIRE_CSP_ERR_NO_SPEC));
+		if (node_next_hop(n, &flow->receiver, &next) < 0)
+			return tell_app(r, app, -EHOSTUNREACH, flow, NULL, "no route to the receiver");
+		if (cc_flow_add(r->t, flow, now, &f) < 0) {
+			r->c.refused_flows++;
+			return tell_app(r, app, -ENOSPC, flow, NULL, "no room for another flow at this node");
+		}
+		r->c.flows_created++;
+		f->asked_ms = now;
+		f->asks = 1;
+		cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
+		return send_csp(r, WIRE_CSP_RMS, 0, flow, &flow->receiver, NULL, NULL);
+	}
+	int slot = cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
+	if (slot < 0) {
+		r->c.refused_upstream++;
+		return tell_app(r, app, -ENOSPC, flow, NULL, "no room for another sender on this flow");
+	}
+	if (f->spec_state == CC_SPEC_READY) {
+		f->up[slot].told = true;
+		tell_app(r, app, 0, flow, f->spec, NULL);
+	}
+}
+
+static void app_set_merge(struct concast_room *r, uint64_t app, const struct an_flow *flow, const uint8_t *elf,
+			  size_t len)
+{
+	struct node *n = r->n;
+	uint8_t name[32];
+	if (!an_addr_eq(&flow->receiver, &n->local))
+		return tell_app(r, app, -EADDRNOTAVAIL, flow, NULL, "the receiver of a flow is the node it is set at");
+	int e = ee_code_insert_kind(n->ee, &ee_kind_merge, elf, len, name);
+	if (e < 0) {
+		r->c.specs_refused++;
+		const char *why = ee_last_refusal(n->ee);
+		return tell_app(r, app, e, flow, NULL,
+				e == -EEXIST ? "this code is cached as another kind" : why[0] ? why : strerror(-e));
+	}
+	struct cc_flow *f = cc_flow_find(r->t, flow);
+	if (f && f->receiver_app && f->receiver_app != app)
+		return tell_app(r, app, -EADDRINUSE, flow, NULL, "another application receives this flow");
+	if (!f && cc_flow_add(r->t, flow, loop_now_ms(), &f) < 0) {
+		r->c.refused_flows++;
+		return tell_app(r, app, -ENOSPC, flow, NULL, "no room for another flow at this node");
+	}
+	if (cc_flow_set_spec(f, name, elf, len) < 0)
+		return tell_app(r, app, -ENOMEM, flow, NULL, NULL);
+	f->receiver_app = app;
+	r->c.specs_installed++;
+	tell_app(r, app, 0, flow, name, NULL);
+	flow_ready(r, f);
+}
+
+/* An application stops sending (or receiving) on a flow. */
+static void app_leave(struct concast_room *r, struct cc_flow *f, uint64_t app)
+{
+	if (f->receiver_app == app) {
+		f->receiver_app = 0;
+		r->c.receivers_left++;
+		return flow_fail(r, f, WIRE_CSP_ERR_RECEIVER_LEFT, NULL);
+	}
+	int slot = cc_up_find(f, CC_UP_APP, NULL, app);
+	if (slot < 0)
+		return;
+	cc_up_del(f, slot);
+	/* The nodes downstream prune this one when its keep-alives stop. */
+	if (f->n_up == 0 && !f->receiver_app) {
+		r->c.flows_freed++;
+		cc_flow_del(r->t, f);
+	}
+}
+
+static void app_send(struct concast_room *r, uint64_t app, const struct an_flow *flow, const uint8_t *msg,
+		     size_t len)
+{
+	struct node *n = r->n;
+	struct cc_flow *f = cc_flow_find(r->t, flow);
+	int slot = f ? cc_up_find(f, CC_UP_APP, NULL, app) : -ENOENT;
+	if (slot < 0 || f->spec_state != CC_SPEC_READY) {
+		r->c.data_no_flow++;
+		n->c.drop_concast++;
+		applink_reply(n->apps, app, WIRE_APP_ERROR, slot < 0 ? -ENOTCONN : -EAGAIN, NULL, 0);
+		return;
+	}
+	input_result(r, cc_input(r->t, f, slot, msg, len, loop_now_ms()));
+}
+
+static void app_concast(void *arg, uint64_t app, const struct wire_applink *m)
+{
+	struct node *n = arg;
+	struct concast_room *r = n->concast;
+	const uint8_t *body = m->body + WIRE_FLOW_LEN;
+	size_t len = m->body_len - WIRE_FLOW_LEN;
+	struct cc_flow *f;
+	switch (m->type) {
+	case WIRE_APP_CONCAST_JOIN:
+		r->c.app_joins++;
+		return app_join(r, app, &m->flow);
+	case WIRE_APP_CONCAST_SET_MERGE:
+		r->c.app_set_merges++;
+		return app_set_merge(r, app, &m->flow, body, len);
+	case WIRE_APP_CONCAST_SEND:
+		return app_send(r, app, &m->flow, body, len);
+	case WIRE_APP_CONCAST_LEAVE:
+		f = cc_flow_find(r->t, &m->flow);
+		if (f)
+			app_leave(r, f, app);
+		return tell_app(r, app, f ? 0 : -ENOENT, &m->flow, NULL, f ? NULL : "no such flow here");
+	}
+}
+
+struct leave_all {
+	struct concast_room *r;
+	uint64_t app;
+};
+
+static void leave_one(void *arg, struct cc_flow *f)
+{
+	struct leave_all *l = arg;
+	app_leave(l->r, f, l->app);
+}
+
+static void app_closed(void *arg, uint64_t app)
+{
+	struct node *n = arg;
+	struct leave_all l = { .r = n->concast, .app = app };
+	cc_flow_each(l.r->t, leave_one, &l);
+}
+
+/* ---- every period: keep-alives, prunes, requests asked again ---- */
+
+static void period_flow(void *arg, struct cc_flow *f)
+{
+	struct concast_room *r = arg;
+	uint64_t now = loop_now_ms();
+	uint64_t silent = (uint64_t)CONCAST_PRUNE_PERIODS * r->period_ms;
+	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++)
+		if (f->up[i].kind == CC_UP_NODE && now - f->up[i].last_ms > silent) {
+			cc_up_del(f, (int)i);
+			r->c.pruned++;
+		}
+	if (f->n_up == 0 && !f->receiver_app) {
+		r->c.flows_freed++;
+		return cc_flow_del(r->t, f);
+	}
+	if (f->receiver_app)
+		return;
+	if (f->spec_state == CC_SPEC_NONE && now - f->asked_ms >= r->period_ms) {
+		if (f->asks >= CONCAST_ASKS)
+			return flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE, "the receiver's node does not answer");
+		f->asks++;
+		f->asked_ms = now;
+		return send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL);
+	}
+	if (f->spec_state == CC_SPEC_READY)
+		send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL);
+}
+
+static void period(void *arg)
+{
+	struct concast_room *r = arg;
+	cc_flow_each(r->t, period_flow, r);
+	r->tick = loop_timer_add(r->n->loop, r->period_ms, period, r);
+}
+
+/* ---- the room ---- */
+
+void concast_fetch_failed(struct node *n, struct pkt *p, int why)
+{
+	struct concast_room *r = n->concast;
+	struct wire_anep a;
+	struct wire_csp c;
+	if (wire_anep_parse(p->ctx.pkt, p->len, &a) == 0 && wire_csp_parse(p->ctx.pkt, p->len, &a, &c) == 0) {
+		struct cc_flow *f = cc_flow_find(r->t, &c.flow);
+		if (f && f->spec_state == CC_SPEC_FETCHING) {
+			r->c.specs_refused++;
+			flow_fail(r, f, WIRE_CSP_ERR_SPEC_REFUSED,
+				  why == -ETIMEDOUT || why == -ECANCELED ? "the merge specification did not come" : NULL);
+		}
+	}
+}
+
+int concast_room_init(struct node *n)
+{
+	struct concast_room *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	struct cc_config cfg = {
+		.max_flows = n->cfg.concast_flows,
+		.max_upstream = n->cfg.concast_upstream,
+		.max_tags = n->cfg.concast_tags,
+	};
+	r->n = n;
+	r->period_ms = n->cfg.concast_keepalive_ms ? (unsigned)n->cfg.concast_keepalive_ms : 1000;
+	r->t = cc_table_new(&cfg, n->ee, emit, r);
+	r->tick = loop_timer_add(n->loop, r->period_ms, period, r);
+	n->concast = r;
+	if (!r->t || !r->tick)
+		return -ENOMEM;
+	int e = node_type_register(n, WIRE_TYPE_CONCAST_DATA, "concast", data_input);
+	if (e == 0)
+		e = node_type_register(n, WIRE_TYPE_CONCAST_SIGNAL, "concast", signal_input);
+	return e;
+}
+
+void concast_room_done(struct node *n)
+{
+	struct concast_room *r = n->concast;
+	if (!r)
+		return;
+	if (r->tick)
+		loop_timer_cancel(n->loop, r->tick);
+	if (r->merge_timer)
+		loop_timer_cancel(n->loop, r->merge_timer);
+	cc_table_free(r->t);
+	free(r);
+	n->concast = NULL;
+}
+
+void concast_app_handlers(struct applink_handler *h)
+{
+	h->concast = app_concast;
+	h->closed = app_closed;
+}
+
+/* ---- what the control socket shows ---- */
+
+void concast_stats(struct node *n, struct stat_section *sec)
+{
+	struct concast_room *r = n->concast;
+	sec->key = "concast";
+	sec->title = "concast";
+	stat_add(sec, "flows", "flow state blocks now", cc_flow_count(r->t));
+	STAT_ADD_ALL(sec, &r->c, CONCAST_COUNTERS);
+	STAT_ADD_ALL(sec, cc_counters(r->t), CC_COUNTERS);
+}
+
+static const char *state_name(const struct cc_flow *f)
+{
+	switch (f->spec_state) {
+	case CC_SPEC_READY:
+		return "ready";
+	case CC_SPEC_FETCHING:
+		return "fetching";
+	default:
+		return "asking";
+	}
+}
+
+struct ctl_walk {
+	struct ctl_out *o;
+	bool json, first;
+	uint64_t now;
+	struct cc_table *t;
+};
+
+static void ctl_flow(void *arg, struct cc_flow *f)
+{
+	struct ctl_walk *w = arg;
+	char g[WIRE_ADDR_STRLEN], rcv[WIRE_ADDR_STRLEN], spec[65], a[WIRE_ADDR_STRLEN];
+	wire_addr_format(&f->id.group, g, sizeof(g));
+	wire_addr_format(&f->id.receiver, rcv, sizeof(rcv));
+	ee_name_hex(f->spec, spec);
+	if (f->spec_state != CC_SPEC_READY && f->spec_state != CC_SPEC_FETCHING)
+		strcpy(spec, "-");
+	/* The group has no port: show its address alone. */
+	char *colon = strrchr(g, ':');
+	if (colon && strcmp(colon, ":0") == 0)
+		*colon = '\0';
+	size_t tags = cc_flow_tags(w->t, f);
+	if (w->json)
+		ctl_printf(w->o,
+			   "%s{\"group\":\"%s\",\"receiver\":\"%s\",\"app_id\":%u,\"state\":\"%s\",\"spec\":\"%s\","
+			   "\"receiving_here\":%s,\"tags\":%zu,\"messages\":%llu,\"sent\":%llu,\"upstream\":[",
+			   w->first ? "" : ",", g, rcv, f->id.app_id, state_name(f), spec,
+			   f->receiver_app ? "true" : "false", tags, (unsigned long long)f->messages,
+			   (unsigned long long)f->sent);
+	else
+		ctl_printf(w->o, "flow %s -> %s app %u: %s, spec %.16s%s, %zu upstream, %zu tags in merge, %llu in, %llu out%s\n",
+			   g, rcv, f->id.app_id, state_name(f), spec, spec[1] ? "..." : "", f->n_up, tags,
+			   (unsigned long long)f->messages, (unsigned long long)f->sent,
+			   f->receiver_app ? ", received here" : "");
+	w->first = false;
+	bool first_up = true;
+	for (size_t i = 0; i < cc_config(w->t)->max_upstream; i++) {
+		const struct cc_upstream *u = &f->up[i];
+		if (!u->kind)
+			continue;
+		if (u->kind == CC_UP_NODE)
+			wire_addr_format(&u->addr, a, sizeof(a));
+		else
+			snprintf(a, sizeof(a), "app:%016llx", (unsigned long long)u->app);
+		unsigned long long ago = (unsigned long long)(w->now - u->last_ms);
+		if (w->json)
+			ctl_printf(w->o, "%s{\"slot\":%zu,\"kind\":\"%s\",\"from\":\"%s\",\"heard_ms_ago\":%llu,\"messages\":%llu}",
+				   first_up ? "" : ",", i, u->kind == CC_UP_NODE ? "node" : "app", a, ago,
+				   (unsigned long long)u->messages);
+		else
+			ctl_printf(w->o, "  upstream %zu %s %s, heard %llu ms ago, %llu messages\n", i,
+				   u->kind == CC_UP_NODE ? "node" : "app", a, ago, (unsigned long long)u->messages);
+		first_up = false;
+	}
+	if (w->json)
+		ctl_printf(w->o, "]}");
+}
+
+int concast_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	struct concast_room *r = n->concast;
+	struct ctl_walk w = { .o = o, .json = argc > 1 && strcmp(argv[argc - 1], "json") == 0, .first = true,
+			      .now = loop_now_ms(), .t = r->t };
+	if (w.json)
+		ctl_printf(o, "{\"flows\":[");
+	cc_flow_each(r->t, ctl_flow, &w);
+	if (w.json)
+		ctl_printf(o, "]}\n");
+	else if (w.first)
+		ctl_printf(o, "no concast flows\n");
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The concast room, node side (room.c): its counters, and what the node's
+ * other parts call (the application link handlers, the control command,
+ * the code loader when a specification it fetched does not come).
+ */
+#ifndef CONCAST_ROOM_H
+#define CONCAST_ROOM_H
+
+#include "core/stat.h"
+
+#define CONCAST_COUNTERS(X)                                                                   \
+	X(rms_received, "requests for a merge specification received")                       \
+	X(rms_sent, "requests for a merge specification sent toward a receiver")              \
+	X(ms_received, "merge specifications received")                                       \
+	X(ms_sent, "merge specifications sent upstream")                                      \
+	X(ms_unexpected, "merge specifications for no flow waiting, or not from downstream")  \
+	X(keepalives_received, "keep-alives received from upstream")                          \
+	X(keepalives_sent, "keep-alives sent downstream")                                     \
+	X(errors_received, "errors received from downstream")                                 \
+	X(errors_sent, "errors sent upstream")                                                \
+	X(errors_unexpected, "errors for no flow here")                                       \
+	X(malformed, "concast messages that did not parse")                                   \
+	X(flows_created, "flow state blocks created")                                         \
+	X(flows_freed, "flow state blocks freed (no upstream left, errors, receiver gone)")   \
+	X(pruned, "upstream neighbours pruned after missed keep-alives")                      \
+	X(refused_flows, "flows refused at the flow limit")                                   \
+	X(refused_upstream, "upstream neighbours refused at the limit per flow")              \
+	X(refused_tags, "messages refused at the limit of tags in merge per flow")            \
+	X(specs_installed, "merge specifications installed")                                  \
+	X(specs_fetched, "merge specifications fetched from downstream")                      \
+	X(specs_refused, "merge specifications refused (validation, kind, did not come)")     \
+	X(app_joins, "senders' join requests")                                                \
+	X(app_set_merges, "receivers' merge specifications set")                              \
+	X(receivers_left, "receiving applications that left")                                 \
+	X(data_no_flow, "messages for no flow here, or whose specification is not ready")     \
+	X(data_not_member, "messages from a node not in the flow's upstream list")            \
+	X(data_sent, "messages sent on toward a receiver")                                    \
+	X(delivered, "merged messages delivered to the receiving application")                \
+	X(deliver_failed, "merged messages the receiving application did not take")           \
+	X(no_route, "merged messages with no route to the receiver")
+
+struct concast_counters {
+	CONCAST_COUNTERS(STAT_FIELD)
+};
+
+struct node;
+struct pkt;
+struct applink_handler;
+struct ctl_out;
+
+int concast_room_init(struct node *n);
+void concast_room_done(struct node *n);
+/* Fill in the application link's concast and closed handlers. */
+void concast_app_handlers(struct applink_handler *h);
+/* A parked MS whose specification's fetch failed (why: the fetch's errno);
+ * p stays the caller's. */
+void concast_fetch_failed(struct node *n, struct pkt *p, int why);
+void concast_stats(struct node *n, struct stat_section *sec);
+/* The control command "concast [json]": the flows, their upstreams. */
+int concast_ctl(void *arg, int argc, char **argv, struct ctl_out *o);
+
+#endif
