@@ -51,8 +51,14 @@ int cli_lab_read(const char *lab_dir, struct cli_node **ret, size_t *ret_n);
 #define LAB_NAME_MAX 64
 #define LAB_MAX_LINKS (LAB_MAX_NODES * (LAB_MAX_NODES - 1) / 2)
 
+#define LAB_NODE_SETS 8
+#define LAB_SET_LEN 128
+
 struct lab_node {
 	char name[LAB_NAME_MAX + 1];
+	/* Configuration lines `set NODE KEY VALUE` adds to its anoded.conf. */
+	char sets[LAB_NODE_SETS][LAB_SET_LEN];
+	size_t n_sets;
 	struct an_addr addr; /* overlay address; in a namespace lab, node address and port 3322 */
 	bool fixed_addr;
 	bool is_host;

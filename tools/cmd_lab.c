@@ -16,6 +16,7 @@
  *   link NAME NAME [RATE]    a bidirectional link; RATE limits it (netns only)
  *   host NAME ROUTER [RATE]  an end host on a router (netns only)
  *   subnet A.B.C.D/LEN       address space of a netns lab (10.200.0.0/16)
+ *   set NAME|all KEY VALUE   a line of a node's anoded.conf
  */
 #include <dirent.h>
 #include <arpa/inet.h>
@@ -88,6 +89,8 @@ static void lab_usage(FILE *f)
 	      "                           ROUTER and a default route through it\n"
 	      "  subnet A.B.C.D/LEN       --netns only: the lab's addresses, LEN 8 to 22\n"
 	      "                           (default 10.200.0.0/16)\n"
+	      "  set NAME|all KEY VALUE   add 'KEY VALUE' to the configuration of node\n"
+	      "                           NAME (or of every node), e.g. set g1 concast-flows 1\n"
 	      "The overlay lab ignores hosts, rates and subnet, so one file serves both.\n"
 	      "Names are letters, digits, - and _; with --netns, an-LAB-NAME must fit in\n"
 	      "32 characters.\n"
@@ -259,6 +262,25 @@ static int topo_load(const char *path, struct lab_topo *t)
 					lineno, t->nodes[a].is_host ? w[1] : w[2]);
 			else
 				r = add_link(t, path, lineno, a, b, nw == 4 ? w[3] : NULL);
+		} else if (strcmp(w[0], "set") == 0 && nw == 4) {
+			/* A directive for one node's configuration, or every node's;
+			 * anoded checks it when the lab starts the node. */
+			bool all = strcmp(w[1], "all") == 0;
+			int k = all ? 0 : find_node(t, w[1]);
+			if (k < 0)
+				fprintf(stderr, "%s:%d: set names an unknown node '%s'\n", path, lineno, w[1]);
+			for (size_t i = all ? 0 : (size_t)k; k >= 0 && i < (all ? t->n : (size_t)k + 1); i++) {
+				struct lab_node *ln = &t->nodes[i];
+				if (ln->n_sets == LAB_NODE_SETS ||
+				    snprintf(ln->sets[ln->n_sets], LAB_SET_LEN, "%s %s", w[2], w[3]) >= LAB_SET_LEN) {
+					fprintf(stderr, "%s:%d: too many or too long 'set' lines for '%s'\n", path,
+						lineno, ln->name);
+					k = -1;
+					break;
+				}
+				ln->n_sets++;
+			}
+			r = k >= 0 ? 0 : -EINVAL;
 		} else if (strcmp(w[0], "host") == 0 && (nw == 3 || nw == 4)) {
 			int router = find_node(t, w[2]);
 			if (router < 0 || t->nodes[router].is_host) {
@@ -278,7 +300,7 @@ static int topo_load(const char *path, struct lab_topo *t)
 		} else {
 			fprintf(stderr,
 				"%s:%d: expected 'node NAME [ADDR:PORT]', 'link NAME NAME [RATE]', "
-				"'host NAME ROUTER [RATE]' or 'subnet PREFIX/LEN'\n",
+				"'host NAME ROUTER [RATE]', 'subnet PREFIX/LEN' or 'set NAME KEY VALUE'\n",
 				path, lineno);
 		}
 	}
@@ -483,6 +505,8 @@ static int write_config(const struct lab_topo *t, size_t i, const char *dir)
 	fprintf(f, "# written by 'anode lab up'\nname %s\nlisten %s\napp-socket %s/%s.app\nctl-socket %s/%s.ctl\n",
 		t->nodes[i].name, an_addr_format(&t->nodes[i].addr, a, sizeof(a)), dir, t->nodes[i].name, dir,
 		t->nodes[i].name);
+	for (size_t k = 0; k < t->nodes[i].n_sets; k++)
+		fprintf(f, "%s\n", t->nodes[i].sets[k]);
 	int first_hop[LAB_MAX_NODES];
 	lab_shortest_paths(t, i, first_hop, NULL);
 	for (size_t d = 0; d < t->n; d++)

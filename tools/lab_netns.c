@@ -385,6 +385,8 @@ static int write_node_config(const struct plan *p, size_t i, const char *dir, ch
 		"# written by 'anode lab up --netns': router %s in namespace %s\n"
 		"name %s\nmode router\nlisten %s:%d\napp-socket %s/%s.app\nctl-socket %s/%s.ctl\n",
 		name, p->ns[i], name, ip4(p->addr[i], a), ROUTER_PORT, dir, name, dir, name);
+	for (size_t k = 0; k < p->t->nodes[i].n_sets; k++)
+		fprintf(f, "%s\n", p->t->nodes[i].sets[k]);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 

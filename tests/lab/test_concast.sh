@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Concast on overlay nodes (seed 001 §2, Figure 4's topology): three senders'
+# counts merge at g1 and g2 into one message per tag at r1; the merge
+# specification is pulled from the receiver hop by hop; a sender that stops
+# is pruned after the keep-alive periods while the others go on; a receiver
+# that leaves ends the flow with an error at the senders; a specification
+# that fails validation is refused and nothing is installed; a node at its
+# flow limit refuses a flow with an error; malformed signalling is dropped
+# and counted.
+. "$(dirname "$0")/lib.sh"
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+G=232.1.2.3
+COUNT=$CODE_DIR/count.ao
+
+topo=$ANODE_RUN_DIR/cc.topo
+{ cat "$TOPO_DIR/concast.topo"
+  echo "set all concast-keepalive-ms 200"
+  echo "set g2 concast-flows 1"; } >"$topo"
+lab_up "$topo"
+flows() { "$ANODE" -n "$1" concast flows --json; }
+cstat() { "$ANODE" -n "$1" stats --json | json "d['concast']['$2']"; }
+nflows() { flows "$1" | json "len(d['flows'])"; }
+# Messages a listener printed: "count of lines, sum of counts, largest count".
+summary() {
+  /usr/bin/python3 -c "
+import json, sys
+c = [int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.startswith('{')]
+print(len(c), sum(c), max(c) if c else 0)" "$1"
+}
+listen() { # app-id output-file; the listener's pid in $!
+  "$ANODE" -n r1 concast listen $G "$1" "$COUNT" --json >"$2" 2>&1 &
+}
+
+# 1. Three senders, one message per tag at the receiver.
+listen 7 "$ANODE_RUN_DIR/l1"; lp=$!
+wait_for "r1 holds the flow's specification" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q ready"
+pids=()
+for s in s1 s2 s3; do
+  "$ANODE" -n $s concast join $G r1 7 --tags 40 --interval 50 >"$ANODE_RUN_DIR/j-$s" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a sender failed: $(cat "$ANODE_RUN_DIR"/j-*)"; done
+sleep 0.6
+kill "$lp"; wait "$lp" || true
+read -r n sum max < <(summary "$ANODE_RUN_DIR/l1")
+expect_eq "every sender's count arrived: 3 x 40" "$sum" 120
+expect_eq "merged in the network: tags carried all three counts" "$max" 3
+expect_ge "fewer messages reached r1 than were sent (120)" $((120 - n)) 60
+expect_ge "g1 merged s1 and s2" "$(cstat g1 merged)" 40
+expect_ge "g2 merged g1 and s3" "$(cstat g2 merged)" 40
+expect_eq "r1 (one upstream neighbour) passed messages on unmerged" "$(cstat r1 merged)" 0
+expect_ge "the specification was fetched by the nodes on the way" "$(cstat g1 specs_fetched)" 1
+expect_eq "s1's node fetched it too (it is a concast node)" "$(cstat s1 specs_fetched)" 1
+wait_for "senders gone: their flows are freed at every node" 5 \
+  sh -c "[ \"\$('$ANODE' -n g2 concast flows)\" = 'no concast flows' ]"
+ok "and g1 and g2 keep no state for the flow"
+expect_ge "g2 pruned upstream neighbours that went silent" "$(cstat g2 pruned)" 1
+
+# 2. A sender that stops is pruned; the others are unaffected.
+listen 7 "$ANODE_RUN_DIR/l2"; lp=$!
+wait_for "r1 holds the flow's specification again" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q ready"
+pids=()
+for s in s1 s2; do
+  "$ANODE" -n $s concast join $G r1 7 --tags 60 --interval 50 >"$ANODE_RUN_DIR/j2-$s" 2>&1 &
+  pids+=($!)
+done
+"$ANODE" -n s3 concast join $G r1 7 --tags 10 --interval 50 >"$ANODE_RUN_DIR/j2-s3" 2>&1
+pruned=$(cstat g2 pruned)
+wait_for "g2 pruned s3 after its keep-alives stopped" 3 \
+  sh -c "[ \"\$('$ANODE' -n g2 concast flows --json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"flows\"][0][\"upstream\"]))')\" = 1 ]"
+expect_ge "...counted" "$(cstat g2 pruned)" $((pruned + 1))
+for p in "${pids[@]}"; do wait "$p" || fail "s1 or s2 failed after s3 stopped"; done
+sleep 0.6
+kill "$lp"; wait "$lp" || true
+read -r n sum max < <(summary "$ANODE_RUN_DIR/l2")
+expect_eq "s1 and s2 went on: every count arrived (2 x 60 + 10)" "$sum" 130
+
+# 3. A receiver that leaves: the error reaches the sender, which stops.
+listen 7 "$ANODE_RUN_DIR/l3"; lp=$!
+wait_for "r1 holds the flow's specification" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q ready"
+"$ANODE" -n s1 concast join $G r1 7 --tags 200 --interval 50 >"$ANODE_RUN_DIR/j3" 2>&1 &
+jp=$!
+sleep 1
+kill "$lp"; wait "$lp" || true
+rc=0; timeout 5 tail --pid="$jp" -f /dev/null || true; wait "$jp" || rc=$?
+expect_eq "the sender stopped with an error" "$rc" 1
+expect_match "...saying the receiver left" "$(cat "$ANODE_RUN_DIR/j3")" 'receiver left'
+expect_ge "g1 passed the error upstream" "$(cstat g1 errors_sent)" 1
+expect_eq "...and freed the flow" "$(nflows g1)" 0
+
+# 4. A specification that fails validation: refused, nothing installed;
+# senders then hear that there is none.
+rc=0; out=$("$ANODE" -n r1 concast listen $G 9 "$CODE_DIR/ping.ao" 2>&1) || rc=$?
+expect_eq "a capsule code object is refused as a merge specification" "$rc" 1
+expect_match "...with the validator's reason" "$out" 'refused the merge specification: .*(section|Invalid)'
+expect_eq "...and r1 installed nothing" "$(nflows r1)" 0
+rc=0; out=$("$ANODE" -n s1 concast join $G r1 9 2>&1) || rc=$?
+expect_eq "a sender of a flow without a specification fails" "$rc" 1
+expect_match "...told by the receiver's node" "$out" 'no such merge specification'
+expect_eq "...and the nodes on the way freed what they had made" "$(nflows g1)" 0
+
+# 5. State limits: g2 keeps at most one flow.
+listen 7 "$ANODE_RUN_DIR/l5"; lp=$!
+listen 8 "$ANODE_RUN_DIR/l5b"; lp2=$!
+wait_for "r1 receives two flows" 5 sh -c "[ \"\$('$ANODE' -n r1 concast flows | grep -c ready)\" = 2 ]"
+"$ANODE" -n s3 concast join $G r1 7 --tags 100 --interval 50 >/dev/null 2>&1 &
+jp=$!
+wait_for "g2 holds s3's flow" 5 sh -c "'$ANODE' -n g2 concast flows | grep -q 'app 7'"
+rc=0; out=$("$ANODE" -n s1 concast join $G r1 8 2>&1) || rc=$?
+expect_eq "a second flow through g2 is refused" "$rc" 1
+expect_match "...because of g2's flow limit" "$out" 'state limit|No space'
+expect_ge "...counted at g2" "$(cstat g2 refused_flows)" 1
+kill "$jp" "$lp" "$lp2"; wait "$jp" "$lp" "$lp2" 2>/dev/null || true
+
+# 6. Malformed signalling: dropped and counted.
+g1=$(awk '$1 == "g1" {print $2}' "$ANODE_RUN_DIR/cc/nodes")
+before=$(cstat g1 malformed)
+/usr/bin/python3 - "$g1" <<'EOF'
+import socket, struct, sys
+host, port = sys.argv[1].rsplit(':', 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def anep(payload, type_id=0x4106):
+    return struct.pack('!BBHHH', 1, 0, type_id, 2, 8 + len(payload)) + payload
+for p in (anep(b''), anep(b'\x09' + b'\x00' * 47), anep(b'\x01\x00\x00\x00' + b'\x00' * 10),
+          anep(b'\x00' * 3, 0x4105)):
+    s.sendto(p, (host, int(port)))
+EOF
+wait_for "g1 counted four malformed concast messages" 3 \
+  sh -c "[ \"\$('$ANODE' -n g1 stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[\"concast\"][\"malformed\"])')\" -ge $((before + 4)) ]"
+expect_ge "...as drop_malformed" "$(counter g1 drop_malformed)" 4
+echo "$checks checks passed"
