@@ -17,6 +17,8 @@ packages=(
   iptables iproute2                             # NFQUEUE rules; namespaces, veth, tc for labs
   traceroute iperf3 iputils-ping                # real tools the router-mode tests compare with
   tshark                                        # decodes lab traffic with tools/wireshark/anode.lua
+  sox                                           # concast: the audio mixer is checked against `sox -m`
+  python3-numpy python3-matplotlib              # concast: counting audible senders, the figure under bench/
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -185,3 +185,24 @@ sapi_seeds = {
 }
 for k, b in sapi_seeds.items():
     write('fuzz_sapi', k, b)
+
+# Concast (docs/wire.md §9): data and every signalling type, and refusals.
+a_src = addr_opt(1, 1)
+a_dst = addr_opt(2, 2)
+flow = bytes(10) + b'\xff\xff' + bytes([232, 1, 2, 3]) + bytes(10) + b'\xff\xff\x0a\x00\x00\x02' + \
+    struct.pack('>H', 3322) + bytes(2) + struct.pack('>I', 0x11000d05)
+def csp(t, code=0, body=b'', src=True):
+    return anep(0, 0x4106, (a_src if src else b'') + a_dst + hop, struct.pack('>BBH', t, code, 0) + flow + body)
+concast_seeds = {
+    'data': anep(0, 0x4105, a_dst + hop, flow + struct.pack('>I', 1000) + bytes(480)),
+    'data-empty': anep(0, 0x4105, a_dst + hop, flow),
+    'data-no-dst': anep(0, 0x4105, hop, flow + b'x'),
+    'data-big': anep(0, 0x4105, a_dst + hop, flow + bytes(1025)),
+    'rms': csp(1), 'keepalive': csp(3), 'ms': csp(2, body=bytes(range(32)) + struct.pack('>I', 2904)),
+    'ms-zero': csp(2, body=bytes(32) + struct.pack('>I', 0)),
+    'error': csp(4, 5, b'the receiver left'), 'error-bare': csp(4, 1), 'error-code9': csp(4, 9),
+    'rms-no-src': csp(1, src=False), 'rms-code': csp(1, 1), 'type7': csp(7),
+    'error-long': csp(4, 2, b'x' * 201),
+}
+for k, b in concast_seeds.items():
+    write('fuzz_concast', k, b)

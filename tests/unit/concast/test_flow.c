@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of concast flow state and merging (src/concast/flow.c) with
+ * the shipped merge specifications, run through the real EE: the counting
+ * merge (one message per tag, timeouts, the tag limit, tag age, one
+ * upstream passes messages on, a specification evicted from the cache is
+ * put back), and the audio mixer (its sums against `sox -D -m -v 1`, late
+ * and early messages, drift correction).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "concast/flow.h"
+#include "core/g711.h"
+
+static const char *apps_dir;
+
+struct out {
+	size_t n;
+	size_t len[64];
+	uint8_t msg[64][AN_CONCAST_MSG_MAX];
+};
+
+static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
+{
+	struct out *o = arg;
+	(void)f;
+	if (o->n < 64) {
+		o->len[o->n] = len;
+		memcpy(o->msg[o->n++], msg, len);
+	}
+}
+
+static int route(void *node, const struct an_addr *dst, struct an_addr *next)
+{
+	(void)node;
+	*next = *dst;
+	return 0;
+}
+
+static bool alive(void *node, uint64_t h)
+{
+	(void)node;
+	(void)h;
+	return false;
+}
+
+static int64_t info(void *node, uint64_t what)
+{
+	(void)node;
+	(void)what;
+	return -EINVAL;
+}
+
+static struct ee *new_ee(void)
+{
+	struct ee_config cfg = { 0 };
+	struct ee_env env = { .route = route, .applink_alive = alive, .node_info = info };
+	return ee_new(&cfg, &env);
+}
+
+static void *read_file(const char *name, size_t *len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", apps_dir, name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	void *buf = malloc(1 << 16);
+	*len = fread(buf, 1, 1 << 16, f);
+	fclose(f);
+	return buf;
+}
+
+/* A table with one flow using spec file, n upstream slots. */
+static struct cc_flow *setup(struct ee *ee, struct cc_table **t, const char *file, int n_up, struct out *o,
+			     size_t max_tags)
+{
+	struct cc_config cfg = { .max_tags = max_tags, .tag_max_ms = 1000 };
+	*t = cc_table_new(&cfg, ee, emit, o);
+	size_t len = 0;
+	void *elf = read_file(file, &len);
+	CHECK(elf != NULL);
+	uint8_t name[32];
+	CHECK_INT(ee_code_insert_kind(ee, &ee_kind_merge, elf, len, name), 0);
+	struct an_flow id = { .app_id = 7 };
+	struct cc_flow *f;
+	CHECK_INT(cc_flow_add(*t, &id, 0, &f), 0);
+	CHECK_INT(cc_flow_set_spec(f, name, elf, len), 0);
+	free(elf);
+	for (int i = 0; i < n_up; i++) {
+		struct an_addr a = { .port = (uint16_t)(i + 1) };
+		CHECK_INT(cc_up_add(*t, f, CC_UP_NODE, &a, 0, 0), i);
+	}
+	return f;
+}
+
+static void count_msg(uint8_t m[12], uint64_t tag, uint32_t count)
+{
+	for (int i = 0; i < 8; i++)
+		m[i] = (uint8_t)(tag >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		m[8 + i] = (uint8_t)(count >> (24 - 8 * i));
+}
+
+static uint32_t count_of(const uint8_t *m)
+{
+	return (uint32_t)m[8] << 24 | (uint32_t)m[9] << 16 | (uint32_t)m[10] << 8 | m[11];
+}
+
+static void test_count(void)
+{
+	struct ee *ee = new_ee();
+	struct cc_table *t;
+	struct out o = { 0 };
+	struct cc_flow *f = setup(ee, &t, "count.ao", 3, &o, 2);
+	uint8_t m[12];
+	/* Tag 5 from every upstream: one message, count 3. */
+	for (int i = 0; i < 3; i++) {
+		count_msg(m, 5, 1);
+		CHECK_INT(cc_input(t, f, i, m, 12, 10), 0);
+	}
+	CHECK_INT((int)o.n, 1);
+	CHECK_INT((int)count_of(o.msg[0]), 3);
+	CHECK_INT((int)cc_flow_tags(t, f), 0);
+	/* Two of three: waits, then the timeout done armed (200 ms) sends 2. */
+	count_msg(m, 6, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 20), 0);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 21), 0);
+	CHECK_INT((int)o.n, 1);
+	CHECK_INT((int)cc_next_deadline(t), 220);
+	cc_expire(t, 219);
+	CHECK_INT((int)o.n, 1);
+	cc_expire(t, 220);
+	CHECK_INT((int)o.n, 2);
+	CHECK_INT((int)count_of(o.msg[1]), 2);
+	CHECK_INT((int)cc_counters(t)->timeouts, 1);
+	/* At most two tags in merge: a third is refused. */
+	count_msg(m, 7, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 300), 0);
+	count_msg(m, 8, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 300), 0);
+	count_msg(m, 9, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 300), -EDQUOT);
+	CHECK_INT((int)cc_counters(t)->tags_full, 1);
+	/* A malformed message is refused by get_tag. */
+	CHECK_INT(cc_input(t, f, 0, m, 11, 300), -ECANCELED);
+	/* The specification evicted from the cache is put back from the copy. */
+	CHECK_INT(ee_code_remove(ee, f->spec), 0);
+	count_msg(m, 7, 1);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 301), 0);
+	CHECK_INT(cc_input(t, f, 2, m, 12, 302), 0);
+	CHECK_INT((int)o.n, 3);
+	CHECK_INT((int)count_of(o.msg[2]), 3);
+	/* Tag 8 waits past its age (1000 ms here): discarded, counted. */
+	cc_expire(t, 300 + 1000);
+	CHECK_INT((int)cc_counters(t)->tags_expired, 1);
+	/* One upstream: passed on as it is, no merge run. */
+	cc_up_del(f, 1);
+	cc_up_del(f, 2);
+	uint64_t merged = cc_counters(t)->merged;
+	count_msg(m, 11, 42);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 400), 0);
+	CHECK_INT((int)cc_counters(t)->merged, (int)merged);
+	CHECK_INT((int)count_of(o.msg[o.n - 1]), 42);
+	cc_table_free(t);
+	ee_free(ee);
+}
+
+/* ---- the audio mixer ---- */
+
+#define SAMPLES 480
+#define INTERVALS 40
+
+static void mixer_msg(uint8_t *m, uint32_t seq, const uint8_t *samples)
+{
+	m[0] = (uint8_t)(seq >> 24);
+	m[1] = (uint8_t)(seq >> 16);
+	m[2] = (uint8_t)(seq >> 8);
+	m[3] = (uint8_t)seq;
+	memcpy(m + 4, samples, SAMPLES);
+}
+
+static int seg_of(uint8_t u)
+{
+	return ((uint8_t)~u >> 4) & 7;
+}
+
+static void test_mixer_vs_sox(void)
+{
+	static uint8_t a[INTERVALS * SAMPLES], b[INTERVALS * SAMPLES], sx[INTERVALS * SAMPLES];
+	/* Two tones, the second loud enough that the sum clips at times. */
+	for (size_t i = 0; i < sizeof(a); i++) {
+		a[i] = g711_ulaw_encode((int32_t)(9000 * sin(2 * M_PI * 440 * (double)i / 8000)));
+		b[i] = g711_ulaw_encode((int32_t)(26000 * sin(2 * M_PI * 660 * (double)i / 8000)));
+	}
+	char dir[] = "/tmp/anode-mixer.XXXXXX", cmd[1024], pa[64], pb[64], po[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(pa, sizeof(pa), "%s/a.ul", dir);
+	snprintf(pb, sizeof(pb), "%s/b.ul", dir);
+	snprintf(po, sizeof(po), "%s/o.ul", dir);
+	FILE *f = fopen(pa, "wb");
+	fwrite(a, 1, sizeof(a), f);
+	fclose(f);
+	f = fopen(pb, "wb");
+	fwrite(b, 1, sizeof(b), f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "sox -D -m -v 1 -t ul -r 8000 -c 1 %s -v 1 -t ul -r 8000 -c 1 %s -t ul %s 2>/dev/null", pa, pb, po);
+	CHECK_INT(system(cmd), 0);
+	f = fopen(po, "rb");
+	CHECK(f != NULL);
+	size_t got = f ? fread(sx, 1, sizeof(sx), f) : 0;
+	if (f)
+		fclose(f);
+	CHECK_INT((int)got, (int)sizeof(sx));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_INT(system(cmd), 0);
+
+	struct ee *ee = new_ee();
+	struct cc_table *t;
+	struct out o = { 0 };
+	struct cc_flow *fl = setup(ee, &t, "mixer.ao", 2, &o, 8);
+	uint8_t m[4 + SAMPLES];
+	for (uint32_t k = 0; k < INTERVALS; k++) {
+		mixer_msg(m, 1000 + k, a + k * SAMPLES);
+		CHECK_INT(cc_input(t, fl, 0, m, sizeof(m), 60 * k), 0);
+		mixer_msg(m, 1000 + k, b + k * SAMPLES);
+		CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), 60 * k + 1), 0);
+	}
+	CHECK_INT((int)o.n, INTERVALS < 64 ? INTERVALS : 64);
+	size_t exact = 0, worse = 0;
+	for (size_t k = 0; k < o.n; k++) {
+		CHECK_INT((int)o.len[k], 4 + SAMPLES);
+		for (size_t i = 0; i < SAMPLES; i++) {
+			uint8_t u = o.msg[k][4 + i], s = sx[k * SAMPLES + i];
+			int d = abs(g711_ulaw_decode(u) - g711_ulaw_decode(s));
+			int seg = seg_of(u) > seg_of(s) ? seg_of(u) : seg_of(s);
+			exact += u == s;
+			/* One μ-law step at this magnitude: 8 << seg on the 16-bit scale. */
+			worse += d > (8 << seg) * 4 / 4;
+		}
+	}
+	printf("mixer vs sox: %zu of %zu samples identical, %zu more than one step apart\n", exact,
+	       o.n * SAMPLES, worse);
+	CHECK_INT((int)worse, 0);
+	CHECK(exact * 10 >= o.n * SAMPLES * 9);
+	cc_table_free(t);
+	ee_free(ee);
+}
+
+static void test_mixer_timing(void)
+{
+	struct ee *ee = new_ee();
+	struct cc_table *t;
+	struct out o = { 0 };
+	struct cc_flow *fl = setup(ee, &t, "mixer.ao", 2, &o, 8);
+	uint8_t s[SAMPLES], m[4 + SAMPLES];
+	memset(s, 0xff, sizeof(s)); /* μ-law silence */
+	/* Interval 100 from both: sent. */
+	mixer_msg(m, 100, s);
+	CHECK_INT(cc_input(t, fl, 0, m, sizeof(m), 0), 0);
+	CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), 1), 0);
+	CHECK_INT((int)o.n, 1);
+	/* A second message for it from the same neighbour is late now. */
+	CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), 2), -ECANCELED);
+	/* Early: 102 waits in its own tag while 101 completes. */
+	mixer_msg(m, 102, s);
+	CHECK_INT(cc_input(t, fl, 0, m, sizeof(m), 3), 0);
+	mixer_msg(m, 101, s);
+	CHECK_INT(cc_input(t, fl, 0, m, sizeof(m), 4), 0);
+	CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), 5), 0);
+	CHECK_INT((int)o.n, 2);
+	CHECK_INT(o.msg[1][3], 101);
+	mixer_msg(m, 102, s);
+	CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), 6), 0);
+	CHECK_INT((int)o.n, 3);
+	CHECK_INT(o.msg[2][3], 102);
+	/* Drift: neighbour 1 runs one interval behind. Its first three are
+	 * late (dropped; the intervals go out at their timeouts); the fourth
+	 * is re-aligned into the interval being collected. */
+	uint64_t now = 100;
+	for (uint32_t k = 103; k < 106; k++) {
+		mixer_msg(m, k, s);
+		CHECK_INT(cc_input(t, fl, 0, m, sizeof(m), now), 0);
+		mixer_msg(m, k - 1, s);
+		CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), now + 1), -ECANCELED);
+		now += 60;
+		cc_expire(t, now);
+	}
+	size_t before = o.n;
+	mixer_msg(m, 106, s);
+	CHECK_INT(cc_input(t, fl, 0, m, sizeof(m), now), 0);
+	mixer_msg(m, 105, s);
+	CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), now + 1), 0);
+	CHECK_INT((int)o.n, (int)before + 1); /* 106 complete without its timeout */
+	CHECK_INT(o.msg[o.n - 1][3], 106);
+	/* Re-aligned: its next message, 106 in its own count, joins 107. */
+	mixer_msg(m, 107, s);
+	CHECK_INT(cc_input(t, fl, 0, m, sizeof(m), now + 60), 0);
+	mixer_msg(m, 106, s);
+	CHECK_INT(cc_input(t, fl, 1, m, sizeof(m), now + 61), 0);
+	CHECK_INT(o.msg[o.n - 1][3], 107);
+	cc_table_free(t);
+	ee_free(ee);
+}
+
+static const struct check_test tests[] = {
+    TEST(test_count),
+    TEST(test_mixer_vs_sox),
+    TEST(test_mixer_timing),
+};
+
+int main(int argc, char **argv)
+{
+	apps_dir = argc > 1 ? argv[1] : "build/apps";
+	return check_run(tests, sizeof(tests) / sizeof(tests[0]));
+}
