@@ -264,7 +264,8 @@ int applink_reply(struct applink_server *s, uint64_t handle, uint8_t type, int32
 	struct applink_conn *c = conn_by_handle(s, handle);
 	if (!c)
 		return -ENOTCONN;
-	uint8_t msg[WIRE_APPLINK_HDR_LEN + 256];
+	/* Replies and concast deliveries (a flow and a message) fit. */
+	uint8_t msg[WIRE_APPLINK_HDR_LEN + WIRE_FLOW_LEN + WIRE_CONCAST_MSG_MAX];
 	ssize_t n = wire_applink_build(msg, sizeof(msg), type, status, body, len);
 	if (n < 0)
 		return (int)n;
