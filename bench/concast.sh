@@ -50,7 +50,7 @@ n=$((secs * 1000 / 60))
 
 # Concast.
 for f in 1 2 3 4; do
-  "$ANODE" -n r1 concast listen 232.1.2.3 $f "$MIXER" --seconds $((secs + 3)) \
+  "$ANODE" -n r1 concast listen 198.18.0.1 $f "$MIXER" --seconds $((secs + 3)) \
     --out "$ANODE_RUN_DIR/cc-flow$f.msgs" >/dev/null 2>&1 &
   pids+=($!)
 done
@@ -59,7 +59,7 @@ b0=$(txbytes)
 jp=()
 for s in s1 s2 s3; do
   for f in 1 2 3 4; do
-    "$ANODE" -n $s concast join 232.1.2.3 r1 $f --audio "$ANODE_RUN_DIR/$s.ul" --count $n >/dev/null &
+    "$ANODE" -n $s concast join 198.18.0.1 r1 $f --audio "$ANODE_RUN_DIR/$s.ul" --count $n >/dev/null &
     jp+=($!)
   done
 done

@@ -19,14 +19,30 @@
  * CONCAST_PRUNE_PERIODS periods is pruned, and a flow whose UNL empties is
  * freed. ERROR travels upstream and frees the flows it crosses.
  *
+ * Transport. In overlay mode concast messages are ANEP packets on the UDP
+ * links. In router mode they travel on IP as seed 001 §3 has it
+ * (wire_ipv4_concast_*): protocol 253, IP Router Alert on data, RMS and
+ * KEEPALIVE, the AppID option holding A, and G as the IP source of data.
+ * The room reads them from a raw socket with IP_ROUTER_ALERT, which the
+ * kernel hands every datagram with Router Alert it would forward (and then
+ * does not forward it), and every datagram of protocol 253 for this host;
+ * a router without anode forwards them like any other. The socket is
+ * opened while the node child is still root (it needs CAP_NET_RAW); the
+ * child keeps it after dropping privileges. ANEP over UDP 3322 (what the
+ * matching engine intercepts) is still understood in router mode.
+ *
  * An upstream neighbour is named by where its messages come from: the UDP
- * source in overlay mode (a node sends from its listening socket), the IP
- * source and port in router mode, where every concast message a node sends
- * is a new packet from its own socket; never by an address a message names.
+ * source in overlay mode (a node sends from its listening socket); in
+ * router mode, the IP source of signalling, and for data (whose IP source
+ * is G) the PREV_HOP option every node writes, as capsules do in router
+ * mode; never by an address the body of a message names.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "concast/flow.h"
 #include "concast/room.h"
@@ -44,14 +60,40 @@ struct concast_room {
 	struct loop_timer *merge_timer; /* the earliest merge deadline */
 	uint64_t merge_at;
 	unsigned period_ms;
+	int raw; /* router mode: concast on IP (protocol 253, Router Alert), or -1 */
+	uint8_t *raw_buf; /* one datagram in or out */
 	struct concast_counters c;
 };
 
+#define RAW_BUF (WIRE_IPV4_CONCAST_HDR_MAX + AN_PKT_MAX)
+
 /* ---- sending ---- */
 
-static void send_pkt(struct node *n, struct pkt *q, const struct an_addr *to)
+/* Send a concast packet toward `to` (a neighbour, or the receiver): on the
+ * UDP link, or in router mode on IP with the flow's AppID, Router Alert when
+ * every concast router on the way must see it, and src as the IP source
+ * (G for data, this node for signalling). Consumes q. */
+static void send_pkt(struct concast_room *r, struct pkt *q, const struct an_addr *to, const struct an_flow *flow,
+		     const struct an_addr *src, bool router_alert)
 {
-	node_send(n, q, to, 0);
+	struct node *n = r->n;
+	if (r->raw < 0)
+		return node_send(n, q, to, 0);
+	size_t hl;
+	uint32_t s, d;
+	memcpy(&s, src->ip + 12, 4);
+	memcpy(&d, to->ip + 12, 4);
+	if (wire_ipv4_concast_build(r->raw_buf, RAW_BUF, s, d, flow->app_id, router_alert, q->len, &hl) < 0) {
+		pkt_put(n->pool, q);
+		return;
+	}
+	memcpy(r->raw_buf + hl, q->ctx.pkt, q->len);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = d };
+	if (sendto(r->raw, r->raw_buf, hl + q->len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		r->c.ip_send_errors++;
+	else
+		n->c.forwarded++;
+	pkt_put(n->pool, q);
 }
 
 static void send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
@@ -99,7 +141,7 @@ static void send_csp(struct concast_room *r, uint8_t type, uint8_t code, const s
 		r->c.errors_sent++;
 		break;
 	}
-	send_pkt(n, q, &next);
+	send_pkt(r, q, &next, flow, &n->local, type == WIRE_CSP_RMS || type == WIRE_CSP_KEEPALIVE);
 }
 
 /* Tell an application what became of its request or of its flow. */
@@ -191,7 +233,9 @@ static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
 		n->c.drop_no_buffer++;
 		return;
 	}
-	struct wire_anep_spec spec = { 0 };
+	/* PREV_HOP names this node to the next one in router mode, where the
+	 * IP source is the group. */
+	struct wire_anep_spec spec = { .prev_hop = r->raw >= 0 ? &n->local : NULL };
 	size_t plen;
 	if (wire_concast_data_build(q->ctx.pkt, AN_PKT_MAX, &spec, &f->id, msg, len, &plen) < 0) {
 		pkt_put(n->pool, q);
@@ -199,7 +243,7 @@ static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
 	}
 	q->len = (uint16_t)plen;
 	r->c.data_sent++;
-	send_pkt(n, q, &next);
+	send_pkt(r, q, &next, &f->id, &f->id.group, true);
 }
 
 static void merge_timer_fired(void *arg);
@@ -394,7 +438,10 @@ static void data_input(struct node *n, struct pkt *p, struct wire_anep *a)
 		r->c.data_no_flow++;
 		return node_drop(n, p, &n->c.drop_concast, -ENOENT);
 	}
-	int slot = cc_up_find(f, CC_UP_NODE, &p->from, 0);
+	/* Router mode: the IP source is the group; the previous concast node
+	 * wrote itself in PREV_HOP. */
+	const struct an_addr *from = n->cfg.router && (a->present & WIRE_HAS_PREV_HOP) ? &a->prev_hop : &p->from;
+	int slot = cc_up_find(f, CC_UP_NODE, from, 0);
 	if (slot < 0) {
 		r->c.data_not_member++;
 		return node_drop(n, p, &n->c.drop_concast, -EPERM);
@@ -409,12 +456,25 @@ static void data_input(struct node *n, struct pkt *p, struct wire_anep *a)
 
 /* ---- applications ---- */
 
+/* On IP the group is the source of data: Linux routers drop packets from
+ * multicast, broadcast, loopback or zero sources as martians, so such a
+ * group cannot work in router mode. */
+static bool group_ok(const struct concast_room *r, const struct an_flow *flow)
+{
+	const uint8_t *g = flow->group.ip + 12;
+	if (r->raw < 0)
+		return true;
+	return g[0] != 0 && g[0] != 127 && g[0] < 224;
+}
+
 static void app_join(struct concast_room *r, uint64_t app, const struct an_flow *flow)
 {
 	struct node *n = r->n;
 	uint64_t now = loop_now_ms();
 	struct cc_flow *f = cc_flow_find(r->t, flow);
 	struct an_addr next;
+	if (!group_ok(r, flow))
+		return tell_app(r, app, -EINVAL, flow, NULL, "on IP the group is the source of data: it must be unicast");
 	if (!f) {
 		if (an_addr_eq(&flow->receiver, &n->local))
 			return tell_app(r, app, -ENOENT, flow, NULL, wire_csp_error_str(WIRE_CSP_ERR_NO_SPEC));
@@ -448,6 +508,8 @@ static void app_set_merge(struct concast_room *r, uint64_t app, const struct an_
 	uint8_t name[32];
 	if (!an_addr_eq(&flow->receiver, &n->local))
 		return tell_app(r, app, -EADDRNOTAVAIL, flow, NULL, "the receiver of a flow is the node it is set at");
+	if (!group_ok(r, flow))
+		return tell_app(r, app, -EINVAL, flow, NULL, "on IP the group is the source of data: it must be unicast");
 	int e = ee_code_insert_kind(n->ee, &ee_kind_merge, elf, len, name);
 	if (e < 0) {
 		r->c.specs_refused++;
@@ -582,6 +644,83 @@ static void period(void *arg)
 	r->tick = loop_timer_add(r->n->loop, r->period_ms, period, r);
 }
 
+/* ---- concast on IP (router mode) ---- */
+
+/* Datagrams from the raw socket: the ANEP packet inside goes through the
+ * node like any other, from the IP source (port 3322: a router node's
+ * address). */
+static void raw_readable(void *arg, int fd, uint32_t events)
+{
+	struct concast_room *r = arg;
+	struct node *n = r->n;
+	(void)events;
+	for (int budget = 64; budget > 0; budget--) {
+		ssize_t k = recv(fd, r->raw_buf, RAW_BUF, MSG_DONTWAIT | MSG_TRUNC);
+		if (k < 0)
+			return;
+		n->c.received++;
+		struct wire_ipv4_concast ip;
+		if ((size_t)k > RAW_BUF || wire_ipv4_concast_parse(r->raw_buf, (size_t)k, &ip) < 0 ||
+		    ip.payload_len > AN_PKT_MAX || !ip.has_app_id) {
+			r->c.malformed++;
+			n->c.drop_malformed++;
+			continue;
+		}
+		/* The AppID must be the flow's A: checked against the flow in
+		 * the payload before anything else reads it. */
+		struct an_flow flow;
+		const uint8_t *payload = r->raw_buf + ip.payload_off;
+		struct wire_anep a;
+		size_t at = 0;
+		if (wire_anep_parse(payload, ip.payload_len, &a) == 0)
+			at = a.hdr_len + (a.type_id == WIRE_TYPE_CONCAST_SIGNAL ? 4 : 0);
+		if (!at || at + WIRE_FLOW_LEN > a.pkt_len || wire_flow_parse(payload + at, a.pkt_len - at, &flow) < 0 ||
+		    flow.app_id != ip.app_id) {
+			r->c.malformed++;
+			n->c.drop_malformed++;
+			continue;
+		}
+		struct pkt *p = pkt_get(n->pool);
+		if (!p) {
+			n->c.drop_no_buffer++;
+			continue;
+		}
+		memcpy(p->ctx.pkt, payload, ip.payload_len);
+		p->len = ip.payload_len;
+		p->origin = AN_ORIGIN_NET;
+		p->rx_ns = loop_now_ns();
+		memset(&p->from, 0, sizeof(p->from));
+		p->from.ip[10] = p->from.ip[11] = 0xff;
+		memcpy(p->from.ip + 12, &ip.src, 4);
+		p->from.port = n->local.port;
+		r->c.ip_received++;
+		node_input(n, p);
+	}
+}
+
+/* Open the raw socket while still root: protocol 253, Router Alert taps,
+ * our own IP headers. */
+static int raw_open(struct concast_room *r)
+{
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, WIRE_IPPROTO_CONCAST);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IP, IP_ROUTER_ALERT, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	r->raw_buf = malloc(RAW_BUF);
+	if (!r->raw_buf || loop_fd_add(r->n->loop, fd, EPOLLIN, raw_readable, r) < 0) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r->raw = fd;
+	return 0;
+}
+
 /* ---- the room ---- */
 
 void concast_fetch_failed(struct node *n, struct pkt *p, int why)
@@ -610,12 +749,21 @@ int concast_room_init(struct node *n)
 		.max_tags = n->cfg.concast_tags,
 	};
 	r->n = n;
+	r->raw = -1;
 	r->period_ms = n->cfg.concast_keepalive_ms ? (unsigned)n->cfg.concast_keepalive_ms : 1000;
 	r->t = cc_table_new(&cfg, n->ee, emit, r);
 	r->tick = loop_timer_add(n->loop, r->period_ms, period, r);
 	n->concast = r;
 	if (!r->t || !r->tick)
 		return -ENOMEM;
+	if (n->cfg.router && n->cfg.concast_ip) {
+		int e = raw_open(r);
+		if (e < 0) {
+			log_err("concast: cannot open the raw socket for concast on IP (protocol %d, IP_ROUTER_ALERT): %s",
+				WIRE_IPPROTO_CONCAST, strerror(-e));
+			return e;
+		}
+	}
 	int e = node_type_register(n, WIRE_TYPE_CONCAST_DATA, "concast", data_input);
 	if (e == 0)
 		e = node_type_register(n, WIRE_TYPE_CONCAST_SIGNAL, "concast", signal_input);
@@ -631,6 +779,11 @@ void concast_room_done(struct node *n)
 		loop_timer_cancel(n->loop, r->tick);
 	if (r->merge_timer)
 		loop_timer_cancel(n->loop, r->merge_timer);
+	if (r->raw >= 0) {
+		loop_fd_del(n->loop, r->raw);
+		close(r->raw);
+	}
+	free(r->raw_buf);
 	cc_table_free(r->t);
 	free(r);
 	n->concast = NULL;

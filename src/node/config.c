@@ -107,6 +107,7 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		.concast_upstream = CC_DEFAULT_UPSTREAM,
 		.concast_tags = CC_DEFAULT_TAGS,
 		.concast_keepalive_ms = 1000,
+		.concast_ip = true,
 	};
 	snprintf(c.name, sizeof(c.name), "anode");
 	snprintf(c.user, sizeof(c.user), "%s", NODE_DEFAULT_USER);
@@ -195,6 +196,9 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 			r = parse_size(a, 1, CC_UPSTREAM_LIMIT, &c.concast_upstream);
 		} else if (strcmp(key, "concast-tags") == 0) {
 			r = parse_size(a, 1, 256, &c.concast_tags);
+		} else if (strcmp(key, "concast-ip") == 0) {
+			r = strcmp(a, "yes") == 0 ? (c.concast_ip = true, 0) :
+			    strcmp(a, "no") == 0  ? (c.concast_ip = false, 0) : -EINVAL;
 		} else if (strcmp(key, "concast-keepalive-ms") == 0) {
 			r = parse_size(a, 50, 60000, &c.concast_keepalive_ms);
 		} else if (strcmp(key, "route") == 0) {
@@ -244,6 +248,8 @@ void node_config_print(const struct node_config *c, FILE *f)
 		c->code_buffer_share);
 	fprintf(f, "concast-flows %zu\nconcast-upstream %zu\nconcast-tags %zu\nconcast-keepalive-ms %zu\n",
 		c->concast_flows, c->concast_upstream, c->concast_tags, c->concast_keepalive_ms);
+	if (c->router)
+		fprintf(f, "concast-ip %s\n", c->concast_ip ? "yes" : "no");
 	for (size_t i = 0; i < c->n_routes; i++)
 		fprintf(f, "route %s %s\n",
 			c->routes[i].is_default ? "default" : wire_addr_format(&c->routes[i].dst, a, sizeof(a)),

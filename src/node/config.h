@@ -71,6 +71,7 @@ struct node_config {
 	/* Concast (src/concast): flows, upstream neighbours per flow, tags in
 	 * merge per flow, keep-alive period. */
 	size_t concast_flows, concast_upstream, concast_tags, concast_keepalive_ms;
+	bool concast_ip; /* router mode: concast on IP with Router Alert (default), else ANEP over UDP */
 	struct node_route *routes;
 	size_t n_routes;
 };

@@ -215,3 +215,116 @@ const char *wire_csp_error_str(uint8_t code)
 		return "unknown concast error";
 	}
 }
+
+/*
+ * Concast on IP, as seed 001 §3 does it (router mode): an IPv4 datagram of
+ * protocol WIRE_IPPROTO_CONCAST (253, RFC 3692's experimental number)
+ * whose payload is the ANEP packet, with IP Router Alert (RFC 2113) so
+ * that every concast router on the way takes it (IP_ROUTER_ALERT) and the
+ * AppID option (WIRE_IPOPT_APPID, an RFC 4727 experimental number: copied
+ * into fragments, class 0, number 30) holding A. Data carries G as its IP
+ * source; signalling its sender's own address.
+ */
+#define IPV4_HDR_MIN 20
+#define IPOPT_RA 148
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+
+size_t wire_ipv4_concast_hdr_len(bool router_alert)
+{
+	/* RA (4) + AppID (6) + two octets of padding. */
+	return IPV4_HDR_MIN + (router_alert ? 12 : 8);
+}
+
+int wire_ipv4_concast_build(void *buf, size_t cap, uint32_t src, uint32_t dst, uint32_t app_id, bool router_alert,
+			    size_t payload_len, size_t *ret_hdr_len)
+{
+	size_t hl = wire_ipv4_concast_hdr_len(router_alert);
+	if (payload_len > 65535 - hl || hl + payload_len > cap)
+		return -EMSGSIZE;
+	struct wire_writer w;
+	wire_wr_init(&w, buf, hl);
+	wire_wr_u8(&w, (uint8_t)(0x40 | hl / 4));
+	wire_wr_u8(&w, 0);
+	wire_wr_n16(&w, (uint16_t)(hl + payload_len));
+	wire_wr_n16(&w, 0); /* id: the kernel fills it (IP_HDRINCL) */
+	wire_wr_n16(&w, 0x4000); /* DF: per-sender path MTU discovery, §3 */
+	wire_wr_u8(&w, 64);
+	wire_wr_u8(&w, WIRE_IPPROTO_CONCAST);
+	wire_wr_n16(&w, 0); /* checksum: below */
+	wire_wr_copy(&w, &src, 4);
+	wire_wr_copy(&w, &dst, 4);
+	if (router_alert) {
+		wire_wr_u8(&w, IPOPT_RA);
+		wire_wr_u8(&w, 4);
+		wire_wr_n16(&w, 0);
+	}
+	wire_wr_u8(&w, WIRE_IPOPT_APPID);
+	wire_wr_u8(&w, 6);
+	wire_wr_n32(&w, app_id);
+	wire_wr_u8(&w, IPOPT_NOP);
+	wire_wr_u8(&w, IPOPT_EOL);
+	if (w.err)
+		return -EMSGSIZE;
+	uint16_t sum = (uint16_t)~wire_csum_fold(wire_csum_add(0, buf, hl));
+	((uint8_t *)buf)[10] = (uint8_t)(sum >> 8);
+	((uint8_t *)buf)[11] = (uint8_t)sum;
+	*ret_hdr_len = hl;
+	return 0;
+}
+
+int wire_ipv4_concast_parse(const void *pkt, size_t len, struct wire_ipv4_concast *ret)
+{
+	struct wire_reader r;
+	struct wire_ipv4_concast c;
+	memset(&c, 0, sizeof(c));
+	wire_rd_init(&r, pkt, len);
+	uint8_t vihl = wire_rd_u8(&r);
+	wire_rd_skip(&r, 1);
+	uint16_t total = wire_rd_n16(&r);
+	wire_rd_skip(&r, 2);
+	uint16_t frag = wire_rd_n16(&r);
+	c.ttl = wire_rd_u8(&r);
+	uint8_t proto = wire_rd_u8(&r);
+	wire_rd_skip(&r, 2);
+	wire_rd_copy(&r, &c.src, 4);
+	wire_rd_copy(&r, &c.dst, 4);
+	size_t hl = (size_t)(vihl & 0x0f) * 4;
+	if (r.err || vihl >> 4 != 4 || hl < IPV4_HDR_MIN || hl > total || total > len)
+		return -EBADMSG;
+	if (proto != WIRE_IPPROTO_CONCAST || (frag & 0x3fff))
+		return -EPROTONOSUPPORT;
+	/* The options: RA and AppID at most once each, NOPs, EOL; others
+	 * skipped by their length. */
+	struct wire_reader o;
+	wire_rd_init(&o, (const uint8_t *)pkt + IPV4_HDR_MIN, hl - IPV4_HDR_MIN);
+	while (wire_rd_left(&o)) {
+		uint8_t t = wire_rd_u8(&o);
+		if (t == IPOPT_EOL)
+			break;
+		if (t == IPOPT_NOP)
+			continue;
+		uint8_t l = wire_rd_u8(&o);
+		if (o.err || l < 2 || l - 2u > wire_rd_left(&o))
+			return -EBADMSG;
+		if (t == IPOPT_RA) {
+			if (l != 4 || c.router_alert)
+				return -EBADMSG;
+			c.router_alert = true;
+			wire_rd_skip(&o, 2);
+		} else if (t == WIRE_IPOPT_APPID) {
+			if (l != 6 || c.has_app_id)
+				return -EBADMSG;
+			c.has_app_id = true;
+			c.app_id = wire_rd_n32(&o);
+		} else {
+			wire_rd_skip(&o, l - 2u);
+		}
+	}
+	if (o.err)
+		return -EBADMSG;
+	c.payload_off = (uint16_t)hl;
+	c.payload_len = (uint16_t)(total - hl);
+	*ret = c;
+	return 0;
+}

@@ -287,6 +287,32 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 /* What an ERROR code means, for people. */
 const char *wire_csp_error_str(uint8_t code);
 
+/* Concast on IP (router mode, seed 001 §3; docs/wire.md §9): the ANEP
+ * packet in an IPv4 datagram of protocol 253, with IP Router Alert (data,
+ * RMS, KEEPALIVE) and the AppID option holding A. */
+#define WIRE_IPPROTO_CONCAST 253 /* RFC 3692: experimentation */
+#define WIRE_IPOPT_APPID 0x9e /* RFC 4727: copied, class 0, number 30 */
+#define WIRE_IPV4_CONCAST_HDR_MAX 32
+
+struct wire_ipv4_concast {
+	uint32_t src, dst; /* network byte order */
+	uint8_t ttl;
+	bool router_alert, has_app_id;
+	uint32_t app_id;
+	uint16_t payload_off, payload_len;
+};
+
+/* The IP header's length: 32 octets with Router Alert, 28 without. */
+size_t wire_ipv4_concast_hdr_len(bool router_alert);
+/* Write the IPv4 header (checksum included; id 0 for the kernel to fill)
+ * for payload_len octets that follow it. src and dst in network order. */
+int wire_ipv4_concast_build(void *buf, size_t cap, uint32_t src, uint32_t dst, uint32_t app_id, bool router_alert,
+			    size_t payload_len, size_t *ret_hdr_len);
+/* Decode one: -EBADMSG when malformed (lengths, an option that runs past
+ * the header, RA or AppID twice or of the wrong length), -EPROTONOSUPPORT
+ * for another protocol or a fragment. */
+int wire_ipv4_concast_parse(const void *pkt, size_t len, struct wire_ipv4_concast *ret);
+
 /* ---- Capsules (ANEP Type ID WIRE_TYPE_CAPSULE) ---- */
 
 #define WIRE_CAPSULE_HDR_LEN 56 /* name 32, home 20 (its last 2 octets zero), flags 2, code length 2 */

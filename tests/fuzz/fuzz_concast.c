@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the concast decoders a node runs on every concast
- * packet (wire_concast_data_parse, wire_csp_parse, after wire_anep_parse):
+ * packet (wire_ipv4_concast_parse in router mode; wire_concast_data_parse,
+ * wire_csp_parse, after wire_anep_parse):
  * what parses lies inside the packet, and builds back, with the builders,
  * to a packet that parses to the same message.
  */
@@ -18,6 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_anep a, b;
 	size_t len;
 
+	struct wire_ipv4_concast ip;
+	if (wire_ipv4_concast_parse(data, size, &ip) == 0 && (size_t)ip.payload_off + ip.payload_len > size)
+		abort();
 	if (wire_anep_parse(data, size, &a) < 0)
 		return 0;
 	struct wire_concast_data d, d2;

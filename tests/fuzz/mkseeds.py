@@ -206,3 +206,10 @@ concast_seeds = {
 }
 for k, b in concast_seeds.items():
     write('fuzz_concast', k, b)
+ipcc = lambda opts, payload=b'', proto=253: struct.pack('>BBHHHBBH4s4s', 0x40 | (20 + len(opts)) // 4, 0, 20 + len(opts) + len(payload), 0, 0x4000, 64, proto, 0, bytes([198, 18, 0, 1]), bytes([10, 200, 0, 6])) + opts + payload
+for k, b in {
+    'ip-ra-appid': ipcc(b'\x94\x04\x00\x00\x9e\x06\x00\x00\x00\x07\x01\x00', concast_seeds['rms']),
+    'ip-appid': ipcc(b'\x9e\x06\x00\x00\x00\x07\x01\x00', concast_seeds['data']),
+    'ip-opt-long': ipcc(b'\x94\x09\x00\x00'), 'ip-udp': ipcc(b'', proto=17),
+}.items():
+    write('fuzz_concast', k, b)

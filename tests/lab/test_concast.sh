@@ -10,7 +10,7 @@
 # and counted.
 . "$(dirname "$0")/lib.sh"
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-G=232.1.2.3
+G=198.18.0.1
 COUNT=$CODE_DIR/count.ao
 
 topo=$ANODE_RUN_DIR/cc.topo

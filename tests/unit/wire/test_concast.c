@@ -230,7 +230,60 @@ static void test_applink(void)
 	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_JOIN, 0, body, WIRE_FLOW_LEN), -EINVAL);
 }
 
+static void test_ipv4(void)
+{
+	uint8_t buf[256];
+	size_t hl;
+	uint32_t src = 0x010012c6, dst = 0x0600c80a; /* 198.18.0.1, 10.200.0.6 in network order */
+	CHECK_INT(wire_ipv4_concast_build(buf, sizeof(buf), src, dst, 0x11000d05, true, 100, &hl), 0);
+	CHECK_INT((int)hl, 32);
+	static const uint8_t want[] = {
+		0x48, 0, 0, 132, 0, 0, 0x40, 0, 64, 253, 0, 0, 198, 18, 0, 1, 10, 200, 0, 6,
+		148, 4, 0, 0, /* Router Alert */
+		0x9e, 6, 0x11, 0x00, 0x0d, 0x05, /* AppID */
+		1, 0, /* NOP, EOL */
+	};
+	CHECK_MEM(buf, want, 10);
+	CHECK_MEM(buf + 12, want + 12, sizeof(want) - 12);
+	/* The header checksum sums to zero. */
+	CHECK_INT(wire_csum_fold(wire_csum_add(0, buf, hl)), 0xffff);
+	memset(buf + hl, 0xaa, 100);
+	struct wire_ipv4_concast c;
+	CHECK_INT(wire_ipv4_concast_parse(buf, hl + 100, &c), 0);
+	CHECK(c.router_alert && c.has_app_id);
+	CHECK_INT((int)c.app_id, 0x11000d05);
+	CHECK_INT(c.payload_off, 32);
+	CHECK_INT(c.payload_len, 100);
+	CHECK_INT((int)c.src, (int)src);
+	for (size_t n = 0; n < hl + 100; n++)
+		CHECK(wire_ipv4_concast_parse(buf, n, &c) < 0);
+	/* Without Router Alert: 28 octets. */
+	CHECK_INT(wire_ipv4_concast_build(buf, sizeof(buf), src, dst, 9, false, 0, &hl), 0);
+	CHECK_INT((int)hl, 28);
+	CHECK_INT(wire_ipv4_concast_parse(buf, hl, &c), 0);
+	CHECK(!c.router_alert && c.has_app_id && c.app_id == 9);
+	/* Rules: another protocol, a fragment, an option past the header,
+	 * AppID of the wrong length or twice. */
+	CHECK_INT(wire_ipv4_concast_build(buf, sizeof(buf), src, dst, 9, true, 0, &hl), 0);
+	buf[9] = 17;
+	CHECK_INT(wire_ipv4_concast_parse(buf, hl, &c), -EPROTONOSUPPORT);
+	buf[9] = 253;
+	buf[7] = 1;
+	CHECK_INT(wire_ipv4_concast_parse(buf, hl, &c), -EPROTONOSUPPORT);
+	buf[7] = 0;
+	buf[25] = 7;
+	CHECK_INT(wire_ipv4_concast_parse(buf, hl, &c), -EBADMSG);
+	buf[25] = 5;
+	CHECK_INT(wire_ipv4_concast_parse(buf, hl, &c), -EBADMSG);
+	buf[25] = 6;
+	buf[20] = 0x9e;
+	buf[21] = 4;
+	CHECK_INT(wire_ipv4_concast_parse(buf, hl, &c), -EBADMSG);
+	CHECK_INT(wire_ipv4_concast_build(buf, 20, src, dst, 9, true, 0, &hl), -EMSGSIZE);
+}
+
 static const struct check_test tests[] = {
+    TEST(test_ipv4),
     TEST(test_rms_vector), TEST(test_csp_round_trips), TEST(test_csp_rules), TEST(test_data), TEST(test_applink),
 };
 
