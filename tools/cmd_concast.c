@@ -36,7 +36,8 @@ static const char concast_usage[] =
 	"        Stops after --count messages or --seconds (default: when interrupted).\n"
 	"join    send on the flow from NODE: the nodes pull the merge specification\n"
 	"        from the receiver toward NODE (waiting up to --wait ms, default 5000),\n"
-	"        then --count messages (default 1) every --interval ms (default 60):\n"
+	"        then --count messages (default 1; --audio: the whole file) every\n"
+	"        --interval ms (default 60):\n"
 	"          --message TEXT  the text, as it is\n"
 	"          --tags N        the counting merge's message: tag i (8 octets) and a\n"
 	"                          count of 1 (4 octets), for i = 0..N-1 (--count N)\n"
@@ -205,7 +206,7 @@ enum source { SRC_MESSAGE, SRC_TAGS, SRC_AUDIO };
 static int join_cmd(const char *node, int argc, char **argv)
 {
 	const char *message = "hello", *audio = NULL;
-	long count = 1, interval = 60, wait = 5000;
+	long count = -1, interval = 60, wait = 5000; /* count: default 1, or the whole --audio file */
 	bool json = false;
 	enum source src = SRC_MESSAGE;
 	const char *pos[3];
@@ -237,7 +238,9 @@ static int join_cmd(const char *node, int argc, char **argv)
 	}
 	uint32_t app;
 	struct an_flow flow;
-	if (n_pos != 3 || parse_u32(pos[2], &app) < 0 || count < 0 || interval < 0 ||
+	if (count < 0 && src != SRC_AUDIO)
+		count = 1;
+	if (n_pos != 3 || parse_u32(pos[2], &app) < 0 || interval < 0 ||
 	    strlen(message) > AN_CONCAST_MSG_MAX) {
 		fputs(concast_usage, stderr);
 		return 2;
@@ -296,7 +299,7 @@ static int join_cmd(const char *node, int argc, char **argv)
 			msg[11] = 1;
 			len = 12;
 		} else if (src == SRC_AUDIO) {
-			if (count > 0 && i >= count)
+			if (count >= 0 && i >= count)
 				break;
 			size_t k = fread(msg + 4, 1, 480, af);
 			if (k == 0)
