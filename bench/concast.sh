@@ -91,7 +91,7 @@ tones=$(IFS=,; echo "${freqs[*]}")
 $PY "$AUDIO" count "$tones" "$ANODE_RUN_DIR"/cc-flow*.msgs >"$ANODE_RUN_DIR/cc.json"
 $PY "$AUDIO" count "$tones" "$ANODE_RUN_DIR"/uc/flow*.msgs >"$ANODE_RUN_DIR/uc.json"
 $PY "$AUDIO" plot "$ANODE_RUN_DIR/cc.json" "$ANODE_RUN_DIR/uc.json" "$here/concast-fig5.png"
-$PY - "$ANODE_RUN_DIR/cc.json" "$ANODE_RUN_DIR/uc.json" "$cc_bytes" "$uc_bytes" "$secs" "$rate" <<'EOF'
+$PY - "$ANODE_RUN_DIR/cc.json" "$ANODE_RUN_DIR/uc.json" "$cc_bytes" "$uc_bytes" "$secs" "$rate" <<'EOF' | tee "$ANODE_RUN_DIR/summary"
 import json, sys
 c, u = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 cb, ub, secs = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
@@ -103,3 +103,22 @@ print("ratio concast/unicast: audible %.2f, bytes across the bottleneck %.2f" %
       (c['mean'] / u['mean'] if u['mean'] else float('inf'), cb / ub if ub else float('inf')))
 EOF
 echo "figure: bench/concast-fig5.png"
+. "$here/lib.sh"
+{
+  echo "<!-- concast:begin (written by bench/concast.sh; edit outside these markers) -->"
+  echo "## Concast: seed 001's audio experiment, concast vs. unicast (issue 10)"
+  echo
+  echo "\`sudo bench/concast.sh $secs $rate\` on $(date -u +%Y-%m-%d), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Figure 4's topology on router-mode nodes in namespaces (concast on IP: Router Alert,"
+  echo "AppID), three senders with four audio flows each (a tone per sender), the link"
+  echo "g2 - r1 limited by tc tbf; audible senders counted per 60 ms interval by FFT, over all"
+  echo "four flows; octets counted on g2's interface toward r1 while the senders sent."
+  echo
+  echo '```'
+  cat "$ANODE_RUN_DIR/summary"
+  echo '```'
+  echo
+  echo "![senders audible per interval](concast-fig5.png)"
+  echo "<!-- concast:end -->"
+} >"$ANODE_RUN_DIR/section"
+results_section "$here/RESULTS.md" concast "$ANODE_RUN_DIR/section"
