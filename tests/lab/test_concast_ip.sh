@@ -53,8 +53,8 @@ cstat() { "$ANODE" -n "$1" stats --json | json "d['concast']['$2']"; }
 
 # What crosses the bottleneck, as Wireshark decodes it.
 cap=$ANODE_RUN_DIR/cap.txt
-ip netns exec "an-$lab-g2" tshark -l -n -i to-r1 -f "ip proto 253" -T fields -e ip.src -e ip.hdr_len \
-  -e ip.opt.type -c 40 >"$cap" 2>/dev/null &
+pcap=$ANODE_RUN_DIR/cc.pcapng
+ip netns exec "an-$lab-g2" tshark -n -i to-r1 -f "ip proto 253" -c 60 -w "$pcap" >/dev/null 2>&1 &
 tshark_pid=$!
 sleep 1
 "$ANODE" -n r1 concast listen $G 7 "$CODE_DIR/count.ao" --json >"$ANODE_RUN_DIR/l" 2>&1 &
@@ -77,11 +77,19 @@ expect_eq "merged at g1 and g2: tags carried all three counts" "$max" 3
 expect_ge "g2 took datagrams from IP by Router Alert" "$(cstat g2 ip_received)" 30
 expect_ge "g2 merged s3 (through the plain router p) with g1" "$(cstat g2 merged)" 30
 expect_eq "nothing went over UDP: the matching engine saw no concast" "$(counter g2 drop_malformed)" 0
-kill "$tshark_pid" 2>/dev/null; wait "$tshark_pid" 2>/dev/null || true; tshark_pid=
+kill -INT "$tshark_pid" 2>/dev/null; wait "$tshark_pid" 2>/dev/null || true; tshark_pid=
+LUA=$SRC_DIR/tools/wireshark/anode.lua
+tshark -r "$pcap" -X "lua_script:$LUA" -T fields -e ip.src -e ip.hdr_len -e ip.opt.type -e anep.type \
+  -e anode.concast.app_id -e anode.concast.csp >"$cap" 2>"$ANODE_RUN_DIR/decode.err"
 expect_match "the bottleneck carried data with the group as IP source" "$(cat "$cap")" "^$G"
 # Wireshark lists the options it knows (148, then the padding: NOP, EOL)
 # and not the AppID's experimental number: 32 octets of header hold it.
 expect_match "...with Router Alert (148) and room for the AppID option" "$(grep "^$G" "$cap" | head -1)" "^$G\s+32\s+148,"
+expect_match "anode's dissector decodes them as concast data of app 7" "$(grep "^$G" "$cap" | head -1)" \
+  "0x4105\s+0x0+7"
+expect_match "...and the keep-alives r1 gets from g2 as signalling" "$(grep -v "^$G" "$cap")" '0x4106.*\s3$'
+! grep -qi "lua\|error" "$ANODE_RUN_DIR/decode.err" || fail "the dissector complained: $(cat "$ANODE_RUN_DIR/decode.err")"
+ok "the dissector ran without a Lua error"
 # A multicast group cannot be an IP source: refused with the reason.
 rc=0; out=$("$ANODE" -n s1 concast join 232.1.2.3 r1 7 2>&1) || rc=$?
 expect_eq "a multicast group is refused on IP" "$rc" 1

@@ -1,9 +1,11 @@
 -- SPDX-License-Identifier: MIT
 --
 -- Wireshark/tshark dissector for anode's formats on the wire (docs/wire.md):
--- ANEP (version 1) with every option anode knows, capsules, and code
--- loading requests and chunks. Written from docs/wire.md, independently of
--- src/wire.
+-- ANEP (version 1) with every option anode knows, capsules, code loading
+-- requests and chunks, and concast data and signalling (§9), on UDP or, in
+-- router mode, in IP protocol 253 (with its Router Alert and AppID options,
+-- which Wireshark's IP dissector shows). Written from docs/wire.md,
+-- independently of src/wire.
 --
 --   tshark -X lua_script:tools/wireshark/anode.lua -r capture.pcap -V
 --   wireshark -X lua_script:tools/wireshark/anode.lua
@@ -34,6 +36,14 @@ local OPTS = {
 	[0x102] = "goal node",
 	[0x103] = "result node",
 	[0x104] = "router alert",
+}
+local CSP_TYPES = { [1] = "RMS", [2] = "MS", [3] = "KEEPALIVE", [4] = "ERROR" }
+local CSP_ERRORS = {
+	[1] = "no such merge specification",
+	[2] = "receiver unreachable",
+	[3] = "specification refused",
+	[4] = "state limit reached",
+	[5] = "receiver left",
 }
 local ADDR_OPTS = { [1] = true, [2] = true, [0x100] = true, [0x102] = true }
 
@@ -77,6 +87,16 @@ local f = {
 	code_index = ProtoField.uint16("anode.code.index", "Chunk index", base.DEC),
 	code_count = ProtoField.uint16("anode.code.count", "Chunk count", base.DEC),
 	code_chunk = ProtoField.bytes("anode.code.chunk", "Chunk"),
+	cc_group = ProtoField.ipv6("anode.concast.group", "Group G"),
+	cc_receiver = ProtoField.string("anode.concast.receiver", "Receiver R"),
+	cc_app = ProtoField.uint32("anode.concast.app_id", "Application id A", base.HEX),
+	cc_msg = ProtoField.bytes("anode.concast.message", "Message"),
+	cc_msg_len = ProtoField.uint16("anode.concast.message_len", "Message length", base.DEC),
+	cc_type = ProtoField.uint8("anode.concast.csp", "Signalling type", base.DEC, CSP_TYPES),
+	cc_code = ProtoField.uint8("anode.concast.error", "Error", base.DEC, CSP_ERRORS),
+	cc_spec = ProtoField.bytes("anode.concast.spec", "Merge specification (SHA-256)"),
+	cc_spec_len = ProtoField.uint32("anode.concast.spec_len", "Specification length", base.DEC),
+	cc_text = ProtoField.string("anode.concast.text", "Error text"),
 }
 local fields = {}
 for _, v in pairs(f) do fields[#fields + 1] = v end
@@ -180,6 +200,50 @@ local function dissect_chunk(tvb, tree, off, len, pinfo)
 		tvb(off + 36, 2):uint(), tvb(off + 38, 2):uint()))
 end
 
+-- A concast flow (40 octets): group, receiver, application id.
+local function add_flow(t, tvb, off)
+	t:add(f.cc_group, tvb(off, 16))
+	local rcv = addr_text(tvb(off + 16, 16), tvb(off + 32, 2):uint())
+	t:add(f.cc_receiver, tvb(off + 16, 20), rcv)
+	t:add(f.cc_app, tvb(off + 36, 4))
+	local g = addr_text(tvb(off, 16), 0):gsub(":0$", "")
+	return string.format("%s -> %s app 0x%08x", g, rcv, tvb(off + 36, 4):uint())
+end
+
+local function dissect_concast_data(tvb, tree, off, len, pinfo)
+	local t = tree:add(anep, tvb(off, len), "Concast data")
+	if len < 40 then return t:add_proto_expert_info(ex_bad, "a concast flow is 40 octets") end
+	local flow = add_flow(t, tvb, off)
+	t:add(f.cc_msg_len, len - 40):set_generated()
+	if len > 40 then t:add(f.cc_msg, tvb(off + 40, len - 40)) end
+	if len - 40 > 1024 then t:add_proto_expert_info(ex_bad, "a concast message is at most 1024 octets") end
+	pinfo.cols.info:append(string.format(", flow %s, %d octets", flow, len - 40))
+end
+
+local function dissect_csp(tvb, tree, off, len, pinfo)
+	local t = tree:add(anep, tvb(off, len), "Concast signalling")
+	if len < 44 then return t:add_proto_expert_info(ex_bad, "a signalling message is at least 44 octets") end
+	local ty, code = tvb(off, 1):uint(), tvb(off + 1, 1):uint()
+	t:add(f.cc_type, tvb(off, 1))
+	if ty == 4 then t:add(f.cc_code, tvb(off + 1, 1)) end
+	local flow = add_flow(t, tvb, off + 4)
+	local body, blen = off + 44, len - 44
+	pinfo.cols.info = "concast " .. (CSP_TYPES[ty] or string.format("type %d", ty))
+	if ty == 2 then
+		if blen ~= 36 then return t:add_proto_expert_info(ex_bad, "an MS body is 36 octets") end
+		t:add(f.cc_spec, tvb(body, 32))
+		t:add(f.cc_spec_len, tvb(body + 32, 4))
+		pinfo.cols.info:append(", spec " .. tvb(body, 4):bytes():tohex():lower())
+	elseif ty == 4 then
+		pinfo.cols.info:append(": " .. (CSP_ERRORS[code] or string.format("code %d", code)))
+		if blen > 0 then t:add(f.cc_text, tvb(body, blen)) end
+		if blen > 200 then t:add_proto_expert_info(ex_bad, "an ERROR's text is at most 200 octets") end
+	elseif blen ~= 0 then
+		t:add_proto_expert_info(ex_bad, "RMS and KEEPALIVE have no body")
+	end
+	pinfo.cols.info:append(", flow " .. flow)
+end
+
 -- Whether the bytes hold together as ANEP version 1 (the heuristic).
 local function looks_like_anep(tvb)
 	if tvb:len() < 8 or tvb(0, 1):uint() ~= 1 then return false end
@@ -233,6 +297,10 @@ function anep.dissector(tvb, pinfo, tree)
 		dissect_request(tvb, t, hdr, plen, pinfo)
 	elseif type_id == 0x4103 then
 		dissect_chunk(tvb, t, hdr, plen, pinfo)
+	elseif type_id == 0x4105 then
+		dissect_concast_data(tvb, t, hdr, plen, pinfo)
+	elseif type_id == 0x4106 then
+		dissect_csp(tvb, t, hdr, plen, pinfo)
 	elseif plen > 0 then
 		t:add(f.payload, tvb(hdr, plen))
 	end
@@ -240,6 +308,8 @@ function anep.dissector(tvb, pinfo, tree)
 end
 
 DissectorTable.get("udp.port"):add(3322, anep)
+-- Concast on IP (router mode): ANEP in IP protocol 253 (docs/wire.md §9).
+DissectorTable.get("ip.proto"):add(253, anep)
 
 local function heuristic(tvb, pinfo, tree)
 	if not looks_like_anep(tvb) then return false end
