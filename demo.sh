@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The anode demo: build, start a lab of three overlay nodes on this machine
 # (a - b - c, empty code caches), send active ping, traceroute and flood
-# capsules across it, show what happened at each node, and stop the lab. Installs missing
+# capsules across it, merge two senders' messages with concast, show what
+# happened at each node, and stop the lab. Installs missing
 # Debian packages first. Needs no configuration and no network.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -39,6 +40,19 @@ $anode -n a trace c --carry --at b --json
 
 step "Active flood a -> c for 2 seconds: c counts capsules in soft state and reports back"
 $anode -n a flood c -t 2 -s 1000
+
+step "Concast (seed 001): a and b send counts toward c, c set the merge; b merges a's with its own"
+$anode -n c concast listen 198.18.0.1 7 build/apps/count.ao --seconds 3 --json &
+listener=$!
+until $anode -n c concast flows 2>/dev/null | grep -q ready; do sleep 0.1; done
+$anode -n a concast join 198.18.0.1 c 7 --tags 10 --interval 100 &
+sender=$!
+sleep 0.05
+$anode -n b concast join 198.18.0.1 c 7 --tags 10 --interval 100
+wait $sender
+$anode -n b concast flows
+wait $listener
+echo "(each line: an 8-octet tag and a 4-octet count; 2 = merged from both senders)"
 
 step "What the middle node did: every counter, drops by reason, its figures and bounds"
 $anode -n b stats
