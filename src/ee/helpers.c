@@ -363,13 +363,19 @@ static bool ee_in_bounds(uint64_t off, uint64_t n, size_t size)
 	return off <= size && n <= size - off;
 }
 
+/* n samples at msg[moff] and n 32-bit sums at state[soff], inside ctx. */
+static bool ee_mulaw_in_bounds(const struct an_merge_ctx *ctx, uint64_t moff, uint64_t soff, uint64_t n)
+{
+	return ee_in_bounds(moff, n, sizeof(ctx->msg)) && n <= sizeof(ctx->state) / 4 &&
+	       ee_in_bounds(soff, n * 4, sizeof(ctx->state));
+}
+
 EE_HELPER(ee_h_mulaw_mix)
 {
 	struct an_merge_ctx *ctx = (struct an_merge_ctx *)(uintptr_t)a1;
 	uint64_t soff = a2, moff = a3, n = a4;
 	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
-	if (!ee_in_bounds(moff, n, sizeof(ctx->msg)) || n > sizeof(ctx->state) / 4 ||
-	    !ee_in_bounds(soff, n * 4, sizeof(ctx->state)))
+	if (!ee_mulaw_in_bounds(ctx, moff, soff, n))
 		return EE_RET(-EINVAL);
 	/* What a loop over the samples would cost. */
 	EE_CHARGE(ee_cur, n / 4 + 1);
@@ -387,8 +393,7 @@ EE_HELPER(ee_h_mulaw_make)
 	struct an_merge_ctx *ctx = (struct an_merge_ctx *)(uintptr_t)a1;
 	uint64_t moff = a2, soff = a3, n = a4;
 	EE_CHARGE(ee_cur, EE_COST_SIMPLE);
-	if (!ee_in_bounds(moff, n, sizeof(ctx->msg)) || n > sizeof(ctx->state) / 4 ||
-	    !ee_in_bounds(soff, n * 4, sizeof(ctx->state)))
+	if (!ee_mulaw_in_bounds(ctx, moff, soff, n))
 		return EE_RET(-EINVAL);
 	EE_CHARGE(ee_cur, n / 4 + 1);
 	for (uint64_t i = 0; i < n; i++) {

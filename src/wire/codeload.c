@@ -37,23 +37,13 @@ static uint32_t chunk_len(uint32_t total_len, uint32_t index)
 
 /* A reader over the payload of a parsed packet of the given Type ID, or
  * -EINVAL when anep is not such a header of this buffer. */
-static int payload_reader(const void *pkt, size_t len, const struct wire_anep *anep, uint16_t type_id,
-			  struct wire_reader *r)
-{
-	if (anep->type_id != type_id || anep->pkt_len > len || anep->hdr_len > anep->pkt_len)
-		return -EINVAL;
-	wire_rd_init(r, pkt, anep->pkt_len);
-	wire_rd_skip(r, anep->hdr_len);
-	return 0;
-}
-
 int wire_code_request_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_code_request *ret)
 {
 	struct wire_reader r;
 	struct wire_code_request q;
 	int e;
 
-	e = payload_reader(pkt, len, anep, WIRE_TYPE_CODE_REQUEST, &r);
+	e = wire_rd_anep_payload(&r, pkt, len, anep, WIRE_TYPE_CODE_REQUEST);
 	if (e < 0)
 		return e;
 	/* The answer goes to SRC: without it the request cannot be served. */
@@ -77,7 +67,7 @@ int wire_code_chunk_parse(const void *pkt, size_t len, const struct wire_anep *a
 	struct wire_code_chunk c;
 	int e;
 
-	e = payload_reader(pkt, len, anep, WIRE_TYPE_CODE_RESPONSE, &r);
+	e = wire_rd_anep_payload(&r, pkt, len, anep, WIRE_TYPE_CODE_RESPONSE);
 	if (e < 0)
 		return e;
 	memset(&c, 0, sizeof(c));

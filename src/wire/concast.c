@@ -51,21 +51,11 @@ int wire_flow_write(void *buf, size_t cap, const struct an_flow *f)
 	return w.err ? -EMSGSIZE : 0;
 }
 
-static int payload_reader(const void *pkt, size_t len, const struct wire_anep *anep, uint16_t type_id,
-			  struct wire_reader *r)
-{
-	if (anep->type_id != type_id || anep->pkt_len > len || anep->hdr_len > anep->pkt_len)
-		return -EINVAL;
-	wire_rd_init(r, pkt, anep->pkt_len);
-	wire_rd_skip(r, anep->hdr_len);
-	return 0;
-}
-
 int wire_concast_data_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_concast_data *ret)
 {
 	struct wire_reader r;
 	struct wire_concast_data d;
-	int e = payload_reader(pkt, len, anep, WIRE_TYPE_CONCAST_DATA, &r);
+	int e = wire_rd_anep_payload(&r, pkt, len, anep, WIRE_TYPE_CONCAST_DATA);
 	if (e < 0)
 		return e;
 	if (!(anep->present & WIRE_HAS_DST) || !flow_read(&r, &d.flow))
@@ -104,7 +94,7 @@ int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, st
 {
 	struct wire_reader r;
 	struct wire_csp c;
-	int e = payload_reader(pkt, len, anep, WIRE_TYPE_CONCAST_SIGNAL, &r);
+	int e = wire_rd_anep_payload(&r, pkt, len, anep, WIRE_TYPE_CONCAST_SIGNAL);
 	if (e < 0)
 		return e;
 	memset(&c, 0, sizeof(c));

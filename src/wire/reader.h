@@ -13,12 +13,14 @@
 #ifndef WIRE_READER_H
 #define WIRE_READER_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "anode/addr.h"
+#include "wire/wire.h"
 
 struct wire_reader {
 	const uint8_t *buf;
@@ -244,5 +246,18 @@ static inline void wire_wr_rec_hdr(struct wire_writer *w, uint8_t type, uint8_t 
 struct wire_priv_filter;
 bool wire_rd_filter(struct wire_reader *r, struct wire_priv_filter *f);
 void wire_wr_filter(struct wire_writer *w, const struct wire_priv_filter *f);
+
+/* A reader over the payload of a parsed ANEP packet of the given Type ID
+ * (the payloads of §4 and §9), or -EINVAL when anep is not such a header
+ * of this buffer. */
+static inline int wire_rd_anep_payload(struct wire_reader *r, const void *pkt, size_t len,
+				       const struct wire_anep *anep, uint16_t type_id)
+{
+	if (anep->type_id != type_id || anep->pkt_len > len || anep->hdr_len > anep->pkt_len)
+		return -EINVAL;
+	wire_rd_init(r, pkt, anep->pkt_len);
+	wire_rd_skip(r, anep->hdr_len);
+	return 0;
+}
 
 #endif
