@@ -19,6 +19,8 @@ packages=(
   tshark                                        # decodes lab traffic with tools/wireshark/anode.lua
   sox                                           # concast: the audio mixer is checked against `sox -m`
   python3-numpy python3-matplotlib              # concast: counting audible senders, the figure under bench/
+  help2man                                      # manual pages from --help (man/meson.build)
+  debhelper lintian fakeroot                    # the Debian package and its test (tests/pkg)
 )
 missing=()
 for p in "${packages[@]}"; do
