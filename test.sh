@@ -3,7 +3,8 @@
 # Build anode and run every test: unit tests, the fuzz corpora replayed,
 # and lab tests that start real nodes on loopback. Everything runs twice:
 # in a plain build and in an AddressSanitizer + UndefinedBehaviorSanitizer
-# build. Installs missing Debian packages first. Ends with the line
+# build; then the release build compiles, and the Debian package is built,
+# checked and installed into a fresh root. Installs missing Debian packages first. Ends with the line
 # "N passed, N failed, N skipped" (N counts tests over both builds; a skip is
 # not a pass).
 set -uo pipefail
@@ -56,6 +57,16 @@ else
   echo "release build FAILED"
   failed=$((failed + 1))
 fi
+
+# The Debian package, built from this tree and installed into a fresh root
+# (an overlay of / in a mount namespace: the machine is left as it was).
+echo "== package (tests/pkg/test_package.sh)"
+tests/pkg/test_package.sh "$top" 2>&1 | tail -20
+case ${PIPESTATUS[0]} in
+  0) passed=$((passed + 1)) ;;
+  77) skipped=$((skipped + 1)) ;;
+  *) echo "package test FAILED"; failed=$((failed + 1)) ;;
+esac
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
