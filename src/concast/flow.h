@@ -80,6 +80,8 @@ struct cc_flow {
 	void *spec_elf; /* a copy, to put the code back if the EE evicted it */
 	size_t spec_len;
 	uint64_t receiver_app; /* the receiving application here (it set the merge), or 0 */
+	struct an_addr downstream; /* the node that answered with MS (router mode: the next concast node) */
+	bool has_downstream;
 	struct cc_upstream *up; /* max_upstream slots */
 	size_t n_up;
 	struct cc_tag *tags; /* max_tags, allocated when the flow first merges */

@@ -307,6 +307,18 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 	}
 }
 
+/* Whether an MS or ERROR for f may come from `from`: its downstream node.
+ * In overlay mode that is the next hop toward the receiver; in router mode
+ * (where any router on the way may be the next concast node) the node that
+ * answered the flow's request, once one has; before that, anyone. */
+static bool from_downstream(struct concast_room *r, const struct cc_flow *f, const struct an_addr *from)
+{
+	struct an_addr next;
+	if (!r->n->cfg.router)
+		return node_next_hop(r->n, &f->id.receiver, &next) == 0 && an_addr_eq(&next, from);
+	return !f->has_downstream || an_addr_eq(&f->downstream, from);
+}
+
 /* MS: the specification, named; fetched from the node that sent it when
  * it is not here. Consumes p when it parks it (returns true). */
 static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp *c, const struct an_addr *from)
@@ -317,14 +329,14 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 		r->c.ms_unexpected++;
 		return false;
 	}
-	/* In overlay mode the answer must come from downstream: the next hop
-	 * toward the receiver (router mode cannot tell which router on the
-	 * way is the next concast node). */
-	struct an_addr next;
-	if (!n->cfg.router && (node_next_hop(n, &f->id.receiver, &next) < 0 || !an_addr_eq(&next, from))) {
+	/* The answer must come from downstream (from_downstream); in router
+	 * mode the first to answer becomes the flow's downstream node. */
+	if (!from_downstream(r, f, from)) {
 		r->c.ms_unexpected++;
 		return false;
 	}
+	f->downstream = *from;
+	f->has_downstream = true;
 	const struct ee_kind *k = ee_code_kind(n->ee, c->spec);
 	if (k == &ee_kind_merge) {
 		const void *elf;
@@ -350,7 +362,9 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 static void csp_error(struct concast_room *r, const struct wire_csp *c, const struct pkt *p)
 {
 	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
-	if (!f || f->receiver_app) {
+	/* Only the flow's downstream node may end it: an ERROR from anyone
+	 * else would let any host tear down flows it is not on. */
+	if (!f || f->receiver_app || !from_downstream(r, f, &p->from)) {
 		r->c.errors_unexpected++;
 		return;
 	}
@@ -399,7 +413,8 @@ static void signal_input(struct node *n, struct pkt *p, struct wire_anep *a)
 			csp_rms(r, &c, &from); /* after a prune or a restart: joins again */
 		break;
 	case WIRE_CSP_MS:
-		r->c.ms_received++;
+		if (!p->resumed) /* a parked one comes back once its code came */
+			r->c.ms_received++;
 		if (csp_ms(r, p, &c, &from)) {
 			merge_timer_arm(r);
 			return; /* parked while the code comes */

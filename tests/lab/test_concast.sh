@@ -131,7 +131,40 @@ read -r mean < <(/usr/bin/python3 "$SRC_DIR/bench/concast_audio.py" count 500,11
   /usr/bin/python3 -c "import json,sys; c=[x for v in json.load(sys.stdin)['files'].values() for x in v]; print(sorted(c)[len(c)//2] if c else 0)")
 expect_eq "mixed audio at r1: both senders audible (median per interval)" "$mean" 2
 
-# 7. Malformed signalling: dropped and counted.
+# 7. A forged ERROR (from a socket that is not g1's downstream node, though
+# it names g2 as its source) does not end the flow at g1.
+listen 9 "$ANODE_RUN_DIR/l7"; lp=$!
+wait_for "r1 holds flow 9" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q 'app 9: ready'"
+"$ANODE" -n s1 concast join $G r1 9 --tags 100 --interval 50 >"$ANODE_RUN_DIR/j7" 2>&1 &
+jp=$!
+wait_for "g1 holds flow 9" 5 sh -c "'$ANODE' -n g1 concast flows | grep -q 'app 9: ready'"
+before=$(cstat g1 errors_unexpected)
+/usr/bin/python3 - "$ANODE_RUN_DIR/cc/nodes" $G <<'EOF'
+import socket, struct, sys
+nodes = {l.split()[0]: l.split()[1] for l in open(sys.argv[1]) if not l.startswith('#')}
+def addr(a):
+    h, p = a.rsplit(':', 1)
+    return bytes(10) + b'\xff\xff' + socket.inet_aton(h), int(p)
+def opt(t, a):
+    ip, port = addr(a)
+    return struct.pack('>HHHH', t, 6, 6, port) + ip
+g1, g2, r1 = nodes['g1'], nodes['g2'], nodes['r1']
+rip, rport = addr(r1)
+flow = bytes(10) + b'\xff\xff' + socket.inet_aton(sys.argv[2]) + rip + struct.pack('>HHI', rport, 0, 9)
+body = struct.pack('>BBH', 4, 5, 0) + flow + b'forged'
+opts = opt(1, g2) + opt(2, g1) + struct.pack('>HHB3x', 0x101, 2, 9)
+pkt = struct.pack('>BBHHH', 1, 0, 0x4106, (8 + len(opts)) // 4, 8 + len(opts) + len(body)) + opts + body
+h, p = g1.rsplit(':', 1)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(pkt, (h, int(p)))
+EOF
+wait_for "g1 counted the forged error" 3 sh -c "[ \$(\"\$0\" -n g1 stats --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[\"concast\"][\"errors_unexpected\"])') -gt $before ]" "$ANODE"
+ok "g1 refused an ERROR that did not come from its downstream node"
+gone "$jp" && fail "the sender stopped after a forged error: $(cat "$ANODE_RUN_DIR/j7")"
+"$ANODE" -n g1 concast flows | grep -q 'app 9: ready' || fail "g1 dropped the flow after a forged error"
+ok "...and the flow goes on"
+kill "$jp" "$lp"; wait "$jp" "$lp" 2>/dev/null || true
+
+# 8. Malformed signalling: dropped and counted.
 g1=$(awk '$1 == "g1" {print $2}' "$ANODE_RUN_DIR/cc/nodes")
 before=$(cstat g1 malformed)
 /usr/bin/python3 - "$g1" <<'EOF'
