@@ -41,6 +41,9 @@ node_pid= parent=
 # inside it), and unshare ends with it.
 trap 'rc=$?; set +e; [ $rc = 0 ] || tail -40 "$dir/node.log" >&2; [ -z "$parent" ] || kill $parent 2>/dev/null; [ -z "$node_pid" ] || wait $node_pid 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$dir"; [ -z "$made_run" ] || rmdir /run/anode; (exit $rc); cleanup' EXIT
 cp "$SRC_DIR/tests/lab/svc_probe.sh" "$dir/probe"
+# PrivateTmp hides /tmp, where a build tree may be: anoded runs from here,
+# as it would from /usr/sbin.
+cp "$ANODED" "$dir/anoded"
 chmod 755 "$dir/probe"
 "$ANODE" key gen -o "$dir/bob.key" >"$dir/bob.pub"
 "$ANODE" key gen -o "$dir/carol.key" >"$dir/carol.pub"
@@ -61,7 +64,7 @@ ip netns exec "$ns" unshare --mount --fork -- sh -c '
   mount --bind /run/anode /run/anode && mount -o remount,bind,rw /run/anode
   mount -t tmpfs -o mode=1777 tmpfs /tmp
   for h in /home /root; do mount -t tmpfs -o ro,mode=0755 tmpfs $h; done
-  exec setpriv --no-new-privs --bounding-set=-all,'"$caps"' "$@"' sh "$ANODED" -f "$dir/n.conf" >"$dir/node.log" 2>&1 &
+  exec setpriv --no-new-privs --bounding-set=-all,'"$caps"' "$@"' sh "$dir/anoded" -f "$dir/n.conf" >"$dir/node.log" 2>&1 &
 node_pid=$!
 wait_for "the node under the unit's hardening" 10 "$ANODE" -n "$dir/n.app" info
 ok "a router node starts under the unit's hardening"
