@@ -213,3 +213,15 @@ for k, b in {
     'ip-opt-long': ipcc(b'\x94\x09\x00\x00'), 'ip-udp': ipcc(b'', proto=17),
 }.items():
     write('fuzz_concast', k, b)
+
+# Concast application link messages (docs/wire.md §5, types 7-12).
+app_cc_seeds = {
+    'cc-join': hdr(7) + flow, 'cc-leave': hdr(8) + flow, 'cc-set-merge': hdr(9) + flow + b'\x7fELF' + bytes(12),
+    'cc-send': hdr(10) + flow + struct.pack('>I', 1000) + bytes(480), 'cc-send-empty': hdr(10) + flow,
+    'cc-status': hdr(11, -2) + flow + bytes(32) + b'no such merge specification',
+    'cc-status-ok': hdr(11) + flow + bytes(range(32)), 'cc-deliver': hdr(12) + flow + b'\x00' * 12,
+    'cc-join-short': hdr(7) + flow[:39], 'cc-join-long': hdr(7) + flow + b'x', 'type13': hdr(13) + flow,
+    'cc-status-positive': hdr(11, 1) + flow + bytes(32),
+}
+for k, b in app_cc_seeds.items():
+    write('fuzz_applink', k, b)
