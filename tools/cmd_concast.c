@@ -51,7 +51,6 @@ static const char concast_usage[] =
 	"flows   the flows NODE keeps state for: specification, state, upstream\n"
 	"        neighbours (and when each was last heard), tags in merge, messages.\n"
 	"\n"
-	"\n"
 	"Example (a lab of examples/concast.topo; build/apps in a build tree):\n"
 	"  anode -n r1 concast listen 198.18.0.1 7 /usr/lib/anode/count.ao --json\n"
 	"  anode -n s1 concast join 198.18.0.1 r1 7 --tags 100 --interval 50\n"
