@@ -181,7 +181,7 @@ int cc_up_add(struct cc_table *t, struct cc_flow *f, uint8_t kind, const struct 
 		struct cc_upstream *u = &f->up[i];
 		if (u->kind)
 			continue;
-		*u = (struct cc_upstream){ .kind = kind, .fresh = true, .app = app, .last_ms = now_ms };
+		*u = (struct cc_upstream){.kind = kind, .fresh = true, .app = app, .last_ms = now_ms};
 		if (addr)
 			u->addr = *addr;
 		f->n_up++;
@@ -305,7 +305,7 @@ static struct cc_tag *tag_slot(struct cc_table *t, struct cc_flow *f, uint64_t t
 			free_slot = g;
 	}
 	if (free_slot) {
-		*free_slot = (struct cc_tag){ .used = true, .tag = tag, .created_ms = now_ms };
+		*free_slot = (struct cc_tag){.used = true, .tag = tag, .created_ms = now_ms};
 		*fresh = true;
 	}
 	return free_slot;

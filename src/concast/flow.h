@@ -28,22 +28,22 @@
 #define CC_UPSTREAM_LIMIT 1024 /* what the configuration may ask for */
 
 struct cc_config {
-	size_t max_flows; /* flow state blocks at this node */
+	size_t max_flows;    /* flow state blocks at this node */
 	size_t max_upstream; /* upstream neighbours per flow */
-	size_t max_tags; /* tags in merge at once per flow */
+	size_t max_tags;     /* tags in merge at once per flow */
 	unsigned tag_max_ms; /* a tag still in merge after this long is discarded */
 };
 
-#define CC_COUNTERS(X)                                                                    \
-	X(messages, "concast messages taken in from upstream")                            \
-	X(passed, "messages passed on unmerged (the flow has one upstream neighbour)")    \
-	X(merged, "messages merged into a tag's state")                                   \
-	X(built, "merged messages built and sent on")                                     \
-	X(discarded, "tags discarded by their specification's done")                      \
-	X(dropped_by_spec, "messages get_tag or merge refused (late, duplicate, bad)")    \
-	X(spec_errors, "runs of a specification that failed (error, budget, bad length)") \
-	X(tags_full, "messages refused: the flow had its most tags in merge")             \
-	X(tags_expired, "tags discarded because they stayed in merge too long")           \
+#define CC_COUNTERS(X)                                                                                                 \
+	X(messages, "concast messages taken in from upstream")                                                         \
+	X(passed, "messages passed on unmerged (the flow has one upstream neighbour)")                                 \
+	X(merged, "messages merged into a tag's state")                                                                \
+	X(built, "merged messages built and sent on")                                                                  \
+	X(discarded, "tags discarded by their specification's done")                                                   \
+	X(dropped_by_spec, "messages get_tag or merge refused (late, duplicate, bad)")                                 \
+	X(spec_errors, "runs of a specification that failed (error, budget, bad length)")                              \
+	X(tags_full, "messages refused: the flow had its most tags in merge")                                          \
+	X(tags_expired, "tags discarded because they stayed in merge too long")                                        \
 	X(timeouts, "timeouts armed by done that fired")
 
 struct cc_counters {
@@ -56,8 +56,8 @@ enum cc_up_kind { CC_UP_NODE = 1, CC_UP_APP = 2 };
  * node (by its link handle). */
 struct cc_upstream {
 	uint8_t kind; /* 0: the slot is free */
-	bool fresh; /* the next message from it is its first since it joined */
-	bool told; /* it has been sent the specification (MS, or the join's answer) */
+	bool fresh;   /* the next message from it is its first since it joined */
+	bool told;    /* it has been sent the specification (MS, or the join's answer) */
 	struct an_addr addr;
 	uint64_t app;
 	uint64_t last_ms; /* when it was last heard from (KEEPALIVE, RMS, data) */
@@ -65,7 +65,7 @@ struct cc_upstream {
 };
 
 enum cc_spec_state {
-	CC_SPEC_NONE, /* asked for (RMS sent), not come yet */
+	CC_SPEC_NONE,	  /* asked for (RMS sent), not come yet */
 	CC_SPEC_FETCHING, /* named by an MS, its code on its way */
 	CC_SPEC_READY,
 };
@@ -79,7 +79,7 @@ struct cc_flow {
 	uint8_t spec[32];
 	void *spec_elf; /* a copy, to put the code back if the EE evicted it */
 	size_t spec_len;
-	uint64_t receiver_app; /* the receiving application here (it set the merge), or 0 */
+	uint64_t receiver_app;	   /* the receiving application here (it set the merge), or 0 */
 	struct an_addr downstream; /* the node that answered with MS (router mode: the next concast node) */
 	bool has_downstream;
 	struct cc_upstream *up; /* max_upstream slots */
@@ -88,7 +88,7 @@ struct cc_flow {
 	uint8_t area[AN_MERGE_FLOW_MAX];
 	uint64_t created_ms;
 	uint64_t asked_ms; /* when the last RMS left */
-	unsigned asks; /* RMS sent without an answer */
+	unsigned asks;	   /* RMS sent without an answer */
 	uint64_t messages, sent;
 };
 

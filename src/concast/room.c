@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The concast room (seed 001 §2.2, §4): the Concast Signaling Protocol,
- * concast data, and the applications that send (JOIN) and receive
- * (SET_MERGE) on flows. Flow state and the merge itself are flow.c's; this
- * file moves messages between the network, the applications and the
- * table.
+ * concast data, the keep-alive period. Flow state and the merge itself
+ * are flow.c's; the applications that send (JOIN) and receive (SET_MERGE)
+ * are apps.c's, concast on IP is ip.c's, what the control socket shows is
+ * show.c's. This file moves messages between the network and the table.
  *
  *   sender app --JOIN--> its node: flow state, RMS toward R ──► each concast
  *   node on the way: flow state, the sender's node in its UNL, RMS on in its
@@ -38,66 +38,28 @@
  * mode; never by an address the body of a message names.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include "concast/flow.h"
-#include "concast/room.h"
+#include "concast/room_impl.h"
 #include "core/log.h"
 #include "node/fetch.h"
-#include "node/node_impl.h"
-
-#define CONCAST_PRUNE_PERIODS 3 /* silent periods before an upstream neighbour is pruned */
-#define CONCAST_ASKS 3 /* RMS sent without an answer before the flow gives up */
-
-struct concast_room {
-	struct node *n;
-	struct cc_table *t;
-	struct loop_timer *tick; /* keep-alives, prunes, RMS retries */
-	struct loop_timer *merge_timer; /* the earliest merge deadline */
-	uint64_t merge_at;
-	unsigned period_ms;
-	int raw; /* router mode: concast on IP (protocol 253, Router Alert), or -1 */
-	uint8_t *raw_buf; /* one datagram in or out */
-	struct concast_counters c;
-};
-
-#define RAW_BUF (WIRE_IPV4_CONCAST_HDR_MAX + AN_PKT_MAX)
 
 /* ---- sending ---- */
 
 /* Send a concast packet toward `to` (a neighbour, or the receiver): on the
- * UDP link, or in router mode on IP with the flow's AppID, Router Alert when
- * every concast router on the way must see it, and src as the IP source
- * (G for data, this node for signalling). Consumes q. */
+ * UDP link, or in router mode on IP (ip.c). Consumes q. */
 static void send_pkt(struct concast_room *r, struct pkt *q, const struct an_addr *to, const struct an_flow *flow,
 		     const struct an_addr *src, bool router_alert)
 {
-	struct node *n = r->n;
 	if (r->raw < 0)
-		return node_send(n, q, to, 0);
-	size_t hl;
-	uint32_t s, d;
-	memcpy(&s, src->ip + 12, 4);
-	memcpy(&d, to->ip + 12, 4);
-	if (wire_ipv4_concast_build(r->raw_buf, RAW_BUF, s, d, flow->app_id, router_alert, q->len, &hl) < 0) {
-		pkt_put(n->pool, q);
-		return;
-	}
-	memcpy(r->raw_buf + hl, q->ctx.pkt, q->len);
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = d };
-	if (sendto(r->raw, r->raw_buf, hl + q->len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		r->c.ip_send_errors++;
-	else
-		n->c.forwarded++;
-	pkt_put(n->pool, q);
+		return node_send(r->n, q, to, 0);
+	concast_ip_send(r, q, to, flow, src, router_alert);
 }
 
-static void send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
-		     const struct an_addr *dst, const struct cc_flow *f, const char *text)
+void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
+		      const struct an_addr *dst, const struct cc_flow *f, const char *text)
 {
 	struct node *n = r->n;
 	struct an_addr next;
@@ -114,9 +76,12 @@ static void send_csp(struct concast_room *r, uint8_t type, uint8_t code, const s
 		n->c.drop_no_buffer++;
 		return;
 	}
-	struct wire_anep_spec spec = { .src = &n->local, .dst = dst };
-	struct wire_csp_spec c = { .type = type, .code = code, .flow = flow, .text = text,
-				   .text_len = text ? strnlen(text, WIRE_CSP_TEXT_MAX) : 0 };
+	struct wire_anep_spec spec = {.src = &n->local, .dst = dst};
+	struct wire_csp_spec c = {.type = type,
+				  .code = code,
+				  .flow = flow,
+				  .text = text,
+				  .text_len = text ? strnlen(text, WIRE_CSP_TEXT_MAX) : 0};
 	if (f) {
 		c.spec = f->spec;
 		c.spec_len = (uint32_t)f->spec_len;
@@ -145,8 +110,8 @@ static void send_csp(struct concast_room *r, uint8_t type, uint8_t code, const s
 }
 
 /* Tell an application what became of its request or of its flow. */
-static void tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow,
-		     const uint8_t *spec, const char *text)
+void concast_tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow, const uint8_t *spec,
+		      const char *text)
 {
 	uint8_t body[WIRE_FLOW_LEN + 32 + WIRE_APPLINK_REASON_MAX];
 	size_t tlen = text ? strnlen(text, WIRE_APPLINK_REASON_MAX) : 0;
@@ -177,22 +142,22 @@ static int csp_errno(uint8_t code)
 
 /* Send ERROR to every upstream node, tell every sending application, and
  * free the flow (§2.2: errors travel upstream to the senders). */
-static void flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text)
+void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text)
 {
 	const struct an_flow id = f->id;
 	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
 		struct cc_upstream *u = &f->up[i];
 		if (u->kind == CC_UP_NODE)
-			send_csp(r, WIRE_CSP_ERROR, code, &id, &u->addr, NULL, text);
+			concast_send_csp(r, WIRE_CSP_ERROR, code, &id, &u->addr, NULL, text);
 		else if (u->kind == CC_UP_APP)
-			tell_app(r, u->app, csp_errno(code), &id, NULL, text ? text : wire_csp_error_str(code));
+			concast_tell_app(r, u->app, csp_errno(code), &id, NULL, text ? text : wire_csp_error_str(code));
 	}
 	r->c.flows_freed++;
 	cc_flow_del(r->t, f);
 }
 
 /* The specification is ready: answer every upstream neighbour that waits. */
-static void flow_ready(struct concast_room *r, struct cc_flow *f)
+void concast_flow_ready(struct concast_room *r, struct cc_flow *f)
 {
 	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
 		struct cc_upstream *u = &f->up[i];
@@ -200,9 +165,9 @@ static void flow_ready(struct concast_room *r, struct cc_flow *f)
 			continue;
 		u->told = true;
 		if (u->kind == CC_UP_NODE)
-			send_csp(r, WIRE_CSP_MS, 0, &f->id, &u->addr, f, NULL);
+			concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, &u->addr, f, NULL);
 		else
-			tell_app(r, u->app, 0, &f->id, f->spec, NULL);
+			concast_tell_app(r, u->app, 0, &f->id, f->spec, NULL);
 	}
 }
 
@@ -216,7 +181,8 @@ static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
 		uint8_t body[WIRE_FLOW_LEN + AN_CONCAST_MSG_MAX];
 		wire_flow_write(body, sizeof(body), &f->id);
 		memcpy(body + WIRE_FLOW_LEN, msg, len);
-		if (applink_reply(n->apps, f->receiver_app, WIRE_APP_CONCAST_DELIVER, 0, body, WIRE_FLOW_LEN + len) < 0) {
+		if (applink_reply(n->apps, f->receiver_app, WIRE_APP_CONCAST_DELIVER, 0, body, WIRE_FLOW_LEN + len) <
+		    0) {
 			r->c.deliver_failed++;
 			return;
 		}
@@ -235,7 +201,7 @@ static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
 	}
 	/* PREV_HOP names this node to the next one in router mode, where the
 	 * IP source is the group. */
-	struct wire_anep_spec spec = { .prev_hop = r->raw >= 0 ? &n->local : NULL };
+	struct wire_anep_spec spec = {.prev_hop = r->raw >= 0 ? &n->local : NULL};
 	size_t plen;
 	if (wire_concast_data_build(q->ctx.pkt, AN_PKT_MAX, &spec, &f->id, msg, len, &plen) < 0) {
 		pkt_put(n->pool, q);
@@ -279,31 +245,32 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 	if (!f) {
 		struct an_addr next;
 		if (an_addr_eq(&c->flow.receiver, &n->local))
-			return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_SPEC, &c->flow, from, NULL, NULL);
+			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_SPEC, &c->flow, from, NULL, NULL);
 		if (node_next_hop(n, &c->flow.receiver, &next) < 0)
-			return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_UNREACHABLE, &c->flow, from, NULL, NULL);
+			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_UNREACHABLE, &c->flow, from, NULL,
+						NULL);
 		if (cc_flow_add(r->t, &c->flow, now, &f) < 0) {
 			r->c.refused_flows++;
-			return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
-					"no room for another flow");
+			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
+						"no room for another flow");
 		}
 		r->c.flows_created++;
 		cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
 		f->asked_ms = now;
 		f->asks = 1;
 		/* On toward the receiver, in this node's name. */
-		return send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL);
+		return concast_send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL);
 	}
 	int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
 	if (slot < 0) {
 		r->c.refused_upstream++;
-		return send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
-				"no room for another upstream neighbour");
+		return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
+					"no room for another upstream neighbour");
 	}
 	/* Grafted where its path meets the tree. */
 	if (f->spec_state == CC_SPEC_READY) {
 		f->up[slot].told = true;
-		send_csp(r, WIRE_CSP_MS, 0, &f->id, from, f, NULL);
+		concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, from, f, NULL);
 	}
 }
 
@@ -344,12 +311,12 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 		if (ee_code_get(n->ee, c->spec, &elf, &len) < 0 || cc_flow_set_spec(f, c->spec, elf, len) < 0)
 			return false;
 		r->c.specs_installed++;
-		flow_ready(r, f);
+		concast_flow_ready(r, f);
 		return false;
 	}
 	if (k || ee_code_status(n->ee, c->spec) == EE_CODE_FAILED || p->resumed) {
 		r->c.specs_refused++;
-		flow_fail(r, f, WIRE_CSP_ERR_SPEC_REFUSED, NULL);
+		concast_flow_fail(r, f, WIRE_CSP_ERR_SPEC_REFUSED, NULL);
 		return false;
 	}
 	if (fetch_park(n->fetch, p, c->spec, from, &f->id.receiver, &n->local, &ee_kind_merge) < 0)
@@ -377,7 +344,7 @@ static void csp_error(struct concast_room *r, const struct wire_csp *c, const st
 			text[i] = '?';
 	log_info("concast: flow app %u: error from downstream: %s%s%s", c->flow.app_id, wire_csp_error_str(c->code),
 		 c->text_len ? ": " : "", text);
-	flow_fail(r, f, c->code, c->text_len ? text : NULL);
+	concast_flow_fail(r, f, c->code, c->text_len ? text : NULL);
 }
 
 static void signal_input(struct node *n, struct pkt *p, struct wire_anep *a)
@@ -431,7 +398,7 @@ static void signal_input(struct node *n, struct pkt *p, struct wire_anep *a)
 
 /* ---- data ---- */
 
-static void input_result(struct concast_room *r, int e)
+void concast_input_result(struct concast_room *r, int e)
 {
 	if (e == -EDQUOT)
 		r->c.refused_tags++;
@@ -462,165 +429,11 @@ static void data_input(struct node *n, struct pkt *p, struct wire_anep *a)
 		return node_drop(n, p, &n->c.drop_concast, -EPERM);
 	}
 	int e = cc_input(r->t, f, slot, p->ctx.pkt + d.msg_off, d.msg_len, loop_now_ms());
-	input_result(r, e);
+	concast_input_result(r, e);
 	if (e < 0)
 		return node_drop(n, p, &n->c.drop_concast, e);
 	n->c.consumed++;
 	pkt_put(n->pool, p);
-}
-
-/* ---- applications ---- */
-
-/* On IP the group is the source of data: Linux routers drop packets from
- * multicast, broadcast, loopback or zero sources as martians, so such a
- * group cannot work in router mode. */
-static bool group_ok(const struct concast_room *r, const struct an_flow *flow)
-{
-	const uint8_t *g = flow->group.ip + 12;
-	if (r->raw < 0)
-		return true;
-	return g[0] != 0 && g[0] != 127 && g[0] < 224;
-}
-
-static void app_join(struct concast_room *r, uint64_t app, const struct an_flow *flow)
-{
-	struct node *n = r->n;
-	uint64_t now = loop_now_ms();
-	struct cc_flow *f = cc_flow_find(r->t, flow);
-	struct an_addr next;
-	if (!group_ok(r, flow))
-		return tell_app(r, app, -EINVAL, flow, NULL, "on IP the group is the source of data: it must be unicast");
-	if (!f) {
-		if (an_addr_eq(&flow->receiver, &n->local))
-			return tell_app(r, app, -ENOENT, flow, NULL, wire_csp_error_str(WIRE_CSP_ERR_NO_SPEC));
-		if (node_next_hop(n, &flow->receiver, &next) < 0)
-			return tell_app(r, app, -EHOSTUNREACH, flow, NULL, "no route to the receiver");
-		if (cc_flow_add(r->t, flow, now, &f) < 0) {
-			r->c.refused_flows++;
-			return tell_app(r, app, -ENOSPC, flow, NULL, "no room for another flow at this node");
-		}
-		r->c.flows_created++;
-		f->asked_ms = now;
-		f->asks = 1;
-		cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
-		return send_csp(r, WIRE_CSP_RMS, 0, flow, &flow->receiver, NULL, NULL);
-	}
-	int slot = cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
-	if (slot < 0) {
-		r->c.refused_upstream++;
-		return tell_app(r, app, -ENOSPC, flow, NULL, "no room for another sender on this flow");
-	}
-	if (f->spec_state == CC_SPEC_READY) {
-		f->up[slot].told = true;
-		tell_app(r, app, 0, flow, f->spec, NULL);
-	}
-}
-
-static void app_set_merge(struct concast_room *r, uint64_t app, const struct an_flow *flow, const uint8_t *elf,
-			  size_t len)
-{
-	struct node *n = r->n;
-	uint8_t name[32];
-	if (!an_addr_eq(&flow->receiver, &n->local))
-		return tell_app(r, app, -EADDRNOTAVAIL, flow, NULL, "the receiver of a flow is the node it is set at");
-	if (!group_ok(r, flow))
-		return tell_app(r, app, -EINVAL, flow, NULL, "on IP the group is the source of data: it must be unicast");
-	int e = ee_code_insert_kind(n->ee, &ee_kind_merge, elf, len, name);
-	if (e < 0) {
-		r->c.specs_refused++;
-		const char *why = ee_last_refusal(n->ee);
-		return tell_app(r, app, e, flow, NULL,
-				e == -EEXIST ? "this code is cached as another kind" : why[0] ? why : strerror(-e));
-	}
-	struct cc_flow *f = cc_flow_find(r->t, flow);
-	if (f && f->receiver_app && f->receiver_app != app)
-		return tell_app(r, app, -EADDRINUSE, flow, NULL, "another application receives this flow");
-	if (!f && cc_flow_add(r->t, flow, loop_now_ms(), &f) < 0) {
-		r->c.refused_flows++;
-		return tell_app(r, app, -ENOSPC, flow, NULL, "no room for another flow at this node");
-	}
-	if (cc_flow_set_spec(f, name, elf, len) < 0)
-		return tell_app(r, app, -ENOMEM, flow, NULL, NULL);
-	f->receiver_app = app;
-	r->c.specs_installed++;
-	tell_app(r, app, 0, flow, name, NULL);
-	flow_ready(r, f);
-}
-
-/* An application stops sending (or receiving) on a flow. */
-static void app_leave(struct concast_room *r, struct cc_flow *f, uint64_t app)
-{
-	if (f->receiver_app == app) {
-		f->receiver_app = 0;
-		r->c.receivers_left++;
-		return flow_fail(r, f, WIRE_CSP_ERR_RECEIVER_LEFT, NULL);
-	}
-	int slot = cc_up_find(f, CC_UP_APP, NULL, app);
-	if (slot < 0)
-		return;
-	cc_up_del(f, slot);
-	/* The nodes downstream prune this one when its keep-alives stop. */
-	if (f->n_up == 0 && !f->receiver_app) {
-		r->c.flows_freed++;
-		cc_flow_del(r->t, f);
-	}
-}
-
-static void app_send(struct concast_room *r, uint64_t app, const struct an_flow *flow, const uint8_t *msg,
-		     size_t len)
-{
-	struct node *n = r->n;
-	struct cc_flow *f = cc_flow_find(r->t, flow);
-	int slot = f ? cc_up_find(f, CC_UP_APP, NULL, app) : -ENOENT;
-	if (slot < 0 || f->spec_state != CC_SPEC_READY) {
-		r->c.data_no_flow++;
-		n->c.drop_concast++;
-		applink_reply(n->apps, app, WIRE_APP_ERROR, slot < 0 ? -ENOTCONN : -EAGAIN, NULL, 0);
-		return;
-	}
-	input_result(r, cc_input(r->t, f, slot, msg, len, loop_now_ms()));
-}
-
-static void app_concast(void *arg, uint64_t app, const struct wire_applink *m)
-{
-	struct node *n = arg;
-	struct concast_room *r = n->concast;
-	const uint8_t *body = m->body + WIRE_FLOW_LEN;
-	size_t len = m->body_len - WIRE_FLOW_LEN;
-	struct cc_flow *f;
-	switch (m->type) {
-	case WIRE_APP_CONCAST_JOIN:
-		r->c.app_joins++;
-		return app_join(r, app, &m->flow);
-	case WIRE_APP_CONCAST_SET_MERGE:
-		r->c.app_set_merges++;
-		return app_set_merge(r, app, &m->flow, body, len);
-	case WIRE_APP_CONCAST_SEND:
-		return app_send(r, app, &m->flow, body, len);
-	case WIRE_APP_CONCAST_LEAVE:
-		f = cc_flow_find(r->t, &m->flow);
-		if (f)
-			app_leave(r, f, app);
-		return tell_app(r, app, f ? 0 : -ENOENT, &m->flow, NULL, f ? NULL : "no such flow here");
-	}
-}
-
-struct leave_all {
-	struct concast_room *r;
-	uint64_t app;
-};
-
-static void leave_one(void *arg, struct cc_flow *f)
-{
-	struct leave_all *l = arg;
-	app_leave(l->r, f, l->app);
-}
-
-static void app_closed(void *arg, uint64_t app)
-{
-	struct node *n = arg;
-	struct leave_all l = { .r = n->concast, .app = app };
-	cc_flow_each(l.r->t, leave_one, &l);
 }
 
 /* ---- every period: keep-alives, prunes, requests asked again ---- */
@@ -643,13 +456,13 @@ static void period_flow(void *arg, struct cc_flow *f)
 		return;
 	if (f->spec_state == CC_SPEC_NONE && now - f->asked_ms >= r->period_ms) {
 		if (f->asks >= CONCAST_ASKS)
-			return flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE, "the receiver's node does not answer");
+			return concast_flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE, "the receiver's node does not answer");
 		f->asks++;
 		f->asked_ms = now;
-		return send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL);
+		return concast_send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL);
 	}
 	if (f->spec_state == CC_SPEC_READY)
-		send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL);
+		concast_send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL);
 }
 
 static void period(void *arg)
@@ -657,83 +470,6 @@ static void period(void *arg)
 	struct concast_room *r = arg;
 	cc_flow_each(r->t, period_flow, r);
 	r->tick = loop_timer_add(r->n->loop, r->period_ms, period, r);
-}
-
-/* ---- concast on IP (router mode) ---- */
-
-/* Datagrams from the raw socket: the ANEP packet inside goes through the
- * node like any other, from the IP source (port 3322: a router node's
- * address). */
-static void raw_readable(void *arg, int fd, uint32_t events)
-{
-	struct concast_room *r = arg;
-	struct node *n = r->n;
-	(void)events;
-	for (int budget = 64; budget > 0; budget--) {
-		ssize_t k = recv(fd, r->raw_buf, RAW_BUF, MSG_DONTWAIT | MSG_TRUNC);
-		if (k < 0)
-			return;
-		n->c.received++;
-		struct wire_ipv4_concast ip;
-		if ((size_t)k > RAW_BUF || wire_ipv4_concast_parse(r->raw_buf, (size_t)k, &ip) < 0 ||
-		    ip.payload_len > AN_PKT_MAX || !ip.has_app_id) {
-			r->c.malformed++;
-			n->c.drop_malformed++;
-			continue;
-		}
-		/* The AppID must be the flow's A: checked against the flow in
-		 * the payload before anything else reads it. */
-		struct an_flow flow;
-		const uint8_t *payload = r->raw_buf + ip.payload_off;
-		struct wire_anep a;
-		size_t at = 0;
-		if (wire_anep_parse(payload, ip.payload_len, &a) == 0)
-			at = a.hdr_len + (a.type_id == WIRE_TYPE_CONCAST_SIGNAL ? 4 : 0);
-		if (!at || at + WIRE_FLOW_LEN > a.pkt_len || wire_flow_parse(payload + at, a.pkt_len - at, &flow) < 0 ||
-		    flow.app_id != ip.app_id) {
-			r->c.malformed++;
-			n->c.drop_malformed++;
-			continue;
-		}
-		struct pkt *p = pkt_get(n->pool);
-		if (!p) {
-			n->c.drop_no_buffer++;
-			continue;
-		}
-		memcpy(p->ctx.pkt, payload, ip.payload_len);
-		p->len = ip.payload_len;
-		p->origin = AN_ORIGIN_NET;
-		p->rx_ns = loop_now_ns();
-		memset(&p->from, 0, sizeof(p->from));
-		p->from.ip[10] = p->from.ip[11] = 0xff;
-		memcpy(p->from.ip + 12, &ip.src, 4);
-		p->from.port = n->local.port;
-		r->c.ip_received++;
-		node_input(n, p);
-	}
-}
-
-/* Open the raw socket while still root: protocol 253, Router Alert taps,
- * our own IP headers. */
-static int raw_open(struct concast_room *r)
-{
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, WIRE_IPPROTO_CONCAST);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, IPPROTO_IP, IP_ROUTER_ALERT, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	r->raw_buf = malloc(RAW_BUF);
-	if (!r->raw_buf || loop_fd_add(r->n->loop, fd, EPOLLIN, raw_readable, r) < 0) {
-		close(fd);
-		return -ENOMEM;
-	}
-	r->raw = fd;
-	return 0;
 }
 
 /* ---- the room ---- */
@@ -747,8 +483,9 @@ void concast_fetch_failed(struct node *n, struct pkt *p, int why)
 		struct cc_flow *f = cc_flow_find(r->t, &c.flow);
 		if (f && f->spec_state == CC_SPEC_FETCHING) {
 			r->c.specs_refused++;
-			flow_fail(r, f, WIRE_CSP_ERR_SPEC_REFUSED,
-				  why == -ETIMEDOUT || why == -ECANCELED ? "the merge specification did not come" : NULL);
+			concast_flow_fail(
+			    r, f, WIRE_CSP_ERR_SPEC_REFUSED,
+			    why == -ETIMEDOUT || why == -ECANCELED ? "the merge specification did not come" : NULL);
 		}
 	}
 }
@@ -759,9 +496,9 @@ int concast_room_init(struct node *n)
 	if (!r)
 		return -ENOMEM;
 	struct cc_config cfg = {
-		.max_flows = n->cfg.concast_flows,
-		.max_upstream = n->cfg.concast_upstream,
-		.max_tags = n->cfg.concast_tags,
+	    .max_flows = n->cfg.concast_flows,
+	    .max_upstream = n->cfg.concast_upstream,
+	    .max_tags = n->cfg.concast_tags,
 	};
 	r->n = n;
 	r->raw = -1;
@@ -772,10 +509,11 @@ int concast_room_init(struct node *n)
 	if (!r->t || !r->tick)
 		return -ENOMEM;
 	if (n->cfg.router && n->cfg.concast_ip) {
-		int e = raw_open(r);
+		int e = concast_ip_open(r);
 		if (e < 0) {
-			log_err("concast: cannot open the raw socket for concast on IP (protocol %d, IP_ROUTER_ALERT): %s",
-				WIRE_IPPROTO_CONCAST, strerror(-e));
+			log_err(
+			    "concast: cannot open the raw socket for concast on IP (protocol %d, IP_ROUTER_ALERT): %s",
+			    WIRE_IPPROTO_CONCAST, strerror(-e));
 			return e;
 		}
 	}
@@ -802,107 +540,4 @@ void concast_room_done(struct node *n)
 	cc_table_free(r->t);
 	free(r);
 	n->concast = NULL;
-}
-
-void concast_app_handlers(struct applink_handler *h)
-{
-	h->concast = app_concast;
-	h->closed = app_closed;
-}
-
-/* ---- what the control socket shows ---- */
-
-void concast_stats(struct node *n, struct stat_section *sec)
-{
-	struct concast_room *r = n->concast;
-	sec->key = "concast";
-	sec->title = "concast";
-	stat_add(sec, "flows", "flow state blocks now", cc_flow_count(r->t));
-	STAT_ADD_ALL(sec, &r->c, CONCAST_COUNTERS);
-	STAT_ADD_ALL(sec, cc_counters(r->t), CC_COUNTERS);
-}
-
-static const char *state_name(const struct cc_flow *f)
-{
-	switch (f->spec_state) {
-	case CC_SPEC_READY:
-		return "ready";
-	case CC_SPEC_FETCHING:
-		return "fetching";
-	default:
-		return "asking";
-	}
-}
-
-struct ctl_walk {
-	struct ctl_out *o;
-	bool json, first;
-	uint64_t now;
-	struct cc_table *t;
-};
-
-static void ctl_flow(void *arg, struct cc_flow *f)
-{
-	struct ctl_walk *w = arg;
-	char g[WIRE_ADDR_STRLEN], rcv[WIRE_ADDR_STRLEN], spec[65], a[WIRE_ADDR_STRLEN];
-	wire_addr_format(&f->id.group, g, sizeof(g));
-	wire_addr_format(&f->id.receiver, rcv, sizeof(rcv));
-	ee_name_hex(f->spec, spec);
-	if (f->spec_state != CC_SPEC_READY && f->spec_state != CC_SPEC_FETCHING)
-		strcpy(spec, "-");
-	/* The group has no port: show its address alone. */
-	char *colon = strrchr(g, ':');
-	if (colon && strcmp(colon, ":0") == 0)
-		*colon = '\0';
-	size_t tags = cc_flow_tags(w->t, f);
-	if (w->json)
-		ctl_printf(w->o,
-			   "%s{\"group\":\"%s\",\"receiver\":\"%s\",\"app_id\":%u,\"state\":\"%s\",\"spec\":\"%s\","
-			   "\"receiving_here\":%s,\"tags\":%zu,\"messages\":%llu,\"sent\":%llu,\"upstream\":[",
-			   w->first ? "" : ",", g, rcv, f->id.app_id, state_name(f), spec,
-			   f->receiver_app ? "true" : "false", tags, (unsigned long long)f->messages,
-			   (unsigned long long)f->sent);
-	else
-		ctl_printf(w->o, "flow %s -> %s app %u: %s, spec %.16s%s, %zu upstream, %zu tags in merge, %llu in, %llu out%s\n",
-			   g, rcv, f->id.app_id, state_name(f), spec, spec[1] ? "..." : "", f->n_up, tags,
-			   (unsigned long long)f->messages, (unsigned long long)f->sent,
-			   f->receiver_app ? ", received here" : "");
-	w->first = false;
-	bool first_up = true;
-	for (size_t i = 0; i < cc_config(w->t)->max_upstream; i++) {
-		const struct cc_upstream *u = &f->up[i];
-		if (!u->kind)
-			continue;
-		if (u->kind == CC_UP_NODE)
-			wire_addr_format(&u->addr, a, sizeof(a));
-		else
-			snprintf(a, sizeof(a), "app:%016llx", (unsigned long long)u->app);
-		unsigned long long ago = (unsigned long long)(w->now - u->last_ms);
-		if (w->json)
-			ctl_printf(w->o, "%s{\"slot\":%zu,\"kind\":\"%s\",\"from\":\"%s\",\"heard_ms_ago\":%llu,\"messages\":%llu}",
-				   first_up ? "" : ",", i, u->kind == CC_UP_NODE ? "node" : "app", a, ago,
-				   (unsigned long long)u->messages);
-		else
-			ctl_printf(w->o, "  upstream %zu %s %s, heard %llu ms ago, %llu messages\n", i,
-				   u->kind == CC_UP_NODE ? "node" : "app", a, ago, (unsigned long long)u->messages);
-		first_up = false;
-	}
-	if (w->json)
-		ctl_printf(w->o, "]}");
-}
-
-int concast_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
-{
-	struct node *n = arg;
-	struct concast_room *r = n->concast;
-	struct ctl_walk w = { .o = o, .json = argc > 1 && strcmp(argv[argc - 1], "json") == 0, .first = true,
-			      .now = loop_now_ms(), .t = r->t };
-	if (w.json)
-		ctl_printf(o, "{\"flows\":[");
-	cc_flow_each(r->t, ctl_flow, &w);
-	if (w.json)
-		ctl_printf(o, "]}\n");
-	else if (w.first)
-		ctl_printf(o, "no concast flows\n");
-	return 0;
 }

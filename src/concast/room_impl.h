@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the concast room: its state, shared by room.c (signalling,
+ * data, the period), apps.c (applications), ip.c (concast on IP) and
+ * show.c (the control socket's view).
+ */
+#ifndef CONCAST_ROOM_IMPL_H
+#define CONCAST_ROOM_IMPL_H
+
+#include "concast/flow.h"
+#include "concast/room.h"
+#include "node/node_impl.h"
+
+#define CONCAST_PRUNE_PERIODS 3 /* silent periods before an upstream neighbour is pruned */
+#define CONCAST_ASKS 3		/* RMS sent without an answer before the flow gives up */
+
+struct concast_room {
+	struct node *n;
+	struct cc_table *t;
+	struct loop_timer *tick;	/* keep-alives, prunes, RMS retries */
+	struct loop_timer *merge_timer; /* the earliest merge deadline */
+	uint64_t merge_at;
+	unsigned period_ms;
+	int raw;	  /* router mode: concast on IP (protocol 253, Router Alert), or -1 */
+	uint8_t *raw_buf; /* one datagram in or out */
+	struct concast_counters c;
+};
+
+#define RAW_BUF (WIRE_IPV4_CONCAST_HDR_MAX + AN_PKT_MAX)
+
+/* room.c */
+void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
+		      const struct an_addr *dst, const struct cc_flow *f, const char *text);
+void concast_tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow, const uint8_t *spec,
+		      const char *text);
+void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text);
+void concast_flow_ready(struct concast_room *r, struct cc_flow *f);
+void concast_input_result(struct concast_room *r, int e);
+/* ip.c: open the raw socket (while root); send one packet on IP. */
+int concast_ip_open(struct concast_room *r);
+void concast_ip_send(struct concast_room *r, struct pkt *q, const struct an_addr *to, const struct an_flow *flow,
+		     const struct an_addr *src, bool router_alert);
+
+#endif
