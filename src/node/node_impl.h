@@ -28,6 +28,7 @@
 #include "node/config.h"
 #include "node/counters.h"
 #include "node/node.h"
+#include "node/svc_module.h"
 #include "wire/wire.h"
 
 struct route_table;
@@ -88,6 +89,7 @@ struct node {
 	uint64_t started_ns;
 	struct mon *mon; /* the node's figures, sampled (src/mon) */
 	struct concast_room *concast; /* the concast room (src/concast/room.c) */
+	struct svc_module_counters mod_c; /* packet modules and probes (svc_module.c) */
 };
 
 /* ---- node.c: the Type ID table and the transmit API ---- */

@@ -219,7 +219,7 @@ void services_module_stats(struct node *n, struct stat_section *sec)
 {
 	sec->key = "modules";
 	sec->title = "packet modules";
-	STAT_ADD_ALL(sec, svc_module_counters(), SVC_MODULE_COUNTERS);
+	STAT_ADD_ALL(sec, svc_module_counters(n), SVC_MODULE_COUNTERS);
 }
 
 /* "events [AFTER] [json]": the events monitors sent to services, after

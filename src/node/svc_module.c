@@ -26,8 +26,6 @@
 #include "node/svc_api.h"
 #include "node/svc_module.h"
 
-static struct svc_module_counters mc;
-
 /* The code object a module or a probe runs. Its bytes are kept: the cache
  * may evict it for other code, and it is then put back, with its user's
  * soft state bound again. */
@@ -69,14 +67,14 @@ static void hold_check(void *arg)
 	/* Oldest first: when the oldest has waited too long, all go, so
 	 * that they keep their order. */
 	if (m->n_held && loop_now_ns() - m->held_ns[0] >= AN_MODULE_HOLD_MS * 1000000ull)
-		release_held(m, &mc.hold_timeouts);
+		release_held(m, &m->n->mod_c.hold_timeouts);
 	if (m->n_held)
 		m->hold_t = loop_timer_add(m->n->loop, AN_MODULE_HOLD_MS / 10, hold_check, m);
 }
 
-const struct svc_module_counters *svc_module_counters(void)
+const struct svc_module_counters *svc_module_counters(const struct node *n)
 {
-	return &mc;
+	return &n->mod_c;
 }
 
 static int read_code(const char *path, void **ret, size_t *ret_len, char *why, size_t whylen)
@@ -170,9 +168,9 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 {
 	struct svc_module *m = arg;
 	struct node *n = m->n;
-	mc.packets++;
+	n->mod_c.packets++;
 	if (p->len > AN_MODULE_PKT_MAX || p->len < 20) {
-		mc.too_big++;
+		n->mod_c.too_big++;
 		return MATCH_ACCEPT;
 	}
 	struct an_pkt_ctx *ctx = &m->ctx;
@@ -184,30 +182,30 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 	int64_t rc;
 	int r = code_run(n, &m->code, ctx, &rc);
 	if (r < 0 || rc < 0 || ctx->len < 20 || ctx->len > AN_MODULE_PKT_MAX || ctx->len > p->cap) {
-		mc.errors++;
+		n->mod_c.errors++;
 		return MATCH_ACCEPT;
 	}
 	switch (rc) {
 	case AN_PKT_HOLD:
 		if (m->n_held == AN_MODULE_HOLD_MAX) {
-			mc.hold_overflows++;
+			n->mod_c.hold_overflows++;
 			return MATCH_ACCEPT;
 		}
 		m->held[m->n_held] = p; /* the engine keeps it at this address until its verdict */
 		m->held_ns[m->n_held++] = loop_now_ns();
-		mc.held++;
+		n->mod_c.held++;
 		if (!m->hold_t)
 			m->hold_t = loop_timer_add(n->loop, AN_MODULE_HOLD_MS / 10, hold_check, m);
 		return MATCH_HOLD;
 	case AN_PKT_RELEASE:
-		release_held(m, &mc.released);
-		mc.accepted++;
+		release_held(m, &n->mod_c.released);
+		n->mod_c.accepted++;
 		return MATCH_ACCEPT;
 	case AN_PKT_ACCEPT:
-		mc.accepted++;
+		n->mod_c.accepted++;
 		return MATCH_ACCEPT;
 	case AN_PKT_DROP:
-		mc.dropped++;
+		n->mod_c.dropped++;
 		return MATCH_DROP;
 	case AN_PKT_MODIFIED:
 	case AN_PKT_ANSWER:
@@ -215,14 +213,14 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 		p->len = ctx->len;
 		if (rc == AN_PKT_ANSWER) {
 			answer(p->data, p->len);
-			mc.answered++;
+			n->mod_c.answered++;
 		} else {
 			wire_ipv4_fix_checksums(p->data, p->len);
-			mc.modified++;
+			n->mod_c.modified++;
 		}
 		return MATCH_MODIFIED;
 	default:
-		mc.errors++;
+		n->mod_c.errors++;
 		return MATCH_ACCEPT;
 	}
 }
@@ -315,9 +313,9 @@ static void probe_run(void *arg, struct svc_instance *in)
 	struct an_probe_ctx ctx = { .now_ns = loop_now_ns(), .runs = p->runs++ };
 	int64_t rc;
 	int r = code_run(n, &p->code, &ctx, &rc);
-	mc.probe_runs++;
+	n->mod_c.probe_runs++;
 	if (r < 0 || rc < 0) {
-		mc.probe_errors++;
+		n->mod_c.probe_errors++;
 		return;
 	}
 	svc_api_publish(n, in->user, in->service, rc);
@@ -334,7 +332,7 @@ void svc_module_stop(struct svc_instance *in)
 	struct svc_module *m = in->run;
 	if (!m)
 		return;
-	release_held(m, &mc.released);
+	release_held(m, &m->n->mod_c.released);
 	if (m->hold_t)
 		loop_timer_cancel(m->n->loop, m->hold_t);
 	match_remove(m->n->match, m->match_id);

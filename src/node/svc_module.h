@@ -42,6 +42,7 @@ int svc_probe_start(struct node *n, struct svc_instance *in, const struct policy
 		    const struct policy_principal *who, char *why, size_t whylen);
 void svc_probe_stop(struct svc_instance *in);
 void svc_probe_tick(struct node *n);
-const struct svc_module_counters *svc_module_counters(void);
+/* The node's packet module and probe counters. */
+const struct svc_module_counters *svc_module_counters(const struct node *n);
 
 #endif
