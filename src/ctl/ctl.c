@@ -74,9 +74,7 @@ void ctl_printf(struct ctl_out *o, const char *fmt, ...)
 	}
 }
 
-/* A JSON string of text that anode made (names, paths, modes): quotes and
- * backslashes escaped, control characters dropped. */
-static void json_string(struct ctl_out *o, const char *s)
+void ctl_json_string(struct ctl_out *o, const char *s)
 {
 	ctl_printf(o, "\"");
 	for (; *s; s++) {
@@ -96,7 +94,7 @@ void ctl_print_stats(struct ctl_out *o, bool json, const struct ctl_string *stri
 		const char *sep = "";
 		for (size_t i = 0; i < n_strings; i++, sep = ",") {
 			ctl_printf(o, "%s\"%s\":", sep, strings[i].key);
-			json_string(o, strings[i].value);
+			ctl_json_string(o, strings[i].value);
 		}
 		for (size_t i = 0; i < n_sections; i++, sep = ",") {
 			const struct stat_section *sec = &sections[i];

@@ -25,6 +25,9 @@ struct ctl_out {
 	bool truncated;
 };
 void ctl_printf(struct ctl_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string: quotes and backslashes escaped, control characters
+ * dropped (what anode prints is text it made or checked). */
+void ctl_json_string(struct ctl_out *o, const char *s);
 
 /* Print figures, one section after another: as one JSON object whose
  * first members are the strings given (key, value pairs) and whose other

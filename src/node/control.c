@@ -33,12 +33,17 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 	struct node *n = arg;
 	char a[WIRE_ADDR_STRLEN];
 	wire_addr_format(&n->local, a, sizeof(a));
-	if (want_json(argc, argv))
-		ctl_printf(o, "{\"name\":\"%s\",\"address\":\"%s\",\"app_socket\":\"%s\",\"ctl_socket\":\"%s\"}\n",
-			   n->cfg.name, a, n->cfg.app_path, n->cfg.ctl_path);
-	else
+	if (!want_json(argc, argv)) {
 		ctl_printf(o, "name %s\naddress %s\napp-socket %s\nctl-socket %s\n", n->cfg.name, a,
 			   n->cfg.app_path, n->cfg.ctl_path);
+		return 0;
+	}
+	/* Paths come from the configuration: escaped. */
+	ctl_printf(o, "{\"name\":\"%s\",\"address\":\"%s\",\"app_socket\":", n->cfg.name, a);
+	ctl_json_string(o, n->cfg.app_path);
+	ctl_printf(o, ",\"ctl_socket\":");
+	ctl_json_string(o, n->cfg.ctl_path);
+	ctl_printf(o, "}\n");
 	return 0;
 }
 

@@ -343,10 +343,10 @@ void svc_api_events_print(struct node *n, uint64_t after, bool json, struct ctl_
 	for (uint64_t s = first > after + 1 ? first : after + 1; s <= st->next_seq; s++) {
 		const struct svc_event *e = &st->events[(s - 1) % SVC_API_EVENTS_KEPT];
 		if (json) {
-			/* The text holds names of checked alphabets, numbers
-			 * and '=': nothing to escape. */
-			ctl_printf(o, "{\"seq\":%llu,\"time\":%llu,\"event\":\"%s\"}\n", (unsigned long long)e->seq,
-				   (unsigned long long)e->time, e->text);
+			ctl_printf(o, "{\"seq\":%llu,\"time\":%llu,\"event\":", (unsigned long long)e->seq,
+				   (unsigned long long)e->time);
+			ctl_json_string(o, e->text);
+			ctl_printf(o, "}\n");
 		} else {
 			ctl_printf(o, "%llu %llu %s\n", (unsigned long long)e->seq, (unsigned long long)e->time,
 				   e->text);
