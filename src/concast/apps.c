@@ -87,7 +87,7 @@ static void app_set_merge(struct concast_room *r, uint64_t app, const struct an_
 		r->c.refused_flows++;
 		return concast_tell_app(r, app, -ENOSPC, flow, NULL, "no room for another flow at this node");
 	}
-	if (cc_flow_set_spec(f, name, elf, len) < 0)
+	if (cc_flow_set_spec(r->t, f, name, elf, len) < 0)
 		return concast_tell_app(r, app, -ENOMEM, flow, NULL, NULL);
 	f->receiver_app = app;
 	r->c.specs_installed++;

@@ -111,6 +111,14 @@ int cc_flow_add(struct cc_table *t, const struct an_flow *id, uint64_t now_ms, s
 	return 0;
 }
 
+/* The flow no longer holds its specification in the code cache. */
+static void spec_unpin(struct cc_table *t, struct cc_flow *f)
+{
+	if (f->pinned)
+		ee_code_unpin(t->ee, f->spec);
+	f->pinned = false;
+}
+
 void cc_flow_del(struct cc_table *t, struct cc_flow *f)
 {
 	for (struct cc_flow **pp = &t->flows; *pp; pp = &(*pp)->next)
@@ -119,6 +127,7 @@ void cc_flow_del(struct cc_table *t, struct cc_flow *f)
 			t->n_flows--;
 			break;
 		}
+	spec_unpin(t, f);
 	free(f->spec_elf);
 	free(f->tags);
 	free(f->up);
@@ -139,7 +148,7 @@ size_t cc_flow_count(const struct cc_table *t)
 	return t->n_flows;
 }
 
-int cc_flow_set_spec(struct cc_flow *f, const uint8_t name[32], const void *elf, size_t len)
+int cc_flow_set_spec(struct cc_table *t, struct cc_flow *f, const uint8_t name[32], const void *elf, size_t len)
 {
 	void *copy = NULL;
 	if (elf) {
@@ -148,11 +157,13 @@ int cc_flow_set_spec(struct cc_flow *f, const uint8_t name[32], const void *elf,
 			return -ENOMEM;
 		memcpy(copy, elf, len);
 	}
+	spec_unpin(t, f);
 	free(f->spec_elf);
 	f->spec_elf = copy;
 	f->spec_len = elf ? len : 0;
 	memcpy(f->spec, name, 32);
 	f->spec_state = CC_SPEC_READY;
+	f->pinned = ee_code_pin(t->ee, name) == 0;
 	return 0;
 }
 
@@ -207,8 +218,10 @@ static int spec_run(struct cc_table *t, struct cc_flow *f, unsigned entry, int64
 	int r = ee_run_entry(t->ee, f->spec, &ee_kind_merge, entry, t->ctx, rc);
 	if (r == -ENOENT && f->spec_elf && ee_code_status(t->ee, f->spec) == EE_CODE_ABSENT) {
 		uint8_t name[32];
-		if (ee_code_insert_kind(t->ee, &ee_kind_merge, f->spec_elf, f->spec_len, name) == 0)
+		if (ee_code_insert_kind(t->ee, &ee_kind_merge, f->spec_elf, f->spec_len, name) == 0) {
+			f->pinned = ee_code_pin(t->ee, f->spec) == 0;
 			r = ee_run_entry(t->ee, f->spec, &ee_kind_merge, entry, t->ctx, rc);
+		}
 	}
 	/* Past its work budget, or a return no errno has: the code failed. */
 	if (r < 0 || *rc == -EDQUOT || *rc < -4095) {

@@ -77,8 +77,9 @@ struct cc_flow {
 	struct cc_flow *next; /* in the table's list */
 	enum cc_spec_state spec_state;
 	uint8_t spec[32];
-	void *spec_elf; /* a copy, to put the code back if the EE evicted it */
+	void *spec_elf; /* a copy, to put the code back if it was removed from the cache */
 	size_t spec_len;
+	bool pinned; /* the specification is pinned in the code cache for this flow */
 	uint64_t receiver_app;	   /* the receiving application here (it set the merge), or 0 */
 	struct an_addr downstream; /* the node that answered with MS (router mode: the next concast node) */
 	bool has_downstream;
@@ -108,9 +109,11 @@ void cc_flow_del(struct cc_table *t, struct cc_flow *f);
 void cc_flow_each(struct cc_table *t, void (*fn)(void *arg, struct cc_flow *f), void *arg);
 size_t cc_flow_count(const struct cc_table *t);
 
-/* Bind the flow to a cached merge specification (and keep a copy of its
- * bytes, elf may be NULL when the caller keeps none). 0, or -ENOMEM. */
-int cc_flow_set_spec(struct cc_flow *f, const uint8_t name[32], const void *elf, size_t len);
+/* Bind the flow to a cached merge specification, pinned in the code cache
+ * while the flow holds it, and keep a copy of its bytes (for when an
+ * administrator removes it; elf may be NULL when the caller keeps none). 0,
+ * or -ENOMEM. */
+int cc_flow_set_spec(struct cc_table *t, struct cc_flow *f, const uint8_t name[32], const void *elf, size_t len);
 
 /* The upstream slot of a node or an application, or -ENOENT. */
 int cc_up_find(const struct cc_flow *f, uint8_t kind, const struct an_addr *addr, uint64_t app);

@@ -308,7 +308,7 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 	if (k == &ee_kind_merge) {
 		const void *elf;
 		size_t len;
-		if (ee_code_get(n->ee, c->spec, &elf, &len) < 0 || cc_flow_set_spec(f, c->spec, elf, len) < 0)
+		if (ee_code_get(n->ee, c->spec, &elf, &len) < 0 || cc_flow_set_spec(r->t, f, c->spec, elf, len) < 0)
 			return false;
 		r->c.specs_installed++;
 		concast_flow_ready(r, f);

@@ -405,13 +405,34 @@ static int ee_insert(struct ee *ee, const struct ee_kind *kind, const uint8_t na
 
 	ee_cache_add(ee, c);
 	ee->stats.inserted++;
-	/* The new object is the most recent: eviction takes others first. */
-	while (ee->n_code > ee->cfg.cache_objects || ee->n_bytes > ee->cfg.cache_bytes) {
-		struct ee_code *old = ee_container_of(ee->code_lru.prev, struct ee_code, lru);
-		if (old == c)
-			break;
-		ee_evict(ee, old);
+	/* The new object is the most recent: eviction takes others first,
+	 * least recently used first, and never a pinned one (which may keep
+	 * the cache over its bounds: their holders bound them). */
+	struct ee_list *l = ee->code_lru.prev;
+	while ((ee->n_code > ee->cfg.cache_objects || ee->n_bytes > ee->cfg.cache_bytes) && l != &ee->code_lru) {
+		struct ee_code *old = ee_container_of(l, struct ee_code, lru);
+		l = l->prev;
+		if (old != c && !old->pins)
+			ee_evict(ee, old);
 	}
+	return 0;
+}
+
+int ee_code_pin(struct ee *ee, const uint8_t name[EE_NAME_LEN])
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (!c)
+		return -ENOENT;
+	c->pins++;
+	return 0;
+}
+
+int ee_code_unpin(struct ee *ee, const uint8_t name[EE_NAME_LEN])
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (!c || !c->pins)
+		return -ENOENT;
+	c->pins--;
 	return 0;
 }
 

@@ -196,6 +196,14 @@ enum ee_code_status ee_code_status(struct ee *ee, const uint8_t name[EE_NAME_LEN
  * eviction), for answering code requests. 0 or -ENOENT. */
 int ee_code_get(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void **ret_elf, size_t *ret_len);
 
+/* Keep a cached code object from eviction while something depends on it
+ * (a concast flow's merge specification); pins count, every pin is undone
+ * by an unpin. Pinned objects may hold the cache over its bounds. 0 or
+ * -ENOENT (not cached; unpin: not pinned). ee_code_remove removes a pinned
+ * object all the same. */
+int ee_code_pin(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
+int ee_code_unpin(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
+
 /* Remove a code object (its fini runs). 0 or -ENOENT. */
 int ee_code_remove(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
 

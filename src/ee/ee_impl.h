@@ -79,6 +79,7 @@ struct ee_code {
 	struct ee_prog prog[EE_SECTIONS_MAX]; /* by the kind's sections; bpf == NULL: absent */
 	struct ee_state *state;
 	uint64_t runs, errors, last_used_ns;
+	unsigned pins; /* holders that keep it from eviction (ee_code_pin) */
 };
 
 struct ee_failed {

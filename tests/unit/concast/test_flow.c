@@ -57,11 +57,16 @@ static int64_t info(void *node, uint64_t what)
 	return -EINVAL;
 }
 
-static struct ee *new_ee(void)
+static struct ee *new_ee_sized(size_t objects)
 {
-	struct ee_config cfg = { 0 };
+	struct ee_config cfg = { .cache_objects = objects };
 	struct ee_env env = { .route = route, .applink_alive = alive, .node_info = info };
 	return ee_new(&cfg, &env);
+}
+
+static struct ee *new_ee(void)
+{
+	return new_ee_sized(0);
 }
 
 static void *read_file(const char *name, size_t *len)
@@ -91,7 +96,7 @@ static struct cc_flow *setup(struct ee *ee, struct cc_table **t, const char *fil
 	struct an_flow id = { .app_id = 7 };
 	struct cc_flow *f;
 	CHECK_INT(cc_flow_add(*t, &id, 0, &f), 0);
-	CHECK_INT(cc_flow_set_spec(f, name, elf, len), 0);
+	CHECK_INT(cc_flow_set_spec(*t, f, name, elf, len), 0);
 	free(elf);
 	for (int i = 0; i < n_up; i++) {
 		struct an_addr a = { .port = (uint16_t)(i + 1) };
@@ -310,8 +315,43 @@ static void test_mixer_timing(void)
 	ee_free(ee);
 }
 
+/* A flow's specification stays in the code cache while the flow holds it,
+ * however much other code comes; it may go once the flow is gone. */
+static void test_pinned(void)
+{
+	struct ee *ee = new_ee_sized(2);
+	struct cc_table *t;
+	struct out o = { 0 };
+	struct cc_flow *f = setup(ee, &t, "count.ao", 2, &o, 8);
+	uint8_t spec[32];
+	memcpy(spec, f->spec, 32);
+	const char *others[] = { "ping.ao", "flood.ao", "trace.ao", "forward.ao" };
+	for (size_t i = 0; i < 4; i++) {
+		size_t len = 0;
+		void *elf = read_file(others[i], &len);
+		uint8_t name[32];
+		CHECK(elf != NULL);
+		CHECK_INT(ee_code_insert(ee, elf, len, name), 0);
+		free(elf);
+	}
+	CHECK_INT(ee_code_status(ee, spec), EE_CODE_READY);
+	struct ee_stats st;
+	ee_stats_get(ee, &st);
+	CHECK_INT((int)st.evicted, 3);
+	cc_flow_del(t, f);
+	size_t len = 0;
+	void *elf = read_file("portmapper.ao", &len);
+	uint8_t name[32];
+	CHECK_INT(ee_code_insert(ee, elf, len, name), 0);
+	free(elf);
+	CHECK_INT(ee_code_status(ee, spec), EE_CODE_ABSENT);
+	cc_table_free(t);
+	ee_free(ee);
+}
+
 static const struct check_test tests[] = {
     TEST(test_count),
+    TEST(test_pinned),
     TEST(test_mixer_vs_sox),
     TEST(test_mixer_timing),
 };
