@@ -175,33 +175,49 @@ int link_keep_pending(struct an_link *l, size_t len)
 	return 0;
 }
 
-int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN])
+int link_wait_left(int64_t deadline)
 {
-	ssize_t n = wire_applink_build(l->out, sizeof(l->out), WIRE_APP_CODE_INSERT, 0, code, len);
-	if (n < 0)
-		return (int)n;
-	if (send(l->fd, l->out, (size_t)n, MSG_NOSIGNAL) != n)
-		return errno == EPIPE ? -ENOTCONN : -errno;
-	int64_t deadline = link_now_ms() + LINK_REPLY_TIMEOUT_MS;
+	if (deadline < 0)
+		return -1;
+	int64_t left = deadline - link_now_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+int link_await(struct an_link *l, int timeout_ms, bool (*want)(const struct wire_applink *m, const void *arg),
+	       const void *arg, struct wire_applink *ret)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : link_now_ms() + timeout_ms;
 	for (;;) {
-		int64_t left = deadline - link_now_ms();
-		size_t mlen = 0;
-		int r = link_recv_msg(l, left > 0 ? (int)left : 0, &mlen);
+		size_t len = 0;
+		int r = link_recv_msg(l, link_wait_left(deadline), &len);
 		if (r < 0)
 			return r;
-		struct wire_applink m;
-		if (wire_applink_parse(l->msg, mlen, &m) < 0)
-			continue;
-		if (m.type == WIRE_APP_CODE_RESULT) {
-			if (m.status == 0 && ret_name)
-				memcpy(ret_name, m.code, AN_NAME_LEN);
-			size_t wlen = m.body_len - AN_NAME_LEN;
-			memcpy(l->refusal, m.body + AN_NAME_LEN, wlen);
-			l->refusal[wlen] = '\0';
-			return m.status;
-		}
-		link_keep_pending(l, mlen);
+		if (wire_applink_parse(l->msg, len, ret) == 0 && want(ret, arg))
+			return 0;
+		link_keep_pending(l, len);
 	}
+}
+
+static bool is_code_result(const struct wire_applink *m, const void *arg)
+{
+	(void)arg;
+	return m->type == WIRE_APP_CODE_RESULT;
+}
+
+int an_code_insert(struct an_link *l, const void *code, size_t len, uint8_t ret_name[AN_NAME_LEN])
+{
+	struct wire_applink m;
+	int r = link_send(l, WIRE_APP_CODE_INSERT, code, len);
+	if (r == 0)
+		r = link_await(l, LINK_REPLY_TIMEOUT_MS, is_code_result, NULL, &m);
+	if (r < 0)
+		return r;
+	if (m.status == 0 && ret_name)
+		memcpy(ret_name, m.code, AN_NAME_LEN);
+	size_t wlen = m.body_len - AN_NAME_LEN;
+	memcpy(l->refusal, m.body + AN_NAME_LEN, wlen);
+	l->refusal[wlen] = '\0';
+	return m.status;
 }
 
 const char *an_link_refusal(const struct an_link *l)
@@ -231,12 +247,7 @@ int an_capsule_send(struct an_link *l, const struct an_capsule *c)
 	int r = wire_capsule_build(pkt, sizeof(pkt), &spec, &plen);
 	if (r < 0)
 		return r;
-	ssize_t n = wire_applink_build(l->out, sizeof(l->out), WIRE_APP_INJECT, 0, pkt, plen);
-	if (n < 0)
-		return (int)n;
-	if (send(l->fd, l->out, (size_t)n, MSG_NOSIGNAL) != n)
-		return errno == EPIPE ? -ENOTCONN : -errno;
-	return 0;
+	return link_send(l, WIRE_APP_INJECT, pkt, plen);
 }
 
 static int to_delivery(const uint8_t *msg, size_t len, struct an_delivery *ret)
@@ -282,13 +293,8 @@ int an_recv(struct an_link *l, struct an_delivery *ret, int timeout_ms)
 	}
 	int64_t deadline = timeout_ms < 0 ? -1 : link_now_ms() + timeout_ms;
 	for (;;) {
-		int wait = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - link_now_ms();
-			wait = left > 0 ? (int)left : 0;
-		}
 		size_t len = 0;
-		int r = link_recv_msg(l, wait, &len);
+		int r = link_recv_msg(l, link_wait_left(deadline), &len);
 		if (r < 0)
 			return r;
 		if (to_delivery(l->msg, len, ret) == 0)
@@ -307,9 +313,8 @@ static int portmap_request(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uin
 		return r;
 	int64_t deadline = link_now_ms() + LINK_REPLY_TIMEOUT_MS;
 	for (;;) {
-		int64_t left = deadline - link_now_ms();
 		struct an_delivery d;
-		r = an_recv(l, &d, left > 0 ? (int)left : 0);
+		r = an_recv(l, &d, link_wait_left(deadline));
 		if (r < 0)
 			return r;
 		if (d.error)

@@ -13,34 +13,25 @@
 #include "anode/anode.h"
 #include "link_impl.h"
 
+static bool is_status_of(const struct wire_applink *m, const void *flow)
+{
+	return m->type == WIRE_APP_CONCAST_STATUS && memcmp(&m->flow, flow, sizeof(m->flow)) == 0;
+}
+
 /* Wait for the node's STATUS about flow; 0 or its negative status (why in
  * l->refusal), -ETIMEDOUT. */
 static int wait_status(struct an_link *l, const struct an_flow *flow, int timeout_ms, uint8_t ret_name[AN_NAME_LEN])
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : link_now_ms() + timeout_ms;
-	for (;;) {
-		int wait = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - link_now_ms();
-			wait = left > 0 ? (int)left : 0;
-		}
-		size_t len = 0;
-		int r = link_recv_msg(l, wait, &len);
-		if (r < 0)
-			return r;
-		struct wire_applink m;
-		if (wire_applink_parse(l->msg, len, &m) < 0)
-			continue;
-		if (m.type == WIRE_APP_CONCAST_STATUS && memcmp(&m.flow, flow, sizeof(*flow)) == 0) {
-			size_t tlen = m.body_len - WIRE_FLOW_LEN - AN_NAME_LEN;
-			memcpy(l->refusal, m.body + WIRE_FLOW_LEN + AN_NAME_LEN, tlen);
-			l->refusal[tlen] = '\0';
-			if (ret_name && m.status == 0)
-				memcpy(ret_name, m.code, AN_NAME_LEN);
-			return m.status;
-		}
-		link_keep_pending(l, len);
-	}
+	struct wire_applink m;
+	int r = link_await(l, timeout_ms, is_status_of, flow, &m);
+	if (r < 0)
+		return r;
+	size_t tlen = m.body_len - WIRE_FLOW_LEN - AN_NAME_LEN;
+	memcpy(l->refusal, m.body + WIRE_FLOW_LEN + AN_NAME_LEN, tlen);
+	l->refusal[tlen] = '\0';
+	if (ret_name && m.status == 0)
+		memcpy(ret_name, m.code, AN_NAME_LEN);
+	return m.status;
 }
 
 static int flow_request(struct an_link *l, uint8_t type, const struct an_flow *flow, const void *body, size_t len)

@@ -6,6 +6,7 @@
 #ifndef LIB_LINK_IMPL_H
 #define LIB_LINK_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,13 @@ int link_recv_msg(struct an_link *l, int timeout_ms, size_t *ret_len);
 int link_keep_pending(struct an_link *l, size_t len);
 /* Send a message of type with body (already in place or copied). */
 int link_send(struct an_link *l, uint8_t type, const void *body, size_t len);
+/* Milliseconds left until deadline (link_now_ms time) for poll: -1 when
+ * deadline < 0 (no deadline), never less than 0. */
+int link_wait_left(int64_t deadline);
+/* Wait (timeout_ms, -1: for ever) for the message want() accepts, into
+ * *ret (pointing into l->msg); what else comes meanwhile is kept for
+ * an_recv. 0, -ETIMEDOUT, -ENOTCONN. */
+int link_await(struct an_link *l, int timeout_ms, bool (*want)(const struct wire_applink *m, const void *arg),
+	       const void *arg, struct wire_applink *ret);
 
 #endif

@@ -62,16 +62,12 @@ static void raw_readable(void *arg, int fd, uint32_t events)
 			n->c.drop_malformed++;
 			continue;
 		}
-		/* The AppID must be the flow's A: checked against the flow in
-		 * the payload before anything else reads it. */
-		struct an_flow flow;
+		/* Only concast rides on protocol 253 (the Type ID, before the
+		 * node parses the rest); the room checks the AppID against the
+		 * flow when it parses the message (concast_app_id_ok). */
 		const uint8_t *payload = r->raw_buf + ip.payload_off;
-		struct wire_anep a;
-		size_t at = 0;
-		if (wire_anep_parse(payload, ip.payload_len, &a) == 0)
-			at = a.hdr_len + (a.type_id == WIRE_TYPE_CONCAST_SIGNAL ? 4 : 0);
-		if (!at || at + WIRE_FLOW_LEN > a.pkt_len || wire_flow_parse(payload + at, a.pkt_len - at, &flow) < 0 ||
-		    flow.app_id != ip.app_id) {
+		uint16_t type = ip.payload_len >= 4 ? (uint16_t)(payload[2] << 8 | payload[3]) : 0;
+		if (type != WIRE_TYPE_CONCAST_DATA && type != WIRE_TYPE_CONCAST_SIGNAL) {
 			r->c.malformed++;
 			n->c.drop_malformed++;
 			continue;
@@ -90,7 +86,10 @@ static void raw_readable(void *arg, int fd, uint32_t events)
 		memcpy(p->from.ip + 12, &ip.src, 4);
 		p->from.port = n->local.port;
 		r->c.ip_received++;
+		r->ip_in = true;
+		r->ip_app_id = ip.app_id;
 		node_input(n, p);
+		r->ip_in = false;
 	}
 }
 

@@ -351,7 +351,8 @@ static void signal_input(struct node *n, struct pkt *p, struct wire_anep *a)
 {
 	struct concast_room *r = n->concast;
 	struct wire_csp c;
-	if (p->origin != AN_ORIGIN_NET || wire_csp_parse(p->ctx.pkt, p->len, a, &c) < 0) {
+	if (p->origin != AN_ORIGIN_NET || wire_csp_parse(p->ctx.pkt, p->len, a, &c) < 0 ||
+	    !concast_app_id_ok(r, &c.flow)) {
 		r->c.malformed++;
 		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
 	}
@@ -409,7 +410,8 @@ static void data_input(struct node *n, struct pkt *p, struct wire_anep *a)
 {
 	struct concast_room *r = n->concast;
 	struct wire_concast_data d;
-	if (p->origin != AN_ORIGIN_NET || wire_concast_data_parse(p->ctx.pkt, p->len, a, &d) < 0) {
+	if (p->origin != AN_ORIGIN_NET || wire_concast_data_parse(p->ctx.pkt, p->len, a, &d) < 0 ||
+	    !concast_app_id_ok(r, &d.flow)) {
 		r->c.malformed++;
 		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
 	}
@@ -474,7 +476,9 @@ static void period(void *arg)
 
 /* ---- the room ---- */
 
-void concast_fetch_failed(struct node *n, struct pkt *p, int why)
+/* A parked MS whose specification's fetch failed (why: the fetch's errno);
+ * p stays the caller's. */
+static void ms_expired(struct node *n, struct pkt *p, int why)
 {
 	struct concast_room *r = n->concast;
 	struct wire_anep a;
@@ -520,6 +524,8 @@ int concast_room_init(struct node *n)
 	int e = node_type_register(n, WIRE_TYPE_CONCAST_DATA, "concast", data_input);
 	if (e == 0)
 		e = node_type_register(n, WIRE_TYPE_CONCAST_SIGNAL, "concast", signal_input);
+	if (e == 0)
+		e = node_type_on_expired(n, WIRE_TYPE_CONCAST_SIGNAL, ms_expired);
 	return e;
 }
 

@@ -55,9 +55,6 @@ int concast_room_init(struct node *n);
 void concast_room_done(struct node *n);
 /* Fill in the application link's concast and closed handlers. */
 void concast_app_handlers(struct applink_handler *h);
-/* A parked MS whose specification's fetch failed (why: the fetch's errno);
- * p stays the caller's. */
-void concast_fetch_failed(struct node *n, struct pkt *p, int why);
 void concast_stats(struct node *n, struct stat_section *sec);
 /* The control command "concast [json]": the flows, their upstreams. */
 int concast_ctl(void *arg, int argc, char **argv, struct ctl_out *o);

@@ -23,6 +23,10 @@ struct concast_room {
 	unsigned period_ms;
 	int raw;	  /* router mode: concast on IP (protocol 253, Router Alert), or -1 */
 	uint8_t *raw_buf; /* one datagram in or out */
+	/* The datagram node_input is running now came on IP with this AppID
+	 * (run to completion: set by ip.c around node_input). */
+	bool ip_in;
+	uint32_t ip_app_id;
 	struct concast_counters c;
 };
 
@@ -36,6 +40,12 @@ void concast_tell_app(struct concast_room *r, uint64_t app, int status, const st
 void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text);
 void concast_flow_ready(struct concast_room *r, struct cc_flow *f);
 void concast_input_result(struct concast_room *r, int e);
+/* Whether a message's flow agrees with the AppID option it came with on IP
+ * (always, for what did not come on IP). */
+static inline bool concast_app_id_ok(const struct concast_room *r, const struct an_flow *flow)
+{
+	return !r->ip_in || flow->app_id == r->ip_app_id;
+}
 /* ip.c: open the raw socket (while root); send one packet on IP. */
 int concast_ip_open(struct concast_room *r);
 void concast_ip_send(struct concast_room *r, struct pkt *q, const struct an_addr *to, const struct an_flow *flow,

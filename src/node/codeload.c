@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "concast/room.h"
 #include "core/log.h"
 #include "node/fetch.h"
 #include "node/node_impl.h"
@@ -188,10 +187,9 @@ static void fetch_resume(void *arg, struct pkt *p)
 static void fetch_expire(void *arg, struct pkt *p, int why)
 {
 	struct node *n = arg;
-	/* A concast MS waits for its merge specification like a capsule for
-	 * its code: the concast room hears that it will not come. */
-	if (p->len >= 4 && (p->ctx.pkt[2] << 8 | p->ctx.pkt[3]) == WIRE_TYPE_CONCAST_SIGNAL)
-		concast_fetch_failed(n, p, why);
+	/* Not only capsules wait for code (a concast MS waits for its merge
+	 * specification): the packet's room hears that it will not come. */
+	node_parked_expired(n, p, why);
 	if (why == -EBADMSG)
 		return node_drop(n, p, &n->c.drop_code_mismatch, why);
 	if (why == -EINVAL || why == -EPERM)

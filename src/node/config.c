@@ -197,8 +197,10 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		} else if (strcmp(key, "concast-tags") == 0) {
 			r = parse_size(a, 1, 256, &c.concast_tags);
 		} else if (strcmp(key, "concast-ip") == 0) {
-			r = strcmp(a, "yes") == 0 ? (c.concast_ip = true, 0) :
-			    strcmp(a, "no") == 0  ? (c.concast_ip = false, 0) : -EINVAL;
+			if (strcmp(a, "yes") == 0 || strcmp(a, "no") == 0)
+				c.concast_ip = a[0] == 'y';
+			else
+				r = -EINVAL;
 		} else if (strcmp(key, "concast-keepalive-ms") == 0) {
 			r = parse_size(a, 50, 60000, &c.concast_keepalive_ms);
 		} else if (strcmp(key, "route") == 0) {

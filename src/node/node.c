@@ -67,6 +67,26 @@ static const struct node_type *type_find(const struct node *n, uint16_t type_id)
 	return NULL;
 }
 
+int node_type_on_expired(struct node *n, uint16_t type_id, node_expired_fn expired)
+{
+	for (size_t i = 0; i < n->n_types; i++)
+		if (n->types[i].type_id == type_id) {
+			n->types[i].expired = expired;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+void node_parked_expired(struct node *n, struct pkt *p, int why)
+{
+	struct wire_anep a;
+	if (wire_anep_parse(p->ctx.pkt, p->len, &a) < 0)
+		return;
+	const struct node_type *t = type_find(n, a.type_id);
+	if (t && t->expired)
+		t->expired(n, p, why);
+}
+
 /* A Type ID no room of this node handles, whether anode numbers it or not
  * (DESIGN §1): the ANEP flag decides, so that a node on a path never
  * swallows messages of a system it does not run. */

@@ -50,10 +50,16 @@ struct node_room {
 	void (*done)(struct node *n);
 };
 
+/* A packet of the room's that waited for code (parked in the code loader)
+ * will not run: the code did not come, or failed (why). The packet is
+ * still the caller's, who drops it. */
+typedef void (*node_expired_fn)(struct node *n, struct pkt *p, int why);
+
 struct node_type {
 	uint16_t type_id;
 	const char *room;
 	node_input_fn input;
+	node_expired_fn expired; /* may be NULL */
 };
 #define NODE_TYPES_MAX 16
 
@@ -97,6 +103,11 @@ struct node {
 /* Register the input function of a Type ID for a room. 0, -EEXIST when
  * another room has it, -ENOSPC past NODE_TYPES_MAX. */
 int node_type_register(struct node *n, uint16_t type_id, const char *room, node_input_fn input);
+/* Tell the room of a Type ID when its parked packets expire (the room's
+ * own Type ID, registered before). 0 or -ENOENT. */
+int node_type_on_expired(struct node *n, uint16_t type_id, node_expired_fn expired);
+/* A parked packet will not run: its room hears why (the caller drops p). */
+void node_parked_expired(struct node *n, struct pkt *p, int why);
 /* Run a packet through the node: ANEP parse, then its Type ID's room, or
  * the ANEP flag for a Type ID no room handles. Consumes p. */
 void node_input(struct node *n, struct pkt *p);
