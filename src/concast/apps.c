@@ -122,35 +122,47 @@ static void app_send(struct concast_room *r, uint64_t app, const struct an_flow 
 	if (slot < 0 || f->spec_state != CC_SPEC_READY) {
 		r->c.data_no_flow++;
 		n->c.drop_concast++;
-		applink_reply(n->apps, app, WIRE_APP_ERROR, slot < 0 ? -ENOTCONN : -EAGAIN, NULL, 0);
+		node_app_send(n, app, WIRE_APP_ERROR, slot < 0 ? -ENOTCONN : -EAGAIN, NULL, 0);
 		return;
 	}
 	concast_input_result(r, cc_input(r->t, f, slot, msg, len, loop_now_ms()));
 }
 
-static void app_concast(void *arg, uint64_t app, const struct wire_applink *m)
+static void app_msg_join(void *room, uint64_t app, const struct wire_applink *m)
 {
-	struct node *n = arg;
-	struct concast_room *r = n->concast;
-	const uint8_t *body = m->body + WIRE_FLOW_LEN;
-	size_t len = m->body_len - WIRE_FLOW_LEN;
-	struct cc_flow *f;
-	switch (m->type) {
-	case WIRE_APP_CONCAST_JOIN:
-		r->c.app_joins++;
-		return app_join(r, app, &m->flow);
-	case WIRE_APP_CONCAST_SET_MERGE:
-		r->c.app_set_merges++;
-		return app_set_merge(r, app, &m->flow, body, len);
-	case WIRE_APP_CONCAST_SEND:
-		return app_send(r, app, &m->flow, body, len);
-	case WIRE_APP_CONCAST_LEAVE:
-		f = cc_flow_find(r->t, &m->flow);
-		if (f)
-			app_leave(r, f, app);
-		return concast_tell_app(r, app, f ? 0 : -ENOENT, &m->flow, NULL, f ? NULL : "no such flow here");
-	}
+	struct concast_room *r = room;
+	r->c.app_joins++;
+	app_join(r, app, &m->flow);
 }
+
+static void app_msg_set_merge(void *room, uint64_t app, const struct wire_applink *m)
+{
+	struct concast_room *r = room;
+	r->c.app_set_merges++;
+	app_set_merge(r, app, &m->flow, m->body + WIRE_FLOW_LEN, m->body_len - WIRE_FLOW_LEN);
+}
+
+static void app_msg_send(void *room, uint64_t app, const struct wire_applink *m)
+{
+	app_send(room, app, &m->flow, m->body + WIRE_FLOW_LEN, m->body_len - WIRE_FLOW_LEN);
+}
+
+static void app_msg_leave(void *room, uint64_t app, const struct wire_applink *m)
+{
+	struct concast_room *r = room;
+	struct cc_flow *f = cc_flow_find(r->t, &m->flow);
+	if (f)
+		app_leave(r, f, app);
+	concast_tell_app(r, app, f ? 0 : -ENOENT, &m->flow, NULL, f ? NULL : "no such flow here");
+}
+
+const struct room_app_msg concast_app_msgs[] = {
+    {WIRE_APP_CONCAST_JOIN, app_msg_join},
+    {WIRE_APP_CONCAST_SET_MERGE, app_msg_set_merge},
+    {WIRE_APP_CONCAST_SEND, app_msg_send},
+    {WIRE_APP_CONCAST_LEAVE, app_msg_leave},
+    {0, NULL},
+};
 
 struct leave_all {
 	struct concast_room *r;
@@ -163,15 +175,8 @@ static void leave_one(void *arg, struct cc_flow *f)
 	app_leave(l->r, f, l->app);
 }
 
-static void app_closed(void *arg, uint64_t app)
+void concast_app_closed(void *room, uint64_t app)
 {
-	struct node *n = arg;
-	struct leave_all l = {.r = n->concast, .app = app};
+	struct leave_all l = {.r = room, .app = app};
 	cc_flow_each(l.r->t, leave_one, &l);
-}
-
-void concast_app_handlers(struct applink_handler *h)
-{
-	h->concast = app_concast;
-	h->closed = app_closed;
 }

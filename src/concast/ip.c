@@ -85,11 +85,13 @@ static void raw_readable(void *arg, int fd, uint32_t events)
 		p->from.ip[10] = p->from.ip[11] = 0xff;
 		memcpy(p->from.ip + 12, &ip.src, 4);
 		p->from.port = n->local.port;
+		p->meta.ingress = PKT_IN_RAW;
+		p->meta.ip_src = ip.src;
+		p->meta.ip_dst = ip.dst;
+		p->meta.has_app_id = 1;
+		p->meta.app_id = ip.app_id;
 		r->c.ip_received++;
-		r->ip_in = true;
-		r->ip_app_id = ip.app_id;
 		node_input(n, p);
-		r->ip_in = false;
 	}
 }
 

@@ -42,9 +42,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codeload/codeload.h"
 #include "concast/room_impl.h"
 #include "core/log.h"
-#include "node/fetch.h"
 
 /* ---- sending ---- */
 
@@ -121,7 +121,7 @@ void concast_tell_app(struct concast_room *r, uint64_t app, int status, const st
 	else
 		memset(body + WIRE_FLOW_LEN, 0, 32);
 	memcpy(body + WIRE_FLOW_LEN + 32, text ? text : "", tlen);
-	applink_reply(r->n->apps, app, WIRE_APP_CONCAST_STATUS, status, body, WIRE_FLOW_LEN + 32 + tlen);
+	node_app_send(r->n, app, WIRE_APP_CONCAST_STATUS, status, body, WIRE_FLOW_LEN + 32 + tlen);
 }
 
 static int csp_errno(uint8_t code)
@@ -181,8 +181,7 @@ static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
 		uint8_t body[WIRE_FLOW_LEN + AN_CONCAST_MSG_MAX];
 		wire_flow_write(body, sizeof(body), &f->id);
 		memcpy(body + WIRE_FLOW_LEN, msg, len);
-		if (applink_reply(n->apps, f->receiver_app, WIRE_APP_CONCAST_DELIVER, 0, body, WIRE_FLOW_LEN + len) <
-		    0) {
+		if (node_app_send(n, f->receiver_app, WIRE_APP_CONCAST_DELIVER, 0, body, WIRE_FLOW_LEN + len) < 0) {
 			r->c.deliver_failed++;
 			return;
 		}
@@ -319,7 +318,7 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 		concast_flow_fail(r, f, WIRE_CSP_ERR_SPEC_REFUSED, NULL);
 		return false;
 	}
-	if (fetch_park(n->fetch, p, c->spec, from, &f->id.receiver, &n->local, &ee_kind_merge) < 0)
+	if (codeload_park(r->codeload, p, c->spec, &f->id.receiver, &ee_kind_merge) < 0)
 		return false; /* the RMS is asked again next period */
 	f->spec_state = CC_SPEC_FETCHING;
 	r->c.specs_fetched++;
@@ -347,12 +346,13 @@ static void csp_error(struct concast_room *r, const struct wire_csp *c, const st
 	concast_flow_fail(r, f, c->code, c->text_len ? text : NULL);
 }
 
-static void signal_input(struct node *n, struct pkt *p, struct wire_anep *a)
+static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 {
-	struct concast_room *r = n->concast;
+	struct concast_room *r = room;
+	struct node *n = r->n;
 	struct wire_csp c;
 	if (p->origin != AN_ORIGIN_NET || wire_csp_parse(p->ctx.pkt, p->len, a, &c) < 0 ||
-	    !concast_app_id_ok(r, &c.flow)) {
+	    !concast_app_id_ok(p, &c.flow)) {
 		r->c.malformed++;
 		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
 	}
@@ -406,12 +406,13 @@ void concast_input_result(struct concast_room *r, int e)
 	merge_timer_arm(r);
 }
 
-static void data_input(struct node *n, struct pkt *p, struct wire_anep *a)
+static void data_input(void *room, struct pkt *p, struct wire_anep *a)
 {
-	struct concast_room *r = n->concast;
+	struct concast_room *r = room;
+	struct node *n = r->n;
 	struct wire_concast_data d;
 	if (p->origin != AN_ORIGIN_NET || wire_concast_data_parse(p->ctx.pkt, p->len, a, &d) < 0 ||
-	    !concast_app_id_ok(r, &d.flow)) {
+	    !concast_app_id_ok(p, &d.flow)) {
 		r->c.malformed++;
 		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
 	}
@@ -478,9 +479,9 @@ static void period(void *arg)
 
 /* A parked MS whose specification's fetch failed (why: the fetch's errno);
  * p stays the caller's. */
-static void ms_expired(struct node *n, struct pkt *p, int why)
+static void ms_expired(void *room, struct pkt *p, int why)
 {
-	struct concast_room *r = n->concast;
+	struct concast_room *r = room;
 	struct wire_anep a;
 	struct wire_csp c;
 	if (wire_anep_parse(p->ctx.pkt, p->len, &a) == 0 && wire_csp_parse(p->ctx.pkt, p->len, &a, &c) == 0) {
@@ -494,25 +495,31 @@ static void ms_expired(struct node *n, struct pkt *p, int why)
 	}
 }
 
-int concast_room_init(struct node *n)
+static int concast_init(struct node *n, const void *cfg, void **ret_state)
 {
+	const struct concast_config *c = cfg;
 	struct concast_room *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	struct cc_config cfg = {
-	    .max_flows = n->cfg.concast_flows,
-	    .max_upstream = n->cfg.concast_upstream,
-	    .max_tags = n->cfg.concast_tags,
+	struct cc_config ccfg = {
+	    .max_flows = c->flows,
+	    .max_upstream = c->upstream,
+	    .max_tags = c->tags,
 	};
+	*ret_state = r;
 	r->n = n;
 	r->raw = -1;
-	r->period_ms = n->cfg.concast_keepalive_ms ? (unsigned)n->cfg.concast_keepalive_ms : 1000;
-	r->t = cc_table_new(&cfg, n->ee, emit, r);
+	r->period_ms = (unsigned)c->keepalive_ms;
+	r->codeload = node_room_state(n, "codeload");
+	if (!r->codeload) {
+		log_err("concast needs the code loading room (codeload), which this node has not");
+		return -ENOENT;
+	}
+	r->t = cc_table_new(&ccfg, n->ee, emit, r);
 	r->tick = loop_timer_add(n->loop, r->period_ms, period, r);
-	n->concast = r;
 	if (!r->t || !r->tick)
 		return -ENOMEM;
-	if (n->cfg.router && n->cfg.concast_ip) {
+	if (n->cfg.router && c->ip) {
 		int e = concast_ip_open(r);
 		if (e < 0) {
 			log_err(
@@ -521,19 +528,13 @@ int concast_room_init(struct node *n)
 			return e;
 		}
 	}
-	int e = node_type_register(n, WIRE_TYPE_CONCAST_DATA, "concast", data_input);
-	if (e == 0)
-		e = node_type_register(n, WIRE_TYPE_CONCAST_SIGNAL, "concast", signal_input);
-	if (e == 0)
-		e = node_type_on_expired(n, WIRE_TYPE_CONCAST_SIGNAL, ms_expired);
-	return e;
+	return 0;
 }
 
-void concast_room_done(struct node *n)
+static void concast_done(void *room)
 {
-	struct concast_room *r = n->concast;
-	if (!r)
-		return;
+	struct concast_room *r = room;
+	struct node *n = r->n;
 	if (r->tick)
 		loop_timer_cancel(n->loop, r->tick);
 	if (r->merge_timer)
@@ -545,5 +546,42 @@ void concast_room_done(struct node *n)
 	free(r->raw_buf);
 	cc_table_free(r->t);
 	free(r);
-	n->concast = NULL;
 }
+
+static const struct conf_directive concast_directives[] = {
+    CONF_NUM("concast-flows", "N",
+	     "concast flows this node keeps state for; more are refused with an error to their senders",
+	     struct concast_config, flows, 1, 1 << 16, CC_DEFAULT_FLOWS),
+    CONF_NUM("concast-upstream", "N", "upstream neighbours per concast flow, at most 1024", struct concast_config,
+	     upstream, 1, CC_UPSTREAM_LIMIT, CC_DEFAULT_UPSTREAM),
+    CONF_NUM("concast-tags", "N", "tags in merge at once per concast flow", struct concast_config, tags, 1, 256,
+	     CC_DEFAULT_TAGS),
+    CONF_NUM("concast-keepalive-ms", "N",
+	     "keep-alive period of concast flows; an upstream neighbour silent for three is pruned",
+	     struct concast_config, keepalive_ms, 50, 60000, 1000),
+    CONF_YESNO("concast-ip",
+	       "router mode: concast on IP (protocol 253, Router Alert, AppID option), else ANEP over UDP",
+	       struct concast_config, ip, 1),
+    CONF_END,
+};
+
+static const struct room_type concast_types[] = {
+    {WIRE_TYPE_CONCAST_DATA, data_input, NULL},
+    {WIRE_TYPE_CONCAST_SIGNAL, signal_input, ms_expired},
+    {0},
+};
+
+static const struct room concast_room = {
+    .name = "concast",
+    .rank = 40,
+    .cfg_size = sizeof(struct concast_config),
+    .directives = concast_directives,
+    .init = concast_init,
+    .done = concast_done,
+    .types = concast_types,
+    .commands = concast_commands,
+    .stats = concast_stats,
+    .app_msgs = concast_app_msgs,
+    .app_closed = concast_app_closed,
+};
+ROOM_REGISTER(concast_room);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The concast room, node side (room.c): its counters, and what the node's
- * other parts call (the application link handlers, the control command,
- * the code loader when a specification it fetched does not come).
+ * The concast room's counters (room.c registers the room with the node;
+ * room_impl.h is what its files share).
  */
 #ifndef CONCAST_ROOM_H
 #define CONCAST_ROOM_H
@@ -45,18 +44,5 @@
 struct concast_counters {
 	CONCAST_COUNTERS(STAT_FIELD)
 };
-
-struct node;
-struct pkt;
-struct applink_handler;
-struct ctl_out;
-
-int concast_room_init(struct node *n);
-void concast_room_done(struct node *n);
-/* Fill in the application link's concast and closed handlers. */
-void concast_app_handlers(struct applink_handler *h);
-void concast_stats(struct node *n, struct stat_section *sec);
-/* The control command "concast [json]": the flows, their upstreams. */
-int concast_ctl(void *arg, int argc, char **argv, struct ctl_out *o);
 
 #endif

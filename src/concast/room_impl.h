@@ -9,13 +9,22 @@
 
 #include "concast/flow.h"
 #include "concast/room.h"
-#include "node/node_impl.h"
+#include "node/room.h"
 
 #define CONCAST_PRUNE_PERIODS 3 /* silent periods before an upstream neighbour is pruned */
 #define CONCAST_ASKS 3		/* RMS sent without an answer before the flow gives up */
 
+/* The room's configuration (its directives, room.c). */
+struct concast_config {
+	size_t flows, upstream, tags, keepalive_ms;
+	bool ip; /* router mode: concast on IP with Router Alert, else ANEP over UDP */
+};
+
+struct codeload;
+
 struct concast_room {
 	struct node *n;
+	struct codeload *codeload; /* where an MS waits for its specification */
 	struct cc_table *t;
 	struct loop_timer *tick;	/* keep-alives, prunes, RMS retries */
 	struct loop_timer *merge_timer; /* the earliest merge deadline */
@@ -23,10 +32,6 @@ struct concast_room {
 	unsigned period_ms;
 	int raw;	  /* router mode: concast on IP (protocol 253, Router Alert), or -1 */
 	uint8_t *raw_buf; /* one datagram in or out */
-	/* The datagram node_input is running now came on IP with this AppID
-	 * (run to completion: set by ip.c around node_input). */
-	bool ip_in;
-	uint32_t ip_app_id;
 	struct concast_counters c;
 };
 
@@ -41,11 +46,18 @@ void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, 
 void concast_flow_ready(struct concast_room *r, struct cc_flow *f);
 void concast_input_result(struct concast_room *r, int e);
 /* Whether a message's flow agrees with the AppID option it came with on IP
- * (always, for what did not come on IP). */
-static inline bool concast_app_id_ok(const struct concast_room *r, const struct an_flow *flow)
+ * (always, for what did not come on IP): from the packet's own metadata,
+ * so that a message resumed after parking is checked as it came. */
+static inline bool concast_app_id_ok(const struct pkt *p, const struct an_flow *flow)
 {
-	return !r->ip_in || flow->app_id == r->ip_app_id;
+	return !p->meta.has_app_id || flow->app_id == p->meta.app_id;
 }
+/* apps.c: the application link messages and a link that closed. */
+extern const struct room_app_msg concast_app_msgs[];
+void concast_app_closed(void *room, uint64_t app);
+/* show.c: the stats section and the control command. */
+void concast_stats(void *room, struct stat_list *l);
+extern const struct ctl_command concast_commands[];
 /* ip.c: open the raw socket (while root); send one packet on IP. */
 int concast_ip_open(struct concast_room *r);
 void concast_ip_send(struct concast_room *r, struct pkt *q, const struct an_addr *to, const struct an_flow *flow,

@@ -10,11 +10,16 @@
 
 /* ---- what the control socket shows ---- */
 
-void concast_stats(struct node *n, struct stat_section *sec)
+/* One section holds both lists and the flows now. */
+_Static_assert(1 + STAT_COUNT(CONCAST_COUNTERS) + STAT_COUNT(CC_COUNTERS) <= STAT_ROWS_MAX,
+	       "the concast stats section does not hold its counters: split it");
+
+void concast_stats(void *room, struct stat_list *l)
 {
-	struct concast_room *r = n->concast;
-	sec->key = "concast";
-	sec->title = "concast";
+	struct concast_room *r = room;
+	struct stat_section *sec = stat_list_add(l, "concast", "concast");
+	if (!sec)
+		return;
 	stat_add(sec, "flows", "flow state blocks now", cc_flow_count(r->t));
 	STAT_ADD_ALL(sec, &r->c, CONCAST_COUNTERS);
 	STAT_ADD_ALL(sec, cc_counters(r->t), CC_COUNTERS);
@@ -93,10 +98,9 @@ static void ctl_flow(void *arg, struct cc_flow *f)
 		ctl_printf(w->o, "]}");
 }
 
-int concast_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
+static int concast_ctl(void *room, int argc, char **argv, struct ctl_out *o)
 {
-	struct node *n = arg;
-	struct concast_room *r = n->concast;
+	struct concast_room *r = room;
 	struct ctl_walk w = {.o = o,
 			     .json = argc > 1 && strcmp(argv[argc - 1], "json") == 0,
 			     .first = true,
@@ -111,3 +115,8 @@ int concast_ctl(void *arg, int argc, char **argv, struct ctl_out *o)
 		ctl_printf(o, "no concast flows\n");
 	return 0;
 }
+
+const struct ctl_command concast_commands[] = {
+    {"concast", "concast [json]", concast_ctl, NULL},
+    {NULL, NULL, NULL, NULL},
+};

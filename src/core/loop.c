@@ -43,8 +43,18 @@ struct loop {
 	struct loop_stats stats;
 };
 
+/* Tests set their own clock (loop_clock_set); NULL: the monotonic one. */
+static uint64_t (*clock_now_ns)(void);
+
+void loop_clock_set(uint64_t (*now_ns)(void))
+{
+	clock_now_ns = now_ns;
+}
+
 uint64_t loop_now_ns(void)
 {
+	if (clock_now_ns)
+		return clock_now_ns();
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -93,16 +103,16 @@ int loop_fd_add(struct loop *l, int fd, uint32_t events, loop_fd_cb cb, void *ar
 		l->watch = w;
 		l->n_watch = n;
 	}
-	struct epoll_event ev = { .events = events, .data.fd = fd };
+	struct epoll_event ev = {.events = events, .data.fd = fd};
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
-	l->watch[fd] = (struct loop_watch){ .cb = cb, .arg = arg, .used = true };
+	l->watch[fd] = (struct loop_watch){.cb = cb, .arg = arg, .used = true};
 	return 0;
 }
 
 int loop_fd_mod(struct loop *l, int fd, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.fd = fd };
+	struct epoll_event ev = {.events = events, .data.fd = fd};
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 
@@ -164,7 +174,8 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb,
 	struct loop_timer *t = malloc(sizeof(*t));
 	if (!t)
 		return NULL;
-	*t = (struct loop_timer){ .due_ms = loop_now_ms() + ms, .seq = l->seq++, .heap_at = l->n_heap, .cb = cb, .arg = arg };
+	*t = (struct loop_timer){
+	    .due_ms = loop_now_ms() + ms, .seq = l->seq++, .heap_at = l->n_heap, .cb = cb, .arg = arg};
 	l->heap[l->n_heap++] = t;
 	heap_up(l, t->heap_at);
 	return t;
@@ -213,40 +224,60 @@ void loop_stop(struct loop *l)
 	l->stop = true;
 }
 
-int loop_run(struct loop *l)
+/* One round: wait for events (at most timeout ms, -1: until one comes or
+ * a timer is due), run them, the due timers and the idle hook. */
+static int loop_round(struct loop *l, int max_wait)
 {
 	struct epoll_event ev[LOOP_BATCH];
+	int timeout = max_wait;
+	if (l->more) {
+		timeout = 0;
+	} else if (l->n_heap) {
+		uint64_t now = loop_now_ms();
+		uint64_t due = l->heap[0]->due_ms <= now ? 0 : l->heap[0]->due_ms - now;
+		if (timeout < 0 || due < (uint64_t)timeout)
+			timeout = (int)due;
+	}
+	int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	uint64_t round_start = loop_now_ns();
+	for (int i = 0; i < n && !l->stop; i++) {
+		int fd = ev[i].data.fd;
+		if ((size_t)fd < l->n_watch && l->watch[fd].used)
+			l->watch[fd].cb(l->watch[fd].arg, fd, ev[i].events);
+	}
+	run_due_timers(l);
+	l->more = l->idle_cb ? l->idle_cb(l->idle_arg) : false;
+	/* How long nothing else could be served: what bounds on code are
+	 * for (bench/hostile.sh reads it). */
+	uint64_t took = loop_now_ns() - round_start;
+	l->stats.rounds++;
+	if (took > l->stats.max_round_ns)
+		l->stats.max_round_ns = took;
+	return 0;
+}
+
+int loop_run(struct loop *l)
+{
 	l->stop = false;
 	while (!l->stop) {
-		int timeout = -1;
-		if (l->more) {
-			timeout = 0;
-		} else if (l->n_heap) {
-			uint64_t now = loop_now_ms();
-			timeout = l->heap[0]->due_ms <= now ? 0 : (int)(l->heap[0]->due_ms - now);
-		}
-		int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		uint64_t round_start = loop_now_ns();
-		for (int i = 0; i < n && !l->stop; i++) {
-			int fd = ev[i].data.fd;
-			if ((size_t)fd < l->n_watch && l->watch[fd].used)
-				l->watch[fd].cb(l->watch[fd].arg, fd, ev[i].events);
-		}
-		run_due_timers(l);
-		l->more = l->idle_cb ? l->idle_cb(l->idle_arg) : false;
-		/* How long nothing else could be served: what bounds on code
-		 * are for (bench/hostile.sh reads it). */
-		uint64_t took = loop_now_ns() - round_start;
-		l->stats.rounds++;
-		if (took > l->stats.max_round_ns)
-			l->stats.max_round_ns = took;
+		int r = loop_round(l, -1);
+		if (r < 0)
+			return r;
 	}
 	return 0;
+}
+
+int loop_run_once(struct loop *l, int timeout_ms)
+{
+	l->stop = false;
+	return loop_round(l, timeout_ms);
+}
+
+bool loop_busy(const struct loop *l)
+{
+	return l->more;
 }
 
 const struct loop_stats *loop_stats(const struct loop *l)

@@ -40,6 +40,11 @@ void loop_set_idle(struct loop *l, bool (*cb)(void *arg), void *arg);
 /* Run until loop_stop(). 0 or a negative errno from epoll. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
+/* One round, waiting at most timeout_ms for an event (0: not at all): for
+ * tests that drive a node by hand. 0 or a negative errno. */
+int loop_run_once(struct loop *l, int timeout_ms);
+/* The idle hook said work is left (the next round will not wait). */
+bool loop_busy(const struct loop *l);
 
 /* Rounds run (events, timers and the idle hook between two waits) and the
  * longest one: the longest time the loop served nothing new. */
@@ -51,5 +56,8 @@ const struct loop_stats *loop_stats(const struct loop *l);
 /* Monotonic clock. */
 uint64_t loop_now_ns(void);
 uint64_t loop_now_ms(void);
+/* Tests only: take the time from now_ns instead (NULL: the real clock
+ * again), so that timers fire when the test moves its clock. */
+void loop_clock_set(uint64_t (*now_ns)(void));
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct pkt_pool {
 	struct pkt *all;
@@ -59,6 +60,7 @@ struct pkt *pkt_get(struct pkt_pool *pool)
 	p->held = NULL;
 	p->queued = NULL;
 	p->applink = 0;
+	memset(&p->meta, 0, sizeof(p->meta));
 	return p;
 }
 

@@ -21,21 +21,44 @@
 
 #include "anode/node.h"
 
+/* How a packet came into the node. */
+enum pkt_ingress {
+	PKT_IN_NONE = 0,
+	PKT_IN_UDP,   /* the overlay UDP link */
+	PKT_IN_QUEUE, /* router mode: an NFQUEUE'd IP packet */
+	PKT_IN_RAW,   /* router mode: the Router Alert raw socket */
+	PKT_IN_APP,   /* an application link (INJECT) */
+	PKT_IN_SELF,  /* sent by code to this node itself */
+};
+
+/* What the ingress learned of a packet beyond its bytes (Linux's skb->cb,
+ * DPDK's mbuf dynamic fields): it travels with the buffer, through parking
+ * and resuming, so that no room keeps "the packet now" in its own fields.
+ * Cleared by pkt_get. */
+struct pkt_meta {
+	uint8_t ingress;    /* enum pkt_ingress */
+	uint8_t has_app_id; /* app_id came with the packet (IP option, seed 001 §3) */
+	uint32_t app_id;
+	uint32_t ip_src, ip_dst; /* IPv4, network order; 0 when it came in no IP header the node saw */
+	uint32_t ifindex;	 /* interface it came in on, 0 when unknown */
+};
+
 struct pkt {
-	struct pkt *next; /* free list and queues */
+	struct pkt *next;    /* free list and queues */
 	struct an_addr from; /* the link-level sender (UDP source) */
-	uint16_t len; /* bytes in ctx.pkt */
-	uint8_t origin; /* AN_ORIGIN_* */
-	uint8_t resumed; /* parked while its code was fetched, and now run */
-	uint8_t hop_taken; /* this node took its hop already (cleared when it is sent) */
-	uint8_t truncated; /* larger than a buffer: the link kept only AN_PKT_MAX bytes */
-	uint16_t owner; /* charged to this owner, 0: nobody */
-	uint8_t work_set; /* work_left holds the work budget its sender left it */
-	uint32_t work_left; /* a capsule sent by code to its own node goes on with this */
-	void *held; /* router mode: the queued packet it came in, held while it waits */
-	void *queued; /* router mode: the queued packet it came in, while that one waits for its verdict */
-	uint64_t applink; /* inserting application link, or 0 */
-	uint64_t rx_ns; /* monotonic time the node received it */
+	uint16_t len;	     /* bytes in ctx.pkt */
+	uint8_t origin;	     /* AN_ORIGIN_* */
+	uint8_t resumed;     /* parked while its code was fetched, and now run */
+	uint8_t hop_taken;   /* this node took its hop already (cleared when it is sent) */
+	uint8_t truncated;   /* larger than a buffer: the link kept only AN_PKT_MAX bytes */
+	uint16_t owner;	     /* charged to this owner, 0: nobody */
+	uint8_t work_set;    /* work_left holds the work budget its sender left it */
+	uint32_t work_left;  /* a capsule sent by code to its own node goes on with this */
+	void *held;	     /* router mode: the queued packet it came in, held while it waits */
+	void *queued;	     /* router mode: the queued packet it came in, while that one waits for its verdict */
+	uint64_t applink;    /* inserting application link, or 0 */
+	uint64_t rx_ns;	     /* monotonic time the node received it */
+	struct pkt_meta meta;
 	struct an_ctx ctx;
 };
 

@@ -161,7 +161,7 @@ static void handle_request(struct ctl_server *s, int cfd)
 		for (const struct ctl_command *c = s->table; c->name; c++)
 			ctl_printf(&body, " %s", c->name);
 	} else {
-		r = cmd->fn(s->arg, argc, argv, &body);
+		r = cmd->fn(cmd->arg ? cmd->arg : s->arg, argc, argv, &body);
 	}
 	struct ctl_out reply = { .cap = body.len + 64 };
 	reply.buf = malloc(reply.cap);

@@ -45,6 +45,7 @@ struct ctl_command {
 	const char *usage;
 	/* 0, or a negative errno after writing the reason to out. */
 	int (*fn)(void *arg, int argc, char **argv, struct ctl_out *out);
+	void *arg; /* fn's argument; NULL: the server's */
 };
 
 struct ctl_server;

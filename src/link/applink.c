@@ -107,16 +107,9 @@ static void conn_readable(void *arg, int fd, uint32_t events)
 		case WIRE_APP_CODE_INSERT:
 			s->h.code_insert(s->h.arg, handle, m.body, m.body_len);
 			break;
-		case WIRE_APP_CONCAST_JOIN:
-		case WIRE_APP_CONCAST_LEAVE:
-		case WIRE_APP_CONCAST_SET_MERGE:
-		case WIRE_APP_CONCAST_SEND:
-			if (s->h.concast) {
-				s->h.concast(s->h.arg, handle, &m);
-				break;
-			}
-			__attribute__((fallthrough)); /* a node without concast */
 		default:
+			if (s->h.message && s->h.message(s->h.arg, handle, &m) == 0)
+				break;
 			s->counters.bad_messages++;
 			applink_reply(s, handle, WIRE_APP_ERROR, -EOPNOTSUPP, NULL, 0);
 			break;

@@ -26,8 +26,10 @@ struct applink_handler {
 	void (*inject)(void *arg, uint64_t handle, const void *pkt, size_t len);
 	/* A code object to insert; answer with applink_reply(CODE_RESULT). */
 	void (*code_insert)(void *arg, uint64_t handle, const void *elf, size_t len);
-	/* A concast request (JOIN, LEAVE, SET_MERGE, SEND), parsed; may be NULL. */
-	void (*concast)(void *arg, uint64_t handle, const struct wire_applink *m);
+	/* Any other message an application sent, parsed (the node hands it
+	 * to the room that serves its type): 0, or -EOPNOTSUPP when nothing
+	 * here serves it (the application is told; counted as bad). */
+	int (*message)(void *arg, uint64_t handle, const struct wire_applink *m);
 	/* The application closed its link; may be NULL. Not called when the
 	 * server itself closes. */
 	void (*closed)(void *arg, uint64_t handle);

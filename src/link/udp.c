@@ -92,6 +92,7 @@ static int udp_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, uns
 		p->len = (uint16_t)(p->truncated ? AN_PKT_MAX : u->rx_msg[i].msg_len);
 		link_addr_from_sa(&u->rx_sa[i], &p->from);
 		p->origin = AN_ORIGIN_NET;
+		p->meta.ingress = PKT_IN_UDP;
 		p->applink = 0;
 		p->rx_ns = now;
 		l->counters.rx_packets++;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Node configuration parser (see config.h). Small enough that a table of
- * directives and strtok do; every error names its line.
+ * Node configuration (config.h): the node's own directive table, and the
+ * file reader that hands every line to the node's table or to the room
+ * whose table has it. Every error names its line.
  */
 #include "node/config.h"
 
@@ -10,23 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "concast/flow.h"
 #include "ee/ee.h"
-#include "node/fetch.h"
+#include "node/room.h"
 #include "wire/wire.h"
 
 #define LINE_MAX_LEN 512
-
-static int parse_size(const char *s, size_t min, size_t max, size_t *ret)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max)
-		return -EINVAL;
-	*ret = (size_t)v;
-	return 0;
-}
 
 bool node_name_ok(const char *name)
 {
@@ -42,31 +31,6 @@ bool node_name_ok(const char *name)
 	return true;
 }
 
-static int copy_path(char *dst, const char *src)
-{
-	if (strlen(src) >= NODE_PATH_MAX)
-		return -ENAMETOOLONG;
-	strcpy(dst, src);
-	return 0;
-}
-
-static int add_route(struct node_config *c, const char *dst, const char *next)
-{
-	struct node_route r = { 0 };
-	if (strcmp(dst, "default") == 0)
-		r.is_default = true;
-	else if (wire_addr_parse(dst, &r.dst) < 0)
-		return -EINVAL;
-	if (wire_addr_parse(next, &r.next) < 0)
-		return -EINVAL;
-	struct node_route *routes = realloc(c->routes, (c->n_routes + 1) * sizeof(*routes));
-	if (!routes)
-		return -ENOMEM;
-	c->routes = routes;
-	c->routes[c->n_routes++] = r;
-	return 0;
-}
-
 /* A POSIX portable user name: letters, digits, '.', '_' and '-', not
  * starting with '-', at most NODE_USER_MAX. */
 static bool user_name_ok(const char *s)
@@ -80,37 +44,173 @@ static bool user_name_ok(const char *s)
 	return true;
 }
 
+/* ---- the node's directives that are not plain numbers or paths ---- */
+
+static int parse_mode(void *cfg, char **args, char *err, size_t errlen)
+{
+	struct node_config *c = cfg;
+	if (strcmp(args[0], "router") != 0 && strcmp(args[0], "overlay") != 0)
+		return -EINVAL;
+	c->router = args[0][0] == 'r';
+	return 0;
+}
+
+static void print_mode(const void *cfg, FILE *f)
+{
+	const struct node_config *c = cfg;
+	fprintf(f, "mode %s\n", c->router ? "router" : "overlay");
+}
+
+static int parse_listen(void *cfg, char **args, char *err, size_t errlen)
+{
+	struct node_config *c = cfg;
+	int r = wire_addr_parse(args[0], &c->listen);
+	c->have_listen = r == 0;
+	return r;
+}
+
+static void print_listen(const void *cfg, FILE *f)
+{
+	const struct node_config *c = cfg;
+	char a[WIRE_ADDR_STRLEN];
+	if (c->have_listen)
+		fprintf(f, "listen %s\n", wire_addr_format(&c->listen, a, sizeof(a)));
+}
+
+static int parse_route(void *cfg, char **args, char *err, size_t errlen)
+{
+	struct node_config *c = cfg;
+	struct node_route r = {0};
+	if (strcmp(args[0], "default") == 0)
+		r.is_default = true;
+	else if (wire_addr_parse(args[0], &r.dst) < 0)
+		return -EINVAL;
+	if (wire_addr_parse(args[1], &r.next) < 0)
+		return -EINVAL;
+	struct node_route *routes = realloc(c->routes, (c->n_routes + 1) * sizeof(*routes));
+	if (!routes)
+		return -ENOMEM;
+	c->routes = routes;
+	c->routes[c->n_routes++] = r;
+	return 0;
+}
+
+static void print_routes(const void *cfg, FILE *f)
+{
+	const struct node_config *c = cfg;
+	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
+	for (size_t i = 0; i < c->n_routes; i++)
+		fprintf(f, "route %s %s\n",
+			c->routes[i].is_default ? "default" : wire_addr_format(&c->routes[i].dst, a, sizeof(a)),
+			wire_addr_format(&c->routes[i].next, b, sizeof(b)));
+}
+
+/* The node's own directives; each default is its module's, so that help,
+ * print-back and the module cannot disagree. */
+static const struct conf_directive node_directives[] = {
+    CONF_WORD_AT("name", "NAME", "node name", struct node_config, name, node_name_ok,
+		 "1 to 32 letters, digits, '-' or '_' (it goes into JSON, logs and iptables rule comments)", "anode"),
+    {.name = "mode",
+     .args = "overlay|router",
+     .help = "overlay: UDP links between nodes, routes from this file; router: capsules travel in IP to their "
+	     "destination, the kernel routes them, and this node intercepts those that cross it (an NFQUEUE rule on "
+	     "its UDP port, installed at start, removed at exit; needs root)",
+     .kind = CONF_CUSTOM,
+     .parse = parse_mode,
+     .print = print_mode,
+     .def_text = "overlay"},
+    CONF_NUM("queue", "N", "router mode: first NFQUEUE number", struct node_config, queue, 0, 65000,
+	     NODE_DEFAULT_QUEUE),
+    CONF_WORD_AT("user", "NAME",
+		 "router mode: the user the node runs as; a privileged parent process stays root to install rules "
+		 "and bind queues, and restarts the node if it dies",
+		 struct node_config, user, user_name_ok, "a POSIX portable user name", NODE_DEFAULT_USER),
+    {.name = "listen",
+     .args = "ADDR:PORT",
+     .help = "UDP overlay address (default port is 3322)",
+     .kind = CONF_CUSTOM,
+     .parse = parse_listen,
+     .print = print_listen},
+    CONF_FILE("app-socket", "PATH", "application link socket (required)", struct node_config, app_path),
+    CONF_FILE("ctl-socket", "PATH", "control socket (required)", struct node_config, ctl_path),
+    CONF_FILE("policy", "FILE",
+	      "the control module's policy: keys of administrators and users, deployed services, what each user may "
+	      "activate and filter, quotas (docs/services.md); without it every service request is refused",
+	      struct node_config, policy_path),
+    CONF_NUM("cache-objects", "N", "code objects kept in the cache", struct node_config, cache_objects, 1, 1 << 20,
+	     EE_DEFAULT_OBJECTS),
+    CONF_NUM("cache-bytes", "N", "bytes of code kept in the cache", struct node_config, cache_bytes, 4096,
+	     (size_t)1 << 34, EE_DEFAULT_BYTES),
+    CONF_NUM("state-entries", "N", "soft state entries per code object", struct node_config, state_entries, 1, 1 << 24,
+	     EE_DEFAULT_STATE),
+    CONF_NUM("buffers", "N", "packet buffers", struct node_config, buffers, 64, 1 << 20, NODE_DEFAULT_BUFFERS),
+    CONF_NUM("link-capacity", "BPS", "link capacity reported to code, bits/s", struct node_config, link_capacity_bps, 1,
+	     (size_t)1 << 50, NODE_DEFAULT_LINK_CAPACITY),
+    CONF_NUM("run-budget", "N",
+	     "work units one capsule may use at this node, its nested calls included: each entry point run costs its "
+	     "longest path, each helper call a fixed cost (about 1 ns each); past it the capsule is dropped",
+	     struct node_config, run_budget, 1000, 100000000, EE_DEFAULT_BUDGET),
+    CONF_NUM("code-buffer-share", "PCT",
+	     "percent of the buffers the copies and self-sent capsules of one code object may hold", struct node_config,
+	     code_buffer_share, 1, 100, NODE_DEFAULT_BUFFER_SHARE),
+    {.name = "route",
+     .args = "DEST NEXT-HOP",
+     .help = "next hop toward a node address; DEST 'default': next hop toward every other address",
+     .kind = CONF_CUSTOM,
+     .n_args = 2,
+     .parse = parse_route,
+     .print = print_routes},
+    CONF_END,
+};
+
+/* The table that has directive key, and the config it fills: the node's,
+ * or a room's. */
+static const struct conf_directive *find_directive(struct node_config *c, const char *key, void **ret_cfg)
+{
+	const struct conf_directive *d = conf_find(node_directives, key);
+	if (d) {
+		*ret_cfg = c;
+		return d;
+	}
+	for (size_t i = 0; i < rooms_count(); i++) {
+		d = conf_find(rooms_at(i)->directives, key);
+		if (d) {
+			*ret_cfg = c->room_cfg[i];
+			return d;
+		}
+	}
+	return NULL;
+}
+
+static int config_new(struct node_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	conf_defaults(node_directives, c);
+	for (size_t i = 0; i < rooms_count(); i++) {
+		const struct room *room = rooms_at(i);
+		c->room_cfg[i] = calloc(1, room->cfg_size ? room->cfg_size : 1);
+		if (!c->room_cfg[i])
+			return -ENOMEM;
+		conf_defaults(room->directives, c->room_cfg[i]);
+	}
+	return 0;
+}
+
 int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen)
 {
+	struct node_config c;
+	if (config_new(&c) < 0) {
+		node_config_done(&c);
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	FILE *f = fopen(path, "re");
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno;
+		node_config_done(&c);
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
 	}
-	/* Each default is the module's own, so that this file and the
-	 * module cannot disagree. */
-	struct node_config c = {
-		.cache_objects = EE_DEFAULT_OBJECTS,
-		.cache_bytes = EE_DEFAULT_BYTES,
-		.state_entries = EE_DEFAULT_STATE,
-		.run_budget = EE_DEFAULT_BUDGET,
-		.buffers = NODE_DEFAULT_BUFFERS,
-		.park_per_code = FETCH_DEFAULT_PARK_PER_CODE,
-		.park_total = FETCH_DEFAULT_PARK_TOTAL,
-		.fetch_retry_ms = FETCH_DEFAULT_RETRY_MS,
-		.fetch_timeout_ms = FETCH_DEFAULT_TIMEOUT_MS,
-		.max_copies = NODE_DEFAULT_MAX_COPIES,
-		.code_buffer_share = NODE_DEFAULT_BUFFER_SHARE,
-		.link_capacity_bps = NODE_DEFAULT_LINK_CAPACITY,
-		.queue = NODE_DEFAULT_QUEUE,
-		.concast_flows = CC_DEFAULT_FLOWS,
-		.concast_upstream = CC_DEFAULT_UPSTREAM,
-		.concast_tags = CC_DEFAULT_TAGS,
-		.concast_keepalive_ms = 1000,
-		.concast_ip = true,
-	};
-	snprintf(c.name, sizeof(c.name), "anode");
-	snprintf(c.user, sizeof(c.user), "%s", NODE_DEFAULT_USER);
 	char line[LINE_MAX_LEN];
 	int lineno = 0, r = 0;
 	while (r == 0 && fgets(line, sizeof(line), f)) {
@@ -122,96 +222,22 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		char *key = strtok_r(line, " \t\r\n", &save);
 		if (!key)
 			continue;
-		char *a = strtok_r(NULL, " \t\r\n", &save);
-		char *b = strtok_r(NULL, " \t\r\n", &save);
-		char *extra = strtok_r(NULL, " \t\r\n", &save);
-		int want = strcmp(key, "route") == 0 ? 2 : 1;
-		if (!a || (want == 2 && !b) || (want == 1 && b) || extra) {
-			snprintf(err, errlen, "%s:%d: '%s' takes %d argument%s", path, lineno, key, want,
-				 want == 1 ? "" : "s");
-			r = -EINVAL;
-			break;
-		}
-		if (strcmp(key, "name") == 0) {
-			/* The name goes into JSON, logs and iptables rule
-			 * comments: letters, digits, '-' and '_' only. */
-			if (!node_name_ok(a)) {
-				snprintf(err, errlen, "%s:%d: bad node name '%.64s': 1 to %d letters, digits, '-' or '_'",
-					 path, lineno, a, NODE_NAME_MAX);
-				r = -EINVAL;
-				break;
-			}
-			strcpy(c.name, a);
-		} else if (strcmp(key, "mode") == 0) {
-			if (strcmp(a, "router") == 0)
-				c.router = true;
-			else if (strcmp(a, "overlay") == 0)
-				c.router = false;
-			else
-				r = -EINVAL;
-		} else if (strcmp(key, "queue") == 0) {
-			r = parse_size(a, 0, 65000, &c.queue);
-		} else if (strcmp(key, "user") == 0) {
-			/* Looked up when a router node starts; checked here as
-			 * a POSIX portable user name. */
-			r = user_name_ok(a) ? 0 : -EINVAL;
-			if (r == 0)
-				strcpy(c.user, a);
-		} else if (strcmp(key, "listen") == 0) {
-			r = wire_addr_parse(a, &c.listen);
-			c.have_listen = r == 0;
-		} else if (strcmp(key, "app-socket") == 0) {
-			r = copy_path(c.app_path, a);
-		} else if (strcmp(key, "policy") == 0) {
-			r = copy_path(c.policy_path, a);
-		} else if (strcmp(key, "ctl-socket") == 0) {
-			r = copy_path(c.ctl_path, a);
-		} else if (strcmp(key, "cache-objects") == 0) {
-			r = parse_size(a, 1, 1 << 20, &c.cache_objects);
-		} else if (strcmp(key, "cache-bytes") == 0) {
-			r = parse_size(a, 4096, (size_t)1 << 34, &c.cache_bytes);
-		} else if (strcmp(key, "state-entries") == 0) {
-			r = parse_size(a, 1, 1 << 24, &c.state_entries);
-		} else if (strcmp(key, "buffers") == 0) {
-			r = parse_size(a, 64, 1 << 20, &c.buffers);
-		} else if (strcmp(key, "link-capacity") == 0) {
-			r = parse_size(a, 1, (size_t)1 << 50, &c.link_capacity_bps);
-		} else if (strcmp(key, "park-per-code") == 0) {
-			r = parse_size(a, 1, 1 << 16, &c.park_per_code);
-		} else if (strcmp(key, "park-total") == 0) {
-			r = parse_size(a, 1, 1 << 20, &c.park_total);
-		} else if (strcmp(key, "fetch-retry-ms") == 0) {
-			r = parse_size(a, 1, 60000, &c.fetch_retry_ms);
-		} else if (strcmp(key, "fetch-timeout-ms") == 0) {
-			r = parse_size(a, 1, 600000, &c.fetch_timeout_ms);
-		} else if (strcmp(key, "run-budget") == 0) {
-			r = parse_size(a, 1000, 100000000, &c.run_budget);
-		} else if (strcmp(key, "max-copies") == 0) {
-			r = parse_size(a, 0, 65535, &c.max_copies);
-		} else if (strcmp(key, "code-buffer-share") == 0) {
-			r = parse_size(a, 1, 100, &c.code_buffer_share);
-		} else if (strcmp(key, "concast-flows") == 0) {
-			r = parse_size(a, 1, 1 << 16, &c.concast_flows);
-		} else if (strcmp(key, "concast-upstream") == 0) {
-			r = parse_size(a, 1, CC_UPSTREAM_LIMIT, &c.concast_upstream);
-		} else if (strcmp(key, "concast-tags") == 0) {
-			r = parse_size(a, 1, 256, &c.concast_tags);
-		} else if (strcmp(key, "concast-ip") == 0) {
-			if (strcmp(a, "yes") == 0 || strcmp(a, "no") == 0)
-				c.concast_ip = a[0] == 'y';
-			else
-				r = -EINVAL;
-		} else if (strcmp(key, "concast-keepalive-ms") == 0) {
-			r = parse_size(a, 50, 60000, &c.concast_keepalive_ms);
-		} else if (strcmp(key, "route") == 0) {
-			r = add_route(&c, a, b);
-		} else {
+		char *args[CONF_ARGS_MAX + 1];
+		unsigned n_args = 0;
+		char *a;
+		while (n_args <= CONF_ARGS_MAX && (a = strtok_r(NULL, " \t\r\n", &save)))
+			args[n_args++] = a;
+		void *cfg;
+		const struct conf_directive *d = find_directive(&c, key, &cfg);
+		if (!d) {
 			snprintf(err, errlen, "%s:%d: unknown directive '%s'", path, lineno, key);
 			r = -EINVAL;
 			break;
 		}
+		char why[256];
+		r = conf_apply(d, cfg, args, n_args, why, sizeof(why));
 		if (r < 0)
-			snprintf(err, errlen, "%s:%d: bad value for '%s': %s", path, lineno, key, a);
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 	}
 	fclose(f);
 	if (r == 0 && c.router && c.have_listen && !(c.listen.ip[10] == 0xff && c.listen.ip[11] == 0xff)) {
@@ -223,7 +249,7 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 	if (r == 0 && !c.ctl_path[0])
 		snprintf(err, errlen, "%s: no ctl-socket given", path), r = -EINVAL;
 	if (r < 0) {
-		free(c.routes);
+		node_config_done(&c);
 		return r;
 	}
 	*ret = c;
@@ -232,30 +258,16 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 
 void node_config_print(const struct node_config *c, FILE *f)
 {
-	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
-	fprintf(f, "name %s\nmode %s\n", c->name, c->router ? "router" : "overlay");
-	if (c->router)
-		fprintf(f, "queue %zu\nuser %s\n", c->queue, c->user);
-	if (c->have_listen)
-		fprintf(f, "listen %s\n", wire_addr_format(&c->listen, a, sizeof(a)));
-	fprintf(f, "app-socket %s\nctl-socket %s\n", c->app_path, c->ctl_path);
-	if (c->policy_path[0])
-		fprintf(f, "policy %s\n", c->policy_path);
-	fprintf(f, "cache-objects %zu\ncache-bytes %zu\nstate-entries %zu\nbuffers %zu\n", c->cache_objects,
-		c->cache_bytes, c->state_entries, c->buffers);
-	fprintf(f, "link-capacity %zu\n", c->link_capacity_bps);
-	fprintf(f, "park-per-code %zu\npark-total %zu\nfetch-retry-ms %zu\nfetch-timeout-ms %zu\n", c->park_per_code,
-		c->park_total, c->fetch_retry_ms, c->fetch_timeout_ms);
-	fprintf(f, "run-budget %zu\nmax-copies %zu\ncode-buffer-share %zu\n", c->run_budget, c->max_copies,
-		c->code_buffer_share);
-	fprintf(f, "concast-flows %zu\nconcast-upstream %zu\nconcast-tags %zu\nconcast-keepalive-ms %zu\n",
-		c->concast_flows, c->concast_upstream, c->concast_tags, c->concast_keepalive_ms);
-	if (c->router)
-		fprintf(f, "concast-ip %s\n", c->concast_ip ? "yes" : "no");
-	for (size_t i = 0; i < c->n_routes; i++)
-		fprintf(f, "route %s %s\n",
-			c->routes[i].is_default ? "default" : wire_addr_format(&c->routes[i].dst, a, sizeof(a)),
-			wire_addr_format(&c->routes[i].next, b, sizeof(b)));
+	conf_print(node_directives, c, f);
+	for (size_t i = 0; i < rooms_count(); i++)
+		conf_print(rooms_at(i)->directives, c->room_cfg[i], f);
+}
+
+void node_config_help(FILE *f)
+{
+	conf_help(node_directives, f);
+	for (size_t i = 0; i < rooms_count(); i++)
+		conf_help(rooms_at(i)->directives, f);
 }
 
 void node_config_done(struct node_config *c)
@@ -263,4 +275,8 @@ void node_config_done(struct node_config *c)
 	free(c->routes);
 	c->routes = NULL;
 	c->n_routes = 0;
+	for (size_t i = 0; i < NODE_ROOMS_MAX; i++) {
+		free(c->room_cfg[i]);
+		c->room_cfg[i] = NULL;
+	}
 }

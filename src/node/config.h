@@ -1,32 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A node's configuration file: one directive per line, '#' comments.
- *
- *   name a                       node name (for people and logs)
- *   mode overlay                 overlay (UDP links between nodes) or router
- *                                (capsules in IP, intercepted with NFQUEUE)
- *   queue 3322                   router mode: the first NFQUEUE number to use
- *   user nobody                  router mode: who the node child runs as
- *   listen 127.0.0.1:3322        UDP overlay address (unless a socket is inherited)
- *   app-socket /run/anode/a.app  application link socket
- *   ctl-socket /run/anode/a.ctl  control socket
- *   policy /etc/anode/policy     the control module's policy (services; none
- *                                when absent: every service request refused)
- *   cache-objects 64             code cache: objects kept
- *   cache-bytes 4194304          code cache: bytes of code kept
- *   state-entries 4096           soft state entries per code object
- *   buffers 1024                 packet buffers (bounds memory and queues)
- *   link-capacity 1000000000     bits/s reported as the link's capacity
- *   park-per-code 32             capsules parked per code object being fetched
- *   park-total 256               capsules parked in all
- *   fetch-retry-ms 100           ask again for missing code chunks after
- *   fetch-timeout-ms 3000        drop parked capsules after
- *   run-budget 100000            work units one capsule may use at this node
- *   max-copies 16                largest copy budget a capsule keeps here
- *   code-buffer-share 25         percent of the buffers one code object's
- *                                capsules may hold
- *   route DEST NEXT-HOP          next hop toward a node address
- *   route default NEXT-HOP       next hop for every other address
+ * A node's configuration file: one directive per line, '#' comments. The
+ * node's own directives are the table in config.c; every room adds its
+ * own (struct room: directives, cfg_size), kept in room_cfg by the room's
+ * registry index. `anoded -h` writes the help of all of them, `anoded -n`
+ * prints them back, anoded.conf(5) is made from the help.
  */
 #ifndef NODE_CONFIG_H
 #define NODE_CONFIG_H
@@ -36,18 +14,19 @@
 #include <stdio.h>
 
 #include "anode/addr.h"
+#include "core/conf.h"
 
 #define NODE_NAME_MAX 32 /* the matching engine tags its rules with it */
 
-/* The node's own defaults (the EE's and the fetcher's are theirs). */
+/* The node's own defaults (the EE's are its own). */
 #define NODE_DEFAULT_BUFFERS 1024
 #define NODE_DEFAULT_LINK_CAPACITY 1000000000ull
 #define NODE_DEFAULT_QUEUE 3322
-#define NODE_DEFAULT_MAX_COPIES 16
 #define NODE_DEFAULT_BUFFER_SHARE 25
 #define NODE_DEFAULT_USER "nobody"
 #define NODE_USER_MAX 32
-#define NODE_PATH_MAX 108 /* sun_path */
+#define NODE_PATH_MAX CONF_PATH_MAX
+#define NODE_ROOMS_MAX 16
 
 struct node_route {
 	struct an_addr dst, next;
@@ -63,17 +42,16 @@ struct node_config {
 	struct an_addr listen;
 	char app_path[NODE_PATH_MAX];
 	char ctl_path[NODE_PATH_MAX];
-	char policy_path[NODE_PATH_MAX]; /* empty: no services */
+	/* The control module's policy: principals, their keys and grants,
+	 * read by every room that authenticates requests; empty: none. */
+	char policy_path[NODE_PATH_MAX];
 	size_t cache_objects, cache_bytes, state_entries, buffers;
-	size_t park_per_code, park_total, fetch_retry_ms, fetch_timeout_ms;
-	size_t run_budget, max_copies, code_buffer_share;
+	size_t run_budget, code_buffer_share;
 	size_t link_capacity_bps;
-	/* Concast (src/concast): flows, upstream neighbours per flow, tags in
-	 * merge per flow, keep-alive period. */
-	size_t concast_flows, concast_upstream, concast_tags, concast_keepalive_ms;
-	bool concast_ip; /* router mode: concast on IP with Router Alert (default), else ANEP over UDP */
 	struct node_route *routes;
 	size_t n_routes;
+	/* Each room's own configuration, by registry index (malloc'ed). */
+	void *room_cfg[NODE_ROOMS_MAX];
 };
 
 /* Whether a node name is 1 to NODE_NAME_MAX letters, digits, '-' or '_':
@@ -83,6 +61,8 @@ bool node_name_ok(const char *name);
 /* 0, or -EINVAL with a message naming the file and line in err. */
 int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen);
 void node_config_print(const struct node_config *c, FILE *f);
+/* The help of every directive, the node's then each room's. */
+void node_config_help(FILE *f);
 void node_config_done(struct node_config *c);
 
 #endif

@@ -2,6 +2,7 @@
 /*
  * The node's control commands (anode -n NODE info|stats|code|routes ...):
  * text for people, JSON for programs, over the control socket (src/ctl).
+ * Rooms add their own (struct room: commands, stats).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,13 +13,8 @@
 #include "ctl/ctl.h"
 #include "link/match.h"
 #include "mon/mon.h"
-#include "node/fetch.h"
-#include "concast/room.h"
-#include "node/node_impl.h"
-#include "node/relay.h"
+#include "node/room.h"
 #include "node/route.h"
-#include "node/svc_api.h"
-
 
 static bool want_json(int argc, char **argv)
 {
@@ -34,8 +30,8 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 	char a[WIRE_ADDR_STRLEN];
 	wire_addr_format(&n->local, a, sizeof(a));
 	if (!want_json(argc, argv)) {
-		ctl_printf(o, "name %s\naddress %s\napp-socket %s\nctl-socket %s\n", n->cfg.name, a,
-			   n->cfg.app_path, n->cfg.ctl_path);
+		ctl_printf(o, "name %s\naddress %s\napp-socket %s\nctl-socket %s\n", n->cfg.name, a, n->cfg.app_path,
+			   n->cfg.ctl_path);
 		return 0;
 	}
 	/* Paths come from the configuration: escaped. */
@@ -47,99 +43,77 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 	return 0;
 }
 
-/* Every figure of the node, by section, each module's counters from its
- * own list (core/stat.h); the one writer prints text or JSON. */
+/* Every figure of the node, by section: the node's, then each room's;
+ * each module's counters from its own list (core/stat.h); the one writer
+ * prints text or JSON. */
 static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
-	enum { S_COUNTERS, S_LINK, S_CODE, S_APPS, S_FETCH, S_QUEUE, S_SVC, S_SVC_MOD, S_SVC_API, S_CONCAST, S_LOOP, S_MON, S_BUFFERS, S_N };
-	struct stat_section *secs = calloc(S_N, sizeof(*secs));
-	if (!secs)
-		return -ENOMEM;
-	size_t k = 0;
+	struct stat_list l = {0};
 	struct stat_section *sec;
+	int r = -ENOMEM;
 
-	sec = &secs[k++];
-	sec->key = "counters";
-	sec->title = "packets (each ends forwarded, delivered, consumed or in one drop_*)";
+	if (!(sec =
+		  stat_list_add(&l, "counters", "packets (each ends forwarded, delivered, consumed or in one drop_*)")))
+		goto out;
 	STAT_ADD_ALL(sec, &n->c, NODE_COUNTERS);
 
-	sec = &secs[k++];
-	sec->key = "link";
-	sec->title = "network link";
+	if (!(sec = stat_list_add(&l, "link", "network link")))
+		goto out;
 	STAT_ADD_ALL(sec, &n->udp->counters, LINK_COUNTERS);
 
 	struct ee_stats es;
 	ee_stats_get(n->ee, &es);
-	sec = &secs[k++];
-	sec->key = "code_cache";
-	sec->title = "code cache and runs";
+	if (!(sec = stat_list_add(&l, "code_cache", "code cache and runs")))
+		goto out;
 	stat_add(sec, "objects", "code objects cached now", ee_code_list(n->ee, NULL, 0));
 	STAT_ADD_ALL(sec, &es, EE_STATS);
 
-	sec = &secs[k++];
-	sec->key = "applinks";
-	sec->title = "application links";
+	if (!(sec = stat_list_add(&l, "applinks", "application links")))
+		goto out;
 	stat_add(sec, "connected", "applications connected now", applink_count(n->apps));
 	STAT_ADD_ALL(sec, applink_counters(n->apps), APPLINK_COUNTERS);
 
-	sec = &secs[k++];
-	sec->key = "fetch";
-	sec->title = "code loading";
-	stat_add(sec, "active", "code objects being fetched now", fetch_active(n->fetch));
-	stat_add(sec, "parked_now", "capsules parked now", fetch_parked(n->fetch));
-	stat_add(sec, "relays_pending", "requests passed on toward a code home, pending", relay_count(n->relay));
-	STAT_ADD_ALL(sec, fetch_counters(n->fetch), FETCH_COUNTERS);
-
 	if (n->match) {
-		sec = &secs[k++];
-		sec->key = "queue";
-		sec->title = "router mode queue";
+		if (!(sec = stat_list_add(&l, "queue", "router mode queue")))
+			goto out;
 		stat_add(sec, "filters", "filters installed", match_filter_count(n->match));
 		STAT_ADD_ALL(sec, match_counters(n->match), MATCH_COUNTERS);
 	}
 
-	if (n->svc) {
-		services_stats(n, &secs[k++]);
-		services_module_stats(n, &secs[k++]);
-		if (n->svcapi)
-			svc_api_stats(n, &secs[k++]);
-	}
-
-	if (n->concast)
-		concast_stats(n, &secs[k++]);
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (n->room_up[i] && rooms_at(i)->stats)
+			rooms_at(i)->stats(n->room_state[i], &l);
 
 	const struct loop_stats *ls = loop_stats(n->loop);
-	sec = &secs[k++];
-	sec->key = "loop";
-	sec->title = "event loop";
-	stat_add_real(sec, "uptime_s", "seconds since the node started",
-		      (double)(loop_now_ns() - n->started_ns) / 1e9);
+	if (!(sec = stat_list_add(&l, "loop", "event loop")))
+		goto out;
+	stat_add_real(sec, "uptime_s", "seconds since the node started", (double)(loop_now_ns() - n->started_ns) / 1e9);
 	stat_add(sec, "rounds", "rounds of events", ls->rounds);
 	stat_add_real(sec, "max_round_us", "the longest round: the longest time the node served nothing new",
 		      (double)ls->max_round_ns / 1e3);
 	stat_add(sec, "self_queue", "capsules code here sent to this node, waiting now", n->self_q.len);
-	stat_add(sec, "resume_queue", "parked capsules whose code came, waiting to run now", n->resume_q.len);
+	stat_add(sec, "resume_queue", "parked packets whose code came, waiting to run now", n->resume_q.len);
 
-	sec = &secs[k++];
-	sec->key = "monitors";
-	sec->title = "node figures (sampled once a second)";
+	if (!(sec = stat_list_add(&l, "monitors", "node figures (sampled once a second)")))
+		goto out;
 	mon_stat_rows(n->mon, sec);
 
-	sec = &secs[k++];
-	sec->key = "buffers";
-	sec->title = "packet buffers";
+	if (!(sec = stat_list_add(&l, "buffers", "packet buffers")))
+		goto out;
 	stat_add(sec, "total", "buffers in the pool", pkt_pool_size(n->pool));
 	stat_add(sec, "free", "buffers free now", pkt_pool_available(n->pool));
 
 	const struct ctl_string strings[] = {
-		{ "node", n->cfg.name },
-		{ "mode", n->cfg.router ? "router" : "overlay" },
-		{ "link_kind", n->udp->ops->kind },
+	    {"node", n->cfg.name},
+	    {"mode", n->cfg.router ? "router" : "overlay"},
+	    {"link_kind", n->udp->ops->kind},
 	};
-	ctl_print_stats(o, want_json(argc, argv), strings, sizeof(strings) / sizeof(strings[0]), secs, k);
-	free(secs);
-	return 0;
+	ctl_print_stats(o, want_json(argc, argv), strings, sizeof(strings) / sizeof(strings[0]), l.v, l.n);
+	r = 0;
+out:
+	free(l.v);
+	return r;
 }
 
 static int ctl_code(void *arg, int argc, char **argv, struct ctl_out *o)
@@ -194,7 +168,8 @@ static int ctl_routes(void *arg, int argc, char **argv, struct ctl_out *o)
 	struct an_addr dst, next;
 	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
 	for (size_t i = 0; route_at(n->routes, i, &dst, &next); i++)
-		ctl_printf(o, "%s via %s\n", wire_addr_format(&dst, a, sizeof(a)), wire_addr_format(&next, b, sizeof(b)));
+		ctl_printf(o, "%s via %s\n", wire_addr_format(&dst, a, sizeof(a)),
+			   wire_addr_format(&next, b, sizeof(b)));
 	if (route_get_default(n->routes, &next))
 		ctl_printf(o, "default via %s\n", wire_addr_format(&next, b, sizeof(b)));
 	return 0;
@@ -218,15 +193,11 @@ static int ctl_shutdown(void *arg, int argc, char **argv, struct ctl_out *o)
 }
 
 const struct ctl_command node_ctl_commands[] = {
-	{ "info", "info [json]", ctl_info },
-	{ "stats", "stats [json]", ctl_stats },
-	{ "code", "code [json] | code remove NAME", ctl_code },
-	{ "routes", "routes", ctl_routes },
-	{ "log-level", "log-level N", ctl_log_level },
-	{ "shutdown", "shutdown", ctl_shutdown },
-	{ "svc", "svc REQUEST [json] (a signed request, base64: anode svc ...)", services_ctl },
-	{ "events", "events [AFTER] [json]", services_events_ctl },
-	{ "concast", "concast [json]", concast_ctl },
-	{ NULL, NULL, NULL },
+    {"info", "info [json]", ctl_info, NULL},
+    {"stats", "stats [json]", ctl_stats, NULL},
+    {"code", "code [json] | code remove NAME", ctl_code, NULL},
+    {"routes", "routes", ctl_routes, NULL},
+    {"log-level", "log-level N", ctl_log_level, NULL},
+    {"shutdown", "shutdown", ctl_shutdown, NULL},
+    {NULL, NULL, NULL, NULL},
 };
-

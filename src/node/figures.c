@@ -7,10 +7,7 @@
 #include <errno.h>
 
 #include "mon/mon.h"
-#include "node/fetch.h"
-#include "node/node_impl.h"
-#include "node/svc_api.h"
-#include "node/svc_module.h"
+#include "node/room.h"
 
 static void link_bytes(void *arg, uint64_t *ret_rx, uint64_t *ret_tx)
 {
@@ -22,30 +19,35 @@ static void link_bytes(void *arg, uint64_t *ret_rx, uint64_t *ret_tx)
 static uint64_t queue_len(void *arg)
 {
 	struct node *n = arg;
-	/* Capsules waiting here: parked for code, sent by code to this node,
-	 * or resumed and waiting to run. */
-	return fetch_parked(n->fetch) + n->self_q.len + n->resume_q.len;
+	/* Packets waiting here: sent by code to this node, resumed and
+	 * waiting to run, or held by a room (parked for code). */
+	uint64_t len = n->self_q.len + n->resume_q.len;
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (n->room_up[i] && rooms_at(i)->queued)
+			len += rooms_at(i)->queued(n->room_state[i]);
+	return len;
 }
 
 static void tick(void *arg)
 {
 	struct node *n = arg;
 	link_udp_read_kernel_drops(n->udp);
-	/* Custom probes run, then subscriptions are sampled with the figures
-	 * they watch. */
-	svc_probe_tick(n);
-	svc_api_tick(n);
+	/* The rooms' work of the second, with the figures just sampled
+	 * (services: custom probes run, then subscriptions are sampled). */
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (n->room_up[i] && rooms_at(i)->tick)
+			rooms_at(i)->tick(n->room_state[i]);
 }
 
 int figures_start(struct node *n)
 {
 	struct mon_config mc = {
-		.capacity_bps = n->cfg.link_capacity_bps,
-		/* A router's links are real interfaces: their capacity is
-		 * measured; an overlay node's link is what it is configured. */
-		.measure_capacity = n->cfg.router,
+	    .capacity_bps = n->cfg.link_capacity_bps,
+	    /* A router's links are real interfaces: their capacity is
+	     * measured; an overlay node's link is what it is configured. */
+	    .measure_capacity = n->cfg.router,
 	};
-	struct mon_ops ops = { .arg = n, .link_bytes = link_bytes, .queue_len = queue_len, .tick = tick };
+	struct mon_ops ops = {.arg = n, .link_bytes = link_bytes, .queue_len = queue_len, .tick = tick};
 	n->mon = mon_new(n->loop, &mc, &ops);
 	return n->mon ? 0 : -ENOMEM;
 }

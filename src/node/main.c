@@ -15,8 +15,8 @@
 #include "anode-config.h"
 #include "core/log.h"
 #include "node/node.h"
+#include "node/room.h"
 #include "priv/priv.h"
-#include "svc/policy.h"
 
 static void usage(FILE *f)
 {
@@ -37,55 +37,11 @@ static void usage(FILE *f)
 	      "  -h, --help         this text\n"
 	      "  -V, --version      print the version\n"
 	      "\n"
-	      "Configuration: one directive per line, '#' starts a comment.\n"
-	      "  name NAME                 node name\n"
-	      "  mode overlay|router       overlay: UDP links between nodes, routes from this\n"
-	      "                            file; router: capsules travel in IP to their\n"
-	      "                            destination, the kernel routes them, and this node\n"
-	      "                            intercepts those that cross it (an NFQUEUE rule on\n"
-	      "                            its UDP port, installed at start, removed at exit;\n"
-	      "                            needs root)\n"
-	      "  queue N                   router mode: first NFQUEUE number (3322)\n"
-	      "  user NAME                 router mode: the user the node runs as (nobody);\n"
-	      "                            a privileged parent process stays root to install\n"
-	      "                            rules and bind queues, and restarts the node if it\n"
-	      "                            dies\n"
-	      "  listen ADDR:PORT          UDP overlay address (default port is 3322)\n"
-	      "  app-socket PATH           application link socket (required)\n"
-	      "  ctl-socket PATH           control socket (required)\n"
-	      "  policy FILE               the control module's policy: keys of administrators\n"
-	      "                            and users, deployed services, what each user may\n"
-	      "                            activate and filter, quotas (docs/services.md);\n"
-	      "                            without it every service request is refused\n"
-	      "  cache-objects N           code objects kept in the cache (64)\n"
-	      "  cache-bytes N             bytes of code kept in the cache (4194304)\n"
-	      "  state-entries N           soft state entries per code object (4096)\n"
-	      "  buffers N                 packet buffers (1024)\n"
-	      "  link-capacity BPS         link capacity reported to code, bits/s (1000000000)\n"
-	      "  park-per-code N           capsules parked per code object being fetched (32)\n"
-	      "  park-total N              capsules parked in all (256)\n"
-	      "  fetch-retry-ms N          ask again for missing code chunks after N ms (100)\n"
-	      "  fetch-timeout-ms N        drop parked capsules after N ms (3000)\n"
-	      "  run-budget N              work units one capsule may use at this node, its\n"
-	      "                            nested calls included: each entry point run costs\n"
-	      "                            its longest path, each helper call a fixed cost\n"
-	      "                            (about 1 ns each); past it the capsule is dropped\n"
-	      "                            (100000)\n"
-	      "  max-copies N              largest copy budget a capsule keeps here: how many\n"
-	      "                            capsules one can become over its life, minus one (16)\n"
-	      "  code-buffer-share PCT     percent of the buffers the copies and self-sent\n"
-	      "                            capsules of one code object may hold (25)\n"
-	      "  concast-flows N           concast flows this node keeps state for; more are\n"
-	      "                            refused with an error to their senders (64)\n"
-	      "  concast-upstream N        upstream neighbours per concast flow, at most 1024 (64)\n"
-	      "  concast-tags N            tags in merge at once per concast flow (8)\n"
-	      "  concast-keepalive-ms N    keep-alive period of concast flows; an upstream\n"
-	      "                            neighbour silent for three is pruned (1000)\n"
-	      "  concast-ip yes|no         router mode: concast on IP (protocol 253, Router\n"
-	      "                            Alert, AppID option), else ANEP over UDP (yes)\n"
-	      "  route DEST NEXT-HOP       next hop toward a node address\n"
-	      "  route default NEXT-HOP    next hop toward every other address\n"
-	      "\n"
+	      "Configuration: one directive per line, '#' starts a comment.\n",
+	      f);
+	/* The node's directives, then each room's, from their tables. */
+	node_config_help(f);
+	fputs("\n"
 	      "Signals: SIGTERM and SIGINT stop the node cleanly. SIGHUP reads the policy\n"
 	      "again: instances its new grants no longer allow are stopped; a policy that\n"
 	      "does not load leaves the one in force.\n",
@@ -224,17 +180,14 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		node_config_print(&cfg, stdout);
+		/* What the rooms read besides their directives (the policy),
+		 * as the node will read it. */
 		int rc = 0;
-		if (cfg.policy_path[0]) {
-			/* The policy too, as the node will read it. */
-			struct policy p;
-			if (policy_load(cfg.policy_path, &p, err, sizeof(err)) < 0) {
+		for (size_t i = 0; i < rooms_count(); i++) {
+			const struct room *room = rooms_at(i);
+			if (room->check && room->check(&cfg, cfg.room_cfg[i], stdout, err, sizeof(err)) < 0) {
 				fprintf(stderr, "anoded: %s\n", err);
 				rc = 1;
-			} else {
-				printf("# policy %s\n", cfg.policy_path);
-				policy_print(&p, stdout);
-				policy_free(&p);
 			}
 		}
 		node_config_done(&cfg);

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * One anode node: the links, the buffers and the loop; the table of ANEP
- * Type IDs that the rooms register (node_rooms[] below) and the demux that
- * hands each packet to its room; and the small transmit API the rooms send
- * through (node_impl.h). Everything runs to completion on one event loop;
+ * One anode node: the links, the buffers and the loop; the rooms of the
+ * registry (room.h), started in its order, with the table of the ANEP Type
+ * IDs they declare and the demux that hands each packet to its room; and
+ * the small transmit API the rooms send through. Everything runs to completion on one event loop;
  * a packet buffer is consumed exactly once on every path (sent, kept by a
  * room, or put back to the pool after being counted).
  */
 #include "node/node.h"
-
-#include "concast/room.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -21,7 +19,7 @@
 #include "ctl/ctl.h"
 #include "link/match.h"
 #include "priv/priv.h"
-#include "node/node_impl.h"
+#include "node/room.h"
 #include "node/route.h"
 
 /* How many receive batches one wakeup handles before yielding to the other
@@ -34,28 +32,27 @@
  * of each capsule, what bounds how long the node serves nothing new. */
 #define NODE_SLICE_NS (2 * 1000 * 1000)
 
-/* The rooms of this node, each registering the Type IDs it handles. A new
- * execution environment is one file and one line here. */
-static const struct node_room node_rooms[] = {
-	{ "capsule", capsule_room_init, NULL },
-	{ "codeload", codeload_room_init, codeload_room_done },
-	{ "services", services_room_init, services_room_done },
-	{ "concast", concast_room_init, concast_room_done },
-};
-#define NODE_N_ROOMS (sizeof(node_rooms) / sizeof(node_rooms[0]))
+/* ---- the rooms and their Type IDs ---- */
 
-/* ---- the Type ID table ---- */
+void *node_room_state(struct node *n, const char *name)
+{
+	int i = rooms_index(name);
+	return i >= 0 && n->room_up[i] ? n->room_state[i] : NULL;
+}
 
-int node_type_register(struct node *n, uint16_t type_id, const char *room, node_input_fn input)
+static int type_register(struct node *n, const struct room *room, void *state, const struct room_type *t)
 {
 	for (size_t i = 0; i < n->n_types; i++)
-		if (n->types[i].type_id == type_id) {
-			log_err("Type ID 0x%04x: room %s has it already, %s wants it", type_id, n->types[i].room, room);
+		if (n->types[i].type_id == t->type_id) {
+			log_err("Type ID 0x%04x: room %s has it already, %s wants it", t->type_id,
+				n->types[i].room->name, room->name);
 			return -EEXIST;
 		}
-	if (n->n_types == NODE_TYPES_MAX)
+	if (n->n_types == NODE_TYPES_MAX) {
+		log_err("Type ID 0x%04x of room %s: the table holds %d", t->type_id, room->name, NODE_TYPES_MAX);
 		return -ENOSPC;
-	n->types[n->n_types++] = (struct node_type){ .type_id = type_id, .room = room, .input = input };
+	}
+	n->types[n->n_types++] = (struct node_type){.type_id = t->type_id, .room = room, .state = state, .t = t};
 	return 0;
 }
 
@@ -67,24 +64,19 @@ static const struct node_type *type_find(const struct node *n, uint16_t type_id)
 	return NULL;
 }
 
-int node_type_on_expired(struct node *n, uint16_t type_id, node_expired_fn expired)
-{
-	for (size_t i = 0; i < n->n_types; i++)
-		if (n->types[i].type_id == type_id) {
-			n->types[i].expired = expired;
-			return 0;
-		}
-	return -ENOENT;
-}
-
 void node_parked_expired(struct node *n, struct pkt *p, int why)
 {
 	struct wire_anep a;
 	if (wire_anep_parse(p->ctx.pkt, p->len, &a) < 0)
 		return;
 	const struct node_type *t = type_find(n, a.type_id);
-	if (t && t->expired)
-		t->expired(n, p, why);
+	if (t && t->t->expired)
+		t->t->expired(t->state, p, why);
+}
+
+void node_resume(struct node *n, struct pkt *p)
+{
+	pkt_queue_push(&n->resume_q, p);
 }
 
 /* A Type ID no room of this node handles, whether anode numbers it or not
@@ -114,7 +106,7 @@ void node_input(struct node *n, struct pkt *p)
 	const struct node_type *t = type_find(n, a.type_id);
 	if (!t)
 		return unhandled_input(n, p, &a);
-	t->input(n, p, &a);
+	t->t->input(t->state, p, &a);
 }
 
 /* ---- the transmit API ---- */
@@ -151,6 +143,8 @@ void node_send(struct node *n, struct pkt *p, const struct an_addr *next, uint16
 		p->origin = AN_ORIGIN_SELF;
 		p->from = n->local;
 		p->applink = 0;
+		memset(&p->meta, 0, sizeof(p->meta));
+		p->meta.ingress = PKT_IN_SELF;
 		p->queued = NULL; /* it runs again later: no verdict to give */
 		pkt_queue_push(&n->self_q, p);
 		n->c.looped++;
@@ -161,6 +155,21 @@ void node_send(struct node *n, struct pkt *p, const struct an_addr *next, uint16
 	if (p->queued && router_send_as_verdict(n, p, next))
 		return;
 	n->udp->ops->send(n->udp, p, next);
+}
+
+void node_send_link(struct node *n, struct pkt *p, const struct an_addr *to)
+{
+	n->udp->ops->send(n->udp, p, to);
+}
+
+int node_app_deliver(struct node *n, uint64_t app, const uint8_t code[32], const void *data, size_t len)
+{
+	return applink_deliver(n->apps, app, code, data, len);
+}
+
+int node_app_send(struct node *n, uint64_t app, uint8_t type, int32_t status, const void *body, size_t len)
+{
+	return applink_reply(n->apps, app, type, status, body, len);
 }
 
 void node_forward_by_route(struct node *n, struct pkt *p, struct wire_anep *a, uint64_t *counter)
@@ -185,6 +194,7 @@ struct pkt *node_pkt_copy(struct node *n, const struct pkt *p)
 	q->from = p->from;
 	q->origin = p->origin;
 	q->applink = p->applink;
+	q->meta = p->meta;
 	return q;
 }
 
@@ -283,9 +293,11 @@ static void app_inject(void *arg, uint64_t handle, const void *bytes, size_t len
 		applink_reply(n->apps, handle, WIRE_APP_ERROR, -ENOBUFS, NULL, 0);
 		return;
 	}
-	memcpy(p->ctx.pkt, bytes, len);
+	if (len) /* an empty INJECT: no bytes, and memcpy may not take NULL */
+		memcpy(p->ctx.pkt, bytes, len);
 	p->len = (uint16_t)len;
 	p->origin = AN_ORIGIN_APP;
+	p->meta.ingress = PKT_IN_APP;
 	p->applink = handle;
 	p->from = n->local;
 	p->rx_ns = loop_now_ns();
@@ -295,7 +307,7 @@ static void app_inject(void *arg, uint64_t handle, const void *bytes, size_t len
 static void app_code_insert(void *arg, uint64_t handle, const void *elf, size_t len)
 {
 	struct node *n = arg;
-	uint8_t name[EE_NAME_LEN] = { 0 };
+	uint8_t name[EE_NAME_LEN] = {0};
 	int r = ee_code_insert(n->ee, elf, len, name);
 	if (r == 0)
 		n->c.code_inserted++;
@@ -315,6 +327,29 @@ static void app_code_insert(void *arg, uint64_t handle, const void *elf, size_t 
 		log_info("code insert %s: ok", hex);
 	}
 	applink_reply(n->apps, handle, WIRE_APP_CODE_RESULT, r, body, blen);
+}
+
+/* An application link message of a type some room serves. */
+static int app_message(void *arg, uint64_t handle, const struct wire_applink *m)
+{
+	struct node *n = arg;
+	for (size_t i = 0; i < rooms_count(); i++) {
+		const struct room *room = rooms_at(i);
+		for (const struct room_app_msg *am = room->app_msgs; n->room_up[i] && am && am->type; am++)
+			if (am->type == m->type) {
+				am->fn(n->room_state[i], handle, m);
+				return 0;
+			}
+	}
+	return -EOPNOTSUPP;
+}
+
+static void app_closed(void *arg, uint64_t handle)
+{
+	struct node *n = arg;
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (n->room_up[i] && rooms_at(i)->app_closed)
+			rooms_at(i)->app_closed(n->room_state[i], handle);
 }
 
 /* ---- what the EE asks of the node ---- */
@@ -341,7 +376,79 @@ static void parent_gone(void *arg)
 	loop_stop(n->loop);
 }
 
-struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
+/* Start every room, in the registry's order, and take its Type IDs. */
+static int rooms_start(struct node *n)
+{
+	for (size_t i = 0; i < rooms_count(); i++) {
+		const struct room *room = rooms_at(i);
+		void *state = NULL;
+		if (room->init(n, n->cfg.room_cfg[i], &state) < 0) {
+			log_err("cannot start the %s room", room->name);
+			if (state && room->done)
+				room->done(state);
+			return -1;
+		}
+		n->room_state[i] = state;
+		n->room_up[i] = true;
+		for (const struct room_type *t = room->types; t && t->type_id; t++)
+			if (type_register(n, room, state, t) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* Last one first: a room may use the ones started before it. Its Type IDs
+ * go first, so that nothing reaches a room that has gone (a fetch the
+ * code loader cancels tells no room whose packets it dropped). */
+static void rooms_stop(struct node *n)
+{
+	for (size_t i = rooms_count(); i-- > 0;) {
+		if (!n->room_up[i])
+			continue;
+		for (size_t k = 0; k < n->n_types;)
+			if (n->types[k].state == n->room_state[i] && n->types[k].room == rooms_at(i))
+				n->types[k] = n->types[--n->n_types];
+			else
+				k++;
+		n->room_up[i] = false;
+		if (rooms_at(i)->done)
+			rooms_at(i)->done(n->room_state[i]);
+		n->room_state[i] = NULL;
+	}
+}
+
+/* The control commands: the node's, then each room's, with its state. */
+static struct ctl_command *commands_merge(struct node *n)
+{
+	size_t k = 0;
+	for (const struct ctl_command *c = node_ctl_commands; c->name; c++)
+		k++;
+	for (size_t i = 0; i < rooms_count(); i++)
+		for (const struct ctl_command *c = rooms_at(i)->commands; c && c->name; c++)
+			k++;
+	struct ctl_command *v = calloc(k + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	k = 0;
+	for (const struct ctl_command *c = node_ctl_commands; c->name; c++)
+		v[k++] = *c;
+	for (size_t i = 0; i < rooms_count(); i++)
+		for (const struct ctl_command *c = rooms_at(i)->commands; c && c->name; c++) {
+			for (size_t j = 0; j < k; j++)
+				if (strcmp(v[j].name, c->name) == 0) {
+					log_err("control command %s of room %s: taken already", c->name,
+						rooms_at(i)->name);
+					free(v);
+					return NULL;
+				}
+			v[k] = *c;
+			v[k++].arg = n->room_state[i];
+		}
+	return v;
+}
+
+static struct node *node_create(const struct node_config *cfg, node_link_open_fn open_link, void *link_arg, int udp_fd,
+				int priv_fd)
 {
 	struct node *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -359,14 +466,13 @@ struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
 	pkt_pool_set_share(n->pool, cfg->buffers * cfg->code_buffer_share / 100);
 	if (sodium_init() < 0)
 		goto fail;
-	randombytes_buf(n->owner_key, sizeof(n->owner_key));
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		if (cfg->routes[i].is_default)
 			route_set_default(n->routes, &cfg->routes[i].next);
 		else if (route_add(n->routes, &cfg->routes[i].dst, &cfg->routes[i].next) < 0)
 			goto fail;
 	}
-	n->udp = link_udp_open(&cfg->listen, udp_fd, n->pool);
+	n->udp = open_link ? open_link(&cfg->listen, n->pool, link_arg) : link_udp_open(&cfg->listen, udp_fd, n->pool);
 	if (!n->udp) {
 		char a[WIRE_ADDR_STRLEN];
 		log_err("cannot open UDP link on %s: %s", wire_addr_format(&cfg->listen, a, sizeof(a)),
@@ -375,17 +481,17 @@ struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
 	}
 	n->local = n->udp->local;
 	struct ee_env env = {
-		.node = n,
-		.route = env_route,
-		.applink_alive = env_applink_alive,
-		.node_info = figures_node_info,
-		.local = n->local,
+	    .node = n,
+	    .route = env_route,
+	    .applink_alive = env_applink_alive,
+	    .node_info = figures_node_info,
+	    .local = n->local,
 	};
 	struct ee_config ecfg = {
-		.cache_objects = cfg->cache_objects,
-		.cache_bytes = cfg->cache_bytes,
-		.state_entries = cfg->state_entries,
-		.run_budget = cfg->run_budget,
+	    .cache_objects = cfg->cache_objects,
+	    .cache_bytes = cfg->cache_bytes,
+	    .state_entries = cfg->state_entries,
+	    .run_budget = cfg->run_budget,
 	};
 	n->ee = ee_new(&ecfg, &env);
 	if (!n->ee) {
@@ -398,19 +504,24 @@ struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
 		if (!n->priv)
 			goto fail;
 	}
-	for (size_t i = 0; i < NODE_N_ROOMS; i++)
-		if (node_rooms[i].init(n) < 0) {
-			log_err("cannot start the %s room", node_rooms[i].name);
-			goto fail;
-		}
-	struct applink_handler h = { .arg = n, .inject = app_inject, .code_insert = app_code_insert };
-	concast_app_handlers(&h);
+	if (rooms_start(n) < 0)
+		goto fail;
+	struct applink_handler h = {
+	    .arg = n,
+	    .inject = app_inject,
+	    .code_insert = app_code_insert,
+	    .message = app_message,
+	    .closed = app_closed,
+	};
 	n->apps = applink_server_open(cfg->app_path, n->loop, &n->local, cfg->name, &h);
 	if (!n->apps) {
 		log_err("cannot open application socket %s: %s", cfg->app_path, strerror(errno));
 		goto fail;
 	}
-	n->ctl = ctl_server_open(cfg->ctl_path, n->loop, node_ctl_commands, n);
+	n->commands = commands_merge(n);
+	if (!n->commands)
+		goto fail;
+	n->ctl = ctl_server_open(cfg->ctl_path, n->loop, n->commands, n);
 	if (!n->ctl) {
 		log_err("cannot open control socket %s: %s", cfg->ctl_path, strerror(errno));
 		goto fail;
@@ -430,9 +541,31 @@ fail:
 	return NULL;
 }
 
+struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd)
+{
+	return node_create(cfg, NULL, NULL, udp_fd, priv_fd);
+}
+
+struct node *node_new_with_link(const struct node_config *cfg, node_link_open_fn open_link, void *arg)
+{
+	return node_create(cfg, open_link, arg, -1, -1);
+}
+
+struct link *node_link(struct node *n)
+{
+	return n->udp;
+}
+
+struct pkt_pool *node_pool(struct node *n)
+{
+	return n->pool;
+}
+
 void node_reload(struct node *n)
 {
-	services_reload(n);
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (n->room_up[i] && rooms_at(i)->reload)
+			rooms_at(i)->reload(n->room_state[i]);
 }
 
 struct loop *node_loop(struct node *n)
@@ -460,9 +593,7 @@ void node_free(struct node *n)
 		return;
 	/* The rooms first, last one first: they drop what they keep (parked
 	 * capsules need the pool, the application links and held packets). */
-	for (size_t i = NODE_N_ROOMS; i-- > 0;)
-		if (node_rooms[i].done)
-			node_rooms[i].done(n);
+	rooms_stop(n);
 	while (n->resume_q.head)
 		node_drop(n, pkt_queue_pop(&n->resume_q), &n->c.drop_code_timeout, -ECANCELED);
 	figures_stop(n);
@@ -470,8 +601,8 @@ void node_free(struct node *n)
 	n->match = NULL;
 	priv_chan_close(n->priv);
 	n->priv = NULL;
-	free(n->svcapi);
 	ctl_server_close(n->ctl);
+	free(n->commands);
 	applink_server_close(n->apps);
 	ee_free(n->ee);
 	while (n->self_q.head)

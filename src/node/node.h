@@ -25,4 +25,15 @@ struct loop *node_loop(struct node *n);
 const struct an_addr *node_addr(const struct node *n);
 void node_free(struct node *n);
 
+/* For tests and fuzzers that run a node in their own process: its network
+ * link is what open_link makes (a memory link, link/mem.h) at cfg->listen
+ * with the node's pool, instead of a UDP socket; no privileged parent. The
+ * application and control sockets are opened as configured. */
+struct link;
+struct pkt_pool;
+typedef struct link *(*node_link_open_fn)(const struct an_addr *local, struct pkt_pool *pool, void *arg);
+struct node *node_new_with_link(const struct node_config *cfg, node_link_open_fn open_link, void *arg);
+struct link *node_link(struct node *n);
+struct pkt_pool *node_pool(struct node *n);
+
 #endif

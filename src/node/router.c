@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "link/match.h"
 #include "priv/priv.h"
-#include "node/node_impl.h"
+#include "node/room.h"
 
 /* Room to rewrite a held IPv4 packet: headers and the largest capsule. */
 #define ROUTER_SCRATCH (60 + 8 + AN_PKT_MAX)
@@ -111,6 +111,9 @@ static enum match_verdict queue_handler(void *arg, struct match_pkt *q)
 	p->from.port = iu.sport;
 	p->origin = AN_ORIGIN_NET;
 	p->rx_ns = loop_now_ns();
+	p->meta.ingress = PKT_IN_QUEUE;
+	p->meta.ip_src = iu.src;
+	p->meta.ip_dst = iu.dst;
 	/* Dropped unless the capsule is sent on as this packet, or held. */
 	struct router_q rq = { .q = q, .v = MATCH_DROP };
 	p->queued = &rq;

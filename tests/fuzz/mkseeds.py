@@ -225,3 +225,24 @@ app_cc_seeds = {
 }
 for k, b in app_cc_seeds.items():
     write('fuzz_applink', k, b)
+
+# The node with its rooms (fuzz_node): each ANEP seed of the decoders' as
+# one datagram from the peer (op 0: length, bytes), and a few sequences:
+# the same datagram from two neighbours with the clock moved between them,
+# a request for merge specification then its keep-alive, a capsule then a
+# chunk of code for it.
+def node_dgram(b, who=0):
+    return bytes([who << 2]) + struct.pack('>H', len(b)) + b
+
+def clock(units):
+    return bytes([1, units])
+
+for target in ('fuzz_anep', 'fuzz_capsule', 'fuzz_codeload', 'fuzz_concast'):
+    d = os.path.join(here, 'corpus', target)
+    for name in sorted(os.listdir(d)):
+        if name.startswith('seed-') and not name.startswith('seed-ip-'):
+            write('fuzz_node', target[5:] + '-' + name[5:], node_dgram(open(os.path.join(d, name), 'rb').read()))
+write('fuzz_node', 'seq-rms-keepalive',
+      node_dgram(concast_seeds['rms'], 2) + clock(10) + node_dgram(concast_seeds['keepalive'], 2) + clock(40))
+write('fuzz_node', 'seq-capsule-chunk', node_dgram(cmin) + clock(1) + node_dgram(cchunk) + node_dgram(creq, 1))
+write('fuzz_node', 'seq-two-neighbours', node_dgram(ccar, 0) + clock(3) + node_dgram(ccar, 3))

@@ -16,10 +16,10 @@ SRC=${SRC:-$(cd "$here/../.." && pwd)}
 BUILD=${BUILD:-/tmp/anode-fuzz}
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_anep fuzz_capsule fuzz_codeload fuzz_applink fuzz_addr fuzz_ipv4 fuzz_elf}
+targets=${*:-fuzz_anep fuzz_capsule fuzz_codeload fuzz_applink fuzz_addr fuzz_ipv4 fuzz_elf fuzz_node}
 
 if [ ! -d "$BUILD" ]; then
-	CC=clang meson setup -Dfuzzing=true "$BUILD" "$SRC"
+	CC=clang meson setup -Dfuzzing=true -Dwerror=false "$BUILD" "$SRC"
 fi
 for t in $targets; do
 	ninja -C "$BUILD" "tests/fuzz/$t"

@@ -101,7 +101,7 @@ print(' '.join(bad))" "$ANODED")
 expect_eq "anoded -h states the defaults anoded uses" "$mismatch" ""
 printf 'name a"b\nlisten 127.0.0.1:3322\n' > "$work/badname.conf"
 if out=$("$ANODED" -n -f "$work/badname.conf" 2>&1); then fail "a node name with a quote passed"; fi
-expect_match "node names are checked (they go into JSON and iptables comments)" "$out" "badname.conf:1: bad node name"
+expect_match "node names are checked (they go into JSON and iptables comments)" "$out" "badname.conf:1: bad value for .name."
 printf 'name q\nlisten 127.0.0.1:3322\nbogus 1\n' > "$work/bad.conf"
 if out=$("$ANODED" -n -f "$work/bad.conf" 2>&1); then fail "a bad configuration passed"; fi
 expect_match "anoded names the bad line" "$out" "bad.conf:3: unknown directive 'bogus'"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node/relay.h"
+#include "codeload/relay.h"
 
 static int checks, failures;
 #define CHECK(c)                                                                         \

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The service API, node side (svc_api.h). One struct svc_run per running
+ * service process: its socket, its filters (matching-engine filters whose
+ * handler hands each packet to the service and holds it until its
+ * verdict), the packets it holds, its subscriptions. Filters and held
+ * packets fail open: a packet a service does not answer in time, or cannot
+ * take, goes on as it came.
+ */
+#include "svc/api.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "link/match.h"
+#include "mon/watch.h"
+#include "svc/room_impl.h"
+
+struct svc_filter {
+	struct svc_run *run;
+	unsigned match_id;
+	uint32_t tag;
+	bool in, ready;
+};
+
+struct svc_held {
+	uint32_t id;
+	struct match_pkt *p;
+	uint64_t deadline_ns;
+};
+
+struct svc_sub {
+	bool in;
+	struct watch w;
+};
+
+struct svc_run {
+	struct node *n;
+	struct services *sv;
+	struct svc_instance *in;
+	const struct policy_principal *who;
+	int fd;
+	struct svc_filter *filters; /* who->quota.filters of them */
+	size_t n_filters;
+	struct svc_held held[SVC_API_HELD_MAX];
+	size_t n_held;
+	uint32_t next_packet_id;
+	struct loop_timer *hold_t;
+	bool heard; /* the service has sent something: it runs */
+	struct svc_sub subs[SVC_API_SUBS_MAX];
+	struct svc_run *next;
+};
+
+/* A custom probe's last value, published by a service of user under key. */
+struct svc_published {
+	char name[2 * WIRE_SVC_NAME_MAX + 2]; /* USER.KEY */
+	int64_t value;
+};
+
+struct svc_event {
+	uint64_t seq, time;
+	char text[WIRE_SAPI_TEXT_MAX + 64];
+};
+
+/* The node's share: every run, the counters, the recent events. */
+struct svc_api_state {
+	struct svc_run *runs;
+	struct svc_api_counters c;
+	struct svc_event events[SVC_API_EVENTS_KEPT];
+	uint64_t next_seq;
+	uint64_t last_start_us; /* activation accepted -> the service's first record */
+	struct svc_published published[SVC_API_PUBLISHED_MAX];
+	size_t n_published;
+};
+
+/* Made with the control module (svc_api_init): there whenever a service
+ * can run. */
+static struct svc_api_state *state(struct services *sv)
+{
+	return sv->api;
+}
+
+int svc_api_init(struct services *sv)
+{
+	sv->api = calloc(1, sizeof(struct svc_api_state));
+	return sv->api ? 0 : -ENOMEM;
+}
+
+void svc_api_done(struct services *sv)
+{
+	free(sv->api);
+	sv->api = NULL;
+}
+
+static int send_rec(struct svc_run *r, const struct wire_sapi *m)
+{
+	static uint8_t buf[WIRE_SAPI_MSG_MAX];
+	ssize_t k = wire_sapi_build(buf, sizeof(buf), m);
+	if (k < 0)
+		return (int)k;
+	if (send(r->fd, buf, (size_t)k, MSG_DONTWAIT | MSG_NOSIGNAL) != k)
+		return -errno;
+	return 0;
+}
+
+/* ---- held packets ---- */
+
+static void release(struct svc_run *r, struct svc_held *h, enum match_verdict v, const void *data, size_t len)
+{
+	if (match_verdict(r->n->match, h->p, v, data, len) < 0)
+		log_ratelimited(LOG_INFO, "svc: no verdict for a packet %s held", r->in->service);
+	h->p = NULL;
+	r->n_held--;
+}
+
+static void hold_check(void *arg)
+{
+	struct svc_run *r = arg;
+	r->hold_t = NULL;
+	uint64_t now = loop_now_ns();
+	for (size_t i = 0; i < SVC_API_HELD_MAX; i++)
+		if (r->held[i].p && r->held[i].deadline_ns <= now) {
+			release(r, &r->held[i], MATCH_ACCEPT, NULL, 0);
+			state(r->sv)->c.held_timeouts++;
+		}
+	if (r->n_held)
+		r->hold_t = loop_timer_add(r->n->loop, SVC_API_HOLD_MS / 10, hold_check, r);
+}
+
+/* A packet one of the service's filters matched: to the service, held. */
+static enum match_verdict filter_packet(void *arg, struct match_pkt *p)
+{
+	struct svc_filter *f = arg;
+	struct svc_run *r = f->run;
+	struct svc_api_state *st = state(r->sv);
+	uint32_t id = r->next_packet_id++;
+	struct svc_held *h = &r->held[id % SVC_API_HELD_MAX];
+	if (h->p) {
+		st->c.held_overflows++;
+		return MATCH_ACCEPT;
+	}
+	struct wire_sapi m = { .type = WIRE_SAPI_PACKET, .handle = f->match_id, .packet_id = id, .data = p->data,
+			       .data_len = p->len };
+	if (send_rec(r, &m) < 0) {
+		st->c.send_failures++;
+		return MATCH_ACCEPT;
+	}
+	st->c.packets++;
+	h->id = id;
+	h->p = p;
+	h->deadline_ns = loop_now_ns() + SVC_API_HOLD_MS * 1000000ull;
+	r->n_held++;
+	if (!r->hold_t)
+		r->hold_t = loop_timer_add(r->n->loop, SVC_API_HOLD_MS / 10, hold_check, r);
+	return MATCH_HOLD;
+}
+
+static void on_verdict(struct svc_run *r, const struct wire_sapi *m)
+{
+	struct svc_api_state *st = state(r->sv);
+	struct svc_held *h = &r->held[m->packet_id % SVC_API_HELD_MAX];
+	if (!h->p || h->id != m->packet_id) {
+		st->c.bad_verdicts++;
+		return;
+	}
+	st->c.verdicts++;
+	enum match_verdict v = m->verdict == WIRE_SAPI_DROP ? MATCH_DROP :
+			       m->verdict == WIRE_SAPI_MODIFIED ? MATCH_MODIFIED :
+								  MATCH_ACCEPT;
+	release(r, h, v, m->data, m->data_len);
+}
+
+/* ---- filters ---- */
+
+static void filter_ready(void *arg, unsigned id, int err)
+{
+	struct svc_filter *f = arg;
+	struct svc_run *r = f->run;
+	struct wire_sapi m = { .type = WIRE_SAPI_FILTER_RESULT, .tag = f->tag, .handle = id, .status = err };
+	if (err < 0) {
+		state(r->sv)->c.filters_refused++;
+		f->in = false;
+	} else {
+		f->ready = true;
+		state(r->sv)->c.filters_installed++;
+		log_info("svc: %s of %s: filter %u installed", r->in->service, r->in->user, id);
+	}
+	send_rec(r, &m);
+}
+
+static void refuse_filter(struct svc_run *r, uint32_t tag, int err, const char *why)
+{
+	state(r->sv)->c.filters_refused++;
+	log_ratelimited(LOG_NOTICE, "svc: %s of %s: filter refused: %s", r->in->service, r->in->user, why);
+	struct wire_sapi m = { .type = WIRE_SAPI_FILTER_RESULT, .tag = tag, .status = err };
+	send_rec(r, &m);
+}
+
+static void on_filter_add(struct svc_run *r, const struct wire_sapi *m)
+{
+	const struct wire_priv_filter *wf = &m->filter;
+	struct match_filter f = { .src = wf->src, .dst = wf->dst, .src_prefix = wf->src_prefix,
+				  .dst_prefix = wf->dst_prefix, .proto = wf->proto, .sport_lo = wf->sport_lo,
+				  .sport_hi = wf->sport_hi, .dport_lo = wf->dport_lo, .dport_hi = wf->dport_hi };
+	if (!r->n->match)
+		return refuse_filter(r, m->tag, -EOPNOTSUPP, "not a router node");
+	if (match_filter_check(&f) < 0)
+		return refuse_filter(r, m->tag, -EINVAL, "malformed filter");
+	/* Inside the user's grants: the prefix it names (destination, else
+	 * source), its protocol and its destination ports. */
+	bool by_dst = f.dst_prefix > 0;
+	if (!r->who->admin && ((!f.dst_prefix && !f.src_prefix) ||
+			       !policy_may_filter(r->who, by_dst ? f.dst : f.src, by_dst ? f.dst_prefix : f.src_prefix,
+						  f.proto, f.dport_lo, f.dport_hi ? f.dport_hi : f.dport_lo)))
+		return refuse_filter(r, m->tag, -EPERM, "outside the user's grants");
+	size_t slot = r->n_filters;
+	for (size_t i = 0; i < r->n_filters; i++)
+		if (!r->filters[i].in) {
+			slot = i;
+			break;
+		}
+	if (slot == r->n_filters)
+		return refuse_filter(r, m->tag, -EDQUOT, "over the user's quota of filters");
+	struct svc_filter *sf = &r->filters[slot];
+	*sf = (struct svc_filter){ .run = r, .tag = m->tag, .in = true };
+	int e = match_install(r->n->match, &f, filter_packet, filter_ready, sf, &sf->match_id);
+	if (e < 0) {
+		sf->in = false;
+		return refuse_filter(r, m->tag, e, "the node could not install it");
+	}
+}
+
+static void filter_remove(struct svc_run *r, struct svc_filter *f)
+{
+	/* Its held packets go on first: the engine answers for them anyway,
+	 * but not before the service would. */
+	for (size_t i = 0; i < SVC_API_HELD_MAX; i++)
+		if (r->held[i].p && r->held[i].p->queue == (uint16_t)(r->n->cfg.queue + f->match_id))
+			release(r, &r->held[i], MATCH_ACCEPT, NULL, 0);
+	/* A pending filter too: the engine drops it when its answer comes. */
+	match_remove(r->n->match, f->match_id);
+	f->in = false;
+	f->ready = false;
+	log_info("svc: %s of %s: filter %u removed", r->in->service, r->in->user, f->match_id);
+}
+
+static void on_filter_del(struct svc_run *r, const struct wire_sapi *m)
+{
+	for (size_t i = 0; i < r->n_filters; i++)
+		if (r->filters[i].in && r->filters[i].match_id == m->handle) {
+			filter_remove(r, &r->filters[i]);
+			return;
+		}
+	state(r->sv)->c.bad_records++;
+}
+
+/* ---- subscriptions and events ---- */
+
+static void event_log(struct services *sv, const char *text)
+{
+	struct svc_api_state *st = state(sv);
+	struct svc_event *e = &st->events[st->next_seq % SVC_API_EVENTS_KEPT];
+	e->seq = ++st->next_seq;
+	e->time = (uint64_t)time(NULL);
+	snprintf(e->text, sizeof(e->text), "%s", text);
+}
+
+static void on_subscribe(struct svc_run *r, const struct wire_sapi *m)
+{
+	struct svc_api_state *st = state(r->sv);
+	char text[WIRE_SAPI_TEXT_MAX + 1], err[200];
+	memcpy(text, m->data, m->data_len);
+	text[m->data_len] = 0;
+	struct watch_spec spec;
+	struct wire_sapi res = { .type = WIRE_SAPI_SUB_RESULT, .tag = m->tag };
+	size_t slot = SVC_API_SUBS_MAX;
+	for (size_t i = 0; i < SVC_API_SUBS_MAX; i++)
+		if (!r->subs[i].in) {
+			slot = i;
+			break;
+		}
+	if (watch_spec_parse(text, &spec, err, sizeof(err)) < 0 || slot == SVC_API_SUBS_MAX) {
+		st->c.subscriptions_refused++;
+		log_ratelimited(LOG_NOTICE, "svc: %s of %s: subscription refused: %s", r->in->service, r->in->user,
+				slot == SVC_API_SUBS_MAX ? "too many" : err);
+		res.status = slot == SVC_API_SUBS_MAX ? -ENOSPC : -EINVAL;
+		send_rec(r, &res);
+		return;
+	}
+	watch_init(&r->subs[slot].w, &spec);
+	r->subs[slot].in = true;
+	st->c.subscriptions++;
+	res.handle = (uint32_t)slot + 1;
+	send_rec(r, &res);
+}
+
+static void on_unsubscribe(struct svc_run *r, const struct wire_sapi *m)
+{
+	if (m->handle >= 1 && m->handle <= SVC_API_SUBS_MAX && r->subs[m->handle - 1].in) {
+		watch_done(&r->subs[m->handle - 1].w);
+		r->subs[m->handle - 1].in = false;
+	}
+	else
+		state(r->sv)->c.bad_records++;
+}
+
+static int custom_value(void *arg, const char *name, int64_t *ret);
+
+void svc_api_tick(struct services *sv)
+{
+	if (!sv->api)
+		return;
+	uint64_t now = loop_now_ns();
+	struct watch_env env = { .mon = sv->n->mon, .custom = custom_value, .arg = state(sv) };
+	for (struct svc_run *r = state(sv)->runs; r; r = r->next)
+		for (size_t i = 0; i < SVC_API_SUBS_MAX; i++) {
+			struct svc_sub *s = &r->subs[i];
+			int prev;
+			if (!s->in || watch_sample(&s->w, &env, now, &prev) != 1)
+				continue;
+			char text[256]; /* names of at most 23 octets and one number */
+			int k = snprintf(text, sizeof(text), "resource=%s%s%s%s%s state=%s previous=%s value=%lld",
+					 s->w.spec.resource, s->w.spec.dev[0] ? " dev=" : "", s->w.spec.dev,
+					 s->w.spec.name[0] ? " name=" : "", s->w.spec.name,
+					 watch_state_name(&s->w, s->w.state), watch_state_name(&s->w, prev),
+					 (long long)s->w.value);
+			if (k < 0 || (size_t)k >= sizeof(text))
+				k = (int)strlen(text);
+			struct wire_sapi m = { .type = WIRE_SAPI_EVENT, .handle = (uint32_t)i + 1,
+					       .data = (const uint8_t *)text, .data_len = (size_t)k };
+			char logged[WIRE_SAPI_TEXT_MAX + 64];
+			snprintf(logged, sizeof(logged), "service=%s user=%s %s", r->in->service, r->in->user, text);
+			event_log(sv, logged);
+			if (send_rec(r, &m) == 0)
+				state(sv)->c.events++;
+		}
+}
+
+void svc_api_events_print(struct services *sv, uint64_t after, bool json, struct ctl_out *o)
+{
+	struct svc_api_state *st = state(sv);
+	uint64_t first = st->next_seq > SVC_API_EVENTS_KEPT ? st->next_seq - SVC_API_EVENTS_KEPT + 1 : 1;
+	for (uint64_t s = first > after + 1 ? first : after + 1; s <= st->next_seq; s++) {
+		const struct svc_event *e = &st->events[(s - 1) % SVC_API_EVENTS_KEPT];
+		if (json) {
+			ctl_printf(o, "{\"seq\":%llu,\"time\":%llu,\"event\":", (unsigned long long)e->seq,
+				   (unsigned long long)e->time);
+			ctl_json_string(o, e->text);
+			ctl_printf(o, "}\n");
+		} else {
+			ctl_printf(o, "%llu %llu %s\n", (unsigned long long)e->seq, (unsigned long long)e->time,
+				   e->text);
+		}
+	}
+}
+
+/* PUBLISH "KEY VALUE": under USER.KEY, for subscribers of custom. */
+static void on_publish(struct svc_run *r, const struct wire_sapi *m)
+{
+	struct svc_api_state *st = state(r->sv);
+	char text[80], key[WIRE_SVC_NAME_MAX + 1];
+	snprintf(text, sizeof(text), "%.*s", (int)m->data_len, (const char *)m->data);
+	char *sp = strchr(text, ' '), *end;
+	long long v = sp ? strtoll(sp + 1, &end, 10) : 0;
+	size_t klen = sp ? (size_t)(sp - text) : 0;
+	bool ok = sp && klen && klen <= WATCH_NAME_MAX && end != sp + 1 && !*end;
+	for (size_t i = 0; ok && i < klen; i++)
+		ok = (text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
+		     (text[i] >= '0' && text[i] <= '9') || text[i] == '_' || text[i] == '-';
+	if (!ok) {
+		st->c.publish_refused++;
+		return;
+	}
+	memcpy(key, text, klen);
+	key[klen] = 0;
+	svc_api_publish(r->sv, r->in->user, key, v);
+}
+
+bool svc_api_publish(struct services *sv, const char *user, const char *key, int64_t value)
+{
+	struct svc_api_state *st = state(sv);
+	char name[sizeof(st->published[0].name)];
+	snprintf(name, sizeof(name), "%s.%s", user, key);
+	for (size_t i = 0; i < st->n_published; i++)
+		if (!strcmp(st->published[i].name, name)) {
+			st->published[i].value = value;
+			st->c.published++;
+			return true;
+		}
+	if (st->n_published == SVC_API_PUBLISHED_MAX) {
+		st->c.publish_refused++;
+		return false;
+	}
+	snprintf(st->published[st->n_published].name, sizeof(st->published[0].name), "%s", name);
+	st->published[st->n_published++].value = value;
+	st->c.published++;
+	return true;
+}
+
+static int custom_value(void *arg, const char *name, int64_t *ret)
+{
+	struct svc_api_state *st = arg;
+	for (size_t i = 0; i < st->n_published; i++)
+		if (!strcmp(st->published[i].name, name)) {
+			*ret = st->published[i].value;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* ---- records from the service ---- */
+
+static void run_readable(void *arg, int fd, uint32_t events)
+{
+	struct svc_run *r = arg;
+	static uint8_t buf[WIRE_SAPI_MSG_MAX + 1];
+	/* A few records per round: a service cannot hold the loop. */
+	for (int i = 0; i < 64; i++) {
+		ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (k == 0) {
+			loop_fd_del(r->n->loop, fd); /* it closed its end; the parent says when it ends */
+			return;
+		}
+		if (k < 0)
+			return;
+		if (!r->heard) {
+			/* Its first word: from the user's request to a program
+			 * running in its sandbox, this long. */
+			r->heard = true;
+			uint64_t us = (loop_now_ns() - r->in->requested_ns) / 1000;
+			state(r->sv)->last_start_us = us;
+			log_info("svc: %s of %s runs in its sandbox %llu us after its activation", r->in->service,
+				 r->in->user, (unsigned long long)us);
+		}
+		struct wire_sapi m;
+		if ((size_t)k > WIRE_SAPI_MSG_MAX || wire_sapi_parse(buf, (size_t)k, &m) < 0) {
+			state(r->sv)->c.bad_records++;
+			continue;
+		}
+		switch (m.type) {
+		case WIRE_SAPI_FILTER_ADD:
+			on_filter_add(r, &m);
+			break;
+		case WIRE_SAPI_FILTER_DEL:
+			on_filter_del(r, &m);
+			break;
+		case WIRE_SAPI_VERDICT:
+			on_verdict(r, &m);
+			break;
+		case WIRE_SAPI_SUBSCRIBE:
+			on_subscribe(r, &m);
+			break;
+		case WIRE_SAPI_UNSUBSCRIBE:
+			on_unsubscribe(r, &m);
+			break;
+		case WIRE_SAPI_PUBLISH:
+			on_publish(r, &m);
+			break;
+		default: /* what only the node sends */
+			state(r->sv)->c.bad_records++;
+		}
+	}
+}
+
+struct svc_run *svc_api_open(struct services *sv, struct svc_instance *in, const struct policy_principal *who,
+			     int fd)
+{
+	struct node *n = sv->n;
+	struct svc_api_state *st = state(sv);
+	struct svc_run *r = st ? calloc(1, sizeof(*r)) : NULL;
+	size_t nf = who->admin ? POLICY_GRANTS_MAX : who->quota.filters;
+	if (r)
+		r->filters = calloc(nf ? nf : 1, sizeof(*r->filters));
+	if (!r || !r->filters || loop_fd_add(n->loop, fd, EPOLLIN, run_readable, r) < 0) {
+		if (r)
+			free(r->filters);
+		free(r);
+		close(fd);
+		return NULL;
+	}
+	r->n = n;
+	r->sv = sv;
+	r->in = in;
+	r->who = who;
+	r->fd = fd;
+	r->n_filters = nf;
+	r->next = st->runs;
+	st->runs = r;
+	return r;
+}
+
+void svc_api_close(struct svc_run *r)
+{
+	if (!r)
+		return;
+	struct node *n = r->n;
+	for (size_t i = 0; i < r->n_filters; i++)
+		if (r->filters[i].in)
+			filter_remove(r, &r->filters[i]);
+	for (size_t i = 0; i < SVC_API_HELD_MAX; i++)
+		if (r->held[i].p)
+			release(r, &r->held[i], MATCH_ACCEPT, NULL, 0);
+	if (r->hold_t)
+		loop_timer_cancel(n->loop, r->hold_t);
+	for (size_t i = 0; i < SVC_API_SUBS_MAX; i++)
+		if (r->subs[i].in)
+			watch_done(&r->subs[i].w);
+	loop_fd_del(n->loop, r->fd);
+	close(r->fd);
+	for (struct svc_run **pp = &state(r->sv)->runs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	free(r->filters);
+	free(r);
+}
+
+void svc_api_rebind(struct services *sv)
+{
+	if (!sv->api)
+		return;
+	for (struct svc_run *r = state(sv)->runs; r; r = r->next) {
+		const struct policy_principal *who = policy_principal(svc_policy(sv->svc), r->in->user);
+		if (who) /* it is: svc_reload stopped the others */
+			r->who = who;
+	}
+}
+
+int svc_api_params(struct svc_run *r, const char *params)
+{
+	struct wire_sapi m = { .type = WIRE_SAPI_PARAMS, .data = (const uint8_t *)params, .data_len = strlen(params) };
+	return send_rec(r, &m);
+}
+
+void svc_api_stats(struct services *sv, struct stat_section *sec)
+{
+	STAT_ADD_ALL(sec, &state(sv)->c, SVC_API_COUNTERS);
+	stat_add(sec, "last_start_us",
+		 "the last activation: from the request accepted to the service's first record, in us",
+		 state(sv)->last_start_us);
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The rooms' state machines, driven packet by packet and timer by timer on
+ * a whole node in this process (tests/node/nodetest.h: the real node and
+ * rooms on a memory link, a clock the test moves): the Type ID demux and
+ * the ANEP flag; a capsule whose code is missing parked, its code asked of
+ * the previous hop, fetched, run and sent on; the same capsule expiring
+ * when no code comes; a code request served within 3x its octets; a
+ * concast flow made by a request, pruned when its upstream falls silent.
+ * After each, every packet buffer is back in the pool.
+ *
+ *   test_rooms CODE_DIR   (the built code objects: forward.ao)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "anode/concast.h"
+#include "nodetest.h"
+#include "wire/wire.h"
+
+static int checks, failures;
+#define CHECK(c)                                                                                                       \
+	do {                                                                                                           \
+		checks++;                                                                                              \
+		if (!(c)) {                                                                                            \
+			failures++;                                                                                    \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                                   \
+		}                                                                                                      \
+	} while (0)
+
+/* A counter of `stats json`: "section":{..."key":N...}; -1 when absent. */
+static long long stat_of(struct nodetest *t, const char *section, const char *key)
+{
+	char *out = nt_ctl(t, "stats json");
+	long long v = -1;
+	char pat[96];
+	snprintf(pat, sizeof(pat), "\"%s\":{", section);
+	const char *s = out ? strstr(out, pat) : NULL;
+	if (s) {
+		const char *end = strchr(s, '}');
+		snprintf(pat, sizeof(pat), "\"%s\":", key);
+		const char *k = strstr(s, pat);
+		if (k && end && k < end)
+			v = strtoll(k + strlen(pat), NULL, 10);
+	}
+	free(out);
+	return v;
+}
+
+static void *read_file(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	static uint8_t buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	void *p = malloc(n);
+	memcpy(p, buf, n);
+	*ret_len = n;
+	return p;
+}
+
+/* The Type ID of a packet the node sent, and the packet parsed. */
+static int sent_type(const uint8_t *pkt, int len, struct wire_anep *a)
+{
+	if (len < 0 || wire_anep_parse(pkt, (size_t)len, a) < 0)
+		return -1;
+	return a->type_id;
+}
+
+static void test_unknown_types(void)
+{
+	struct nodetest *t = nt_new(NULL);
+	CHECK(t);
+	if (!t)
+		return;
+	uint8_t pkt[256], out[2048];
+	struct wire_anep_spec spec = {.type_id = 0x7777, .dst = &t->far};
+	size_t hl;
+	CHECK(wire_anep_build(pkt, sizeof(pkt), &spec, 4, &hl) == 0);
+	memset(pkt + hl, 0xab, 4);
+	/* Forward flag: on toward its destination by default routing. */
+	CHECK(nt_push(t, pkt, hl + 4, &t->peer) == 0);
+	struct an_addr to;
+	struct wire_anep a;
+	int len = nt_sent(t, out, sizeof(out), &to);
+	CHECK(sent_type(out, len, &a) == 0x7777 && an_addr_eq(&to, &t->peer));
+	CHECK(stat_of(t, "counters", "passed_unknown") == 1);
+	/* Drop flag: dropped, counted. */
+	spec.flags = WIRE_ANEP_FLAG_DROP_UNKNOWN;
+	CHECK(wire_anep_build(pkt, sizeof(pkt), &spec, 4, &hl) == 0);
+	CHECK(nt_push(t, pkt, hl + 4, &t->peer) == 0);
+	CHECK(nt_sent(t, out, sizeof(out), &to) == -ENOENT);
+	CHECK(stat_of(t, "counters", "drop_unknown_type") == 1);
+	/* Not ANEP at all. */
+	CHECK(nt_push(t, "xyz", 3, &t->peer) == 0);
+	CHECK(stat_of(t, "counters", "drop_malformed") == 1);
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	nt_free(t);
+}
+
+/* A capsule running code `name` toward the far node, from the peer. */
+static size_t capsule(struct nodetest *t, uint8_t *buf, size_t cap, const uint8_t name[32])
+{
+	struct wire_capsule_spec cs = {
+	    .src = &t->peer,
+	    .dst = &t->far,
+	    .name = name,
+	    .home = &t->peer,
+	    .data = "hello",
+	    .data_len = 5,
+	};
+	size_t len = 0;
+	CHECK(wire_capsule_build(buf, cap, &cs, &len) == 0);
+	return len;
+}
+
+static void test_code_fetch(const char *code_dir, bool answer)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/forward.ao", code_dir);
+	size_t code_len;
+	uint8_t *code = read_file(path, &code_len);
+	CHECK(code);
+	if (!code)
+		return;
+	uint8_t name[32];
+	crypto_hash_sha256(name, code, code_len);
+	struct nodetest *t = nt_new(NULL);
+	CHECK(t);
+	if (!t) {
+		free(code);
+		return;
+	}
+	uint8_t pkt[2048], out[2048];
+	size_t len = capsule(t, pkt, sizeof(pkt), name);
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	/* Parked; its code asked of the node it came from. */
+	CHECK(stat_of(t, "fetch", "parked_now") == 1);
+	struct an_addr to;
+	struct wire_anep a;
+	int k = nt_sent(t, out, sizeof(out), &to);
+	CHECK(sent_type(out, k, &a) == WIRE_TYPE_CODE_REQUEST && an_addr_eq(&to, &t->peer));
+	struct wire_code_request req;
+	CHECK(wire_code_request_parse(out, (size_t)k, &a, &req) == 0 && memcmp(req.name, name, 32) == 0);
+	if (!answer) {
+		/* Nobody answers: after the fetch timeout the capsule goes. */
+		nt_advance(t, 3500);
+		CHECK(stat_of(t, "fetch", "parked_now") == 0);
+		CHECK(stat_of(t, "counters", "drop_code_timeout") == 1);
+	} else {
+		/* The peer answers every chunk. */
+		uint16_t chunks = (uint16_t)((code_len + WIRE_CODE_CHUNK - 1) / WIRE_CODE_CHUNK);
+		struct wire_anep_spec spec = {.src = &t->peer, .dst = &t->self};
+		for (uint16_t i = 0; i < chunks; i++) {
+			CHECK(wire_code_chunk_build(pkt, sizeof(pkt), &spec, name, code, code_len, i, &len) == 0);
+			CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+		}
+		/* Whatever else it asked meanwhile, the capsule ran and went
+		 * on toward the far node, through the peer. */
+		bool capsule_sent = false;
+		while ((k = nt_sent(t, out, sizeof(out), &to)) >= 0)
+			if (sent_type(out, k, &a) == WIRE_TYPE_CAPSULE && an_addr_eq(&to, &t->peer))
+				capsule_sent = true;
+		CHECK(capsule_sent);
+		CHECK(stat_of(t, "counters", "code_fetched") == 1);
+		CHECK(stat_of(t, "counters", "runs") == 1);
+		CHECK(stat_of(t, "fetch", "parked_now") == 0);
+		/* Now the node has it: a request from the peer is served, to
+		 * the peer, within 3x the request's octets. */
+		struct wire_code_request want = {.want = (1ull << chunks) - 1};
+		memcpy(want.name, name, 32);
+		struct wire_anep_spec rs = {.src = &t->peer, .dst = &t->self};
+		size_t pad = wire_code_request_padded_len(wire_anep_hdr_len(&rs), want.want);
+		CHECK(wire_code_request_build(pkt, sizeof(pkt), &rs, &want, pad, &len) == 0);
+		CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+		size_t answered = 0;
+		int n_chunks = 0;
+		while ((k = nt_sent(t, out, sizeof(out), &to)) >= 0)
+			if (sent_type(out, k, &a) == WIRE_TYPE_CODE_RESPONSE && an_addr_eq(&to, &t->peer)) {
+				answered += (size_t)k;
+				n_chunks++;
+			}
+		CHECK(n_chunks > 0 && answered <= WIRE_CODE_AMPLIFICATION * len);
+		CHECK(stat_of(t, "counters", "code_requests_served") == 1);
+	}
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	nt_free(t);
+	free(code);
+}
+
+static void test_concast_flow(void)
+{
+	struct nodetest *t = nt_new("concast-keepalive-ms 100");
+	CHECK(t);
+	if (!t)
+		return;
+	struct an_addr up, receiver;
+	CHECK(wire_addr_parse("10.99.0.5:3322", &up) == 0);
+	CHECK(wire_addr_parse("10.99.0.4:3322", &receiver) == 0);
+	struct an_flow flow = {.receiver = receiver, .app_id = 7};
+	CHECK(wire_addr_parse("10.98.0.1:3322", &flow.group) == 0);
+	uint8_t pkt[512], out[2048];
+	size_t len;
+	struct wire_anep_spec spec = {.src = &up, .dst = &receiver};
+	struct wire_csp_spec c = {.type = WIRE_CSP_RMS, .flow = &flow};
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &spec, &c, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &up) == 0);
+	/* A flow state block, and the request on toward the receiver in the
+	 * node's own name, by route (through the peer). */
+	CHECK(stat_of(t, "concast", "flows") == 1);
+	struct an_addr to;
+	struct wire_anep a;
+	int k = nt_sent(t, out, sizeof(out), &to);
+	CHECK(sent_type(out, k, &a) == WIRE_TYPE_CONCAST_SIGNAL && an_addr_eq(&to, &t->peer));
+	CHECK(an_addr_eq(&a.src, &t->self));
+	char *flows = nt_ctl(t, "concast json");
+	CHECK(flows && strstr(flows, "\"flows\":[{"));
+	free(flows);
+	/* Nobody answers and the upstream falls silent: asked three times,
+	 * then the flow fails with an error to its upstream. */
+	nt_advance(t, 1000);
+	CHECK(stat_of(t, "concast", "flows") == 0);
+	CHECK(stat_of(t, "concast", "flows_freed") == 1);
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	nt_free(t);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || sodium_init() < 0) {
+		fprintf(stderr, "usage: test_rooms CODE_DIR\n");
+		return 2;
+	}
+	test_unknown_types();
+	test_code_fetch(argv[1], false);
+	test_code_fetch(argv[1], true);
+	test_concast_flow();
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
