@@ -17,39 +17,40 @@
 #include "cli.h"
 #include "wire/wire.h"
 
-static const char svc_usage[] =
-	"Usage: anode -n NODE svc activate SERVICE [KEY=VALUE ...] [options]\n"
-	"       anode -n NODE svc suspend|resume|stop SERVICE [options]\n"
-	"       anode -n NODE svc param SERVICE KEY=VALUE ... [options]\n"
-	"       anode -n NODE svc list [options]\n"
-	"       anode [-n NODE] svc sign OP [SERVICE] [KEY=VALUE ...] [--node NAME] [options]\n"
-	"       anode -n NODE svc send REQUEST [--json]\n"
-	"\n"
-	"Act on NODE's services through its control module (seed 000 §4.3). Every\n"
-	"request is signed with your Ed25519 key ('anode key gen') and names the\n"
-	"node, you, the time and a random nonce; the node refuses it, saying why,\n"
-	"unless your key is in its policy, the signature is good, it was signed\n"
-	"within 30 s, the nonce is new, and the policy allows what it asks.\n"
-	"\n"
-	"  activate  start your instance of SERVICE, with parameters\n"
-	"  suspend   pause your instance; resume: carry on\n"
-	"  stop      end your instance\n"
-	"  param     pass new parameters to your instance\n"
-	"  list      the services you may use, and your instances\n"
-	"  sign      print the signed request (base64) instead of sending it\n"
-	"  send      send a request signed earlier\n"
-	"\n"
-	"Options:\n"
-	"  --key FILE   your key (default $ANODE_KEY, else ~/.config/anode/key)\n"
-	"  --user NAME  your name in the node's policy (default $ANODE_USER, else\n"
-	"               your login name)\n"
-	"  --node NAME  the node's name, for 'sign' without -n (with -n it is asked)\n"
-	"  --time SECS  sign as of this time (seconds since the epoch; default now)\n"
-	"  --json       the node's answer as JSON\n";
+static const char svc_usage[] = "Usage: anode -n NODE svc activate SERVICE [KEY=VALUE ...] [options]\n"
+				"       anode -n NODE svc suspend|resume|stop SERVICE [--owner USER] [options]\n"
+				"       anode -n NODE svc param SERVICE KEY=VALUE ... [--owner USER] [options]\n"
+				"       anode -n NODE svc list [options]\n"
+				"       anode [-n NODE] svc sign OP [SERVICE] [KEY=VALUE ...] [--node NAME] [options]\n"
+				"       anode -n NODE svc send REQUEST [--json]\n"
+				"\n"
+				"Act on NODE's services through its control module (seed 000 §4.3). Every\n"
+				"request is signed with your Ed25519 key ('anode key gen') and names the\n"
+				"node, you, the time and a random nonce; the node refuses it, saying why,\n"
+				"unless your key is in its policy, the signature is good, it was signed\n"
+				"within 30 s, the nonce is new, and the policy allows what it asks.\n"
+				"\n"
+				"  activate  start your instance of SERVICE, with parameters\n"
+				"  suspend   pause your instance; resume: carry on\n"
+				"  stop      end your instance\n"
+				"  param     pass new parameters to your instance\n"
+				"  list      the services you may use, and your instances\n"
+				"  sign      print the signed request (base64) instead of sending it\n"
+				"  send      send a request signed earlier\n"
+				"\n"
+				"Options:\n"
+				"  --key FILE   your key (default $ANODE_KEY, else ~/.config/anode/key)\n"
+				"  --user NAME  your name in the node's policy (default $ANODE_USER, else\n"
+				"               your login name)\n"
+				"  --node NAME  the node's name, for 'sign' without -n (with -n it is asked)\n"
+				"  --owner USER act on USER's instance instead of yours: administrators\n"
+				"               only (suspend, resume, stop, param)\n"
+				"  --time SECS  sign as of this time (seconds since the epoch; default now)\n"
+				"  --json       the node's answer as JSON\n";
 
 static int op_of(const char *s)
 {
-	static const char *ops[] = { NULL, "activate", "suspend", "resume", "stop", "param", "list" };
+	static const char *ops[] = {NULL, "activate", "suspend", "resume", "stop", "param", "list"};
 	for (int i = 1; i < (int)(sizeof(ops) / sizeof(ops[0])); i++)
 		if (!strcmp(s, ops[i]))
 			return i;
@@ -106,7 +107,7 @@ int cmd_svc(const char *node, int argc, char **argv)
 	}
 	char defkey[4096];
 	const char *key = cli_key_default_path(defkey, sizeof(defkey));
-	const char *user = getenv("ANODE_USER"), *node_opt = NULL;
+	const char *user = getenv("ANODE_USER"), *node_opt = NULL, *owner = NULL;
 	bool json = false, sign_only = false;
 	uint64_t when = (uint64_t)time(NULL);
 	char *pos[WIRE_SVC_PARAMS_MAX];
@@ -119,6 +120,8 @@ int cmd_svc(const char *node, int argc, char **argv)
 			user = argv[++i];
 		else if (!strcmp(a, "--node") && i + 1 < argc)
 			node_opt = argv[++i];
+		else if (!strcmp(a, "--owner") && i + 1 < argc)
+			owner = argv[++i];
 		else if (!strcmp(a, "--time") && i + 1 < argc) {
 			char *end;
 			when = strtoull(argv[++i], &end, 10);
@@ -178,7 +181,7 @@ int cmd_svc(const char *node, int argc, char **argv)
 		fprintf(stderr, "anode: svc: which node? (-n NODE, or --node NAME with sign)\n");
 		return 2;
 	}
-	struct wire_svc_request q = { .op = (uint8_t)op, .time = when };
+	struct wire_svc_request q = {.op = (uint8_t)op, .time = when};
 	randombytes_buf(q.nonce, sizeof(q.nonce));
 	if (op != WIRE_SVC_LIST) {
 		if (npos < 2) {
@@ -186,6 +189,13 @@ int cmd_svc(const char *node, int argc, char **argv)
 			return 2;
 		}
 		snprintf(q.service, sizeof(q.service), "%s", pos[1]);
+	}
+	if (owner) {
+		if (op == WIRE_SVC_ACTIVATE || op == WIRE_SVC_LIST) {
+			fprintf(stderr, "anode: svc %s: --owner goes with suspend, resume, stop and param\n", pos[0]);
+			return 2;
+		}
+		snprintf(q.owner, sizeof(q.owner), "%s", owner);
 	}
 	int first_param = op == WIRE_SVC_LIST ? 1 : 2;
 	if (npos > first_param && op != WIRE_SVC_ACTIVATE && op != WIRE_SVC_PARAM) {
@@ -218,8 +228,9 @@ int cmd_svc(const char *node, int argc, char **argv)
 	ssize_t len = wire_svc_build(msg, sizeof(msg), &q, sk);
 	sodium_memzero(sk, sizeof(sk));
 	if (len < 0) {
-		fprintf(stderr, "anode: svc: cannot build the request: names are 1 to %d letters, digits, '_' "
-				"or '-' (users also '.'); parameters printable\n",
+		fprintf(stderr,
+			"anode: svc: cannot build the request: names are 1 to %d letters, digits, '_' "
+			"or '-' (users also '.'); parameters printable\n",
 			WIRE_SVC_NAME_MAX);
 		return 2;
 	}

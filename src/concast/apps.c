@@ -20,7 +20,7 @@
 static bool group_ok(const struct concast_room *r, const struct an_flow *flow)
 {
 	const uint8_t *g = flow->group.ip + 12;
-	if (r->raw < 0)
+	if (!r->ip)
 		return true;
 	return g[0] != 0 && g[0] != 127 && g[0] < 224;
 }

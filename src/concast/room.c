@@ -45,17 +45,26 @@
 #include "codeload/codeload.h"
 #include "concast/room_impl.h"
 #include "core/log.h"
+#include "link/ip.h"
 
 /* ---- sending ---- */
 
 /* Send a concast packet toward `to` (a neighbour, or the receiver): on the
- * UDP link, or in router mode on IP (ip.c). Consumes q. */
+ * UDP link, or in router mode on the IP link, whose header takes the
+ * flow's AppID, src as its source (G for data, this node for signalling)
+ * and Router Alert when every concast router on the way must see it.
+ * Consumes q. */
 static void send_pkt(struct concast_room *r, struct pkt *q, const struct an_addr *to, const struct an_flow *flow,
 		     const struct an_addr *src, bool router_alert)
 {
-	if (r->raw < 0)
+	if (!r->ip)
 		return node_send(r->n, q, to, 0);
-	concast_ip_send(r, q, to, flow, src, router_alert);
+	memset(&q->meta, 0, sizeof(q->meta));
+	memcpy(&q->meta.ip_src, src->ip + 12, 4);
+	q->meta.has_app_id = 1;
+	q->meta.app_id = flow->app_id;
+	q->meta.router_alert = router_alert;
+	node_send_on(r->n, r->ip, q, to);
 }
 
 void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
@@ -200,7 +209,7 @@ static void emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
 	}
 	/* PREV_HOP names this node to the next one in router mode, where the
 	 * IP source is the group. */
-	struct wire_anep_spec spec = {.prev_hop = r->raw >= 0 ? &n->local : NULL};
+	struct wire_anep_spec spec = {.prev_hop = r->ip ? &n->local : NULL};
 	size_t plen;
 	if (wire_concast_data_build(q->ctx.pkt, AN_PKT_MAX, &spec, &f->id, msg, len, &plen) < 0) {
 		pkt_put(n->pool, q);
@@ -508,7 +517,6 @@ static int concast_init(struct node *n, const void *cfg, void **ret_state)
 	};
 	*ret_state = r;
 	r->n = n;
-	r->raw = -1;
 	r->period_ms = (unsigned)c->keepalive_ms;
 	r->codeload = node_room_state(n, "codeload");
 	if (!r->codeload) {
@@ -520,11 +528,18 @@ static int concast_init(struct node *n, const void *cfg, void **ret_state)
 	if (!r->t || !r->tick)
 		return -ENOMEM;
 	if (n->cfg.router && c->ip) {
-		int e = concast_ip_open(r);
+		/* Opened while the node child is still root (CAP_NET_RAW); the
+		 * node reads it into the Type ID demux and owns it. */
+		r->ip = link_ip_open(&n->local, n->pool);
+		if (!r->ip) {
+			int e = -errno;
+			log_err("concast: cannot open the IP link for concast on IP (protocol %d, IP_ROUTER_ALERT): %s",
+				WIRE_IPPROTO_CONCAST, strerror(-e));
+			return e;
+		}
+		int e = node_link_add(n, r->ip);
 		if (e < 0) {
-			log_err(
-			    "concast: cannot open the raw socket for concast on IP (protocol %d, IP_ROUTER_ALERT): %s",
-			    WIRE_IPPROTO_CONCAST, strerror(-e));
+			r->ip = NULL;
 			return e;
 		}
 	}
@@ -539,11 +554,6 @@ static void concast_done(void *room)
 		loop_timer_cancel(n->loop, r->tick);
 	if (r->merge_timer)
 		loop_timer_cancel(n->loop, r->merge_timer);
-	if (r->raw >= 0) {
-		loop_fd_del(n->loop, r->raw);
-		close(r->raw);
-	}
-	free(r->raw_buf);
 	cc_table_free(r->t);
 	free(r);
 }

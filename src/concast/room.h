@@ -37,9 +37,7 @@
 	X(data_sent, "messages sent on toward a receiver")                                    \
 	X(delivered, "merged messages delivered to the receiving application")                \
 	X(deliver_failed, "merged messages the receiving application did not take")           \
-	X(no_route, "merged messages with no route to the receiver")                          \
-	X(ip_received, "concast datagrams taken from IP (router mode: Router Alert, protocol 253)") \
-	X(ip_send_errors, "concast datagrams the raw socket would not send")
+	X(no_route, "merged messages with no route to the receiver")
 
 struct concast_counters {
 	CONCAST_COUNTERS(STAT_FIELD)

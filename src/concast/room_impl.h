@@ -30,12 +30,11 @@ struct concast_room {
 	struct loop_timer *merge_timer; /* the earliest merge deadline */
 	uint64_t merge_at;
 	unsigned period_ms;
-	int raw;	  /* router mode: concast on IP (protocol 253, Router Alert), or -1 */
-	uint8_t *raw_buf; /* one datagram in or out */
+	/* Router mode: concast on IP (protocol 253, Router Alert, AppID),
+	 * the node's IP link (link/ip.h); NULL: ANEP over the UDP link. */
+	struct link *ip;
 	struct concast_counters c;
 };
-
-#define RAW_BUF (WIRE_IPV4_CONCAST_HDR_MAX + AN_PKT_MAX)
 
 /* room.c */
 void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
@@ -50,6 +49,8 @@ void concast_input_result(struct concast_room *r, int e);
  * so that a message resumed after parking is checked as it came. */
 static inline bool concast_app_id_ok(const struct pkt *p, const struct an_flow *flow)
 {
+	if (p->meta.ingress == PKT_IN_RAW && !p->meta.has_app_id)
+		return false;
 	return !p->meta.has_app_id || flow->app_id == p->meta.app_id;
 }
 /* apps.c: the application link messages and a link that closed. */
@@ -58,9 +59,5 @@ void concast_app_closed(void *room, uint64_t app);
 /* show.c: the stats section and the control command. */
 void concast_stats(void *room, struct stat_list *l);
 extern const struct ctl_command concast_commands[];
-/* ip.c: open the raw socket (while root); send one packet on IP. */
-int concast_ip_open(struct concast_room *r);
-void concast_ip_send(struct concast_room *r, struct pkt *q, const struct an_addr *to, const struct an_flow *flow,
-		     const struct an_addr *src, bool router_alert);
 
 #endif

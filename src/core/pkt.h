@@ -38,6 +38,7 @@ enum pkt_ingress {
 struct pkt_meta {
 	uint8_t ingress;    /* enum pkt_ingress */
 	uint8_t has_app_id; /* app_id came with the packet (IP option, seed 001 §3) */
+	uint8_t router_alert; /* the IP header has (or, sent on the IP link, gets) Router Alert */
 	uint32_t app_id;
 	uint32_t ip_src, ip_dst; /* IPv4, network order; 0 when it came in no IP header the node saw */
 	uint32_t ifindex;	 /* interface it came in on, 0 when unknown */

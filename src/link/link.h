@@ -22,14 +22,15 @@
 
 struct link;
 
-#define LINK_COUNTERS(X)                                                                         \
-	X(rx_packets, "datagrams received")                                                      \
-	X(rx_bytes, "octets received")                                                           \
-	X(tx_packets, "datagrams sent")                                                          \
-	X(tx_bytes, "octets sent")                                                               \
-	X(rx_truncated, "datagrams larger than a context (handed up marked, dropped)")          \
-	X(rx_no_buffer, "reads put off for want of a buffer (left in the socket)")               \
-	X(tx_errors, "datagrams the socket refused")                                             \
+#define LINK_COUNTERS(X)                                                                                               \
+	X(rx_packets, "datagrams received")                                                                            \
+	X(rx_bytes, "octets received")                                                                                 \
+	X(tx_packets, "datagrams sent")                                                                                \
+	X(tx_bytes, "octets sent")                                                                                     \
+	X(rx_truncated, "datagrams larger than a context (handed up marked, dropped)")                                 \
+	X(rx_malformed, "datagrams the link could not take apart (IP link: headers, no AppID)")                        \
+	X(rx_no_buffer, "reads put off for want of a buffer (left in the socket)")                                     \
+	X(tx_errors, "datagrams the socket refused")                                                                   \
 	X(rx_kernel_drops, "datagrams the kernel dropped at the full socket (as of the last second)")
 
 struct link_counters {
@@ -39,6 +40,7 @@ struct link_counters {
 /* The functions every network link kind provides. */
 struct link_ops {
 	const char *kind;
+	const char *stats_key, *title; /* its section of `anode stats` */
 	/* Receive up to max packets into buffers from pool; returns how many
 	 * (0 when none is waiting) or a negative errno. */
 	int (*recv)(struct link *l, struct pkt_pool *pool, struct pkt **ret, unsigned max);

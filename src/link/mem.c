@@ -126,6 +126,8 @@ static void mem_close(struct link *l)
 
 static const struct link_ops mem_ops = {
     .kind = "mem",
+    .stats_key = "link",
+    .title = "network link (in memory)",
     .recv = mem_recv,
     .send = mem_send,
     .flush = mem_flush,

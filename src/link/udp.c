@@ -53,12 +53,12 @@ void link_addr_from_sa(const struct sockaddr_in6 *sa, struct an_addr *ret)
 static void rx_slot_set(struct link_udp *u, unsigned i, struct pkt *p)
 {
 	u->rx_pkt[i] = p;
-	u->rx_iov[i] = (struct iovec){ .iov_base = p->ctx.pkt, .iov_len = AN_PKT_MAX };
+	u->rx_iov[i] = (struct iovec){.iov_base = p->ctx.pkt, .iov_len = AN_PKT_MAX};
 	u->rx_msg[i].msg_hdr = (struct msghdr){
-		.msg_name = &u->rx_sa[i],
-		.msg_namelen = sizeof(u->rx_sa[i]),
-		.msg_iov = &u->rx_iov[i],
-		.msg_iovlen = 1,
+	    .msg_name = &u->rx_sa[i],
+	    .msg_namelen = sizeof(u->rx_sa[i]),
+	    .msg_iov = &u->rx_iov[i],
+	    .msg_iovlen = 1,
 	};
 }
 
@@ -151,12 +151,12 @@ static void udp_send(struct link *l, struct pkt *p, const struct an_addr *next_h
 	unsigned i = u->tx_n++;
 	u->tx_pkt[i] = p;
 	link_addr_to_sa(next_hop, &u->tx_sa[i]);
-	u->tx_iov[i] = (struct iovec){ .iov_base = p->ctx.pkt, .iov_len = p->len };
+	u->tx_iov[i] = (struct iovec){.iov_base = p->ctx.pkt, .iov_len = p->len};
 	u->tx_msg[i].msg_hdr = (struct msghdr){
-		.msg_name = &u->tx_sa[i],
-		.msg_namelen = sizeof(u->tx_sa[i]),
-		.msg_iov = &u->tx_iov[i],
-		.msg_iovlen = 1,
+	    .msg_name = &u->tx_sa[i],
+	    .msg_namelen = sizeof(u->tx_sa[i]),
+	    .msg_iov = &u->tx_iov[i],
+	    .msg_iovlen = 1,
 	};
 	if (u->tx_n == LINK_BATCH)
 		udp_flush(l);
@@ -194,11 +194,13 @@ void link_udp_read_kernel_drops(struct link *l)
 }
 
 static const struct link_ops udp_ops = {
-	.kind = "udp",
-	.recv = udp_recv,
-	.send = udp_send,
-	.flush = udp_flush,
-	.close = udp_close,
+    .kind = "udp",
+    .stats_key = "link",
+    .title = "network link",
+    .recv = udp_recv,
+    .send = udp_send,
+    .flush = udp_flush,
+    .close = udp_close,
 };
 
 struct link *link_udp_open(const struct an_addr *addr, int fd, struct pkt_pool *pool)

@@ -58,9 +58,14 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		goto out;
 	STAT_ADD_ALL(sec, &n->c, NODE_COUNTERS);
 
-	if (!(sec = stat_list_add(&l, "link", "network link")))
-		goto out;
-	STAT_ADD_ALL(sec, &n->udp->counters, LINK_COUNTERS);
+	/* The network link, then the links rooms added (the IP link), each
+	 * a section named by its kind. */
+	for (size_t i = 0; i <= n->n_links; i++) {
+		const struct link *lk = i == 0 ? n->udp : n->links[i - 1];
+		if (!(sec = stat_list_add(&l, lk->ops->stats_key, lk->ops->title)))
+			goto out;
+		STAT_ADD_ALL(sec, &lk->counters, LINK_COUNTERS);
+	}
 
 	struct ee_stats es;
 	ee_stats_get(n->ee, &es);

@@ -270,6 +270,44 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 	}
 }
 
+/* A link a room added (node_link_add): a bounded number of packets per
+ * wakeup, each through the demux. */
+static void extra_link_readable(void *arg, int fd, uint32_t events)
+{
+	struct node *n = arg;
+	struct link *l = NULL;
+	for (size_t i = 0; i < n->n_links; i++)
+		if (n->links[i]->fd == fd)
+			l = n->links[i];
+	if (!l)
+		return;
+	struct pkt *batch[LINK_BATCH];
+	int k = l->ops->recv(l, n->pool, batch, LINK_BATCH);
+	if (k > 0)
+		n->c.received += (uint64_t)k;
+	for (int i = 0; i < k; i++)
+		node_input(n, batch[i]);
+	drain_self(n);
+	n->udp->ops->flush(n->udp);
+}
+
+int node_link_add(struct node *n, struct link *l)
+{
+	if (n->n_links == NODE_LINKS_MAX || loop_fd_add(n->loop, l->fd, EPOLLIN, extra_link_readable, n) < 0) {
+		l->ops->close(l);
+		return -ENOSPC;
+	}
+	n->links[n->n_links++] = l;
+	return 0;
+}
+
+void node_send_on(struct node *n, struct link *l, struct pkt *p, const struct an_addr *next)
+{
+	p->hop_taken = 0;
+	n->c.forwarded++;
+	l->ops->send(l, p, next);
+}
+
 static bool loop_idle(void *arg)
 {
 	struct node *n = arg;
@@ -594,6 +632,11 @@ void node_free(struct node *n)
 	/* The rooms first, last one first: they drop what they keep (parked
 	 * capsules need the pool, the application links and held packets). */
 	rooms_stop(n);
+	for (size_t i = 0; i < n->n_links; i++) {
+		loop_fd_del(n->loop, n->links[i]->fd);
+		n->links[i]->ops->close(n->links[i]);
+	}
+	n->n_links = 0;
 	while (n->resume_q.head)
 		node_drop(n, pkt_queue_pop(&n->resume_q), &n->c.drop_code_timeout, -ECANCELED);
 	figures_stop(n);

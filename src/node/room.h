@@ -127,6 +127,7 @@ struct node_type {
 	const struct room_type *t;
 };
 #define NODE_TYPES_MAX 32
+#define NODE_LINKS_MAX 4
 
 struct node {
 	struct node_config cfg;
@@ -138,6 +139,11 @@ struct node {
 	struct ctl_command *commands; /* the node's and the rooms' */
 	struct ee *ee;
 	struct route_table *routes;
+	/* Links besides the network link that rooms added (node_link_add):
+	 * the node reads them into node_input, shows their counters, and
+	 * closes them. */
+	struct link *links[NODE_LINKS_MAX];
+	size_t n_links;
 	struct node_type types[NODE_TYPES_MAX];
 	size_t n_types;
 	void *room_state[ROOMS_MAX]; /* by registry index; NULL when not (or no longer) running */
@@ -184,6 +190,14 @@ void node_send(struct node *n, struct pkt *p, const struct an_addr *next, uint16
  * or to the self queue (answers to whoever asked: code chunks). Consumes
  * p. */
 void node_send_link(struct node *n, struct pkt *p, const struct an_addr *to);
+/* Add an ingress and egress link a room opened (the IP link: link/ip.h):
+ * what it receives goes through node_input like any packet; the node
+ * owns it from now on (closed with the node, whatever the return). 0 or
+ * -ENOSPC. */
+int node_link_add(struct node *n, struct link *l);
+/* Send p on link l toward next (consumes p): its metadata says what the
+ * link needs beyond the bytes (the IP link: source, AppID, Router Alert). */
+void node_send_on(struct node *n, struct link *l, struct pkt *p, const struct an_addr *next);
 /* Send p on toward its ANEP destination by default routing, taking a hop;
  * counter counts it when it leaves. */
 void node_forward_by_route(struct node *n, struct pkt *p, struct wire_anep *a, uint64_t *counter);

@@ -25,7 +25,7 @@ struct svc {
 
 static const char *op_name(uint8_t op)
 {
-	static const char *names[] = { "?", "activate", "suspend", "resume", "stop", "param", "list" };
+	static const char *names[] = {"?", "activate", "suspend", "resume", "stop", "param", "list"};
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
 
@@ -86,14 +86,14 @@ static const char *state_name(enum svc_state st)
 static void print_instance(struct ctl_out *o, const struct svc_instance *in, bool json, bool first)
 {
 	if (json)
-		ctl_printf(o, "%s{\"id\":%u,\"service\":\"%s\",\"user\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"since\":%llu}",
-			   first ? "" : ",", in->id, in->service, in->user,
-			   policy_kind_name(in->kind), state_name(in->state),
-			   (unsigned long long)in->since);
+		ctl_printf(
+		    o,
+		    "%s{\"id\":%u,\"service\":\"%s\",\"user\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"since\":%llu}",
+		    first ? "" : ",", in->id, in->service, in->user, policy_kind_name(in->kind), state_name(in->state),
+		    (unsigned long long)in->since);
 	else
 		ctl_printf(o, "instance %u %s of %s: %s %s since %llu\n", in->id, in->service, in->user,
-			   policy_kind_name(in->kind), state_name(in->state),
-			   (unsigned long long)in->since);
+			   policy_kind_name(in->kind), state_name(in->state), (unsigned long long)in->since);
 }
 
 static void list(struct svc *s, const struct policy_principal *who, bool json, struct ctl_out *o)
@@ -126,14 +126,16 @@ static void list(struct svc *s, const struct policy_principal *who, bool json, s
 		ctl_printf(o, "]}\n");
 }
 
-/* Write a refusal: "OP SERVICE for USER refused: WHY". */
-static int refuse(struct svc *s, struct ctl_out *o, uint64_t *counter, int err, const char *op, const char *service,
-		  const char *user, const char *why)
+/* A refusal: counted, logged (rate-limited) and written into ret: "OP
+ * SERVICE for USER refused: WHY". */
+static int refuse(struct svc *s, struct svc_result *ret, uint64_t *counter, int err, const char *op,
+		  const char *service, const char *user, const char *why)
 {
 	(*counter)++;
 	log_ratelimited(LOG_NOTICE, "svc: %s %s for %s refused: %s", op, service[0] ? service : "-",
 			user[0] ? user : "?", why);
-	ctl_printf(o, "%s refused: %s\n", op, why);
+	ret->err = err;
+	snprintf(ret->why, sizeof(ret->why), "%s", why);
 	return err;
 }
 
@@ -158,53 +160,123 @@ static uint64_t *auth_counter(struct svc *s, enum auth_result r)
 	}
 }
 
-static int activate(struct svc *s, const struct wire_svc_request *q, const struct policy_principal *who,
-		    const void *msg, size_t len, uint64_t now, bool json, struct ctl_out *o)
+static int activate(struct svc *s, const struct policy_principal *who, const struct svc_action *a,
+		    struct svc_result *ret)
 {
 	const char *op = "activate";
-	const struct policy_service *sv = policy_service(&s->policy, q->service);
+	const struct policy_service *sv = policy_service(&s->policy, a->service);
 	if (!sv)
-		return refuse(s, o, &s->c.refused_policy, -ENOENT, op, q->service, q->user, "no such service here");
+		return refuse(s, ret, &s->c.refused_policy, -ENOENT, op, a->service, who->name, "no such service here");
 	if (!policy_may_use(who, sv->name))
-		return refuse(s, o, &s->c.refused_policy, -EPERM, op, q->service, q->user,
+		return refuse(s, ret, &s->c.refused_policy, -EPERM, op, a->service, who->name,
 			      "the policy does not allow this user that service");
 	if (find(s, who->name, sv->name))
-		return refuse(s, o, &s->c.refused_state, -EEXIST, op, q->service, q->user,
+		return refuse(s, ret, &s->c.refused_state, -EEXIST, op, a->service, who->name,
 			      "this user runs it already");
 	if (!who->admin && count_of(s, who->name) >= who->quota.services)
-		return refuse(s, o, &s->c.refused_quota, -EDQUOT, op, q->service, q->user,
+		return refuse(s, ret, &s->c.refused_quota, -EDQUOT, op, a->service, who->name,
 			      "over the user's quota of services");
 	size_t slot = 0;
 	while (slot < SVC_INSTANCES_MAX && s->inst[slot])
 		slot++;
 	if (slot == SVC_INSTANCES_MAX)
-		return refuse(s, o, &s->c.refused_quota, -ENOSPC, op, q->service, q->user,
+		return refuse(s, ret, &s->c.refused_quota, -ENOSPC, op, a->service, who->name,
 			      "the node runs as many instances as it can");
 	struct svc_instance *in = calloc(1, sizeof(*in));
 	if (!in)
-		return refuse(s, o, &s->c.failed, -ENOMEM, op, q->service, q->user, "out of memory");
+		return refuse(s, ret, &s->c.failed, -ENOMEM, op, a->service, who->name, "out of memory");
 	in->id = s->next_id++;
 	strcpy(in->service, sv->name);
 	strcpy(in->user, who->name);
 	in->kind = sv->kind;
 	in->state = SVC_RUNNING;
-	in->since = now;
+	in->since = a->now;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	in->requested_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	strcpy(in->params, q->params);
+	snprintf(in->params, sizeof(in->params), "%s", a->params ? a->params : "");
 	char why[256] = "";
-	int r = s->ops.start(s->ops.arg, in, sv, who, msg, len, why, sizeof(why));
+	int r = s->ops.start(s->ops.arg, in, sv, who, a->request, a->request_len, why, sizeof(why));
 	if (r < 0) {
 		free(in);
-		return refuse(s, o, &s->c.failed, r, op, q->service, q->user, why[0] ? why : strerror(-r));
+		return refuse(s, ret, &s->c.failed, r, op, a->service, who->name, why[0] ? why : strerror(-r));
 	}
 	s->inst[slot] = in;
 	s->c.activated++;
 	log_info("svc: %s activated for %s (instance %u)", sv->name, who->name, in->id);
-	print_instance(o, in, json, true);
-	if (json)
-		ctl_printf(o, "\n");
+	ret->in = *in;
+	ret->has_in = true;
+	return 0;
+}
+
+int svc_act(struct svc *s, const struct policy_principal *who, const struct svc_action *a, struct svc_result *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	const char *op = op_name(a->op);
+	const char *owner = a->owner && a->owner[0] ? a->owner : who->name;
+	if (a->op < WIRE_SVC_ACTIVATE || a->op > WIRE_SVC_PARAM)
+		return refuse(s, ret, &s->c.refused_malformed, -EOPNOTSUPP, op, a->service, who->name,
+			      "not an action on a service");
+	if (a->op == WIRE_SVC_ACTIVATE) {
+		if (strcmp(owner, who->name) != 0)
+			return refuse(s, ret, &s->c.refused_policy, -EPERM, op, a->service, owner,
+				      "an instance is activated by its own user");
+		int r = activate(s, who, a, ret);
+		if (r == 0)
+			s->c.accepted++;
+		return r;
+	}
+	/* The rest act on an instance: the principal's own, or, for an
+	 * administrator, any user's (the policy format's promise). */
+	bool own = strcmp(owner, who->name) == 0;
+	if (!own && !who->admin)
+		return refuse(s, ret, &s->c.refused_policy, -EPERM, op, a->service, owner,
+			      "only administrators act on other users' instances");
+	struct svc_instance **pin = find(s, owner, a->service);
+	if (!pin)
+		return refuse(s, ret, &s->c.refused_state, -ENOENT, op, a->service, owner,
+			      own ? "this user runs no such service" : "that user runs no such service");
+	struct svc_instance *in = *pin;
+	char why[256] = "";
+	int r = 0;
+	if (in->state == SVC_STARTING && a->op != WIRE_SVC_STOP)
+		return refuse(s, ret, &s->c.refused_state, -EAGAIN, op, a->service, owner, "still starting");
+	switch (a->op) {
+	case WIRE_SVC_SUSPEND:
+	case WIRE_SVC_RESUME: {
+		bool suspend = a->op == WIRE_SVC_SUSPEND;
+		if ((in->state == SVC_SUSPENDED) == suspend)
+			return refuse(s, ret, &s->c.refused_state, -EALREADY, op, a->service, owner,
+				      suspend ? "suspended already" : "not suspended");
+		r = s->ops.suspend(s->ops.arg, in, suspend, why, sizeof(why));
+		if (r == 0)
+			in->state = suspend ? SVC_SUSPENDED : SVC_RUNNING;
+		break;
+	}
+	case WIRE_SVC_PARAM: {
+		const char *params = a->params ? a->params : "";
+		r = s->ops.param(s->ops.arg, in, params, why, sizeof(why));
+		if (r == 0)
+			snprintf(in->params, sizeof(in->params), "%s", params);
+		break;
+	}
+	case WIRE_SVC_STOP:
+		s->ops.stop(s->ops.arg, in);
+		log_info("svc: %s of %s stopped (instance %u)%s%s", in->service, in->user, in->id, own ? "" : " by ",
+			 own ? "" : who->name);
+		ret->in = *in;
+		*pin = NULL;
+		free(in);
+		s->c.stopped++;
+		s->c.accepted++;
+		ret->stopped = true;
+		return 0;
+	}
+	if (r < 0)
+		return refuse(s, ret, &s->c.failed, r, op, a->service, owner, why[0] ? why : strerror(-r));
+	s->c.accepted++;
+	ret->in = *in;
+	ret->has_in = true;
 	return 0;
 }
 
@@ -213,66 +285,40 @@ int svc_request(struct svc *s, const void *msg, size_t len, uint64_t now, bool j
 	s->c.requests++;
 	struct wire_svc_request q;
 	const struct policy_principal *who;
+	struct svc_result res = {0};
 	enum auth_result ar = svc_auth_check(s->auth, &s->policy, s->node, msg, len, now, &q, &who);
 	if (ar != AUTH_OK) {
 		/* What the request claims is shown only once it checked out;
 		 * before that it is the requester's word. */
-		return refuse(s, o, auth_counter(s, ar), ar == AUTH_MALFORMED ? -EBADMSG : -EACCES, "request", "", "",
-			      svc_auth_why(ar));
+		int r = refuse(s, &res, auth_counter(s, ar), ar == AUTH_MALFORMED ? -EBADMSG : -EACCES, "request", "",
+			       "", svc_auth_why(ar));
+		ctl_printf(o, "request refused: %s\n", res.why);
+		return r;
 	}
-	const char *op = op_name(q.op);
 	if (q.op == WIRE_SVC_LIST) {
 		s->c.accepted++;
 		list(s, who, json, o);
 		return 0;
 	}
-	if (q.op == WIRE_SVC_ACTIVATE) {
-		int r = activate(s, &q, who, msg, len, now, json, o);
-		if (r == 0)
-			s->c.accepted++;
+	struct svc_action a = {
+	    .op = q.op,
+	    .service = q.service,
+	    .owner = q.owner,
+	    .params = q.params,
+	    .now = now,
+	    .request = msg,
+	    .request_len = len,
+	};
+	int r = svc_act(s, who, &a, &res);
+	if (r < 0) {
+		ctl_printf(o, "%s refused: %s\n", op_name(q.op), res.why);
 		return r;
 	}
-	/* The rest act on the signer's own instance of the service. */
-	struct svc_instance **pin = find(s, who->name, q.service);
-	if (!pin)
-		return refuse(s, o, &s->c.refused_state, -ENOENT, op, q.service, q.user,
-			      "this user runs no such service");
-	struct svc_instance *in = *pin;
-	char why[256] = "";
-	int r = 0;
-	if (in->state == SVC_STARTING && q.op != WIRE_SVC_STOP)
-		return refuse(s, o, &s->c.refused_state, -EAGAIN, op, q.service, q.user, "still starting");
-	switch (q.op) {
-	case WIRE_SVC_SUSPEND:
-	case WIRE_SVC_RESUME: {
-		bool suspend = q.op == WIRE_SVC_SUSPEND;
-		if ((in->state == SVC_SUSPENDED) == suspend)
-			return refuse(s, o, &s->c.refused_state, -EALREADY, op, q.service, q.user,
-				      suspend ? "suspended already" : "not suspended");
-		r = s->ops.suspend(s->ops.arg, in, suspend, why, sizeof(why));
-		if (r == 0)
-			in->state = suspend ? SVC_SUSPENDED : SVC_RUNNING;
-		break;
-	}
-	case WIRE_SVC_PARAM:
-		r = s->ops.param(s->ops.arg, in, q.params, why, sizeof(why));
-		if (r == 0)
-			strcpy(in->params, q.params);
-		break;
-	case WIRE_SVC_STOP:
-		s->ops.stop(s->ops.arg, in);
-		log_info("svc: %s of %s stopped (instance %u)", in->service, in->user, in->id);
-		*pin = NULL;
-		free(in);
-		s->c.stopped++;
-		s->c.accepted++;
+	if (res.stopped) {
 		ctl_printf(o, json ? "{\"stopped\":true}\n" : "stopped\n");
 		return 0;
 	}
-	if (r < 0)
-		return refuse(s, o, &s->c.failed, r, op, q.service, q.user, why[0] ? why : strerror(-r));
-	s->c.accepted++;
-	print_instance(o, in, json, true);
+	print_instance(o, &res.in, json, true);
 	if (json)
 		ctl_printf(o, "\n");
 	return 0;

@@ -23,24 +23,24 @@
 
 #define SVC_INSTANCES_MAX 1024
 
-#define SVC_COUNTERS(X)                                                                            \
-	X(requests, "signed requests received")                                                    \
-	X(accepted, "requests carried out")                                                        \
-	X(refused_malformed, "refused: not a request (does not parse)")                            \
-	X(refused_other_node, "refused: signed for another node")                                  \
-	X(refused_unknown_user, "refused: the signer is not in the policy")                        \
-	X(refused_forged, "refused: bad signature")                                                \
-	X(refused_expired, "refused: signed too long ago, or ahead of this node's clock")          \
-	X(refused_replayed, "refused: a nonce seen before (a replay)")                             \
-	X(refused_busy, "refused: too many requests within the window")                            \
-	X(refused_policy, "refused: the policy does not allow it (service not granted, not yours)") \
-	X(refused_quota, "refused: over the user's quota")                                         \
-	X(refused_state, "refused: not in a state for it (not running, running already)")          \
-	X(failed, "allowed, but the runner could not do it")                                       \
-	X(activated, "instances started")                                                          \
-	X(stopped, "instances stopped by request")                                                 \
-	X(ended, "instances that ended on their own (exited, crashed, killed)")                  \
-	X(revoked, "instances stopped because a reloaded policy no longer allows them")        \
+#define SVC_COUNTERS(X)                                                                                                \
+	X(requests, "signed requests received")                                                                        \
+	X(accepted, "requests carried out")                                                                            \
+	X(refused_malformed, "refused: not a request (does not parse)")                                                \
+	X(refused_other_node, "refused: signed for another node")                                                      \
+	X(refused_unknown_user, "refused: the signer is not in the policy")                                            \
+	X(refused_forged, "refused: bad signature")                                                                    \
+	X(refused_expired, "refused: signed too long ago, or ahead of this node's clock")                              \
+	X(refused_replayed, "refused: a nonce seen before (a replay)")                                                 \
+	X(refused_busy, "refused: too many requests within the window")                                                \
+	X(refused_policy, "refused: the policy does not allow it (service not granted, not yours)")                    \
+	X(refused_quota, "refused: over the user's quota")                                                             \
+	X(refused_state, "refused: not in a state for it (not running, running already)")                              \
+	X(failed, "allowed, but the runner could not do it")                                                           \
+	X(activated, "instances started")                                                                              \
+	X(stopped, "instances stopped by request")                                                                     \
+	X(ended, "instances that ended on their own (exited, crashed, killed)")                                        \
+	X(revoked, "instances stopped because a reloaded policy no longer allows them")                                \
 	X(reloads, "policies put in force after the first")
 
 struct svc_counters {
@@ -60,9 +60,9 @@ struct svc_instance {
 	enum policy_service_kind kind;
 	enum svc_state state;
 	char params[WIRE_SVC_PARAMS_MAX + 1]; /* as last passed */
-	uint64_t since; /* seconds since the epoch */
-	uint64_t requested_ns; /* CLOCK_MONOTONIC, when its activation was accepted */
-	void *run; /* the runner's */
+	uint64_t since;			      /* seconds since the epoch */
+	uint64_t requested_ns;		      /* CLOCK_MONOTONIC, when its activation was accepted */
+	void *run;			      /* the runner's */
 };
 
 /* How instances run. Each returns 0 or a negative errno after writing why
@@ -91,6 +91,36 @@ void svc_free(struct svc *s);
 /* Put a new policy in force (taken): instances whose user is gone from it,
  * or may no longer use their service, are stopped ("revoked"). */
 void svc_reload(struct svc *s, struct policy *p);
+
+/* An action on a service by a principal the caller has authenticated:
+ * the control socket's signed requests (svc_request), and any room that
+ * acts on services (signalling). */
+struct svc_action {
+	uint8_t op; /* WIRE_SVC_ACTIVATE, _SUSPEND, _RESUME, _STOP, _PARAM */
+	const char *service;
+	/* Whose instance: NULL or "", the principal's own; another user's,
+	 * which only an administrator may act on (not on activate). */
+	const char *owner;
+	const char *params; /* activate, param; may be NULL */
+	uint64_t now;	    /* seconds since the epoch */
+	/* The signed request the action comes from, handed to the runner,
+	 * which may have it checked again by someone it trusts more. */
+	const void *request;
+	size_t request_len;
+};
+
+/* What an action did. */
+struct svc_result {
+	int err;       /* 0, or the negative errno of the refusal */
+	char why[256]; /* the refusal, for the requester */
+	bool has_in;   /* in is the instance as it is now (activate, suspend, resume, param) */
+	bool stopped;  /* in is the instance as it was; it is gone (stop) */
+	struct svc_instance in;
+};
+
+/* Carry out a on behalf of who: 0, or a negative errno with the refusal in
+ * ret->why (counted and logged, as every refusal). */
+int svc_act(struct svc *s, const struct policy_principal *who, const struct svc_action *a, struct svc_result *ret);
 
 /* One signed request: its outcome written to out (text or JSON). 0, or a
  * negative errno after writing the refusal and why. */

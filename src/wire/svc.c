@@ -48,11 +48,18 @@ static bool op_ok(uint8_t op)
 	return op >= WIRE_SVC_ACTIVATE && op <= WIRE_SVC_LIST;
 }
 
+/* An owner (whose instance: an administrator's request on another user's)
+ * goes with the requests that act on an instance. */
+static bool owner_allowed(uint8_t op)
+{
+	return op == WIRE_SVC_SUSPEND || op == WIRE_SVC_RESUME || op == WIRE_SVC_STOP || op == WIRE_SVC_PARAM;
+}
+
 int wire_svc_parse(const void *msg, size_t len, struct wire_svc_request *ret)
 {
 	struct wire_reader r;
 	struct wire_svc_request q;
-	uint8_t version, node_len, user_len, svc_len, rsv8;
+	uint8_t version, node_len, user_len, svc_len, owner_len;
 	uint16_t rsv16, params_len, rsv16b;
 	const uint8_t *p;
 
@@ -66,7 +73,7 @@ int wire_svc_parse(const void *msg, size_t len, struct wire_svc_request *ret)
 	node_len = wire_rd_u8(&r);
 	user_len = wire_rd_u8(&r);
 	svc_len = wire_rd_u8(&r);
-	rsv8 = wire_rd_u8(&r);
+	owner_len = wire_rd_u8(&r);
 	params_len = wire_rd_n16(&r);
 	rsv16b = wire_rd_n16(&r);
 	if (r.err)
@@ -75,7 +82,7 @@ int wire_svc_parse(const void *msg, size_t len, struct wire_svc_request *ret)
 		return -EPROTONOSUPPORT;
 	if (!op_ok(q.op))
 		return -EOPNOTSUPP;
-	if (rsv16 || rsv8 || rsv16b)
+	if (rsv16 || rsv16b || (owner_len && !owner_allowed(q.op)))
 		return -EBADMSG;
 	p = wire_rd_take(&r, node_len);
 	if (!p || !name_ok(p, node_len, 1, false))
@@ -90,6 +97,10 @@ int wire_svc_parse(const void *msg, size_t len, struct wire_svc_request *ret)
 	if (!p || !name_ok(p, svc_len, q.op == WIRE_SVC_LIST ? 0 : 1, false))
 		return -EBADMSG;
 	memcpy(q.service, p, svc_len);
+	p = owner_len ? wire_rd_take(&r, owner_len) : (const uint8_t *)"";
+	if (!p || !name_ok(p, owner_len, 0, true))
+		return -EBADMSG;
+	memcpy(q.owner, p, owner_len);
 	p = params_len ? wire_rd_take(&r, params_len) : (const uint8_t *)"";
 	if (!p || !params_ok(p, params_len) || (params_len && q.op != WIRE_SVC_PARAM && q.op != WIRE_SVC_ACTIVATE))
 		return -EBADMSG;
@@ -115,7 +126,7 @@ static size_t signed_octets(uint8_t *out, const void *msg, size_t signed_len)
 ssize_t wire_svc_build(void *buf, size_t cap, const struct wire_svc_request *q, const uint8_t sk[64])
 {
 	struct wire_writer w;
-	size_t node_len, user_len, svc_len, params_len, n;
+	size_t node_len, user_len, svc_len, owner_len, params_len, n;
 	uint8_t scratch[sizeof(DOMAIN) + WIRE_SVC_REQUEST_MAX];
 
 	if (!q || !sk || !op_ok(q->op))
@@ -123,14 +134,16 @@ ssize_t wire_svc_build(void *buf, size_t cap, const struct wire_svc_request *q, 
 	node_len = strnlen(q->node, sizeof(q->node));
 	user_len = strnlen(q->user, sizeof(q->user));
 	svc_len = strnlen(q->service, sizeof(q->service));
+	owner_len = strnlen(q->owner, sizeof(q->owner));
 	params_len = strnlen(q->params, sizeof(q->params));
 	if (!name_ok((const uint8_t *)q->node, node_len, 1, false) ||
 	    !name_ok((const uint8_t *)q->user, user_len, 1, true) ||
 	    !name_ok((const uint8_t *)q->service, svc_len, q->op == WIRE_SVC_LIST ? 0 : 1, false) ||
+	    !name_ok((const uint8_t *)q->owner, owner_len, 0, true) || (owner_len && !owner_allowed(q->op)) ||
 	    !params_ok((const uint8_t *)q->params, params_len) ||
 	    (params_len && q->op != WIRE_SVC_PARAM && q->op != WIRE_SVC_ACTIVATE))
 		return -EINVAL;
-	n = WIRE_SVC_FIXED_LEN + node_len + user_len + svc_len + params_len;
+	n = WIRE_SVC_FIXED_LEN + node_len + user_len + svc_len + owner_len + params_len;
 	if (cap < n + WIRE_SVC_SIG_LEN)
 		return -EMSGSIZE;
 	wire_wr_init(&w, buf, n);
@@ -142,12 +155,13 @@ ssize_t wire_svc_build(void *buf, size_t cap, const struct wire_svc_request *q, 
 	wire_wr_u8(&w, (uint8_t)node_len);
 	wire_wr_u8(&w, (uint8_t)user_len);
 	wire_wr_u8(&w, (uint8_t)svc_len);
-	wire_wr_u8(&w, 0);
+	wire_wr_u8(&w, (uint8_t)owner_len);
 	wire_wr_n16(&w, (uint16_t)params_len);
 	wire_wr_n16(&w, 0);
 	wire_wr_copy(&w, q->node, node_len);
 	wire_wr_copy(&w, q->user, user_len);
 	wire_wr_copy(&w, q->service, svc_len);
+	wire_wr_copy(&w, q->owner, owner_len);
 	wire_wr_copy(&w, q->params, params_len);
 	if (w.err)
 		return -EMSGSIZE;

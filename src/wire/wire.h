@@ -465,7 +465,7 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m);
 #define WIRE_SVC_NAME_MAX 32
 #define WIRE_SVC_PARAMS_MAX 1024
 #define WIRE_SVC_SIG_LEN 64
-#define WIRE_SVC_REQUEST_MAX (WIRE_SVC_FIXED_LEN + 3 * WIRE_SVC_NAME_MAX + WIRE_SVC_PARAMS_MAX + WIRE_SVC_SIG_LEN)
+#define WIRE_SVC_REQUEST_MAX (WIRE_SVC_FIXED_LEN + 4 * WIRE_SVC_NAME_MAX + WIRE_SVC_PARAMS_MAX + WIRE_SVC_SIG_LEN)
 
 enum wire_svc_op {
 	WIRE_SVC_ACTIVATE = 1, /* start the user's instance of a service (parameters allowed) */
@@ -483,6 +483,9 @@ struct wire_svc_request {
 	char node[WIRE_SVC_NAME_MAX + 1]; /* the node it is for: letters, digits, '_', '-' */
 	char user[WIRE_SVC_NAME_MAX + 1]; /* the signer (users also '.') */
 	char service[WIRE_SVC_NAME_MAX + 1];
+	/* Whose instance (suspend, resume, stop, param): empty, the signer's;
+	 * another user's, for an administrator (the policy decides). */
+	char owner[WIRE_SVC_NAME_MAX + 1];
 	char params[WIRE_SVC_PARAMS_MAX + 1]; /* printable ASCII, "key=value ..." */
 	size_t signed_len; /* octets the signature covers (after the domain string) */
 	uint8_t sig[WIRE_SVC_SIG_LEN];

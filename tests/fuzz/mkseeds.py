@@ -138,10 +138,10 @@ for k, b in priv_seeds.items():
 # fixed test key would need libsodium here: the seeds carry zero
 # signatures, which parse (the signature is checked apart); one per op and
 # one per refusal.
-def svc(op, node=b'r1', user=b'bob', service=b'cache', params=b'', ver=1, tail=b''):
+def svc(op, node=b'r1', user=b'bob', service=b'cache', params=b'', ver=1, tail=b'', owner=b''):
     fixed = struct.pack('>BBHQ16sBBBBHH', ver, op, 0, 1700000000, bytes(range(16)),
-                        len(node), len(user), len(service), 0, len(params), 0)
-    return fixed + node + user + service + params + bytes(64) + tail
+                        len(node), len(user), len(service), len(owner), len(params), 0)
+    return fixed + node + user + service + owner + params + bytes(64) + tail
 
 
 svc_seeds = {
@@ -149,6 +149,8 @@ svc_seeds = {
     'param': svc(5, params=b'x=1'), 'list': svc(6, service=b''), 'user-dots': svc(6, user=b'bob.smith', service=b''),
     'version2': svc(1, ver=2), 'op9': svc(9), 'params-on-stop': svc(4, params=b'a=1'),
     'node-slash': svc(1, node=b'r/1'), 'trailing': svc(6, service=b'', tail=b'x'), 'short': svc(6, service=b'')[:40],
+    'stop-owner': svc(4, user=b'alice', owner=b'bob.smith'), 'param-owner': svc(5, owner=b'carol', params=b'x=1'),
+    'activate-owner': svc(1, owner=b'carol'), 'owner-slash': svc(2, owner=b'a/b'),
 }
 for k, b in svc_seeds.items():
     write('fuzz_svc', k, b)

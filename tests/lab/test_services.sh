@@ -28,6 +28,7 @@ cp "$SRC_DIR/tests/lab/svc_probe.sh" "$probe"
 chmod 755 "$probe"
 "$ANODE" key gen -o "$dir/bob.key" >"$dir/bob.pub"
 "$ANODE" key gen -o "$dir/carol.key" >"$dir/carol.pub"
+"$ANODE" key gen -o "$dir/ada.key" >"$dir/ada.pub"
 cat >"$dir/policy" <<POL
 user bob $(cat "$dir/bob.pub")
 user carol $(cat "$dir/carol.pub")
@@ -37,6 +38,7 @@ service crasher program $probe
 allow bob service probe,probe2
 allow carol service probe,crasher
 quota bob services 1 memory 32M cpu 20
+admin ada $(cat "$dir/ada.pub")
 POL
 printf 'name sv\nmode router\nlisten 127.0.0.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
   "$dir" "$dir" "$dir" >"$dir/n.conf"
@@ -49,6 +51,7 @@ wait_for "the node" 10 "$ANODE" -n "$dir/n.app" info
 sv() { "$ANODE" -n "$dir/n.app" svc "$@"; }
 as_bob=(--key "$dir/bob.key" --user bob)
 as_carol=(--key "$dir/carol.key" --user carol)
+as_ada=(--key "$dir/ada.key" --user ada)
 logged() { grep -q -e "$1" "$dir/node.log"; }
 
 out=$(sv activate probe greeting=hello "${as_bob[@]}")
@@ -162,4 +165,18 @@ wait_for "its sandbox to go" 10 no_cgs
 ok "...and their sandboxes"
 if sv activate probe "${as_carol[@]}" >"$dir/out" 2>&1; then fail "carol activated a service no longer hers"; fi
 expect_match "...and the new policy is the one in force" "$(cat "$dir/out")" 'does not allow'
+
+# Administrators act on any user's instance (the policy's promise); users
+# only on their own.
+sv activate crasher "${as_carol[@]}" >/dev/null
+wait_for "carol's crasher to run" 10 logged 'probe\[carol/crasher\]: ready'
+if sv stop crasher --owner carol "${as_bob[@]}" >"$dir/out" 2>&1; then fail "bob stopped carol's instance"; fi
+expect_match "a user acting on another's instance is refused, saying why" "$(cat "$dir/out")" \
+  'stop refused: only administrators act on other users'"'"' instances'
+expect_eq "...and carol's crasher runs on" "$(sv list "${as_carol[@]}" --json | json "len(d['instances'])")" 1
+expect_eq "an administrator stops carol's instance" "$(sv stop crasher --owner carol "${as_ada[@]}")" "stopped"
+expect_eq "...and it is gone" "$(sv list "${as_carol[@]}" --json | json "len(d['instances'])")" 0
+expect_match "...logged with who stopped it" "$(cat "$dir/node.log")" 'crasher of carol stopped \(instance [0-9]+\) by ada'
+if sv stop crasher --owner carol "${as_ada[@]}" >"$dir/out" 2>&1; then fail "a second stop succeeded"; fi
+expect_match "an administrator's stop of nothing says whose" "$(cat "$dir/out")" 'that user runs no such service'
 echo "services: $checks checks passed"

@@ -76,9 +76,9 @@ static void test_policy_load(void)
 	uint32_t a;
 	inet_pton(AF_INET, "10.1.2.0", &a);
 	CHECK(policy_may_filter(bob, a, 24, 17, 5000, 5001));
-	CHECK(!policy_may_filter(bob, a, 24, 6, 5000, 5001)); /* another protocol */
+	CHECK(!policy_may_filter(bob, a, 24, 6, 5000, 5001));  /* another protocol */
 	CHECK(!policy_may_filter(bob, a, 24, 17, 4000, 5001)); /* ports outside */
-	CHECK(!policy_may_filter(bob, a, 24, 17, 0, 0)); /* every port */
+	CHECK(!policy_may_filter(bob, a, 24, 17, 0, 0));       /* every port */
 	inet_pton(AF_INET, "10.0.0.0", &a);
 	CHECK(!policy_may_filter(bob, a, 8, 17, 5000, 5000)); /* wider than granted */
 	inet_pton(AF_INET, "192.168.7.9", &a);
@@ -168,7 +168,7 @@ static void test_policy_errors(void)
 static size_t sign(uint8_t *buf, uint8_t op, const char *node, const char *user, const char *service,
 		   const char *params, uint64_t when, const uint8_t *sk)
 {
-	struct wire_svc_request q = { .op = op, .time = when };
+	struct wire_svc_request q = {.op = op, .time = when};
 	randombytes_buf(q.nonce, sizeof(q.nonce));
 	snprintf(q.node, sizeof(q.node), "%s", node);
 	snprintf(q.user, sizeof(q.user), "%s", user);
@@ -212,7 +212,7 @@ static void test_wire(void)
 	CHECK_INT(wire_svc_parse(c, n, &q), 0);
 	CHECK(!wire_svc_verify(c, &q, bob_pk));
 	/* Parameters only on activate and param; LIST needs no service. */
-	struct wire_svc_request r = { .op = WIRE_SVC_STOP, .time = 1 };
+	struct wire_svc_request r = {.op = WIRE_SVC_STOP, .time = 1};
 	strcpy(r.node, "r1");
 	strcpy(r.user, "bob");
 	strcpy(r.service, "x");
@@ -228,6 +228,26 @@ static void test_wire(void)
 	strcpy(r.params, "tab\there");
 	r.op = WIRE_SVC_PARAM;
 	CHECK_INT(wire_svc_build(b, sizeof(b), &r, bob_sk), -EINVAL);
+	/* An owner (whose instance) on the requests that act on one, in the
+	 * octet that was reserved; not on activate or list. */
+	r.params[0] = 0;
+	r.op = WIRE_SVC_STOP;
+	strcpy(r.owner, "carol.x");
+	ssize_t m = wire_svc_build(b, sizeof(b), &r, alice_sk);
+	CHECK_INT(m, WIRE_SVC_FIXED_LEN + 2 + 3 + 1 + 7 + WIRE_SVC_SIG_LEN);
+	CHECK_INT(b[31], 7);
+	CHECK_INT(wire_svc_parse(b, (size_t)m, &q), 0);
+	CHECK(!strcmp(q.owner, "carol.x") && !strcmp(q.service, "x"));
+	CHECK(wire_svc_verify(b, &q, alice_pk));
+	r.op = WIRE_SVC_ACTIVATE;
+	CHECK_INT(wire_svc_build(b, sizeof(b), &r, alice_sk), -EINVAL);
+	strcpy(r.owner, "a/b");
+	r.op = WIRE_SVC_STOP;
+	CHECK_INT(wire_svc_build(b, sizeof(b), &r, alice_sk), -EINVAL);
+	/* A list with an owner octet set does not parse. */
+	n = sign(b, WIRE_SVC_LIST, "r1", "bob", "", "", 1, bob_sk);
+	b[31] = 1;
+	CHECK_INT(wire_svc_parse(b, n, &q), -EBADMSG);
 }
 
 static void test_auth(void)
@@ -300,7 +320,7 @@ static int request(struct svc *s, uint8_t op, const char *user, const char *serv
 {
 	uint8_t b[WIRE_SVC_REQUEST_MAX];
 	size_t n = sign(b, op, "r1", user, service, params, 5000, sk);
-	struct ctl_out o = { .cap = 4096 };
+	struct ctl_out o = {.cap = 4096};
 	o.buf = malloc(o.cap);
 	o.buf[0] = 0;
 	int r = svc_request(s, b, n, 5000, false, &o);
@@ -314,7 +334,7 @@ static void test_control(void)
 	struct policy p;
 	char err[256], out[4096];
 	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
-	struct svc_ops ops = { r_start, r_stop, r_suspend, r_param, NULL };
+	struct svc_ops ops = {r_start, r_stop, r_suspend, r_param, NULL};
 	struct svc *s = svc_new("r1", &p, &ops);
 	CHECK_INT(request(s, WIRE_SVC_ACTIVATE, "bob.smith", "spare", "", bob_sk, out, sizeof(out)), -EPERM);
 	CHECK(strstr(out, "does not allow") != NULL);
@@ -354,8 +374,58 @@ static void test_control(void)
 	CHECK_INT(stops, 2);
 }
 
+/* The C API any room calls (signalling will): an administrator acts on any
+ * user's instance, a user on its own only, and refusals say why. */
+static void test_act(void)
+{
+	struct policy p;
+	char err[256];
+	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
+	struct svc_ops ops = {r_start, r_stop, r_suspend, r_param, NULL};
+	struct svc *s = svc_new("r1", &p, &ops);
+	const struct policy_principal *bob = policy_principal(svc_policy(s), "bob.smith");
+	const struct policy_principal *alice = policy_principal(svc_policy(s), "alice");
+	CHECK(bob && alice && alice->admin);
+	struct svc_result res;
+	struct svc_action a = {.op = WIRE_SVC_ACTIVATE, .service = "cache", .params = "k=v", .now = 77};
+	CHECK_INT(svc_act(s, bob, &a, &res), 0);
+	CHECK(res.has_in && !strcmp(res.in.user, "bob.smith") && !strcmp(res.in.params, "k=v"));
+	CHECK_INT(res.in.since, 77);
+	/* Nobody activates for another. */
+	a.owner = "bob.smith";
+	CHECK_INT(svc_act(s, alice, &a, &res), -EPERM);
+	CHECK(strstr(res.why, "activated by its own user"));
+	/* bob cannot touch alice's (nor anyone's) instance. */
+	struct svc_action st = {.op = WIRE_SVC_SUSPEND, .service = "cache", .owner = "alice", .now = 78};
+	CHECK_INT(svc_act(s, bob, &st, &res), -EPERM);
+	CHECK(strstr(res.why, "only administrators"));
+	/* alice suspends, passes parameters to, and stops bob's. */
+	st.owner = "bob.smith";
+	CHECK_INT(svc_act(s, alice, &st, &res), 0);
+	CHECK(res.has_in && res.in.state == SVC_SUSPENDED);
+	st.op = WIRE_SVC_PARAM;
+	st.params = "z=9";
+	CHECK_INT(svc_act(s, alice, &st, &res), 0);
+	CHECK(!strcmp(res.in.params, "z=9"));
+	st.op = WIRE_SVC_STOP;
+	st.params = NULL;
+	CHECK_INT(svc_act(s, alice, &st, &res), 0);
+	CHECK(res.stopped && !strcmp(res.in.user, "bob.smith"));
+	CHECK_INT(svc_instance_count(s), 0);
+	CHECK_INT(svc_act(s, alice, &st, &res), -ENOENT);
+	CHECK(strstr(res.why, "that user runs no such service"));
+	st.op = WIRE_SVC_LIST;
+	CHECK_INT(svc_act(s, alice, &st, &res), -EOPNOTSUPP);
+	const struct svc_counters *c = svc_counters(s);
+	CHECK_INT(c->refused_policy, 2);
+	CHECK_INT(c->refused_state, 1);
+	CHECK_INT(c->stopped, 1);
+	svc_free(s);
+}
+
 static const struct check_test tests[] = {
-	TEST(test_policy_load), TEST(test_policy_errors), TEST(test_flow), TEST(test_wire), TEST(test_auth), TEST(test_control),
+    TEST(test_policy_load), TEST(test_policy_errors), TEST(test_flow), TEST(test_wire),
+    TEST(test_auth),	    TEST(test_control),	      TEST(test_act),
 };
 
 int main(void)

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IP link (ip.c), router mode: ANEP in IPv4 protocol 253 with IP
+ * Router Alert and the AppID option, through a raw socket. The packet's
+ * metadata carries what the IP header says, both ways.
+ */
+#ifndef LINK_IP_H
+#define LINK_IP_H
+
+#include "link/link.h"
+
+/* Open the raw socket (needs CAP_NET_RAW); local is the node's address.
+ * NULL with errno set. */
+struct link *link_ip_open(const struct an_addr *local, struct pkt_pool *pool);
+
+#endif
