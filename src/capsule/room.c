@@ -272,6 +272,17 @@ static int capsule_init(struct node *n, const void *cfg, void **ret_state)
 	return 0;
 }
 
+/* max-copies may change while the node runs. */
+static int capsule_reconfigure(void *room, const void *cfg, const struct node_config *nc, bool apply, char *why,
+			       size_t whylen)
+{
+	struct capsule_room *cr = room;
+	const struct capsule_config *c = cfg;
+	if (apply)
+		cr->max_copies = c->max_copies;
+	return 0;
+}
+
 static void capsule_done(void *room)
 {
 	free(room);
@@ -296,6 +307,7 @@ static const struct room capsule_room = {
     .directives = capsule_directives,
     .init = capsule_init,
     .done = capsule_done,
+    .reconfigure = capsule_reconfigure,
     .types = capsule_types,
 };
 ROOM_REGISTER(capsule_room);

@@ -22,6 +22,18 @@ static const void *at_const(const void *cfg, const struct conf_directive *d)
 	return (const char *)cfg + d->offset;
 }
 
+FILE *conf_stream_open(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+	static char empty[] = "\n"; /* fmemopen takes no empty buffer */
+	FILE *f = !text ? fopen(name, "re") : len ? fmemopen((void *)text, len, "r") : fmemopen(empty, 1, "r");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", name, strerror(e));
+		errno = e;
+	}
+	return f;
+}
+
 void conf_defaults(const struct conf_directive *table, void *cfg)
 {
 	for (const struct conf_directive *d = table; d && d->name; d++) {

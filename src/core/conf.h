@@ -72,6 +72,12 @@ struct conf_directive {
 		.name = NULL                                                                                           \
 	}
 
+/* A stream for a reader of lines: the file at name (text NULL), or len
+ * octets of text in memory named name (the privileged parent read the
+ * file; empty text reads as an empty file). NULL with errno set and
+ * "NAME: why" in err. */
+FILE *conf_stream_open(const char *name, const char *text, size_t len, char *err, size_t errlen);
+
 /* Set every directive of table in cfg to its default. */
 void conf_defaults(const struct conf_directive *table, void *cfg);
 /* The directive of table named name, or NULL. */

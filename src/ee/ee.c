@@ -25,8 +25,6 @@
 #include "ee/ee_impl.h"
 #include "ee/objcheck.h"
 
-
-
 /*
  * librte_bpf explains a refusal on DPDK's log stream, which is stderr unless
  * redirected. A library must not write there, but the validator's reasons are
@@ -170,6 +168,11 @@ struct ee *ee_new(const struct ee_config *cfg, const struct ee_env *env)
 	return ee;
 }
 
+void ee_set_run_budget(struct ee *ee, size_t budget)
+{
+	ee->cfg.run_budget = budget ? budget : EE_DEFAULT_BUDGET;
+}
+
 void ee_free(struct ee *ee)
 {
 	if (!ee)
@@ -237,8 +240,8 @@ static int ee_load(struct ee *ee, const struct ee_kind *kind, const uint8_t name
 		p->max_insns = longest[s];
 		uint8_t *insns;
 		size_t n_insns;
-		rc = ee_elf_insns(elf, len, kind->sections[s], ee_helper_index, (void *)kind, &insns, &n_insns, ee->refusal,
-				  sizeof(ee->refusal));
+		rc = ee_elf_insns(elf, len, kind->sections[s], ee_helper_index, (void *)kind, &insns, &n_insns,
+				  ee->refusal, sizeof(ee->refusal));
 		if (rc < 0) {
 			if (rc == -EINVAL)
 				log_info("code %.16s refused: %s", hex, ee->refusal);
@@ -260,7 +263,8 @@ static int ee_load(struct ee *ee, const struct ee_kind *kind, const uint8_t name
 		if (!p->bpf) {
 			rc = rte_errno == ENOMEM ? -ENOMEM : -EINVAL;
 			if (ee_dpdk_reason[0])
-				snprintf(ee->refusal, sizeof(ee->refusal), "section %s: %s", kind->sections[s], ee_dpdk_reason);
+				snprintf(ee->refusal, sizeof(ee->refusal), "section %s: %s", kind->sections[s],
+					 ee_dpdk_reason);
 			else
 				snprintf(ee->refusal, sizeof(ee->refusal), "section %s refused by the validator (%s)",
 					 kind->sections[s], strerror(rte_errno));
@@ -336,8 +340,7 @@ static int64_t ee_exec_aux(struct ee *ee, struct ee_code *c, const struct ee_pro
 		return -ENOMEM;
 	memcpy(ctx->code, c->name, EE_NAME_LEN);
 	const struct ee_run_in aux = {
-		.budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL
-	};
+	    .budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL};
 	int64_t rc = ee_exec(ee, c, p, ctx, &aux, &v);
 	free(ctx);
 	return rc;
@@ -535,8 +538,7 @@ size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max)
 int ee_run(struct ee *ee, struct an_ctx *ctx, struct ee_verdict *ret)
 {
 	const struct ee_run_in in = {
-		.budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL
-	};
+	    .budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL};
 	return ee_run_with(ee, ctx, &in, ret);
 }
 
@@ -572,8 +574,7 @@ int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t e
 	return 0;
 }
 
-int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx,
-		int64_t *ret_rc)
+int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx, int64_t *ret_rc)
 {
 	return ee_run_entry(ee, name, kind, kind->main, ctx, ret_rc);
 }
@@ -584,8 +585,8 @@ const struct ee_kind *ee_code_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN
 	return c ? c->kind : NULL;
 }
 
-int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, unsigned entry,
-		 void *ctx, int64_t *ret_rc)
+int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, unsigned entry, void *ctx,
+		 int64_t *ret_rc)
 {
 	struct ee_code *c = ee_cache_lookup(ee, name);
 	if (!c)
@@ -597,10 +598,9 @@ int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee
 	struct ee_verdict v;
 	memset(&v, 0, sizeof(v));
 	const struct ee_run_in in = {
-		.budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL
-	};
+	    .budget = ee->cfg.run_budget, .is_goal = 1, .visit = -EOPNOTSUPP, .rx_ns = -EINVAL};
 	/* No capsule: the helpers these kinds have never look at r.ctx. */
-	struct ee_run r = { .ee = ee, .v = &v, .code = c, .budget = in.budget, .in = &in };
+	struct ee_run r = {.ee = ee, .v = &v, .code = c, .budget = in.budget, .in = &in};
 	const struct ee_prog *p = &c->prog[entry];
 	struct ee_run *prev = ee_cur;
 	int64_t rc = -EDQUOT;

@@ -54,11 +54,11 @@ struct ee_kind {
 	const char *name;
 	const char *const *sections; /* entry points; [main] runs for each packet */
 	unsigned n_sections;
-	unsigned required; /* bit i: sections[i] must be there */
-	unsigned main; /* the entry point ee_run runs */
-	int init, fini; /* run when cached and before eviction, or -1 */
-	int call; /* what an_call runs, or -1 */
-	size_t ctx_size; /* the context every entry point gets */
+	unsigned required;		 /* bit i: sections[i] must be there */
+	unsigned main;			 /* the entry point ee_run runs */
+	int init, fini;			 /* run when cached and before eviction, or -1 */
+	int call;			 /* what an_call runs, or -1 */
+	size_t ctx_size;		 /* the context every entry point gets */
 	const struct rte_bpf_xsym *xsym; /* the helpers, by name */
 	uint32_t n_xsym;
 };
@@ -96,9 +96,9 @@ struct ee_env {
  * the packet being run. */
 struct ee_run_in {
 	uint64_t budget; /* work units this run may use (ee_run: the configured run_budget) */
-	int is_goal; /* an_is_goal(): 1 if this node is one of the capsule's goals (or it names none), else 0 */
-	int visit; /* an_add_result(): the visit number the node would record, or a negative errno */
-	int64_t rx_ns; /* an_node_info(AN_INFO_RX_NS): when the node received the capsule */
+	int is_goal;	 /* an_is_goal(): 1 if this node is one of the capsule's goals (or it names none), else 0 */
+	int visit;	 /* an_add_result(): the visit number the node would record, or a negative errno */
+	int64_t rx_ns;	 /* an_node_info(AN_INFO_RX_NS): when the node received the capsule */
 };
 
 /* Defaults: the node's configuration starts from these (src/node/config.c). */
@@ -109,24 +109,24 @@ struct ee_run_in {
 
 struct ee_config {
 	size_t cache_objects; /* code objects kept, 0 = default 64 */
-	size_t cache_bytes; /* bytes of code kept, 0 = default 4 MiB */
-	size_t failed_names; /* names of bad code remembered, 0 = default 256 */
+	size_t cache_bytes;   /* bytes of code kept, 0 = default 4 MiB */
+	size_t failed_names;  /* names of bad code remembered, 0 = default 256 */
 	size_t state_entries; /* soft state entries per code object, 0 = default 4096 */
-	uint64_t run_budget; /* work units per capsule, 0 = EE_DEFAULT_BUDGET */
+	uint64_t run_budget;  /* work units per capsule, 0 = EE_DEFAULT_BUDGET */
 };
 
 /* What a run asked the node to do. */
 struct ee_verdict {
 	int64_t rc; /* the accept entry point's return value */
 	unsigned n_sends;
-	struct an_addr send_dst[EE_MAX_SENDS]; /* final destinations */
+	struct an_addr send_dst[EE_MAX_SENDS];	/* final destinations */
 	struct an_addr send_next[EE_MAX_SENDS]; /* next hops (from env->route) */
 	unsigned n_delivers;
 	uint64_t deliver_to[EE_MAX_DELIVERS];
 	uint16_t data_len; /* capsule data length after the run */
-	bool over_budget; /* the run spent its work budget: drop the capsule */
-	uint64_t work; /* work units the run used */
-	int visit; /* > 0: the code asked to be recorded as a result node, this visit */
+	bool over_budget;  /* the run spent its work budget: drop the capsule */
+	uint64_t work;	   /* work units the run used */
+	int visit;	   /* > 0: the code asked to be recorded as a result node, this visit */
 };
 
 enum ee_code_status {
@@ -145,15 +145,15 @@ struct ee_code_info {
 	uint64_t last_used_ns;
 };
 
-#define EE_STATS(X)                                                                       \
-	X(inserted, "code objects cached")                                                \
-	X(evicted, "code objects evicted to keep the cache in bounds")                    \
-	X(failed_validation, "code objects that failed validation")                       \
-	X(refused_known_bad, "inserts refused by name: known to fail validation")         \
-	X(runs, "entry point runs for capsules")                                          \
-	X(run_errors, "runs that returned an error or spent their work budget")           \
-	X(state_evictions, "soft state entries evicted at a code object's quota")         \
-	X(over_budget, "runs that spent their work budget")                               \
+#define EE_STATS(X)                                                                                                    \
+	X(inserted, "code objects cached")                                                                             \
+	X(evicted, "code objects evicted to keep the cache in bounds")                                                 \
+	X(failed_validation, "code objects that failed validation")                                                    \
+	X(refused_known_bad, "inserts refused by name: known to fail validation")                                      \
+	X(runs, "entry point runs for capsules")                                                                       \
+	X(run_errors, "runs that returned an error or spent their work budget")                                        \
+	X(state_evictions, "soft state entries evicted at a code object's quota")                                      \
+	X(over_budget, "runs that spent their work budget")                                                            \
 	X(copies_refused, "sends refused past a capsule's copy budget")
 
 struct ee_stats {
@@ -164,6 +164,9 @@ struct ee;
 
 struct ee *ee_new(const struct ee_config *cfg, const struct ee_env *env);
 void ee_free(struct ee *ee); /* runs fini of every cached object */
+/* The work budget of the runs the EE starts itself (init, fini, probes,
+ * merges, modules): a reloaded configuration's run-budget. */
+void ee_set_run_budget(struct ee *ee, size_t budget);
 
 /* Why the last insert that failed validation was refused, for the person
  * who wrote the code: librte_bpf's own explanation where it gave one
@@ -227,12 +230,11 @@ int ee_run_with(struct ee *ee, struct an_ctx *ctx, const struct ee_run_in *in, s
  * *ret_rc (what it returned, or a negative errno: -EDQUOT past its
  * budget); -ENOENT when the code is not cached, -EPERM when it is known
  * bad or of another kind. */
-int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx,
-		int64_t *ret_rc);
+int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx, int64_t *ret_rc);
 /* ee_run_kind for the entry point `entry` (an index into the kind's
  * sections) instead of the main one. */
-int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, unsigned entry,
-		 void *ctx, int64_t *ret_rc);
+int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, unsigned entry, void *ctx,
+		 int64_t *ret_rc);
 /* The kind a cached code object was inserted as, or NULL when it is not
  * cached. */
 const struct ee_kind *ee_code_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN]);

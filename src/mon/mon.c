@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mon/presence.h"
+
 struct mon {
 	struct loop *loop;
 	struct mon_config cfg;
@@ -18,6 +20,8 @@ struct mon {
 	struct loop_timer *timer;
 	int64_t fig[MON_N];
 	uint64_t last_bytes, last_ns, last_capacity_ns;
+	struct presence *presence; /* host_up's probe socket, opened at start */
+	bool ticking;		   /* past the first sample: the node's tick runs */
 };
 
 /* One "Key: value kB" figure of /proc/meminfo, or -EIO. */
@@ -56,7 +60,8 @@ static void sample(void *arg)
 	uint64_t rx = 0, tx = 0;
 	m->ops.link_bytes(m->ops.arg, &rx, &tx);
 	if (m->last_ns && now > m->last_ns && rx + tx >= m->last_bytes)
-		m->fig[MON_link_used_bps] = (int64_t)((rx + tx - m->last_bytes) * 8ull * 1000000000ull / (now - m->last_ns));
+		m->fig[MON_link_used_bps] =
+		    (int64_t)((rx + tx - m->last_bytes) * 8ull * 1000000000ull / (now - m->last_ns));
 	m->last_bytes = rx + tx;
 	m->last_ns = now;
 	m->fig[MON_link_rx_bytes] = (int64_t)rx;
@@ -72,8 +77,11 @@ static void sample(void *arg)
 		m->fig[MON_link_capacity_bps] = c > 0 ? c : (int64_t)m->cfg.capacity_bps;
 		m->last_capacity_ns = now;
 	}
-	if (m->ops.tick)
+	/* Not on the first sample, taken in mon_new: the node is not set up
+	 * yet (it has no monitors to give its rooms). */
+	if (m->ops.tick && m->ticking)
 		m->ops.tick(m->ops.arg);
+	m->ticking = true;
 	m->timer = loop_timer_add(m->loop, m->cfg.period_ms, sample, m);
 }
 
@@ -97,6 +105,8 @@ struct mon *mon_new(struct loop *loop, const struct mon_config *cfg, const struc
 		m->fig[i] = -EAGAIN; /* not sampled yet */
 	m->fig[MON_link_used_bps] = 0;
 	m->fig[MON_link_capacity_bps] = (int64_t)m->cfg.capacity_bps;
+	/* Opened now: a router node's child opens no socket once it runs. */
+	m->presence = presence_open();
 	sample(m);
 	return m;
 }
@@ -106,7 +116,18 @@ void mon_free(struct mon *m)
 	if (!m)
 		return;
 	loop_timer_cancel(m->loop, m->timer);
+	presence_close(m->presence);
 	free(m);
+}
+
+struct presence *mon_presence(struct mon *m)
+{
+	return m->presence;
+}
+
+void mon_set_capacity(struct mon *m, int64_t bps)
+{
+	m->fig[MON_link_capacity_bps] = bps > 0 ? bps : (int64_t)m->cfg.capacity_bps;
 }
 
 int64_t mon_get(const struct mon *m, enum mon_figure f)

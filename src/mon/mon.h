@@ -20,21 +20,21 @@
 #include "core/loop.h"
 #include "core/stat.h"
 
-#define MON_FIGURES(X)                                                                      \
-	X(mem_total_kb, "memory in all (/proc/meminfo MemTotal), kB")                       \
-	X(mem_avail_kb, "memory available (MemAvailable), kB")                              \
-	X(load_milli, "1-minute load average x 1000")                                       \
-	X(link_rx_bytes, "octets received on the node's link")                              \
-	X(link_tx_bytes, "octets sent on it")                                               \
-	X(link_used_bps, "bits/s received and sent over the last second")                   \
-	X(link_capacity_bps, "link capacity, bits/s (configured, or the slowest interface)") \
+#define MON_FIGURES(X)                                                                                                 \
+	X(mem_total_kb, "memory in all (/proc/meminfo MemTotal), kB")                                                  \
+	X(mem_avail_kb, "memory available (MemAvailable), kB")                                                         \
+	X(load_milli, "1-minute load average x 1000")                                                                  \
+	X(link_rx_bytes, "octets received on the node's link")                                                         \
+	X(link_tx_bytes, "octets sent on it")                                                                          \
+	X(link_used_bps, "bits/s received and sent over the last second")                                              \
+	X(link_capacity_bps, "link capacity, bits/s (configured, or the slowest interface)")                           \
 	X(queue_len, "capsules waiting at the node (parked, self-sent, resumed)")
 
 enum mon_figure {
 #define MON_ENUM(name, help) MON_##name,
 	MON_FIGURES(MON_ENUM)
 #undef MON_ENUM
-	MON_N
+	    MON_N
 };
 
 /* What the monitors ask of the node. */
@@ -46,9 +46,12 @@ struct mon_ops {
 };
 
 struct mon_config {
-	unsigned period_ms; /* 1000 */
+	unsigned period_ms;    /* 1000 */
 	uint64_t capacity_bps; /* the configured link capacity */
-	bool measure_capacity; /* router mode: the interfaces' speed and tc rates instead */
+	/* Router mode without a privileged parent: the interfaces' speed and
+	 * tc rates instead, measured here (with a parent, it measures and
+	 * tells: mon_set_capacity). */
+	bool measure_capacity;
 	unsigned capacity_period_ms; /* 5000 */
 };
 
@@ -62,6 +65,13 @@ int64_t mon_get(const struct mon *m, enum mon_figure f);
 
 /* Every figure as rows of a stats section (0 for one not known). */
 void mon_stat_rows(const struct mon *m, struct stat_section *sec);
+
+/* The presence probe's socket (presence.h), or NULL when it did not open. */
+struct presence *mon_presence(struct mon *m);
+/* The link capacity as someone else measured it (a router node's parent,
+ * which reads rtnetlink for its child): bits/s; 0 or less, the configured
+ * figure. */
+void mon_set_capacity(struct mon *m, int64_t bps);
 
 /* The slowest capacity of this host's (network namespace's) interfaces that
  * are up, in bits/s: each interface's speed, or its tbf rate where one

@@ -5,6 +5,8 @@
  */
 #include "mon/watch.h"
 
+#include "mon/presence.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +19,7 @@
 
 static const char *const figure_names[] = {
 #define MON_NAME(name, help) #name,
-	MON_FIGURES(MON_NAME)
+    MON_FIGURES(MON_NAME)
 #undef MON_NAME
 };
 
@@ -68,7 +70,7 @@ static int parse_i64(const char *s, int64_t *ret)
 
 int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t errlen)
 {
-	struct watch_spec s = { 0 };
+	struct watch_spec s = {0};
 	char buf[512];
 	if (strlen(text) >= sizeof(buf)) {
 		snprintf(err, errlen, "spec longer than %zu", sizeof(buf) - 1);
@@ -76,11 +78,12 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 	}
 	strcpy(buf, text);
 	char *save = NULL, *w = strtok_r(buf, " ", &save);
-	if (!w || !word_ok(w, WATCH_NAME_MAX, "") || (figure_of(w) < 0 && !iface_resource(w) && !host_resource(w) &&
-						    !custom_resource(w))) {
-		snprintf(err, errlen, "unknown resource '%.40s' (a node figure such as load_milli or link_used_bps, "
-				      "iface_rx_bps / iface_tx_bps with dev=NAME, host_up with host=A.B.C.D, "
-				      "or custom with name=USER.KEY)",
+	if (!w || !word_ok(w, WATCH_NAME_MAX, "") ||
+	    (figure_of(w) < 0 && !iface_resource(w) && !host_resource(w) && !custom_resource(w))) {
+		snprintf(err, errlen,
+			 "unknown resource '%.40s' (a node figure such as load_milli or link_used_bps, "
+			 "iface_rx_bps / iface_tx_bps with dev=NAME, host_up with host=A.B.C.D, "
+			 "or custom with name=USER.KEY)",
 			 w ? w : "");
 		return -EINVAL;
 	}
@@ -143,7 +146,8 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 		}
 		*dash = 0;
 		st->hi = INT64_MAX;
-		if (parse_i64(range, &st->lo) < 0 || (dash[1] && parse_i64(dash + 1, &st->hi) < 0) || st->hi <= st->lo) {
+		if (parse_i64(range, &st->lo) < 0 || (dash[1] && parse_i64(dash + 1, &st->hi) < 0) ||
+		    st->hi <= st->lo) {
 			snprintf(err, errlen, "state '%s': bad range '%s'", w, v);
 			return -EINVAL;
 		}
@@ -174,48 +178,25 @@ void watch_init(struct watch *w, const struct watch_spec *spec)
 	memset(w, 0, sizeof(*w));
 	w->spec = *spec;
 	w->state = -1;
-	w->probe_fd = -1;
 }
 
 void watch_done(struct watch *w)
 {
-	if (w->probe_fd >= 0)
-		close(w->probe_fd);
-	w->probe_fd = -1;
+	/* The presence probe's socket is the monitors' (presence.c). */
+	(void)w;
 }
-
-#define WATCH_PROBE_PORT 33434
 
 /* host_up: the last probe's outcome, then the next probe. 1 while there
  * is no outcome yet. */
-static int read_presence(struct watch *w, int64_t *ret)
+static int read_presence(struct watch *w, const struct watch_env *env, uint64_t now_ns, int64_t *ret)
 {
-	if (w->probe_fd < 0) {
-		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(WATCH_PROBE_PORT),
-					  .sin_addr.s_addr = w->spec.host };
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			int e = -errno;
-			close(fd);
-			return e;
-		}
-		w->probe_fd = fd;
-	}
-	int r = 1;
-	if (w->probed) {
-		int err = 0;
-		socklen_t len = sizeof(err);
-		getsockopt(w->probe_fd, SOL_SOCKET, SO_ERROR, &err, &len); /* reads and clears it */
-		*ret = err == ECONNREFUSED; /* the host said its port is closed: it is there */
-		r = 0;
-	}
-	/* The next probe; a send refused at once (no route, no neighbour)
-	 * shows as no answer next time. */
-	char b = 0;
-	(void)!send(w->probe_fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-	w->probed = true;
+	if (!env->presence)
+		return -EOPNOTSUPP;
+	int answered = presence_probe(env->presence, w->spec.host, w->probed_ns, now_ns);
+	int r = w->probed_ns ? 0 : 1;
+	if (r == 0)
+		*ret = answered;
+	w->probed_ns = now_ns;
 	return r;
 }
 
@@ -236,7 +217,7 @@ static int read_u64(const char *path, uint64_t *ret)
 static int read_value(struct watch *w, const struct watch_env *env, uint64_t now_ns, int64_t *ret)
 {
 	if (host_resource(w->spec.resource))
-		return read_presence(w, ret);
+		return read_presence(w, env, now_ns, ret);
 	if (custom_resource(w->spec.resource)) {
 		int r = env->custom ? env->custom(env->arg, w->spec.name, ret) : -ENOENT;
 		return r == -ENOENT ? 1 : r; /* nothing published yet: no value */

@@ -12,10 +12,11 @@
  * USER published under KEY).
  *
  * The presence probe is a UDP datagram to port 33434 of the host (the
- * traceroute port: nothing listens there), once a sample, from a
- * connected socket: the host's ICMP port unreachable sets the socket's
- * error (ECONNREFUSED), which the next sample reads. No privilege needed,
- * and a host that filters ICMP counts as absent.
+ * traceroute port: nothing listens there), once a sample, from the
+ * monitors' one probe socket (presence.h): the host's ICMP port
+ * unreachable is its answer, which the next sample reads. No privilege
+ * needed, no socket opened after start, and a host that filters ICMP
+ * counts as absent.
  *
  * A spec is one line of text:
  *   RESOURCE [dev=NAME] STATE=LO-HI [STATE=LO-HI ...]
@@ -42,8 +43,8 @@ struct watch_state {
 
 struct watch_spec {
 	char resource[WATCH_NAME_MAX + 1];
-	char dev[WATCH_DEV_MAX + 1]; /* iface_*: the interface */
-	uint32_t host; /* host_up: the host (network order) */
+	char dev[WATCH_DEV_MAX + 1];	   /* iface_*: the interface */
+	uint32_t host;			   /* host_up: the host (network order) */
 	char name[2 * WATCH_NAME_MAX + 2]; /* custom: USER.KEY */
 	size_t n_states;
 	struct watch_state states[WATCH_STATES_MAX];
@@ -51,25 +52,26 @@ struct watch_spec {
 
 struct watch {
 	struct watch_spec spec;
-	int state; /* index, or -1: none yet / in no range */
-	bool sampled; /* a first value has been seen */
+	int state;		      /* index, or -1: none yet / in no range */
+	bool sampled;		      /* a first value has been seen */
 	uint64_t last_bytes, last_ns; /* iface_*: the previous reading */
-	int probe_fd; /* host_up: the probe's socket, or -1 */
-	bool probed; /* host_up: a probe is out */
-	int64_t value; /* the last value */
+	uint64_t probed_ns;	      /* host_up: when the last probe went out, or 0 */
+	int64_t value;		      /* the last value */
 };
 
 /* Parse a spec. 0, or -EINVAL with err saying why. */
 int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t errlen);
 
 void watch_init(struct watch *w, const struct watch_spec *spec);
-/* Release what a watch holds (the presence probe's socket). */
+/* Release what a watch holds. */
 void watch_done(struct watch *w);
 
 /* Where samples come from: the node's figures, and the custom probes'
  * values (0 and *ret, or -ENOENT while nothing is published). */
+struct presence;
 struct watch_env {
 	const struct mon *mon;
+	struct presence *presence; /* host_up's probe (may be NULL: host_up cannot be read) */
 	int (*custom)(void *arg, const char *name, int64_t *ret);
 	void *arg;
 };

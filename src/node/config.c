@@ -196,20 +196,14 @@ static int config_new(struct node_config *c)
 	return 0;
 }
 
-int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen)
+/* Read a configuration from f, named path in errors; f stays open. */
+static int config_read(FILE *f, const char *path, struct node_config *ret, char *err, size_t errlen)
 {
 	struct node_config c;
 	if (config_new(&c) < 0) {
 		node_config_done(&c);
 		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
-	}
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-		node_config_done(&c);
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
 	}
 	char line[LINE_MAX_LEN];
 	int lineno = 0, r = 0;
@@ -239,7 +233,8 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		if (r < 0)
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 	}
-	fclose(f);
+	if (r == 0 && ferror(f))
+		snprintf(err, errlen, "%s: cannot read it", path), r = -EIO;
 	if (r == 0 && c.router && c.have_listen && !(c.listen.ip[10] == 0xff && c.listen.ip[11] == 0xff)) {
 		snprintf(err, errlen, "%s: router mode needs an IPv4 'listen' address", path);
 		r = -EINVAL;
@@ -252,8 +247,96 @@ int node_config_load(const char *path, struct node_config *ret, char *err, size_
 		node_config_done(&c);
 		return r;
 	}
+	snprintf(c.config_path, sizeof(c.config_path), "%s", path);
 	*ret = c;
 	return 0;
+}
+
+/* A configuration from the file at name, or from text (see
+ * conf_stream_open). */
+static int config_from(const char *name, const char *text, size_t len, struct node_config *ret, char *err,
+		       size_t errlen)
+{
+	FILE *f = conf_stream_open(name, text, len, err, errlen);
+	if (!f)
+		return -errno;
+	int r = config_read(f, name, ret, err, errlen);
+	fclose(f);
+	return r;
+}
+
+int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen)
+{
+	return config_from(path, NULL, 0, ret, err, errlen);
+}
+
+int node_config_parse(const char *text, size_t len, const char *name, struct node_config *ret, char *err, size_t errlen)
+{
+	return config_from(name, text ? text : "", len, ret, err, errlen);
+}
+
+/* The largest configuration or policy file anoded reads. */
+#define NODE_FILE_MAX (1 << 20)
+
+int node_file_read(const char *path, char **ret, size_t *ret_len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	char *buf = malloc(NODE_FILE_MAX + 1);
+	size_t n = buf ? fread(buf, 1, NODE_FILE_MAX + 1, f) : 0;
+	int r = !buf ? -ENOMEM : ferror(f) ? -EIO : n > NODE_FILE_MAX ? -EFBIG : 0;
+	fclose(f);
+	if (r < 0) {
+		free(buf);
+		snprintf(err, errlen, "%s: %s", path, r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+		return r;
+	}
+	buf[n] = '\0';
+	*ret = buf;
+	*ret_len = n;
+	return 0;
+}
+
+int node_config_read_policy(struct node_config *c, char *err, size_t errlen)
+{
+	free(c->policy_text);
+	c->policy_text = NULL;
+	c->policy_len = 0;
+	if (!c->policy_path[0])
+		return 0;
+	return node_file_read(c->policy_path, &c->policy_text, &c->policy_len, err, errlen);
+}
+
+int node_config_copy(const struct node_config *src, struct node_config *ret)
+{
+	struct node_config c = *src;
+	c.routes = NULL;
+	c.policy_text = NULL;
+	memset(c.room_cfg, 0, sizeof(c.room_cfg));
+	if (src->n_routes && !(c.routes = malloc(src->n_routes * sizeof(*c.routes))))
+		goto fail;
+	if (src->n_routes)
+		memcpy(c.routes, src->routes, src->n_routes * sizeof(*c.routes));
+	if (src->policy_text) {
+		if (!(c.policy_text = malloc(src->policy_len + 1)))
+			goto fail;
+		memcpy(c.policy_text, src->policy_text, src->policy_len + 1);
+	}
+	for (size_t i = 0; i < rooms_count(); i++) {
+		size_t size = rooms_at(i)->cfg_size ? rooms_at(i)->cfg_size : 1;
+		if (!(c.room_cfg[i] = malloc(size)))
+			goto fail;
+		memcpy(c.room_cfg[i], src->room_cfg[i], size);
+	}
+	*ret = c;
+	return 0;
+fail:
+	node_config_done(&c);
+	return -ENOMEM;
 }
 
 void node_config_print(const struct node_config *c, FILE *f)
@@ -275,6 +358,9 @@ void node_config_done(struct node_config *c)
 	free(c->routes);
 	c->routes = NULL;
 	c->n_routes = 0;
+	free(c->policy_text);
+	c->policy_text = NULL;
+	c->policy_len = 0;
 	for (size_t i = 0; i < NODE_ROOMS_MAX; i++) {
 		free(c->room_cfg[i]);
 		c->room_cfg[i] = NULL;

@@ -45,6 +45,12 @@ struct node_config {
 	/* The control module's policy: principals, their keys and grants,
 	 * read by every room that authenticates requests; empty: none. */
 	char policy_path[NODE_PATH_MAX];
+	/* The policy's text, as read when the configuration was (by the
+	 * privileged parent, in router mode): the one copy every room parses;
+	 * NULL without a policy. */
+	char *policy_text;
+	size_t policy_len;
+	char config_path[NODE_PATH_MAX * 2]; /* where this configuration came from (for errors) */
 	size_t cache_objects, cache_bytes, state_entries, buffers;
 	size_t run_budget, code_buffer_share;
 	size_t link_capacity_bps;
@@ -58,8 +64,19 @@ struct node_config {
  * safe in JSON, logs and rule comments. */
 bool node_name_ok(const char *name);
 
-/* 0, or -EINVAL with a message naming the file and line in err. */
+/* 0, or -EINVAL with a message naming the file and line in err. The
+ * policy's text is not read (node_config_read_policy). */
 int node_config_load(const char *path, struct node_config *ret, char *err, size_t errlen);
+/* The same from text in memory, named name in errors. */
+int node_config_parse(const char *text, size_t len, const char *name, struct node_config *ret, char *err,
+		      size_t errlen);
+/* Read the file policy_path names into policy_text (none: NULL). 0, or a
+ * negative errno with why in err. */
+int node_config_read_policy(struct node_config *c, char *err, size_t errlen);
+/* A whole file (at most 1 MiB) into a malloc'ed, NUL-ended buffer. */
+int node_file_read(const char *path, char **ret, size_t *ret_len, char *err, size_t errlen);
+/* A deep copy: 0 or -ENOMEM. */
+int node_config_copy(const struct node_config *src, struct node_config *ret);
 void node_config_print(const struct node_config *c, FILE *f);
 /* The help of every directive, the node's then each room's. */
 void node_config_help(FILE *f);

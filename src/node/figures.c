@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "mon/mon.h"
+#include "priv/priv.h"
 #include "node/room.h"
 
 static void link_bytes(void *arg, uint64_t *ret_rx, uint64_t *ret_tx)
@@ -39,17 +40,29 @@ static void tick(void *arg)
 			rooms_at(i)->tick(n->room_state[i]);
 }
 
+static void capacity_from_parent(void *arg, int64_t bps)
+{
+	struct node *n = arg;
+	mon_set_capacity(n->mon, bps);
+}
+
 int figures_start(struct node *n)
 {
 	struct mon_config mc = {
 	    .capacity_bps = n->cfg.link_capacity_bps,
 	    /* A router's links are real interfaces: their capacity is
 	     * measured; an overlay node's link is what it is configured. */
-	    .measure_capacity = n->cfg.router,
+	    .measure_capacity = n->cfg.router && !n->priv,
 	};
 	struct mon_ops ops = {.arg = n, .link_bytes = link_bytes, .queue_len = queue_len, .tick = tick};
 	n->mon = mon_new(n->loop, &mc, &ops);
-	return n->mon ? 0 : -ENOMEM;
+	if (!n->mon)
+		return -ENOMEM;
+	/* With a privileged parent, the capacity comes from it: reading
+	 * rtnetlink takes a socket the child may no longer open. */
+	if (n->priv)
+		priv_chan_set_capacity_handler(n->priv, capacity_from_parent, n);
+	return 0;
 }
 
 void figures_stop(struct node *n)

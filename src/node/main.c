@@ -17,6 +17,10 @@
 #include "node/node.h"
 #include "node/room.h"
 #include "priv/priv.h"
+#ifdef ANODE_HOSTILE_CHILD
+/* tests/priv: a test build whose node child attacks once it is dropped. */
+#include "priv_hostile.h"
+#endif
 
 static void usage(FILE *f)
 {
@@ -42,9 +46,14 @@ static void usage(FILE *f)
 	/* The node's directives, then each room's, from their tables. */
 	node_config_help(f);
 	fputs("\n"
-	      "Signals: SIGTERM and SIGINT stop the node cleanly. SIGHUP reads the policy\n"
-	      "again: instances its new grants no longer allow are stopped; a policy that\n"
-	      "does not load leaves the one in force.\n",
+	      "Signals: SIGTERM and SIGINT stop the node cleanly. SIGHUP (systemctl reload)\n"
+	      "reads the configuration and its policy again and puts them in force as a\n"
+	      "whole: routes, limits, every directive a room can take while it runs, the\n"
+	      "policy (instances its new grants no longer allow are stopped); or, when\n"
+	      "anything does not load or cannot change without a restart (name, mode,\n"
+	      "queue, user, listen, sockets, buffers, cache sizes, link-capacity), keeps\n"
+	      "the ones in force and logs why. In router mode the privileged parent reads\n"
+	      "the files and hands them to the node.\n",
 	      f);
 }
 
@@ -87,8 +96,11 @@ static int run_node(const struct node_config *cfg, int udp_fd, int priv_fd, cons
 			return 1;
 		}
 		log_info("priv: node runs as %s with CAP_NET_ADMIN only%s", drop->name,
-			 priv_seccomp_enabled() ? ", no_new_privs and its system call allow-list" :
-						  " and no_new_privs (no allow-list in a sanitizer build)");
+			 priv_seccomp_enabled() ? ", no_new_privs and its system call allow-list"
+						: " and no_new_privs (no allow-list in a sanitizer build)");
+#ifdef ANODE_HOSTILE_CHILD
+		priv_hostile_arm(n);
+#endif
 	}
 	int r = node_run(n);
 	node_free(n);
@@ -100,36 +112,99 @@ static int run_node(const struct node_config *cfg, int udp_fd, int priv_fd, cons
 	return 0;
 }
 
-/* A router node's child (priv.h): the parent hands it the socket pair. */
+/* What the privileged parent needs of main. */
 struct child_args {
 	const struct node_config *cfg;
-	int udp_fd;
 };
 
-static int router_child(void *arg, int chan_fd)
+/* anoded --node-child FD: a router node's child, started by its parent
+ * with fork and exec (a fresh address space: nothing of the parent's
+ * memory). Its configuration and policy come over the socket pair FD, as
+ * the parent read them; it reads no file of its own. */
+static int node_child_main(int chan_fd, int udp_fd)
 {
-	struct child_args *ca = arg;
-	struct priv_user u;
-	char err[256];
-	if (priv_user_lookup(ca->cfg->user, &u, err, sizeof(err)) < 0) {
-		log_err("priv: %s", err);
+	char *text = NULL, err[512];
+	size_t cfg_len = 0, policy_len = 0;
+	int r = priv_child_config(chan_fd, &text, &cfg_len, &policy_len, err, sizeof(err));
+	if (r < 0) {
+		log_err("priv: node child: %s", err);
 		return 1;
 	}
-	return run_node(ca->cfg, ca->udp_fd, chan_fd, &u);
+	struct node_config cfg = {0};
+	r = node_config_parse(text, cfg_len, "the parent's configuration", &cfg, err, sizeof(err));
+	if (r == 0 && cfg.policy_path[0]) {
+		cfg.policy_text = malloc(policy_len + 1);
+		if (cfg.policy_text) {
+			memcpy(cfg.policy_text, text + cfg_len, policy_len);
+			cfg.policy_text[policy_len] = '\0';
+			cfg.policy_len = policy_len;
+		} else {
+			r = -ENOMEM;
+			snprintf(err, sizeof(err), "out of memory");
+		}
+	}
+	free(text);
+	struct priv_user u;
+	if (r == 0)
+		r = priv_user_lookup(cfg.user, &u, err, sizeof(err));
+	if (r < 0) {
+		log_err("priv: node child: %s", err);
+		node_config_done(&cfg);
+		return 1;
+	}
+	r = run_node(&cfg, udp_fd, chan_fd, &u);
+	node_config_done(&cfg);
+	return r;
+}
+
+/* The privileged parent's SIGHUP: the configuration file and its policy
+ * read again and checked whole, as the node will take them. */
+static int reread(void *arg, struct priv_texts *ret, char *err, size_t errlen)
+{
+	const struct child_args *ca = arg;
+	struct node_config nc = {0};
+	char *text;
+	size_t len;
+	int r = node_file_read(ca->cfg->config_path, &text, &len, err, errlen);
+	if (r < 0)
+		return r;
+	r = node_config_parse(text, len, ca->cfg->config_path, &nc, err, errlen);
+	if (r == 0)
+		r = node_config_read_policy(&nc, err, errlen);
+	if (r < 0) {
+		free(text);
+		node_config_done(&nc);
+		return r;
+	}
+	*ret = (struct priv_texts){.config = text, .config_len = len, .has_policy = nc.policy_text != NULL};
+	snprintf(ret->policy_name, sizeof(ret->policy_name), "%s", nc.policy_path);
+	if (nc.policy_text) {
+		ret->policy = nc.policy_text;
+		ret->policy_len = nc.policy_len;
+		nc.policy_text = NULL;
+	}
+	node_config_done(&nc);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'f' }, { "check", no_argument, NULL, 'n' },
-		{ "debug", no_argument, NULL, 'd' },	    { "quiet", no_argument, NULL, 'q' },
-		{ "udp-fd", required_argument, NULL, 'U' }, { "syslog", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },	    { "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'f'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"udp-fd", required_argument, NULL, 'U'},
+	    {"syslog", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    /* Not for people: how a router node's parent starts its child. */
+	    {"node-child", required_argument, NULL, 'C'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
 	bool check = false, use_syslog = false;
-	int level = LOG_INFO, udp_fd = -1, c;
+	int level = LOG_INFO, udp_fd = -1, child_fd = -1, c;
 	while ((c = getopt_long(argc, argv, "f:ndqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -157,6 +232,16 @@ int main(int argc, char **argv)
 		case 'S':
 			use_syslog = true;
 			break;
+		case 'C': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 3 || v > 65535) {
+				fprintf(stderr, "anoded: --node-child: not a file descriptor: %s\n", optarg);
+				return 2;
+			}
+			child_fd = (int)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -168,14 +253,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (child_fd >= 0 && !config && optind == argc) {
+		log_init("anoded", level, use_syslog);
+		signal(SIGPIPE, SIG_IGN);
+		return node_child_main(child_fd, udp_fd);
+	}
 	if (!config || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	struct node_config cfg;
-	char err[512];
-	if (node_config_load(config, &cfg, err, sizeof(err)) < 0) {
+	struct node_config cfg = {0};
+	char err[512], *cfg_text = NULL;
+	size_t cfg_len = 0;
+	/* The configuration and its policy are read here, once (in router
+	 * mode by the process that stays root): the node child reads no
+	 * file, and a reload reads both again in the same place. */
+	if (node_file_read(config, &cfg_text, &cfg_len, err, sizeof(err)) < 0 ||
+	    node_config_parse(cfg_text, cfg_len, config, &cfg, err, sizeof(err)) < 0 ||
+	    node_config_read_policy(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "anoded: %s\n", err);
+		free(cfg_text);
+		node_config_done(&cfg);
 		return 1;
 	}
 	if (check) {
@@ -190,11 +288,13 @@ int main(int argc, char **argv)
 				rc = 1;
 			}
 		}
+		free(cfg_text);
 		node_config_done(&cfg);
 		return rc;
 	}
 	if (!cfg.have_listen && udp_fd < 0) {
 		fprintf(stderr, "anoded: %s: no 'listen' address and no --udp-fd\n", config);
+		free(cfg_text);
 		node_config_done(&cfg);
 		return 1;
 	}
@@ -215,21 +315,42 @@ int main(int argc, char **argv)
 			node_config_done(&cfg);
 			return 1;
 		}
-		struct child_args ca = { .cfg = &cfg, .udp_fd = udp_fd };
-		const char *sockets[] = { cfg.app_path, cfg.ctl_path, NULL };
+		struct child_args ca = {.cfg = &cfg};
+		const char *sockets[] = {cfg.app_path, cfg.ctl_path, NULL};
+		/* The child is this program again (fork and exec), with the
+		 * options that are not the configuration's. */
+		char udp_arg[16];
+		snprintf(udp_arg, sizeof(udp_arg), "%d", udp_fd);
+		const char *child_args[8];
+		size_t k = 0;
+		if (udp_fd >= 0) {
+			child_args[k++] = "--udp-fd";
+			child_args[k++] = udp_arg;
+		}
+		if (level != LOG_INFO)
+			child_args[k++] = level == LOG_DEBUG ? "-d" : "-q";
+		if (use_syslog)
+			child_args[k++] = "--syslog";
+		child_args[k] = NULL;
 		struct priv_parent_config pc = {
-			.tag = cfg.name,
-			.first_queue = (unsigned)cfg.queue,
-			.user = cfg.user,
-			.unlink_at_exit = sockets,
-			.policy_path = cfg.policy_path[0] ? cfg.policy_path : NULL,
-			.child_main = router_child,
-			.arg = &ca,
+		    .tag = cfg.name,
+		    .first_queue = (unsigned)cfg.queue,
+		    .user = cfg.user,
+		    .unlink_at_exit = sockets,
+		    .config_text = cfg_text,
+		    .config_len = cfg_len,
+		    .policy_text = cfg.policy_text,
+		    .policy_len = cfg.policy_len,
+		    .reread = reread,
+		    .child_args = child_args,
+		    .keep_fd = udp_fd,
+		    .arg = &ca,
 		};
 		r = priv_parent_run(&pc);
 	} else {
 		r = run_node(&cfg, udp_fd, -1, NULL);
 	}
+	free(cfg_text);
 	node_config_done(&cfg);
 	return r;
 }

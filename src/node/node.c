@@ -405,6 +405,38 @@ static bool env_applink_alive(void *arg, uint64_t handle)
 
 /* ---- life cycle ---- */
 
+/* A configuration the privileged parent read and checked (router mode):
+ * in force as a whole, or refused with the reason logged; the parent
+ * hears which. */
+static int config_from_parent(void *arg, const char *cfg, size_t cfg_len, const char *policy, size_t policy_len)
+{
+	struct node *n = arg;
+	char why[512];
+	struct node_config nc = {0};
+	int r = node_config_parse(cfg, cfg_len, n->cfg.config_path, &nc, why, sizeof(why));
+	bool parsed = r == 0;
+	if (r == 0 && nc.policy_path[0]) {
+		nc.policy_text = malloc(policy_len + 1);
+		if (!nc.policy_text) {
+			r = -ENOMEM;
+			snprintf(why, sizeof(why), "out of memory");
+		} else {
+			memcpy(nc.policy_text, policy, policy_len);
+			nc.policy_text[policy_len] = '\0';
+			nc.policy_len = policy_len;
+		}
+	}
+	if (r == 0)
+		r = node_reconfigure(n, &nc, why, sizeof(why));
+	if (r < 0)
+		log_err("reload refused: %s: the configuration in force stays", why);
+	else
+		log_info("reload: the configuration the parent read is in force");
+	if (parsed)
+		node_config_done(&nc);
+	return r;
+}
+
 static void parent_gone(void *arg)
 {
 	struct node *n = arg;
@@ -492,9 +524,11 @@ static struct node *node_create(const struct node_config *cfg, node_link_open_fn
 	if (!n)
 		return NULL;
 
-	n->cfg = *cfg;
-	n->cfg.routes = NULL; /* the table below owns the routes */
-	n->cfg.n_routes = 0;
+	/* The node's own copy: a reload replaces it as a whole. */
+	if (node_config_copy(cfg, &n->cfg) < 0) {
+		free(n);
+		return NULL;
+	}
 	n->started_ns = loop_now_ns();
 	n->loop = loop_new();
 	n->pool = pkt_pool_new(cfg->buffers);
@@ -541,6 +575,7 @@ static struct node *node_create(const struct node_config *cfg, node_link_open_fn
 		n->priv = priv_chan_open(n->loop, priv_fd, parent_gone, n);
 		if (!n->priv)
 			goto fail;
+		priv_chan_set_config_handler(n->priv, config_from_parent, n);
 	}
 	if (rooms_start(n) < 0)
 		goto fail;
@@ -599,11 +634,122 @@ struct pkt_pool *node_pool(struct node *n)
 	return n->pool;
 }
 
+/* What a running node cannot take without a restart: its identity, its
+ * sockets and the sizes of what it allocated at start. NULL when nc
+ * differs from the configuration in force only in what it can take. */
+static const char *needs_restart(const struct node_config *old, const struct node_config *nc)
+{
+	if (strcmp(old->name, nc->name))
+		return "name";
+	if (old->router != nc->router)
+		return "mode";
+	if (old->queue != nc->queue)
+		return "queue";
+	if (strcmp(old->user, nc->user))
+		return "user";
+	if (old->have_listen != nc->have_listen || (nc->have_listen && !an_addr_eq(&old->listen, &nc->listen)))
+		return "listen";
+	if (strcmp(old->app_path, nc->app_path))
+		return "app-socket";
+	if (strcmp(old->ctl_path, nc->ctl_path))
+		return "ctl-socket";
+	if (old->buffers != nc->buffers)
+		return "buffers";
+	if (old->cache_objects != nc->cache_objects)
+		return "cache-objects";
+	if (old->cache_bytes != nc->cache_bytes)
+		return "cache-bytes";
+	if (old->state_entries != nc->state_entries)
+		return "state-entries";
+	if (old->link_capacity_bps != nc->link_capacity_bps)
+		return "link-capacity";
+	return NULL;
+}
+
+static struct route_table *routes_from(const struct node_config *nc)
+{
+	struct route_table *t = route_table_new();
+	for (size_t i = 0; t && i < nc->n_routes; i++) {
+		if (nc->routes[i].is_default) {
+			route_set_default(t, &nc->routes[i].next);
+		} else if (route_add(t, &nc->routes[i].dst, &nc->routes[i].next) < 0) {
+			route_table_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+int node_reconfigure(struct node *n, const struct node_config *nc, char *why, size_t whylen)
+{
+	const char *fixed = needs_restart(&n->cfg, nc);
+	if (fixed) {
+		snprintf(why, whylen, "'%s' cannot change while the node runs (restart it)", fixed);
+		return -EBUSY;
+	}
+	/* Everything that can fail, before anything changes. */
+	for (size_t i = 0; i < rooms_count(); i++) {
+		const struct room *room = rooms_at(i);
+		if (!n->room_up[i])
+			continue;
+		if (!room->reconfigure) {
+			if (room->cfg_size && memcmp(n->cfg.room_cfg[i], nc->room_cfg[i], room->cfg_size)) {
+				snprintf(why, whylen,
+					 "the %s room's directives cannot change while the node runs (restart it)",
+					 room->name);
+				return -EBUSY;
+			}
+			continue;
+		}
+		char rwhy[256] = "";
+		int r = room->reconfigure(n->room_state[i], nc->room_cfg[i], nc, false, rwhy, sizeof(rwhy));
+		if (r < 0) {
+			snprintf(why, whylen, "%s: %s", room->name, rwhy[0] ? rwhy : strerror(-r));
+			return r;
+		}
+	}
+	struct node_config copy;
+	struct route_table *routes = routes_from(nc);
+	if (!routes || node_config_copy(nc, &copy) < 0) {
+		route_table_free(routes);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	/* Then all of it, at once (run to completion: no packet sees half). */
+	route_table_free(n->routes);
+	n->routes = routes;
+	pkt_pool_set_share(n->pool, nc->buffers * nc->code_buffer_share / 100);
+	ee_set_run_budget(n->ee, nc->run_budget);
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (n->room_up[i] && rooms_at(i)->reconfigure)
+			rooms_at(i)->reconfigure(n->room_state[i], nc->room_cfg[i], nc, true, why, whylen);
+	node_config_done(&n->cfg);
+	n->cfg = copy;
+	why[0] = '\0';
+	return 0;
+}
+
 void node_reload(struct node *n)
 {
-	for (size_t i = 0; i < rooms_count(); i++)
-		if (n->room_up[i] && rooms_at(i)->reload)
-			rooms_at(i)->reload(n->room_state[i]);
+	char why[512];
+	if (n->priv) {
+		/* A router node's child reads no file: its parent sends what it
+		 * read (SIGHUP goes to the parent, or systemctl reload). */
+		log_info("reload: a router node reloads through its privileged parent (SIGHUP to it)");
+		return;
+	}
+	struct node_config nc = {0};
+	if (node_config_load(n->cfg.config_path, &nc, why, sizeof(why)) < 0 ||
+	    node_config_read_policy(&nc, why, sizeof(why)) < 0) {
+		log_err("reload refused: %s: the configuration in force stays", why);
+		node_config_done(&nc);
+		return;
+	}
+	if (node_reconfigure(n, &nc, why, sizeof(why)) < 0)
+		log_err("reload refused: %s: the configuration in force stays", why);
+	else
+		log_info("reload: %s in force", nc.config_path);
+	node_config_done(&nc);
 }
 
 struct loop *node_loop(struct node *n)
@@ -653,6 +799,7 @@ void node_free(struct node *n)
 	if (n->udp)
 		n->udp->ops->close(n->udp);
 	route_table_free(n->routes);
+	node_config_done(&n->cfg);
 	pkt_pool_free(n->pool);
 	loop_free(n->loop);
 	free(n->q_scratch);

@@ -18,7 +18,9 @@ struct node;
  * binds queues and installs rules (src/priv); with -1 the node does both
  * itself (it must be root). NULL after logging why. */
 struct node *node_new(const struct node_config *cfg, int udp_fd, int priv_fd);
-/* Read the policy again (SIGHUP): the control module's, when it has one. */
+/* SIGHUP: read the configuration file and the policy again and put them in
+ * force as a whole, or keep the ones in force and log why (overlay mode;
+ * a router node's child takes them from its parent). */
 void node_reload(struct node *n);
 int node_run(struct node *n); /* until loop_stop(node_loop(n)) */
 struct loop *node_loop(struct node *n);

@@ -94,8 +94,15 @@ struct room {
 	void (*app_closed)(void *room, uint64_t handle); /* may be NULL */
 	/* Once a second, on the monitors' timer (may be NULL). */
 	void (*tick)(void *room);
-	/* SIGHUP (may be NULL). */
-	void (*reload)(void *room);
+	/* A new configuration (SIGHUP, systemctl reload) is put in force as a
+	 * whole or not at all: first every room is asked (apply false) whether
+	 * it can take cfg, its new directives, and nc, the node's new
+	 * configuration (with the policy's text); 0, or a negative errno with
+	 * why filled, and nothing changes anywhere. Then (apply true) every
+	 * room takes it and may not fail. NULL: the room's directives cannot
+	 * change while it runs (a reload that changes them is refused). */
+	int (*reconfigure)(void *room, const void *cfg, const struct node_config *nc, bool apply, char *why,
+			   size_t whylen);
 	/* Packets the room holds now, counted in the node's queue length. */
 	size_t (*queued)(void *room);
 	/* anoded -n: check what the room will read besides its directives
@@ -161,6 +168,12 @@ struct node {
 	uint64_t started_ns;
 	struct mon *mon; /* the node's figures, sampled (src/mon) */
 };
+
+/* Put nc in force as a whole: routes, limits, every room's directives and
+ * the policy (each room's reconfigure), or nothing, with why (what cannot
+ * change without a restart, or what a room refused). 0 or a negative
+ * errno. */
+int node_reconfigure(struct node *n, const struct node_config *nc, char *why, size_t whylen);
 
 /* The state of the running room named name, or NULL. */
 void *node_room_state(struct node *n, const char *name);

@@ -6,14 +6,21 @@
  * that installing a filter never blocks the packet path.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "priv/priv.h"
 #include "wire/wire.h"
+
+/* How long a child just started waits for its configuration. */
+#define PRIV_CHILD_CONFIG_MS 5000
 
 struct priv_chan {
 	struct loop *loop;
@@ -22,6 +29,10 @@ struct priv_chan {
 	void *arg;
 	struct match_engine *m;
 	struct priv_svc_handler svc;
+	int (*config)(void *arg, const char *cfg, size_t cfg_len, const char *policy, size_t policy_len);
+	void *config_arg;
+	void (*capacity)(void *arg, int64_t bps);
+	void *capacity_arg;
 };
 
 static int chan_send(struct priv_chan *c, const struct wire_priv *msg)
@@ -43,11 +54,17 @@ static int be_install(void *arg, unsigned id, uint16_t queue, const struct match
 {
 	struct priv_chan *c = arg;
 	struct wire_priv msg = {
-		.type = WIRE_PRIV_FILTER_ADD,
-		.id = id,
-		.filter = { .src = f->src, .dst = f->dst, .src_prefix = f->src_prefix, .dst_prefix = f->dst_prefix,
-			    .proto = f->proto, .sport_lo = f->sport_lo, .sport_hi = f->sport_hi,
-			    .dport_lo = f->dport_lo, .dport_hi = f->dport_hi },
+	    .type = WIRE_PRIV_FILTER_ADD,
+	    .id = id,
+	    .filter = {.src = f->src,
+		       .dst = f->dst,
+		       .src_prefix = f->src_prefix,
+		       .dst_prefix = f->dst_prefix,
+		       .proto = f->proto,
+		       .sport_lo = f->sport_lo,
+		       .sport_hi = f->sport_hi,
+		       .dport_lo = f->dport_lo,
+		       .dport_hi = f->dport_hi},
 	};
 	(void)queue; /* the parent derives it from the id and its own configuration */
 	int r = chan_send(c, &msg);
@@ -59,7 +76,7 @@ static int be_install(void *arg, unsigned id, uint16_t queue, const struct match
 static int be_remove(void *arg, unsigned id, uint16_t queue, const struct match_filter *f)
 {
 	struct priv_chan *c = arg;
-	struct wire_priv msg = { .type = WIRE_PRIV_FILTER_DEL, .id = id };
+	struct wire_priv msg = {.type = WIRE_PRIV_FILTER_DEL, .id = id};
 	(void)queue;
 	(void)f;
 	int r = chan_send(c, &msg);
@@ -76,6 +93,76 @@ static void chan_gone(struct priv_chan *c)
 	close(c->fd);
 	c->fd = -1;
 	c->gone(c->arg);
+}
+
+/* The text of a CONFIG, from its memfd: only a memfd sealed against
+ * writing, growing and shrinking, of exactly the lengths the message
+ * names, so that what the parent checked is what the node reads. A
+ * malloc'ed buffer (cfg_len + policy_len + 1 octets, NUL-ended), or NULL. */
+static char *config_text(int fd, const struct wire_priv *msg)
+{
+	const int seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+	struct stat st;
+	size_t len = (size_t)msg->config_len + msg->policy_len;
+	int have = fd >= 0 ? fcntl(fd, F_GET_SEALS) : -1;
+	if (have < 0 || (have & seals) != seals || fstat(fd, &st) < 0 || (size_t)st.st_size != len)
+		return NULL;
+	char *text = malloc(len + 1);
+	size_t got = 0;
+	while (text && got < len) {
+		ssize_t k = pread(fd, text + got, len - got, (off_t)got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (!text || got != len) {
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
+	return text;
+}
+
+int priv_child_config(int chan_fd, char **ret_text, size_t *ret_cfg_len, size_t *ret_policy_len, char *err,
+		      size_t errlen)
+{
+	struct pollfd pfd = {.fd = chan_fd, .events = POLLIN};
+	if (poll(&pfd, 1, PRIV_CHILD_CONFIG_MS) <= 0) {
+		snprintf(err, errlen, "no configuration from the parent within %d ms", PRIV_CHILD_CONFIG_MS);
+		return -ETIMEDOUT;
+	}
+	uint8_t buf[WIRE_PRIV_MSG_MAX + 1];
+	int fd, extra;
+	ssize_t n = priv_msg_recv(chan_fd, buf, sizeof(buf), &fd, &extra);
+	struct wire_priv msg;
+	int r = n <= 0 ? -EPIPE : wire_priv_parse(buf, (size_t)n, &msg);
+	char *text = r == 0 && msg.type == WIRE_PRIV_CONFIG ? config_text(fd, &msg) : NULL;
+	if (fd >= 0)
+		close(fd);
+	if (!text) {
+		snprintf(err, errlen, "the parent's first message is not a configuration in a sealed memfd");
+		return -EBADMSG;
+	}
+	*ret_text = text;
+	*ret_cfg_len = msg.config_len;
+	*ret_policy_len = msg.policy_len;
+	return 0;
+}
+
+static void config_received(struct priv_chan *c, const struct wire_priv *msg, int fd)
+{
+	struct wire_priv done = {.type = WIRE_PRIV_CONFIG_DONE, .id = msg->id, .status = -EBADMSG};
+	char *text = config_text(fd, msg);
+	if (!text)
+		log_err("priv: configuration %u from the parent: not a sealed memfd of the lengths named", msg->id);
+	else if (!c->config)
+		done.status = -EOPNOTSUPP;
+	else
+		done.status = c->config(c->config_arg, text, msg->config_len, text + msg->config_len, msg->policy_len);
+	free(text);
+	int r = chan_send(c, &done);
+	if (r < 0)
+		log_warn("priv: cannot answer the parent's configuration %u: %s", msg->id, strerror(-r));
 }
 
 /* One record from the parent, with at most one descriptor. */
@@ -115,6 +202,19 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			}
 			continue;
 		}
+		if (r == 0 && msg.type == WIRE_PRIV_CAPACITY) {
+			if (qfd >= 0)
+				close(qfd);
+			if (c->capacity)
+				c->capacity(c->capacity_arg, (int64_t)msg.value * 1000);
+			continue;
+		}
+		if (r == 0 && msg.type == WIRE_PRIV_CONFIG) {
+			config_received(c, &msg, qfd);
+			if (qfd >= 0)
+				close(qfd);
+			continue;
+		}
 		if (r < 0 || (msg.type != WIRE_PRIV_FILTER_ADDED && msg.type != WIRE_PRIV_FILTER_DELETED)) {
 			log_err("priv: the parent sent what it should not (%s)", r < 0 ? strerror(-r) : "a request");
 			if (qfd >= 0)
@@ -125,8 +225,9 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			if (qfd >= 0)
 				close(qfd);
 			if (msg.status < 0)
-				log_warn("priv: removing the rule of filter %u failed: %s (bypassed until the next start)",
-					 msg.id, strerror(-msg.status));
+				log_warn(
+				    "priv: removing the rule of filter %u failed: %s (bypassed until the next start)",
+				    msg.id, strerror(-msg.status));
 			continue;
 		}
 		if (msg.status < 0 && qfd >= 0) {
@@ -147,7 +248,7 @@ struct priv_chan *priv_chan_open(struct loop *loop, int chan_fd, void (*gone)(vo
 	struct priv_chan *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	*c = (struct priv_chan){ .loop = loop, .fd = chan_fd, .gone = gone, .arg = arg };
+	*c = (struct priv_chan){.loop = loop, .fd = chan_fd, .gone = gone, .arg = arg};
 	if (loop_fd_add(loop, chan_fd, EPOLLIN, chan_readable, c) < 0) {
 		free(c);
 		return NULL;
@@ -168,7 +269,7 @@ void priv_chan_close(struct priv_chan *c)
 
 struct match_backend priv_chan_match_backend(struct priv_chan *c)
 {
-	return (struct match_backend){ .install = be_install, .remove = be_remove, .arg = c };
+	return (struct match_backend){.install = be_install, .remove = be_remove, .arg = c};
 }
 
 void priv_chan_set_engine(struct priv_chan *c, struct match_engine *m)
@@ -181,20 +282,35 @@ void priv_chan_set_svc_handler(struct priv_chan *c, const struct priv_svc_handle
 	c->svc = *h;
 }
 
+void priv_chan_set_config_handler(struct priv_chan *c,
+				  int (*fn)(void *arg, const char *cfg, size_t cfg_len, const char *policy,
+					    size_t policy_len),
+				  void *arg)
+{
+	c->config = fn;
+	c->config_arg = arg;
+}
+
+void priv_chan_set_capacity_handler(struct priv_chan *c, void (*fn)(void *arg, int64_t bps), void *arg)
+{
+	c->capacity = fn;
+	c->capacity_arg = arg;
+}
+
 int priv_chan_svc_start(struct priv_chan *c, unsigned id, const void *request, size_t len)
 {
-	struct wire_priv m = { .type = WIRE_PRIV_SVC_START, .id = id, .request = request, .request_len = len };
+	struct wire_priv m = {.type = WIRE_PRIV_SVC_START, .id = id, .request = request, .request_len = len};
 	return chan_send(c, &m);
 }
 
 int priv_chan_svc_stop(struct priv_chan *c, unsigned id)
 {
-	struct wire_priv m = { .type = WIRE_PRIV_SVC_STOP, .id = id };
+	struct wire_priv m = {.type = WIRE_PRIV_SVC_STOP, .id = id};
 	return chan_send(c, &m);
 }
 
 int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze)
 {
-	struct wire_priv m = { .type = WIRE_PRIV_SVC_FREEZE, .id = id, .value = freeze };
+	struct wire_priv m = {.type = WIRE_PRIV_SVC_FREEZE, .id = id, .value = freeze};
 	return chan_send(c, &m);
 }

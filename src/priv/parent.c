@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -41,6 +42,7 @@
 #include <poll.h>
 #include "core/spawn.h"
 #include "svc/auth.h"
+#include "mon/mon.h"
 #include "svc/policy.h"
 #include "wire/wire.h"
 
@@ -51,6 +53,7 @@
 #define PRIV_STOP_TIMEOUT_MS 5000
 #define PRIV_SERVICES_MAX 1024
 #define PRIV_SVC_STOP_MS 3000 /* a service asked to stop (SIGTERM) has this long */
+#define PRIV_CAPACITY_MS 5000 /* the link capacity measured for the child, this often */
 
 struct priv_rule {
 	bool in;
@@ -59,13 +62,13 @@ struct priv_rule {
 
 /* A service process this parent started for the node child. */
 struct priv_service {
-	unsigned id; /* the node's instance id */
-	pid_t pid; /* bwrap's: the sandbox ends with it */
+	unsigned id;   /* the node's instance id */
+	pid_t pid;     /* bwrap's: the sandbox ends with it */
 	char name[96]; /* its cgroup */
 	char user[WIRE_SVC_NAME_MAX + 1];
 	char service[WIRE_SVC_NAME_MAX + 1];
 	bool stopping; /* stopped on request, not reaped yet: no longer the user's */
-	bool server; /* with a network namespace and a redirection (dnat, to) */
+	bool server;   /* with a network namespace and a redirection (dnat, to) */
 	struct match_filter dnat;
 	uint32_t to;
 	struct loop_timer *kill_t; /* SIGKILL if it is still there */
@@ -95,9 +98,23 @@ struct priv_parent {
 	struct sandbox_spare spare; /* the next activation's process, ready in its cgroups */
 	unsigned spare_seq;
 	struct loop_timer *spare_t;
+	/* A reloaded configuration sent to the child (CONFIG), whose policy
+	 * becomes this parent's copy once the child says it is in force. */
+	uint32_t config_gen;
+	struct policy pending;
+	bool have_pending, pending_none, policy_change;
+	/* The memfds of the configuration sent last and of the one in force
+	 * (sent again to a restarted child), with their texts' lengths. */
+	int pending_fd, force_fd;
+	uint32_t pending_lens[2], force_lens[2];
+	struct loop_timer *capacity_t; /* the link capacity, measured for the child */
 };
 
 static void child_start(void *arg);
+static void capacity_tick(void *arg);
+struct priv_texts;
+static int config_memfd(const struct priv_texts *t);
+static int config_send(struct priv_parent *pp, int fd, const uint32_t lens[2]);
 
 static time_t now_s(void)
 {
@@ -118,7 +135,7 @@ static void rules_forget_all(struct priv_parent *pp)
 
 static void reply_value(struct priv_parent *pp, uint8_t type, unsigned id, int status, uint32_t value, int fd)
 {
-	struct wire_priv msg = { .type = type, .id = id, .status = status, .value = value };
+	struct wire_priv msg = {.type = type, .id = id, .status = status, .value = value};
 	uint8_t buf[WIRE_PRIV_MSG_MAX];
 	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
 	if (n < 0)
@@ -143,11 +160,15 @@ static void reply(struct priv_parent *pp, uint8_t type, unsigned id, int status,
 static int filter_add(struct priv_parent *pp, const struct wire_priv *msg, int *ret_fd)
 {
 	struct match_filter f = {
-		.src = msg->filter.src, .dst = msg->filter.dst,
-		.src_prefix = msg->filter.src_prefix, .dst_prefix = msg->filter.dst_prefix,
-		.proto = msg->filter.proto,
-		.sport_lo = msg->filter.sport_lo, .sport_hi = msg->filter.sport_hi,
-		.dport_lo = msg->filter.dport_lo, .dport_hi = msg->filter.dport_hi,
+	    .src = msg->filter.src,
+	    .dst = msg->filter.dst,
+	    .src_prefix = msg->filter.src_prefix,
+	    .dst_prefix = msg->filter.dst_prefix,
+	    .proto = msg->filter.proto,
+	    .sport_lo = msg->filter.sport_lo,
+	    .sport_hi = msg->filter.sport_hi,
+	    .dport_lo = msg->filter.dport_lo,
+	    .dport_hi = msg->filter.dport_hi,
 	};
 	if (msg->id >= MATCH_FILTERS_MAX || pp->cfg->first_queue + msg->id > 0xffff)
 		return -ERANGE;
@@ -165,7 +186,7 @@ static int filter_add(struct priv_parent *pp, const struct wire_priv *msg, int *
 		close(fd);
 		return r;
 	}
-	pp->rules[msg->id] = (struct priv_rule){ .in = true, .f = f };
+	pp->rules[msg->id] = (struct priv_rule){.in = true, .f = f};
 	*ret_fd = fd;
 	return 0;
 }
@@ -237,7 +258,7 @@ static int server_wire(struct priv_parent *pp, struct priv_service *ps, size_t s
 	long child = 0;
 	uint64_t until = loop_now_ns() + PRIV_SERVER_WAIT_MS * 1000000ull;
 	while (!child && got < sizeof(buf) - 1 && loop_now_ns() < until) {
-		struct pollfd p = { .fd = info_fd, .events = POLLIN };
+		struct pollfd p = {.fd = info_fd, .events = POLLIN};
 		if (poll(&p, 1, 100) <= 0)
 			continue;
 		ssize_t n = read(info_fd, buf + got, sizeof(buf) - 1 - got);
@@ -262,14 +283,14 @@ static int server_wire(struct priv_parent *pp, struct priv_service *ps, size_t s
 	inet_ntop(AF_INET, &ps->to, sa, sizeof(sa));
 	char sa30[INET_ADDRSTRLEN + 4];
 	snprintf(sa30, sizeof(sa30), "%s/30", sa);
-	char *add[] = { "ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pid, NULL };
-	char *addr[] = { "ip", "addr", "add", ha, "dev", veth, NULL };
-	char *up[] = { "ip", "link", "set", veth, "up", NULL };
-	char *in_addr[] = { "nsenter", "-t", pid, "-n", "ip", "addr", "add", sa30, "dev", "eth0", NULL };
-	char *in_up[] = { "nsenter", "-t", pid, "-n", "ip", "link", "set", "eth0", "up", NULL };
-	char *in_lo[] = { "nsenter", "-t", pid, "-n", "ip", "link", "set", "lo", "up", NULL };
-	char *in_route[] = { "nsenter", "-t", pid, "-n", "ip", "route", "add", "default", "via", hv, NULL };
-	char *const *steps[] = { add, addr, up, in_addr, in_up, in_lo, in_route };
+	char *add[] = {"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pid, NULL};
+	char *addr[] = {"ip", "addr", "add", ha, "dev", veth, NULL};
+	char *up[] = {"ip", "link", "set", veth, "up", NULL};
+	char *in_addr[] = {"nsenter", "-t", pid, "-n", "ip", "addr", "add", sa30, "dev", "eth0", NULL};
+	char *in_up[] = {"nsenter", "-t", pid, "-n", "ip", "link", "set", "eth0", "up", NULL};
+	char *in_lo[] = {"nsenter", "-t", pid, "-n", "ip", "link", "set", "lo", "up", NULL};
+	char *in_route[] = {"nsenter", "-t", pid, "-n", "ip", "route", "add", "default", "via", hv, NULL};
+	char *const *steps[] = {add, addr, up, in_addr, in_up, in_lo, in_route};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if (run_tool(steps[i]) < 0)
 			return -EIO;
@@ -327,8 +348,11 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 		return -ENOMEM;
 	ps->id = msg->id;
 	if (sv->server)
-		ps->dnat = (struct match_filter){ .dst = flow.dst, .dst_prefix = flow.dst_prefix, .proto = flow.proto,
-						  .dport_lo = flow.port_lo, .dport_hi = flow.port_hi };
+		ps->dnat = (struct match_filter){.dst = flow.dst,
+						 .dst_prefix = flow.dst_prefix,
+						 .proto = flow.proto,
+						 .dport_lo = flow.port_lo,
+						 .dport_hi = flow.port_hi};
 	snprintf(ps->user, sizeof(ps->user), "%s", who->name);
 	snprintf(ps->service, sizeof(ps->service), "%s", sv->name);
 	snprintf(ps->name, sizeof(ps->name), "%s-%d-%u", pp->cfg->tag, (int)getpid(), msg->id);
@@ -340,13 +364,21 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 	/* Each principal has its own uid, from its place in the policy. */
 	uid_t uid = SANDBOX_UID_BASE + (uid_t)(who - pp->policy.principals);
 	struct sandbox_spec spec = {
-		.uid = uid, .gid = uid, .path = sv->path, .args = sv->argv, .service = sv->name,
-		.user = who->name, .params = q.params, .chan_fd = sv_pair[1],
-		.memory = who->quota.memory, .cpu_pct = (unsigned)who->quota.cpu_pct, .pids = SANDBOX_PIDS_MAX,
+	    .uid = uid,
+	    .gid = uid,
+	    .path = sv->path,
+	    .args = sv->argv,
+	    .service = sv->name,
+	    .user = who->name,
+	    .params = q.params,
+	    .chan_fd = sv_pair[1],
+	    .memory = who->quota.memory,
+	    .cpu_pct = (unsigned)who->quota.cpu_pct,
+	    .pids = SANDBOX_PIDS_MAX,
 	};
 	snprintf(spec.name, sizeof(spec.name), "%s", ps->name);
 	char err[256];
-	int info[2] = { -1, -1 }, block[2] = { -1, -1 };
+	int info[2] = {-1, -1}, block[2] = {-1, -1};
 	if (sv->server) {
 		if (pipe2(info, O_CLOEXEC) < 0 || pipe2(block, O_CLOEXEC) < 0) {
 			close(sv_pair[0]);
@@ -380,7 +412,7 @@ static int svc_start(struct priv_parent *pp, const struct wire_priv *msg, int *r
 		close(block[1]);
 	}
 	snprintf(ps->name, sizeof(ps->name), "%s", spec.name); /* the spare's cgroups, when it was one */
-	if (pp->spare.pid == 0 && !pp->spare_t) /* a new spare, after the answer has gone */
+	if (pp->spare.pid == 0 && !pp->spare_t)		       /* a new spare, after the answer has gone */
 		pp->spare_t = loop_timer_add(pp->loop, 0, spare_refill, pp);
 	if (r < 0) {
 		log_err("priv: service %s for %s: %s", sv->name, who->name, err);
@@ -411,16 +443,17 @@ static void svc_reaped(struct priv_parent *pp, struct priv_service **ps, int wst
 {
 	/* bwrap, the sandbox's pid 1, exits with 128 + N when its program
 	 * was killed by signal N. */
-	int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) :
-		  WIFEXITED(wstatus) && WEXITSTATUS(wstatus) > 128 ? WEXITSTATUS(wstatus) - 128 : 0;
+	int sig = WIFSIGNALED(wstatus)				     ? WTERMSIG(wstatus)
+		  : WIFEXITED(wstatus) && WEXITSTATUS(wstatus) > 128 ? WEXITSTATUS(wstatus) - 128
+								     : 0;
 	if (sig)
-		log_info("priv: service %s of %s (pid %d) ended: killed by signal %d (%s)", (*ps)->service,
-			 (*ps)->user, (int)(*ps)->pid, sig, strsignal(sig));
+		log_info("priv: service %s of %s (pid %d) ended: killed by signal %d (%s)", (*ps)->service, (*ps)->user,
+			 (int)(*ps)->pid, sig, strsignal(sig));
 	else
 		log_info("priv: service %s of %s (pid %d) ended: exit status %d", (*ps)->service, (*ps)->user,
 			 (int)(*ps)->pid, WEXITSTATUS(wstatus));
 	if (pp->chan >= 0) {
-		struct wire_priv m = { .type = WIRE_PRIV_SVC_ENDED, .id = (*ps)->id, .value = (uint32_t)wstatus };
+		struct wire_priv m = {.type = WIRE_PRIV_SVC_ENDED, .id = (*ps)->id, .value = (uint32_t)wstatus};
 		uint8_t buf[WIRE_PRIV_MSG_MAX];
 		ssize_t n = wire_priv_build(buf, sizeof(buf), &m);
 		if (n > 0 && send(pp->chan, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
@@ -439,6 +472,8 @@ static void svc_kill_all(struct priv_parent *pp)
 			svc_forget(pp, &pp->svcs[i]);
 		}
 }
+
+static void config_done(struct priv_parent *pp, const struct wire_priv *msg);
 
 static void child_kill(struct priv_parent *pp, const char *why)
 {
@@ -473,13 +508,15 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 		int r = n < 0 ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
 		bool request = msg.type == WIRE_PRIV_FILTER_ADD || msg.type == WIRE_PRIV_FILTER_DEL ||
 			       msg.type == WIRE_PRIV_SVC_START || msg.type == WIRE_PRIV_SVC_STOP ||
-			       msg.type == WIRE_PRIV_SVC_FREEZE;
+			       msg.type == WIRE_PRIV_SVC_FREEZE || msg.type == WIRE_PRIV_CONFIG_DONE;
 		if (r < 0 || !request) {
-			child_kill(pp, r < 0 ? "the node child sent a malformed request" :
-					       "the node child sent an answer, not a request");
+			child_kill(pp, r < 0 ? "the node child sent a malformed request"
+					     : "the node child sent an answer, not a request");
 			return;
 		}
-		if (msg.type == WIRE_PRIV_FILTER_ADD) {
+		if (msg.type == WIRE_PRIV_CONFIG_DONE) {
+			config_done(pp, &msg);
+		} else if (msg.type == WIRE_PRIV_FILTER_ADD) {
 			int qfd = -1;
 			r = filter_add(pp, &msg, &qfd);
 			if (r < 0)
@@ -543,7 +580,8 @@ static void child_start(void *arg)
 		return;
 	}
 	if (pid == 0) {
-		/* The child: nothing of the parent's loop is its business.
+		/* The child: this program again, with a fresh address space;
+		 * only its end of the socket pair (and keep_fd) go with it.
 		 * Its own signals come through its own signalfd. */
 		close(sv[0]);
 		close(pp->sfd);
@@ -551,7 +589,23 @@ static void child_start(void *arg)
 		sigemptyset(&none);
 		sigaddset(&none, SIGCHLD);
 		sigprocmask(SIG_UNBLOCK, &none, NULL); /* SIGHUP stays blocked: the node's signalfd takes it */
-		exit(pp->cfg->child_main(pp->cfg->arg, sv[1]));
+		int keep[2] = {sv[1], pp->cfg->keep_fd};
+		for (int i = 0; i < 2; i++)
+			if (keep[i] >= 0)
+				fcntl(keep[i], F_SETFD, fcntl(keep[i], F_GETFD) & ~FD_CLOEXEC);
+		char fdarg[16];
+		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+		const char *argv[16];
+		size_t k = 0;
+		argv[k++] = "anoded";
+		for (const char *const *a = pp->cfg->child_args; a && *a && k < 12; a++)
+			argv[k++] = *a;
+		argv[k++] = "--node-child";
+		argv[k++] = fdarg;
+		argv[k] = NULL;
+		execv("/proc/self/exe", (char *const *)argv);
+		log_err("priv: cannot run the node child: %s", strerror(errno));
+		_exit(1);
 	}
 	close(sv[1]);
 	pp->child = pid;
@@ -562,6 +616,15 @@ static void child_start(void *arg)
 		return;
 	}
 	log_info("priv: node child %d started (user %s)", (int)pid, pp->cfg->user);
+	/* Its configuration: the one in force (the start's, or the last
+	 * reload's that a child took), before anything else. */
+	int r = config_send(pp, pp->force_fd, pp->force_lens);
+	if (r < 0)
+		log_err("priv: cannot send the configuration in force to the new node child: %s", strerror(-r));
+	/* Then its first figure of the link capacity. */
+	if (pp->capacity_t)
+		loop_timer_cancel(pp->loop, pp->capacity_t);
+	capacity_tick(pp);
 }
 
 static void child_kill_late(void *arg)
@@ -622,30 +685,142 @@ static void child_reaped(struct priv_parent *pp, int wstatus)
 	}
 }
 
-/* SIGHUP: read the policy again, here first (so that the activations the
- * child forwards next are checked against it), then in the child. A
- * policy that does not load leaves the old one in force, here and there. */
+/* The texts a CONFIG carries, in a memfd sealed so that neither side can
+ * change them after the parent checked them. The descriptor, or -1. */
+static int config_memfd(const struct priv_texts *t)
+{
+	int fd = memfd_create("anoded-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	const char *parts[2] = {t->config, t->policy};
+	size_t lens[2] = {t->config_len, t->policy_len};
+	for (int i = 0; i < 2; i++)
+		for (size_t off = 0; off < lens[i];) {
+			ssize_t k = write(fd, parts[i] + off, lens[i] - off);
+			if (k <= 0) {
+				close(fd);
+				return -1;
+			}
+			off += (size_t)k;
+		}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send the configuration in memfd fd to the child as generation gen. */
+static int config_send(struct priv_parent *pp, int fd, const uint32_t lens[2])
+{
+	struct wire_priv msg = {
+	    .type = WIRE_PRIV_CONFIG, .id = ++pp->config_gen, .config_len = lens[0], .policy_len = lens[1]};
+	uint8_t buf[WIRE_PRIV_MSG_MAX];
+	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
+	return n < 0 ? (int)n : priv_msg_send(pp->chan, buf, (size_t)n, fd);
+}
+
+/* SIGHUP (systemctl reload): read the configuration and its policy again
+ * (here, as root: the child reads no file), check them, and send them to
+ * the child, which puts them in force as a whole or keeps the ones in
+ * force and says why. The new policy becomes this parent's copy (what it
+ * checks activations against) once the child took it. */
 static void parent_reload(struct priv_parent *pp)
 {
-	if (!pp->cfg->policy_path) {
-		log_info("priv: SIGHUP: no policy to reload");
+	if (!pp->cfg->reread) {
+		log_info("priv: SIGHUP: nothing to reload");
 		return;
 	}
-	struct policy p;
+	struct priv_texts t = {0};
 	char err[512];
-	if (policy_load(pp->cfg->policy_path, &p, err, sizeof(err)) < 0) {
-		log_err("priv: reload: %s: the policy in force stays", err);
+	if (pp->cfg->reread(pp->cfg->arg, &t, err, sizeof(err)) < 0) {
+		log_err("priv: reload refused: %s: the configuration in force stays", err);
 		return;
 	}
-	if (pp->have_policy)
-		policy_free(&pp->policy);
-	pp->policy = p;
-	pp->have_policy = true;
-	if (!pp->auth)
-		pp->auth = svc_auth_new();
-	log_info("priv: policy %s reloaded", pp->cfg->policy_path);
-	if (pp->child > 0)
-		kill(pp->child, SIGHUP);
+	struct policy p = {0};
+	int r = t.has_policy ? policy_parse(t.policy, t.policy_len, t.policy_name, &p, err, sizeof(err)) : 0;
+	int fd = r < 0 || pp->chan < 0 ? -1 : config_memfd(&t);
+	if (r < 0 || fd < 0) {
+		if (r == 0)
+			snprintf(err, sizeof(err), "%s",
+				 pp->chan < 0 ? "no node child to send it to" : strerror(errno));
+		log_err("priv: reload refused: %s: the configuration in force stays", err);
+		free(t.config);
+		free(t.policy);
+		return;
+	}
+	if (pp->have_pending)
+		policy_free(&pp->pending);
+	pp->pending = p;
+	pp->have_pending = t.has_policy;
+	pp->pending_none = !t.has_policy;
+	pp->policy_change = true;
+	if (pp->pending_fd >= 0)
+		close(pp->pending_fd);
+	pp->pending_fd = fd;
+	pp->pending_lens[0] = (uint32_t)t.config_len;
+	pp->pending_lens[1] = (uint32_t)t.policy_len;
+	free(t.config);
+	free(t.policy);
+	r = config_send(pp, fd, pp->pending_lens);
+	if (r < 0)
+		log_err("priv: reload: cannot send configuration %u to the node child: %s", pp->config_gen,
+			strerror(-r));
+	else
+		log_info("priv: reload: configuration %u sent to the node child", pp->config_gen);
+}
+
+/* The link capacity, measured here over rtnetlink (the child may open no
+ * socket) and sent to the child every PRIV_CAPACITY_MS. */
+static void capacity_tick(void *arg)
+{
+	struct priv_parent *pp = arg;
+	pp->capacity_t = loop_timer_add(pp->loop, PRIV_CAPACITY_MS, capacity_tick, pp);
+	if (pp->chan < 0)
+		return;
+	int64_t bps = mon_capacity_measure();
+	uint64_t kbps = bps > 0 ? (uint64_t)bps / 1000 : 0;
+	reply_value(pp, WIRE_PRIV_CAPACITY, 0, 0, kbps > UINT32_MAX ? UINT32_MAX : (uint32_t)kbps, -1);
+}
+
+/* The child's word on a configuration it was sent. */
+static void config_done(struct priv_parent *pp, const struct wire_priv *msg)
+{
+	if (msg->id != pp->config_gen) {
+		log_warn("priv: the node child answered configuration %u; %u is the last sent", msg->id,
+			 pp->config_gen);
+		return;
+	}
+	if (msg->status < 0) {
+		log_err("priv: the node child kept its configuration (%s): so does this parent",
+			strerror(-msg->status));
+		if (pp->have_pending)
+			policy_free(&pp->pending);
+		pp->have_pending = pp->pending_none = pp->policy_change = false;
+		if (pp->pending_fd >= 0)
+			close(pp->pending_fd);
+		pp->pending_fd = -1;
+		return;
+	}
+	if (pp->pending_fd >= 0) {
+		if (pp->force_fd >= 0)
+			close(pp->force_fd);
+		pp->force_fd = pp->pending_fd;
+		memcpy(pp->force_lens, pp->pending_lens, sizeof(pp->force_lens));
+		pp->pending_fd = -1;
+	}
+	if (pp->policy_change) {
+		if (pp->have_policy)
+			policy_free(&pp->policy);
+		pp->have_policy = pp->have_pending;
+		if (pp->have_pending)
+			pp->policy = pp->pending;
+		memset(&pp->pending, 0, sizeof(pp->pending));
+		if (pp->have_policy && !pp->auth)
+			pp->auth = svc_auth_new();
+	}
+	pp->have_pending = pp->pending_none = pp->policy_change = false;
+	log_info("priv: configuration %u in force", msg->id);
 }
 
 static void signal_readable(void *arg, int fd, uint32_t events)
@@ -706,6 +881,7 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 	pp->chan = -1;
 	pp->spare.fd = -1;
 	pp->sfd = -1;
+	pp->pending_fd = pp->force_fd = -1;
 	char err[256];
 	struct priv_user u;
 	if (priv_user_lookup(cfg->user, &u, err, sizeof(err)) < 0) {
@@ -727,8 +903,8 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 		pp->status = 1;
 		goto out;
 	}
-	if (cfg->policy_path) {
-		if (policy_load(cfg->policy_path, &pp->policy, err, sizeof(err)) < 0) {
+	if (cfg->policy_text) {
+		if (policy_parse(cfg->policy_text, cfg->policy_len, "policy", &pp->policy, err, sizeof(err)) < 0) {
 			log_err("priv: %s", err);
 			pp->status = 1;
 			goto out;
@@ -744,6 +920,22 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 		else
 			spare_refill(pp);
 	}
+	/* What the child is given at start: the configuration and policy as
+	 * read, sealed; and again to a child started anew. */
+	struct priv_texts start = {
+	    .config = (char *)cfg->config_text,
+	    .config_len = cfg->config_len,
+	    .policy = (char *)cfg->policy_text,
+	    .policy_len = cfg->policy_text ? cfg->policy_len : 0,
+	};
+	pp->force_fd = config_memfd(&start);
+	pp->force_lens[0] = (uint32_t)start.config_len;
+	pp->force_lens[1] = (uint32_t)start.policy_len;
+	if (pp->force_fd < 0) {
+		log_err("priv: cannot pass the configuration to the node child: %s", strerror(errno));
+		pp->status = 1;
+		goto out;
+	}
 	/* What a parent killed with SIGKILL left behind. */
 	rules_forget_all(pp);
 	child_start(pp);
@@ -758,6 +950,8 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 	svc_kill_all(pp);
 	if (pp->spare_t)
 		loop_timer_cancel(pp->loop, pp->spare_t);
+	if (pp->capacity_t)
+		loop_timer_cancel(pp->loop, pp->capacity_t);
 	sandbox_spare_drop(&pp->spare);
 	for (const char *const *p = cfg->unlink_at_exit; p && *p; p++)
 		unlink(*p);
@@ -765,6 +959,11 @@ out:
 	svc_auth_free(pp->auth);
 	if (pp->have_policy)
 		policy_free(&pp->policy);
+	policy_free(&pp->pending);
+	if (pp->pending_fd >= 0)
+		close(pp->pending_fd);
+	if (pp->force_fd >= 0)
+		close(pp->force_fd);
 	if (pp->chan >= 0)
 		close(pp->chan);
 	if (pp->sfd >= 0)

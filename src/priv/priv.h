@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core/loop.h"
@@ -24,15 +25,38 @@
 
 /* ---- the parent (parent.c) ---- */
 
+/* A configuration's text and its policy's, as read from their files. */
+struct priv_texts {
+	char *config; /* malloc'ed */
+	size_t config_len;
+	char *policy; /* malloc'ed; NULL without a policy */
+	size_t policy_len;
+	bool has_policy;
+	char policy_name[256]; /* its path, for errors */
+};
+
 struct priv_parent_config {
 	const char *tag; /* the node's name: rule comments "anode:TAG:ID" */
 	unsigned first_queue;
-	const char *user; /* the child's user */
+	const char *user;		   /* the child's user */
 	const char *const *unlink_at_exit; /* socket paths the child cannot remove; NULL-ended */
-	const char *policy_path; /* the control module's policy, or NULL: no services */
-	/* Runs in each new child, with its end of the socket pair; returns the
-	 * child's exit status. */
-	int (*child_main)(void *arg, int chan_fd);
+	/* The control module's policy, as read at start (NULL: no services). */
+	const char *policy_text;
+	size_t policy_len;
+	/* SIGHUP: read the configuration and its policy again and check them
+	 * (as root): 0 with ret filled, or a negative errno with why in err
+	 * (the configuration in force stays). NULL: nothing to reload. */
+	int (*reread)(void *arg, struct priv_texts *ret, char *err, size_t errlen);
+	/* The configuration's text as read at start (with policy_text: what
+	 * the child is given, in a sealed memfd, before anything else). */
+	const char *config_text;
+	size_t config_len;
+	/* The child is this program again, by fork and exec (a fresh address
+	 * space), with these arguments (NULL-ended) and --node-child FD, its
+	 * end of the socket pair; keep_fd (>= 0) stays open across the exec
+	 * (a UDP socket a lab bound). */
+	const char *const *child_args;
+	int keep_fd;
 	void *arg;
 };
 
@@ -53,6 +77,12 @@ ssize_t priv_msg_recv(int fd, void *buf, size_t len, int *ret_fd, int *ret_extra
 int priv_msg_send(int fd, const void *buf, size_t len, int pass_fd);
 
 /* ---- the child's end of the socket pair (chan.c) ---- */
+
+/* In a child just started (anoded --node-child FD): wait for the parent's
+ * first CONFIG on chan_fd and read its text (configuration, then policy)
+ * into *ret_text (malloc'ed). 0, or a negative errno with why in err. */
+int priv_child_config(int chan_fd, char **ret_text, size_t *ret_cfg_len, size_t *ret_policy_len, char *err,
+		      size_t errlen);
 
 struct priv_chan;
 
@@ -76,6 +106,15 @@ struct priv_svc_handler {
 	void *arg;
 };
 void priv_chan_set_svc_handler(struct priv_chan *c, const struct priv_svc_handler *h);
+/* A configuration the parent read and checked (WIRE_PRIV_CONFIG): fn puts
+ * it in force as a whole and returns 0, or a negative errno after logging
+ * why it kept the one in force; the parent hears which. */
+void priv_chan_set_config_handler(struct priv_chan *c,
+				  int (*fn)(void *arg, const char *cfg, size_t cfg_len, const char *policy,
+					    size_t policy_len),
+				  void *arg);
+/* The link capacity the parent measured (bits/s; 0: not known). */
+void priv_chan_set_capacity_handler(struct priv_chan *c, void (*fn)(void *arg, int64_t bps), void *arg);
 int priv_chan_svc_start(struct priv_chan *c, unsigned id, const void *request, size_t len);
 int priv_chan_svc_stop(struct priv_chan *c, unsigned id);
 int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze);

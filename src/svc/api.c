@@ -25,6 +25,7 @@
 
 struct svc_filter {
 	struct svc_run *run;
+	struct match_filter mf; /* what it matches: checked again when the policy changes */
 	unsigned match_id;
 	uint32_t tag;
 	bool in, ready;
@@ -146,8 +147,8 @@ static enum match_verdict filter_packet(void *arg, struct match_pkt *p)
 		st->c.held_overflows++;
 		return MATCH_ACCEPT;
 	}
-	struct wire_sapi m = { .type = WIRE_SAPI_PACKET, .handle = f->match_id, .packet_id = id, .data = p->data,
-			       .data_len = p->len };
+	struct wire_sapi m = {
+	    .type = WIRE_SAPI_PACKET, .handle = f->match_id, .packet_id = id, .data = p->data, .data_len = p->len};
 	if (send_rec(r, &m) < 0) {
 		st->c.send_failures++;
 		return MATCH_ACCEPT;
@@ -171,9 +172,9 @@ static void on_verdict(struct svc_run *r, const struct wire_sapi *m)
 		return;
 	}
 	st->c.verdicts++;
-	enum match_verdict v = m->verdict == WIRE_SAPI_DROP ? MATCH_DROP :
-			       m->verdict == WIRE_SAPI_MODIFIED ? MATCH_MODIFIED :
-								  MATCH_ACCEPT;
+	enum match_verdict v = m->verdict == WIRE_SAPI_DROP	  ? MATCH_DROP
+			       : m->verdict == WIRE_SAPI_MODIFIED ? MATCH_MODIFIED
+								  : MATCH_ACCEPT;
 	release(r, h, v, m->data, m->data_len);
 }
 
@@ -183,7 +184,7 @@ static void filter_ready(void *arg, unsigned id, int err)
 {
 	struct svc_filter *f = arg;
 	struct svc_run *r = f->run;
-	struct wire_sapi m = { .type = WIRE_SAPI_FILTER_RESULT, .tag = f->tag, .handle = id, .status = err };
+	struct wire_sapi m = {.type = WIRE_SAPI_FILTER_RESULT, .tag = f->tag, .handle = id, .status = err};
 	if (err < 0) {
 		state(r->sv)->c.filters_refused++;
 		f->in = false;
@@ -199,26 +200,39 @@ static void refuse_filter(struct svc_run *r, uint32_t tag, int err, const char *
 {
 	state(r->sv)->c.filters_refused++;
 	log_ratelimited(LOG_NOTICE, "svc: %s of %s: filter refused: %s", r->in->service, r->in->user, why);
-	struct wire_sapi m = { .type = WIRE_SAPI_FILTER_RESULT, .tag = tag, .status = err };
+	struct wire_sapi m = {.type = WIRE_SAPI_FILTER_RESULT, .tag = tag, .status = err};
 	send_rec(r, &m);
+}
+
+/* Inside the user's grants: the prefix it names (destination, else
+ * source), its protocol and its destination ports. */
+static bool filter_granted(const struct policy_principal *who, const struct match_filter *f)
+{
+	bool by_dst = f->dst_prefix > 0;
+	if (who->admin)
+		return true;
+	return (f->dst_prefix || f->src_prefix) &&
+	       policy_may_filter(who, by_dst ? f->dst : f->src, by_dst ? f->dst_prefix : f->src_prefix, f->proto,
+				 f->dport_lo, f->dport_hi ? f->dport_hi : f->dport_lo);
 }
 
 static void on_filter_add(struct svc_run *r, const struct wire_sapi *m)
 {
 	const struct wire_priv_filter *wf = &m->filter;
-	struct match_filter f = { .src = wf->src, .dst = wf->dst, .src_prefix = wf->src_prefix,
-				  .dst_prefix = wf->dst_prefix, .proto = wf->proto, .sport_lo = wf->sport_lo,
-				  .sport_hi = wf->sport_hi, .dport_lo = wf->dport_lo, .dport_hi = wf->dport_hi };
+	struct match_filter f = {.src = wf->src,
+				 .dst = wf->dst,
+				 .src_prefix = wf->src_prefix,
+				 .dst_prefix = wf->dst_prefix,
+				 .proto = wf->proto,
+				 .sport_lo = wf->sport_lo,
+				 .sport_hi = wf->sport_hi,
+				 .dport_lo = wf->dport_lo,
+				 .dport_hi = wf->dport_hi};
 	if (!r->n->match)
 		return refuse_filter(r, m->tag, -EOPNOTSUPP, "not a router node");
 	if (match_filter_check(&f) < 0)
 		return refuse_filter(r, m->tag, -EINVAL, "malformed filter");
-	/* Inside the user's grants: the prefix it names (destination, else
-	 * source), its protocol and its destination ports. */
-	bool by_dst = f.dst_prefix > 0;
-	if (!r->who->admin && ((!f.dst_prefix && !f.src_prefix) ||
-			       !policy_may_filter(r->who, by_dst ? f.dst : f.src, by_dst ? f.dst_prefix : f.src_prefix,
-						  f.proto, f.dport_lo, f.dport_hi ? f.dport_hi : f.dport_lo)))
+	if (!filter_granted(r->who, &f))
 		return refuse_filter(r, m->tag, -EPERM, "outside the user's grants");
 	size_t slot = r->n_filters;
 	for (size_t i = 0; i < r->n_filters; i++)
@@ -229,7 +243,7 @@ static void on_filter_add(struct svc_run *r, const struct wire_sapi *m)
 	if (slot == r->n_filters)
 		return refuse_filter(r, m->tag, -EDQUOT, "over the user's quota of filters");
 	struct svc_filter *sf = &r->filters[slot];
-	*sf = (struct svc_filter){ .run = r, .tag = m->tag, .in = true };
+	*sf = (struct svc_filter){.run = r, .mf = f, .tag = m->tag, .in = true};
 	int e = match_install(r->n->match, &f, filter_packet, filter_ready, sf, &sf->match_id);
 	if (e < 0) {
 		sf->in = false;
@@ -279,7 +293,7 @@ static void on_subscribe(struct svc_run *r, const struct wire_sapi *m)
 	memcpy(text, m->data, m->data_len);
 	text[m->data_len] = 0;
 	struct watch_spec spec;
-	struct wire_sapi res = { .type = WIRE_SAPI_SUB_RESULT, .tag = m->tag };
+	struct wire_sapi res = {.type = WIRE_SAPI_SUB_RESULT, .tag = m->tag};
 	size_t slot = SVC_API_SUBS_MAX;
 	for (size_t i = 0; i < SVC_API_SUBS_MAX; i++)
 		if (!r->subs[i].in) {
@@ -306,8 +320,7 @@ static void on_unsubscribe(struct svc_run *r, const struct wire_sapi *m)
 	if (m->handle >= 1 && m->handle <= SVC_API_SUBS_MAX && r->subs[m->handle - 1].in) {
 		watch_done(&r->subs[m->handle - 1].w);
 		r->subs[m->handle - 1].in = false;
-	}
-	else
+	} else
 		state(r->sv)->c.bad_records++;
 }
 
@@ -318,7 +331,8 @@ void svc_api_tick(struct services *sv)
 	if (!sv->api)
 		return;
 	uint64_t now = loop_now_ns();
-	struct watch_env env = { .mon = sv->n->mon, .custom = custom_value, .arg = state(sv) };
+	struct watch_env env = {
+	    .mon = sv->n->mon, .presence = mon_presence(sv->n->mon), .custom = custom_value, .arg = state(sv)};
 	for (struct svc_run *r = state(sv)->runs; r; r = r->next)
 		for (size_t i = 0; i < SVC_API_SUBS_MAX; i++) {
 			struct svc_sub *s = &r->subs[i];
@@ -333,8 +347,10 @@ void svc_api_tick(struct services *sv)
 					 (long long)s->w.value);
 			if (k < 0 || (size_t)k >= sizeof(text))
 				k = (int)strlen(text);
-			struct wire_sapi m = { .type = WIRE_SAPI_EVENT, .handle = (uint32_t)i + 1,
-					       .data = (const uint8_t *)text, .data_len = (size_t)k };
+			struct wire_sapi m = {.type = WIRE_SAPI_EVENT,
+					      .handle = (uint32_t)i + 1,
+					      .data = (const uint8_t *)text,
+					      .data_len = (size_t)k};
 			char logged[WIRE_SAPI_TEXT_MAX + 64];
 			snprintf(logged, sizeof(logged), "service=%s user=%s %s", r->in->service, r->in->user, text);
 			event_log(sv, logged);
@@ -469,8 +485,7 @@ static void run_readable(void *arg, int fd, uint32_t events)
 	}
 }
 
-struct svc_run *svc_api_open(struct services *sv, struct svc_instance *in, const struct policy_principal *who,
-			     int fd)
+struct svc_run *svc_api_open(struct services *sv, struct svc_instance *in, const struct policy_principal *who, int fd)
 {
 	struct node *n = sv->n;
 	struct svc_api_state *st = state(sv);
@@ -529,14 +544,30 @@ void svc_api_rebind(struct services *sv)
 		return;
 	for (struct svc_run *r = state(sv)->runs; r; r = r->next) {
 		const struct policy_principal *who = policy_principal(svc_policy(sv->svc), r->in->user);
-		if (who) /* it is: svc_reload stopped the others */
-			r->who = who;
+		if (!who) /* svc_reload stopped the others */
+			continue;
+		r->who = who;
+		/* A narrower grant takes the filters outside it away at once;
+		 * the service hears it as a refusal of that filter. */
+		for (size_t i = 0; i < r->n_filters; i++) {
+			struct svc_filter *f = &r->filters[i];
+			if (!f->in || filter_granted(who, &f->mf))
+				continue;
+			unsigned id = f->match_id;
+			filter_remove(r, f);
+			state(sv)->c.filters_revoked++;
+			log_warn("svc: %s of %s: filter %u removed: the reloaded policy no longer grants it",
+				 r->in->service, r->in->user, id);
+			struct wire_sapi m = {
+			    .type = WIRE_SAPI_FILTER_RESULT, .tag = f->tag, .handle = id, .status = -EPERM};
+			send_rec(r, &m);
+		}
 	}
 }
 
 int svc_api_params(struct svc_run *r, const char *params)
 {
-	struct wire_sapi m = { .type = WIRE_SAPI_PARAMS, .data = (const uint8_t *)params, .data_len = strlen(params) };
+	struct wire_sapi m = {.type = WIRE_SAPI_PARAMS, .data = (const uint8_t *)params, .data_len = strlen(params)};
 	return send_rec(r, &m);
 }
 

@@ -16,26 +16,27 @@
 #include "core/stat.h"
 #include "svc/svc.h"
 
-#define SVC_API_HELD_MAX 256 /* packets one service may hold at once */
-#define SVC_API_HOLD_MS 1000 /* a held packet goes on (accepted) after this */
-#define SVC_API_SUBS_MAX 16 /* subscriptions per service */
-#define SVC_API_EVENTS_KEPT 256 /* recent events, for anode events */
+#define SVC_API_HELD_MAX 256	  /* packets one service may hold at once */
+#define SVC_API_HOLD_MS 1000	  /* a held packet goes on (accepted) after this */
+#define SVC_API_SUBS_MAX 16	  /* subscriptions per service */
+#define SVC_API_EVENTS_KEPT 256	  /* recent events, for anode events */
 #define SVC_API_PUBLISHED_MAX 256 /* custom probe values kept (USER.KEY) */
 
-#define SVC_API_COUNTERS(X)                                                                  \
-	X(packets, "packets handed to services")                                             \
-	X(verdicts, "verdicts services gave")                                                \
-	X(held_timeouts, "held packets a service did not answer in time (accepted)")        \
-	X(held_overflows, "packets accepted because their service held too many")            \
-	X(send_failures, "packets accepted because their service's socket was full")         \
-	X(bad_records, "records from services that did not parse (dropped)")                 \
-	X(bad_verdicts, "verdicts for no packet held (late, repeated, or made up)")           \
-	X(filters_installed, "filters services installed")                                   \
-	X(filters_refused, "filters refused (outside the user's grants or quota, or failed)") \
-	X(subscriptions, "subscriptions made")                                               \
-	X(subscriptions_refused, "subscriptions refused (bad spec, too many)")               \
-	X(events, "events sent to services")                                                 \
-	X(published, "custom probe values services published")                               \
+#define SVC_API_COUNTERS(X)                                                                                            \
+	X(packets, "packets handed to services")                                                                       \
+	X(verdicts, "verdicts services gave")                                                                          \
+	X(held_timeouts, "held packets a service did not answer in time (accepted)")                                   \
+	X(held_overflows, "packets accepted because their service held too many")                                      \
+	X(send_failures, "packets accepted because their service's socket was full")                                   \
+	X(bad_records, "records from services that did not parse (dropped)")                                           \
+	X(bad_verdicts, "verdicts for no packet held (late, repeated, or made up)")                                    \
+	X(filters_installed, "filters services installed")                                                             \
+	X(filters_refused, "filters refused (outside the user's grants or quota, or failed)")                          \
+	X(filters_revoked, "filters removed because a reloaded policy no longer grants them")                          \
+	X(subscriptions, "subscriptions made")                                                                         \
+	X(subscriptions_refused, "subscriptions refused (bad spec, too many)")                                         \
+	X(events, "events sent to services")                                                                           \
+	X(published, "custom probe values services published")                                                         \
 	X(publish_refused, "values refused (bad key or value, or the table full)")
 
 struct svc_api_counters {
@@ -59,7 +60,8 @@ void svc_api_close(struct svc_run *r);
  * a probe code object's run). false when the table is full. */
 bool svc_api_publish(struct services *sv, const char *user, const char *key, int64_t value);
 /* After a policy reload: every running service's user, from the new policy
- * (its filter quota stays what it was when it started). */
+ * (its filter quota stays what it was when it started), and its filters
+ * outside the new grants removed. */
 void svc_api_rebind(struct services *sv);
 /* Pass new parameters: 0, or a negative errno. */
 int svc_api_params(struct svc_run *r, const char *params);

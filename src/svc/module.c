@@ -38,6 +38,7 @@ struct svc_code {
 struct svc_module {
 	struct node *n;
 	struct services *sv;
+	struct policy_flow fl; /* its filter, as activated: checked again when the policy changes */
 	struct svc_instance *in;
 	struct svc_code code;
 	unsigned match_id;
@@ -154,7 +155,7 @@ static void answer(uint8_t *ip, size_t len)
 	size_t ihl = (size_t)(ip[0] & 15) * 4;
 	if ((ip[9] == 17 || ip[9] == 6) && len >= ihl + 4) {
 		uint8_t *l4 = ip + ihl;
-		uint8_t p[2] = { l4[0], l4[1] };
+		uint8_t p[2] = {l4[0], l4[1]};
 		l4[0] = l4[2];
 		l4[1] = l4[3];
 		l4[2] = p[0];
@@ -246,9 +247,13 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 	int r = policy_flow_parse(in->params, &fl, why, whylen);
 	if (r < 0)
 		return r;
-	struct match_filter f = { .src = fl.src, .dst = fl.dst, .src_prefix = fl.src_prefix,
-				  .dst_prefix = fl.dst_prefix, .proto = fl.proto, .dport_lo = fl.port_lo,
-				  .dport_hi = fl.port_hi };
+	struct match_filter f = {.src = fl.src,
+				 .dst = fl.dst,
+				 .src_prefix = fl.src_prefix,
+				 .dst_prefix = fl.dst_prefix,
+				 .proto = fl.proto,
+				 .dport_lo = fl.port_lo,
+				 .dport_hi = fl.port_hi};
 	if (!who->admin && !policy_may_flow(who, &fl)) {
 		snprintf(why, whylen, "the filter is outside what the policy lets this user filter");
 		return -EPERM;
@@ -258,6 +263,7 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 		return -ENOMEM;
 	m->n = n;
 	m->sv = svs;
+	m->fl = fl;
 	m->in = in;
 	r = code_load(n, &m->code, &ee_kind_module, sv->path, who, why, whylen);
 	if (r == 0) {
@@ -314,7 +320,7 @@ static void probe_run(void *arg, struct svc_instance *in)
 	struct svc_probe *p = in->run;
 	if (in->kind != POLICY_PROBE || !p)
 		return;
-	struct an_probe_ctx ctx = { .now_ns = loop_now_ns(), .runs = p->runs++ };
+	struct an_probe_ctx ctx = {.now_ns = loop_now_ns(), .runs = p->runs++};
 	int64_t rc;
 	int r = code_run(n, &p->code, &ctx, &rc);
 	sv->mod_c.probe_runs++;
@@ -329,6 +335,12 @@ void svc_probe_tick(struct services *sv)
 {
 	if (sv->svc)
 		svc_foreach(sv->svc, probe_run, sv);
+}
+
+bool svc_module_granted(const struct svc_instance *in, const struct policy_principal *who)
+{
+	const struct svc_module *m = in->run;
+	return !m || who->admin || policy_may_flow(who, &m->fl);
 }
 
 void svc_module_stop(struct svc_instance *in)

@@ -9,19 +9,19 @@
 #include "core/stat.h"
 #include "svc/svc.h"
 
-#define SVC_MODULE_COUNTERS(X)                                                        \
-	X(packets, "packets run through packet modules")                              \
-	X(accepted, "let go on as they came")                                         \
-	X(dropped, "dropped by their module")                                         \
-	X(modified, "let go on rewritten")                                            \
-	X(answered, "sent back toward their source on behalf of their destination")   \
-	X(held, "held by their module")                                               \
-	X(released, "held packets let go on by their module")                         \
-	X(hold_timeouts, "held packets let go on because they waited too long")       \
-	X(hold_overflows, "let go on because their module held too many already")      \
-	X(errors, "let go on because their module failed (error, budget, bad length)") \
-	X(too_big, "let go on because they are longer than a module takes (2048)")       \
-	X(probe_runs, "custom probe runs")                                             \
+#define SVC_MODULE_COUNTERS(X)                                                                                         \
+	X(packets, "packets run through packet modules")                                                               \
+	X(accepted, "let go on as they came")                                                                          \
+	X(dropped, "dropped by their module")                                                                          \
+	X(modified, "let go on rewritten")                                                                             \
+	X(answered, "sent back toward their source on behalf of their destination")                                    \
+	X(held, "held by their module")                                                                                \
+	X(released, "held packets let go on by their module")                                                          \
+	X(hold_timeouts, "held packets let go on because they waited too long")                                        \
+	X(hold_overflows, "let go on because their module held too many already")                                      \
+	X(errors, "let go on because their module failed (error, budget, bad length)")                                 \
+	X(too_big, "let go on because they are longer than a module takes (2048)")                                     \
+	X(probe_runs, "custom probe runs")                                                                             \
 	X(probe_errors, "custom probe runs that failed (error or budget): nothing published")
 
 struct svc_module_counters {
@@ -35,6 +35,8 @@ struct services;
 int svc_module_start(struct services *svs, struct svc_instance *in, const struct policy_service *sv,
 		     const struct policy_principal *who, char *why, size_t whylen);
 void svc_module_stop(struct svc_instance *in);
+/* Whether a running module's filter is inside who's grants. */
+bool svc_module_granted(const struct svc_instance *in, const struct policy_principal *who);
 
 /* Custom probes: a code object of the probe kind, run once a second by
  * svc_probe_tick, its reading published as USER.SERVICE. */

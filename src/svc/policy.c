@@ -6,6 +6,8 @@
  */
 #include "svc/policy.h"
 
+#include "core/conf.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -184,14 +186,14 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 			return -ENOSPC;
 		}
 		struct policy_principal pr = {
-			.admin = key[0] == 'a',
-			.quota = { POLICY_DEFAULT_SERVICES, POLICY_DEFAULT_FILTERS, POLICY_DEFAULT_MEMORY,
-				   POLICY_DEFAULT_CPU, POLICY_DEFAULT_STATE },
+		    .admin = key[0] == 'a',
+		    .quota = {POLICY_DEFAULT_SERVICES, POLICY_DEFAULT_FILTERS, POLICY_DEFAULT_MEMORY,
+			      POLICY_DEFAULT_CPU, POLICY_DEFAULT_STATE},
 		};
 		strcpy(pr.name, w[1]);
 		if (policy_key_parse(w[2], pr.pk) < 0) {
-			snprintf(err, errlen, "bad key for '%s': want ed25519:BASE64 (32 octets), as 'anode key gen' prints",
-				 w[1]);
+			snprintf(err, errlen,
+				 "bad key for '%s': want ed25519:BASE64 (32 octets), as 'anode key gen' prints", w[1]);
 			return -EINVAL;
 		}
 		p->principals[p->n_principals++] = pr;
@@ -199,7 +201,8 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 	}
 	if (!strcmp(key, "service")) {
 		if (n < 4 || ((!strcmp(w[2], "module") || !strcmp(w[2], "probe")) && n != 4)) {
-			snprintf(err, errlen, "'service' takes NAME program PATH [ARG ...], NAME module FILE or NAME probe FILE");
+			snprintf(err, errlen,
+				 "'service' takes NAME program PATH [ARG ...], NAME module FILE or NAME probe FILE");
 			return -EINVAL;
 		}
 		if (!name_ok(w[1], false)) {
@@ -220,8 +223,7 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 		if (!strcmp(w[2], "program") || !strcmp(w[2], "server")) {
 			s->kind = POLICY_PROGRAM;
 			s->server = w[2][0] == 's';
-		}
-		else if (!strcmp(w[2], "module"))
+		} else if (!strcmp(w[2], "module"))
 			s->kind = POLICY_MODULE;
 		else if (!strcmp(w[2], "probe"))
 			s->kind = POLICY_PROBE;
@@ -260,15 +262,16 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 				return -EINVAL;
 			}
 			for (size_t i = 2; i < n; i += 2) {
-				size_t *slot = !strcmp(w[i], "services") ? &pr->quota.services :
-					       !strcmp(w[i], "filters")	 ? &pr->quota.filters :
-					       !strcmp(w[i], "memory")	 ? &pr->quota.memory :
-					       !strcmp(w[i], "cpu")	 ? &pr->quota.cpu_pct :
-					       !strcmp(w[i], "state")	 ? &pr->quota.state :
-										   NULL;
+				size_t *slot = !strcmp(w[i], "services")  ? &pr->quota.services
+					       : !strcmp(w[i], "filters") ? &pr->quota.filters
+					       : !strcmp(w[i], "memory")  ? &pr->quota.memory
+					       : !strcmp(w[i], "cpu")	  ? &pr->quota.cpu_pct
+					       : !strcmp(w[i], "state")	  ? &pr->quota.state
+									  : NULL;
 				size_t max = slot == &pr->quota.cpu_pct ? 100 : (size_t)1 << 40;
 				if (!slot || parse_bytes(w[i + 1], max, slot) < 0) {
-					snprintf(err, errlen, "quota '%.20s %.20s': services|filters N, memory|state BYTES, cpu PCT",
+					snprintf(err, errlen,
+						 "quota '%.20s %.20s': services|filters N, memory|state BYTES, cpu PCT",
 						 w[i], w[i + 1]);
 					return -EINVAL;
 				}
@@ -287,7 +290,8 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 					return -ENOENT;
 				}
 				if (pr->n_services == POLICY_GRANTS_MAX) {
-					snprintf(err, errlen, "more than %d services for '%s'", POLICY_GRANTS_MAX, pr->name);
+					snprintf(err, errlen, "more than %d services for '%s'", POLICY_GRANTS_MAX,
+						 pr->name);
 					return -ENOSPC;
 				}
 				strcpy(pr->services[pr->n_services++], t);
@@ -295,16 +299,16 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 			return 0;
 		}
 		if (n >= 4 && !strcmp(w[2], "filter")) {
-			struct policy_filter_grant g = { 0 };
+			struct policy_filter_grant g = {0};
 			if (parse_prefix(w[3], &g.addr, &g.prefix) < 0) {
 				snprintf(err, errlen, "bad prefix '%.40s' (A.B.C.D/LEN, no host bits)", w[3]);
 				return -EINVAL;
 			}
 			for (size_t i = 4; i < n; i += 2) {
-				int r = i + 1 >= n ? -EINVAL :
-					!strcmp(w[i], "proto") ? parse_proto(w[i + 1], &g.proto) :
-					!strcmp(w[i], "ports") ? parse_port_range(w[i + 1], &g.port_lo, &g.port_hi) :
-								 -EINVAL;
+				int r = i + 1 >= n		 ? -EINVAL
+					: !strcmp(w[i], "proto") ? parse_proto(w[i + 1], &g.proto)
+					: !strcmp(w[i], "ports") ? parse_port_range(w[i + 1], &g.port_lo, &g.port_hi)
+								 : -EINVAL;
 				if (r < 0) {
 					snprintf(err, errlen, "filter grant: proto udp|tcp|icmp|any, ports LO[-HI]");
 					return -EINVAL;
@@ -315,7 +319,8 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 				return -EINVAL;
 			}
 			if (pr->n_filters == POLICY_GRANTS_MAX) {
-				snprintf(err, errlen, "more than %d filter grants for '%s'", POLICY_GRANTS_MAX, pr->name);
+				snprintf(err, errlen, "more than %d filter grants for '%s'", POLICY_GRANTS_MAX,
+					 pr->name);
 				return -ENOSPC;
 			}
 			pr->filters[pr->n_filters++] = g;
@@ -328,14 +333,10 @@ static int directive(struct policy *p, char **w, size_t n, char *err, size_t err
 	return -EINVAL;
 }
 
-int policy_load(const char *path, struct policy *ret, char *err, size_t errlen)
+/* Read a policy from f, named path in errors; f stays open. */
+static int policy_read(FILE *f, const char *path, struct policy *ret, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	struct policy p = { 0 };
+	struct policy p = {0};
 	p.principals = calloc(POLICY_PRINCIPALS_MAX, sizeof(*p.principals));
 	p.services = calloc(POLICY_SERVICES_MAX, sizeof(*p.services));
 	int r = p.principals && p.services ? 0 : -ENOMEM;
@@ -369,7 +370,8 @@ int policy_load(const char *path, struct policy *ret, char *err, size_t errlen)
 		if (r < 0)
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 	}
-	fclose(f);
+	if (r == 0 && ferror(f))
+		snprintf(err, errlen, "%s: cannot read it", path), r = -EIO;
 	if (r < 0) {
 		policy_free(&p);
 		if (r == -ENOMEM)
@@ -378,6 +380,28 @@ int policy_load(const char *path, struct policy *ret, char *err, size_t errlen)
 	}
 	*ret = p;
 	return 0;
+}
+
+/* A policy from the file at name, or from text (conf_stream_open). */
+static int policy_from(const char *name, const char *text, size_t len, struct policy *ret, char *err, size_t errlen)
+{
+	FILE *f = conf_stream_open(name, text, len, err, errlen);
+	if (!f)
+		return -errno;
+	int r = policy_read(f, name, ret, err, errlen);
+	fclose(f);
+	return r;
+}
+
+int policy_load(const char *path, struct policy *ret, char *err, size_t errlen)
+{
+	return policy_from(path, NULL, 0, ret, err, errlen);
+}
+
+int policy_parse(const char *text, size_t len, const char *name, struct policy *ret, char *err, size_t errlen)
+{
+	/* An empty policy is a policy with nobody in it. */
+	return policy_from(name, text ? text : "", len, ret, err, errlen);
 }
 
 void policy_free(struct policy *p)
@@ -465,8 +489,9 @@ int policy_flow_parse(const char *params, struct policy_flow *f, char *why, size
 		}
 	}
 	if (!f->dst_prefix && !f->src_prefix) {
-		snprintf(why, whylen, "the activation names no traffic: dst=A.B.C.D/LEN (or src=) proto=udp|tcp|icmp "
-				      "[port=LO[-HI]]");
+		snprintf(why, whylen,
+			 "the activation names no traffic: dst=A.B.C.D/LEN (or src=) proto=udp|tcp|icmp "
+			 "[port=LO[-HI]]");
 		return -EINVAL;
 	}
 	if (f->port_lo && f->proto != 17 && f->proto != 6)

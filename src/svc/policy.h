@@ -43,8 +43,8 @@
 
 enum policy_service_kind {
 	POLICY_PROGRAM, /* a service process */
-	POLICY_MODULE, /* a packet module */
-	POLICY_PROBE, /* a custom probe */
+	POLICY_MODULE,	/* a packet module */
+	POLICY_PROBE,	/* a custom probe */
 };
 
 struct policy_service {
@@ -100,6 +100,9 @@ struct policy {
 /* Read a policy file. 0, or a negative errno with err saying where and
  * why ("FILE:LINE: ..."). */
 int policy_load(const char *path, struct policy *ret, char *err, size_t errlen);
+/* The same from text in memory (the privileged parent read the file),
+ * named name in errors. */
+int policy_parse(const char *text, size_t len, const char *name, struct policy *ret, char *err, size_t errlen);
 void policy_free(struct policy *p);
 /* Write p back in the file's syntax, one directive per line. */
 void policy_print(const struct policy *p, FILE *f);

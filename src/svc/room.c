@@ -110,6 +110,14 @@ static int run_param(void *arg, struct svc_instance *in, const char *params, cha
 	return r;
 }
 
+/* After a policy reload: a packet module whose filter the new grants no
+ * longer cover is revoked (a service process loses such filters instead:
+ * svc_api_rebind). */
+static bool run_allowed(void *arg, struct svc_instance *in, const struct policy_principal *who)
+{
+	return in->kind != POLICY_MODULE || svc_module_granted(in, who);
+}
+
 static void on_started(void *arg, unsigned id, int err, pid_t pid, int fd)
 {
 	struct services *sv = arg;
@@ -142,6 +150,39 @@ static void on_ended(void *arg, unsigned id, int wstatus)
 	svc_instance_ended(sv->svc, id, wstatus);
 }
 
+/* The policy the node's configuration carries (its text, read once by
+ * whoever read the configuration: the privileged parent in router mode). */
+static int policy_of(const struct node_config *nc, struct policy *ret, char *err, size_t errlen)
+{
+	return policy_parse(nc->policy_text, nc->policy_len, nc->policy_path, ret, err, errlen);
+}
+
+/* The control module, with policy p (taken). */
+static int control_start(struct services *sv, struct policy *p)
+{
+	struct node *n = sv->n;
+	struct svc_ops ops = {
+	    .start = run_start,
+	    .stop = run_stop,
+	    .suspend = run_suspend,
+	    .param = run_param,
+	    .arg = sv,
+	    .allowed = run_allowed,
+	};
+	sv->svc = svc_new(n->cfg.name, p, &ops);
+	if (!sv->svc) {
+		policy_free(p);
+		return -ENOMEM;
+	}
+	if (!sv->api && svc_api_init(sv) < 0)
+		return -ENOMEM;
+	if (n->priv) {
+		struct priv_svc_handler h = {.started = on_started, .ended = on_ended, .arg = sv};
+		priv_chan_set_svc_handler(n->priv, &h);
+	}
+	return 0;
+}
+
 static int services_init(struct node *n, const void *cfg, void **ret_state)
 {
 	struct services *sv = calloc(1, sizeof(*sv));
@@ -149,62 +190,67 @@ static int services_init(struct node *n, const void *cfg, void **ret_state)
 		return -ENOMEM;
 	sv->n = n;
 	*ret_state = sv;
-	if (!n->cfg.policy_path[0])
+	if (!n->cfg.policy_text)
 		return 0;
 	struct policy p;
 	char err[512];
-	if (policy_load(n->cfg.policy_path, &p, err, sizeof(err)) < 0) {
+	if (policy_of(&n->cfg, &p, err, sizeof(err)) < 0) {
 		log_err("svc: %s", err);
 		return -EINVAL;
 	}
-	struct svc_ops ops = {
-	    .start = run_start,
-	    .stop = run_stop,
-	    .suspend = run_suspend,
-	    .param = run_param,
-	    .arg = sv,
-	};
-	sv->svc = svc_new(n->cfg.name, &p, &ops);
-	if (!sv->svc) {
-		policy_free(&p);
-		return -ENOMEM;
-	}
-	if (svc_api_init(sv) < 0)
-		return -ENOMEM;
-	if (n->priv) {
-		struct priv_svc_handler h = {.started = on_started, .ended = on_ended, .arg = sv};
-		priv_chan_set_svc_handler(n->priv, &h);
-	}
+	int r = control_start(sv, &p);
+	if (r < 0)
+		return r;
 	log_info("svc: policy %s: %zu principal(s), %zu service(s)", n->cfg.policy_path,
 		 svc_policy(sv->svc)->n_principals, svc_policy(sv->svc)->n_services);
 	return 0;
 }
 
-static void services_reload(void *room)
+/* A reloaded configuration: its policy is put in force (instances it no
+ * longer allows stop, running services hold their user's new entry), or,
+ * without one, every instance stops. A policy that does not parse refuses
+ * the whole reload. */
+static int services_reconfigure(void *room, const void *cfg, const struct node_config *nc, bool apply, char *why,
+				size_t whylen)
 {
 	struct services *sv = room;
-	struct node *n = sv->n;
+	if (!apply) {
+		policy_free(&sv->pending);
+		sv->have_pending = false;
+		if (!nc->policy_text)
+			return 0;
+		if (policy_of(nc, &sv->pending, why, whylen) < 0)
+			return -EINVAL;
+		sv->have_pending = true;
+		return 0;
+	}
+	if (!sv->have_pending) {
+		if (sv->svc)
+			log_warn("svc: reload: no policy any more: every instance stops");
+		svc_free(sv->svc);
+		sv->svc = NULL;
+		return 0;
+	}
+	sv->have_pending = false;
 	if (!sv->svc) {
-		log_info("svc: SIGHUP: this node has no policy to reload");
-		return;
+		control_start(sv, &sv->pending);
+	} else {
+		svc_reload(sv->svc, &sv->pending);
+		/* The services still running hold their user's entry: in the
+		 * new policy now. */
+		svc_api_rebind(sv);
 	}
-	struct policy p;
-	char err[512];
-	if (policy_load(n->cfg.policy_path, &p, err, sizeof(err)) < 0) {
-		log_err("svc: reload: %s: the policy in force stays", err);
-		return;
-	}
-	svc_reload(sv->svc, &p);
-	/* The services still running hold their user's entry: in the new
-	 * policy now. */
-	svc_api_rebind(sv);
-	log_info("svc: policy %s reloaded: %zu principal(s), %zu service(s)", n->cfg.policy_path,
-		 svc_policy(sv->svc)->n_principals, svc_policy(sv->svc)->n_services);
+	memset(&sv->pending, 0, sizeof(sv->pending));
+	if (sv->svc)
+		log_info("svc: policy %s in force: %zu principal(s), %zu service(s)", nc->policy_path,
+			 svc_policy(sv->svc)->n_principals, svc_policy(sv->svc)->n_services);
+	return 0;
 }
 
 static void services_done(void *room)
 {
 	struct services *sv = room;
+	policy_free(&sv->pending);
 	svc_free(sv->svc);
 	svc_api_done(sv);
 	free(sv);
@@ -288,10 +334,10 @@ static void services_tick(void *room)
 /* anoded -n: the policy, as the node will read it. */
 static int services_check(const struct node_config *nc, const void *cfg, FILE *f, char *err, size_t errlen)
 {
-	if (!nc->policy_path[0])
+	if (!nc->policy_text)
 		return 0;
 	struct policy p;
-	if (policy_load(nc->policy_path, &p, err, errlen) < 0)
+	if (policy_of(nc, &p, err, errlen) < 0)
 		return -EINVAL;
 	fprintf(f, "# policy %s\n", nc->policy_path);
 	policy_print(&p, f);
@@ -313,7 +359,7 @@ static const struct room services_room = {
     .commands = services_commands,
     .stats = services_stats,
     .tick = services_tick,
-    .reload = services_reload,
+    .reconfigure = services_reconfigure,
     .check = services_check,
 };
 ROOM_REGISTER(services_room);

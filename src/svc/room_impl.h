@@ -17,6 +17,10 @@ struct services {
 	struct svc *svc;		  /* the control module; NULL without a policy */
 	struct svc_api_state *api;	  /* running services' filters, packets, events (api.c) */
 	struct svc_module_counters mod_c; /* packet modules and probes (module.c) */
+	/* A reloaded configuration's policy, between its check and its
+	 * putting in force (services_reconfigure). */
+	struct policy pending;
+	bool have_pending;
 };
 
 #endif

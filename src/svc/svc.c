@@ -336,7 +336,8 @@ void svc_reload(struct svc *s, struct policy *p)
 			continue;
 		const struct policy_principal *who = policy_principal(&s->policy, in->user);
 		const struct policy_service *sv = policy_service(&s->policy, in->service);
-		if (who && sv && sv->kind == in->kind && policy_may_use(who, sv->name))
+		if (who && sv && sv->kind == in->kind && policy_may_use(who, sv->name) &&
+		    (!s->ops.allowed || s->ops.allowed(s->ops.arg, in, who)))
 			continue;
 		log_warn("svc: %s of %s (instance %u) stopped: the reloaded policy no longer allows it", in->service,
 			 in->user, in->id);

@@ -79,6 +79,10 @@ struct svc_ops {
 	int (*suspend)(void *arg, struct svc_instance *in, bool suspend, char *why, size_t whylen);
 	int (*param)(void *arg, struct svc_instance *in, const char *params, char *why, size_t whylen);
 	void *arg;
+	/* After a policy reload, whether what in runs is still inside who's
+	 * grants (a packet module's filter); false: in is revoked. May be
+	 * NULL. */
+	bool (*allowed)(void *arg, struct svc_instance *in, const struct policy_principal *who);
 };
 
 struct svc;

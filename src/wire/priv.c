@@ -28,12 +28,16 @@ static size_t body_len(uint8_t type)
 	case WIRE_PRIV_FILTER_ADDED:
 	case WIRE_PRIV_FILTER_DELETED:
 	case WIRE_PRIV_SVC_STOP:
+	case WIRE_PRIV_CONFIG_DONE:
 		return 4;
+	case WIRE_PRIV_CONFIG:
+		return 12;
 	case WIRE_PRIV_SVC_START:
 		return 5;
 	case WIRE_PRIV_SVC_STARTED:
 	case WIRE_PRIV_SVC_ENDED:
 	case WIRE_PRIV_SVC_FREEZE:
+	case WIRE_PRIV_CAPACITY:
 		return 8;
 	default:
 		return 0;
@@ -43,7 +47,8 @@ static size_t body_len(uint8_t type)
 /* Requests carry status 0; results 0 or a negative errno. */
 static bool status_ok(uint8_t type, int32_t status)
 {
-	if (type == WIRE_PRIV_FILTER_ADDED || type == WIRE_PRIV_FILTER_DELETED || type == WIRE_PRIV_SVC_STARTED)
+	if (type == WIRE_PRIV_FILTER_ADDED || type == WIRE_PRIV_FILTER_DELETED || type == WIRE_PRIV_SVC_STARTED ||
+	    type == WIRE_PRIV_CONFIG_DONE)
 		return status <= 0 && status > -4096;
 	return status == 0;
 }
@@ -87,8 +92,15 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 	case WIRE_PRIV_SVC_STARTED:
 	case WIRE_PRIV_SVC_ENDED:
 	case WIRE_PRIV_SVC_FREEZE:
+	case WIRE_PRIV_CAPACITY:
 		m.value = wire_rd_n32(&r);
 		if (m.type == WIRE_PRIV_SVC_FREEZE && m.value > 1)
+			return -EBADMSG;
+		break;
+	case WIRE_PRIV_CONFIG:
+		m.config_len = wire_rd_n32(&r);
+		m.policy_len = wire_rd_n32(&r);
+		if (m.config_len > WIRE_PRIV_CONFIG_TEXT_MAX || m.policy_len > WIRE_PRIV_CONFIG_TEXT_MAX)
 			return -EBADMSG;
 		break;
 	}
@@ -111,6 +123,9 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 		return -EINVAL;
 	if (m->type == WIRE_PRIV_SVC_FREEZE && m->value > 1)
 		return -EINVAL;
+	if (m->type == WIRE_PRIV_CONFIG &&
+	    (m->config_len > WIRE_PRIV_CONFIG_TEXT_MAX || m->policy_len > WIRE_PRIV_CONFIG_TEXT_MAX))
+		return -EINVAL;
 	if (m->type == WIRE_PRIV_SVC_START &&
 	    (!m->request || m->request_len == 0 || m->request_len > WIRE_SVC_REQUEST_MAX))
 		return -EINVAL;
@@ -124,8 +139,13 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 		wire_wr_filter(&w, &m->filter);
 	if (m->type == WIRE_PRIV_SVC_START)
 		wire_wr_copy(&w, m->request, m->request_len);
-	if (m->type == WIRE_PRIV_SVC_STARTED || m->type == WIRE_PRIV_SVC_ENDED || m->type == WIRE_PRIV_SVC_FREEZE)
+	if (m->type == WIRE_PRIV_SVC_STARTED || m->type == WIRE_PRIV_SVC_ENDED || m->type == WIRE_PRIV_SVC_FREEZE ||
+	    m->type == WIRE_PRIV_CAPACITY)
 		wire_wr_n32(&w, m->value);
+	if (m->type == WIRE_PRIV_CONFIG) {
+		wire_wr_n32(&w, m->config_len);
+		wire_wr_n32(&w, m->policy_len);
+	}
 	if (w.err)
 		return -EMSGSIZE;
 	return (ssize_t)n;

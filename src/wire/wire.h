@@ -426,7 +426,17 @@ enum wire_priv_type {
 	WIRE_PRIV_SVC_STOP = 7, /* node -> parent: id */
 	WIRE_PRIV_SVC_ENDED = 8, /* parent -> node: id, wait status (waitpid's) */
 	WIRE_PRIV_SVC_FREEZE = 9, /* node -> parent: id, 1 to suspend, 0 to resume */
+	/* parent -> node: id (the configuration's generation), the lengths of
+	 * the configuration's and the policy's text; the text itself in a
+	 * sealed memfd passed with it (configuration, then policy). */
+	WIRE_PRIV_CONFIG = 10,
+	WIRE_PRIV_CONFIG_DONE = 11, /* node -> parent: id, status: in force (0), or refused */
+	/* parent -> node: 0, the link capacity the parent measured (rtnetlink,
+	 * which the child cannot open), kbit/s; 0: not known */
+	WIRE_PRIV_CAPACITY = 12,
 };
+/* The largest configuration or policy text a CONFIG carries. */
+#define WIRE_PRIV_CONFIG_TEXT_MAX (1u << 20)
 
 /* What a filter matches (link/match.h's struct match_filter, on the wire):
  * addresses in network order, ports in host order, zero = any. */
@@ -441,7 +451,8 @@ struct wire_priv {
 	int32_t status; /* results: 0 or a negative errno; requests: 0 */
 	uint32_t id; /* the filter, or the service instance */
 	struct wire_priv_filter filter; /* FILTER_ADD */
-	uint32_t value; /* SVC_STARTED: pid; SVC_ENDED: wait status; SVC_FREEZE: 1 or 0 */
+	uint32_t value; /* SVC_STARTED: pid; SVC_ENDED: wait status; SVC_FREEZE: 1 or 0; CAPACITY: kbit/s */
+	uint32_t config_len, policy_len; /* CONFIG: at most WIRE_PRIV_CONFIG_TEXT_MAX each */
 	const uint8_t *request; /* SVC_START: the signed request (in the caller's buffer) */
 	size_t request_len; /* 1 .. WIRE_SVC_REQUEST_MAX */
 };

@@ -129,6 +129,10 @@ priv_seeds = {
     'added-ok': bytes([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
     'added-ebusy': bytes([3, 1, 0, 0]) + struct.pack('>i', -16) + bytes([0, 0, 0, 1]),
     'deleted-eio': bytes([4, 1, 0, 0]) + struct.pack('>i', -5) + bytes([0, 0, 0, 2]),
+    'config': bytes([10, 1, 0, 0, 0, 0, 0, 0]) + struct.pack('>III', 1, 120, 300),
+    'config-too-long': bytes([10, 1, 0, 0, 0, 0, 0, 0]) + struct.pack('>III', 2, (1 << 20) + 1, 0),
+    'config-done': bytes([11, 1, 0, 0, 0, 0, 0, 0]) + struct.pack('>I', 1),
+    'config-done-ebusy': bytes([11, 1, 0, 0]) + struct.pack('>i', -16) + struct.pack('>I', 2),
     'add-short': priv_add[:-1], 'add-prefix33': priv_add[:20] + bytes([33]) + priv_add[21:], 'empty': b'',
 }
 for k, b in priv_seeds.items():

@@ -52,6 +52,7 @@ POL
 printf 'name mo\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
   "$X" "$dir" "$dir" "$dir" >"$dir/n.conf"
 ip netns exec "$R" "$ANODED" -f "$dir/n.conf" >"$dir/node.log" 2>&1 &
+node_pid=$!
 pids+=($!)
 wait_for "the node" 10 "$ANODE" -n "$dir/n.app" info
 sv() { "$ANODE" -n "$dir/n.app" svc "$@" --key "$dir/bob.key" --user bob; }
@@ -167,4 +168,15 @@ unserved() { http | grep -q '^error'; }
 wait_for "the redirection to go with the server" 10 unserved
 expect_eq "...and stopped, its redirection is gone" \
   "$(ip netns exec "$R" iptables -w -t nat -S PREROUTING | grep -c 'anode:mo:' || true)" 0
+# A reload that narrows bob's grant revokes the module whose filter now
+# lies outside it, and its rule goes (the policy is read by the parent).
+sv activate guard dst=10.$X.2.0/24 proto=udp port=7000 >/dev/null
+wait_for "the guard's filter again" 10 two_rules
+sed -i "s|^allow bob filter 10.$X.2.0/24 proto udp ports 7000-7000$|allow bob filter 10.$X.2.0/24 proto udp ports 7001-7001|" \
+  "$dir/policy"
+kill -HUP "$node_pid"
+wait_for "the module outside the narrowed grant to go" 10 one_rule
+ok "a reload that narrows a user's filter grant removes the module's filter"
+expect_eq "...and revokes the module" \
+  "$("$ANODE" -n "$dir/n.app" stats --json | json "d['svc']['revoked']")" 1
 echo "modules: $checks checks passed"

@@ -29,6 +29,7 @@ chmod 755 "$probe"
 "$ANODE" key gen -o "$dir/bob.key" >"$dir/bob.pub"
 "$ANODE" key gen -o "$dir/carol.key" >"$dir/carol.pub"
 "$ANODE" key gen -o "$dir/ada.key" >"$dir/ada.pub"
+umask 077 # the policy readable by root alone: the node child (nobody) never reads it
 cat >"$dir/policy" <<POL
 user bob $(cat "$dir/bob.pub")
 user carol $(cat "$dir/carol.pub")
@@ -40,6 +41,8 @@ allow carol service probe,crasher
 quota bob services 1 memory 32M cpu 20
 admin ada $(cat "$dir/ada.pub")
 POL
+umask 022
+[ "$(stat -c %a "$dir/policy")" = 600 ] || fail "the policy is not 0600"
 printf 'name sv\nmode router\nlisten 127.0.0.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
   "$dir" "$dir" "$dir" >"$dir/n.conf"
 ip netns add "$ns"
@@ -153,7 +156,7 @@ wait_for "carol's probe to run again" 10 logged 'probe\[carol/probe\]: ready'
 cp "$dir/policy" "$dir/policy.good"
 echo "frobnicate" >>"$dir/policy"
 kill -HUP "$node_pid"
-wait_for "the broken policy to be refused" 10 logged 'reload: .*unknown directive'
+wait_for "the broken policy to be refused" 10 logged 'reload refused: .*policy:[0-9]*: unknown directive'
 expect_eq "...and carol's probe runs on under the policy in force" \
   "$(sv list "${as_carol[@]}" --json | json "len(d['instances'])")" 1
 sed 's/^allow carol service probe,crasher$/allow carol service crasher/' "$dir/policy.good" >"$dir/policy"

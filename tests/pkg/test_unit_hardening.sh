@@ -93,7 +93,7 @@ expect_match "...it runs in its sandbox as bob's uid (bubblewrap and cgroups und
 echo "user carol $(cat "$dir/carol.pub")" >>"$dir/policy"
 echo "allow carol service probe" >>"$dir/policy"
 kill -HUP "$parent"
-wait_for "the reload" 10 grep -q 'svc: policy .* reloaded: 2 principal' "$dir/node.log"
+wait_for "the reload" 10 grep -q 'svc: policy .* in force: 2 principal' "$dir/node.log"
 ok "a reload (SIGHUP, as ExecReload sends) reads the new policy"
 out=$("$ANODE" -n "$dir/n.app" svc list --key "$dir/carol.key" --user carol)
 expect_match "...which carol may use at once" "$out" 'probe'

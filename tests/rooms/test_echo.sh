@@ -73,4 +73,24 @@ expect_eq "the room's control command answers on the control socket" "$(ctl_cmd 
   "$(printf 'ok\n{"echoed":1,"max":16}')"
 expect_match "an unknown command lists the room's among the node's" "$(ctl_cmd 'nonesuch')" \
   '^error: unknown command .*stats.* concast.* echo'
+# SIGHUP puts a new configuration in force as a whole, or none of it: an
+# edited route is taken; a change the echo room cannot take while it runs
+# (it has no reconfigure) refuses the whole reload, the new route too.
+labdir=$ANODE_RUN_DIR/echo
+pid=$(awk '$1 == "a" {print $NF}' "$labdir/nodes")
+[ -n "$pid" ] && kill -0 "$pid" || fail "no pid for node a in $labdir/nodes"
+echo "route 127.0.0.1:4999 127.0.0.1:4998" >>"$labdir/a.conf"
+kill -HUP "$pid"
+has_route() { grep -q '^127.0.0.1:4999 via 127.0.0.1:4998$' <<<"$("$ANODE" -n a routes)"; }
+wait_for "the reloaded route" 10 has_route
+ok "a reload puts an edited route in force"
+sed -i 's/^echo-max 16$/echo-max 8/' "$labdir/a.conf"
+echo "route 127.0.0.1:4997 127.0.0.1:4998" >>"$labdir/a.conf"
+kill -HUP "$pid"
+refused() { grep -q "reload refused: the echo room's directives cannot change while the node runs" "$labdir"/*.log; }
+wait_for "the refused reload" 10 refused
+ok "a reload with a change a room cannot take is refused, saying why"
+if grep -q '4997' <<<"$("$ANODE" -n a routes)"; then fail "half a refused reload was applied"; fi
+ok "...and nothing of it applies (the other route is not in force)"
+expect_eq "...the echo room keeps its configuration" "$(ctl_cmd 'echo json' | tail -1)" '{"echoed":1,"max":16}'
 echo "rooms: $checks checks passed"

@@ -315,6 +315,15 @@ static int r_param(void *arg, struct svc_instance *in, const char *params, char 
 	return 0;
 }
 
+/* A runner whose instances fall outside a reloaded policy's grants when
+ * told (a packet module's filter). */
+static bool outside_grants;
+
+static bool r_allowed(void *arg, struct svc_instance *in, const struct policy_principal *who)
+{
+	return !outside_grants;
+}
+
 static int request(struct svc *s, uint8_t op, const char *user, const char *service, const char *params,
 		   const uint8_t *sk, char *out, size_t outlen)
 {
@@ -334,7 +343,7 @@ static void test_control(void)
 	struct policy p;
 	char err[256], out[4096];
 	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
-	struct svc_ops ops = {r_start, r_stop, r_suspend, r_param, NULL};
+	struct svc_ops ops = {r_start, r_stop, r_suspend, r_param, NULL, NULL};
 	struct svc *s = svc_new("r1", &p, &ops);
 	CHECK_INT(request(s, WIRE_SVC_ACTIVATE, "bob.smith", "spare", "", bob_sk, out, sizeof(out)), -EPERM);
 	CHECK(strstr(out, "does not allow") != NULL);
@@ -381,7 +390,7 @@ static void test_act(void)
 	struct policy p;
 	char err[256];
 	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
-	struct svc_ops ops = {r_start, r_stop, r_suspend, r_param, NULL};
+	struct svc_ops ops = {r_start, r_stop, r_suspend, r_param, NULL, NULL};
 	struct svc *s = svc_new("r1", &p, &ops);
 	const struct policy_principal *bob = policy_principal(svc_policy(s), "bob.smith");
 	const struct policy_principal *alice = policy_principal(svc_policy(s), "alice");
@@ -420,6 +429,25 @@ static void test_act(void)
 	CHECK_INT(c->refused_policy, 2);
 	CHECK_INT(c->refused_state, 1);
 	CHECK_INT(c->stopped, 1);
+	svc_free(s);
+
+	/* A reload whose grants no longer cover what an instance runs revokes
+	 * it, though the service itself is still granted. */
+	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
+	ops.allowed = r_allowed;
+	s = svc_new("r1", &p, &ops);
+	bob = policy_principal(svc_policy(s), "bob.smith");
+	a.owner = NULL;
+	CHECK_INT(svc_act(s, bob, &a, &res), 0);
+	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
+	svc_reload(s, &p);
+	CHECK_INT(svc_instance_count(s), 1);
+	outside_grants = true;
+	CHECK_INT(policy_load(good_policy(), &p, err, sizeof(err)), 0);
+	svc_reload(s, &p);
+	CHECK_INT(svc_instance_count(s), 0);
+	CHECK_INT(svc_counters(s)->revoked, 1);
+	outside_grants = false;
 	svc_free(s);
 }
 
