@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "concast/kind.h"
+#include "svc/kinds.h"
 #include "anode-config.h"
 #include "cli.h"
 #include "core/spawn.h"
@@ -22,7 +24,8 @@
 
 static void code_usage(FILE *f)
 {
-	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--module|--probe|--merge] [-I DIR]... [-D NAME[=VALUE]]... [-v]\n"
+	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--module|--probe|--merge] [-I DIR]... [-D NAME[=VALUE]]... "
+	      "[-v]\n"
 	      "       anode code name FILE.ao\n"
 	      "       anode -n NODE code insert FILE.ao\n"
 	      "       anode -n NODE code list [--json]\n"
@@ -69,8 +72,8 @@ static int64_t env_info(void *node, uint64_t what)
 /* Check code as a node would; why is filled with the refusal. */
 static int validate(const void *code, size_t len, const struct ee_kind *kind, char *why, size_t why_len)
 {
-	struct ee_env env = { .route = env_route, .applink_alive = env_alive, .node_info = env_info };
-	struct ee *ee = ee_new(&(struct ee_config){ 0 }, &env);
+	struct ee_env env = {.route = env_route, .applink_alive = env_alive, .node_info = env_info};
+	struct ee *ee = ee_new(&(struct ee_config){0}, &env);
 	if (!ee)
 		return -ENOMEM;
 	uint8_t name[EE_NAME_LEN];
@@ -99,11 +102,11 @@ static int code_build(int argc, char **argv)
 		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--module") == 0)
-			kind = &ee_kind_module;
+			kind = &svc_kind_module;
 		else if (strcmp(argv[i], "--probe") == 0)
-			kind = &ee_kind_probe;
+			kind = &svc_kind_probe;
 		else if (strcmp(argv[i], "--merge") == 0)
-			kind = &ee_kind_merge;
+			kind = &concast_kind_merge;
 		else if ((strcmp(argv[i], "-I") == 0 || strcmp(argv[i], "-D") == 0) && i + 1 < argc && n_extra < 62) {
 			extra[n_extra++] = argv[i];
 			extra[n_extra++] = argv[++i];
@@ -134,8 +137,8 @@ static int code_build(int argc, char **argv)
 	/* The same flags as meson's bpf_cc, so built and shipped code agree. */
 	char inc[PATH_MAX + 2];
 	snprintf(inc, sizeof(inc), "-I%s", include_dir());
-	const char *args[96] = { "clang", "-O2", "-target", "bpf", "-ffreestanding", "-fno-builtin", "-Wall",
-				 "-Werror", inc };
+	const char *args[96] = {"clang",	"-O2",	 "-target", "bpf", "-ffreestanding",
+				"-fno-builtin", "-Wall", "-Werror", inc};
 	int n = 9;
 	for (int i = 0; i < n_extra; i++)
 		args[n++] = extra[i];
@@ -231,10 +234,10 @@ int cmd_code(const char *node, int argc, char **argv)
 		if (r < 0) {
 			const char *why = an_link_refusal(l);
 			fprintf(stderr, "anode code insert: node %s refused %s: %s\n", n.name, argv[2],
-				why[0]	     ? why :
-				r == -EINVAL ? "it fails validation" :
-				r == -EPERM  ? "it is known to fail validation" :
-					       strerror(-r));
+				why[0]	       ? why
+				: r == -EINVAL ? "it fails validation"
+				: r == -EPERM  ? "it is known to fail validation"
+					       : strerror(-r));
 			an_link_close(l);
 			return 1;
 		}
@@ -248,7 +251,8 @@ int cmd_code(const char *node, int argc, char **argv)
 			return 1;
 		char cmd[128];
 		if (strcmp(verb, "list") == 0)
-			snprintf(cmd, sizeof(cmd), "code%s", argc == 3 && strcmp(argv[2], "--json") == 0 ? " json" : "");
+			snprintf(cmd, sizeof(cmd), "code%s",
+				 argc == 3 && strcmp(argv[2], "--json") == 0 ? " json" : "");
 		else
 			snprintf(cmd, sizeof(cmd), "code remove %.64s", argv[2]);
 		char *body;

@@ -71,7 +71,7 @@ static void app_set_merge(struct concast_room *r, uint64_t app, const struct an_
 	if (!group_ok(r, flow))
 		return concast_tell_app(r, app, -EINVAL, flow, NULL,
 					"on IP the group is the source of data: it must be unicast");
-	int e = ee_code_insert_kind(n->ee, &ee_kind_merge, elf, len, name);
+	int e = ee_code_insert_kind(n->ee, &concast_kind_merge, elf, len, name);
 	if (e < 0) {
 		r->c.specs_refused++;
 		const char *why = ee_last_refusal(n->ee);

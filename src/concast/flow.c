@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "concast/kind.h"
 #include "concast/flow.h"
 #include "core/log.h"
 
@@ -215,12 +216,12 @@ void cc_up_del(struct cc_flow *f, int slot)
 static int spec_run(struct cc_table *t, struct cc_flow *f, unsigned entry, int64_t *rc)
 {
 	*rc = 0;
-	int r = ee_run_entry(t->ee, f->spec, &ee_kind_merge, entry, t->ctx, rc);
+	int r = ee_run_entry(t->ee, f->spec, &concast_kind_merge, entry, t->ctx, rc);
 	if (r == -ENOENT && f->spec_elf && ee_code_status(t->ee, f->spec) == EE_CODE_ABSENT) {
 		uint8_t name[32];
-		if (ee_code_insert_kind(t->ee, &ee_kind_merge, f->spec_elf, f->spec_len, name) == 0) {
+		if (ee_code_insert_kind(t->ee, &concast_kind_merge, f->spec_elf, f->spec_len, name) == 0) {
 			f->pinned = ee_code_pin(t->ee, f->spec) == 0;
-			r = ee_run_entry(t->ee, f->spec, &ee_kind_merge, entry, t->ctx, rc);
+			r = ee_run_entry(t->ee, f->spec, &concast_kind_merge, entry, t->ctx, rc);
 		}
 	}
 	/* Past its work budget, or a return no errno has: the code failed. */
@@ -257,7 +258,7 @@ static void tag_build(struct cc_table *t, struct cc_flow *f, struct cc_tag *g)
 	struct an_merge_ctx *x = t->ctx;
 	int64_t rc;
 	x->len = 0;
-	if (spec_run(t, f, EE_MERGE_BUILD, &rc) == 0 && rc >= 0 && x->len <= AN_CONCAST_MSG_MAX) {
+	if (spec_run(t, f, CONCAST_MERGE_BUILD, &rc) == 0 && rc >= 0 && x->len <= AN_CONCAST_MSG_MAX) {
 		memcpy(f->area, x->flow, sizeof(f->area));
 		t->c.built++;
 		f->sent++;
@@ -276,7 +277,7 @@ static void tag_done(struct cc_table *t, struct cc_flow *f, struct cc_tag *g, ui
 	x->timeout_ms = 0;
 	x->timed_out = timed_out;
 	x->merged = g->merged;
-	if (spec_run(t, f, EE_MERGE_DONE, &rc) < 0 || rc < 0) {
+	if (spec_run(t, f, CONCAST_MERGE_DONE, &rc) < 0 || rc < 0) {
 		tag_free(g);
 		return;
 	}
@@ -348,7 +349,7 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	memcpy(x->msg, msg, len);
 	x->tag = 0;
 	x->merged = 0;
-	if (spec_run(t, f, EE_MERGE_GET_TAG, &rc) < 0)
+	if (spec_run(t, f, CONCAST_MERGE_GET_TAG, &rc) < 0)
 		return -EIO;
 	memcpy(f->area, x->flow, sizeof(f->area));
 	u->fresh = false;
@@ -372,7 +373,7 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	/* get_tag may have changed what merge reads. */
 	x->len = (uint16_t)len;
 	memcpy(x->msg, msg, len);
-	int r = spec_run(t, f, EE_MERGE_MERGE, &rc);
+	int r = spec_run(t, f, CONCAST_MERGE_MERGE, &rc);
 	if (r < 0 || rc < 0) {
 		if (r == 0)
 			t->c.dropped_by_spec++;

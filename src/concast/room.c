@@ -313,7 +313,7 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 	f->downstream = *from;
 	f->has_downstream = true;
 	const struct ee_kind *k = ee_code_kind(n->ee, c->spec);
-	if (k == &ee_kind_merge) {
+	if (k == &concast_kind_merge) {
 		const void *elf;
 		size_t len;
 		if (ee_code_get(n->ee, c->spec, &elf, &len) < 0 || cc_flow_set_spec(r->t, f, c->spec, elf, len) < 0)
@@ -327,7 +327,7 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 		concast_flow_fail(r, f, WIRE_CSP_ERR_SPEC_REFUSED, NULL);
 		return false;
 	}
-	if (codeload_park(r->codeload, p, c->spec, &f->id.receiver, &ee_kind_merge) < 0)
+	if (codeload_park(r->codeload, p, c->spec, &f->id.receiver, &concast_kind_merge) < 0)
 		return false; /* the RMS is asked again next period */
 	f->spec_state = CC_SPEC_FETCHING;
 	r->c.specs_fetched++;

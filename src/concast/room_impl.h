@@ -7,6 +7,7 @@
 #ifndef CONCAST_ROOM_IMPL_H
 #define CONCAST_ROOM_IMPL_H
 
+#include "concast/kind.h"
 #include "concast/flow.h"
 #include "concast/room.h"
 #include "node/room.h"

@@ -47,8 +47,8 @@ struct rte_bpf_xsym;
  * A kind of program (DESIGN §1, "EE kinds"): one loader, cache, memory of
  * failed names and soft state serve several kinds, each declaring its entry
  * points (ELF sections), the context its entry points run on, and the
- * helpers its code may call. Capsule code is one kind; packet modules and
- * concast merge specifications will be others.
+ * helpers its code may call. Capsule code is the EE's own kind; the rooms
+ * declare theirs (ee/helper.h).
  */
 struct ee_kind {
 	const char *name;
@@ -66,17 +66,9 @@ struct ee_kind {
 /* Capsule code (PAN): accept (required, the main entry), init, fini and
  * call, on a struct an_ctx, with the helpers of include/anode/node.h. */
 extern const struct ee_kind ee_kind_capsule;
-/* Packet modules (include/anode/module.h): packet (required), on a struct
- * an_pkt_ctx, with the soft state, time, log and packet helpers. */
-extern const struct ee_kind ee_kind_module;
-/* Custom probes (include/anode/module.h): probe (required), on a struct
- * an_probe_ctx, with the node's figures, soft state, time and log. */
-extern const struct ee_kind ee_kind_probe;
-/* Concast merge specifications (include/anode/concast.h): get_tag, merge,
- * done and build (all required), on a struct an_merge_ctx, with the soft
- * state, time, log and μ-law helpers. */
-extern const struct ee_kind ee_kind_merge;
-enum { EE_MERGE_GET_TAG, EE_MERGE_MERGE, EE_MERGE_DONE, EE_MERGE_BUILD };
+/* The other kinds belong to their rooms, which declare them with
+ * ee/helper.h: packet modules and custom probes (src/svc/kinds.h),
+ * concast merge specifications (src/concast/kind.h). */
 
 /* What the EE asks of the node. Every callback is required. */
 struct ee_env {

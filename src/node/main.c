@@ -187,6 +187,19 @@ static int reread(void *arg, struct priv_texts *ret, char *err, size_t errlen)
 	return 0;
 }
 
+/* A file descriptor given on the command line: min..65535. */
+static int parse_fd(const char *opt, const char *arg, long min, int *ret)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (*end || end == arg || v < min || v > 65535) {
+		fprintf(stderr, "anoded: %s: not a file descriptor: %s\n", opt, arg);
+		return -EINVAL;
+	}
+	*ret = (int)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -219,29 +232,17 @@ int main(int argc, char **argv)
 		case 'q':
 			level = LOG_WARNING;
 			break;
-		case 'U': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 65535) {
-				fprintf(stderr, "anoded: --udp-fd: not a file descriptor: %s\n", optarg);
+		case 'U':
+			if (parse_fd("--udp-fd", optarg, 0, &udp_fd) < 0)
 				return 2;
-			}
-			udp_fd = (int)v;
 			break;
-		}
 		case 'S':
 			use_syslog = true;
 			break;
-		case 'C': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 3 || v > 65535) {
-				fprintf(stderr, "anoded: --node-child: not a file descriptor: %s\n", optarg);
+		case 'C':
+			if (parse_fd("--node-child", optarg, 3, &child_fd) < 0)
 				return 2;
-			}
-			child_fd = (int)v;
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -647,6 +647,17 @@ static void child_reaped(struct priv_parent *pp, int wstatus)
 	}
 	rules_forget_all(pp);
 	svc_kill_all(pp);
+	/* A reloaded configuration it did not answer is not in force: the
+	 * next child gets the one that is, and this parent keeps its policy. */
+	if (pp->pending_fd >= 0) {
+		log_warn("priv: configuration %u was not taken before the node child went: the one in force stays",
+			 pp->config_gen);
+		close(pp->pending_fd);
+		pp->pending_fd = -1;
+		if (pp->have_pending)
+			policy_free(&pp->pending);
+		pp->have_pending = pp->pending_none = pp->policy_change = false;
+	}
 	bool clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 	if (WIFSIGNALED(wstatus))
 		log_err("priv: node child %d killed by signal %d (%s)%s", (int)pid, WTERMSIG(wstatus),

@@ -3,7 +3,7 @@
  * Packet modules (docs/services.md, include/anode/module.h): a deployed
  * code object, activated by a user with the filter it wants, run in the
  * node on every packet that filter matches. Its code is a packet module in
- * the EE (ee_kind_module): validated and JIT-compiled once, bounded by the
+ * the EE (svc_kind_module, kinds.c): validated and JIT-compiled once, bounded by the
  * work budget on every run, its soft state its own. What it returns
  * becomes the packet's verdict; anything else (an error, a run over its
  * budget, a packet too long for it) lets the packet go on: fail-open, like
@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "svc/kinds.h"
 #include "anode/module.h"
 #include "core/log.h"
 #include "ee/ee.h"
@@ -265,7 +266,7 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 	m->sv = svs;
 	m->fl = fl;
 	m->in = in;
-	r = code_load(n, &m->code, &ee_kind_module, sv->path, who, why, whylen);
+	r = code_load(n, &m->code, &svc_kind_module, sv->path, who, why, whylen);
 	if (r == 0) {
 		r = match_install(n->match, &f, module_packet, module_ready, m, &m->match_id);
 		if (r < 0)
@@ -294,7 +295,7 @@ int svc_probe_start(struct services *svs, struct svc_instance *in, const struct 
 	struct svc_probe *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	int r = code_load(n, &p->code, &ee_kind_probe, sv->path, who, why, whylen);
+	int r = code_load(n, &p->code, &svc_kind_probe, sv->path, who, why, whylen);
 	if (r < 0) {
 		free(p);
 		return r;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The manual pages written by hand say what the code does: every helper a
-# code object may call (src/ee/helpers.c's tables) is in anode-code(7), every
+# code object may call (the helper tables of every EE kind: src/ee/helper.h
+# and helpers.c, and the rooms' kinds, src/*/kind*.c) is in anode-code(7), every
 # policy keyword src/svc/policy.c reads is in anode-policy(5), and the pages
 # made from --help (anoded.conf(5), anode(8)) hold every directive and
 # subcommand. Expects SRC_DIR and BUILD_DIR.
@@ -12,7 +13,8 @@ ok() { n=$((n + 1)); echo "ok $n - $*"; }
 man_text() { MANWIDTH=200 man -l "$1" 2>/dev/null; }
 
 code7=$(man_text "$SRC_DIR/man/anode-code.7")
-for h in $(grep -o 'EE_FUNC("an_[a-z_]*"' "$SRC_DIR/src/ee/helpers.c" | sed 's/EE_FUNC("//; s/"//' | sort -u); do
+for h in $(cat "$SRC_DIR"/src/ee/helper.h "$SRC_DIR"/src/ee/helpers.c "$SRC_DIR"/src/*/kind*.c |
+  grep -o 'EE_FUNC("an_[a-z_]*"' | sed 's/EE_FUNC("//; s/"//' | sort -u); do
   grep -q "$h(" <<<"$code7" || fail "anode-code(7) does not describe helper $h"
 done
 ok "anode-code(7) describes every helper code objects may call"

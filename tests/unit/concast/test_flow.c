@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "concast/kind.h"
 #include "check.h"
 #include "concast/flow.h"
 #include "core/g711.h"
@@ -59,8 +60,8 @@ static int64_t info(void *node, uint64_t what)
 
 static struct ee *new_ee_sized(size_t objects)
 {
-	struct ee_config cfg = { .cache_objects = objects };
-	struct ee_env env = { .route = route, .applink_alive = alive, .node_info = info };
+	struct ee_config cfg = {.cache_objects = objects};
+	struct ee_env env = {.route = route, .applink_alive = alive, .node_info = info};
 	return ee_new(&cfg, &env);
 }
 
@@ -86,20 +87,20 @@ static void *read_file(const char *name, size_t *len)
 static struct cc_flow *setup(struct ee *ee, struct cc_table **t, const char *file, int n_up, struct out *o,
 			     size_t max_tags)
 {
-	struct cc_config cfg = { .max_tags = max_tags, .tag_max_ms = 1000 };
+	struct cc_config cfg = {.max_tags = max_tags, .tag_max_ms = 1000};
 	*t = cc_table_new(&cfg, ee, emit, o);
 	size_t len = 0;
 	void *elf = read_file(file, &len);
 	CHECK(elf != NULL);
 	uint8_t name[32];
-	CHECK_INT(ee_code_insert_kind(ee, &ee_kind_merge, elf, len, name), 0);
-	struct an_flow id = { .app_id = 7 };
+	CHECK_INT(ee_code_insert_kind(ee, &concast_kind_merge, elf, len, name), 0);
+	struct an_flow id = {.app_id = 7};
 	struct cc_flow *f;
 	CHECK_INT(cc_flow_add(*t, &id, 0, &f), 0);
 	CHECK_INT(cc_flow_set_spec(*t, f, name, elf, len), 0);
 	free(elf);
 	for (int i = 0; i < n_up; i++) {
-		struct an_addr a = { .port = (uint16_t)(i + 1) };
+		struct an_addr a = {.port = (uint16_t)(i + 1)};
 		CHECK_INT(cc_up_add(*t, f, CC_UP_NODE, &a, 0, 0), i);
 	}
 	return f;
@@ -122,7 +123,7 @@ static void test_count(void)
 {
 	struct ee *ee = new_ee();
 	struct cc_table *t;
-	struct out o = { 0 };
+	struct out o = {0};
 	struct cc_flow *f = setup(ee, &t, "count.ao", 3, &o, 2);
 	uint8_t m[12];
 	/* Tag 5 from every upstream: one message, count 3. */
@@ -229,7 +230,7 @@ static void test_mixer_vs_sox(void)
 
 	struct ee *ee = new_ee();
 	struct cc_table *t;
-	struct out o = { 0 };
+	struct out o = {0};
 	struct cc_flow *fl = setup(ee, &t, "mixer.ao", 2, &o, 8);
 	uint8_t m[4 + SAMPLES];
 	for (uint32_t k = 0; k < INTERVALS; k++) {
@@ -251,8 +252,8 @@ static void test_mixer_vs_sox(void)
 			worse += d > (8 << seg) * 4 / 4;
 		}
 	}
-	printf("mixer vs sox: %zu of %zu samples identical, %zu more than one step apart\n", exact,
-	       o.n * SAMPLES, worse);
+	printf("mixer vs sox: %zu of %zu samples identical, %zu more than one step apart\n", exact, o.n * SAMPLES,
+	       worse);
 	CHECK_INT((int)worse, 0);
 	CHECK(exact * 10 >= o.n * SAMPLES * 9);
 	cc_table_free(t);
@@ -263,7 +264,7 @@ static void test_mixer_timing(void)
 {
 	struct ee *ee = new_ee();
 	struct cc_table *t;
-	struct out o = { 0 };
+	struct out o = {0};
 	struct cc_flow *fl = setup(ee, &t, "mixer.ao", 2, &o, 8);
 	uint8_t s[SAMPLES], m[4 + SAMPLES];
 	memset(s, 0xff, sizeof(s)); /* μ-law silence */
@@ -321,11 +322,11 @@ static void test_pinned(void)
 {
 	struct ee *ee = new_ee_sized(2);
 	struct cc_table *t;
-	struct out o = { 0 };
+	struct out o = {0};
 	struct cc_flow *f = setup(ee, &t, "count.ao", 2, &o, 8);
 	uint8_t spec[32];
 	memcpy(spec, f->spec, 32);
-	const char *others[] = { "ping.ao", "flood.ao", "trace.ao", "forward.ao" };
+	const char *others[] = {"ping.ao", "flood.ao", "trace.ao", "forward.ao"};
 	for (size_t i = 0; i < 4; i++) {
 		size_t len = 0;
 		void *elf = read_file(others[i], &len);

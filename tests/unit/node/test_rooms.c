@@ -5,7 +5,8 @@
  * rooms on a memory link, a clock the test moves): the Type ID demux and
  * the ANEP flag; a capsule whose code is missing parked, its code asked of
  * the previous hop, fetched, run and sent on; the same capsule expiring
- * when no code comes; a code request served within 3x its octets; a
+ * when no code comes; a code request served within 3x its octets, and one
+ * for code the node lacks passed on toward its home and relayed back; a
  * concast flow made by a request, pruned when its upstream falls silent.
  * After each, every packet buffer is back in the pool.
  *
@@ -194,6 +195,48 @@ static void test_code_fetch(const char *code_dir, bool answer)
 	free(code);
 }
 
+/* A node without the code passes a request on toward the code home in its
+ * own name and relays the chunks back to whoever asked it. */
+static void test_code_relay(void)
+{
+	struct nodetest *t = nt_new(NULL);
+	CHECK(t);
+	if (!t)
+		return;
+	struct an_addr up;
+	CHECK(wire_addr_parse("10.99.0.5:3322", &up) == 0);
+	uint8_t name[32], code[1500], pkt[2048], out[2048];
+	for (size_t i = 0; i < sizeof(code); i++)
+		code[i] = (uint8_t)(i * 7);
+	crypto_hash_sha256(name, code, sizeof(code));
+	struct wire_code_request want = {.want = 1};
+	memcpy(want.name, name, 32);
+	struct wire_anep_spec rs = {.src = &up, .dst = &t->far};
+	size_t pad = wire_code_request_padded_len(wire_anep_hdr_len(&rs), want.want), len;
+	CHECK(wire_code_request_build(pkt, sizeof(pkt), &rs, &want, pad, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &up) == 0);
+	struct an_addr to;
+	struct wire_anep a;
+	int k = nt_sent(t, out, sizeof(out), &to);
+	CHECK(sent_type(out, k, &a) == WIRE_TYPE_CODE_REQUEST && an_addr_eq(&to, &t->peer));
+	CHECK(an_addr_eq(&a.src, &t->self)); /* in its own name */
+	CHECK(stat_of(t, "counters", "code_requests_forwarded") == 1);
+	CHECK(stat_of(t, "fetch", "relays_pending") == 1);
+	/* The home's chunk comes back through the peer: relayed to up. */
+	struct wire_anep_spec cs = {.src = &t->far, .dst = &t->self};
+	CHECK(wire_code_chunk_build(pkt, sizeof(pkt), &cs, name, code, sizeof(code), 0, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	k = nt_sent(t, out, sizeof(out), &to);
+	CHECK(sent_type(out, k, &a) == WIRE_TYPE_CODE_RESPONSE && an_addr_eq(&to, &up));
+	CHECK(stat_of(t, "counters", "code_chunks_relayed") == 1);
+	/* A chunk nobody asked for goes nowhere, counted. */
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	CHECK(nt_sent(t, out, sizeof(out), &to) == -ENOENT);
+	CHECK(stat_of(t, "counters", "code_chunks_unwanted") == 1);
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	nt_free(t);
+}
+
 static void test_concast_flow(void)
 {
 	struct nodetest *t = nt_new("concast-keepalive-ms 100");
@@ -240,6 +283,7 @@ int main(int argc, char **argv)
 	test_unknown_types();
 	test_code_fetch(argv[1], false);
 	test_code_fetch(argv[1], true);
+	test_code_relay();
 	test_concast_flow();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The concast room's EE kind: merge specifications (seed 001 Figure 1,
+ * include/anode/concast.h), whose get_tag, merge, done and build entry
+ * points run on a struct an_merge_ctx with the EE's common helpers and the
+ * mu-law helpers below. The CLI validates code against it too.
+ */
+#include "concast/kind.h"
+
+#include <string.h>
+
+#include "anode/concast.h"
+#include "core/g711.h"
+#include "ee/helper.h"
+
+/* Whether [off, off + n) lies inside a buffer of size octets. */
+static bool in_bounds(uint64_t off, uint64_t n, size_t size)
+{
+	return off <= size && n <= size - off;
+}
+
+/* n samples at msg[moff] and n 32-bit sums at state[soff], inside ctx. */
+static bool mulaw_in_bounds(const struct an_merge_ctx *ctx, uint64_t moff, uint64_t soff, uint64_t n)
+{
+	return in_bounds(moff, n, sizeof(ctx->msg)) && n <= sizeof(ctx->state) / 4 &&
+	       in_bounds(soff, n * 4, sizeof(ctx->state));
+}
+
+EE_HELPER(concast_h_mulaw_mix)
+{
+	struct an_merge_ctx *ctx = (struct an_merge_ctx *)(uintptr_t)a1;
+	uint64_t soff = a2, moff = a3, n = a4;
+	EE_CHARGE(EE_COST_SIMPLE);
+	if (!mulaw_in_bounds(ctx, moff, soff, n))
+		return EE_RET(-EINVAL);
+	/* What a loop over the samples would cost. */
+	EE_CHARGE(n / 4 + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		int32_t sum;
+		memcpy(&sum, ctx->state + soff + 4 * i, 4);
+		sum += g711_ulaw_decode(ctx->msg[moff + i]);
+		memcpy(ctx->state + soff + 4 * i, &sum, 4);
+	}
+	return 0;
+}
+
+EE_HELPER(concast_h_mulaw_make)
+{
+	struct an_merge_ctx *ctx = (struct an_merge_ctx *)(uintptr_t)a1;
+	uint64_t moff = a2, soff = a3, n = a4;
+	EE_CHARGE(EE_COST_SIMPLE);
+	if (!mulaw_in_bounds(ctx, moff, soff, n))
+		return EE_RET(-EINVAL);
+	EE_CHARGE(n / 4 + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		int32_t sum;
+		memcpy(&sum, ctx->state + soff + 4 * i, 4);
+		ctx->msg[moff + i] = g711_ulaw_encode(sum);
+	}
+	return 0;
+}
+
+static const struct rte_bpf_xsym merge_xsym[] = {
+    EE_XSYM_COMMON,
+    EE_FUNC("an_mulaw_mix", concast_h_mulaw_mix, 4, EE_ARG_PTR(struct an_merge_ctx), EE_ARG_RAW, EE_ARG_RAW,
+	    EE_ARG_RAW),
+    EE_FUNC("an_mulaw_make", concast_h_mulaw_make, 4, EE_ARG_PTR(struct an_merge_ctx), EE_ARG_RAW, EE_ARG_RAW,
+	    EE_ARG_RAW),
+};
+
+/* Figure 1 of seed 001: every entry point is required. */
+static const char *const merge_sections[] = {"get_tag", "merge", "done", "build"};
+
+const struct ee_kind concast_kind_merge = {
+    .name = "merge",
+    .sections = merge_sections,
+    .n_sections = 4,
+    .required = 0xf,
+    .main = CONCAST_MERGE_GET_TAG,
+    .init = -1,
+    .fini = -1,
+    .call = -1,
+    .ctx_size = sizeof(struct an_merge_ctx),
+    .xsym = merge_xsym,
+    .n_xsym = sizeof(merge_xsym) / sizeof(merge_xsym[0]),
+};

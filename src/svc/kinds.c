@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The services room's EE kinds (include/anode/module.h): packet modules
+ * (packet, on a struct an_pkt_ctx, with the packet helpers) and custom
+ * probes (probe, on a struct an_probe_ctx, with the node's figures), both
+ * with the EE's common helpers (soft state, time, log). The CLI validates
+ * code against them too (anode code build --kind).
+ */
+#include "svc/kinds.h"
+
+#include <string.h>
+
+#include "anode/module.h"
+#include "ee/helper.h"
+#include "wire/wire.h"
+
+EE_HELPER(svc_h_pkt_find)
+{
+	const struct an_pkt_ctx *ctx = (const struct an_pkt_ctx *)(uintptr_t)a1;
+	const struct an_pattern *pat = (const struct an_pattern *)(uintptr_t)a3;
+	EE_CHARGE(EE_COST_SIMPLE);
+	size_t len = ctx->len < AN_MODULE_PKT_MAX ? ctx->len : AN_MODULE_PKT_MAX;
+	if (pat->len == 0 || pat->len > sizeof(pat->b))
+		return EE_RET(-EINVAL);
+	if (a2 >= len)
+		return EE_RET(-ENOENT);
+	/* A search costs what a loop over its octets would. */
+	EE_CHARGE((len - a2) / 4 + 1);
+	const uint8_t *hit = memmem(ctx->pkt + a2, len - a2, pat->b, pat->len);
+	return hit ? (uint64_t)(hit - ctx->pkt) : EE_RET(-ENOENT);
+}
+
+EE_HELPER(svc_h_pkt_fix)
+{
+	struct an_pkt_ctx *ctx = (struct an_pkt_ctx *)(uintptr_t)a1;
+	EE_CHARGE(EE_COST_SIMPLE);
+	if (ctx->len < 20 || ctx->len > AN_MODULE_PKT_MAX)
+		return EE_RET(-EINVAL);
+	EE_CHARGE(ctx->len / 8u);
+	wire_ipv4_fix_checksums(ctx->pkt, ctx->len);
+	return 0;
+}
+
+static const struct rte_bpf_xsym module_xsym[] = {
+    EE_XSYM_COMMON,
+    EE_FUNC("an_pkt_find", svc_h_pkt_find, 3, EE_ARG_PTR(struct an_pkt_ctx), EE_ARG_RAW, EE_ARG_PTR(struct an_pattern)),
+    EE_FUNC("an_pkt_fix", svc_h_pkt_fix, 1, EE_ARG_PTR(struct an_pkt_ctx)),
+};
+
+static const char *const module_sections[] = {"packet"};
+
+static const struct rte_bpf_xsym probe_xsym[] = {
+    EE_XSYM_COMMON,
+    EE_FUNC("an_node_info", ee_h_node_info, 1, EE_ARG_RAW),
+};
+
+static const char *const probe_sections[] = {"probe"};
+
+const struct ee_kind svc_kind_probe = {
+    .name = "probe",
+    .sections = probe_sections,
+    .n_sections = 1,
+    .required = 1u << 0,
+    .main = 0,
+    .init = -1,
+    .fini = -1,
+    .call = -1,
+    .ctx_size = sizeof(struct an_probe_ctx),
+    .xsym = probe_xsym,
+    .n_xsym = sizeof(probe_xsym) / sizeof(probe_xsym[0]),
+};
+
+const struct ee_kind svc_kind_module = {
+    .name = "module",
+    .sections = module_sections,
+    .n_sections = 1,
+    .required = 1u << 0,
+    .main = 0,
+    .init = -1,
+    .fini = -1,
+    .call = -1,
+    .ctx_size = sizeof(struct an_pkt_ctx),
+    .xsym = module_xsym,
+    .n_xsym = sizeof(module_xsym) / sizeof(module_xsym[0]),
+};
