@@ -23,10 +23,10 @@ struct fetch {
 	bool have_prev, have_home, asked_home;
 	uint32_t total_len; /* 0 until the first chunk */
 	uint16_t count;
-	uint64_t have; /* bitmap of chunks received */
-	uint64_t asked; /* the window last asked for */
+	uint64_t have;	     /* bitmap of chunks received */
+	uint64_t asked;	     /* the window last asked for */
 	unsigned backoff_ms; /* until the next retry: doubles while nothing comes */
-	bool progress; /* a chunk came since the last retry */
+	bool progress;	     /* a chunk came since the last retry */
 	uint8_t *code;
 	uint64_t deadline_ms;
 	struct loop_timer *timer;
@@ -168,7 +168,7 @@ static bool rate_ok(struct fetcher *f, const struct an_addr *dst)
 		for (size_t i = 1; i < FETCH_RATES; i++)
 			if (f->rates[i].last_ms < b->last_ms)
 				b = &f->rates[i];
-		*b = (struct fetch_rate){ .dst = *dst, .last_ms = now, .tokens_milli = f->cfg.unanswered_per_s * 1000 };
+		*b = (struct fetch_rate){.dst = *dst, .last_ms = now, .tokens_milli = f->cfg.unanswered_per_s * 1000};
 	}
 	unsigned per_s = b->answered ? f->cfg.requests_per_s : f->cfg.unanswered_per_s;
 	unsigned burst = per_s * 1000;
@@ -328,6 +328,15 @@ int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_
 		f->c.invalid++;
 	finish(f, x, r);
 	return 0;
+}
+
+void fetch_set_limits(struct fetcher *f, size_t park_per_code, size_t park_total, unsigned retry_ms,
+		      unsigned timeout_ms)
+{
+	f->cfg.park_per_code = park_per_code ? park_per_code : FETCH_DEFAULT_PARK_PER_CODE;
+	f->cfg.park_total = park_total ? park_total : FETCH_DEFAULT_PARK_TOTAL;
+	f->cfg.retry_ms = retry_ms ? retry_ms : FETCH_DEFAULT_RETRY_MS;
+	f->cfg.timeout_ms = timeout_ms ? timeout_ms : FETCH_DEFAULT_TIMEOUT_MS;
 }
 
 size_t fetch_parked(const struct fetcher *f)

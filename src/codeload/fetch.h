@@ -32,25 +32,25 @@
 #define FETCH_DEFAULT_TIMEOUT_MS 3000
 
 struct fetch_config {
-	size_t park_per_code; /* capsules parked per code object (32) */
-	size_t park_total; /* capsules parked in all (256) */
-	size_t max_fetches; /* code objects being fetched at once (32) */
-	unsigned retry_ms; /* ask again for what is missing after (100) */
-	unsigned timeout_ms; /* give up after (3000) */
-	unsigned requests_per_s; /* code requests to one destination that has answered, per second (50) */
+	size_t park_per_code;	   /* capsules parked per code object (32) */
+	size_t park_total;	   /* capsules parked in all (256) */
+	size_t max_fetches;	   /* code objects being fetched at once (32) */
+	unsigned retry_ms;	   /* ask again for what is missing after (100) */
+	unsigned timeout_ms;	   /* give up after (3000) */
+	unsigned requests_per_s;   /* code requests to one destination that has answered, per second (50) */
 	unsigned unanswered_per_s; /* ... to one that has not answered yet (5) */
 };
 
-#define FETCH_COUNTERS(X)                                                                 \
-	X(requests_sent, "code requests sent")                                            \
-	X(retries, "requests sent again for chunks still missing")                        \
-	X(requests_limited, "requests held back by the rate per destination")             \
-	X(chunks_received, "chunks received for a fetch")                                 \
-	X(chunks_unexpected, "chunks a fetch had, or that disagreed with it")             \
-	X(completed, "code objects fetched whole and cached")                             \
-	X(timeouts, "fetches that ran out of time")                                       \
-	X(mismatches, "fetched code that did not hash to its name")                       \
-	X(invalid, "fetched code that failed validation")                                 \
+#define FETCH_COUNTERS(X)                                                                                              \
+	X(requests_sent, "code requests sent")                                                                         \
+	X(retries, "requests sent again for chunks still missing")                                                     \
+	X(requests_limited, "requests held back by the rate per destination")                                          \
+	X(chunks_received, "chunks received for a fetch")                                                              \
+	X(chunks_unexpected, "chunks a fetch had, or that disagreed with it")                                          \
+	X(completed, "code objects fetched whole and cached")                                                          \
+	X(timeouts, "fetches that ran out of time")                                                                    \
+	X(mismatches, "fetched code that did not hash to its name")                                                    \
+	X(invalid, "fetched code that failed validation")                                                              \
 	X(park_overflow, "capsules that found no room to park")
 
 struct fetch_counters {
@@ -92,6 +92,11 @@ int fetch_park(struct fetcher *f, struct pkt *p, const uint8_t name[32], const s
  * the fetch has, or that disagrees with the ones it has (counted). */
 int fetch_chunk(struct fetcher *f, const struct wire_code_chunk *c, const uint8_t *pkt, const struct an_addr *from);
 
+/* New limits (a reloaded configuration): for what parks and is fetched
+ * from now on; what is parked already stays (a lower total parks nothing
+ * new until enough have gone). */
+void fetch_set_limits(struct fetcher *f, size_t park_per_code, size_t park_total, unsigned retry_ms,
+		      unsigned timeout_ms);
 size_t fetch_parked(const struct fetcher *f);
 size_t fetch_active(const struct fetcher *f);
 const struct fetch_counters *fetch_counters(const struct fetcher *f);

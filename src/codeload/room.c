@@ -262,6 +262,19 @@ static int codeload_init(struct node *n, const void *cfg, void **ret_state)
 	return cl->fetch && cl->relay ? 0 : -ENOMEM;
 }
 
+/* Every directive of the room may change while it runs (fetch_set_limits);
+ * the relays keep the timeout they started with. */
+static int codeload_reconfigure(void *room, const void *cfg, const struct node_config *nc, bool apply, char *why,
+				size_t whylen)
+{
+	struct codeload *cl = room;
+	const struct codeload_config *c = cfg;
+	if (apply)
+		fetch_set_limits(cl->fetch, c->park_per_code, c->park_total, (unsigned)c->fetch_retry_ms,
+				 (unsigned)c->fetch_timeout_ms);
+	return 0;
+}
+
 static void codeload_done(void *room)
 {
 	struct codeload *cl = room;
@@ -313,6 +326,7 @@ static const struct room codeload_room = {
     .directives = codeload_directives,
     .init = codeload_init,
     .done = codeload_done,
+    .reconfigure = codeload_reconfigure,
     .types = codeload_types,
     .stats = codeload_stats,
     .queued = codeload_queued,

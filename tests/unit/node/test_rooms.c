@@ -20,6 +20,8 @@
 #include <sodium.h>
 
 #include "anode/concast.h"
+#include "node/config.h"
+#include "node/room.h"
 #include "nodetest.h"
 #include "wire/wire.h"
 
@@ -237,6 +239,43 @@ static void test_code_relay(void)
 	nt_free(t);
 }
 
+/* The configuration test_reconfigure puts in force, with extra lines. */
+#define RECONF_BASE "name nt\nlisten " NT_SELF "\napp-socket %s/app\nctl-socket %s/ctl\nroute default " NT_PEER "\n%s"
+
+/* A configuration put in force while the node runs: as a whole, or not
+ * at all with the reason. */
+static void test_reconfigure(const char *code_dir)
+{
+	struct nodetest *t = nt_new(NULL);
+	CHECK(t);
+	if (!t)
+		return;
+	char text[1024], why[512];
+	struct node_config nc = {0};
+	/* What needs a restart is refused by name, and nothing changes. */
+	snprintf(text, sizeof(text), RECONF_BASE, t->dir, t->dir, "buffers 512\nfetch-timeout-ms 500\n");
+	CHECK(node_config_parse(text, strlen(text), "test", &nc, why, sizeof(why)) == 0);
+	CHECK(node_reconfigure(t->node, &nc, why, sizeof(why)) == -EBUSY);
+	CHECK(strstr(why, "'buffers' cannot change while the node runs") != NULL);
+	node_config_done(&nc);
+	/* The code loader takes a new fetch timeout: a parked capsule now
+	 * goes after 500 ms, not 3 s. */
+	snprintf(text, sizeof(text), RECONF_BASE, t->dir, t->dir, "fetch-timeout-ms 500\n");
+	CHECK(node_config_parse(text, strlen(text), "test", &nc, why, sizeof(why)) == 0);
+	CHECK(node_reconfigure(t->node, &nc, why, sizeof(why)) == 0);
+	node_config_done(&nc);
+	uint8_t name[32] = {1, 2, 3}, pkt[2048];
+	size_t len = capsule(t, pkt, sizeof(pkt), name);
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	CHECK(stat_of(t, "fetch", "parked_now") == 1);
+	nt_advance(t, 700);
+	CHECK(stat_of(t, "fetch", "parked_now") == 0);
+	CHECK(stat_of(t, "counters", "drop_code_timeout") == 1);
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	(void)code_dir;
+	nt_free(t);
+}
+
 static void test_concast_flow(void)
 {
 	struct nodetest *t = nt_new("concast-keepalive-ms 100");
@@ -284,6 +323,7 @@ int main(int argc, char **argv)
 	test_code_fetch(argv[1], false);
 	test_code_fetch(argv[1], true);
 	test_code_relay();
+	test_reconfigure(argv[1]);
 	test_concast_flow();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
