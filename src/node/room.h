@@ -15,7 +15,7 @@
  * anode_rooms; the node walks that section (registry.c) for the Type ID
  * demux, the configuration directives and their help, the control
  * commands, the stats, the application link messages, the once-a-second
- * tick and SIGHUP. It never names a room. Adding one is a folder whose
+ * tick and reloads (SIGHUP). It never names a room. Adding one is a folder whose
  * meson.build adds its library to `room_libs`, and one `subdir()` line in
  * the top meson.build (anoded links room_libs whole, so that no
  * registration is left out by the linker).

@@ -56,30 +56,5 @@ static const struct rte_bpf_xsym probe_xsym[] = {
 
 static const char *const probe_sections[] = {"probe"};
 
-const struct ee_kind svc_kind_probe = {
-    .name = "probe",
-    .sections = probe_sections,
-    .n_sections = 1,
-    .required = 1u << 0,
-    .main = 0,
-    .init = -1,
-    .fini = -1,
-    .call = -1,
-    .ctx_size = sizeof(struct an_probe_ctx),
-    .xsym = probe_xsym,
-    .n_xsym = sizeof(probe_xsym) / sizeof(probe_xsym[0]),
-};
-
-const struct ee_kind svc_kind_module = {
-    .name = "module",
-    .sections = module_sections,
-    .n_sections = 1,
-    .required = 1u << 0,
-    .main = 0,
-    .init = -1,
-    .fini = -1,
-    .call = -1,
-    .ctx_size = sizeof(struct an_pkt_ctx),
-    .xsym = module_xsym,
-    .n_xsym = sizeof(module_xsym) / sizeof(module_xsym[0]),
-};
+const struct ee_kind svc_kind_probe = EE_KIND_ONE_ENTRY("probe", probe_sections, struct an_probe_ctx, probe_xsym);
+const struct ee_kind svc_kind_module = EE_KIND_ONE_ENTRY("module", module_sections, struct an_pkt_ctx, module_xsym);
