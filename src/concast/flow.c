@@ -459,3 +459,8 @@ const struct cc_config *cc_config(const struct cc_table *t)
 {
 	return &t->cfg;
 }
+
+void cc_set_max_flows(struct cc_table *t, size_t max_flows)
+{
+	t->cfg.max_flows = max_flows ? max_flows : CC_DEFAULT_FLOWS;
+}

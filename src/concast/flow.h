@@ -79,7 +79,7 @@ struct cc_flow {
 	uint8_t spec[32];
 	void *spec_elf; /* a copy, to put the code back if it was removed from the cache */
 	size_t spec_len;
-	bool pinned; /* the specification is pinned in the code cache for this flow */
+	bool pinned;		   /* the specification is pinned in the code cache for this flow */
 	uint64_t receiver_app;	   /* the receiving application here (it set the merge), or 0 */
 	struct an_addr downstream; /* the node that answered with MS (router mode: the next concast node) */
 	bool has_downstream;
@@ -139,5 +139,8 @@ size_t cc_flow_tags(const struct cc_table *t, const struct cc_flow *f);
 
 const struct cc_counters *cc_counters(const struct cc_table *t);
 const struct cc_config *cc_config(const struct cc_table *t);
+/* A new flow limit (a reloaded configuration): flows past it are kept
+ * until they end; none is added until they fall under it. */
+void cc_set_max_flows(struct cc_table *t, size_t max_flows);
 
 #endif

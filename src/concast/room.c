@@ -546,6 +546,30 @@ static int concast_init(struct node *n, const void *cfg, void **ret_state)
 	return 0;
 }
 
+/* A reloaded configuration: the flow limit and the keep-alive period
+ * change while the room runs (the next period has the new length); the
+ * sizes of each flow's tables, and concast on IP, need a restart. */
+static int concast_reconfigure(void *room, const void *cfg, const struct node_config *nc, bool apply, char *why,
+			       size_t whylen)
+{
+	struct concast_room *r = room;
+	const struct concast_config *c = cfg;
+	const struct cc_config *now = cc_config(r->t);
+	if (c->upstream != now->max_upstream || c->tags != now->max_tags) {
+		snprintf(why, whylen, "concast-upstream and concast-tags size every flow's tables: restart the node");
+		return -EBUSY;
+	}
+	if (nc->router && c->ip != (r->ip != NULL)) {
+		snprintf(why, whylen, "concast-ip opens or closes the IP link: restart the node");
+		return -EBUSY;
+	}
+	if (apply) {
+		cc_set_max_flows(r->t, c->flows);
+		r->period_ms = (unsigned)c->keepalive_ms;
+	}
+	return 0;
+}
+
 static void concast_done(void *room)
 {
 	struct concast_room *r = room;
@@ -588,6 +612,7 @@ static const struct room concast_room = {
     .directives = concast_directives,
     .init = concast_init,
     .done = concast_done,
+    .reconfigure = concast_reconfigure,
     .types = concast_types,
     .commands = concast_commands,
     .stats = concast_stats,

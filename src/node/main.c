@@ -51,9 +51,10 @@ static void usage(FILE *f)
 	      "whole: routes, limits, every directive a room can take while it runs, the\n"
 	      "policy (instances its new grants no longer allow are stopped); or, when\n"
 	      "anything does not load or cannot change without a restart (name, mode,\n"
-	      "queue, user, listen, sockets, buffers, cache sizes, link-capacity), keeps\n"
-	      "the ones in force and logs why. In router mode the privileged parent reads\n"
-	      "the files and hands them to the node.\n",
+	      "queue, user, listen, sockets, buffers, cache sizes, link-capacity,\n"
+	      "concast-upstream, concast-tags, concast-ip), keeps the ones in force and\n"
+	      "logs why. In router mode the privileged parent reads the files and hands\n"
+	      "them to the node.\n",
 	      f);
 }
 

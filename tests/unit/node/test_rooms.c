@@ -264,6 +264,18 @@ static void test_reconfigure(const char *code_dir)
 	CHECK(node_config_parse(text, strlen(text), "test", &nc, why, sizeof(why)) == 0);
 	CHECK(node_reconfigure(t->node, &nc, why, sizeof(why)) == 0);
 	node_config_done(&nc);
+	/* A room that cannot take a change refuses the whole reload, saying
+	 * why; one it can take goes in with the rest. */
+	snprintf(text, sizeof(text), RECONF_BASE, t->dir, t->dir, "fetch-timeout-ms 500\nconcast-tags 9\n");
+	CHECK(node_config_parse(text, strlen(text), "test", &nc, why, sizeof(why)) == 0);
+	CHECK(node_reconfigure(t->node, &nc, why, sizeof(why)) == -EBUSY);
+	CHECK(strstr(why, "concast: concast-upstream and concast-tags size every flow's tables") != NULL);
+	node_config_done(&nc);
+	snprintf(text, sizeof(text), RECONF_BASE, t->dir, t->dir,
+		 "fetch-timeout-ms 500\nconcast-keepalive-ms 200\nconcast-flows 3\nmax-copies 2\n");
+	CHECK(node_config_parse(text, strlen(text), "test", &nc, why, sizeof(why)) == 0);
+	CHECK(node_reconfigure(t->node, &nc, why, sizeof(why)) == 0);
+	node_config_done(&nc);
 	uint8_t name[32] = {1, 2, 3}, pkt[2048];
 	size_t len = capsule(t, pkt, sizeof(pkt), name);
 	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
