@@ -31,16 +31,6 @@
 #define EE_HELPER_ATTR __attribute__((force_align_arg_pointer))
 #else
 #define EE_HELPER_ATTR
-/* A kind with one entry point, required and run for each packet, and no
- * init, fini or call: sections names it, ctx_type is its context, xsym
- * its helper table (an array). */
-#define EE_KIND_ONE_ENTRY(nm, sections_, ctx_type, xsym_)                                                              \
-	{                                                                                                              \
-		.name = (nm), .sections = (sections_), .n_sections = 1, .required = 1u << 0, .main = 0, .init = -1,    \
-		.fini = -1, .call = -1, .ctx_size = sizeof(ctx_type), .xsym = (xsym_),                                 \
-		.n_xsym = sizeof(xsym_) / sizeof((xsym_)[0]),                                                          \
-	}
-
 #endif
 #define EE_HELPER_ARGS                                                                                                 \
 	uint64_t a1 __attribute__((unused)), uint64_t a2 __attribute__((unused)), uint64_t a3 __attribute__((unused)), \

@@ -180,12 +180,6 @@ void watch_init(struct watch *w, const struct watch_spec *spec)
 	w->state = -1;
 }
 
-void watch_done(struct watch *w)
-{
-	/* The presence probe's socket is the monitors' (presence.c). */
-	(void)w;
-}
-
 /* host_up: the last probe's outcome, then the next probe. 1 while there
  * is no outcome yet. */
 static int read_presence(struct watch *w, const struct watch_env *env, uint64_t now_ns, int64_t *ret)

@@ -63,8 +63,6 @@ struct watch {
 int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t errlen);
 
 void watch_init(struct watch *w, const struct watch_spec *spec);
-/* Release what a watch holds. */
-void watch_done(struct watch *w);
 
 /* Where samples come from: the node's figures, and the custom probes'
  * values (0 and *ret, or -ENOENT while nothing is published). */

@@ -51,8 +51,8 @@ static void usage(FILE *f)
 	      "whole: routes, limits, every directive a room can take while it runs, the\n"
 	      "policy (instances its new grants no longer allow are stopped); or, when\n"
 	      "anything does not load or cannot change without a restart (name, mode,\n"
-	      "queue, user, listen, sockets, buffers, cache sizes, link-capacity,\n"
-	      "concast-upstream, concast-tags, concast-ip), keeps the ones in force and\n"
+	      "queue, user, listen, sockets, buffers, cache sizes, link-capacity, and\n"
+	      "the directives a room sizes its state by), keeps the ones in force and\n"
 	      "logs why. In router mode the privileged parent reads the files and hands\n"
 	      "them to the node.\n",
 	      f);
@@ -113,11 +113,6 @@ static int run_node(const struct node_config *cfg, int udp_fd, int priv_fd, cons
 	return 0;
 }
 
-/* What the privileged parent needs of main. */
-struct child_args {
-	const struct node_config *cfg;
-};
-
 /* anoded --node-child FD: a router node's child, started by its parent
  * with fork and exec (a fresh address space: nothing of the parent's
  * memory). Its configuration and policy come over the socket pair FD, as
@@ -162,14 +157,14 @@ static int node_child_main(int chan_fd, int udp_fd)
  * read again and checked whole, as the node will take them. */
 static int reread(void *arg, struct priv_texts *ret, char *err, size_t errlen)
 {
-	const struct child_args *ca = arg;
+	const struct node_config *started = arg; /* the configuration anoded started with */
 	struct node_config nc = {0};
 	char *text;
 	size_t len;
-	int r = node_file_read(ca->cfg->config_path, &text, &len, err, errlen);
+	int r = node_file_read(started->config_path, &text, &len, err, errlen);
 	if (r < 0)
 		return r;
-	r = node_config_parse(text, len, ca->cfg->config_path, &nc, err, errlen);
+	r = node_config_parse(text, len, started->config_path, &nc, err, errlen);
 	if (r == 0)
 		r = node_config_read_policy(&nc, err, errlen);
 	if (r < 0) {
@@ -317,7 +312,6 @@ int main(int argc, char **argv)
 			node_config_done(&cfg);
 			return 1;
 		}
-		struct child_args ca = {.cfg = &cfg};
 		const char *sockets[] = {cfg.app_path, cfg.ctl_path, NULL};
 		/* The child is this program again (fork and exec), with the
 		 * options that are not the configuration's. */
@@ -346,7 +340,7 @@ int main(int argc, char **argv)
 		    .reread = reread,
 		    .child_args = child_args,
 		    .keep_fd = udp_fd,
-		    .arg = &ca,
+		    .arg = &cfg,
 		};
 		r = priv_parent_run(&pc);
 	} else {

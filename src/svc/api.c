@@ -317,10 +317,9 @@ static void on_subscribe(struct svc_run *r, const struct wire_sapi *m)
 
 static void on_unsubscribe(struct svc_run *r, const struct wire_sapi *m)
 {
-	if (m->handle >= 1 && m->handle <= SVC_API_SUBS_MAX && r->subs[m->handle - 1].in) {
-		watch_done(&r->subs[m->handle - 1].w);
+	if (m->handle >= 1 && m->handle <= SVC_API_SUBS_MAX && r->subs[m->handle - 1].in)
 		r->subs[m->handle - 1].in = false;
-	} else
+	else
 		state(r->sv)->c.bad_records++;
 }
 
@@ -524,9 +523,6 @@ void svc_api_close(struct svc_run *r)
 			release(r, &r->held[i], MATCH_ACCEPT, NULL, 0);
 	if (r->hold_t)
 		loop_timer_cancel(n->loop, r->hold_t);
-	for (size_t i = 0; i < SVC_API_SUBS_MAX; i++)
-		if (r->subs[i].in)
-			watch_done(&r->subs[i].w);
 	loop_fd_del(n->loop, r->fd);
 	close(r->fd);
 	for (struct svc_run **pp = &state(r->sv)->runs; *pp; pp = &(*pp)->next)
