@@ -92,8 +92,10 @@ enum an_merge_done {
 #define AN_PTR_ADD(p, off) asm volatile("%0 += %1" : "+r"(p) : "r"((uint64_t)(off)))
 
 /* Decode n μ-law octets (G.711) at ctx->msg[msg_off] and add them to n
- * 32-bit linear sums (16-bit scale, host order) at ctx->state[state_off].
- * Costs n / 4 work units. 0 or -EINVAL when out of bounds. */
+ * 32-bit linear sums (16-bit scale, host order, saturating) at
+ * ctx->state[state_off].
+ * Costs 16 + 2n work units (each call, an_mulaw_make too). 0 or -EINVAL
+ * when out of bounds. */
 extern int64_t an_mulaw_mix(struct an_merge_ctx *ctx, uint64_t state_off, uint64_t msg_off, uint64_t n);
 /* Encode n 32-bit linear sums at ctx->state[state_off], clipped to 16
  * bits, as μ-law octets at ctx->msg[msg_off]. 0 or -EINVAL. */

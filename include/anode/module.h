@@ -70,7 +70,8 @@ struct an_pattern {
 #define AN_PROBE __attribute__((section("probe"), used))
 
 /* The offset in ctx->pkt of the first match of pat at or after off and
- * before ctx->len, or -ENOENT. Costs its length in work units. */
+ * before ctx->len, or -ENOENT. Costs 16 + 8 work units per octet searched
+ * (1 for a two-octet pattern, 1/16 for one octet; docs/code-objects.md). */
 extern int64_t an_pkt_find(const struct an_pkt_ctx *ctx, uint64_t off, const struct an_pattern *pat);
 /* Recompute the IPv4 header checksum and the UDP or TCP checksum of
  * ctx->pkt (the IP length field from ctx->len). */

@@ -32,6 +32,8 @@ struct cc_table {
 	size_t n_flows;
 	struct cc_counters c;
 	struct an_merge_ctx *ctx; /* what every run works on */
+	bool (*spent)(void *arg); /* cc_set_slice */
+	void *spent_arg;
 };
 
 static uint64_t now_ns(void)
@@ -389,14 +391,22 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	return 0;
 }
 
-static void expire_flow(struct cc_table *t, struct cc_flow *f, uint64_t now_ms)
+/* The caller's slice is spent: the rest waits for the next call. */
+static bool slice_spent(struct cc_table *t)
+{
+	return t->spent && t->spent(t->spent_arg);
+}
+
+static bool expire_flow(struct cc_table *t, struct cc_flow *f, uint64_t now_ms)
 {
 	if (!f->tags)
-		return;
+		return false;
 	for (size_t i = 0; i < t->cfg.max_tags; i++) {
 		struct cc_tag *g = &f->tags[i];
 		if (!g->used)
 			continue;
+		if (slice_spent(t))
+			return true;
 		if (now_ms - g->created_ms >= t->cfg.tag_max_ms) {
 			t->c.tags_expired++;
 			tag_free(g);
@@ -413,12 +423,23 @@ static void expire_flow(struct cc_table *t, struct cc_flow *f, uint64_t now_ms)
 		t->ctx->len = 0;
 		tag_done(t, f, g, now_ms, true);
 	}
+	return false;
 }
 
-void cc_expire(struct cc_table *t, uint64_t now_ms)
+bool cc_expire(struct cc_table *t, uint64_t now_ms)
 {
+	/* What a spent slice leaves is still due: the next call starts
+	 * over and finds it. */
 	for (struct cc_flow *f = t->flows; f; f = f->next)
-		expire_flow(t, f, now_ms);
+		if (expire_flow(t, f, now_ms))
+			return true;
+	return false;
+}
+
+void cc_set_slice(struct cc_table *t, bool (*spent)(void *arg), void *arg)
+{
+	t->spent = spent;
+	t->spent_arg = arg;
 }
 
 uint64_t cc_next_deadline(const struct cc_table *t)

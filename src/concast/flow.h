@@ -130,8 +130,12 @@ void cc_up_del(struct cc_flow *f, int slot);
 int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg, size_t len, uint64_t now_ms);
 
 /* Run the timeouts due at now_ms (done with timed_out), and discard tags
- * past their age. */
-void cc_expire(struct cc_table *t, uint64_t now_ms);
+ * past their age; true when the caller's slice ran out first (call again
+ * soon: what is left is still due). */
+bool cc_expire(struct cc_table *t, uint64_t now_ms);
+/* Ask spent(arg) between tags in cc_expire, which stops when it says the
+ * caller's time slice is used (the node's loop: loop_slice_spent). */
+void cc_set_slice(struct cc_table *t, bool (*spent)(void *arg), void *arg);
 /* The earliest time cc_expire has something to do, or UINT64_MAX. */
 uint64_t cc_next_deadline(const struct cc_table *t);
 /* Tags in merge in the flow. */

@@ -235,6 +235,12 @@ static void merge_timer_arm(struct concast_room *r)
 	r->merge_timer = loop_timer_add(r->n->loop, d > now ? d - now : 0, merge_timer_fired, r);
 }
 
+static bool slice_spent(void *arg)
+{
+	struct concast_room *r = arg;
+	return loop_slice_spent(r->n->loop);
+}
+
 static void merge_timer_fired(void *arg)
 {
 	struct concast_room *r = arg;
@@ -527,6 +533,7 @@ static int concast_init(struct node *n, const void *cfg, void **ret_state)
 	r->tick = loop_timer_add(n->loop, r->period_ms, period, r);
 	if (!r->t || !r->tick)
 		return -ENOMEM;
+	cc_set_slice(r->t, slice_spent, r);
 	if (n->cfg.router && c->ip) {
 		/* Opened while the node child is still root (CAP_NET_RAW); the
 		 * node reads it into the Type ID demux and owns it. */

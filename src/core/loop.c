@@ -39,7 +39,8 @@ struct loop {
 	uint64_t seq;
 	bool (*idle_cb)(void *arg);
 	void *idle_arg;
-	bool more; /* the idle hook left work: poll without blocking */
+	bool more;	      /* the idle hook left work: poll without blocking */
+	uint64_t round_start; /* loop_now_ns() when the round's work began */
 	struct loop_stats stats;
 };
 
@@ -241,7 +242,7 @@ static int loop_round(struct loop *l, int max_wait)
 	int n = epoll_wait(l->epfd, ev, LOOP_BATCH, timeout);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	uint64_t round_start = loop_now_ns();
+	uint64_t round_start = l->round_start = loop_now_ns();
 	for (int i = 0; i < n && !l->stop; i++) {
 		int fd = ev[i].data.fd;
 		if ((size_t)fd < l->n_watch && l->watch[fd].used)
@@ -273,6 +274,11 @@ int loop_run_once(struct loop *l, int timeout_ms)
 {
 	l->stop = false;
 	return loop_round(l, timeout_ms);
+}
+
+bool loop_slice_spent(const struct loop *l)
+{
+	return loop_now_ns() - l->round_start > LOOP_SLICE_NS;
 }
 
 bool loop_busy(const struct loop *l)

@@ -43,6 +43,16 @@ void loop_stop(struct loop *l);
 /* One round, waiting at most timeout_ms for an event (0: not at all): for
  * tests that drive a node by hand. 0 or a negative errno. */
 int loop_run_once(struct loop *l, int timeout_ms);
+/*
+ * The slice a round promises: work that reads packets, runs code or walks
+ * tables asks loop_slice_spent() between items and leaves the rest for
+ * the next round (unread sockets wake it again; queues of its own make the
+ * idle hook say work is left). Code runs are bounded by their work budget
+ * (about 1 ns a unit), so a round lasts at most the slice and one item.
+ */
+#define LOOP_SLICE_NS (2 * 1000 * 1000)
+/* This round has used its slice (loop_run_once: since its wait ended). */
+bool loop_slice_spent(const struct loop *l);
 /* The idle hook said work is left (the next round will not wait). */
 bool loop_busy(const struct loop *l);
 

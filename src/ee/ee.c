@@ -608,6 +608,7 @@ int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee
 	if (ee_charge(&r, p->max_insns))
 		rc = (int64_t)ee_prog_exec(p, ctx);
 	ee_cur = prev;
+	ee->last_work = r.spent;
 	if (v.over_budget)
 		rc = -EDQUOT;
 	c->runs++;
@@ -619,6 +620,11 @@ int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee
 	ee_cache_touch(ee, c);
 	*ret_rc = rc;
 	return 0;
+}
+
+uint64_t ee_last_work(const struct ee *ee)
+{
+	return ee->last_work;
 }
 
 const char *ee_last_refusal(const struct ee *ee)

@@ -227,6 +227,10 @@ int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_
  * sections) instead of the main one. */
 int ee_run_entry(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, unsigned entry, void *ctx,
 		 int64_t *ret_rc);
+/* The work units the last ee_run_kind or ee_run_entry used (the budget
+ * it was given when it spent it all): what bench/helper_cost.c divides
+ * its times by. */
+uint64_t ee_last_work(const struct ee *ee);
 /* The kind a cached code object was inserted as, or NULL when it is not
  * cached. */
 const struct ee_kind *ee_code_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN]);

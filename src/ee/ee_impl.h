@@ -59,7 +59,7 @@ struct ee_prog {
 	struct rte_bpf *bpf;
 	uint64_t (*jit)(void *ctx);	 /* NULL: interpret */
 	uint64_t (*jit_func)(void *ctx); /* what the JIT made, kept for ee_use_jit */
-	uint32_t max_insns; /* its longest path: what one run costs at most */
+	uint32_t max_insns;		 /* its longest path: what one run costs at most */
 };
 
 static inline uint64_t ee_prog_exec(const struct ee_prog *p, void *ctx)
@@ -94,11 +94,11 @@ struct ee_run {
 	struct ee *ee;
 	struct an_ctx *ctx;
 	struct ee_verdict *v;
-	struct ee_code *code; /* whose soft state the helpers use (callee in an_call) */
-	unsigned depth;	      /* an_call nesting */
-	uint64_t budget;      /* work units left for this capsule */
-	uint64_t spent;       /* work units charged */
-	uint16_t copies;      /* copy budget as the node gave it */
+	struct ee_code *code;	    /* whose soft state the helpers use (callee in an_call) */
+	unsigned depth;		    /* an_call nesting */
+	uint64_t budget;	    /* work units left for this capsule */
+	uint64_t spent;		    /* work units charged */
+	uint16_t copies;	    /* copy budget as the node gave it */
 	const struct ee_run_in *in; /* what the node worked out for this run */
 	/* The node-filled fields before pkt[], as the node wrote them, restored
 	 * after the run; data_off, data_len, pkt_len and dst are kept typed for
@@ -128,8 +128,9 @@ struct ee {
 	uint64_t hash_xor, hash_mul;
 	uint8_t state_key[16]; /* siphash key for soft state buckets */
 
-	bool no_jit; /* ee_use_jit(false) */
-	char refusal[160]; /* ee_last_refusal */
+	bool no_jit;	    /* ee_use_jit(false) */
+	char refusal[160];  /* ee_last_refusal */
+	uint64_t last_work; /* ee_last_work */
 	struct ee_stats stats;
 };
 

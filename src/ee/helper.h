@@ -42,14 +42,17 @@
 #define EE_RET(v) ((uint64_t)(int64_t)(v))
 
 /*
- * What each helper costs in the run's work budget, in instruction units
- * (an eBPF instruction is about one unit of JIT time). Measured with
- * bench/ee_bench's hostile objects: a unit is 1-3 ns for every helper at
- * these costs, so a budget of N units bounds a run to a few N ns. Bulk
- * helpers charge in proportion to the work besides (a loop's worth).
+ * What each helper costs in the run's work budget, in units of about one
+ * nanosecond (an eBPF instruction is one unit and takes about 0.5 ns
+ * JIT-compiled). Calibrated by bench/helper_cost.c, which runs each
+ * helper at its slowest: every helper lands at 0.1-2 ns per unit, so a
+ * budget of N units bounds a run to about N ns (docs/code-objects.md has
+ * the table). Bulk helpers charge in proportion to the work (octets,
+ * samples) besides, and every charge is made before the work starts.
  */
-#define EE_COST_SIMPLE 16 /* local address, time, goal test, log at debug */
-#define EE_COST_STATE 48  /* a soft state lookup, insert or delete */
+#define EE_COST_SIMPLE 16 /* local address, goal test, log at debug */
+#define EE_COST_TIME 32	  /* clock_gettime: about 30 ns */
+#define EE_COST_STATE 96  /* a soft state lookup, insert or delete (an insert that evicts: about 110 ns) */
 #define EE_COST_SEND 48	  /* a route lookup */
 #define EE_COST_CALL 32	  /* on top of the callee's longest path */
 #define EE_COST_LOG 64

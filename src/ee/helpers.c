@@ -99,7 +99,7 @@ EE_HELPER(ee_h_local_addr)
 EE_HELPER_EXPORTED(ee_h_time_ns)
 {
 	struct timespec ts;
-	EE_CHARGE(EE_COST_SIMPLE);
+	EE_CHARGE(EE_COST_TIME);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

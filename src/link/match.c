@@ -76,11 +76,11 @@ struct match_filter_st {
 	match_handler h;
 	void *arg;
 	match_ready ready; /* told once: bound and in place, or failed */
-	int fd; /* the queue's socket; -1 while pending */
+	int fd;		   /* the queue's socket; -1 while pending */
 	bool removing;
 	int ready_err;
 	struct loop_timer *ready_t; /* set while the outcome waits to be told */
-	struct loop_timer *grace; /* set while the removal waits */
+	struct loop_timer *grace;   /* set while the removal waits */
 	size_t held;
 };
 
@@ -100,7 +100,7 @@ struct match_engine {
 	struct match_filter_st **filters; /* indexed by id */
 	size_t n_filters;		  /* slots in filters[] */
 	struct match_counters counters;
-	struct nfq_io *io; /* receive slots and verdicts, shared by every queue */
+	struct nfq_io *io;		   /* receive slots and verdicts, shared by every queue */
 	struct match_held *rec[NFQ_BATCH]; /* what the handler sees per slot */
 	struct match_held *held[MATCH_HELD_BUCKETS];
 };
@@ -205,19 +205,19 @@ static void handle_packet(void *arg, struct nfq_packet *np)
 	if (!rec) {
 		rec = m->rec[np->slot] = malloc(sizeof(*rec));
 		if (!rec) {
-			verdict(m, f, &(struct match_pkt){ .id = np->id }, MATCH_ACCEPT, NULL, 0);
+			verdict(m, f, &(struct match_pkt){.id = np->id}, MATCH_ACCEPT, NULL, 0);
 			return;
 		}
 	}
 	struct match_pkt *p = &rec->pkt;
 	*p = (struct match_pkt){
-		.id = np->id,
-		.queue = f->queue,
-		.data = np->data,
-		.len = np->len,
-		.cap = np->cap,
-		.indev = np->indev,
-		.outdev = np->outdev,
+	    .id = np->id,
+	    .queue = f->queue,
+	    .data = np->data,
+	    .len = np->len,
+	    .cap = np->cap,
+	    .indev = np->indev,
+	    .outdev = np->outdev,
 	};
 	if (f->removing || !np->whole) {
 		/* A removed filter's stragglers, or a packet we do not have
@@ -255,11 +255,21 @@ static void handle_packet(void *arg, struct nfq_packet *np)
 	m->counters.held++;
 }
 
-/* Read and answer what the socket holds; stop after a few batches so that
- * one busy queue does not starve the loop. */
+/* Read and answer what the socket holds, a batch at a time: stop after
+ * max_batches or when the round's slice is spent (each packet may run a
+ * module), so that one busy queue does not starve the loop; the socket,
+ * still readable, wakes the next round. */
 static void filter_read(struct match_filter_st *f, unsigned max_batches)
 {
-	nfq_read(f->m->io, f->fd, f->queue, max_batches, handle_packet, f);
+	for (unsigned b = 0; b < max_batches; b++)
+		if (!nfq_read(f->m->io, f->fd, f->queue, 1, handle_packet, f) || loop_slice_spent(f->m->loop))
+			break;
+}
+
+/* Until the socket is empty: a queue going away answers everything. */
+static void filter_read_all(struct match_filter_st *f)
+{
+	nfq_read(f->m->io, f->fd, f->queue, 64, handle_packet, f);
 }
 
 static void filter_readable(void *arg, int fd, uint32_t events)
@@ -304,7 +314,7 @@ static void filter_finish(void *arg)
 	f->grace = NULL;
 	/* Whatever the socket still holds is accepted, not dropped by the
 	 * unbind. */
-	filter_read(f, 64);
+	filter_read_all(f);
 	if (f->held == 0)
 		filter_destroy(f);
 }
@@ -335,8 +345,7 @@ static int local_remove(void *arg, unsigned id, uint16_t queue, const struct mat
 
 /* ---- the engine ---- */
 
-struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue,
-			       const struct match_backend *be)
+struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t first_queue, const struct match_backend *be)
 {
 	if (!rules_tag_ok(tag)) {
 		log_err("match: bad tag '%s' (letters, digits, - and _, at most %d)", tag, MATCH_TAG_MAX);
@@ -347,11 +356,11 @@ struct match_engine *match_new(struct loop *loop, const char *tag, uint16_t firs
 		return NULL;
 	m->loop = loop;
 	m->local = !be;
-	m->be = be ? *be : (struct match_backend){ .install = local_install, .remove = local_remove, .arg = m };
+	m->be = be ? *be : (struct match_backend){.install = local_install, .remove = local_remove, .arg = m};
 	snprintf(m->tag, sizeof(m->tag), "%s", tag);
 	m->first_queue = first_queue;
-	m->io = nfq_io_new(&(struct nfq_counters){ .failed_verdicts = &m->counters.failed_verdicts,
-						   .overflows = &m->counters.queue_drops });
+	m->io = nfq_io_new(&(struct nfq_counters){.failed_verdicts = &m->counters.failed_verdicts,
+						  .overflows = &m->counters.queue_drops});
 	if (!m->io)
 		goto fail;
 	/* A remote backend's owner does this itself. */
@@ -392,7 +401,7 @@ void match_free(struct match_engine *m)
 		struct match_filter_st *f = m->filters[i];
 		if (f) {
 			if (f->fd >= 0 && m->io)
-				filter_read(f, 64);
+				filter_read_all(f);
 			filter_destroy(f);
 		}
 	}
@@ -403,8 +412,8 @@ void match_free(struct match_engine *m)
 	free(m);
 }
 
-int match_install(struct match_engine *m, const struct match_filter *flt, match_handler h, match_ready ready,
-		  void *arg, unsigned *ret_id)
+int match_install(struct match_engine *m, const struct match_filter *flt, match_handler h, match_ready ready, void *arg,
+		  unsigned *ret_id)
 {
 	int r = match_filter_check(flt);
 	if (r < 0)

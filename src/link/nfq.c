@@ -120,8 +120,8 @@ struct nfq_io *nfq_io_new(const struct nfq_counters *c)
 		io->slot[i] = malloc(NFQ_SLOT_SIZE);
 		if (!io->slot[i])
 			goto fail;
-		io->iov[i] = (struct iovec){ .iov_base = io->slot[i], .iov_len = NFQ_SLOT_SIZE };
-		io->msg[i].msg_hdr = (struct msghdr){ .msg_iov = &io->iov[i], .msg_iovlen = 1 };
+		io->iov[i] = (struct iovec){.iov_base = io->slot[i], .iov_len = NFQ_SLOT_SIZE};
+		io->msg[i].msg_hdr = (struct msghdr){.msg_iov = &io->iov[i], .msg_iovlen = 1};
 	}
 	return io;
 fail:
@@ -144,7 +144,7 @@ void nfq_flush(struct nfq_io *io)
 {
 	if (!io->tx_len)
 		return;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	if (sendto(io->tx_fd, io->tx, io->tx_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		/* The packets stay queued in the kernel until the queue goes;
 		 * nothing better can be done for them here. */
@@ -187,7 +187,7 @@ void nfq_verdict(struct nfq_io *io, int fd, uint16_t queue, uint32_t id, int ver
 static void read_packet(struct nfq_io *io, unsigned slot, struct nlmsghdr *nlh, uint16_t queue,
 			void (*packet)(void *arg, struct nfq_packet *p), void *arg)
 {
-	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	struct nlattr *attr[NFQA_MAX + 1] = {0};
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
 		log_ratelimited(LOG_DEBUG, "nfq: queue %u: unparsable packet message", queue);
 		return;
@@ -197,16 +197,16 @@ static void read_packet(struct nfq_io *io, unsigned slot, struct nlmsghdr *nlh, 
 	size_t len = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
 	bool truncated = attr[NFQA_CAP_LEN] && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > len;
 	struct nfq_packet p = {
-		.id = ntohl(ph->packet_id),
-		.data = data,
-		.len = len,
-		/* Everything after the payload in the slot has been parsed
-		 * already: the handler may grow the packet into it. */
-		.cap = data ? (size_t)(io->slot[slot] + NFQ_SLOT_SIZE - data) : 0,
-		.indev = attr[NFQA_IFINDEX_INDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV])) : 0,
-		.outdev = attr[NFQA_IFINDEX_OUTDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV])) : 0,
-		.whole = data && !truncated,
-		.slot = slot,
+	    .id = ntohl(ph->packet_id),
+	    .data = data,
+	    .len = len,
+	    /* Everything after the payload in the slot has been parsed
+	     * already: the handler may grow the packet into it. */
+	    .cap = data ? (size_t)(io->slot[slot] + NFQ_SLOT_SIZE - data) : 0,
+	    .indev = attr[NFQA_IFINDEX_INDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV])) : 0,
+	    .outdev = attr[NFQA_IFINDEX_OUTDEV] ? ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV])) : 0,
+	    .whole = data && !truncated,
+	    .slot = slot,
 	};
 	packet(arg, &p);
 }
@@ -233,10 +233,12 @@ static void read_datagram(struct nfq_io *io, unsigned slot, size_t n, uint16_t q
 	}
 }
 
-void nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
+bool nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
 	      void (*packet)(void *arg, struct nfq_packet *p), void *arg)
 {
+	bool full = false;
 	for (unsigned b = 0; b < max_batches; b++) {
+		full = false;
 		int n = recvmmsg(fd, io->msg, NFQ_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == ENOBUFS) {
@@ -260,6 +262,8 @@ void nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
 		nfq_flush(io);
 		if (n < NFQ_BATCH)
 			break;
+		full = true;
 	}
 	nfq_flush(io);
+	return full;
 }

@@ -42,14 +42,14 @@ struct nfq_packet {
 	uint8_t *data;
 	size_t len, cap;
 	uint32_t indev, outdev; /* interface indexes, 0 when unknown */
-	bool whole; /* false: no payload, or cut by the copy range */
-	unsigned slot; /* which receive slot holds it (0 .. NFQ_BATCH-1) */
+	bool whole;		/* false: no payload, or cut by the copy range */
+	unsigned slot;		/* which receive slot holds it (0 .. NFQ_BATCH-1) */
 };
 
 /* What the transport counts for its owner. */
 struct nfq_counters {
 	uint64_t *failed_verdicts; /* verdicts the kernel refused, or that could not be sent */
-	uint64_t *overflows; /* times the socket overflowed (ENOBUFS): those packets failed open */
+	uint64_t *overflows;	   /* times the socket overflowed (ENOBUFS): those packets failed open */
 };
 
 struct nfq_io;
@@ -59,8 +59,9 @@ void nfq_io_free(struct nfq_io *io);
 
 /* Read what queue's socket fd holds, up to max_batches batches, calling
  * packet for each packet; verdicts queued meanwhile go out after each
- * batch. Stops early when the socket is empty. */
-void nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
+ * batch. Stops early when the socket is empty; true when the last batch
+ * was full (more may be waiting). */
+bool nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
 	      void (*packet)(void *arg, struct nfq_packet *p), void *arg);
 
 /* Queue the verdict (NF_ACCEPT or NF_DROP) for packet id of queue on fd,

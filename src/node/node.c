@@ -27,10 +27,9 @@
 #define NODE_RX_ROUNDS 8
 /* Capsules that code sends to this node itself, handled per round. */
 #define NODE_SELF_BUDGET 256
-/* Work on one source of packets stops after this long in a round, so that
- * the others (and the control socket) get their turn: with the work budget
- * of each capsule, what bounds how long the node serves nothing new. */
-#define NODE_SLICE_NS (2 * 1000 * 1000)
+/* Packets are taken one at a time against the loop's slice
+ * (LOOP_SLICE_NS): with the work budget of each run, what bounds how long
+ * the node serves nothing new. What a slice leaves waits in rx_q. */
 
 /* ---- the rooms and their Type IDs ---- */
 
@@ -227,14 +226,16 @@ bool node_may_leave(const struct pkt *p, const struct wire_anep *a)
 
 /* ---- the node's own queues, links and applications ---- */
 
-/* Resumed, then self-sent capsules: a bounded number and a time slice at
- * a time, so that the links and the control socket get their turn; true
- * when some are still waiting. */
+/* Received packets a spent slice left (in order, before anything newer),
+ * then resumed, then self-sent capsules: a bounded number at a time, each
+ * against the round's slice, so that the links and the control socket get
+ * their turn; true when some are still waiting. */
 static bool drain_self(struct node *n)
 {
-	uint64_t start = loop_now_ns();
-	for (int budget = NODE_SELF_BUDGET; budget > 0; budget--) {
-		struct pkt *p = pkt_queue_pop(&n->resume_q);
+	for (int budget = NODE_SELF_BUDGET; budget > 0 && !loop_slice_spent(n->loop); budget--) {
+		struct pkt *p = pkt_queue_pop(&n->rx_q);
+		if (!p)
+			p = pkt_queue_pop(&n->resume_q);
 		if (p && p->held && n->match)
 			router_run_held(n, p);
 		else if (p)
@@ -243,31 +244,45 @@ static bool drain_self(struct node *n)
 			node_input(n, p);
 		else
 			return false;
-		if ((budget & 15) == 0 && loop_now_ns() - start > NODE_SLICE_NS)
-			break;
 	}
-	return n->self_q.len + n->resume_q.len > 0;
+	return n->rx_q.len + n->self_q.len + n->resume_q.len > 0;
+}
+
+/* Run received packets through the node while the slice lasts; the rest
+ * wait in rx_q for the next round. */
+static void input_batch(struct node *n, struct pkt **batch, int k)
+{
+	int i = 0;
+	for (; i < k && !loop_slice_spent(n->loop); i++)
+		node_input(n, batch[i]);
+	for (; i < k; i++)
+		pkt_queue_push(&n->rx_q, batch[i]);
 }
 
 static void udp_readable(void *arg, int fd, uint32_t events)
 {
 	struct node *n = arg;
 	struct pkt *batch[LINK_BATCH];
-	uint64_t start = loop_now_ns();
-	for (int round = 0; round < NODE_RX_ROUNDS; round++) {
+	/* What an earlier round left goes first; nothing new is read (the
+	 * socket keeps it) until it has. */
+	if (drain_self(n) && n->rx_q.len) {
+		n->udp->ops->flush(n->udp);
+		return;
+	}
+	for (int round = 0; round < NODE_RX_ROUNDS && !loop_slice_spent(n->loop); round++) {
 		int k = n->udp->ops->recv(n->udp, n->pool, batch, LINK_BATCH);
 		if (k <= 0)
 			break;
 		n->c.received += (uint64_t)k;
-		for (int i = 0; i < k; i++)
-			node_input(n, batch[i]);
+		input_batch(n, batch, k);
 		drain_self(n);
 		n->udp->ops->flush(n->udp);
 		/* A short batch emptied the socket: epoll (level-triggered)
 		 * wakes us for what comes next, without an empty recvmmsg. */
-		if (k < LINK_BATCH || loop_now_ns() - start > NODE_SLICE_NS)
+		if (k < LINK_BATCH)
 			break;
 	}
+	n->udp->ops->flush(n->udp);
 }
 
 /* A link a room added (node_link_add): a bounded number of packets per
@@ -282,11 +297,15 @@ static void extra_link_readable(void *arg, int fd, uint32_t events)
 	if (!l)
 		return;
 	struct pkt *batch[LINK_BATCH];
+	if (drain_self(n) && n->rx_q.len) {
+		n->udp->ops->flush(n->udp);
+		return;
+	}
 	int k = l->ops->recv(l, n->pool, batch, LINK_BATCH);
-	if (k > 0)
+	if (k > 0) {
 		n->c.received += (uint64_t)k;
-	for (int i = 0; i < k; i++)
-		node_input(n, batch[i]);
+		input_batch(n, batch, k);
+	}
 	drain_self(n);
 	n->udp->ops->flush(n->udp);
 }
@@ -796,6 +815,8 @@ void node_free(struct node *n)
 	ee_free(n->ee);
 	while (n->self_q.head)
 		pkt_put(n->pool, pkt_queue_pop(&n->self_q));
+	while (n->rx_q.head)
+		pkt_put(n->pool, pkt_queue_pop(&n->rx_q));
 	if (n->udp)
 		n->udp->ops->close(n->udp);
 	route_table_free(n->routes);

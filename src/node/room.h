@@ -162,6 +162,7 @@ struct node {
 	int fatal;		/* a negative errno that stopped the node, or 0 */
 	uint8_t *q_scratch;	/* where a held packet's verdict is built */
 	struct node_counters c;
+	struct pkt_queue rx_q;	   /* received, left for the next round when a slice ran out */
 	struct pkt_queue self_q;   /* capsules code here sent to this node */
 	struct pkt_queue resume_q; /* parked packets whose code came, to run */
 	struct an_addr local;

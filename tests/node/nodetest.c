@@ -24,10 +24,17 @@
 #define NT_KEEP 4096 /* packets the memory link keeps each way */
 
 static uint64_t fake_now_ns = 3600ull * 1000000000ull;
+static uint64_t fake_step_ns; /* nt_clock_step */
 
 static uint64_t fake_clock(void)
 {
+	fake_now_ns += fake_step_ns;
 	return fake_now_ns;
+}
+
+void nt_clock_step(uint64_t ns)
+{
+	fake_step_ns = ns;
 }
 
 static struct link *open_mem(const struct an_addr *local, struct pkt_pool *pool, void *arg)
@@ -89,6 +96,7 @@ void nt_free(struct nodetest *t)
 	rmdir(t->dir);
 	free(t);
 	loop_clock_set(NULL);
+	fake_step_ns = 0;
 }
 
 void nt_run(struct nodetest *t)
@@ -100,6 +108,16 @@ void nt_run(struct nodetest *t)
 		if (!loop_busy(node_loop(t->node)))
 			break;
 	}
+}
+
+int nt_queue(struct nodetest *t, const void *bytes, size_t len, const struct an_addr *from)
+{
+	return link_mem_push(node_link(t->node), bytes, len, from);
+}
+
+void nt_round(struct nodetest *t)
+{
+	loop_run_once(node_loop(t->node), 0);
 }
 
 int nt_push(struct nodetest *t, const void *bytes, size_t len, const struct an_addr *from)

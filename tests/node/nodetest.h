@@ -36,6 +36,14 @@ void nt_free(struct nodetest *t);
 /* A datagram arrives from `from`; the node handles it (and all it leads
  * to that needs no time to pass). 0 or a negative errno. */
 int nt_push(struct nodetest *t, const void *bytes, size_t len, const struct an_addr *from);
+/* A datagram arrives, and waits in the link until the loop runs. */
+int nt_queue(struct nodetest *t, const void *bytes, size_t len, const struct an_addr *from);
+/* One round of the node's loop (loop_run_once without waiting). */
+void nt_round(struct nodetest *t);
+/* From now on every reading of the clock moves it on by ns besides (0:
+ * only nt_advance moves it): time that work takes, for tests of the loop's
+ * slice. */
+void nt_clock_step(uint64_t ns);
 /* Run the node's loop until it has nothing left to do now. */
 void nt_run(struct nodetest *t);
 /* Move the clock on by ms, in steps of at most 10 ms, running the timers
