@@ -34,7 +34,7 @@ int64_t link_now_ms(void)
 
 int link_recv_msg(struct an_link *l, int timeout_ms, size_t *ret_len)
 {
-	struct pollfd p = { .fd = l->fd, .events = POLLIN };
+	struct pollfd p = {.fd = l->fd, .events = POLLIN};
 	int r = poll(&p, 1, timeout_ms);
 	if (r < 0)
 		return -errno;
@@ -61,7 +61,7 @@ int link_send(struct an_link *l, uint8_t type, const void *body, size_t len)
 
 struct an_link *an_link_open(const char *app_socket)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(app_socket) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return NULL;
@@ -85,7 +85,10 @@ struct an_link *an_link_open(const char *app_socket)
 	int r = link_recv_msg(l, LINK_REPLY_TIMEOUT_MS, &len);
 	struct wire_applink m;
 	if (r < 0 || wire_applink_parse(l->msg, len, &m) < 0 || m.type != WIRE_APP_HELLO) {
-		errno = r < 0 ? -r : EPROTO;
+		/* A node that refuses the link says why first: EUSERS when
+		 * this uid holds its share of links, EBUSY when all are taken. */
+		bool refused = r >= 0 && m.type == WIRE_APP_ERROR && m.status < 0;
+		errno = r < 0 ? -r : refused ? -m.status : EPROTO;
 		goto fail;
 	}
 	l->handle = m.handle;
@@ -171,7 +174,7 @@ int link_keep_pending(struct an_link *l, size_t len)
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, l->msg, len);
-	l->pending[l->n_pending++] = (struct pending){ .len = len, .msg = copy };
+	l->pending[l->n_pending++] = (struct pending){.len = len, .msg = copy};
 	return 0;
 }
 
@@ -229,19 +232,19 @@ int an_capsule_send(struct an_link *l, const struct an_capsule *c)
 {
 	uint8_t pkt[AN_PKT_MAX];
 	struct wire_capsule_spec spec = {
-		.hop_limit = c->hop_limit,
-		.copies = c->copies,
-		.src = &l->node_addr,
-		.dst = c->dst,
-		.name = c->code,
-		.home = c->home ? c->home : &l->node_addr,
-		.code = c->carried,
-		.code_len = c->carried ? c->carried_len : 0,
-		.data = c->data,
-		.data_len = c->data_len,
-		.goals = c->goals,
-		.n_goals = c->goals ? c->n_goals : 0,
-		.prev_hop = &l->node_addr, /* each node rewrites it as it sends */
+	    .hop_limit = c->hop_limit,
+	    .copies = c->copies,
+	    .src = &l->node_addr,
+	    .dst = c->dst,
+	    .name = c->code,
+	    .home = c->home ? c->home : &l->node_addr,
+	    .code = c->carried,
+	    .code_len = c->carried ? c->carried_len : 0,
+	    .data = c->data,
+	    .data_len = c->data_len,
+	    .goals = c->goals,
+	    .n_goals = c->goals ? c->n_goals : 0,
+	    .prev_hop = &l->node_addr, /* each node rewrites it as it sends */
 	};
 	size_t plen;
 	int r = wire_capsule_build(pkt, sizeof(pkt), &spec, &plen);
@@ -256,23 +259,25 @@ static int to_delivery(const uint8_t *msg, size_t len, struct an_delivery *ret)
 	if (wire_applink_parse(msg, len, &m) < 0)
 		return -EBADMSG;
 	if (m.type == WIRE_APP_DELIVER) {
-		*ret = (struct an_delivery){ .error = 0, .data = m.body + AN_NAME_LEN, .len = m.body_len - AN_NAME_LEN };
+		*ret = (struct an_delivery){.error = 0, .data = m.body + AN_NAME_LEN, .len = m.body_len - AN_NAME_LEN};
 		memcpy(ret->code, m.code, AN_NAME_LEN);
 		return 0;
 	}
 	if (m.type == WIRE_APP_CONCAST_DELIVER) {
-		*ret = (struct an_delivery){ .concast = 1, .flow = m.flow, .data = m.body + WIRE_FLOW_LEN,
-					     .len = m.body_len - WIRE_FLOW_LEN };
+		*ret = (struct an_delivery){
+		    .concast = 1, .flow = m.flow, .data = m.body + WIRE_FLOW_LEN, .len = m.body_len - WIRE_FLOW_LEN};
 		return 0;
 	}
 	if (m.type == WIRE_APP_CONCAST_STATUS && m.status < 0) {
-		*ret = (struct an_delivery){ .concast = 1, .flow = m.flow, .error = m.status,
-					     .data = m.body + WIRE_FLOW_LEN + AN_NAME_LEN,
-					     .len = m.body_len - WIRE_FLOW_LEN - AN_NAME_LEN };
+		*ret = (struct an_delivery){.concast = 1,
+					    .flow = m.flow,
+					    .error = m.status,
+					    .data = m.body + WIRE_FLOW_LEN + AN_NAME_LEN,
+					    .len = m.body_len - WIRE_FLOW_LEN - AN_NAME_LEN};
 		return 0;
 	}
 	if (m.type == WIRE_APP_ERROR) {
-		*ret = (struct an_delivery){ .error = m.status ? m.status : -EIO, .data = m.body, .len = m.body_len };
+		*ret = (struct an_delivery){.error = m.status ? m.status : -EIO, .data = m.body, .len = m.body_len};
 		return 0;
 	}
 	return -EAGAIN; /* not for the application: skip */
@@ -306,8 +311,8 @@ int an_recv(struct an_link *l, struct an_delivery *ret, int timeout_ms)
 static int portmap_request(struct an_link *l, const uint8_t pm[AN_NAME_LEN], uint32_t op, uint32_t port,
 			   uint32_t *ret_port)
 {
-	struct pm_msg req = { .op = op, .port = port };
-	struct an_capsule c = { .code = pm, .data = &req, .data_len = sizeof(req), .hop_limit = 1 };
+	struct pm_msg req = {.op = op, .port = port};
+	struct an_capsule c = {.code = pm, .data = &req, .data_len = sizeof(req), .hop_limit = 1};
 	int r = an_capsule_send(l, &c);
 	if (r < 0)
 		return r;

@@ -117,6 +117,6 @@ static int concast_ctl(void *room, int argc, char **argv, struct ctl_out *o)
 }
 
 const struct ctl_command concast_commands[] = {
-    {"concast", "concast [json]", concast_ctl, NULL},
-    {NULL, NULL, NULL, NULL},
+    {"concast", "concast [json]", concast_ctl, NULL, 1},
+    {NULL, NULL, NULL, NULL, 0},
 };

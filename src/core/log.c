@@ -45,7 +45,7 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 		vsyslog(level, fmt, ap);
 		return;
 	}
-	static const char *names[] = { "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug" };
+	static const char *names[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
 	fprintf(stderr, "%s: %s: ", log_tag, names[level & 7]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -59,13 +59,23 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-bool log_rl_allow(struct log_rl *rl)
+static long long now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A window of one limiter: a new one starts after LOG_RL_WINDOW_MS, and
+ * says first what the last one left out (about what: NULL for a call
+ * site's own). */
+static bool rl_allow(struct log_rl *rl, const char *about)
+{
+	long long now = now_ms();
 	if (now - rl->window_start_ms >= LOG_RL_WINDOW_MS) {
-		if (rl->suppressed)
+		if (rl->suppressed && about)
+			log_msg(LOG_NOTICE, "%u similar messages suppressed (%s)", rl->suppressed, about);
+		else if (rl->suppressed)
 			log_msg(LOG_NOTICE, "%u similar messages suppressed", rl->suppressed);
 		rl->window_start_ms = now;
 		rl->count = 0;
@@ -77,6 +87,42 @@ bool log_rl_allow(struct log_rl *rl)
 	}
 	rl->suppressed++;
 	return false;
+}
+
+bool log_rl_allow(struct log_rl *rl)
+{
+	return rl_allow(rl, NULL);
+}
+
+/* Keyed limiters: one per (cause, who) seen lately, the least recently
+ * used one taken over for a new key (what it had suppressed is said
+ * first, so no count is lost). */
+#define LOG_RL_KEYS 64
+static struct {
+	char about[96]; /* "cause, who": the key, and what its notice names */
+	struct log_rl rl;
+	long long used_ms;
+} keyed[LOG_RL_KEYS];
+
+bool log_rl_allow_keyed(const char *cause, const char *who)
+{
+	char about[sizeof(keyed[0].about)];
+	snprintf(about, sizeof(about), "%s, %s", cause, who && who[0] ? who : "-");
+	size_t lru = 0;
+	for (size_t i = 0; i < LOG_RL_KEYS; i++) {
+		if (keyed[i].about[0] && !strcmp(keyed[i].about, about)) {
+			keyed[i].used_ms = now_ms();
+			return rl_allow(&keyed[i].rl, keyed[i].about);
+		}
+		if (keyed[i].used_ms < keyed[lru].used_ms)
+			lru = i;
+	}
+	if (keyed[lru].rl.suppressed)
+		log_msg(LOG_NOTICE, "%u similar messages suppressed (%s)", keyed[lru].rl.suppressed, keyed[lru].about);
+	memset(&keyed[lru], 0, sizeof(keyed[lru]));
+	memcpy(keyed[lru].about, about, sizeof(about));
+	keyed[lru].used_ms = now_ms();
+	return rl_allow(&keyed[lru].rl, keyed[lru].about);
 }
 
 void fatal(const char *fmt, ...)

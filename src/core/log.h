@@ -17,11 +17,11 @@ void log_set_level(int level);
 int log_get_level(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* At most a few messages per second for each call site. */
-#define log_ratelimited(level, ...)                                            \
-	do {                                                                   \
-		static struct log_rl log_rl_site_;                             \
-		if (log_get_level() >= (level) && log_rl_allow(&log_rl_site_)) \
-			log_msg((level), __VA_ARGS__);                         \
+#define log_ratelimited(level, ...)                                                                                    \
+	do {                                                                                                           \
+		static struct log_rl log_rl_site_;                                                                     \
+		if (log_get_level() >= (level) && log_rl_allow(&log_rl_site_))                                         \
+			log_msg((level), __VA_ARGS__);                                                                 \
 	} while (0)
 
 struct log_rl {
@@ -31,7 +31,23 @@ struct log_rl {
 };
 bool log_rl_allow(struct log_rl *rl);
 
-#define log_debug(...) do { if (log_get_level() >= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
+/* At most a few messages per second for each cause and each user (or
+ * peer) it concerns, so that one user's flood of one refusal hides
+ * neither another user's nor another cause; what was left out is counted
+ * in a notice naming the cause and the user. cause: a short constant
+ * text (the reason); who: the user, or NULL. */
+#define log_ratelimited_by(level, cause, who, ...)                                                                     \
+	do {                                                                                                           \
+		if (log_get_level() >= (level) && log_rl_allow_keyed((cause), (who)))                                  \
+			log_msg((level), __VA_ARGS__);                                                                 \
+	} while (0)
+bool log_rl_allow_keyed(const char *cause, const char *who);
+
+#define log_debug(...)                                                                                                 \
+	do {                                                                                                           \
+		if (log_get_level() >= LOG_DEBUG)                                                                      \
+			log_msg(LOG_DEBUG, __VA_ARGS__);                                                               \
+	} while (0)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)

@@ -22,13 +22,12 @@
 #include "core/log.h"
 
 #define CTL_REQUEST_MAX 4096 /* a signed service request in base64 fits */
-#define CTL_CLIENTS 16 /* connected, request not yet read */
-#define CTL_CLIENT_TIMEOUT_MS 1000
 
 struct ctl_server;
 
 struct ctl_client {
 	int fd; /* -1: free */
+	uid_t uid;
 	struct loop_timer *timer;
 	struct ctl_server *s;
 };
@@ -40,7 +39,27 @@ struct ctl_server {
 	const struct ctl_command *table;
 	void *arg;
 	struct ctl_client clients[CTL_CLIENTS];
+	struct ctl_counters c;
 };
+
+const struct ctl_counters *ctl_server_counters(const struct ctl_server *s)
+{
+	return &s->c;
+}
+
+/* One record, "error: why", to a client about to be closed. */
+static void say_error(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say_error(int fd, const char *fmt, ...)
+{
+	char buf[256] = "error: ";
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + 7, sizeof(buf) - 8, fmt, ap);
+	va_end(ap);
+	strcat(buf, "\n");
+	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("control refusal: %s", strerror(errno));
+}
 
 void ctl_printf(struct ctl_out *o, const char *fmt, ...)
 {
@@ -104,7 +123,8 @@ void ctl_print_stats(struct ctl_out *o, bool json, const struct ctl_string *stri
 				if (row->real)
 					ctl_printf(o, "%s\"%s\":%.3f", r ? "," : "", row->name, row->d);
 				else
-					ctl_printf(o, "%s\"%s\":%llu", r ? "," : "", row->name, (unsigned long long)row->u);
+					ctl_printf(o, "%s\"%s\":%llu", r ? "," : "", row->name,
+						   (unsigned long long)row->u);
 			}
 			ctl_printf(o, "}");
 		}
@@ -140,11 +160,18 @@ static int split_args(char *line, char **argv)
 static void handle_request(struct ctl_server *s, int cfd)
 {
 	char req[CTL_REQUEST_MAX + 1];
-	ssize_t n = recv(cfd, req, CTL_REQUEST_MAX, MSG_DONTWAIT);
-	if (n <= 0)
+	ssize_t n = recv(cfd, req, CTL_REQUEST_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	/* Nothing read is an empty request, or the client gone (only the
+	 * hang-up tells them apart). */
+	struct pollfd pf = {.fd = cfd, .events = POLLIN};
+	if (n < 0 || (n == 0 && poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLRDHUP | POLLERR))))
 		return;
+	if (n > CTL_REQUEST_MAX) {
+		s->c.bad_requests++;
+		return say_error(cfd, "request longer than %d octets", CTL_REQUEST_MAX);
+	}
 	req[n] = '\0';
-	struct ctl_out body = { .cap = 4096 };
+	struct ctl_out body = {.cap = 4096};
 	body.buf = malloc(body.cap);
 	if (!body.buf)
 		return;
@@ -157,13 +184,21 @@ static void handle_request(struct ctl_server *s, int cfd)
 		if (strcmp(c->name, argv[0]) == 0)
 			cmd = c;
 	if (!cmd) {
-		ctl_printf(&body, "unknown command '%s'; commands:", argc ? argv[0] : "");
+		s->c.bad_requests++;
+		if (argc)
+			ctl_printf(&body, "unknown command '%s'; commands:", argv[0]);
+		else
+			ctl_printf(&body, "empty request; commands:");
 		for (const struct ctl_command *c = s->table; c->name; c++)
 			ctl_printf(&body, " %s", c->name);
+	} else if (argc - 1 > cmd->max_args) {
+		s->c.bad_requests++;
+		ctl_printf(&body, "too many arguments for '%s'; usage: %s", cmd->name, cmd->usage);
 	} else {
+		s->c.requests++;
 		r = cmd->fn(cmd->arg ? cmd->arg : s->arg, argc, argv, &body);
 	}
-	struct ctl_out reply = { .cap = body.len + 64 };
+	struct ctl_out reply = {.cap = body.len + 64};
 	reply.buf = malloc(reply.cap);
 	if (reply.buf) {
 		if (r == 0)
@@ -191,7 +226,11 @@ static void client_timeout(void *arg)
 {
 	struct ctl_client *c = arg;
 	c->timer = NULL;
-	log_ratelimited(LOG_INFO, "control client sent no request in %d ms: closed", CTL_CLIENT_TIMEOUT_MS);
+	c->s->c.silent_closed++;
+	log_ratelimited_by(LOG_INFO, "silent control client", NULL,
+			   "control client (uid %u) sent no request in %d ms: closed", (unsigned)c->uid,
+			   CTL_CLIENT_TIMEOUT_MS);
+	say_error(c->fd, "no request within %d ms", CTL_CLIENT_TIMEOUT_MS);
 	client_close(c);
 }
 
@@ -209,18 +248,47 @@ static void listen_readable(void *arg, int fd, uint32_t events)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+			close(cfd);
+			continue;
+		}
 		struct ctl_client *c = NULL;
-		for (size_t i = 0; i < CTL_CLIENTS && !c; i++)
-			if (s->clients[i].fd < 0)
-				c = &s->clients[i];
-		if (!c) {
-			log_ratelimited(LOG_WARNING, "control client refused: %d wait already", CTL_CLIENTS);
+		size_t mine = 0, busy = 0;
+		for (size_t i = 0; i < CTL_CLIENTS; i++) {
+			if (s->clients[i].fd < 0) {
+				c = c ? c : &s->clients[i];
+				continue;
+			}
+			busy++;
+			mine += s->clients[i].uid == cred.uid;
+		}
+		/* Every uid but root its share; only root may take the last
+		 * slots (root could stop the node anyway). */
+		size_t room = cred.uid == 0 ? CTL_CLIENTS : CTL_CLIENTS - CTL_ROOT_SHARE;
+		if (cred.uid != 0 && mine >= CTL_PER_UID) {
+			s->c.refused_user++;
+			log_ratelimited_by(LOG_WARNING, "control client refused: its uid's share", NULL,
+					   "control client refused: uid %u holds %zu of its %d waiting connections",
+					   (unsigned)cred.uid, mine, CTL_PER_UID);
+			say_error(cfd, "uid %u holds %zu waiting control connections already (at most %d)",
+				  (unsigned)cred.uid, mine, CTL_PER_UID);
+			close(cfd);
+			continue;
+		}
+		if (!c || busy >= room) {
+			s->c.refused_full++;
+			log_ratelimited_by(LOG_WARNING, "control client refused: full", NULL,
+					   "control client refused: %zu connections wait already", busy);
+			say_error(cfd, "%zu control connections wait already; try again", busy);
 			close(cfd);
 			continue;
 		}
 		int sndbuf = CTL_REPLY_MAX + 4096;
 		setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		c->fd = cfd;
+		c->uid = cred.uid;
 		c->s = s;
 		c->timer = loop_timer_add(s->loop, CTL_CLIENT_TIMEOUT_MS, client_timeout, c);
 		if (!c->timer || loop_fd_add(s->loop, cfd, EPOLLIN, client_readable, c) < 0) {
@@ -235,7 +303,7 @@ static void listen_readable(void *arg, int fd, uint32_t events)
 
 struct ctl_server *ctl_server_open(const char *path, struct loop *loop, const struct ctl_command *table, void *arg)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return NULL;
@@ -258,8 +326,7 @@ struct ctl_server *ctl_server_open(const char *path, struct loop *loop, const st
 	mode_t old_mask = umask(0117);
 	int b = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_mask);
-	if (b < 0 || listen(s->fd, 16) < 0 ||
-	    loop_fd_add(loop, s->fd, EPOLLIN, listen_readable, s) < 0)
+	if (b < 0 || listen(s->fd, 64) < 0 || loop_fd_add(loop, s->fd, EPOLLIN, listen_readable, s) < 0)
 		goto fail;
 	return s;
 fail:;
@@ -288,7 +355,7 @@ void ctl_server_close(struct ctl_server *s)
 
 int ctl_request(const char *path, const char *cmd, int timeout_ms, char **ret_body)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
@@ -299,12 +366,11 @@ int ctl_request(const char *path, const char *cmd, int timeout_ms, char **ret_bo
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	int r;
 	char *buf = NULL;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0) {
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0) {
 		r = -errno;
 		goto out;
 	}
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	r = poll(&p, 1, timeout_ms);
 	if (r <= 0) {
 		r = r == 0 ? -ETIMEDOUT : -errno;

@@ -45,7 +45,32 @@ struct ctl_command {
 	const char *usage;
 	/* 0, or a negative errno after writing the reason to out. */
 	int (*fn)(void *arg, int argc, char **argv, struct ctl_out *out);
-	void *arg; /* fn's argument; NULL: the server's */
+	void *arg;    /* fn's argument; NULL: the server's */
+	int max_args; /* words after the name it takes; more are refused with the usage */
+};
+
+/*
+ * Who may wait for an answer: CTL_CLIENTS connections whose request has
+ * not come yet, at most CTL_PER_UID of them from one uid other than root,
+ * and CTL_ROOT_SHARE of them kept for root, so that no local process locks
+ * the others (or root) out; one that says nothing is closed after
+ * CTL_CLIENT_TIMEOUT_MS. Every refusal is answered ("error: ...") before
+ * the connection is closed, and counted.
+ */
+#define CTL_CLIENTS 16
+#define CTL_PER_UID 4
+#define CTL_ROOT_SHARE 4
+#define CTL_CLIENT_TIMEOUT_MS 1000
+
+#define CTL_COUNTERS(X)                                                                                                \
+	X(requests, "requests answered")                                                                               \
+	X(refused_user, "connections refused: the uid held its share of waiting connections")                          \
+	X(refused_full, "connections refused: every slot was taken (a share is kept for root)")                        \
+	X(silent_closed, "connections closed: no request within a second")                                             \
+	X(bad_requests, "requests refused: empty, unknown command, or too many arguments")
+
+struct ctl_counters {
+	CTL_COUNTERS(STAT_FIELD)
 };
 
 struct ctl_server;
@@ -53,6 +78,7 @@ struct ctl_server;
 /* table ends with an entry whose name is NULL. */
 struct ctl_server *ctl_server_open(const char *path, struct loop *loop, const struct ctl_command *table, void *arg);
 void ctl_server_close(struct ctl_server *s); /* also unlinks the path */
+const struct ctl_counters *ctl_server_counters(const struct ctl_server *s);
 
 /* Client side: send cmd and wait (up to timeout_ms) for the answer.
  * 0 and *ret_body (malloc'ed, NUL-terminated; the text after the status

@@ -117,6 +117,23 @@ static void conn_readable(void *arg, int fd, uint32_t events)
 	}
 }
 
+/* Tell a client refused at the door why (an ERROR record in place of the
+ * HELLO it waits for), before closing it. */
+static void refuse(int fd, int err, uid_t uid, size_t mine, size_t all)
+{
+	char text[128];
+	int k;
+	if (err == -EUSERS)
+		k = snprintf(text, sizeof(text), "uid %u holds %zu of its %d application links", (unsigned)uid, mine,
+			     APPLINK_PER_USER);
+	else
+		k = snprintf(text, sizeof(text), "the node holds %zu application links, its most", all);
+	uint8_t msg[WIRE_APPLINK_HDR_LEN + sizeof(text)];
+	ssize_t n = wire_applink_build(msg, sizeof(msg), WIRE_APP_ERROR, err, text, k > 0 ? (size_t)k : 0);
+	if (n > 0 && send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("application link refusal: %s", strerror(errno));
+}
+
 static void listen_readable(void *arg, int fd, uint32_t events)
 {
 	struct applink_server *s = arg;
@@ -138,8 +155,10 @@ static void listen_readable(void *arg, int fd, uint32_t events)
 				s->counters.refused_user++;
 			else
 				s->counters.refused_full++;
-			log_ratelimited(LOG_WARNING, "application link refused: uid %u holds %zu of %d connections (%zu in all)",
-					(unsigned)cred.uid, mine, APPLINK_PER_USER, s->n_conns);
+			log_ratelimited_by(LOG_WARNING, "application link refused", NULL,
+					   "application link refused: uid %u holds %zu of %d connections (%zu in all)",
+					   (unsigned)cred.uid, mine, APPLINK_PER_USER, s->n_conns);
+			refuse(cfd, mine >= APPLINK_PER_USER ? -EUSERS : -EBUSY, cred.uid, mine, s->n_conns);
 			close(cfd);
 			continue;
 		}
@@ -157,7 +176,7 @@ static void listen_readable(void *arg, int fd, uint32_t events)
 			close(cfd);
 			continue;
 		}
-		s->conns[s->n_conns++] = (struct applink_conn){ .fd = cfd, .handle = handle, .uid = cred.uid };
+		s->conns[s->n_conns++] = (struct applink_conn){.fd = cfd, .handle = handle, .uid = cred.uid};
 		s->counters.accepted++;
 		uint8_t hello[WIRE_APPLINK_HDR_LEN + 8 + sizeof(struct an_addr) + WIRE_APPLINK_NAME_MAX];
 		ssize_t n = wire_applink_build_hello(hello, sizeof(hello), handle, &s->node_addr, s->node_name);
@@ -169,7 +188,7 @@ static void listen_readable(void *arg, int fd, uint32_t events)
 struct applink_server *applink_server_open(const char *path, struct loop *loop, const struct an_addr *node_addr,
 					   const char *node_name, const struct applink_handler *h)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return NULL;
@@ -192,8 +211,7 @@ struct applink_server *applink_server_open(const char *path, struct loop *loop, 
 	mode_t old_mask = umask(0117);
 	int b = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_mask);
-	if (b < 0 || listen(s->listen_fd, 64) < 0 ||
-	    loop_fd_add(loop, s->listen_fd, EPOLLIN, listen_readable, s) < 0)
+	if (b < 0 || listen(s->listen_fd, 64) < 0 || loop_fd_add(loop, s->listen_fd, EPOLLIN, listen_readable, s) < 0)
 		goto fail;
 	return s;
 fail:;
@@ -251,8 +269,7 @@ int applink_deliver(struct applink_server *s, uint64_t handle, const uint8_t cod
 	return r;
 }
 
-int applink_reply(struct applink_server *s, uint64_t handle, uint8_t type, int32_t status, const void *body,
-		  size_t len)
+int applink_reply(struct applink_server *s, uint64_t handle, uint8_t type, int32_t status, const void *body, size_t len)
 {
 	struct applink_conn *c = conn_by_handle(s, handle);
 	if (!c)

@@ -90,6 +90,12 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		if (n->room_up[i] && rooms_at(i)->stats)
 			rooms_at(i)->stats(n->room_state[i], &l);
 
+	if (n->ctl) {
+		if (!(sec = stat_list_add(&l, "control", "control socket")))
+			goto out;
+		STAT_ADD_ALL(sec, ctl_server_counters(n->ctl), CTL_COUNTERS);
+	}
+
 	const struct loop_stats *ls = loop_stats(n->loop);
 	if (!(sec = stat_list_add(&l, "loop", "event loop")))
 		goto out;
@@ -199,11 +205,11 @@ static int ctl_shutdown(void *arg, int argc, char **argv, struct ctl_out *o)
 }
 
 const struct ctl_command node_ctl_commands[] = {
-    {"info", "info [json]", ctl_info, NULL},
-    {"stats", "stats [json]", ctl_stats, NULL},
-    {"code", "code [json] | code remove NAME", ctl_code, NULL},
-    {"routes", "routes", ctl_routes, NULL},
-    {"log-level", "log-level N", ctl_log_level, NULL},
-    {"shutdown", "shutdown", ctl_shutdown, NULL},
-    {NULL, NULL, NULL, NULL},
+    {"info", "info [json]", ctl_info, NULL, 1},
+    {"stats", "stats [json]", ctl_stats, NULL, 1},
+    {"code", "code [json] | code remove NAME", ctl_code, NULL, 2},
+    {"routes", "routes", ctl_routes, NULL, 0},
+    {"log-level", "log-level N", ctl_log_level, NULL, 1},
+    {"shutdown", "shutdown", ctl_shutdown, NULL, 0},
+    {NULL, NULL, NULL, NULL, 0},
 };

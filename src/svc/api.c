@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,9 @@
 #include "core/log.h"
 #include "link/match.h"
 #include "mon/watch.h"
+#include "svc/rewrite.h"
 #include "svc/room_impl.h"
+#include "wire/wire.h"
 
 struct svc_filter {
 	struct svc_run *run;
@@ -35,6 +38,7 @@ struct svc_held {
 	uint32_t id;
 	struct match_pkt *p;
 	uint64_t deadline_ns;
+	struct match_filter mf; /* what caught it: a rewrite stays inside */
 };
 
 struct svc_sub {
@@ -54,7 +58,8 @@ struct svc_run {
 	size_t n_held;
 	uint32_t next_packet_id;
 	struct loop_timer *hold_t;
-	bool heard; /* the service has sent something: it runs */
+	bool heard;	/* the service has sent something: it runs */
+	bool suspended; /* frozen: its filters let packets go on at once */
 	struct svc_sub subs[SVC_API_SUBS_MAX];
 	struct svc_run *next;
 };
@@ -116,7 +121,8 @@ static int send_rec(struct svc_run *r, const struct wire_sapi *m)
 static void release(struct svc_run *r, struct svc_held *h, enum match_verdict v, const void *data, size_t len)
 {
 	if (match_verdict(r->n->match, h->p, v, data, len) < 0)
-		log_ratelimited(LOG_INFO, "svc: no verdict for a packet %s held", r->in->service);
+		log_ratelimited_by(LOG_INFO, "no verdict for a held packet", r->in->user,
+				   "svc: no verdict for a packet %s held", r->in->service);
 	h->p = NULL;
 	r->n_held--;
 }
@@ -143,6 +149,12 @@ static enum match_verdict filter_packet(void *arg, struct match_pkt *p)
 	struct svc_api_state *st = state(r->sv);
 	uint32_t id = r->next_packet_id++;
 	struct svc_held *h = &r->held[id % SVC_API_HELD_MAX];
+	/* A frozen service would answer nothing: the packet goes on now,
+	 * not after the hold timeout. */
+	if (r->suspended) {
+		st->c.passed_suspended++;
+		return MATCH_ACCEPT;
+	}
 	if (h->p) {
 		st->c.held_overflows++;
 		return MATCH_ACCEPT;
@@ -156,11 +168,52 @@ static enum match_verdict filter_packet(void *arg, struct match_pkt *p)
 	st->c.packets++;
 	h->id = id;
 	h->p = p;
+	h->mf = f->mf;
 	h->deadline_ns = loop_now_ns() + SVC_API_HOLD_MS * 1000000ull;
 	r->n_held++;
 	if (!r->hold_t)
 		r->hold_t = loop_timer_add(r->n->loop, SVC_API_HOLD_MS / 10, hold_check, r);
 	return MATCH_HOLD;
+}
+
+void svc_api_suspend(struct svc_run *r, bool suspended)
+{
+	r->suspended = suspended;
+	if (!suspended)
+		return;
+	for (size_t i = 0; i < SVC_API_HELD_MAX; i++)
+		if (r->held[i].p) {
+			release(r, &r->held[i], MATCH_ACCEPT, NULL, 0);
+			state(r->sv)->c.passed_suspended++;
+		}
+}
+
+/* A packet the service rewrote goes on only inside the filter that caught
+ * it (svc/rewrite.h), with its lengths and checksums put right by the
+ * node; else it is dropped, counted, and the service is told why (an
+ * EVENT of handle 0: the node about the service itself). */
+static void on_rewrite(struct svc_run *r, struct svc_held *h, const struct wire_sapi *m)
+{
+	struct svc_api_state *st = state(r->sv);
+	static uint8_t pkt[WIRE_SAPI_MSG_MAX];
+	char why[128];
+	if (m->data_len > sizeof(pkt) || m->data_len > h->p->cap) {
+		snprintf(why, sizeof(why), "longer than the packet's room (%zu octets)", h->p->cap);
+	} else if (svc_rewrite_allowed(&h->mf, h->p->data, h->p->len, m->data, m->data_len, why, sizeof(why))) {
+		memcpy(pkt, m->data, m->data_len);
+		wire_ipv4_fix_checksums(pkt, m->data_len);
+		st->c.modified++;
+		return release(r, h, MATCH_MODIFIED, pkt, m->data_len);
+	}
+	st->c.refused_policy++;
+	log_ratelimited_by(LOG_NOTICE, "rewrite outside the filter", r->in->user,
+			   "svc: %s of %s: rewritten packet dropped: %s", r->in->service, r->in->user, why);
+	char text[200];
+	int k = snprintf(text, sizeof(text), "verdict refused packet=%u why=%s", h->id, why);
+	release(r, h, MATCH_DROP, NULL, 0);
+	struct wire_sapi ev = {
+	    .type = WIRE_SAPI_EVENT, .handle = 0, .data = (const uint8_t *)text, .data_len = k > 0 ? (size_t)k : 0};
+	send_rec(r, &ev);
 }
 
 static void on_verdict(struct svc_run *r, const struct wire_sapi *m)
@@ -172,10 +225,9 @@ static void on_verdict(struct svc_run *r, const struct wire_sapi *m)
 		return;
 	}
 	st->c.verdicts++;
-	enum match_verdict v = m->verdict == WIRE_SAPI_DROP	  ? MATCH_DROP
-			       : m->verdict == WIRE_SAPI_MODIFIED ? MATCH_MODIFIED
-								  : MATCH_ACCEPT;
-	release(r, h, v, m->data, m->data_len);
+	if (m->verdict == WIRE_SAPI_MODIFIED)
+		return on_rewrite(r, h, m);
+	release(r, h, m->verdict == WIRE_SAPI_DROP ? MATCH_DROP : MATCH_ACCEPT, NULL, 0);
 }
 
 /* ---- filters ---- */
@@ -199,7 +251,8 @@ static void filter_ready(void *arg, unsigned id, int err)
 static void refuse_filter(struct svc_run *r, uint32_t tag, int err, const char *why)
 {
 	state(r->sv)->c.filters_refused++;
-	log_ratelimited(LOG_NOTICE, "svc: %s of %s: filter refused: %s", r->in->service, r->in->user, why);
+	log_ratelimited_by(LOG_NOTICE, why, r->in->user, "svc: %s of %s: filter refused: %s", r->in->service,
+			   r->in->user, why);
 	struct wire_sapi m = {.type = WIRE_SAPI_FILTER_RESULT, .tag = tag, .status = err};
 	send_rec(r, &m);
 }
@@ -302,8 +355,9 @@ static void on_subscribe(struct svc_run *r, const struct wire_sapi *m)
 		}
 	if (watch_spec_parse(text, &spec, err, sizeof(err)) < 0 || slot == SVC_API_SUBS_MAX) {
 		st->c.subscriptions_refused++;
-		log_ratelimited(LOG_NOTICE, "svc: %s of %s: subscription refused: %s", r->in->service, r->in->user,
-				slot == SVC_API_SUBS_MAX ? "too many" : err);
+		log_ratelimited_by(LOG_NOTICE, "subscription refused", r->in->user,
+				   "svc: %s of %s: subscription refused: %s", r->in->service, r->in->user,
+				   slot == SVC_API_SUBS_MAX ? "too many" : err);
 		res.status = slot == SVC_API_SUBS_MAX ? -ENOSPC : -EINVAL;
 		send_rec(r, &res);
 		return;
@@ -432,6 +486,12 @@ static int custom_value(void *arg, const char *name, int64_t *ret)
 
 /* ---- records from the service ---- */
 
+static bool peer_closed(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
 static void run_readable(void *arg, int fd, uint32_t events)
 {
 	struct svc_run *r = arg;
@@ -439,6 +499,13 @@ static void run_readable(void *arg, int fd, uint32_t events)
 	/* A few records per round: a service cannot hold the loop. */
 	for (int i = 0; i < 64; i++) {
 		ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		/* Nothing read is either a record of no octets (malformed:
+		 * counted, and the service is still heard) or its end of the
+		 * socket closed, which only the hang-up tells apart. */
+		if (k == 0 && !peer_closed(fd)) {
+			state(r->sv)->c.bad_records++;
+			continue;
+		}
 		if (k == 0) {
 			loop_fd_del(r->n->loop, fd); /* it closed its end; the parent says when it ends */
 			return;

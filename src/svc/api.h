@@ -27,9 +27,12 @@
 	X(verdicts, "verdicts services gave")                                                                          \
 	X(held_timeouts, "held packets a service did not answer in time (accepted)")                                   \
 	X(held_overflows, "packets accepted because their service held too many")                                      \
+	X(passed_suspended, "packets let go on at once because their service is suspended")                            \
 	X(send_failures, "packets accepted because their service's socket was full")                                   \
 	X(bad_records, "records from services that did not parse (dropped)")                                           \
 	X(bad_verdicts, "verdicts for no packet held (late, repeated, or made up)")                                    \
+	X(modified, "packets let go on as their service rewrote them")                                                 \
+	X(refused_policy, "rewritten packets dropped: outside the filter that caught them (and its grant)")            \
 	X(filters_installed, "filters services installed")                                                             \
 	X(filters_refused, "filters refused (outside the user's grants or quota, or failed)")                          \
 	X(filters_revoked, "filters removed because a reloaded policy no longer grants them")                          \
@@ -65,6 +68,9 @@ bool svc_api_publish(struct services *sv, const char *user, const char *key, int
 void svc_api_rebind(struct services *sv);
 /* Pass new parameters: 0, or a negative errno. */
 int svc_api_params(struct svc_run *r, const char *params);
+/* The service was frozen (true) or thawed: while frozen, its filters let
+ * packets go on at once, and those it held go on now. */
+void svc_api_suspend(struct svc_run *r, bool suspended);
 /* Sample every subscription of every service (the monitors' timer). */
 void svc_api_tick(struct services *sv);
 

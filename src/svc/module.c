@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "ee/ee.h"
 #include "link/match.h"
+#include "svc/rewrite.h"
 #include "svc/room_impl.h"
 
 /* The code object a module or a probe runs. Its bytes are kept: the cache
@@ -39,7 +40,8 @@ struct svc_code {
 struct svc_module {
 	struct node *n;
 	struct services *sv;
-	struct policy_flow fl; /* its filter, as activated: checked again when the policy changes */
+	struct policy_flow fl;	/* its filter, as activated: checked again when the policy changes */
+	struct match_filter mf; /* ...as installed: what its rewrites must stay inside */
 	struct svc_instance *in;
 	struct svc_code code;
 	unsigned match_id;
@@ -210,7 +212,15 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 		mc->dropped++;
 		return MATCH_DROP;
 	case AN_PKT_MODIFIED:
-	case AN_PKT_ANSWER:
+	case AN_PKT_ANSWER: {
+		char why[128];
+		if (!svc_rewrite_allowed(&m->mf, p->data, p->len, ctx->pkt, ctx->len, why, sizeof(why))) {
+			mc->refused_policy++;
+			log_ratelimited_by(LOG_NOTICE, "rewrite outside the filter", m->in->user,
+					   "svc: module %s of %s: rewritten packet dropped: %s", m->in->service,
+					   m->in->user, why);
+			return MATCH_DROP;
+		}
 		memcpy(p->data, ctx->pkt, ctx->len);
 		p->len = ctx->len;
 		if (rc == AN_PKT_ANSWER) {
@@ -221,6 +231,7 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 			mc->modified++;
 		}
 		return MATCH_MODIFIED;
+	}
 	default:
 		mc->errors++;
 		return MATCH_ACCEPT;
@@ -265,6 +276,7 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 	m->n = n;
 	m->sv = svs;
 	m->fl = fl;
+	m->mf = f;
 	m->in = in;
 	r = code_load(n, &m->code, &svc_kind_module, sv->path, who, why, whylen);
 	if (r == 0) {

@@ -15,6 +15,7 @@
 	X(dropped, "dropped by their module")                                                                          \
 	X(modified, "let go on rewritten")                                                                             \
 	X(answered, "sent back toward their source on behalf of their destination")                                    \
+	X(refused_policy, "dropped: their module rewrote them outside its filter (and its user's grant)")              \
 	X(held, "held by their module")                                                                                \
 	X(released, "held packets let go on by their module")                                                          \
 	X(hold_timeouts, "held packets let go on because they waited too long")                                        \

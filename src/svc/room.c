@@ -93,6 +93,8 @@ static int run_suspend(void *arg, struct svc_instance *in, bool suspend, char *w
 	int r = priv_chan_svc_freeze(n->priv, in->id, suspend);
 	if (r < 0)
 		snprintf(why, whylen, "cannot reach the privileged parent: %s", strerror(-r));
+	else if (in->run)
+		svc_api_suspend(in->run, suspend);
 	return r;
 }
 
@@ -346,9 +348,9 @@ static int services_check(const struct node_config *nc, const void *cfg, FILE *f
 }
 
 static const struct ctl_command services_commands[] = {
-    {"svc", "svc REQUEST [json] (a signed request, base64: anode svc ...)", services_ctl, NULL},
-    {"events", "events [AFTER] [json]", services_events_ctl, NULL},
-    {NULL, NULL, NULL, NULL},
+    {"svc", "svc REQUEST [json] (a signed request, base64: anode svc ...)", services_ctl, NULL, 2},
+    {"events", "events [AFTER] [json]", services_events_ctl, NULL, 2},
+    {NULL, NULL, NULL, NULL, 0},
 };
 
 static const struct room services_room = {

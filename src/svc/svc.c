@@ -132,8 +132,12 @@ static int refuse(struct svc *s, struct svc_result *ret, uint64_t *counter, int 
 		  const char *service, const char *user, const char *why)
 {
 	(*counter)++;
-	log_ratelimited(LOG_NOTICE, "svc: %s %s for %s refused: %s", op, service[0] ? service : "-",
-			user[0] ? user : "?", why);
+	/* A request that did not check out names no one yet. */
+	if (!service[0] && !user[0])
+		log_ratelimited_by(LOG_NOTICE, why, NULL, "svc: %s refused: %s", op, why);
+	else
+		log_ratelimited_by(LOG_NOTICE, why, user, "svc: %s %s for %s refused: %s", op,
+				   service[0] ? service : "-", user[0] ? user : "?", why);
 	ret->err = err;
 	snprintf(ret->why, sizeof(ret->why), "%s", why);
 	return err;
@@ -199,7 +203,10 @@ static int activate(struct svc *s, const struct policy_principal *who, const str
 	int r = s->ops.start(s->ops.arg, in, sv, who, a->request, a->request_len, why, sizeof(why));
 	if (r < 0) {
 		free(in);
-		return refuse(s, ret, &s->c.failed, r, op, a->service, who->name, why[0] ? why : strerror(-r));
+		/* What the policy does not allow (a filter outside the grants)
+		 * is a refusal, not a failure of the node. */
+		return refuse(s, ret, r == -EPERM ? &s->c.refused_policy : &s->c.failed, r, op, a->service, who->name,
+			      why[0] ? why : strerror(-r));
 	}
 	s->inst[slot] = in;
 	s->c.activated++;
@@ -273,7 +280,8 @@ int svc_act(struct svc *s, const struct policy_principal *who, const struct svc_
 		return 0;
 	}
 	if (r < 0)
-		return refuse(s, ret, &s->c.failed, r, op, a->service, owner, why[0] ? why : strerror(-r));
+		return refuse(s, ret, r == -EPERM ? &s->c.refused_policy : &s->c.failed, r, op, a->service, owner,
+			      why[0] ? why : strerror(-r));
 	s->c.accepted++;
 	ret->in = *in;
 	ret->has_in = true;

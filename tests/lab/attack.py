@@ -131,13 +131,16 @@ def main():
                 c.close()
                 continue
             conns.append(c)
-        for c in conns:  # a refused connection is closed at once: no HELLO
+        refused = 0
+        for c in conns:  # a refused connection gets an ERROR (type 6) with why, then is closed
             c.settimeout(0.5)
             try:
-                hello += len(c.recv(4096)) > 0
+                m = c.recv(4096)
+                hello += len(m) > 0 and m[0] != 6
+                refused += len(m) > 0 and m[0] == 6 and b"application links" in m
             except OSError:
                 pass
-        print(json.dumps({"kind": kind, "held": hello}), flush=True)
+        print(json.dumps({"kind": kind, "held": hello, "refused_with_reason": refused}), flush=True)
         time.sleep(seconds)
         return
     elif kind == "silentctl":
@@ -149,10 +152,11 @@ def main():
             conns.append(c)
         time.sleep(seconds)
         closed = 0
-        for c in conns:  # the node closed the ones it gave up on
+        for c in conns:  # the node closed the ones it gave up on, saying why
             c.setblocking(False)
             try:
-                closed += c.recv(1) == b""
+                said = c.recv(256)
+                closed += said == b"" or said.startswith(b"error: no request")
             except BlockingIOError:
                 pass
         out.update(opened=n, closed_by_node=closed)

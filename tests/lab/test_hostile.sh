@@ -140,6 +140,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   holder=$!
   wait_for "the other user to hold its connections" 5 grep -q held "$ANODE_RUN_DIR/applinks.out"
   expect_eq "one user holds at most a quarter of the 256 slots" "$(json "d['held']" <"$ANODE_RUN_DIR/applinks.out")" 64
+  expect_eq "...and each of the 36 refused was told why before the close" \
+    "$(json "d['refused_with_reason']" <"$ANODE_RUN_DIR/applinks.out")" 36
   expect_match "another user's application still gets in" "$("$ANODE" -n b ping c -c 1)" '1 received'
   expect_eq "...and the refusals were counted" "$("$ANODE" -n b stats --json | json "d['applinks']['refused_user']")" 36
   kill "$holder" 2>/dev/null || true

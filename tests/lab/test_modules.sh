@@ -93,6 +93,9 @@ wait_for "h2's server" 10 warm
 
 if sv activate guard dst=10.$X.1.0/24 proto=udp port=7000 >"$dir/out" 2>&1; then fail "a filter outside bob's grants was taken"; fi
 expect_match "a module's filter outside the user's grants is refused" "$(cat "$dir/out")" 'outside what the policy lets'
+svcstat() { "$ANODE" -n "$dir/n.app" stats --json | json "d['svc']['$1']"; }
+expect_eq "...counted as refused by the policy" "$(svcstat refused_policy)" 1
+expect_eq "...not as a failure of the node" "$(svcstat failed)" 0
 if sv activate notamodule dst=10.$X.2.0/24 proto=udp port=7000 >"$dir/out" 2>&1; then fail "capsule code ran as a module"; fi
 expect_match "code that is not a packet module is refused, with the validator's reason" "$(cat "$dir/out")" \
   'refused: no packet section'

@@ -93,8 +93,8 @@ static const struct room_type echo_types[] = {
 };
 
 static const struct ctl_command echo_commands[] = {
-    {"echo", "echo [json]", echo_ctl, NULL},
-    {NULL, NULL, NULL, NULL},
+    {"echo", "echo [json]", echo_ctl, NULL, 1},
+    {NULL, NULL, NULL, NULL, 0},
 };
 
 static const struct room echo_room = {

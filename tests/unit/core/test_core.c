@@ -9,17 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/pkt.h"
 
 static int failures, checks;
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		checks++;                                                             \
-		if (!(cond)) {                                                        \
-			failures++;                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                     \
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		checks++;                                                                                              \
+		if (!(cond)) {                                                                                         \
+			failures++;                                                                                    \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
+		}                                                                                                      \
 	} while (0)
 
 static char order[16];
@@ -84,7 +85,7 @@ static void test_pool(void)
 	CHECK(pool && pkt_pool_available(pool) == 3 && pkt_pool_size(pool) == 3);
 	struct pkt *a = pkt_get(pool), *b = pkt_get(pool), *c = pkt_get(pool);
 	CHECK(a && b && c && pkt_get(pool) == NULL);
-	struct pkt_queue q = { 0 };
+	struct pkt_queue q = {0};
 	pkt_queue_push(&q, b);
 	pkt_queue_push(&q, a);
 	CHECK(q.len == 2 && pkt_queue_pop(&q) == b && pkt_queue_pop(&q) == a && pkt_queue_pop(&q) == NULL);
@@ -124,8 +125,39 @@ static void test_pool_share(void)
 	pkt_pool_free(pool);
 }
 
+/* Refusal logs are limited per cause and per user (issue 17): a burst
+ * of nine different refusals loses none, one user's flood of one cause
+ * keeps its own five and leaves another user's five alone. */
+static void test_log_keyed(void)
+{
+	char cause[32];
+	int allowed = 0;
+	for (int i = 0; i < 9; i++) {
+		snprintf(cause, sizeof(cause), "cause %d", i);
+		allowed += log_rl_allow_keyed(cause, "mallory");
+	}
+	CHECK(allowed == 9);
+	allowed = 0;
+	for (int i = 0; i < 100; i++)
+		allowed += log_rl_allow_keyed("filter outside the grants", "mallory");
+	CHECK(allowed == 5);
+	allowed = 0;
+	for (int i = 0; i < 5; i++)
+		allowed += log_rl_allow_keyed("filter outside the grants", "carol");
+	CHECK(allowed == 5);
+	/* More keys than the table holds: every new one still gets its say. */
+	allowed = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(cause, sizeof(cause), "many %d", i);
+		allowed += log_rl_allow_keyed(cause, "eve");
+	}
+	CHECK(allowed == 200);
+}
+
 int main(void)
 {
+	log_init("test_core", LOG_ERR, false);
+	test_log_keyed();
 	test_timers();
 	test_fds();
 	test_pool();

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../wire/check.h"
+#include "svc/rewrite.h"
 #include "svc/svc.h"
 
 static uint8_t alice_pk[32], alice_sk[64], bob_pk[32], bob_sk[64];
@@ -451,9 +452,62 @@ static void test_act(void)
 	svc_free(s);
 }
 
+/* A 28-octet IPv4/UDP packet from src:sport to dst:dport. */
+static void udp_pkt(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	memset(b, 0, 28);
+	b[0] = 0x45;
+	b[3] = 28;
+	b[8] = 64;
+	b[9] = 17;
+	inet_pton(AF_INET, src, b + 12);
+	inet_pton(AF_INET, dst, b + 16);
+	b[20] = (uint8_t)(sport >> 8), b[21] = (uint8_t)sport;
+	b[22] = (uint8_t)(dport >> 8), b[23] = (uint8_t)dport;
+	b[25] = 8;
+}
+
+/* Rewrites stay inside the filter that caught the packet (issue 17). */
+static void test_rewrite(void)
+{
+	struct match_filter f = {.dst_prefix = 24, .proto = 17, .dport_lo = 7000, .dport_hi = 7010};
+	inet_pton(AF_INET, "10.231.2.0", &f.dst);
+	uint8_t o[28], n[28];
+	char why[128];
+	udp_pkt(o, "10.231.1.2", 4000, "10.231.2.2", 7000);
+	memcpy(n, o, 28);
+	n[27] = 'x'; /* the payload: anything goes */
+	CHECK(svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	udp_pkt(n, "10.231.1.2", 4000, "10.231.2.9", 7010); /* inside the filter */
+	CHECK(svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	/* The attack: UDP from 192.0.2.66:53 to wherever. */
+	udp_pkt(n, "192.0.2.66", 53, "10.231.2.2", 7000);
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	CHECK(strstr(why, "source 192.0.2.66 outside the filter") != NULL);
+	udp_pkt(n, "10.231.1.2", 53, "10.231.2.2", 7000);
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	CHECK(strstr(why, "source port 53") != NULL);
+	udp_pkt(n, "10.231.1.2", 4000, "10.9.9.9", 7000);
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	CHECK(strstr(why, "destination 10.9.9.9") != NULL);
+	udp_pkt(n, "10.231.1.2", 4000, "10.231.2.2", 53);
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	udp_pkt(n, "10.231.1.2", 4000, "10.231.2.2", 7000);
+	n[9] = 6;
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	CHECK(strstr(why, "protocol 17 changed to 6") != NULL);
+	n[9] = 17;
+	n[6] = 0x20; /* more fragments */
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 12, why, sizeof(why)));
+	n[0] = 0x65; /* IPv6 */
+	n[6] = 0;
+	CHECK(!svc_rewrite_allowed(&f, o, 28, n, 28, why, sizeof(why)));
+}
+
 static const struct check_test tests[] = {
-    TEST(test_policy_load), TEST(test_policy_errors), TEST(test_flow), TEST(test_wire),
-    TEST(test_auth),	    TEST(test_control),	      TEST(test_act),
+    TEST(test_rewrite), TEST(test_policy_load), TEST(test_policy_errors), TEST(test_flow),
+    TEST(test_wire),	TEST(test_auth),	TEST(test_control),	  TEST(test_act),
 };
 
 int main(void)
