@@ -61,7 +61,12 @@ enum an_verdict {
 	AN_MODIFIED = 2, /* let the packet given instead go on */
 };
 /* The verdict for a packet received (AN_SVC_PACKET). A packet not answered
- * within a second goes on as it came. */
+ * within a second goes on as it came. An AN_MODIFIED packet goes on only
+ * if it stays inside the filter that caught it (its protocol; each address
+ * and port the original's or inside what the filter names for it): the
+ * node puts its lengths and checksums right; else it is dropped and the
+ * node says why in an AN_SVC_EVENT of handle 0 ("verdict refused
+ * packet=ID why=..."). */
 int an_service_verdict(struct an_service *s, uint32_t packet_id, enum an_verdict v, const void *pkt, size_t len);
 
 enum an_service_kind {
@@ -69,7 +74,8 @@ enum an_service_kind {
 	AN_SVC_FILTER, /* a filter's result: tag, status, handle */
 	AN_SVC_SUBSCRIBED, /* a subscription's result: tag, status, handle */
 	AN_SVC_PACKET, /* a matched packet: handle (the filter), packet_id, data */
-	AN_SVC_EVENT, /* an event: handle (the subscription), data ("resource=... state=... value=...") */
+	AN_SVC_EVENT, /* an event: handle (the subscription), data ("resource=... state=... value=...");
+		       * handle 0: the node about this service ("verdict refused packet=ID why=...") */
 };
 
 struct an_service_msg {

@@ -14,6 +14,7 @@
 #include "link/match.h"
 #include "mon/mon.h"
 #include "node/room.h"
+#include "priv/priv.h"
 #include "node/route.h"
 
 static bool want_json(int argc, char **argv)
@@ -83,6 +84,12 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 		if (!(sec = stat_list_add(&l, "queue", "router mode queue")))
 			goto out;
 		stat_add(sec, "filters", "filters installed", match_filter_count(n->match));
+		if (n->priv) {
+			size_t now, most;
+			priv_chan_queue(n->priv, &now, &most);
+			stat_add(sec, "parent_queue", "requests to the privileged parent waiting to be sent", now);
+			stat_add(sec, "parent_queue_max", "...the most that ever waited (none is dropped)", most);
+		}
 		STAT_ADD_ALL(sec, match_counters(n->match), MATCH_COUNTERS);
 	}
 

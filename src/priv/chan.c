@@ -3,7 +3,13 @@
  * The node child's end of the socket pair with its privileged parent
  * (priv.h): filter requests go out as they come, answers (with the bound
  * queue socket) come back on the loop and go to the matching engine, so
- * that installing a filter never blocks the packet path.
+ * that installing a filter never blocks the packet path. A request the
+ * socket cannot take now waits in order in an outgoing queue, sent when
+ * the parent has read: none is ever lost, so parent and child agree on
+ * every rule (a lost removal would leave a rule behind, and a filter id
+ * the parent still holds). What bounds the queue is upstream: a user's
+ * filter changes are rate-limited by the service API, a removal follows
+ * at most one install.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +28,18 @@
 /* How long a child just started waits for its configuration. */
 #define PRIV_CHILD_CONFIG_MS 5000
 
+/* A request waiting for room in the socket. */
+struct chan_out {
+	struct chan_out *next;
+	size_t len;
+	uint8_t buf[];
+};
+
 struct priv_chan {
 	struct loop *loop;
 	int fd;
+	struct chan_out *out_head, **out_tail; /* FIFO; out_tail points at the last next */
+	size_t out_len, out_max;	       /* requests waiting now, and the most at once */
 	void (*gone)(void *arg);
 	void *arg;
 	struct match_engine *m;
@@ -35,6 +50,27 @@ struct priv_chan {
 	void *capacity_arg;
 };
 
+/* Send what waits, in order, while the socket takes it; then wait for
+ * EPOLLOUT again if some is left. 0, or -EPIPE when the parent is gone. */
+static int chan_flush(struct priv_chan *c)
+{
+	while (c->out_head) {
+		struct chan_out *o = c->out_head;
+		if (send(c->fd, o->buf, o->len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)o->len) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+				break;
+			return errno == ECONNRESET ? -EPIPE : -errno;
+		}
+		c->out_head = o->next;
+		if (!c->out_head)
+			c->out_tail = &c->out_head;
+		c->out_len--;
+		free(o);
+	}
+	loop_fd_mod(c->loop, c->fd, c->out_head ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	return 0;
+}
+
 static int chan_send(struct priv_chan *c, const struct wire_priv *msg)
 {
 	uint8_t buf[WIRE_PRIV_MSG_MAX];
@@ -43,11 +79,24 @@ static int chan_send(struct priv_chan *c, const struct wire_priv *msg)
 		return (int)n;
 	if (c->fd < 0)
 		return -EPIPE;
-	/* Small records to a parent that reads them at once: a full socket
-	 * means the parent is stuck, and the request fails rather than wait. */
-	if (send(c->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
-		return -errno;
-	return 0;
+	/* Straight out when nothing waits before it. */
+	if (!c->out_head) {
+		if (send(c->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+			return -errno;
+	}
+	struct chan_out *o = malloc(sizeof(*o) + (size_t)n);
+	if (!o)
+		return -ENOMEM;
+	o->next = NULL;
+	o->len = (size_t)n;
+	memcpy(o->buf, buf, (size_t)n);
+	*c->out_tail = o;
+	c->out_tail = &o->next;
+	if (++c->out_len > c->out_max)
+		c->out_max = c->out_len;
+	return chan_flush(c);
 }
 
 static int be_install(void *arg, unsigned id, uint16_t queue, const struct match_filter *f)
@@ -69,7 +118,7 @@ static int be_install(void *arg, unsigned id, uint16_t queue, const struct match
 	(void)queue; /* the parent derives it from the id and its own configuration */
 	int r = chan_send(c, &msg);
 	if (r < 0)
-		log_err("priv: cannot ask the parent for filter %u: %s", id, strerror(-r));
+		log_ratelimited(LOG_ERR, "priv: cannot ask the parent for filter %u: %s", id, strerror(-r));
 	return r;
 }
 
@@ -81,14 +130,26 @@ static int be_remove(void *arg, unsigned id, uint16_t queue, const struct match_
 	(void)f;
 	int r = chan_send(c, &msg);
 	if (r < 0)
-		log_warn("priv: cannot ask the parent to remove filter %u: %s", id, strerror(-r));
+		log_ratelimited(LOG_WARNING, "priv: cannot ask the parent to remove filter %u: %s", id, strerror(-r));
 	return r;
+}
+
+static void out_free(struct priv_chan *c)
+{
+	while (c->out_head) {
+		struct chan_out *o = c->out_head;
+		c->out_head = o->next;
+		free(o);
+	}
+	c->out_tail = &c->out_head;
+	c->out_len = 0;
 }
 
 static void chan_gone(struct priv_chan *c)
 {
 	if (c->fd < 0)
 		return;
+	out_free(c);
 	loop_fd_del(c->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
@@ -165,10 +226,18 @@ static void config_received(struct priv_chan *c, const struct wire_priv *msg, in
 		log_warn("priv: cannot answer the parent's configuration %u: %s", msg->id, strerror(-r));
 }
 
-/* One record from the parent, with at most one descriptor. */
+/* One record from the parent, with at most one descriptor; room for
+ * what waits to go out. */
 static void chan_readable(void *arg, int fd, uint32_t events)
 {
 	struct priv_chan *c = arg;
+	if ((events & EPOLLOUT) && chan_flush(c) < 0) {
+		log_warn("priv: the privileged parent is gone: stopping");
+		chan_gone(c);
+		return;
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
 	for (;;) {
 		uint8_t buf[WIRE_PRIV_MSG_MAX + 1];
 		int qfd, extra;
@@ -249,6 +318,7 @@ struct priv_chan *priv_chan_open(struct loop *loop, int chan_fd, void (*gone)(vo
 	if (!c)
 		return NULL;
 	*c = (struct priv_chan){.loop = loop, .fd = chan_fd, .gone = gone, .arg = arg};
+	c->out_tail = &c->out_head;
 	if (loop_fd_add(loop, chan_fd, EPOLLIN, chan_readable, c) < 0) {
 		free(c);
 		return NULL;
@@ -260,11 +330,18 @@ void priv_chan_close(struct priv_chan *c)
 {
 	if (!c)
 		return;
+	out_free(c);
 	if (c->fd >= 0) {
 		loop_fd_del(c->loop, c->fd);
 		close(c->fd);
 	}
 	free(c);
+}
+
+void priv_chan_queue(const struct priv_chan *c, size_t *ret_now, size_t *ret_most)
+{
+	*ret_now = c->out_len;
+	*ret_most = c->out_max;
 }
 
 struct match_backend priv_chan_match_backend(struct priv_chan *c)

@@ -133,6 +133,8 @@ static void rules_forget_all(struct priv_parent *pp)
 
 /* ---- requests from the child ---- */
 
+#define PRIV_REPLY_WAIT_MS 5000
+
 static void reply_value(struct priv_parent *pp, uint8_t type, unsigned id, int status, uint32_t value, int fd)
 {
 	struct wire_priv msg = {.type = type, .id = id, .status = status, .value = value};
@@ -141,6 +143,15 @@ static void reply_value(struct priv_parent *pp, uint8_t type, unsigned id, int s
 	if (n < 0)
 		return;
 	int r = priv_msg_send(pp->chan, buf, (size_t)n, fd);
+	/* The child reads every round, but may be behind: an answer waits
+	 * for room (a lost one would leave it waiting for a filter for ever)
+	 * up to PRIV_REPLY_WAIT_MS, the parent having nothing more urgent. */
+	for (int waited = 0; r == -EAGAIN && waited < PRIV_REPLY_WAIT_MS; waited += 100) {
+		struct pollfd pf = {.fd = pp->chan, .events = POLLOUT};
+		if (poll(&pf, 1, 100) < 0 && errno != EINTR)
+			break;
+		r = priv_msg_send(pp->chan, buf, (size_t)n, fd);
+	}
 	if (r == 0)
 		return;
 	errno = -r;
@@ -435,6 +446,7 @@ static void svc_kill_late(void *arg)
 	ps->kill_t = NULL;
 	log_info("priv: service %s of %s did not end on SIGTERM within %d ms: killed", ps->service, ps->user,
 		 PRIV_SVC_STOP_MS);
+	sandbox_freeze(ps->name, false);
 	kill(ps->pid, SIGKILL);
 }
 
@@ -467,6 +479,9 @@ static void svc_kill_all(struct priv_parent *pp)
 {
 	for (size_t i = 0; i < PRIV_SERVICES_MAX; i++)
 		if (pp->svcs[i]) {
+			/* Thawed first: a suspended service would not die, and
+			 * waitpid would wait for ever. */
+			sandbox_freeze(pp->svcs[i]->name, false);
 			kill(pp->svcs[i]->pid, SIGKILL);
 			waitpid(pp->svcs[i]->pid, NULL, 0);
 			svc_forget(pp, &pp->svcs[i]);

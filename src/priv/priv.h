@@ -93,6 +93,9 @@ void priv_chan_close(struct priv_chan *c);
 /* A matching engine backend that asks the parent; then tell the channel
  * which engine its answers are for. */
 struct match_backend priv_chan_match_backend(struct priv_chan *c);
+/* Requests waiting for room in the socket to the parent: now, and the
+ * most at once (none is dropped: they wait, in order). */
+void priv_chan_queue(const struct priv_chan *c, size_t *ret_now, size_t *ret_most);
 void priv_chan_set_engine(struct priv_chan *c, struct match_engine *m);
 
 /* Service processes: ask the parent to start one from the user's signed

@@ -76,8 +76,16 @@ struct svc_event {
 };
 
 /* The node's share: every run, the counters, the recent events. */
+/* A user's share of filter changes (SVC_API_FILTER_BURST/RATE). */
+struct svc_share {
+	char user[WIRE_SVC_NAME_MAX + 1];
+	double tokens;
+	uint64_t last_ns;
+};
+
 struct svc_api_state {
 	struct svc_run *runs;
+	struct svc_share shares[SVC_API_USERS_MAX];
 	struct svc_api_counters c;
 	struct svc_event events[SVC_API_EVENTS_KEPT];
 	uint64_t next_seq;
@@ -269,6 +277,35 @@ static bool filter_granted(const struct policy_principal *who, const struct matc
 				 f->dport_lo, f->dport_hi ? f->dport_hi : f->dport_lo);
 }
 
+/* Take one filter change from user's share: false when none is left
+ * (must: take it anyway, the share going into debt, for removals). */
+static bool share_take(struct svc_api_state *st, const char *user, bool must)
+{
+	uint64_t now = loop_now_ns();
+	struct svc_share *sh = NULL, *old = &st->shares[0];
+	for (size_t i = 0; i < SVC_API_USERS_MAX && !sh; i++) {
+		if (!strcmp(st->shares[i].user, user))
+			sh = &st->shares[i];
+		else if (st->shares[i].last_ns < old->last_ns)
+			old = &st->shares[i];
+	}
+	if (!sh) {
+		sh = old;
+		snprintf(sh->user, sizeof(sh->user), "%s", user);
+		sh->tokens = SVC_API_FILTER_BURST;
+		sh->last_ns = now;
+	}
+	sh->tokens += (double)(now - sh->last_ns) * SVC_API_FILTER_RATE / 1e9;
+	if (sh->tokens > SVC_API_FILTER_BURST)
+		sh->tokens = SVC_API_FILTER_BURST;
+	sh->last_ns = now;
+	if (sh->tokens < 1 && !must)
+		return false;
+	if (sh->tokens > -SVC_API_FILTER_BURST)
+		sh->tokens -= 1;
+	return true;
+}
+
 static void on_filter_add(struct svc_run *r, const struct wire_sapi *m)
 {
 	const struct wire_priv_filter *wf = &m->filter;
@@ -295,6 +332,12 @@ static void on_filter_add(struct svc_run *r, const struct wire_sapi *m)
 		}
 	if (slot == r->n_filters)
 		return refuse_filter(r, m->tag, -EDQUOT, "over the user's quota of filters");
+	if (!share_take(state(r->sv), r->in->user, false)) {
+		state(r->sv)->c.filters_busy++;
+		return refuse_filter(
+		    r, m->tag, -EAGAIN,
+		    "over the user's share of filter changes (" SVC_STR(SVC_API_FILTER_RATE) " a second)");
+	}
 	struct svc_filter *sf = &r->filters[slot];
 	*sf = (struct svc_filter){.run = r, .mf = f, .tag = m->tag, .in = true};
 	int e = match_install(r->n->match, &f, filter_packet, filter_ready, sf, &sf->match_id);
@@ -322,6 +365,7 @@ static void on_filter_del(struct svc_run *r, const struct wire_sapi *m)
 {
 	for (size_t i = 0; i < r->n_filters; i++)
 		if (r->filters[i].in && r->filters[i].match_id == m->handle) {
+			share_take(state(r->sv), r->in->user, true);
 			filter_remove(r, &r->filters[i]);
 			return;
 		}

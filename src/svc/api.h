@@ -21,6 +21,15 @@
 #define SVC_API_SUBS_MAX 16	  /* subscriptions per service */
 #define SVC_API_EVENTS_KEPT 256	  /* recent events, for anode events */
 #define SVC_API_PUBLISHED_MAX 256 /* custom probe values kept (USER.KEY) */
+/* Filter changes one user's services may ask for: each is an iptables run
+ * in the privileged parent, which every user shares. A burst, then a
+ * steady rate; a removal is never refused (it only costs its token), an
+ * install past the share is refused with EAGAIN (filters_busy). */
+#define SVC_API_FILTER_BURST 16
+#define SVC_API_FILTER_RATE 8 /* a second */
+#define SVC_STR_(x) #x
+#define SVC_STR(x) SVC_STR_(x)
+#define SVC_API_USERS_MAX 64 /* users whose share is kept (the least recent go) */
 
 #define SVC_API_COUNTERS(X)                                                                                            \
 	X(packets, "packets handed to services")                                                                       \
@@ -35,6 +44,7 @@
 	X(refused_policy, "rewritten packets dropped: outside the filter that caught them (and its grant)")            \
 	X(filters_installed, "filters services installed")                                                             \
 	X(filters_refused, "filters refused (outside the user's grants or quota, or failed)")                          \
+	X(filters_busy, "filter installs refused for now: the user used its share of filter changes")                  \
 	X(filters_revoked, "filters removed because a reloaded policy no longer grants them")                          \
 	X(subscriptions, "subscriptions made")                                                                         \
 	X(subscriptions_refused, "subscriptions refused (bad spec, too many)")                                         \

@@ -238,13 +238,19 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 	}
 }
 
+/* The module runs once its filter is in place; if the filter failed, the
+ * activation fails and is rolled back (svc_instance_started stops it). */
 static void module_ready(void *arg, unsigned id, int err)
 {
 	struct svc_module *m = arg;
+	struct svc *svc = m->sv->svc;
+	unsigned instance = m->in->id;
 	if (err == 0)
 		log_info("svc: module %s of %s: filter %u installed", m->in->service, m->in->user, id);
 	else
 		log_err("svc: module %s of %s: its filter failed: %s", m->in->service, m->in->user, strerror(-err));
+	if (svc)
+		svc_instance_started(svc, instance, err); /* may free m */
 }
 
 int svc_module_start(struct services *svs, struct svc_instance *in, const struct policy_service *sv,
@@ -290,6 +296,8 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 		return r;
 	}
 	in->run = m;
+	/* "running" once its filter is in place (module_ready). */
+	in->state = SVC_STARTING;
 	return 0;
 }
 
