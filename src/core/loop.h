@@ -53,6 +53,8 @@ int loop_run_once(struct loop *l, int timeout_ms);
 #define LOOP_SLICE_NS (2 * 1000 * 1000)
 /* This round has used its slice (loop_run_once: since its wait ended). */
 bool loop_slice_spent(const struct loop *l);
+/* Nanoseconds of this round's slice left (0 when spent). */
+uint64_t loop_slice_left(const struct loop *l);
 /* The idle hook said work is left (the next round will not wait). */
 bool loop_busy(const struct loop *l);
 
@@ -60,6 +62,10 @@ bool loop_busy(const struct loop *l);
  * longest one: the longest time the loop served nothing new. */
 struct loop_stats {
 	uint64_t rounds, max_round_ns;
+	uint64_t recent_max_round_ns; /* the longest in this second and the last */
+	/* The same on the loop's own CPU time (wall time also holds what the
+	 * kernel or other processes took from it). */
+	uint64_t max_round_cpu_ns, recent_max_round_cpu_ns;
 };
 const struct loop_stats *loop_stats(const struct loop *l);
 

@@ -82,6 +82,7 @@ struct match_filter_st {
 	struct loop_timer *ready_t; /* set while the outcome waits to be told */
 	struct loop_timer *grace;   /* set while the removal waits */
 	size_t held;
+	uint64_t pkt_ns; /* what one of its packets took lately (its handler may run code) */
 };
 
 /* A packet a handler holds: pkt is what the handler got, at the same address. */
@@ -257,19 +258,35 @@ static void handle_packet(void *arg, struct nfq_packet *np)
 
 /* Read and answer what the socket holds, a batch at a time: stop after
  * max_batches or when the round's slice is spent (each packet may run a
- * module), so that one busy queue does not starve the loop; the socket,
+ * module), so that one busy queue does not hold the loop; the socket,
  * still readable, wakes the next round. */
 static void filter_read(struct match_filter_st *f, unsigned max_batches)
 {
-	for (unsigned b = 0; b < max_batches; b++)
-		if (!nfq_read(f->m->io, f->fd, f->queue, 1, handle_packet, f) || loop_slice_spent(f->m->loop))
+	struct match_engine *m = f->m;
+	for (unsigned b = 0; b < max_batches; b++) {
+		/* A batch sized to what is left of the slice at what its
+		 * packets took lately, one at least: every queue gets a turn
+		 * each round, and the round overruns by about one packet. */
+		uint64_t left = loop_slice_left(m->loop), t0 = loop_now_ns(), p0 = m->counters.packets;
+		uint64_t fit = f->pkt_ns ? left / f->pkt_ns : NFQ_BATCH;
+		unsigned batch = fit < 1 ? 1 : fit > NFQ_BATCH ? NFQ_BATCH : (unsigned)fit;
+		bool more = nfq_read(m->io, f->fd, f->queue, 1, batch, handle_packet, f);
+		uint64_t k = m->counters.packets - p0;
+		if (k) {
+			/* Quick to rise, slow to fall: a burst of costly packets
+			 * is not forgotten at the first cheap one. */
+			uint64_t per = (loop_now_ns() - t0) / k;
+			f->pkt_ns = per > f->pkt_ns ? per : f->pkt_ns - f->pkt_ns / 8 + per / 8;
+		}
+		if (!more || left == 0)
 			break;
+	}
 }
 
 /* Until the socket is empty: a queue going away answers everything. */
 static void filter_read_all(struct match_filter_st *f)
 {
-	nfq_read(f->m->io, f->fd, f->queue, 64, handle_packet, f);
+	nfq_read(f->m->io, f->fd, f->queue, 64, NFQ_BATCH, handle_packet, f);
 }
 
 static void filter_readable(void *arg, int fd, uint32_t events)

@@ -233,13 +233,15 @@ static void read_datagram(struct nfq_io *io, unsigned slot, size_t n, uint16_t q
 	}
 }
 
-bool nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
+bool nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches, unsigned batch,
 	      void (*packet)(void *arg, struct nfq_packet *p), void *arg)
 {
 	bool full = false;
+	if (batch < 1 || batch > NFQ_BATCH)
+		batch = NFQ_BATCH;
 	for (unsigned b = 0; b < max_batches; b++) {
 		full = false;
-		int n = recvmmsg(fd, io->msg, NFQ_BATCH, MSG_DONTWAIT, NULL);
+		int n = recvmmsg(fd, io->msg, batch, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == ENOBUFS) {
 				/* Packets the kernel could not queue to us; fail-open
@@ -260,7 +262,7 @@ bool nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
 			io->msg[i].msg_hdr.msg_flags = 0;
 		}
 		nfq_flush(io);
-		if (n < NFQ_BATCH)
+		if ((unsigned)n < batch)
 			break;
 		full = true;
 	}

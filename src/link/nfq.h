@@ -57,11 +57,11 @@ struct nfq_io;
 struct nfq_io *nfq_io_new(const struct nfq_counters *c);
 void nfq_io_free(struct nfq_io *io);
 
-/* Read what queue's socket fd holds, up to max_batches batches, calling
- * packet for each packet; verdicts queued meanwhile go out after each
- * batch. Stops early when the socket is empty; true when the last batch
- * was full (more may be waiting). */
-bool nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches,
+/* Read what queue's socket fd holds, up to max_batches batches of at most
+ * batch datagrams (0: NFQ_BATCH), calling packet for each packet; verdicts
+ * queued meanwhile go out after each batch. Stops early when the socket is
+ * empty; true when the last batch was full (more may be waiting). */
+bool nfq_read(struct nfq_io *io, int fd, uint16_t queue, unsigned max_batches, unsigned batch,
 	      void (*packet)(void *arg, struct nfq_packet *p), void *arg);
 
 /* Queue the verdict (NF_ACCEPT or NF_DROP) for packet id of queue on fd,

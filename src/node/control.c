@@ -110,6 +110,14 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	stat_add(sec, "rounds", "rounds of events", ls->rounds);
 	stat_add_real(sec, "max_round_us", "the longest round: the longest time the node served nothing new",
 		      (double)ls->max_round_ns / 1e3);
+	stat_add_real(sec, "recent_max_round_us", "the longest round in this second and the last",
+		      (double)ls->recent_max_round_ns / 1e3);
+	stat_add_real(sec, "max_round_cpu_us",
+		      "the longest round on the node's own CPU time (without what the "
+		      "kernel or other processes took)",
+		      (double)ls->max_round_cpu_ns / 1e3);
+	stat_add_real(sec, "recent_max_round_cpu_us", "...in this second and the last",
+		      (double)ls->recent_max_round_cpu_ns / 1e3);
 	stat_add(sec, "rx_queue", "packets received and waiting for the next round (a slice ran out)", n->rx_q.len);
 	stat_add(sec, "self_queue", "capsules code here sent to this node, waiting now", n->self_q.len);
 	stat_add(sec, "resume_queue", "parked packets whose code came, waiting to run now", n->resume_q.len);

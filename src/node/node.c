@@ -232,7 +232,11 @@ bool node_may_leave(const struct pkt *p, const struct wire_anep *a)
  * their turn; true when some are still waiting. */
 static bool drain_self(struct node *n)
 {
-	for (int budget = NODE_SELF_BUDGET; budget > 0 && !loop_slice_spent(n->loop); budget--) {
+	/* One at least, so that each call makes progress however the round
+	 * went before it. */
+	for (int budget = NODE_SELF_BUDGET; budget > 0; budget--) {
+		if (budget < NODE_SELF_BUDGET && loop_slice_spent(n->loop))
+			break;
 		struct pkt *p = pkt_queue_pop(&n->rx_q);
 		if (!p)
 			p = pkt_queue_pop(&n->resume_q);
@@ -248,12 +252,12 @@ static bool drain_self(struct node *n)
 	return n->rx_q.len + n->self_q.len + n->resume_q.len > 0;
 }
 
-/* Run received packets through the node while the slice lasts; the rest
- * wait in rx_q for the next round. */
+/* Run received packets through the node while the slice lasts (the
+ * first one whatever): the rest wait in rx_q for the next round. */
 static void input_batch(struct node *n, struct pkt **batch, int k)
 {
 	int i = 0;
-	for (; i < k && !loop_slice_spent(n->loop); i++)
+	for (; i < k && (i == 0 || !loop_slice_spent(n->loop)); i++)
 		node_input(n, batch[i]);
 	for (; i < k; i++)
 		pkt_queue_push(&n->rx_q, batch[i]);
@@ -269,8 +273,12 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 		n->udp->ops->flush(n->udp);
 		return;
 	}
-	for (int round = 0; round < NODE_RX_ROUNDS && !loop_slice_spent(n->loop); round++) {
-		int k = n->udp->ops->recv(n->udp, n->pool, batch, LINK_BATCH);
+	for (int round = 0; round < NODE_RX_ROUNDS; round++) {
+		/* Past the slice, one packet: the link gets a turn each round
+		 * however busy the others are, and the round overruns by one
+		 * run at most. */
+		bool spent = loop_slice_spent(n->loop);
+		int k = n->udp->ops->recv(n->udp, n->pool, batch, spent ? 1 : LINK_BATCH);
 		if (k <= 0)
 			break;
 		n->c.received += (uint64_t)k;
@@ -279,7 +287,7 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 		n->udp->ops->flush(n->udp);
 		/* A short batch emptied the socket: epoll (level-triggered)
 		 * wakes us for what comes next, without an empty recvmmsg. */
-		if (k < LINK_BATCH)
+		if (k < LINK_BATCH || spent)
 			break;
 	}
 	n->udp->ops->flush(n->udp);
@@ -301,7 +309,7 @@ static void extra_link_readable(void *arg, int fd, uint32_t events)
 		n->udp->ops->flush(n->udp);
 		return;
 	}
-	int k = l->ops->recv(l, n->pool, batch, LINK_BATCH);
+	int k = l->ops->recv(l, n->pool, batch, loop_slice_spent(n->loop) ? 1 : LINK_BATCH);
 	if (k > 0) {
 		n->c.received += (uint64_t)k;
 		input_batch(n, batch, k);

@@ -60,6 +60,12 @@ struct svc_run {
 	struct loop_timer *hold_t;
 	bool heard;	/* the service has sent something: it runs */
 	bool suspended; /* frozen: its filters let packets go on at once */
+	/* Records other than verdicts for held packets (which its packets
+	 * bound): SVC_API_RECORDS_RATE a second, past which the node stops
+	 * reading the service for SVC_API_PAUSE_MS (backpressure). */
+	double tokens;
+	uint64_t tokens_ns;
+	struct loop_timer *pause_t;
 	struct svc_sub subs[SVC_API_SUBS_MAX];
 	struct svc_run *next;
 };
@@ -224,18 +230,21 @@ static void on_rewrite(struct svc_run *r, struct svc_held *h, const struct wire_
 	send_rec(r, &ev);
 }
 
-static void on_verdict(struct svc_run *r, const struct wire_sapi *m)
+/* true when the verdict was for a packet the service holds. */
+static bool on_verdict(struct svc_run *r, const struct wire_sapi *m)
 {
 	struct svc_api_state *st = state(r->sv);
 	struct svc_held *h = &r->held[m->packet_id % SVC_API_HELD_MAX];
 	if (!h->p || h->id != m->packet_id) {
 		st->c.bad_verdicts++;
-		return;
+		return false;
 	}
 	st->c.verdicts++;
 	if (m->verdict == WIRE_SAPI_MODIFIED)
-		return on_rewrite(r, h, m);
-	release(r, h, m->verdict == WIRE_SAPI_DROP ? MATCH_DROP : MATCH_ACCEPT, NULL, 0);
+		on_rewrite(r, h, m);
+	else
+		release(r, h, m->verdict == WIRE_SAPI_DROP ? MATCH_DROP : MATCH_ACCEPT, NULL, 0);
+	return true;
 }
 
 /* ---- filters ---- */
@@ -536,18 +545,54 @@ static bool peer_closed(int fd)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
 }
 
+static void run_readable(void *arg, int fd, uint32_t events);
+
+static void pause_end(void *arg)
+{
+	struct svc_run *r = arg;
+	r->pause_t = NULL;
+	loop_fd_mod(r->n->loop, r->fd, EPOLLIN);
+}
+
+/* One record that is not a verdict for a held packet: false when the
+ * service has used its share, and is not read for a while. */
+static bool record_charge(struct svc_run *r)
+{
+	uint64_t now = loop_now_ns();
+	r->tokens += (double)(now - r->tokens_ns) * SVC_API_RECORDS_RATE / 1e9;
+	if (r->tokens > SVC_API_RECORDS_RATE)
+		r->tokens = SVC_API_RECORDS_RATE;
+	r->tokens_ns = now;
+	if (--r->tokens >= 0)
+		return true;
+	r->pause_t = loop_timer_add(r->n->loop, SVC_API_PAUSE_MS, pause_end, r);
+	if (!r->pause_t)
+		return true; /* no memory for the timer: read on rather than never */
+	loop_fd_mod(r->n->loop, r->fd, 0);
+	state(r->sv)->c.records_paused++;
+	log_ratelimited_by(LOG_NOTICE, "service paused: too many records", r->in->user,
+			   "svc: %s of %s: over %d records a second that are not verdicts: not read for %d ms",
+			   r->in->service, r->in->user, SVC_API_RECORDS_RATE, SVC_API_PAUSE_MS);
+	return false;
+}
+
 static void run_readable(void *arg, int fd, uint32_t events)
 {
 	struct svc_run *r = arg;
 	static uint8_t buf[WIRE_SAPI_MSG_MAX + 1];
-	/* A few records per round: a service cannot hold the loop. */
-	for (int i = 0; i < 64; i++) {
+	if (r->pause_t)
+		return; /* a hang-up while paused: heard when it ends */
+	/* A few records per round, and none past the round's slice: a
+	 * service cannot hold the loop (its socket wakes the next round). */
+	for (int i = 0; i < 64 && !loop_slice_spent(r->n->loop); i++) {
 		ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 		/* Nothing read is either a record of no octets (malformed:
 		 * counted, and the service is still heard) or its end of the
 		 * socket closed, which only the hang-up tells apart. */
 		if (k == 0 && !peer_closed(fd)) {
 			state(r->sv)->c.bad_records++;
+			if (!record_charge(r))
+				return;
 			continue;
 		}
 		if (k == 0) {
@@ -568,8 +613,14 @@ static void run_readable(void *arg, int fd, uint32_t events)
 		struct wire_sapi m;
 		if ((size_t)k > WIRE_SAPI_MSG_MAX || wire_sapi_parse(buf, (size_t)k, &m) < 0) {
 			state(r->sv)->c.bad_records++;
+			if (!record_charge(r))
+				return;
 			continue;
 		}
+		if (m.type == WIRE_SAPI_VERDICT && on_verdict(r, &m))
+			continue;
+		if (!record_charge(r) && m.type == WIRE_SAPI_VERDICT)
+			return;
 		switch (m.type) {
 		case WIRE_SAPI_FILTER_ADD:
 			on_filter_add(r, &m);
@@ -578,8 +629,7 @@ static void run_readable(void *arg, int fd, uint32_t events)
 			on_filter_del(r, &m);
 			break;
 		case WIRE_SAPI_VERDICT:
-			on_verdict(r, &m);
-			break;
+			break; /* for no packet held: counted */
 		case WIRE_SAPI_SUBSCRIBE:
 			on_subscribe(r, &m);
 			break;
@@ -592,6 +642,8 @@ static void run_readable(void *arg, int fd, uint32_t events)
 		default: /* what only the node sends */
 			state(r->sv)->c.bad_records++;
 		}
+		if (r->pause_t)
+			return;
 	}
 }
 
@@ -634,6 +686,8 @@ void svc_api_close(struct svc_run *r)
 			release(r, &r->held[i], MATCH_ACCEPT, NULL, 0);
 	if (r->hold_t)
 		loop_timer_cancel(n->loop, r->hold_t);
+	if (r->pause_t)
+		loop_timer_cancel(n->loop, r->pause_t);
 	loop_fd_del(n->loop, r->fd);
 	close(r->fd);
 	for (struct svc_run **pp = &state(r->sv)->runs; *pp; pp = &(*pp)->next)

@@ -25,8 +25,13 @@
  * in the privileged parent, which every user shares. A burst, then a
  * steady rate; a removal is never refused (it only costs its token), an
  * install past the share is refused with EAGAIN (filters_busy). */
-#define SVC_API_FILTER_BURST 16
-#define SVC_API_FILTER_RATE 8 /* a second */
+#define SVC_API_FILTER_BURST 8
+#define SVC_API_FILTER_RATE 4 /* a second */
+/* Records a service may send that are not verdicts for packets it holds
+ * (those its packets bound): a second, and at once; past them the node
+ * does not read it for SVC_API_PAUSE_MS (records_paused). */
+#define SVC_API_RECORDS_RATE 1000
+#define SVC_API_PAUSE_MS 100
 #define SVC_STR_(x) #x
 #define SVC_STR(x) SVC_STR_(x)
 #define SVC_API_USERS_MAX 64 /* users whose share is kept (the least recent go) */
@@ -37,6 +42,7 @@
 	X(held_timeouts, "held packets a service did not answer in time (accepted)")                                   \
 	X(held_overflows, "packets accepted because their service held too many")                                      \
 	X(passed_suspended, "packets let go on at once because their service is suspended")                            \
+	X(records_paused, "times a service was not read for a while: over its share of records other than verdicts")   \
 	X(send_failures, "packets accepted because their service's socket was full")                                   \
 	X(bad_records, "records from services that did not parse (dropped)")                                           \
 	X(bad_verdicts, "verdicts for no packet held (late, repeated, or made up)")                                    \

@@ -12,7 +12,12 @@
  *     process cannot send itself: no raw sockets); reports what the node
  *     said: "spoof: told ...";
  *   zero: send a record of no octets on its socket, then publish
- *     "zero 1": the node must go on hearing it.
+ *     "zero 1": the node must go on hearing it;
+ *   rate n=N: not hostile, the victim's side of bench/lanes.sh: install
+ *     its filter and remove it again, N times one after the other (past
+ *     its share, it waits 250 ms and asks again), and report the median
+ *     time from request to result:
+ *     "rate: installs=N median_ms=X".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +64,51 @@ static size_t forged(uint8_t *b, uint32_t victim)
 	return 33;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Install and remove f n times, one after the other; the median time from
+ * a request to its result. */
+static int rate(struct an_service *s, const struct an_filter *f, int n)
+{
+	double t[64];
+	int k = 0;
+	if (n > 64)
+		n = 64;
+	while (k < n) {
+		double t0 = now_s();
+		uint32_t tag;
+		if (an_service_filter_add(s, f, &tag) < 0)
+			return 1;
+		struct an_service_msg m;
+		int r;
+		while ((r = an_service_recv(s, &m, 5000)) == 0 && (m.kind != AN_SVC_FILTER || m.tag != tag))
+			;
+		if (r == 0 && m.status == -EAGAIN) {
+			/* Past its share: a service that behaves waits a while. */
+			struct timespec pause = {.tv_nsec = 250 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		if (r < 0 || m.status) {
+			say("rate: install %d: %s", k, r < 0 ? strerror(-r) : strerror(-m.status));
+			return 1;
+		}
+		t[k++] = (now_s() - t0) * 1000;
+		an_service_filter_del(s, m.handle);
+	}
+	qsort(t, (size_t)k, sizeof(t[0]), cmp_double);
+	say("rate: installs=%d median_ms=%.2f", k, t[k / 2]);
+	for (;;) {
+		struct an_service_msg m;
+		if (an_service_recv(s, &m, -1) == -EPIPE)
+			return 0;
+	}
+}
+
 int main(void)
 {
 	struct an_service *s = an_service_open();
@@ -93,8 +143,12 @@ int main(void)
 	} else if (!strcmp(mode, "churn")) {
 		for (int i = 0; i < 8; i++)
 			an_service_filter_add(s, &f, NULL);
+	} else if (!strcmp(mode, "rate")) {
+		char n_s[16] = "10";
+		an_service_param(s, "n", n_s, sizeof(n_s));
+		return rate(s, &f, atoi(n_s));
 	} else {
-		say("mode=churn|spoof|zero");
+		say("mode=churn|spoof|zero|rate");
 		return 2;
 	}
 	double end = now_s() + atof(secs);
