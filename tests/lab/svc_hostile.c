@@ -6,7 +6,9 @@
  *   churn secs=S: install its quota of filters, then for S seconds remove
  *     each as soon as it is in and ask for it again, and remove guessed
  *     handles 1-255 besides (other users' filters, it hopes); reports what
- *     it got: "churn: installed=N busy=N refused=N";
+ *     it got: "churn: installed=N busy=N refused=N"; then (or at once with
+ *     secs=0) it holds its quota quietly, asking again for what was
+ *     refused for now;
  *   spoof victim=A.B.C.D: filter its flow, and answer every packet with a
  *     MODIFIED packet from 192.0.2.66:53 to victim:9999 (a reflection the
  *     process cannot send itself: no raw sockets); reports what the node
@@ -179,6 +181,12 @@ int main(void)
 					an_service_filter_del(s, m.handle);
 				for (uint32_t h = 1; h < 256; h++)
 					an_service_filter_del(s, h);
+				an_service_filter_add(s, &f, NULL);
+			} else if (m.status == -EAGAIN) {
+				/* Churn over (or secs=0: hold the quota quietly):
+				 * ask again when the share allows. */
+				struct timespec pause = {.tv_nsec = 250 * 1000 * 1000};
+				nanosleep(&pause, NULL);
 				an_service_filter_add(s, &f, NULL);
 			}
 			break;
