@@ -21,58 +21,8 @@
 #include "concast/kind.h"
 #include "core/log.h"
 #include "ee/ee.h"
+#include "ee_env.h"
 #include "svc/kinds.h"
-
-static int route_any(void *node, const struct an_addr *dst, struct an_addr *ret_next)
-{
-	(void)node;
-	*ret_next = *dst;
-	return 0;
-}
-
-static bool alive(void *node, uint64_t handle)
-{
-	(void)node;
-	(void)handle;
-	return true;
-}
-
-static int64_t info(void *node, uint64_t what)
-{
-	(void)node;
-	return (int64_t)what * 1000;
-}
-
-static const struct ee_env env = {
-    .route = route_any,
-    .applink_alive = alive,
-    .node_info = info,
-    .local = {.ip = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1}, .port = 0x0cf2},
-};
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static void *read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	void *b = malloc(EE_CODE_MAX + 1);
-	*ret_len = b ? fread(b, 1, EE_CODE_MAX + 1, f) : 0;
-	fclose(f);
-	return b;
-}
 
 /* One row: an object, its kind and entry point, how its context is set. */
 struct row {
@@ -96,7 +46,7 @@ static void setup_capsule(void *p, long run)
 	ctx->data_len = 64;
 	ctx->pkt_len = 192;
 	ctx->hop_limit = 16;
-	ctx->dst = env.local;
+	ctx->dst = bench_env.local;
 	/* A new soft state key in every run (cost/capsule.c, COST_STATE). */
 	ctx->pkt[0] = (uint8_t)run;
 	ctx->pkt[1] = (uint8_t)(run >> 8);
@@ -178,14 +128,15 @@ static int run_row(const char *dir, const struct row *row, long runs, double *re
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, row->object);
-	size_t len;
-	void *code = read_file(path, &len);
-	if (!code) {
-		fprintf(stderr, "helper_cost: %s: %s\n", path, strerror(errno));
+	size_t len = 0;
+	void *code = NULL;
+	int e = bench_read_code(path, &code, &len);
+	if (e < 0) {
+		fprintf(stderr, "helper_cost: %s: %s\n", path, strerror(-e));
 		return -1;
 	}
 	/* A budget no row reaches: the time is the helper's, not a refusal's. */
-	struct ee *ee = ee_new(&(struct ee_config){.run_budget = 100000000}, &env);
+	struct ee *ee = ee_new(&(struct ee_config){.run_budget = 100000000}, &bench_env);
 	uint8_t name[EE_NAME_LEN];
 	int rc =
 	    ee ? (row->kind ? ee_code_insert_kind(ee, row->kind, code, len, name) : ee_code_insert(ee, code, len, name))
@@ -204,21 +155,21 @@ static int run_row(const char *dir, const struct row *row, long runs, double *re
 	uint64_t work = 0;
 	for (long i = 0; i < runs; i++) {
 		row->setup(ctx, i);
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		if (row->kind) {
 			int64_t ret;
 			ee_run_entry(ee, name, row->kind, row->entry, ctx, &ret);
-			t[i] = now_ns() - t0;
+			t[i] = bench_now_ns() - t0;
 			work = ee_last_work(ee);
 		} else {
 			struct ee_verdict v;
 			memcpy(((struct an_ctx *)ctx)->code, name, EE_NAME_LEN);
 			ee_run(ee, ctx, &v);
-			t[i] = now_ns() - t0;
+			t[i] = bench_now_ns() - t0;
 			work = v.work;
 		}
 	}
-	qsort(t, (size_t)runs, sizeof(*t), cmp_double);
+	qsort(t, (size_t)runs, sizeof(*t), bench_cmp_double);
 	double med = t[runs / 2];
 	*ret_ns_per_unit = work ? med / (double)work : 0;
 	printf("| %s | %s | %llu | %.0f | %.2f |\n", row->helper, row->charge, (unsigned long long)work, med,

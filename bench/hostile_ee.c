@@ -19,62 +19,7 @@
 
 #include "core/log.h"
 #include "ee/ee.h"
-
-static int route_any(void *node, const struct an_addr *dst, struct an_addr *ret_next)
-{
-	(void)node;
-	*ret_next = *dst;
-	return 0;
-}
-
-static bool alive(void *node, uint64_t handle)
-{
-	(void)node;
-	(void)handle;
-	return true;
-}
-
-/* Figures as the node keeps them: sampled, so a lookup. */
-static int64_t info(void *node, uint64_t what)
-{
-	(void)node;
-	return (int64_t)what * 1000;
-}
-
-static const struct ee_env env = {
-	.route = route_any,
-	.applink_alive = alive,
-	.node_info = info,
-	.local = { .ip = { [10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1 }, .port = 0x0cf2 },
-};
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int read_file(const char *path, void **ret, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -errno;
-	void *b = malloc(EE_CODE_MAX + 1);
-	size_t n = b ? fread(b, 1, EE_CODE_MAX + 1, f) : 0;
-	fclose(f);
-	if (!b)
-		return -ENOMEM;
-	*ret = b;
-	*ret_len = n;
-	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+#include "ee_env.h"
 
 static const char *base(const char *path)
 {
@@ -87,11 +32,11 @@ static int bench_runs(const char *path, long runs, bool interp, double *ret_medi
 {
 	void *code = NULL;
 	size_t len = 0;
-	if (read_file(path, &code, &len) < 0) {
+	if (bench_read_code(path, &code, &len) < 0) {
 		fprintf(stderr, "hostile_ee: %s: cannot read\n", path);
 		return -1;
 	}
-	struct ee *ee = ee_new(&(struct ee_config){ 0 }, &env);
+	struct ee *ee = ee_new(&(struct ee_config){ 0 }, &bench_env);
 	uint8_t name[EE_NAME_LEN];
 	if (!ee || ee_code_insert(ee, code, len, name) < 0) {
 		fprintf(stderr, "hostile_ee: %s: refused: %s\n", path, ee ? ee_last_refusal(ee) : "no EE");
@@ -109,16 +54,16 @@ static int bench_runs(const char *path, long runs, bool interp, double *ret_medi
 		ctx->data_len = 64;
 		ctx->pkt_len = 192;
 		ctx->hop_limit = 16;
-		ctx->dst = env.local;
+		ctx->dst = bench_env.local;
 		memcpy(ctx->code, name, EE_NAME_LEN);
 		struct ee_verdict v;
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		ee_run(ee, ctx, &v);
-		t[i] = now_ns() - t0;
+		t[i] = bench_now_ns() - t0;
 		work = v.work;
 		over += v.over_budget;
 	}
-	qsort(t, (size_t)runs, sizeof(*t), cmp_double);
+	qsort(t, (size_t)runs, sizeof(*t), bench_cmp_double);
 	printf("| %s | %s | %.0f | %.0f | %.0f | %llu | %llu of %ld |\n", base(path), interp ? "interpreter" : "JIT",
 	       t[runs / 2], t[runs * 99 / 100], t[runs - 1], (unsigned long long)work, (unsigned long long)over,
 	       runs);
@@ -135,7 +80,7 @@ static void bench_insert(const char *path)
 {
 	void *code = NULL;
 	size_t len = 0;
-	if (read_file(path, &code, &len) < 0) {
+	if (bench_read_code(path, &code, &len) < 0) {
 		fprintf(stderr, "hostile_ee: %s: cannot read\n", path);
 		return;
 	}
@@ -143,15 +88,15 @@ static void bench_insert(const char *path)
 	int rc = 0;
 	char why[160] = "";
 	for (int i = 0; i < 5; i++) {
-		struct ee *ee = ee_new(&(struct ee_config){ 0 }, &env);
+		struct ee *ee = ee_new(&(struct ee_config){ 0 }, &bench_env);
 		uint8_t name[EE_NAME_LEN];
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		rc = ee_code_insert(ee, code, len, name);
-		t[i] = (now_ns() - t0) / 1e6;
+		t[i] = (bench_now_ns() - t0) / 1e6;
 		snprintf(why, sizeof(why), "%s", ee_last_refusal(ee));
 		ee_free(ee);
 	}
-	qsort(t, 5, sizeof(*t), cmp_double);
+	qsort(t, 5, sizeof(*t), bench_cmp_double);
 	printf("| %s | %zu | %s | %.3f | %.3f |\n", base(path), len, rc == 0 ? "accepted" : why, t[2], t[4]);
 	free(code);
 }

@@ -33,7 +33,7 @@
 
 #define BWRAP "/usr/bin/bwrap"
 
-static const char *const controllers[] = {"memory", "cpu", "pids", "freezer"};
+static const char *const controllers[] = { "memory", "cpu", "pids", "freezer" };
 #define N_CONTROLLERS (sizeof(controllers) / sizeof(controllers[0]))
 
 static void cg_path(char *out, size_t len, const char *ctl, const char *name, const char *file)
@@ -86,7 +86,7 @@ int sandbox_prepare(char *err, size_t errlen)
 		snprintf(p, sizeof(p), SANDBOX_CGROUP_ROOT "/%s", controllers[i]);
 		/* A controller may share its hierarchy with another (cpu with
 		 * cpuacct on some hosts): the same set must be named. */
-		const char *opts[] = {controllers[i], !strcmp(controllers[i], "cpu") ? "cpu,cpuacct" : NULL};
+		const char *opts[] = { controllers[i], !strcmp(controllers[i], "cpu") ? "cpu,cpuacct" : NULL };
 		int r = mkdir(p, 0755) < 0 ? -errno : -EINVAL;
 		for (size_t k = 0; k < 2 && opts[k]; k++)
 			if (mount("cgroup", p, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts[k]) == 0) {
@@ -131,10 +131,10 @@ static int cgroups_make(const struct sandbox_spec *s, char *err, size_t errlen)
 		const char *ctl, *file;
 		unsigned long long value;
 	} limits[] = {
-	    {"memory", "memory.limit_in_bytes", s->memory},
-	    {"cpu", "cpu.cfs_period_us", 100000},
-	    {"cpu", "cpu.cfs_quota_us", (unsigned long long)s->cpu_pct * 1000},
-	    {"pids", "pids.max", s->pids},
+		{ "memory", "memory.limit_in_bytes", s->memory },
+		{ "cpu", "cpu.cfs_period_us", 100000 },
+		{ "cpu", "cpu.cfs_quota_us", (unsigned long long)s->cpu_pct * 1000 },
+		{ "pids", "pids.max", s->pids },
 	};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		cg_path(p, sizeof(p), limits[i].ctl, s->name, limits[i].file);
@@ -215,185 +215,44 @@ int sandbox_freeze(const char *name, bool freeze)
  * clock and system changes. EPERM rather than death, so that programs
  * that probe for features carry on; the refusal is the containment. */
 static const int svc_allowed[] = {
-    SCMP_SYS(read),
-    SCMP_SYS(write),
-    SCMP_SYS(readv),
-    SCMP_SYS(writev),
-    SCMP_SYS(pread64),
-    SCMP_SYS(pwrite64),
-    SCMP_SYS(open),
-    SCMP_SYS(openat),
-    SCMP_SYS(close),
-    SCMP_SYS(close_range),
-    SCMP_SYS(lseek),
-    SCMP_SYS(stat),
-    SCMP_SYS(fstat),
-    SCMP_SYS(lstat),
-    SCMP_SYS(newfstatat),
-    SCMP_SYS(statx),
-    SCMP_SYS(statfs),
-    SCMP_SYS(fstatfs),
-    SCMP_SYS(access),
-    SCMP_SYS(faccessat),
-    SCMP_SYS(faccessat2),
-    SCMP_SYS(readlink),
-    SCMP_SYS(readlinkat),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(getcwd),
-    SCMP_SYS(chdir),
-    SCMP_SYS(fchdir),
-    SCMP_SYS(mkdir),
-    SCMP_SYS(mkdirat),
-    SCMP_SYS(rmdir),
-    SCMP_SYS(unlink),
-    SCMP_SYS(unlinkat),
-    SCMP_SYS(rename),
-    SCMP_SYS(renameat),
-    SCMP_SYS(renameat2),
-    SCMP_SYS(link),
-    SCMP_SYS(linkat),
-    SCMP_SYS(symlink),
-    SCMP_SYS(symlinkat),
-    SCMP_SYS(chmod),
-    SCMP_SYS(fchmod),
-    SCMP_SYS(fchmodat),
-    SCMP_SYS(truncate),
-    SCMP_SYS(ftruncate),
-    SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync),
-    SCMP_SYS(fcntl),
-    SCMP_SYS(flock),
-    SCMP_SYS(dup),
-    SCMP_SYS(dup2),
-    SCMP_SYS(dup3),
-    SCMP_SYS(pipe),
-    SCMP_SYS(pipe2),
-    SCMP_SYS(umask),
-    SCMP_SYS(utimensat),
-    SCMP_SYS(sendfile),
-    SCMP_SYS(copy_file_range),
-    SCMP_SYS(splice),
-    SCMP_SYS(tee),
-    SCMP_SYS(fadvise64),
-    SCMP_SYS(memfd_create),
-    SCMP_SYS(eventfd2),
-    SCMP_SYS(mmap),
-    SCMP_SYS(munmap),
-    SCMP_SYS(mremap),
-    SCMP_SYS(mprotect),
-    SCMP_SYS(madvise),
-    SCMP_SYS(brk),
-    SCMP_SYS(mlock),
-    SCMP_SYS(munlock),
-    SCMP_SYS(msync),
-    SCMP_SYS(mincore),
-    SCMP_SYS(socketpair),
-    SCMP_SYS(bind),
-    SCMP_SYS(listen),
-    SCMP_SYS(accept),
-    SCMP_SYS(accept4),
-    SCMP_SYS(connect),
-    SCMP_SYS(shutdown),
-    SCMP_SYS(recvfrom),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(recvmmsg),
-    SCMP_SYS(sendto),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(sendmmsg),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(poll),
-    SCMP_SYS(ppoll),
-    SCMP_SYS(select),
-    SCMP_SYS(pselect6),
-    SCMP_SYS(epoll_create),
-    SCMP_SYS(epoll_create1),
-    SCMP_SYS(epoll_ctl),
-    SCMP_SYS(epoll_wait),
-    SCMP_SYS(epoll_pwait),
-    SCMP_SYS(epoll_pwait2),
-    SCMP_SYS(timerfd_create),
-    SCMP_SYS(timerfd_settime),
-    SCMP_SYS(timerfd_gettime),
-    SCMP_SYS(signalfd),
-    SCMP_SYS(signalfd4),
-    SCMP_SYS(clock_gettime),
-    SCMP_SYS(clock_getres),
-    SCMP_SYS(clock_nanosleep),
-    SCMP_SYS(nanosleep),
-    SCMP_SYS(gettimeofday),
-    SCMP_SYS(time),
-    SCMP_SYS(alarm),
-    SCMP_SYS(getitimer),
-    SCMP_SYS(setitimer),
-    SCMP_SYS(times),
-    SCMP_SYS(execve),
-    SCMP_SYS(execveat),
-    SCMP_SYS(fork),
-    SCMP_SYS(vfork),
-    SCMP_SYS(clone3),
-    SCMP_SYS(wait4),
-    SCMP_SYS(waitid),
-    SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
-    SCMP_SYS(kill),
-    SCMP_SYS(tkill),
-    SCMP_SYS(tgkill),
-    SCMP_SYS(rt_sigaction),
-    SCMP_SYS(rt_sigprocmask),
-    SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(rt_sigsuspend),
-    SCMP_SYS(rt_sigpending),
-    SCMP_SYS(rt_sigtimedwait),
-    SCMP_SYS(rt_sigqueueinfo),
-    SCMP_SYS(sigaltstack),
-    SCMP_SYS(pause),
-    SCMP_SYS(futex),
-    SCMP_SYS(set_robust_list),
-    SCMP_SYS(get_robust_list),
-    SCMP_SYS(set_tid_address),
-    SCMP_SYS(rseq),
-    SCMP_SYS(arch_prctl),
-    SCMP_SYS(prctl),
-    SCMP_SYS(getpid),
-    SCMP_SYS(getppid),
-    SCMP_SYS(gettid),
-    SCMP_SYS(getuid),
-    SCMP_SYS(geteuid),
-    SCMP_SYS(getgid),
-    SCMP_SYS(getegid),
-    SCMP_SYS(getgroups),
-    SCMP_SYS(getresuid),
-    SCMP_SYS(getresgid),
-    SCMP_SYS(getpgrp),
-    SCMP_SYS(getpgid),
-    SCMP_SYS(setpgid),
-    SCMP_SYS(getsid),
-    SCMP_SYS(setsid),
-    SCMP_SYS(uname),
-    SCMP_SYS(sysinfo),
-    SCMP_SYS(getrusage),
-    SCMP_SYS(getrlimit),
-    SCMP_SYS(setrlimit),
-    SCMP_SYS(prlimit64),
-    SCMP_SYS(getpriority),
-    SCMP_SYS(setpriority),
-    SCMP_SYS(sched_yield),
-    SCMP_SYS(sched_getaffinity),
-    SCMP_SYS(sched_setaffinity),
-    SCMP_SYS(sched_getparam),
-    SCMP_SYS(sched_getscheduler),
-    SCMP_SYS(getrandom),
-    SCMP_SYS(getcpu),
-    SCMP_SYS(restart_syscall),
-    SCMP_SYS(capget),
-    SCMP_SYS(ioctl),
-    SCMP_SYS(membarrier),
-    SCMP_SYS(inotify_init1),
-    SCMP_SYS(inotify_add_watch),
-    SCMP_SYS(inotify_rm_watch),
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
+	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(close_range), SCMP_SYS(lseek),
+	SCMP_SYS(stat), SCMP_SYS(fstat), SCMP_SYS(lstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
+	SCMP_SYS(statfs), SCMP_SYS(fstatfs), SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents64), SCMP_SYS(getcwd), SCMP_SYS(chdir),
+	SCMP_SYS(fchdir), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir), SCMP_SYS(unlink),
+	SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(link),
+	SCMP_SYS(linkat), SCMP_SYS(symlink), SCMP_SYS(symlinkat), SCMP_SYS(chmod), SCMP_SYS(fchmod),
+	SCMP_SYS(fchmodat), SCMP_SYS(truncate), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(fcntl), SCMP_SYS(flock), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(pipe),
+	SCMP_SYS(pipe2), SCMP_SYS(umask), SCMP_SYS(utimensat), SCMP_SYS(sendfile), SCMP_SYS(copy_file_range),
+	SCMP_SYS(splice), SCMP_SYS(tee), SCMP_SYS(fadvise64), SCMP_SYS(memfd_create), SCMP_SYS(eventfd2),
+	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
+	SCMP_SYS(brk), SCMP_SYS(mlock), SCMP_SYS(munlock), SCMP_SYS(msync), SCMP_SYS(mincore),
+	SCMP_SYS(socketpair), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
+	SCMP_SYS(connect), SCMP_SYS(shutdown), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
+	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
+	SCMP_SYS(pselect6), SCMP_SYS(epoll_create), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2), SCMP_SYS(timerfd_create),
+	SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime), SCMP_SYS(signalfd), SCMP_SYS(signalfd4),
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(alarm), SCMP_SYS(getitimer), SCMP_SYS(setitimer),
+	SCMP_SYS(times), SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(fork), SCMP_SYS(vfork),
+	SCMP_SYS(clone3), SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(tgkill), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigsuspend), SCMP_SYS(rt_sigpending), SCMP_SYS(rt_sigtimedwait),
+	SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(sigaltstack), SCMP_SYS(pause), SCMP_SYS(futex),
+	SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list), SCMP_SYS(set_tid_address), SCMP_SYS(rseq),
+	SCMP_SYS(arch_prctl), SCMP_SYS(prctl), SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getgroups),
+	SCMP_SYS(getresuid), SCMP_SYS(getresgid), SCMP_SYS(getpgrp), SCMP_SYS(getpgid), SCMP_SYS(setpgid),
+	SCMP_SYS(getsid), SCMP_SYS(setsid), SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(getrusage),
+	SCMP_SYS(getrlimit), SCMP_SYS(setrlimit), SCMP_SYS(prlimit64), SCMP_SYS(getpriority),
+	SCMP_SYS(setpriority), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity), SCMP_SYS(sched_setaffinity),
+	SCMP_SYS(sched_getparam), SCMP_SYS(sched_getscheduler), SCMP_SYS(getrandom), SCMP_SYS(getcpu),
+	SCMP_SYS(restart_syscall), SCMP_SYS(capget), SCMP_SYS(ioctl), SCMP_SYS(membarrier),
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
 };
 
 /* The allow-list as a BPF program in a memfd, for bwrap --seccomp. */
@@ -405,8 +264,8 @@ static int seccomp_program(char *err, size_t errlen)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, svc_allowed[i], 0);
 	/* Sockets: local and IP, stream, datagram and seqpacket; no raw,
 	 * packet or netlink sockets. */
-	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
-	const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+	const int families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
 	for (size_t i = 0; r == 0 && i < 3; i++)
 		for (size_t j = 0; r == 0 && j < 3; j++)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
@@ -449,7 +308,7 @@ static int attach_self(const char *name)
 /* In the forked child, as root still, in its cgroups: never returns. */
 static void child(const struct sandbox_spec *s, int bpf_fd)
 {
-	struct rlimit core = {0, 0}, files = {SANDBOX_FILES_MAX, SANDBOX_FILES_MAX};
+	struct rlimit core = { 0, 0 }, files = { SANDBOX_FILES_MAX, SANDBOX_FILES_MAX };
 	setrlimit(RLIMIT_CORE, &core);
 	setrlimit(RLIMIT_NOFILE, &files);
 	/* fd 3: the service's socket; fd 4: the seccomp program; a server's
@@ -463,63 +322,28 @@ static void child(const struct sandbox_spec *s, int bpf_fd)
 		_exit(125);
 	close_range(s->net ? 7 : 5, ~0U, 0);
 	setsid();
-	if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 || setresuid(s->uid, s->uid, s->uid) < 0)
+	if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
+	    setresuid(s->uid, s->uid, s->uid) < 0)
 		_exit(125);
 	char env_params[WIRE_SVC_PARAMS_MAX + 16], env_svc[96], env_user[96];
 	snprintf(env_params, sizeof(env_params), "ANODE_PARAMS=%s", s->params ? s->params : "");
 	snprintf(env_svc, sizeof(env_svc), "ANODE_SERVICE=%s", s->service);
 	snprintf(env_user, sizeof(env_user), "ANODE_USER=%s", s->user);
-	char *envp[] = {"PATH=/usr/bin:/bin", "ANODE_SERVICE_FD=3", env_params, env_svc, env_user, NULL};
+	char *envp[] = { "PATH=/usr/bin:/bin", "ANODE_SERVICE_FD=3", env_params, env_svc, env_user, NULL };
 	const char *argv[64 + 32];
 	size_t n = 0;
 	const char *fixed[] = {
-	    BWRAP,
-	    "--unshare-user",
-	    "--unshare-pid",
-	    "--unshare-ipc",
-	    "--unshare-uts",
-	    "--unshare-cgroup-try",
-	    "--die-with-parent",
-	    "--new-session",
-	    "--ro-bind",
-	    "/usr",
-	    "/usr",
-	    "--symlink",
-	    "usr/bin",
-	    "/bin",
-	    "--symlink",
-	    "usr/sbin",
-	    "/sbin",
-	    "--symlink",
-	    "usr/lib",
-	    "/lib",
-	    "--symlink",
-	    "usr/lib64",
-	    "/lib64",
-	    "--ro-bind-try",
-	    "/etc/ld.so.cache",
-	    "/etc/ld.so.cache",
-	    "--proc",
-	    "/proc",
-	    "--dev",
-	    "/dev",
-	    "--tmpfs",
-	    "/tmp",
-	    "--dir",
-	    "/run",
-	    "--ro-bind",
-	    s->path,
-	    s->path,
-	    "--chdir",
-	    "/tmp",
-	    "--seccomp",
-	    "4",
-	    "--",
+		BWRAP, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+		"--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+		"--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+		"--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
+		"--tmpfs", "/tmp", "--dir", "/run", "--ro-bind", s->path, s->path, "--chdir", "/tmp",
+		"--seccomp", "4", "--",
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) - 1; i++)
 		argv[n++] = fixed[i];
 	if (s->net) {
-		static const char *const net[] = {"--unshare-net", "--info-fd", "5", "--block-fd", "6"};
+		static const char *const net[] = { "--unshare-net", "--info-fd", "5", "--block-fd", "6" };
 		for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++)
 			argv[n++] = net[i];
 	}
@@ -544,9 +368,9 @@ struct spare_spec_hdr {
 
 static ssize_t spec_pack(const struct sandbox_spec *s, uint8_t *buf, size_t cap)
 {
-	struct spare_spec_hdr h = {.uid = s->uid, .gid = s->gid};
+	struct spare_spec_hdr h = { .uid = s->uid, .gid = s->gid };
 	size_t off = sizeof(h);
-	const char *fixed[] = {s->path, s->service, s->user, s->params ? s->params : ""};
+	const char *fixed[] = { s->path, s->service, s->user, s->params ? s->params : "" };
 	for (size_t i = 0; i < 4 + 16; i++) {
 		const char *str = i < 4 ? fixed[i] : (s->args ? s->args[i - 4] : NULL);
 		if (!str)
@@ -582,13 +406,13 @@ static void spare_main(int fd, const char *name)
 	ssize_t n;
 	do
 		n = priv_msg_recv(fd, buf, SPARE_SPEC_MAX, &chan, &extra);
-	while (n == -EAGAIN && poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, -1) >= 0);
+	while (n == -EAGAIN && poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, -1) >= 0);
 	if (n < (ssize_t)sizeof(struct spare_spec_hdr) || chan < 0)
 		_exit(0); /* the parent went, or let us go */
 	buf[n] = 0;
 	struct spare_spec_hdr h;
 	memcpy(&h, buf, sizeof(h));
-	const char *str[4 + 16 + 1] = {0};
+	const char *str[4 + 16 + 1] = { 0 };
 	size_t off = sizeof(h);
 	for (size_t i = 0; i < 4 + h.nargs && i < 4 + 16 && off < (size_t)n; i++) {
 		str[i] = (const char *)buf + off;
@@ -596,17 +420,11 @@ static void spare_main(int fd, const char *name)
 	}
 	if (!str[3])
 		_exit(125);
-	char *args[17] = {0};
+	char *args[17] = { 0 };
 	for (size_t i = 0; i < h.nargs && i < 16; i++)
 		args[i] = (char *)str[4 + i];
-	struct sandbox_spec s = {.uid = h.uid,
-				 .gid = h.gid,
-				 .path = str[0],
-				 .args = args,
-				 .service = str[1],
-				 .user = str[2],
-				 .params = str[3],
-				 .chan_fd = chan};
+	struct sandbox_spec s = { .uid = h.uid, .gid = h.gid, .path = str[0], .args = args, .service = str[1],
+				  .user = str[2], .params = str[3], .chan_fd = chan };
 	snprintf(s.name, sizeof(s.name), "%s", name);
 	char err[128];
 	int bpf_fd = seccomp_program(err, sizeof(err));
@@ -619,7 +437,7 @@ static void spare_main(int fd, const char *name)
 int sandbox_spare_make(const char *name, struct sandbox_spare *ret)
 {
 	char err[256];
-	*ret = (struct sandbox_spare){.fd = -1};
+	*ret = (struct sandbox_spare){ .fd = -1 };
 	snprintf(ret->name, sizeof(ret->name), "%s", name);
 	if (sandbox_check(err, sizeof(err)) < 0 || cgroups_dirs(name, err, sizeof(err)) < 0)
 		return -ENOENT;
@@ -657,7 +475,8 @@ void sandbox_spare_drop(struct sandbox_spare *sp)
 	sp->fd = -1;
 }
 
-static int start_with_spare(struct sandbox_spec *s, struct sandbox_spare *sp, pid_t *ret_pid, char *err, size_t errlen)
+static int start_with_spare(struct sandbox_spec *s, struct sandbox_spare *sp, pid_t *ret_pid, char *err,
+			    size_t errlen)
 {
 	/* The spare's cgroups get this activation's limits, then the spare
 	 * its spec; it is the sandbox from here on. */
@@ -688,8 +507,7 @@ int sandbox_start(struct sandbox_spec *s, struct sandbox_spare *spare, pid_t *re
 	err[0] = 0;
 	if (spare && spare->pid > 0)
 		return start_with_spare(s, spare, ret_pid, err, errlen);
-	r = cgroups_make(s, err, errlen);
-	if (r < 0) {
+	r = cgroups_make(s, err, errlen);	if (r < 0) {
 		sandbox_cleanup(s->name);
 		return r;
 	}
