@@ -6,6 +6,7 @@
 #include "link/applink.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,16 +73,25 @@ static void conn_readable(void *arg, int fd, uint32_t events)
 	for (size_t i = 0; i < s->n_conns; i++)
 		if (s->conns[i].fd == fd)
 			handle = s->conns[i].handle;
-	/* A bounded number of messages per wakeup keeps one busy application
-	 * from starving the network links. Handlers and replies may close
+	/* A bounded number of messages per wakeup, and none past the round's
+	 * slice but the first, keeps one busy application from starving the
+	 * network links. Handlers and replies may close
 	 * connections (and move others in the array), so look it up each time. */
-	for (int budget = 64; budget > 0; budget--) {
+	for (int budget = 64; budget > 0 && (budget == 64 || !loop_slice_spent(s->loop)); budget--) {
 		struct applink_conn *c = conn_by_handle(s, handle);
 		if (!c)
 			return;
 		ssize_t n = recv(fd, s->msg, sizeof(s->msg), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
+		/* Nothing read: a record of no octets (malformed, answered),
+		 * or the application gone, which only the hang-up tells. */
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		if (n == 0 && !(poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLRDHUP | POLLERR)))) {
+			s->counters.bad_messages++;
+			applink_reply(s, handle, WIRE_APP_ERROR, -EBADMSG, NULL, 0);
+			continue;
+		}
 		if (n <= 0) {
 			conn_close(s, c);
 			if (s->h.closed)

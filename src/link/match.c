@@ -524,9 +524,19 @@ void match_filter_ready(struct match_engine *m, unsigned id, int fd, int err)
 
 int match_remove(struct match_engine *m, unsigned id)
 {
-	if (id >= m->n_filters || !m->filters[id] || m->filters[id]->removing || m->filters[id]->ready_err < 0)
+	struct match_filter_st *f = id < m->n_filters ? m->filters[id] : NULL;
+	/* Its outcome not told yet: the owner removing it will not hear it
+	 * (it may be gone by then). A failed one is simply forgotten. */
+	if (f && f->ready_t) {
+		loop_timer_cancel(m->loop, f->ready_t);
+		f->ready_t = NULL;
+		if (f->ready_err < 0) {
+			filter_destroy(f);
+			return 0;
+		}
+	}
+	if (!f || f->removing || f->ready_err < 0)
 		return -ENOENT;
-	struct match_filter_st *f = m->filters[id];
 	int r = m->be.remove(m->be.arg, f->id, f->queue, &f->f);
 	if (f->fd < 0) {
 		/* Still pending: the backend's answer finds it removing. */

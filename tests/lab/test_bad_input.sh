@@ -64,19 +64,21 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
 s.recv(4096)                                 # HELLO
 # Each bad message is answered with an ERROR record; read the answers
-# before closing, or the node finds us gone and stops reading. An empty
-# record reads as end of stream, so it goes last.
-bad = (b"\x01", b"\x63\x01\0\0\0\0\0\0", b"\x02\x07" + bytes(6))
+# before closing, or the node finds us gone and stops reading. A record of
+# no octets is one of them (not the end of the stream).
+bad = (b"\x01", b"\x63\x01\0\0\0\0\0\0", b"\x02\x07" + bytes(6), b"")
 for m in bad:
     s.send(m)
 s.settimeout(5)
 errors = [s.recv(4096) for _ in bad]
 assert all(e[0] == 6 for e in errors), errors   # WIRE_APP_ERROR
+s.send(b"\x02\x01\0\0\0\0\0\0")            # an INJECT with no body (once a NULL to memcpy)
+e = s.recv(4096)
+assert e[0] == 6, e                          # refused with why, the node still up
 s.send(b"\x02\x01\0\0\0\0\0\0" + b"junk")   # a well-formed INJECT of a malformed packet
-s.send(b"")
 s.close()
 PY
-wait_for "the bad application messages" 5 bash -c "[ \$($(declare -f counter); ANODE=$ANODE counter b bad_messages) -ge 3 ]"
+wait_for "the bad application messages" 5 bash -c "[ \$($(declare -f counter); ANODE=$ANODE counter b bad_messages) -ge 4 ]"
 ok "bad application link messages are counted"
 
 out=$("$ANODE" -n a ping c -c 3 -i 0.05)
