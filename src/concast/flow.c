@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "concast/kind.h"
@@ -107,6 +108,11 @@ int cc_flow_add(struct cc_table *t, const struct an_flow *id, uint64_t now_ms, s
 	}
 	f->id = *id;
 	f->created_ms = now_ms;
+	if (getrandom(f->nonce, sizeof(f->nonce), 0) != (ssize_t)sizeof(f->nonce)) {
+		free(f->up);
+		free(f);
+		return -EIO;
+	}
 	f->next = t->flows;
 	t->flows = f;
 	t->n_flows++;

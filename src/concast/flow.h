@@ -62,6 +62,7 @@ struct cc_upstream {
 	uint64_t app;
 	uint64_t last_ms; /* when it was last heard from (KEEPALIVE, RMS, data) */
 	uint64_t messages;
+	uint8_t nonce[8]; /* a node's: the nonce of its last RMS or KEEPALIVE, echoed in what answers it */
 };
 
 enum cc_spec_state {
@@ -88,6 +89,7 @@ struct cc_flow {
 	struct cc_tag *tags; /* max_tags, allocated when the flow first merges */
 	uint8_t area[AN_MERGE_FLOW_MAX];
 	uint64_t created_ms;
+	uint8_t nonce[8];  /* this node's, random, in its RMS and KEEPALIVEs: an MS or ERROR must echo it */
 	uint64_t asked_ms; /* when the last RMS left */
 	unsigned asks;	   /* RMS sent without an answer */
 	uint64_t messages, sent;
@@ -102,7 +104,8 @@ struct cc_table *cc_table_new(const struct cc_config *cfg, struct ee *ee, cc_emi
 void cc_table_free(struct cc_table *t);
 
 struct cc_flow *cc_flow_find(struct cc_table *t, const struct an_flow *id);
-/* A new flow state block: -ENOSPC at the flow limit, -ENOMEM. */
+/* A new flow state block, with a fresh random nonce: -ENOSPC at the flow
+ * limit, -ENOMEM. */
 int cc_flow_add(struct cc_table *t, const struct an_flow *id, uint64_t now_ms, struct cc_flow **ret);
 void cc_flow_del(struct cc_table *t, struct cc_flow *f);
 /* Walk the flows; fn may delete the flow it is given. */

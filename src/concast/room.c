@@ -68,7 +68,7 @@ static void send_pkt(struct concast_room *r, struct pkt *q, const struct an_addr
 }
 
 void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
-		      const struct an_addr *dst, const struct cc_flow *f, const char *text)
+		      const struct an_addr *dst, const struct cc_flow *f, const char *text, const uint8_t *nonce)
 {
 	struct node *n = r->n;
 	struct an_addr next;
@@ -89,6 +89,7 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 	struct wire_csp_spec c = {.type = type,
 				  .code = code,
 				  .flow = flow,
+				  .nonce = nonce,
 				  .text = text,
 				  .text_len = text ? strnlen(text, WIRE_CSP_TEXT_MAX) : 0};
 	if (f) {
@@ -157,7 +158,7 @@ void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, 
 	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
 		struct cc_upstream *u = &f->up[i];
 		if (u->kind == CC_UP_NODE)
-			concast_send_csp(r, WIRE_CSP_ERROR, code, &id, &u->addr, NULL, text);
+			concast_send_csp(r, WIRE_CSP_ERROR, code, &id, &u->addr, NULL, text, u->nonce);
 		else if (u->kind == CC_UP_APP)
 			concast_tell_app(r, u->app, csp_errno(code), &id, NULL, text ? text : wire_csp_error_str(code));
 	}
@@ -174,7 +175,7 @@ void concast_flow_ready(struct concast_room *r, struct cc_flow *f)
 			continue;
 		u->told = true;
 		if (u->kind == CC_UP_NODE)
-			concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, &u->addr, f, NULL);
+			concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, &u->addr, f, NULL, u->nonce);
 		else
 			concast_tell_app(r, u->app, 0, &f->id, f->spec, NULL);
 	}
@@ -256,36 +257,54 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 	struct node *n = r->n;
 	uint64_t now = loop_now_ms();
 	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
+	/* Every answer echoes the nonce of the request it answers. */
+	const uint8_t *nonce = c->nonce;
 	if (!f) {
 		struct an_addr next;
 		if (an_addr_eq(&c->flow.receiver, &n->local))
-			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_SPEC, &c->flow, from, NULL, NULL);
+			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_SPEC, &c->flow, from, NULL, NULL,
+						nonce);
 		if (node_next_hop(n, &c->flow.receiver, &next) < 0)
-			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_UNREACHABLE, &c->flow, from, NULL,
-						NULL);
+			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_UNREACHABLE, &c->flow, from, NULL, NULL,
+						nonce);
 		if (cc_flow_add(r->t, &c->flow, now, &f) < 0) {
 			r->c.refused_flows++;
 			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
-						"no room for another flow");
+						"no room for another flow", nonce);
 		}
 		r->c.flows_created++;
-		cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
+		int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
+		if (slot >= 0)
+			memcpy(f->up[slot].nonce, nonce, sizeof(f->up[slot].nonce));
 		f->asked_ms = now;
 		f->asks = 1;
-		/* On toward the receiver, in this node's name. */
-		return concast_send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL);
+		/* On toward the receiver, in this node's name, with its nonce. */
+		return concast_send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL, f->nonce);
 	}
 	int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
 	if (slot < 0) {
 		r->c.refused_upstream++;
 		return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
-					"no room for another upstream neighbour");
+					"no room for another upstream neighbour", nonce);
 	}
+	memcpy(f->up[slot].nonce, nonce, sizeof(f->up[slot].nonce));
 	/* Grafted where its path meets the tree. */
 	if (f->spec_state == CC_SPEC_READY) {
 		f->up[slot].told = true;
-		concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, from, f, NULL);
+		concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, from, f, NULL, nonce);
 	}
+}
+
+/* Whether what answers this node's requests for f echoes its nonce, in
+ * constant time. */
+static bool nonce_ok(struct concast_room *r, const struct cc_flow *f, const struct wire_csp *c)
+{
+	uint8_t d = 0;
+	for (size_t i = 0; i < sizeof(f->nonce); i++)
+		d |= (uint8_t)(f->nonce[i] ^ c->nonce[i]);
+	if (d)
+		r->c.bad_nonce++;
+	return d == 0;
 }
 
 /* Whether an MS or ERROR for f may come from `from`: its downstream node.
@@ -310,6 +329,10 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 		r->c.ms_unexpected++;
 		return false;
 	}
+	/* Only an answer to this node's own request: a host off its path
+	 * toward the receiver never saw the nonce. */
+	if (!nonce_ok(r, f, c))
+		return false;
 	/* The answer must come from downstream (from_downstream); in router
 	 * mode the first to answer becomes the flow's downstream node. */
 	if (!from_downstream(r, f, from)) {
@@ -349,6 +372,8 @@ static void csp_error(struct concast_room *r, const struct wire_csp *c, const st
 		r->c.errors_unexpected++;
 		return;
 	}
+	if (!nonce_ok(r, f, c))
+		return;
 	char text[WIRE_CSP_TEXT_MAX + 1];
 	memcpy(text, p->ctx.pkt + c->text_off, c->text_len);
 	text[c->text_len] = '\0';
@@ -390,9 +415,10 @@ static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 		r->c.keepalives_received++;
 		f = cc_flow_find(r->t, &c.flow);
 		slot = f ? cc_up_find(f, CC_UP_NODE, &from, 0) : -ENOENT;
-		if (slot >= 0)
+		if (slot >= 0) {
 			f->up[slot].last_ms = now;
-		else
+			memcpy(f->up[slot].nonce, c.nonce, sizeof(c.nonce));
+		} else
 			csp_rms(r, &c, &from); /* after a prune or a restart: joins again */
 		break;
 	case WIRE_CSP_MS:
@@ -477,10 +503,10 @@ static void period_flow(void *arg, struct cc_flow *f)
 			return concast_flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE, "the receiver's node does not answer");
 		f->asks++;
 		f->asked_ms = now;
-		return concast_send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL);
+		return concast_send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce);
 	}
 	if (f->spec_state == CC_SPEC_READY)
-		concast_send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL);
+		concast_send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce);
 }
 
 static void period(void *arg)

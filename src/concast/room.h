@@ -19,6 +19,7 @@
 	X(errors_received, "errors received from downstream")                                 \
 	X(errors_sent, "errors sent upstream")                                                \
 	X(errors_unexpected, "errors for no flow here, or not from the flow's downstream node")                                       \
+	X(bad_nonce, "merge specifications and errors that did not echo this node's nonce (off the path)")            \
 	X(malformed, "concast messages that did not parse")                                   \
 	X(flows_created, "flow state blocks created")                                         \
 	X(flows_freed, "flow state blocks freed (no upstream left, errors, receiver gone)")   \

@@ -38,8 +38,11 @@ struct concast_room {
 };
 
 /* room.c */
+/* One signalling message: an RMS or KEEPALIVE carries this node's nonce
+ * for the flow, an MS or ERROR the nonce of the request it answers
+ * (nonce: WIRE_CSP_NONCE_LEN octets). */
 void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
-		      const struct an_addr *dst, const struct cc_flow *f, const char *text);
+		      const struct an_addr *dst, const struct cc_flow *f, const char *text, const uint8_t *nonce);
 void concast_tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow, const uint8_t *spec,
 		      const char *text);
 void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text);

@@ -108,6 +108,10 @@ int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, st
 	if (!zero || !flow_read(&r, &c.flow))
 		goto fail;
 	size_t body = wire_rd_left(&r);
+	if (body < WIRE_CSP_NONCE_LEN)
+		goto fail;
+	wire_rd_copy(&r, c.nonce, sizeof(c.nonce));
+	body -= WIRE_CSP_NONCE_LEN;
 	switch (c.type) {
 	case WIRE_CSP_RMS:
 	case WIRE_CSP_KEEPALIVE:
@@ -117,7 +121,7 @@ int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, st
 			goto fail;
 		break;
 	case WIRE_CSP_MS:
-		if (body != WIRE_CSP_MS_BODY || c.code != 0)
+		if (body + WIRE_CSP_NONCE_LEN != WIRE_CSP_MS_BODY || c.code != 0)
 			goto fail;
 		wire_rd_copy(&r, c.spec, sizeof(c.spec));
 		c.spec_len = wire_rd_n32(&r);
@@ -146,7 +150,7 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 	switch (c->type) {
 	case WIRE_CSP_RMS:
 	case WIRE_CSP_KEEPALIVE:
-		body = 0;
+		body = WIRE_CSP_NONCE_LEN;
 		if (c->code)
 			return -EINVAL;
 		break;
@@ -156,9 +160,9 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 			return -EINVAL;
 		break;
 	case WIRE_CSP_ERROR:
-		body = c->text_len;
-		if (c->code < WIRE_CSP_ERR_NO_SPEC || c->code > WIRE_CSP_ERR_LAST || body > WIRE_CSP_TEXT_MAX ||
-		    (body && !c->text))
+		body = WIRE_CSP_NONCE_LEN + c->text_len;
+		if (c->code < WIRE_CSP_ERR_NO_SPEC || c->code > WIRE_CSP_ERR_LAST || c->text_len > WIRE_CSP_TEXT_MAX ||
+		    (c->text_len && !c->text))
 			return -EINVAL;
 		break;
 	default:
@@ -178,6 +182,10 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 	wire_wr_u8(&w, c->code);
 	wire_wr_zero(&w, 2);
 	flow_write(&w, c->flow);
+	if (c->nonce)
+		wire_wr_copy(&w, c->nonce, WIRE_CSP_NONCE_LEN);
+	else
+		wire_wr_zero(&w, WIRE_CSP_NONCE_LEN);
 	if (c->type == WIRE_CSP_MS) {
 		wire_wr_copy(&w, c->spec, 32);
 		wire_wr_n32(&w, c->spec_len);
@@ -237,7 +245,7 @@ int wire_ipv4_concast_build(void *buf, size_t cap, uint32_t src, uint32_t dst, u
 	wire_wr_u8(&w, (uint8_t)(0x40 | hl / 4));
 	wire_wr_u8(&w, 0);
 	wire_wr_n16(&w, (uint16_t)(hl + payload_len));
-	wire_wr_n16(&w, 0); /* id: the kernel fills it (IP_HDRINCL) */
+	wire_wr_n16(&w, 0);	 /* id: the kernel fills it (IP_HDRINCL) */
 	wire_wr_n16(&w, 0x4000); /* DF: per-sender path MTU discovery, §3 */
 	wire_wr_u8(&w, 64);
 	wire_wr_u8(&w, WIRE_IPPROTO_CONCAST);

@@ -218,7 +218,8 @@ int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *sp
 #define WIRE_FLOW_LEN 40 /* group 16, receiver 20 (its last 2 octets zero), app id 4 */
 #define WIRE_CONCAST_MSG_MAX AN_CONCAST_MSG_MAX
 #define WIRE_CSP_HDR_LEN (4 + WIRE_FLOW_LEN) /* type, code, reserved 16, flow */
-#define WIRE_CSP_MS_BODY 36 /* the specification's name and length */
+#define WIRE_CSP_NONCE_LEN 8 /* every body starts with the flow's nonce */
+#define WIRE_CSP_MS_BODY (WIRE_CSP_NONCE_LEN + 36) /* the nonce, the specification's name and length */
 #define WIRE_CSP_TEXT_MAX 200 /* an ERROR's text */
 
 /* A flow as it travels, in concast and application link messages. -EBADMSG
@@ -257,9 +258,18 @@ enum wire_csp_error {
 	WIRE_CSP_ERR_LAST = WIRE_CSP_ERR_RECEIVER_LEFT,
 };
 
+/*
+ * The nonce (issue 18, return routability): a node that asks for a flow's
+ * specification puts a random nonce of its own in its RMS (and its
+ * KEEPALIVEs); whoever answers, with MS or ERROR, echoes the nonce of the
+ * request it answers. A node takes an MS or ERROR for a flow only with its
+ * own nonce: a host off the path from the node toward the receiver never
+ * saw it, so it cannot choose the flow's merge code or tear it down.
+ */
 struct wire_csp {
 	uint8_t type, code;
 	struct an_flow flow;
+	uint8_t nonce[WIRE_CSP_NONCE_LEN];
 	uint8_t spec[32]; /* MS: the specification's name */
 	uint32_t spec_len; /* MS: its length in octets */
 	uint16_t text_off, text_len; /* ERROR: its text, from the start of the packet */
@@ -274,6 +284,7 @@ int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, st
 struct wire_csp_spec {
 	uint8_t type, code;
 	const struct an_flow *flow;
+	const uint8_t *nonce; /* WIRE_CSP_NONCE_LEN octets; NULL: zeros */
 	const uint8_t *spec; /* MS */
 	uint32_t spec_len; /* MS */
 	const char *text; /* ERROR, may be NULL */

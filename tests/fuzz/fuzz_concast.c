@@ -40,12 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((size_t)c.text_off + c.text_len > a.pkt_len)
 			abort();
 		struct wire_anep_spec spec = { .src = &a.src, .dst = &a.dst };
-		struct wire_csp_spec s = { .type = c.type, .code = c.code, .flow = &c.flow, .spec = c.spec,
+		struct wire_csp_spec s = { .type = c.type, .code = c.code, .flow = &c.flow, .nonce = c.nonce, .spec = c.spec,
 					   .spec_len = c.spec_len, .text = (const char *)data + c.text_off,
 					   .text_len = c.text_len };
 		if (wire_csp_build(out, sizeof(out), &spec, &s, &len) < 0 || wire_anep_parse(out, len, &b) < 0 ||
 		    wire_csp_parse(out, len, &b, &c2) < 0 || c.type != c2.type || c.code != c2.code ||
-		    memcmp(&c.flow, &c2.flow, sizeof(c.flow)) || memcmp(c.spec, c2.spec, 32) ||
+		    memcmp(&c.flow, &c2.flow, sizeof(c.flow)) || memcmp(c.nonce, c2.nonce, sizeof(c.nonce)) ||
+		    memcmp(c.spec, c2.spec, 32) ||
 		    c.spec_len != c2.spec_len || c.text_len != c2.text_len ||
 		    memcmp(data + c.text_off, out + c2.text_off, c.text_len))
 			abort();

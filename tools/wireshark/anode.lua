@@ -94,6 +94,7 @@ local f = {
 	cc_msg_len = ProtoField.uint16("anode.concast.message_len", "Message length", base.DEC),
 	cc_type = ProtoField.uint8("anode.concast.csp", "Signalling type", base.DEC, CSP_TYPES),
 	cc_code = ProtoField.uint8("anode.concast.error", "Error", base.DEC, CSP_ERRORS),
+	cc_nonce = ProtoField.bytes("anode.concast.nonce", "Nonce"),
 	cc_spec = ProtoField.bytes("anode.concast.spec", "Merge specification (SHA-256)"),
 	cc_spec_len = ProtoField.uint32("anode.concast.spec_len", "Specification length", base.DEC),
 	cc_text = ProtoField.string("anode.concast.text", "Error text"),
@@ -229,8 +230,13 @@ local function dissect_csp(tvb, tree, off, len, pinfo)
 	local flow = add_flow(t, tvb, off + 4)
 	local body, blen = off + 44, len - 44
 	pinfo.cols.info = "concast " .. (CSP_TYPES[ty] or string.format("type %d", ty))
+	-- Every body starts with the nonce of the request (RMS, KEEPALIVE:
+	-- the sender's own; MS, ERROR: echoed).
+	if blen < 8 then return t:add_proto_expert_info(ex_bad, "a signalling body starts with an 8-octet nonce") end
+	t:add(f.cc_nonce, tvb(body, 8))
+	body, blen = body + 8, blen - 8
 	if ty == 2 then
-		if blen ~= 36 then return t:add_proto_expert_info(ex_bad, "an MS body is 36 octets") end
+		if blen ~= 36 then return t:add_proto_expert_info(ex_bad, "an MS body is the nonce and 36 octets") end
 		t:add(f.cc_spec, tvb(body, 32))
 		t:add(f.cc_spec_len, tvb(body + 32, 4))
 		pinfo.cols.info:append(", spec " .. tvb(body, 4):bytes():tohex():lower())
@@ -239,7 +245,7 @@ local function dissect_csp(tvb, tree, off, len, pinfo)
 		if blen > 0 then t:add(f.cc_text, tvb(body, blen)) end
 		if blen > 200 then t:add_proto_expert_info(ex_bad, "an ERROR's text is at most 200 octets") end
 	elseif blen ~= 0 then
-		t:add_proto_expert_info(ex_bad, "RMS and KEEPALIVE have no body")
+		t:add_proto_expert_info(ex_bad, "RMS and KEEPALIVE have the nonce alone")
 	end
 	pinfo.cols.info:append(", flow " .. flow)
 end

@@ -358,12 +358,37 @@ static void test_concast_flow(void)
 	int k = nt_sent(t, out, sizeof(out), &to);
 	CHECK(sent_type(out, k, &a) == WIRE_TYPE_CONCAST_SIGNAL && an_addr_eq(&to, &t->peer));
 	CHECK(an_addr_eq(&a.src, &t->self));
+	/* Return routability (issue 18): an MS or ERROR for the flow is
+	 * taken only with the nonce of the node's own request, which a host
+	 * off its path never saw, even from the right address. */
+	struct wire_csp rms;
+	CHECK(k > 0 && wire_csp_parse(out, (size_t)k, &a, &rms) == 0 && rms.type == WIRE_CSP_RMS);
+	uint8_t forged[WIRE_CSP_NONCE_LEN] = {0}, spec_name[32];
+	memset(spec_name, 0x5a, sizeof(spec_name));
+	struct wire_anep_spec back = {.src = &t->peer, .dst = &t->self};
+	struct wire_csp_spec ms = {
+	    .type = WIRE_CSP_MS, .flow = &flow, .nonce = forged, .spec = spec_name, .spec_len = 100};
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &back, &ms, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	struct wire_csp_spec err = {
+	    .type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_UNREACHABLE, .flow = &flow, .nonce = forged};
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &back, &err, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	CHECK(stat_of(t, "concast", "bad_nonce") == 2);
+	CHECK(stat_of(t, "concast", "flows") == 1 && stat_of(t, "concast", "specs_fetched") == 0);
+	/* The same MS with the node's nonce is taken: its code is asked for. */
+	ms.nonce = rms.nonce;
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &back, &ms, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	CHECK(stat_of(t, "concast", "specs_fetched") == 1);
+	nt_sent_clear(t);
 	char *flows = nt_ctl(t, "concast json");
 	CHECK(flows && strstr(flows, "\"flows\":[{"));
 	free(flows);
-	/* Nobody answers and the upstream falls silent: asked three times,
-	 * then the flow fails with an error to its upstream. */
-	nt_advance(t, 1000);
+	/* The code never comes and the upstream falls silent: the flow
+	 * fails and is freed, and the parked MS with it once its fetch
+	 * gives up. */
+	nt_advance(t, 10000);
 	CHECK(stat_of(t, "concast", "flows") == 0);
 	CHECK(stat_of(t, "concast", "flows_freed") == 1);
 	CHECK(nt_free_buffers(t) == nt_total_buffers(t));

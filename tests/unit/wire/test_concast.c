@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the concast formats (src/wire/concast.c, docs/wire.md §9):
- * the RMS vector octet for octet, build/parse round trips of data and of
+ * the RMS vector (with its nonce) octet for octet, build/parse round trips of data and of
  * every signalling type, every truncation refused, each decoder rule, and
  * the concast application link messages.
  */
@@ -21,7 +21,7 @@ static const struct an_flow flow = {
 
 /* docs/wire.md §9, vector 10: RMS from 10.0.0.1:3322 for the flow above. */
 static const uint8_t rms_vector[] = {
-	0x01, 0x00, 0x41, 0x06, 0x00, 0x10, 0x00, 0x6c, /* ANEP: type 0x4106, 16 words, 108 octets */
+	0x01, 0x00, 0x41, 0x06, 0x00, 0x10, 0x00, 0x74, /* ANEP: type 0x4106, 16 words, 116 octets */
 	0x00, 0x01, 0x00, 0x06, 0x00, 0x06, 0x0c, 0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1,
 	0x00, 0x02, 0x00, 0x06, 0x00, 0x06, 0x0c, 0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2,
 	0x01, 0x01, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, /* hop limit 64, copies 0 */
@@ -29,7 +29,9 @@ static const uint8_t rms_vector[] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 232, 1, 2, 3, /* group */
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2, 0x0c, 0xfa, 0x00, 0x00, /* receiver */
 	0x11, 0x00, 0x0d, 0x05, /* app id */
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* the sending node's nonce */
 };
+static const uint8_t nonce_vector[WIRE_CSP_NONCE_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
 
 static int parse_csp(const uint8_t *pkt, size_t len, struct wire_csp *c)
 {
@@ -50,7 +52,7 @@ static void test_rms_vector(void)
 	uint8_t buf[256];
 	size_t len;
 	struct wire_anep_spec spec = {.src = &n1, .dst = &flow.receiver};
-	struct wire_csp_spec c = {.type = WIRE_CSP_RMS, .flow = &flow};
+	struct wire_csp_spec c = {.type = WIRE_CSP_RMS, .flow = &flow, .nonce = nonce_vector};
 	CHECK_INT(wire_csp_build(buf, sizeof(buf), &spec, &c, &len), 0);
 	CHECK_INT((int)len, (int)sizeof(rms_vector));
 	CHECK_MEM(buf, rms_vector, sizeof(rms_vector));
@@ -58,6 +60,7 @@ static void test_rms_vector(void)
 	CHECK_INT(parse_csp(rms_vector, sizeof(rms_vector), &got), 0);
 	CHECK_INT(got.type, WIRE_CSP_RMS);
 	CHECK_MEM(&got.flow, &flow, sizeof(flow));
+	CHECK_MEM(got.nonce, nonce_vector, sizeof(nonce_vector));
 	/* Every truncation is refused (by ANEP, or by the body's rules). */
 	for (size_t n = 0; n < sizeof(rms_vector); n++)
 		CHECK(parse_csp(rms_vector, n, &got) < 0);
@@ -69,12 +72,12 @@ static void test_csp_round_trips(void)
 	memset(name, 0xab, sizeof(name));
 	const char *text = "the receiver left";
 	struct wire_csp_spec specs[] = {
-		{.type = WIRE_CSP_RMS, .flow = &flow},
-		{.type = WIRE_CSP_KEEPALIVE, .flow = &flow},
-		{.type = WIRE_CSP_MS, .flow = &flow, .spec = name, .spec_len = 2904},
-		{.type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_RECEIVER_LEFT, .flow = &flow, .text = text,
-		 .text_len = strlen(text)},
-		{.type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_NO_SPEC, .flow = &flow},
+		{.type = WIRE_CSP_RMS, .flow = &flow, .nonce = nonce_vector},
+		{.type = WIRE_CSP_KEEPALIVE, .flow = &flow, .nonce = nonce_vector},
+		{.type = WIRE_CSP_MS, .flow = &flow, .nonce = nonce_vector, .spec = name, .spec_len = 2904},
+		{.type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_RECEIVER_LEFT, .flow = &flow, .nonce = nonce_vector,
+		 .text = text, .text_len = strlen(text)},
+		{.type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_NO_SPEC, .flow = &flow, .nonce = nonce_vector},
 	};
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		bool up = specs[i].type == WIRE_CSP_MS || specs[i].type == WIRE_CSP_ERROR;
@@ -86,6 +89,7 @@ static void test_csp_round_trips(void)
 		CHECK_INT(c.type, specs[i].type);
 		CHECK_INT(c.code, specs[i].code);
 		CHECK_MEM(&c.flow, &flow, sizeof(flow));
+		CHECK_MEM(c.nonce, nonce_vector, sizeof(nonce_vector));
 		if (c.type == WIRE_CSP_MS) {
 			CHECK_MEM(c.spec, name, 32);
 			CHECK_INT((int)c.spec_len, 2904);
@@ -108,7 +112,7 @@ static void test_csp_rules(void)
 	struct wire_anep_spec a = {.src = &n1, .dst = &flow.receiver};
 	struct wire_csp_spec s = {.type = WIRE_CSP_RMS, .flow = &flow};
 	CHECK_INT(wire_csp_build(buf, sizeof(buf), &a, &s, &len), 0);
-	body = len - WIRE_CSP_HDR_LEN;
+	body = len - WIRE_CSP_HDR_LEN - WIRE_CSP_NONCE_LEN; /* where the signalling header starts */
 	/* Unknown type, nonzero code, reserved field. */
 	buf[body] = 9;
 	CHECK_INT(parse_csp(buf, len, &c), -EBADMSG);
