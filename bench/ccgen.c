@@ -41,13 +41,18 @@ static void to_sin(const struct an_addr *a, struct sockaddr_in *sin)
 	sin->sin_port = a->port;
 }
 
+/* The node's cookie for each upstream port (its CHALLENGE), echoed in
+ * every RMS and KEEPALIVE (docs/concast.md, return routability). */
+#define MAX_N 4096 /* ccgen -n at most */
+static uint8_t cookies[MAX_N][WIRE_CSP_COOKIE_LEN];
+
 static int csp(int fd, const struct an_addr *self, const struct an_addr *node, const struct an_flow *flow,
-	       uint8_t type)
+	       uint8_t type, const uint8_t *cookie)
 {
 	uint8_t buf[256];
 	size_t len;
 	struct wire_anep_spec spec = { .src = self, .dst = &flow->receiver };
-	struct wire_csp_spec c = { .type = type, .flow = flow };
+	struct wire_csp_spec c = { .type = type, .flow = flow, .cookie = cookie };
 	if (wire_csp_build(buf, sizeof(buf), &spec, &c, &len) < 0)
 		return -EINVAL;
 	struct sockaddr_in sin;
@@ -55,12 +60,24 @@ static int csp(int fd, const struct an_addr *self, const struct an_addr *node, c
 	return sendto(fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno : 0;
 }
 
-static void drain(const int *fds, int n)
+/* Read what the node sent; a CHALLENGE is answered with an RMS echoing
+ * its cookie. */
+static void drain(const int *fds, int n, const struct an_addr *self, const struct an_addr *node,
+		  const struct an_flow *flow)
 {
 	uint8_t buf[2048];
-	for (int i = 0; i < n; i++)
-		while (recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
+	for (int i = 0; i < n; i++) {
+		ssize_t k;
+		while ((k = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			struct wire_anep a;
+			struct wire_csp c;
+			if (wire_anep_parse(buf, (size_t)k, &a) < 0 || wire_csp_parse(buf, (size_t)k, &a, &c) < 0 ||
+			    c.type != WIRE_CSP_CHALLENGE)
+				continue;
+			memcpy(cookies[i], c.cookie, sizeof(cookies[i]));
+			csp(fds[i], &self[i], node, flow, WIRE_CSP_RMS, cookies[i]);
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -101,7 +118,7 @@ int main(int argc, char **argv)
 			perror("ccgen: bind");
 			return 1;
 		}
-		if (csp(fds[i], &self[i], &node, &flow, WIRE_CSP_RMS) < 0) {
+		if (csp(fds[i], &self[i], &node, &flow, WIRE_CSP_RMS, cookies[i]) < 0) {
 			perror("ccgen: send RMS");
 			return 1;
 		}
@@ -109,7 +126,7 @@ int main(int argc, char **argv)
 	/* Time for the node to fetch the specification and answer every one. */
 	double t_join = now_s();
 	while (now_s() - t_join < 1.0) {
-		drain(fds, n);
+		drain(fds, n, self, &node, &flow);
 		usleep(10000);
 	}
 	uint8_t pkt[256];
@@ -140,8 +157,8 @@ int main(int argc, char **argv)
 		if (now_s() - last_ka > 0.3) {
 			last_ka = now_s();
 			for (int i = 0; i < n; i++)
-				csp(fds[i], &self[i], &node, &flow, WIRE_CSP_KEEPALIVE);
-			drain(fds, n);
+				csp(fds[i], &self[i], &node, &flow, WIRE_CSP_KEEPALIVE, cookies[i]);
+			drain(fds, n, self, &node, &flow);
 		}
 	}
 	printf("sent=%llu tags=%llu seconds=%.3f\n", (unsigned long long)sent, (unsigned long long)tag, now_s() - t0);

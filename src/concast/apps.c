@@ -47,7 +47,7 @@ static void app_join(struct concast_room *r, uint64_t app, const struct an_flow 
 		f->asked_ms = now;
 		f->asks = 1;
 		cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
-		return concast_send_csp(r, WIRE_CSP_RMS, 0, flow, &flow->receiver, NULL, NULL, f->nonce);
+		return concast_send_csp(r, WIRE_CSP_RMS, 0, flow, &flow->receiver, NULL, NULL, f->nonce, f->cookie);
 	}
 	int slot = cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
 	if (slot < 0) {

@@ -90,6 +90,7 @@ struct cc_flow {
 	uint8_t area[AN_MERGE_FLOW_MAX];
 	uint64_t created_ms;
 	uint8_t nonce[8];  /* this node's, random, in its RMS and KEEPALIVEs: an MS or ERROR must echo it */
+	uint8_t cookie[8]; /* the downstream node's, from its CHALLENGE: echoed in RMS and KEEPALIVEs */
 	uint64_t asked_ms; /* when the last RMS left */
 	unsigned asks;	   /* RMS sent without an answer */
 	uint64_t messages, sent;

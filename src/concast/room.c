@@ -40,6 +40,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 #include <unistd.h>
 
 #include "codeload/codeload.h"
@@ -68,7 +70,8 @@ static void send_pkt(struct concast_room *r, struct pkt *q, const struct an_addr
 }
 
 void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
-		      const struct an_addr *dst, const struct cc_flow *f, const char *text, const uint8_t *nonce)
+		      const struct an_addr *dst, const struct cc_flow *f, const char *text, const uint8_t *nonce,
+		      const uint8_t *cookie)
 {
 	struct node *n = r->n;
 	struct an_addr next;
@@ -90,6 +93,7 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 				  .code = code,
 				  .flow = flow,
 				  .nonce = nonce,
+				  .cookie = cookie,
 				  .text = text,
 				  .text_len = text ? strnlen(text, WIRE_CSP_TEXT_MAX) : 0};
 	if (f) {
@@ -111,6 +115,9 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 		break;
 	case WIRE_CSP_KEEPALIVE:
 		r->c.keepalives_sent++;
+		break;
+	case WIRE_CSP_CHALLENGE:
+		r->c.challenges_sent++;
 		break;
 	default:
 		r->c.errors_sent++;
@@ -158,7 +165,7 @@ void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, 
 	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
 		struct cc_upstream *u = &f->up[i];
 		if (u->kind == CC_UP_NODE)
-			concast_send_csp(r, WIRE_CSP_ERROR, code, &id, &u->addr, NULL, text, u->nonce);
+			concast_send_csp(r, WIRE_CSP_ERROR, code, &id, &u->addr, NULL, text, u->nonce, NULL);
 		else if (u->kind == CC_UP_APP)
 			concast_tell_app(r, u->app, csp_errno(code), &id, NULL, text ? text : wire_csp_error_str(code));
 	}
@@ -175,7 +182,7 @@ void concast_flow_ready(struct concast_room *r, struct cc_flow *f)
 			continue;
 		u->told = true;
 		if (u->kind == CC_UP_NODE)
-			concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, &u->addr, f, NULL, u->nonce);
+			concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, &u->addr, f, NULL, u->nonce, NULL);
 		else
 			concast_tell_app(r, u->app, 0, &f->id, f->spec, NULL);
 	}
@@ -252,6 +259,34 @@ static void merge_timer_fired(void *arg)
 
 /* ---- signalling from the network ---- */
 
+/* The cookie for a neighbour claiming address `from` on a flow, in time
+ * window `window`: a keyed hash, so that nothing is kept until it comes
+ * back (a SYN cookie's idea). */
+static void cookie_make(const struct concast_room *r, const struct an_addr *from, const struct an_flow *flow,
+			uint64_t window, uint8_t out[WIRE_CSP_COOKIE_LEN])
+{
+	uint8_t in[sizeof(from->ip) + 2 + WIRE_FLOW_LEN + 8];
+	memcpy(in, from->ip, sizeof(from->ip));
+	memcpy(in + sizeof(from->ip), &from->port, 2);
+	wire_flow_write(in + sizeof(from->ip) + 2, WIRE_FLOW_LEN, flow);
+	for (int i = 0; i < 8; i++)
+		in[sizeof(from->ip) + 2 + WIRE_FLOW_LEN + i] = (uint8_t)(window >> (8 * i));
+	crypto_shorthash(out, in, sizeof(in), r->cookie_key);
+}
+
+/* Whether c echoes a cookie this node made for `from` lately. */
+static bool cookie_ok(const struct concast_room *r, const struct wire_csp *c, const struct an_addr *from)
+{
+	uint64_t w = loop_now_ms() / CONCAST_COOKIE_MS;
+	uint8_t want[WIRE_CSP_COOKIE_LEN];
+	for (uint64_t k = 0; k < 2 && k <= w; k++) {
+		cookie_make(r, from, &c->flow, w - k, want);
+		if (sodium_memcmp(want, c->cookie, sizeof(want)) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void csp_rms(struct concast_room *r, const struct wire_csp *c, const struct an_addr *from)
 {
 	struct node *n = r->n;
@@ -259,18 +294,27 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
 	/* Every answer echoes the nonce of the request it answers. */
 	const uint8_t *nonce = c->nonce;
+	/* Return routability before state: a neighbour that is not one of
+	 * the flow's upstream nodes yet must first echo a cookie sent to the
+	 * address it claims (a host that forges it never gets the cookie).
+	 * The CHALLENGE echoes its nonce, so no one else can answer for it. */
+	if ((!f || cc_up_find(f, CC_UP_NODE, from, 0) < 0) && !cookie_ok(r, c, from)) {
+		uint8_t cookie[WIRE_CSP_COOKIE_LEN];
+		cookie_make(r, from, &c->flow, now / CONCAST_COOKIE_MS, cookie);
+		return concast_send_csp(r, WIRE_CSP_CHALLENGE, 0, &c->flow, from, NULL, NULL, nonce, cookie);
+	}
 	if (!f) {
 		struct an_addr next;
 		if (an_addr_eq(&c->flow.receiver, &n->local))
 			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_SPEC, &c->flow, from, NULL, NULL,
-						nonce);
+						nonce, NULL);
 		if (node_next_hop(n, &c->flow.receiver, &next) < 0)
 			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_UNREACHABLE, &c->flow, from, NULL, NULL,
-						nonce);
+						nonce, NULL);
 		if (cc_flow_add(r->t, &c->flow, now, &f) < 0) {
 			r->c.refused_flows++;
 			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
-						"no room for another flow", nonce);
+						"no room for another flow", nonce, NULL);
 		}
 		r->c.flows_created++;
 		int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
@@ -279,19 +323,20 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 		f->asked_ms = now;
 		f->asks = 1;
 		/* On toward the receiver, in this node's name, with its nonce. */
-		return concast_send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL, f->nonce);
+		return concast_send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL, f->nonce,
+					f->cookie);
 	}
 	int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
 	if (slot < 0) {
 		r->c.refused_upstream++;
 		return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
-					"no room for another upstream neighbour", nonce);
+					"no room for another upstream neighbour", nonce, NULL);
 	}
 	memcpy(f->up[slot].nonce, nonce, sizeof(f->up[slot].nonce));
 	/* Grafted where its path meets the tree. */
 	if (f->spec_state == CC_SPEC_READY) {
 		f->up[slot].told = true;
-		concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, from, f, NULL, nonce);
+		concast_send_csp(r, WIRE_CSP_MS, 0, &f->id, from, f, NULL, nonce, NULL);
 	}
 }
 
@@ -386,6 +431,23 @@ static void csp_error(struct concast_room *r, const struct wire_csp *c, const st
 	concast_flow_fail(r, f, c->code, c->text_len ? text : NULL);
 }
 
+/* A downstream node's CHALLENGE to one of this node's requests (its nonce
+ * echoed): keep the cookie, and ask again with it at once. */
+static void csp_challenge(struct concast_room *r, const struct wire_csp *c)
+{
+	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
+	if (!f || f->receiver_app) {
+		r->c.challenges_unexpected++;
+		return;
+	}
+	if (!nonce_ok(r, f, c))
+		return;
+	r->c.challenges_answered++;
+	memcpy(f->cookie, c->cookie, sizeof(f->cookie));
+	concast_send_csp(r, f->spec_state == CC_SPEC_READY ? WIRE_CSP_KEEPALIVE : WIRE_CSP_RMS, 0, &f->id,
+			 &f->id.receiver, NULL, NULL, f->nonce, f->cookie);
+}
+
 static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 {
 	struct concast_room *r = room;
@@ -398,7 +460,8 @@ static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 	}
 	/* MS and ERROR are for the upstream node they name; a router on the
 	 * way passes them on. */
-	if ((c.type == WIRE_CSP_MS || c.type == WIRE_CSP_ERROR) && !an_addr_eq(&a->dst, &n->local))
+	if ((c.type == WIRE_CSP_MS || c.type == WIRE_CSP_ERROR || c.type == WIRE_CSP_CHALLENGE) &&
+	    !an_addr_eq(&a->dst, &n->local))
 		return node_forward_by_route(n, p, a, &n->c.passed_unknown);
 	if (node_take_hop(p, a) < 0)
 		return node_drop(n, p, &n->c.drop_hop_limit, -ETIMEDOUT);
@@ -432,6 +495,9 @@ static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 	case WIRE_CSP_ERROR:
 		r->c.errors_received++;
 		csp_error(r, &c, p);
+		break;
+	case WIRE_CSP_CHALLENGE:
+		csp_challenge(r, &c);
 		break;
 	}
 	n->c.consumed++;
@@ -503,10 +569,10 @@ static void period_flow(void *arg, struct cc_flow *f)
 			return concast_flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE, "the receiver's node does not answer");
 		f->asks++;
 		f->asked_ms = now;
-		return concast_send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce);
+		return concast_send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce, f->cookie);
 	}
 	if (f->spec_state == CC_SPEC_READY)
-		concast_send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce);
+		concast_send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce, f->cookie);
 }
 
 static void period(void *arg)
@@ -555,6 +621,7 @@ static int concast_init(struct node *n, const void *cfg, void **ret_state)
 		log_err("concast needs the code loading room (codeload), which this node has not");
 		return -ENOENT;
 	}
+	randombytes_buf(r->cookie_key, sizeof(r->cookie_key));
 	r->t = cc_table_new(&ccfg, n->ee, emit, r);
 	r->tick = loop_timer_add(n->loop, r->period_ms, period, r);
 	if (!r->t || !r->tick)

@@ -20,6 +20,9 @@
 	X(errors_sent, "errors sent upstream")                                                \
 	X(errors_unexpected, "errors for no flow here, or not from the flow's downstream node")                                       \
 	X(bad_nonce, "merge specifications and errors that did not echo this node's nonce (off the path)")            \
+	X(challenges_sent, "requests from a neighbour not yet upstream answered with a cookie to echo (no state kept)") \
+	X(challenges_answered, "challenges to this node's requests answered (asked again with the cookie)")           \
+	X(challenges_unexpected, "challenges for no flow asking here")                                                 \
 	X(malformed, "concast messages that did not parse")                                   \
 	X(flows_created, "flow state blocks created")                                         \
 	X(flows_freed, "flow state blocks freed (no upstream left, errors, receiver gone)")   \

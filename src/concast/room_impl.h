@@ -14,6 +14,7 @@
 
 #define CONCAST_PRUNE_PERIODS 3 /* silent periods before an upstream neighbour is pruned */
 #define CONCAST_ASKS 3		/* RMS sent without an answer before the flow gives up */
+#define CONCAST_COOKIE_MS 30000 /* a cookie is good in the window it was made in and the next */
 
 /* The room's configuration (its directives, room.c). */
 struct concast_config {
@@ -34,15 +35,18 @@ struct concast_room {
 	/* Router mode: concast on IP (protocol 253, Router Alert, AppID),
 	 * the node's IP link (link/ip.h); NULL: ANEP over the UDP link. */
 	struct link *ip;
+	uint8_t cookie_key[16]; /* random at start: cookies are keyed hashes (siphash) */
 	struct concast_counters c;
 };
 
 /* room.c */
 /* One signalling message: an RMS or KEEPALIVE carries this node's nonce
- * for the flow, an MS or ERROR the nonce of the request it answers
- * (nonce: WIRE_CSP_NONCE_LEN octets). */
+ * for the flow and the cookie its downstream node gave it, an MS or ERROR
+ * the nonce of the request it answers, a CHALLENGE that nonce and a cookie
+ * (nonce, cookie: WIRE_CSP_NONCE_LEN and _COOKIE_LEN octets, or NULL). */
 void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const struct an_flow *flow,
-		      const struct an_addr *dst, const struct cc_flow *f, const char *text, const uint8_t *nonce);
+		      const struct an_addr *dst, const struct cc_flow *f, const char *text, const uint8_t *nonce,
+		      const uint8_t *cookie);
 void concast_tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow, const uint8_t *spec,
 		      const char *text);
 void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text);

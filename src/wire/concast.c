@@ -115,10 +115,16 @@ int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, st
 	switch (c.type) {
 	case WIRE_CSP_RMS:
 	case WIRE_CSP_KEEPALIVE:
-		if (body != 0 || c.code != 0)
+		if (body != WIRE_CSP_COOKIE_LEN || c.code != 0)
 			goto fail;
 		if (!an_addr_eq(&anep->dst, &c.flow.receiver))
 			goto fail;
+		wire_rd_copy(&r, c.cookie, sizeof(c.cookie));
+		break;
+	case WIRE_CSP_CHALLENGE:
+		if (body != WIRE_CSP_COOKIE_LEN || c.code != 0)
+			goto fail;
+		wire_rd_copy(&r, c.cookie, sizeof(c.cookie));
 		break;
 	case WIRE_CSP_MS:
 		if (body + WIRE_CSP_NONCE_LEN != WIRE_CSP_MS_BODY || c.code != 0)
@@ -150,7 +156,8 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 	switch (c->type) {
 	case WIRE_CSP_RMS:
 	case WIRE_CSP_KEEPALIVE:
-		body = WIRE_CSP_NONCE_LEN;
+	case WIRE_CSP_CHALLENGE:
+		body = WIRE_CSP_NONCE_LEN + WIRE_CSP_COOKIE_LEN;
 		if (c->code)
 			return -EINVAL;
 		break;
@@ -186,7 +193,12 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 		wire_wr_copy(&w, c->nonce, WIRE_CSP_NONCE_LEN);
 	else
 		wire_wr_zero(&w, WIRE_CSP_NONCE_LEN);
-	if (c->type == WIRE_CSP_MS) {
+	if (c->type == WIRE_CSP_RMS || c->type == WIRE_CSP_KEEPALIVE || c->type == WIRE_CSP_CHALLENGE) {
+		if (c->cookie)
+			wire_wr_copy(&w, c->cookie, WIRE_CSP_COOKIE_LEN);
+		else
+			wire_wr_zero(&w, WIRE_CSP_COOKIE_LEN);
+	} else if (c->type == WIRE_CSP_MS) {
 		wire_wr_copy(&w, c->spec, 32);
 		wire_wr_n32(&w, c->spec_len);
 	} else if (c->type == WIRE_CSP_ERROR) {

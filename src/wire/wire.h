@@ -219,6 +219,7 @@ int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *sp
 #define WIRE_CONCAST_MSG_MAX AN_CONCAST_MSG_MAX
 #define WIRE_CSP_HDR_LEN (4 + WIRE_FLOW_LEN) /* type, code, reserved 16, flow */
 #define WIRE_CSP_NONCE_LEN 8 /* every body starts with the flow's nonce */
+#define WIRE_CSP_COOKIE_LEN 8 /* RMS, KEEPALIVE and CHALLENGE: the downstream node's cookie */
 #define WIRE_CSP_MS_BODY (WIRE_CSP_NONCE_LEN + 36) /* the nonce, the specification's name and length */
 #define WIRE_CSP_TEXT_MAX 200 /* an ERROR's text */
 
@@ -247,6 +248,7 @@ enum wire_csp_type {
 	WIRE_CSP_MS = 2, /* merge specification, back toward the senders */
 	WIRE_CSP_KEEPALIVE = 3, /* downstream, per flow, every period */
 	WIRE_CSP_ERROR = 4, /* upstream, toward the senders */
+	WIRE_CSP_CHALLENGE = 5, /* upstream: echo this cookie in your RMS before I keep anything for you */
 };
 
 enum wire_csp_error {
@@ -265,11 +267,16 @@ enum wire_csp_error {
  * request it answers. A node takes an MS or ERROR for a flow only with its
  * own nonce: a host off the path from the node toward the receiver never
  * saw it, so it cannot choose the flow's merge code or tear it down.
+ * The cookie is the other way round: a node keeps no flow or upstream
+ * entry for a neighbour until it has echoed, in an RMS or KEEPALIVE, the
+ * cookie the node sent in a CHALLENGE to its claimed address (a keyed
+ * hash of that address, the flow and the time: no state until then).
  */
 struct wire_csp {
 	uint8_t type, code;
 	struct an_flow flow;
 	uint8_t nonce[WIRE_CSP_NONCE_LEN];
+	uint8_t cookie[WIRE_CSP_COOKIE_LEN]; /* RMS, KEEPALIVE, CHALLENGE */
 	uint8_t spec[32]; /* MS: the specification's name */
 	uint32_t spec_len; /* MS: its length in octets */
 	uint16_t text_off, text_len; /* ERROR: its text, from the start of the packet */
@@ -285,6 +292,7 @@ struct wire_csp_spec {
 	uint8_t type, code;
 	const struct an_flow *flow;
 	const uint8_t *nonce; /* WIRE_CSP_NONCE_LEN octets; NULL: zeros */
+	const uint8_t *cookie; /* RMS, KEEPALIVE, CHALLENGE: WIRE_CSP_COOKIE_LEN octets; NULL: zeros */
 	const uint8_t *spec; /* MS */
 	uint32_t spec_len; /* MS */
 	const char *text; /* ERROR, may be NULL */

@@ -37,7 +37,7 @@ local OPTS = {
 	[0x103] = "result node",
 	[0x104] = "router alert",
 }
-local CSP_TYPES = { [1] = "RMS", [2] = "MS", [3] = "KEEPALIVE", [4] = "ERROR" }
+local CSP_TYPES = { [1] = "RMS", [2] = "MS", [3] = "KEEPALIVE", [4] = "ERROR", [5] = "CHALLENGE" }
 local CSP_ERRORS = {
 	[1] = "no such merge specification",
 	[2] = "receiver unreachable",
@@ -95,6 +95,7 @@ local f = {
 	cc_type = ProtoField.uint8("anode.concast.csp", "Signalling type", base.DEC, CSP_TYPES),
 	cc_code = ProtoField.uint8("anode.concast.error", "Error", base.DEC, CSP_ERRORS),
 	cc_nonce = ProtoField.bytes("anode.concast.nonce", "Nonce"),
+	cc_cookie = ProtoField.bytes("anode.concast.cookie", "Cookie"),
 	cc_spec = ProtoField.bytes("anode.concast.spec", "Merge specification (SHA-256)"),
 	cc_spec_len = ProtoField.uint32("anode.concast.spec_len", "Specification length", base.DEC),
 	cc_text = ProtoField.string("anode.concast.text", "Error text"),
@@ -244,8 +245,10 @@ local function dissect_csp(tvb, tree, off, len, pinfo)
 		pinfo.cols.info:append(": " .. (CSP_ERRORS[code] or string.format("code %d", code)))
 		if blen > 0 then t:add(f.cc_text, tvb(body, blen)) end
 		if blen > 200 then t:add_proto_expert_info(ex_bad, "an ERROR's text is at most 200 octets") end
-	elseif blen ~= 0 then
-		t:add_proto_expert_info(ex_bad, "RMS and KEEPALIVE have the nonce alone")
+	elseif blen ~= 8 then
+		t:add_proto_expert_info(ex_bad, "RMS, KEEPALIVE and CHALLENGE have the nonce and an 8-octet cookie")
+	else
+		t:add(f.cc_cookie, tvb(body, 8))
 	end
 	pinfo.cols.info:append(", flow " .. flow)
 end

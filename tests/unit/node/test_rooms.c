@@ -346,16 +346,36 @@ static void test_concast_flow(void)
 	CHECK(wire_addr_parse("10.98.0.1:3322", &flow.group) == 0);
 	uint8_t pkt[512], out[2048];
 	size_t len;
+	uint8_t up_nonce[WIRE_CSP_NONCE_LEN] = {9, 9, 9};
 	struct wire_anep_spec spec = {.src = &up, .dst = &receiver};
-	struct wire_csp_spec c = {.type = WIRE_CSP_RMS, .flow = &flow};
+	struct wire_csp_spec c = {.type = WIRE_CSP_RMS, .flow = &flow, .nonce = up_nonce};
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &spec, &c, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &up) == 0);
+	/* Return routability before state (issue 18): the node keeps
+	 * nothing, and challenges the address the request claims with a
+	 * cookie, echoing the request's nonce. */
+	CHECK(stat_of(t, "concast", "flows") == 0);
+	struct an_addr to;
+	struct wire_anep a;
+	struct wire_csp ch;
+	int k = nt_sent(t, out, sizeof(out), &to);
+	CHECK(sent_type(out, k, &a) == WIRE_TYPE_CONCAST_SIGNAL && an_addr_eq(&to, &up));
+	CHECK(k > 0 && wire_csp_parse(out, (size_t)k, &a, &ch) == 0 && ch.type == WIRE_CSP_CHALLENGE &&
+	      memcmp(ch.nonce, up_nonce, sizeof(up_nonce)) == 0);
+	/* A wrong cookie is challenged again; the right one makes the state. */
+	uint8_t wrong[WIRE_CSP_COOKIE_LEN] = {1};
+	c.cookie = wrong;
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &spec, &c, &len) == 0);
+	CHECK(nt_push(t, pkt, len, &up) == 0);
+	CHECK(stat_of(t, "concast", "flows") == 0 && stat_of(t, "concast", "challenges_sent") == 2);
+	nt_sent_clear(t);
+	c.cookie = ch.cookie;
 	CHECK(wire_csp_build(pkt, sizeof(pkt), &spec, &c, &len) == 0);
 	CHECK(nt_push(t, pkt, len, &up) == 0);
 	/* A flow state block, and the request on toward the receiver in the
 	 * node's own name, by route (through the peer). */
 	CHECK(stat_of(t, "concast", "flows") == 1);
-	struct an_addr to;
-	struct wire_anep a;
-	int k = nt_sent(t, out, sizeof(out), &to);
+	k = nt_sent(t, out, sizeof(out), &to);
 	CHECK(sent_type(out, k, &a) == WIRE_TYPE_CONCAST_SIGNAL && an_addr_eq(&to, &t->peer));
 	CHECK(an_addr_eq(&a.src, &t->self));
 	/* Return routability (issue 18): an MS or ERROR for the flow is

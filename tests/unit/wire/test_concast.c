@@ -21,7 +21,7 @@ static const struct an_flow flow = {
 
 /* docs/wire.md §9, vector 10: RMS from 10.0.0.1:3322 for the flow above. */
 static const uint8_t rms_vector[] = {
-	0x01, 0x00, 0x41, 0x06, 0x00, 0x10, 0x00, 0x74, /* ANEP: type 0x4106, 16 words, 116 octets */
+	0x01, 0x00, 0x41, 0x06, 0x00, 0x10, 0x00, 0x7c, /* ANEP: type 0x4106, 16 words, 124 octets */
 	0x00, 0x01, 0x00, 0x06, 0x00, 0x06, 0x0c, 0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1,
 	0x00, 0x02, 0x00, 0x06, 0x00, 0x06, 0x0c, 0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2,
 	0x01, 0x01, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, /* hop limit 64, copies 0 */
@@ -30,6 +30,7 @@ static const uint8_t rms_vector[] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2, 0x0c, 0xfa, 0x00, 0x00, /* receiver */
 	0x11, 0x00, 0x0d, 0x05, /* app id */
 	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* the sending node's nonce */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* no cookie yet */
 };
 static const uint8_t nonce_vector[WIRE_CSP_NONCE_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
 
@@ -78,6 +79,7 @@ static void test_csp_round_trips(void)
 		{.type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_RECEIVER_LEFT, .flow = &flow, .nonce = nonce_vector,
 		 .text = text, .text_len = strlen(text)},
 		{.type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_NO_SPEC, .flow = &flow, .nonce = nonce_vector},
+		{.type = WIRE_CSP_CHALLENGE, .flow = &flow, .nonce = nonce_vector, .cookie = nonce_vector},
 	};
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		bool up = specs[i].type == WIRE_CSP_MS || specs[i].type == WIRE_CSP_ERROR;
@@ -90,6 +92,8 @@ static void test_csp_round_trips(void)
 		CHECK_INT(c.code, specs[i].code);
 		CHECK_MEM(&c.flow, &flow, sizeof(flow));
 		CHECK_MEM(c.nonce, nonce_vector, sizeof(nonce_vector));
+		if (c.type == WIRE_CSP_CHALLENGE)
+			CHECK_MEM(c.cookie, nonce_vector, sizeof(nonce_vector));
 		if (c.type == WIRE_CSP_MS) {
 			CHECK_MEM(c.spec, name, 32);
 			CHECK_INT((int)c.spec_len, 2904);
@@ -112,7 +116,7 @@ static void test_csp_rules(void)
 	struct wire_anep_spec a = {.src = &n1, .dst = &flow.receiver};
 	struct wire_csp_spec s = {.type = WIRE_CSP_RMS, .flow = &flow};
 	CHECK_INT(wire_csp_build(buf, sizeof(buf), &a, &s, &len), 0);
-	body = len - WIRE_CSP_HDR_LEN - WIRE_CSP_NONCE_LEN; /* where the signalling header starts */
+	body = len - WIRE_CSP_HDR_LEN - WIRE_CSP_NONCE_LEN - WIRE_CSP_COOKIE_LEN; /* where the signalling header starts */
 	/* Unknown type, nonzero code, reserved field. */
 	buf[body] = 9;
 	CHECK_INT(parse_csp(buf, len, &c), -EBADMSG);
@@ -138,7 +142,7 @@ static void test_csp_rules(void)
 	/* The builder refuses what the decoder would. */
 	struct wire_csp_spec bad[] = {
 		{.type = 0, .flow = &flow},
-		{.type = 5, .flow = &flow},
+		{.type = 6, .flow = &flow},
 		{.type = WIRE_CSP_RMS, .code = 1, .flow = &flow},
 		{.type = WIRE_CSP_MS, .flow = &flow, .spec = NULL, .spec_len = 10},
 		{.type = WIRE_CSP_MS, .flow = &flow, .spec = buf, .spec_len = 0},
