@@ -17,7 +17,8 @@
 
 struct cc_tag {
 	bool used;
-	uint8_t merged; /* messages merged into it (saturates at 255) */
+	uint8_t merged;	 /* messages merged into it (saturates at 255) */
+	int16_t creator; /* the upstream slot whose message opened it */
 	uint64_t tag;
 	uint64_t created_ms;
 	uint64_t deadline_ms; /* the timeout done armed, or 0 */
@@ -309,27 +310,53 @@ static void tag_done(struct cc_table *t, struct cc_flow *f, struct cc_tag *g, ui
 	memcpy(g->state, x->state, sizeof(g->state));
 }
 
-static struct cc_tag *tag_slot(struct cc_table *t, struct cc_flow *f, uint64_t tag, uint64_t now_ms, bool *fresh)
+/* The most tags one upstream neighbour may hold open: the table less one
+ * slot kept for each other upstream neighbour (at least one), so that one
+ * sender that opens tags fast cannot crowd the others' out. Not an even
+ * share: tags a silent neighbour leaves waiting for their timeouts (until
+ * it is pruned) are the others', and must not cost them their tags. */
+static size_t tag_share(const struct cc_table *t, const struct cc_flow *f)
+{
+	size_t others = f->n_up ? f->n_up - 1 : 0;
+	return t->cfg.max_tags > others + 1 ? t->cfg.max_tags - others : 1;
+}
+
+/* The tag's slot: the open one, or a new one opened by upstream `slot`.
+ * NULL when the table is full (*why = -EDQUOT) or `slot` holds its share
+ * of it (*why = -EUSERS). */
+static struct cc_tag *tag_slot(struct cc_table *t, struct cc_flow *f, int slot, uint64_t tag, uint64_t now_ms,
+			       bool *fresh, int *why)
 {
 	if (!f->tags) {
 		f->tags = calloc(t->cfg.max_tags, sizeof(*f->tags));
-		if (!f->tags)
+		if (!f->tags) {
+			*why = -ENOMEM;
 			return NULL;
+		}
 	}
 	struct cc_tag *free_slot = NULL;
+	size_t mine = 0;
 	for (size_t i = 0; i < t->cfg.max_tags; i++) {
 		struct cc_tag *g = &f->tags[i];
 		if (g->used && g->tag == tag) {
 			*fresh = false;
 			return g;
 		}
+		if (g->used && g->creator == slot)
+			mine++;
 		if (!g->used && !free_slot)
 			free_slot = g;
 	}
-	if (free_slot) {
-		*free_slot = (struct cc_tag){.used = true, .tag = tag, .created_ms = now_ms};
-		*fresh = true;
+	if (!free_slot) {
+		*why = -EDQUOT;
+		return NULL;
 	}
+	if (mine >= tag_share(t, f)) {
+		*why = -EUSERS;
+		return NULL;
+	}
+	*free_slot = (struct cc_tag){.used = true, .tag = tag, .created_ms = now_ms, .creator = (int16_t)slot};
+	*fresh = true;
 	return free_slot;
 }
 
@@ -366,9 +393,13 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 		return -ECANCELED;
 	}
 	bool fresh;
-	struct cc_tag *g = tag_slot(t, f, (uint64_t)rc, now_ms, &fresh);
+	int why = 0;
+	struct cc_tag *g = tag_slot(t, f, slot, (uint64_t)rc, now_ms, &fresh, &why);
 	if (!g) {
-		t->c.tags_full++;
+		if (why == -EUSERS)
+			t->c.tags_share++;
+		else
+			t->c.tags_full++;
 		return -EDQUOT;
 	}
 	x->tag = g->tag;

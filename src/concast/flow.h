@@ -43,6 +43,7 @@ struct cc_config {
 	X(dropped_by_spec, "messages get_tag or merge refused (late, duplicate, bad)")                                 \
 	X(spec_errors, "runs of a specification that failed (error, budget, bad length)")                              \
 	X(tags_full, "messages refused: the flow had its most tags in merge")                                          \
+	X(tags_share, "messages refused: their upstream neighbour held its share of the flow's tags open")             \
 	X(tags_expired, "tags discarded because they stayed in merge too long")                                        \
 	X(timeouts, "timeouts armed by done that fired")
 
@@ -89,10 +90,11 @@ struct cc_flow {
 	struct cc_tag *tags; /* max_tags, allocated when the flow first merges */
 	uint8_t area[AN_MERGE_FLOW_MAX];
 	uint64_t created_ms;
-	uint8_t nonce[8];  /* this node's, random, in its RMS and KEEPALIVEs: an MS or ERROR must echo it */
-	uint8_t cookie[8]; /* the downstream node's, from its CHALLENGE: echoed in RMS and KEEPALIVEs */
-	uint64_t asked_ms; /* when the last RMS left */
-	unsigned asks;	   /* RMS sent without an answer */
+	uint8_t nonce[8];	 /* this node's, random, in its RMS and KEEPALIVEs: an MS or ERROR must echo it */
+	uint8_t cookie[8];	 /* the downstream node's, from its CHALLENGE: echoed in RMS and KEEPALIVEs */
+	struct an_addr asked_by; /* the upstream node whose request made the flow here (zeros: an application) */
+	uint64_t asked_ms;	 /* when the last RMS left */
+	unsigned asks;		 /* RMS sent without an answer */
 	uint64_t messages, sent;
 };
 

@@ -287,6 +287,24 @@ static bool cookie_ok(const struct concast_room *r, const struct wire_csp *c, co
 	return false;
 }
 
+/* Flows still waiting for their receivers' answer, asked for from one IP
+ * address (its port left aside: one host is one asker). */
+struct pending_count {
+	const struct an_addr *ip;
+	size_t n;
+};
+
+static void pending_count(void *arg, struct cc_flow *f)
+{
+	struct pending_count *pc = arg;
+	if (f->spec_state == CC_SPEC_NONE && !f->receiver_app &&
+	    memcmp(f->asked_by.ip, pc->ip->ip, sizeof(f->asked_by.ip)) == 0)
+		pc->n++;
+}
+
+#define CONCAST_STR_(x) #x
+#define CONCAST_PENDING_STR CONCAST_STR_(CONCAST_PENDING_PER_ADDR)
+
 static void csp_rms(struct concast_room *r, const struct wire_csp *c, const struct an_addr *from)
 {
 	struct node *n = r->n;
@@ -311,11 +329,24 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 		if (node_next_hop(n, &c->flow.receiver, &next) < 0)
 			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_UNREACHABLE, &c->flow, from, NULL, NULL,
 						nonce, NULL);
+		/* Flows for receivers that have not answered yet are bounded
+		 * per asking address (and fail after CONCAST_ASKS periods), so
+		 * that one host asking for receivers that never answer cannot
+		 * hold the flow table. */
+		struct pending_count pc = {.ip = from};
+		cc_flow_each(r->t, pending_count, &pc);
+		if (pc.n >= CONCAST_PENDING_PER_ADDR) {
+			r->c.refused_pending++;
+			return concast_send_csp(
+			    r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
+			    "this address has " CONCAST_PENDING_STR " flows waiting for their receivers", nonce, NULL);
+		}
 		if (cc_flow_add(r->t, &c->flow, now, &f) < 0) {
 			r->c.refused_flows++;
 			return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
 						"no room for another flow", nonce, NULL);
 		}
+		f->asked_by = *from;
 		r->c.flows_created++;
 		int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
 		if (slot >= 0)

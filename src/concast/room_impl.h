@@ -12,9 +12,10 @@
 #include "concast/room.h"
 #include "node/room.h"
 
-#define CONCAST_PRUNE_PERIODS 3 /* silent periods before an upstream neighbour is pruned */
-#define CONCAST_ASKS 3		/* RMS sent without an answer before the flow gives up */
-#define CONCAST_COOKIE_MS 30000 /* a cookie is good in the window it was made in and the next */
+#define CONCAST_PRUNE_PERIODS 3	   /* silent periods before an upstream neighbour is pruned */
+#define CONCAST_ASKS 3		   /* RMS sent without an answer before the flow gives up */
+#define CONCAST_COOKIE_MS 30000	   /* a cookie is good in the window it was made in and the next */
+#define CONCAST_PENDING_PER_ADDR 8 /* flows one address may have waiting for their receivers' answer */
 
 /* The room's configuration (its directives, room.c). */
 struct concast_config {

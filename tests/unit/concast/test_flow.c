@@ -146,13 +146,17 @@ static void test_count(void)
 	CHECK_INT((int)o.n, 2);
 	CHECK_INT((int)count_of(o.msg[1]), 2);
 	CHECK_INT((int)cc_counters(t)->timeouts, 1);
-	/* At most two tags in merge: a third is refused. */
+	/* At most two tags in merge: a third is refused (each opened by
+	 * another upstream: one holds at most the table less a slot for each
+	 * of the others, here one). */
 	count_msg(m, 7, 1);
 	CHECK_INT(cc_input(t, f, 0, m, 12, 300), 0);
 	count_msg(m, 8, 1);
-	CHECK_INT(cc_input(t, f, 0, m, 12, 300), 0);
-	count_msg(m, 9, 1);
 	CHECK_INT(cc_input(t, f, 0, m, 12, 300), -EDQUOT);
+	CHECK_INT((int)cc_counters(t)->tags_share, 1);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 300), 0);
+	count_msg(m, 9, 1);
+	CHECK_INT(cc_input(t, f, 2, m, 12, 300), -EDQUOT);
 	CHECK_INT((int)cc_counters(t)->tags_full, 1);
 	/* A malformed message is refused by get_tag. */
 	CHECK_INT(cc_input(t, f, 0, m, 11, 300), -ECANCELED);
@@ -174,6 +178,38 @@ static void test_count(void)
 	CHECK_INT(cc_input(t, f, 0, m, 12, 400), 0);
 	CHECK_INT((int)cc_counters(t)->merged, (int)merged);
 	CHECK_INT((int)count_of(o.msg[o.n - 1]), 42);
+	cc_table_free(t);
+	ee_free(ee);
+}
+
+/* One sender that opens tags fast holds at most its share of the flow's
+ * table (issue 18): the others' tags still find room. */
+static void test_tag_share(void)
+{
+	struct ee *ee = new_ee();
+	struct cc_table *t;
+	struct out o = {0};
+	struct cc_flow *f = setup(ee, &t, "count.ao", 3, &o, 6);
+	uint8_t m[12];
+	/* Upstream 2 opens ten tags nobody else sends: it gets the table
+	 * less one slot for each of the two others. */
+	for (uint64_t tag = 100; tag < 110; tag++) {
+		count_msg(m, tag, 1000);
+		cc_input(t, f, 2, m, 12, 10);
+	}
+	CHECK_INT((int)cc_flow_tags(t, f), 4);
+	CHECK_INT((int)cc_counters(t)->tags_share, 6);
+	/* The real senders' tag still finds room, and merges (sent at the
+	 * timeout the counting specification arms, without upstream 2). */
+	count_msg(m, 5, 1);
+	for (int i = 0; i < 2; i++)
+		CHECK_INT(cc_input(t, f, i, m, 12, 11), 0);
+	cc_expire(t, 11 + 200);
+	int real = 0;
+	for (size_t k = 0; k < o.n; k++)
+		real += count_of(o.msg[k]) == 2;
+	CHECK_INT(real, 1); /* (with upstream 2's four tags, 1000 each, at their timeouts) */
+	CHECK_INT((int)cc_counters(t)->tags_full, 0);
 	cc_table_free(t);
 	ee_free(ee);
 }
@@ -351,10 +387,7 @@ static void test_pinned(void)
 }
 
 static const struct check_test tests[] = {
-    TEST(test_count),
-    TEST(test_pinned),
-    TEST(test_mixer_vs_sox),
-    TEST(test_mixer_timing),
+    TEST(test_count), TEST(test_tag_share), TEST(test_pinned), TEST(test_mixer_vs_sox), TEST(test_mixer_timing),
 };
 
 int main(int argc, char **argv)

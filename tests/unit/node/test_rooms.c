@@ -333,6 +333,61 @@ static void test_reconfigure(const char *code_dir)
 	nt_free(t);
 }
 
+/* An RMS for flow from `up`, the node's CHALLENGE answered with its
+ * cookie (return routability): the node's state for it made. */
+static void rms_joined(struct nodetest *t, const struct an_addr *up, const struct an_flow *flow)
+{
+	uint8_t pkt[512], out[2048];
+	size_t len;
+	struct wire_anep_spec spec = {.src = up, .dst = &flow->receiver};
+	struct wire_csp_spec c = {.type = WIRE_CSP_RMS, .flow = flow};
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &spec, &c, &len) == 0);
+	nt_sent_clear(t);
+	CHECK(nt_push(t, pkt, len, up) == 0);
+	struct wire_anep a;
+	struct wire_csp ch = {0};
+	int k = nt_sent(t, out, sizeof(out), NULL);
+	CHECK(k > 0 && wire_anep_parse(out, (size_t)k, &a) == 0 && wire_csp_parse(out, (size_t)k, &a, &ch) == 0 &&
+	      ch.type == WIRE_CSP_CHALLENGE);
+	c.cookie = ch.cookie;
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &spec, &c, &len) == 0);
+	CHECK(nt_push(t, pkt, len, up) == 0);
+	nt_sent_clear(t);
+}
+
+/* One address asking for flows whose receivers never answer holds at most
+ * CONCAST_PENDING_PER_ADDR of them (8), whatever its ports; another
+ * address still gets one (issue 18). */
+static void test_concast_pending(void)
+{
+	struct nodetest *t = nt_new(NULL);
+	CHECK(t);
+	if (!t)
+		return;
+	struct an_addr receiver, other;
+	CHECK(wire_addr_parse("10.99.0.4:3322", &receiver) == 0);
+	CHECK(wire_addr_parse("10.99.0.6:3322", &other) == 0);
+	struct an_flow flow = {.receiver = receiver};
+	CHECK(wire_addr_parse("10.98.0.1:3322", &flow.group) == 0);
+	for (int i = 0; i < 12; i++) {
+		struct an_addr up;
+		char s[32];
+		snprintf(s, sizeof(s), "10.99.0.5:%d", 4000 + i);
+		CHECK(wire_addr_parse(s, &up) == 0);
+		flow.app_id = 100 + (uint32_t)i;
+		rms_joined(t, &up, &flow);
+	}
+	CHECK(stat_of(t, "concast", "flows") == 8);
+	CHECK(stat_of(t, "concast", "refused_pending") == 4);
+	flow.app_id = 200;
+	rms_joined(t, &other, &flow);
+	CHECK(stat_of(t, "concast", "flows") == 9);
+	nt_advance(t, 10000);
+	CHECK(stat_of(t, "concast", "flows") == 0);
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	nt_free(t);
+}
+
 static void test_concast_flow(void)
 {
 	struct nodetest *t = nt_new("concast-keepalive-ms 100");
@@ -428,6 +483,7 @@ int main(int argc, char **argv)
 	test_code_relay();
 	test_reconfigure(argv[1]);
 	test_concast_flow();
+	test_concast_pending();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
