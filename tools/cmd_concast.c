@@ -44,8 +44,10 @@ static const char concast_usage[] =
 	"          --tags N        the counting merge's message: tag i (8 octets) and a\n"
 	"                          count of 1 (4 octets), for i = 0..N-1 (--count N)\n"
 	"          --audio FILE    a raw μ-law file (8000 samples/s), 480 samples per\n"
-	"                          message after a 4-octet sequence number: the 60 ms\n"
-	"                          interval of the wall clock it belongs to (seed 001 §5)\n"
+	"                          message after a 4-octet sequence number counted on\n"
+	"                          the sample clock: the first is the 60 ms interval of\n"
+	"                          the wall clock that starts next, then +1 a message\n"
+	"                          (seed 001 §5)\n"
 	"        Errors that end the flow later (the receiver left) are printed.\n"
 	"        --json prints {\"joined\":true,\"join_ms\":..} and {\"sent\":..}.\n"
 	"flows   the flows NODE keeps state for: specification, state, upstream\n"
@@ -294,6 +296,19 @@ static int join_cmd(const char *node, int argc, char **argv)
 	fflush(stdout);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* Audio is numbered by the sample clock, RTP's way: the first
+	 * message takes the 60 ms interval of the wall clock that starts
+	 * next (senders on different hosts agree on it as far as their
+	 * clocks do), sent when it starts, and each further one is +1, 480
+	 * samples on, whatever the scheduler does to when it is sent: no
+	 * number is repeated or skipped (issue 18). */
+	uint32_t seq0 = 0;
+	if (src == SRC_AUDIO) {
+		int64_t w = wall_ms();
+		seq0 = (uint32_t)(w / 60 + 1);
+		struct timespec pause = {.tv_nsec = (long)(((int64_t)seq0 * 60 - w) * 1000000)};
+		nanosleep(&pause, NULL);
+	}
 	int64_t next = now_ms();
 	long sent = 0;
 	for (long i = 0; !stop && (src == SRC_AUDIO || i < count); i++) {
@@ -312,9 +327,7 @@ static int join_cmd(const char *node, int argc, char **argv)
 			size_t k = fread(msg + 4, 1, 480, af);
 			if (k == 0)
 				break;
-			/* The 60 ms interval of the wall clock: senders on different
-			 * hosts agree on it as far as their clocks do. */
-			uint32_t seq = (uint32_t)(wall_ms() / 60);
+			uint32_t seq = seq0 + (uint32_t)i;
 			msg[0] = (uint8_t)(seq >> 24);
 			msg[1] = (uint8_t)(seq >> 16);
 			msg[2] = (uint8_t)(seq >> 8);
