@@ -91,6 +91,55 @@ expect_match "anode's dissector decodes them as concast data of app 7" "$(grep "
 expect_match "...and the keep-alives r1 gets from g2 as signalling" "$(grep -v "^$G" "$cap")" '0x4106.*\s3$'
 ! grep -qi "lua\|error" "$ANODE_RUN_DIR/decode.err" || fail "the dissector complained: $(cat "$ANODE_RUN_DIR/decode.err")"
 ok "the dissector ran without a Lua error"
+# An off-path host chooses a flow's merge code (issue 18): p (a plain
+# router, off the path s1 -> g1 -> g2 -> r1) sprays MS for a new flow at g1
+# from its own address, naming its own specification, while s1 joins. In
+# router mode g1 takes the first answer to its request from anyone; it now
+# takes only one that echoes its request's nonce, which p never saw.
+"$ANODE" -n r1 concast listen $G 9 "$CODE_DIR/count.ao" --json >"$ANODE_RUN_DIR/l9" 2>&1 &
+lp=$!
+wait_for "r1 holds flow 9's specification" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q 'app 9: ready'"
+g1_addr=$("$ANODE" -n g1 info --json | json "d['address']")
+r1_addr=$("$ANODE" -n r1 info --json | json "d['address']")
+p_ip=$(ip -n "an-$lab-p" -4 -o addr show | awk '$2 != "lo" {sub("/.*", "", $4); print $4; exit}')
+ip netns exec "an-$lab-p" /usr/bin/python3 - "$g1_addr" "$r1_addr" "$p_ip" $G 9 2.5 >"$ANODE_RUN_DIR/spray" <<'PY' &
+import os, socket, struct, sys, time
+g1, r1, p_ip, group, app, secs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+def addr(a):
+    h, port = a.rsplit(':', 1)
+    return bytes(10) + b'\xff\xff' + socket.inet_aton(h), int(port)
+def opt(t, a):
+    ip, port = addr(a)
+    return struct.pack('>HHHH', t, 6, 6, port) + ip
+r1ip, r1port = addr(r1)
+flow = bytes(10) + b'\xff\xff' + socket.inet_aton(group) + r1ip + struct.pack('>HHI', r1port, 0, app)
+opts = opt(1, p_ip + ':3322') + opt(2, g1) + struct.pack('>HHB3x', 0x101, 2, 9)
+ipopts = bytes([0x9e, 6]) + struct.pack('>I', app) + bytes([1, 0])   # AppID, NOP, EOL
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+g1ip = g1.rsplit(':', 1)[0]
+n, end = 0, time.time() + secs
+while time.time() < end:
+    body = struct.pack('>BBH', 2, 0, 0) + flow + os.urandom(8) + bytes(range(32)) + struct.pack('>I', 2904)
+    anep = struct.pack('>BBHHH', 1, 0, 0x4106, (8 + len(opts)) // 4, 8 + len(opts) + len(body)) + opts + body
+    ihl = (20 + len(ipopts)) // 4
+    hdr = struct.pack('>BBHHHBBH4s4s', 0x40 | ihl, 0, 20 + len(ipopts) + len(anep), 0, 0x4000, 64, 253, 0,
+                      socket.inet_aton(p_ip), socket.inet_aton(g1ip)) + ipopts
+    s.sendto(hdr + anep, (g1ip, 0))
+    n += 1
+print(n)
+PY
+sp=$!
+sleep 0.3
+"$ANODE" -n s1 concast join $G r1 9 --tags 10 --interval 50 >"$ANODE_RUN_DIR/j9" 2>&1 || fail "s1's join failed under p's forged MS: $(cat "$ANODE_RUN_DIR/j9")"
+wait "$sp" || true
+sleep 0.3
+kill "$lp"; wait "$lp" || true
+sum=$(/usr/bin/python3 -c "
+import json, sys
+print(sum(int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.startswith('{')))" "$ANODE_RUN_DIR/l9")
+expect_eq "under an off-path host's forged MS, s1's join merged with the receiver's code: 10 counts" "$sum" 10
+expect_ge "...g1 refused the forged ones: they did not echo its nonce ($(cat "$ANODE_RUN_DIR/spray") sent)" \
+  "$(cstat g1 bad_nonce)" 1
 # A multicast group cannot be an IP source: refused with the reason.
 rc=0; out=$("$ANODE" -n s1 concast join 232.1.2.3 r1 7 2>&1) || rc=$?
 expect_eq "a multicast group is refused on IP" "$rc" 1
