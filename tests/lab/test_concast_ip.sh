@@ -140,6 +140,38 @@ print(sum(int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.s
 expect_eq "under an off-path host's forged MS, s1's join merged with the receiver's code: 10 counts" "$sum" 10
 expect_ge "...g1 refused the forged ones: they did not echo its nonce ($(cat "$ANODE_RUN_DIR/spray") sent)" \
   "$(cstat g1 bad_nonce)" 1
+# Return routability before state (issue 18): p sprays RMS toward r1 for
+# 200 flows in s1's name (forged IP and ANEP sources); g2 intercepts them
+# (Router Alert) and answers each with a CHALLENGE to s1, keeping nothing.
+s1_ip=$("$ANODE" -n s1 info --json | json "d['address'].rsplit(':', 1)[0]")
+before=$(cstat g2 challenges_sent)
+ip netns exec "an-$lab-p" /usr/bin/python3 - "$r1_addr" "$s1_ip" $G 200 <<'PY'
+import socket, struct, sys
+r1, s1, group, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def addr(a):
+    h, port = a.rsplit(':', 1)
+    return bytes(10) + b'\xff\xff' + socket.inet_aton(h), int(port)
+def opt(t, a):
+    ip, port = addr(a)
+    return struct.pack('>HHHH', t, 6, 6, port) + ip
+r1ip, r1port = addr(r1)
+opts = opt(1, s1 + ':3322') + opt(2, r1) + struct.pack('>HHB3x', 0x101, 2, 9)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for app in range(1000, 1000 + n):
+    flow = bytes(10) + b'\xff\xff' + socket.inet_aton(group) + r1ip + struct.pack('>HHI', r1port, 0, app)
+    body = struct.pack('>BBH', 1, 0, 0) + flow + bytes(16)          # RMS, no cookie
+    anep = struct.pack('>BBHHH', 1, 0, 0x4106, (8 + len(opts)) // 4, 8 + len(opts) + len(body)) + opts + body
+    ipopts = bytes([148, 4, 0, 0]) + bytes([0x9e, 6]) + struct.pack('>I', app) + bytes([1, 0])  # Router Alert, AppID
+    ihl = (20 + len(ipopts)) // 4
+    hdr = struct.pack('>BBHHHBBH4s4s', 0x40 | ihl, 0, 20 + len(ipopts) + len(anep), 0, 0x4000, 64, 253, 0,
+                      socket.inet_aton(s1), socket.inet_aton(r1.rsplit(':', 1)[0])) + ipopts
+    s.sendto(hdr + anep, (r1.rsplit(':', 1)[0], 0))
+PY
+challenged() { [ "$(cstat g2 challenges_sent)" -ge $((before + 200)) ]; }
+wait_for "g2 to challenge the 200 forged requests" 5 challenged
+ok "g2 answered each forged request with a challenge to the address it claimed"
+expect_eq "...and keeps no flow for them" "$("$ANODE" -n g2 concast flows --json | json "len([f for f in d['flows'] if f['app_id'] >= 1000])")" 0
+expect_eq "...nor did r1" "$("$ANODE" -n r1 concast flows --json | json "len([f for f in d['flows'] if f['app_id'] >= 1000])")" 0
 # A multicast group cannot be an IP source: refused with the reason.
 rc=0; out=$("$ANODE" -n s1 concast join 232.1.2.3 r1 7 2>&1) || rc=$?
 expect_eq "a multicast group is refused on IP" "$rc" 1
