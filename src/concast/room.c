@@ -602,8 +602,21 @@ static void period_flow(void *arg, struct cc_flow *f)
 		f->asked_ms = now;
 		return concast_send_csp(r, WIRE_CSP_RMS, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce, f->cookie);
 	}
-	if (f->spec_state == CC_SPEC_READY)
+	if (f->spec_state == CC_SPEC_READY) {
+		if (r->ip)
+			r->ip->last_tx_errno = 0;
 		concast_send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce, f->cookie);
+		/* On IP the kernel routes: a keep-alive it has no route for
+		 * means the path toward the receiver is gone (a link down, a
+		 * route withdrawn). The senders hear it within a period, not
+		 * after sending into nothing (issue 18). */
+		int e = r->ip ? r->ip->last_tx_errno : 0;
+		if (e == ENETUNREACH || e == EHOSTUNREACH) {
+			r->c.paths_lost++;
+			return concast_flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE,
+						 "no route toward the receiver any more");
+		}
+	}
 }
 
 static void period(void *arg)

@@ -96,7 +96,9 @@ static void ip_send(struct link *l, struct pkt *p, const struct an_addr *next_ho
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = dst};
 	if (sendto(l->fd, il->buf, hl + p->len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		l->counters.tx_errors++;
+		l->last_tx_errno = errno;
 	} else {
+		l->last_tx_errno = 0;
 		l->counters.tx_packets++;
 		l->counters.tx_bytes += hl + p->len;
 	}

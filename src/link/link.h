@@ -58,6 +58,10 @@ struct link {
 	struct an_addr local;
 	struct pkt_pool *pool;
 	struct link_counters counters;
+	/* Links that send at once (the IP link): the errno of the last send
+	 * that failed, 0 after one that went out. A room reads it after its
+	 * own send to learn that the kernel has no route any more. */
+	int last_tx_errno;
 };
 
 /* UDP overlay link on an AF_INET6 (dual-stack) socket: bound to addr, or

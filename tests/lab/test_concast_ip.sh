@@ -176,4 +176,22 @@ expect_eq "...nor did r1" "$("$ANODE" -n r1 concast flows --json | json "len([f 
 rc=0; out=$("$ANODE" -n s1 concast join 232.1.2.3 r1 7 2>&1) || rc=$?
 expect_eq "a multicast group is refused on IP" "$rc" 1
 expect_match "...saying why" "$out" 'must be unicast'
+# A broken path is reported (issue 18): the link from g2 to r1 goes down
+# mid-stream; the kernel drops its routes, g2's next keep-alive finds none,
+# and the sender hears it within about a period instead of sending into
+# nothing. (Last: the lab's routes through that link do not come back.)
+"$ANODE" -n r1 concast listen $G 11 "$CODE_DIR/count.ao" --seconds 20 >/dev/null 2>&1 &
+lp=$!
+wait_for "r1 holds flow 11's specification" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q 'app 11: ready'"
+"$ANODE" -n s1 concast join $G r1 11 --tags 400 --interval 50 >"$ANODE_RUN_DIR/j11" 2>&1 &
+jp=$!
+wait_for "g2 to merge flow 11" 5 sh -c "'$ANODE' -n g2 concast flows | grep -q 'app 11: ready'"
+ip -n "an-$lab-g2" link set to-r1 down
+t0=$SECONDS
+wait_for "the sender to hear that the path is gone" 6 gone "$jp"
+wait "$jp" && fail "the sender's join ended well after the path was lost"
+expect_match "...told the receiver is unreachable, with g2's reason" "$(cat "$ANODE_RUN_DIR/j11")" 'no route toward the receiver'
+expect_ge "...counted at g2" "$(cstat g2 paths_lost)" 1
+echo "  told after $((SECONDS - t0)) s (keep-alive period 1 s)"
+kill "$lp" 2>/dev/null; wait "$lp" 2>/dev/null || true
 echo "$checks checks passed"
