@@ -133,24 +133,39 @@ def count(freqs, files):
 
 
 def plot(cjson, ujson, png):
+    """Every flow in its own panel (flow k of concast against flow k of
+    unicast), each with its own means, and the overall means the summary
+    states in the title: one flow alone can favour either."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     c = json.load(open(cjson))
     u = json.load(open(ujson))
-    cf = sorted(c['files'])[0]
-    uf = sorted(u['files'])[0]
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.plot(np.arange(len(c['files'][cf])) * 0.06, c['files'][cf], drawstyle='steps-post',
-            label='concast (mean %.2f)' % c['mean'])
-    ax.plot(np.arange(len(u['files'][uf])) * 0.06, u['files'][uf], drawstyle='steps-post',
-            label='unicast (mean %.2f)' % u['mean'], alpha=0.8)
-    ax.set_ylim(-0.2, 3.4)
-    ax.set_yticks([0, 1, 2, 3])
-    ax.set_xlabel('time (s)')
-    ax.set_ylabel('senders audible at R1')
-    ax.set_title('Senders heard in each 60 ms interval, one of four flows (seed 001 Fig. 5)')
-    ax.legend(loc='lower right')
+    cfs, ufs = sorted(c['files']), sorted(u['files'])
+    n = min(len(cfs), len(ufs))
+    cols = 2 if n > 1 else 1
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(10, 2.4 * rows + 0.6), sharex=True, sharey=True, squeeze=False)
+    for k in range(rows * cols):
+        ax = axes[k // cols][k % cols]
+        if k >= n:
+            ax.axis('off')
+            continue
+        cv, uv = c['files'][cfs[k]], u['files'][ufs[k]]
+        ax.plot(np.arange(len(cv)) * 0.06, cv, drawstyle='steps-post',
+                label='concast (mean %.2f)' % (np.mean(cv) if cv else 0))
+        ax.plot(np.arange(len(uv)) * 0.06, uv, drawstyle='steps-post',
+                label='unicast (mean %.2f)' % (np.mean(uv) if uv else 0), alpha=0.8)
+        ax.set_ylim(-0.2, 3.4)
+        ax.set_yticks([0, 1, 2, 3])
+        ax.set_title('flow %d' % (k + 1), fontsize=9)
+        ax.legend(loc='lower right', fontsize=8)
+        if k // cols == rows - 1:
+            ax.set_xlabel('time (s)')
+        if k % cols == 0:
+            ax.set_ylabel('senders audible')
+    fig.suptitle('Senders heard in each 60 ms interval at R1, every flow (seed 001 Fig. 5): '
+                 'concast %.2f, unicast %.2f on average' % (c['mean'], u['mean']), fontsize=10)
     fig.tight_layout()
     fig.savefig(png, dpi=100)
 
