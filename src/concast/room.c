@@ -375,12 +375,10 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
  * constant time. */
 static bool nonce_ok(struct concast_room *r, const struct cc_flow *f, const struct wire_csp *c)
 {
-	uint8_t d = 0;
-	for (size_t i = 0; i < sizeof(f->nonce); i++)
-		d |= (uint8_t)(f->nonce[i] ^ c->nonce[i]);
-	if (d)
-		r->c.bad_nonce++;
-	return d == 0;
+	if (sodium_memcmp(f->nonce, c->nonce, sizeof(f->nonce)) == 0)
+		return true;
+	r->c.bad_nonce++;
+	return false;
 }
 
 /* Whether an MS or ERROR for f may come from `from`: its downstream node.

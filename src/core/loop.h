@@ -64,7 +64,8 @@ struct loop_stats {
 	uint64_t rounds, max_round_ns;
 	uint64_t recent_max_round_ns; /* the longest in this second and the last */
 	/* The same on the loop's own CPU time (wall time also holds what the
-	 * kernel or other processes took from it). */
+	 * kernel or other processes took from it), measured on rounds that
+	 * follow a busy or long one (the clock is a system call). */
 	uint64_t max_round_cpu_ns, recent_max_round_cpu_ns;
 };
 const struct loop_stats *loop_stats(const struct loop *l);

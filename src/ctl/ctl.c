@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/seqpacket.h"
 
 #define CTL_REQUEST_MAX 4096 /* a signed service request in base64 fits */
 
@@ -161,10 +162,8 @@ static void handle_request(struct ctl_server *s, int cfd)
 {
 	char req[CTL_REQUEST_MAX + 1];
 	ssize_t n = recv(cfd, req, CTL_REQUEST_MAX, MSG_DONTWAIT | MSG_TRUNC);
-	/* Nothing read is an empty request, or the client gone (only the
-	 * hang-up tells them apart). */
-	struct pollfd pf = {.fd = cfd, .events = POLLIN};
-	if (n < 0 || (n == 0 && poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLRDHUP | POLLERR))))
+	/* Nothing read is an empty request, or the client gone. */
+	if (n < 0 || (n == 0 && seqpacket_peer_gone(cfd)))
 		return;
 	if (n > CTL_REQUEST_MAX) {
 		s->c.bad_requests++;

@@ -6,7 +6,6 @@
 #include "link/applink.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "anode/node.h"
 #include "core/log.h"
+#include "core/seqpacket.h"
 #include "wire/wire.h"
 
 #define APPLINK_MAX_CONNS 256
@@ -85,9 +85,8 @@ static void conn_readable(void *arg, int fd, uint32_t events)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		/* Nothing read: a record of no octets (malformed, answered),
-		 * or the application gone, which only the hang-up tells. */
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		if (n == 0 && !(poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLRDHUP | POLLERR)))) {
+		 * or the application gone. */
+		if (n == 0 && !seqpacket_peer_gone(fd)) {
 			s->counters.bad_messages++;
 			applink_reply(s, handle, WIRE_APP_ERROR, -EBADMSG, NULL, 0);
 			continue;

@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +19,28 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/seqpacket.h"
 #include "link/match.h"
 #include "mon/watch.h"
 #include "svc/rewrite.h"
 #include "svc/room_impl.h"
 #include "wire/wire.h"
+
+/* A token bucket: what is left, and when it was last filled. */
+struct svc_tokens {
+	double left;
+	uint64_t at_ns;
+};
+
+/* Fill b for the time since it was last filled, at rate a second, up to
+ * burst. */
+static void tokens_fill(struct svc_tokens *b, uint64_t now, double rate, double burst)
+{
+	b->left += (double)(now - b->at_ns) * rate / 1e9;
+	if (b->left > burst)
+		b->left = burst;
+	b->at_ns = now;
+}
 
 struct svc_filter {
 	struct svc_run *run;
@@ -63,8 +79,7 @@ struct svc_run {
 	/* Records other than verdicts for held packets (which its packets
 	 * bound): SVC_API_RECORDS_RATE a second, past which the node stops
 	 * reading the service for SVC_API_PAUSE_MS (backpressure). */
-	double tokens;
-	uint64_t tokens_ns;
+	struct svc_tokens tokens;
 	struct loop_timer *pause_t;
 	struct svc_sub subs[SVC_API_SUBS_MAX];
 	struct svc_run *next;
@@ -85,8 +100,7 @@ struct svc_event {
 /* A user's share of filter changes (SVC_API_FILTER_BURST/RATE). */
 struct svc_share {
 	char user[WIRE_SVC_NAME_MAX + 1];
-	double tokens;
-	uint64_t last_ns;
+	struct svc_tokens tokens;
 };
 
 struct svc_api_state {
@@ -295,23 +309,19 @@ static bool share_take(struct svc_api_state *st, const char *user, bool must)
 	for (size_t i = 0; i < SVC_API_USERS_MAX && !sh; i++) {
 		if (!strcmp(st->shares[i].user, user))
 			sh = &st->shares[i];
-		else if (st->shares[i].last_ns < old->last_ns)
+		else if (st->shares[i].tokens.at_ns < old->tokens.at_ns)
 			old = &st->shares[i];
 	}
 	if (!sh) {
 		sh = old;
 		snprintf(sh->user, sizeof(sh->user), "%s", user);
-		sh->tokens = SVC_API_FILTER_BURST;
-		sh->last_ns = now;
+		sh->tokens = (struct svc_tokens){.left = SVC_API_FILTER_BURST, .at_ns = now};
 	}
-	sh->tokens += (double)(now - sh->last_ns) * SVC_API_FILTER_RATE / 1e9;
-	if (sh->tokens > SVC_API_FILTER_BURST)
-		sh->tokens = SVC_API_FILTER_BURST;
-	sh->last_ns = now;
-	if (sh->tokens < 1 && !must)
+	tokens_fill(&sh->tokens, now, SVC_API_FILTER_RATE, SVC_API_FILTER_BURST);
+	if (sh->tokens.left < 1 && !must)
 		return false;
-	if (sh->tokens > -SVC_API_FILTER_BURST)
-		sh->tokens -= 1;
+	if (sh->tokens.left > -SVC_API_FILTER_BURST)
+		sh->tokens.left -= 1;
 	return true;
 }
 
@@ -539,12 +549,6 @@ static int custom_value(void *arg, const char *name, int64_t *ret)
 
 /* ---- records from the service ---- */
 
-static bool peer_closed(int fd)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
-}
-
 static void run_readable(void *arg, int fd, uint32_t events);
 
 static void pause_end(void *arg)
@@ -558,12 +562,8 @@ static void pause_end(void *arg)
  * service has used its share, and is not read for a while. */
 static bool record_charge(struct svc_run *r)
 {
-	uint64_t now = loop_now_ns();
-	r->tokens += (double)(now - r->tokens_ns) * SVC_API_RECORDS_RATE / 1e9;
-	if (r->tokens > SVC_API_RECORDS_RATE)
-		r->tokens = SVC_API_RECORDS_RATE;
-	r->tokens_ns = now;
-	if (--r->tokens >= 0)
+	tokens_fill(&r->tokens, loop_now_ns(), SVC_API_RECORDS_RATE, SVC_API_RECORDS_RATE);
+	if (--r->tokens.left >= 0)
 		return true;
 	r->pause_t = loop_timer_add(r->n->loop, SVC_API_PAUSE_MS, pause_end, r);
 	if (!r->pause_t)
@@ -589,7 +589,7 @@ static void run_readable(void *arg, int fd, uint32_t events)
 		/* Nothing read is either a record of no octets (malformed:
 		 * counted, and the service is still heard) or its end of the
 		 * socket closed, which only the hang-up tells apart. */
-		if (k == 0 && !peer_closed(fd)) {
+		if (k == 0 && !seqpacket_peer_gone(fd)) {
 			state(r->sv)->c.bad_records++;
 			if (!record_charge(r))
 				return;
