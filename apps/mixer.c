@@ -2,10 +2,21 @@
 /*
  * The audio mixer of seed 001 §5, as a concast merge specification: each
  * message is a 4-octet big-endian sequence number (the 60 ms interval it
- * belongs to) and up to 960 μ-law samples (480 in the paper: 60 ms at
- * 8000 samples/s). Messages of one interval merge: the samples are summed
- * in 16-bit linear (an_mulaw_mix) and the sum is coded back to μ-law,
- * clipped (an_mulaw_make), which is what `sox -D -m -v 1 ...` does.
+ * belongs to, 31 bits) and up to 960 μ-law samples (480 in the paper: 60 ms
+ * at 8000 samples/s). Messages of one interval merge: the samples are
+ * summed in linear (an_mulaw_mix) and, at the receiver's node, the sum is
+ * coded back to μ-law, clipped (an_mulaw_make), which is what
+ * `sox -D -m -v 1 ...` does.
+ *
+ * Cascades stay exact (issue 18): a merging node that sends on toward the
+ * receiver (ctx->to_receiver = 0) sends the interval's linear sum, not
+ * μ-law: the sequence number with its top bit set, then one big-endian
+ * 16-bit sample per sample in units of 4 (every μ-law value is a multiple
+ * of 4 on the 16-bit scale, so the sum divides exactly; a partial sum holds
+ * up to ±131068, four voices at full scale, and is clamped past that). The
+ * next merge adds it as it is (an_pcm16_mix), so the receiver's mix equals
+ * sox's with any number of merging nodes. Intervals longer than 510 samples
+ * do not fit a linear message and travel as μ-law.
  *
  * Per flow it keeps the next interval it expects (late messages are
  * dropped; early ones wait in their own tag until their interval is sent)
@@ -22,6 +33,9 @@
 #define MIXER_WAIT_MS 60
 #define MIXER_DRIFT_RUN 4
 #define MIXER_UPSTREAMS 16
+#define MIXER_LINEAR 0x80000000u /* in the sequence number: linear partial sums follow */
+#define MIXER_LINEAR_MAX 510	 /* (AN_CONCAST_MSG_MAX - 4) / 2 */
+#define MIXER_LINEAR_SHIFT 2	 /* linear samples are in units of 4 */
 
 /* ctx->flow: next (8), then per upstream slot: offset (int32), run (int32). */
 #define FLOW_NEXT 0
@@ -30,6 +44,11 @@
 #define ST_GAVE 0
 #define ST_SAMPLES 4
 #define ST_SUMS 16
+
+static inline __attribute__((always_inline)) uint32_t seq_of(const struct an_merge_ctx *ctx)
+{
+	return (uint32_t)ctx->msg[0] << 24 | (uint32_t)ctx->msg[1] << 16 | (uint32_t)ctx->msg[2] << 8 | ctx->msg[3];
+}
 
 static inline __attribute__((always_inline)) uint64_t rd64(const uint8_t *p)
 {
@@ -55,8 +74,10 @@ AN_GET_TAG int64_t tag_of(struct an_merge_ctx *ctx)
 {
 	if (ctx->len < 5)
 		return -74; /* -EBADMSG */
-	uint64_t seq = (uint64_t)ctx->msg[0] << 24 | (uint64_t)ctx->msg[1] << 16 | (uint64_t)ctx->msg[2] << 8 |
-		       ctx->msg[3];
+	uint32_t raw = seq_of(ctx);
+	if ((raw & MIXER_LINEAR) && (ctx->len < 6 || (ctx->len & 1)))
+		return -74;
+	uint64_t seq = raw & ~MIXER_LINEAR;
 	uint8_t *slot = ctx->flow;
 	AN_PTR_ADD(slot, FLOW_SLOT(ctx->upstream));
 	if (ctx->joined) {
@@ -104,10 +125,18 @@ AN_MERGE int64_t merge_in(struct an_merge_ctx *ctx)
 	if (gave & bit)
 		return -17; /* -EEXIST: this neighbour gave to this interval already */
 	uint64_t n = ctx->len - 4;
-	if (n > MIXER_SAMPLES_MAX)
-		n = MIXER_SAMPLES_MAX;
-	if (an_mulaw_mix(ctx, ST_SUMS, 4, n) < 0)
-		return -22;
+	if (seq_of(ctx) & MIXER_LINEAR) {
+		n /= 2;
+		if (n > MIXER_LINEAR_MAX)
+			n = MIXER_LINEAR_MAX;
+		if (an_pcm16_mix(ctx, ST_SUMS, 4, n, MIXER_LINEAR_SHIFT) < 0)
+			return -22;
+	} else {
+		if (n > MIXER_SAMPLES_MAX)
+			n = MIXER_SAMPLES_MAX;
+		if (an_mulaw_mix(ctx, ST_SUMS, 4, n) < 0)
+			return -22;
+	}
 	wr32(ctx->state + ST_GAVE, (int32_t)(gave | bit));
 	if ((int32_t)n > rd32(ctx->state + ST_SAMPLES))
 		wr32(ctx->state + ST_SAMPLES, (int32_t)n);
@@ -131,13 +160,24 @@ AN_BUILD int64_t build_out(struct an_merge_ctx *ctx)
 	if (n > MIXER_SAMPLES_MAX)
 		n = MIXER_SAMPLES_MAX;
 	uint64_t t = ctx->tag;
-	ctx->msg[0] = (uint8_t)(t >> 24);
-	ctx->msg[1] = (uint8_t)(t >> 16);
-	ctx->msg[2] = (uint8_t)(t >> 8);
-	ctx->msg[3] = (uint8_t)t;
-	if (an_mulaw_make(ctx, 4, ST_SUMS, n) < 0)
-		return -22;
-	ctx->len = (uint16_t)(4 + n);
+	/* Linear toward the next merge; μ-law for the receiving application. */
+	uint32_t seq = (uint32_t)t & ~MIXER_LINEAR;
+	int linear = !ctx->to_receiver && n <= MIXER_LINEAR_MAX;
+	if (linear)
+		seq |= MIXER_LINEAR;
+	ctx->msg[0] = (uint8_t)(seq >> 24);
+	ctx->msg[1] = (uint8_t)(seq >> 16);
+	ctx->msg[2] = (uint8_t)(seq >> 8);
+	ctx->msg[3] = (uint8_t)seq;
+	if (linear) {
+		if (an_pcm16_make(ctx, 4, ST_SUMS, n, MIXER_LINEAR_SHIFT) < 0)
+			return -22;
+		ctx->len = (uint16_t)(4 + 2 * n);
+	} else {
+		if (an_mulaw_make(ctx, 4, ST_SUMS, n) < 0)
+			return -22;
+		ctx->len = (uint16_t)(4 + n);
+	}
 	wr64(ctx->flow + FLOW_NEXT, t + 1);
 	return 0;
 }

@@ -46,10 +46,11 @@ static const char concast_usage[] =
 	"          --audio FILE    a raw μ-law file (8000 samples/s), 480 samples per\n"
 	"                          message after a 4-octet sequence number counted on\n"
 	"                          the sample clock: the first is the 60 ms interval of\n"
-	"                          the wall clock that starts next, then +1 a message\n"
-	"                          (seed 001 §5)\n"
+	"                          the wall clock that starts next (modulo 2^31), then\n"
+	"                          +1 a message (seed 001 §5)\n"
 	"        Errors that end the flow later (the receiver left) are printed.\n"
-	"        --json prints {\"joined\":true,\"join_ms\":..} and {\"sent\":..}.\n"
+	"        --json prints {\"joined\":true,\"join_ms\":..} and {\"sent\":..} (with\n"
+	"        --audio also \"first_seq\", the first message's sequence number).\n"
 	"flows   the flows NODE keeps state for: specification, state, upstream\n"
 	"        neighbours (and when each was last heard), tags in merge, messages.\n"
 	"\n"
@@ -283,6 +284,7 @@ static int join_cmd(const char *node, int argc, char **argv)
 	int64_t t0 = now_ms();
 	int r = an_concast_join(l, &flow, (int)wait);
 	int rc = 0;
+	uint32_t seq0 = 0; /* audio: the first message's number */
 	if (r < 0) {
 		fprintf(stderr, "anode: cannot join flow %s -> %s app %u: %s%s%s\n", pos[0], rcv_text, app,
 			strerror(-r), an_link_refusal(l)[0] ? ": " : "", an_link_refusal(l));
@@ -302,10 +304,9 @@ static int join_cmd(const char *node, int argc, char **argv)
 	 * clocks do), sent when it starts, and each further one is +1, 480
 	 * samples on, whatever the scheduler does to when it is sent: no
 	 * number is repeated or skipped (issue 18). */
-	uint32_t seq0 = 0;
 	if (src == SRC_AUDIO) {
 		int64_t w = wall_ms();
-		seq0 = (uint32_t)(w / 60 + 1);
+		seq0 = (uint32_t)(w / 60 + 1) & 0x7fffffffu; /* 31 bits: the top one marks linear sums */
 		struct timespec pause = {.tv_nsec = (long)(((int64_t)seq0 * 60 - w) * 1000000)};
 		nanosleep(&pause, NULL);
 	}
@@ -327,7 +328,7 @@ static int join_cmd(const char *node, int argc, char **argv)
 			size_t k = fread(msg + 4, 1, 480, af);
 			if (k == 0)
 				break;
-			uint32_t seq = seq0 + (uint32_t)i;
+			uint32_t seq = (seq0 + (uint32_t)i) & 0x7fffffffu;
 			msg[0] = (uint8_t)(seq >> 24);
 			msg[1] = (uint8_t)(seq >> 16);
 			msg[2] = (uint8_t)(seq >> 8);
@@ -366,8 +367,14 @@ static int join_cmd(const char *node, int argc, char **argv)
 		}
 	}
 out:
-	if (json && rc == 0)
+	/* Audio says where its numbers started, so a receiver can line the
+	 * senders up (tests/lab/test_concast.sh compares the mix with sox). */
+	if (json && rc == 0 && src == SRC_AUDIO)
+		printf("{\"sent\":%ld,\"first_seq\":%" PRIu32 "}\n", sent, seq0);
+	else if (json && rc == 0)
 		printf("{\"sent\":%ld}\n", sent);
+	else if (rc == 0 && src == SRC_AUDIO)
+		printf("sent %ld messages, numbered from %" PRIu32 "\n", sent, seq0);
 	else if (rc == 0)
 		printf("sent %ld messages\n", sent);
 	if (af)

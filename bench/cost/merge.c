@@ -4,7 +4,9 @@
  * points each call one bulk helper over the most samples it takes, so that
  * their time over the units they were charged is what a unit of that
  * helper costs. done is the instruction baseline: straight-line arithmetic
- * on the message, charged one unit per instruction.
+ * on the message, charged one unit per instruction. Built twice: with
+ * -DCOST_PCM16 get_tag and merge call an_pcm16_mix and an_pcm16_make
+ * (the linear sums merging nodes send each other) instead.
  */
 #include "anode/concast.h"
 
@@ -14,7 +16,11 @@ AN_GET_TAG int64_t cost_mix(struct an_merge_ctx *ctx)
 {
 #pragma clang loop unroll(full)
 	for (int i = 0; i < CALLS; i++)
+#ifdef COST_PCM16
+		an_pcm16_mix(ctx, 0, 0, AN_CONCAST_MSG_MAX / 2, 2);
+#else
 		an_mulaw_mix(ctx, 0, 0, AN_CONCAST_MSG_MAX);
+#endif
 	return 0;
 }
 
@@ -22,7 +28,11 @@ AN_MERGE int64_t cost_make(struct an_merge_ctx *ctx)
 {
 #pragma clang loop unroll(full)
 	for (int i = 0; i < CALLS; i++)
+#ifdef COST_PCM16
+		an_pcm16_make(ctx, 0, 0, AN_CONCAST_MSG_MAX / 2, 2);
+#else
 		an_mulaw_make(ctx, 0, 0, AN_CONCAST_MSG_MAX);
+#endif
 	return 0;
 }
 

@@ -66,7 +66,12 @@ struct an_merge_ctx {
 	uint8_t fresh; /* merge: the first message of this tag (state is zero) */
 	uint8_t joined; /* get_tag, merge: the first message from this upstream slot since it joined */
 	uint8_t merged; /* done, build: messages merged into this tag's state so far */
-	uint8_t reserved[4];
+	uint8_t to_receiver; /* every entry point: this node is the receiver's, and what build writes goes
+			      * to the receiving application (the last merge: encode for it); 0 at a
+			      * node that sends on toward R (keep what the next merge needs exact) */
+	uint8_t flagged; /* get_tag, merge: set it to say the message held values out of range that the
+			  * specification clamped; counted per upstream neighbour (the message is kept) */
+	uint8_t reserved[2];
 	uint8_t flow[AN_MERGE_FLOW_MAX];
 	uint8_t state[AN_MERGE_STATE_MAX];
 	uint8_t msg[AN_CONCAST_MSG_MAX];
@@ -100,6 +105,16 @@ extern int64_t an_mulaw_mix(struct an_merge_ctx *ctx, uint64_t state_off, uint64
 /* Encode n 32-bit linear sums at ctx->state[state_off], clipped to 16
  * bits, as μ-law octets at ctx->msg[msg_off]. 0 or -EINVAL. */
 extern int64_t an_mulaw_make(struct an_merge_ctx *ctx, uint64_t msg_off, uint64_t state_off, uint64_t n);
+/* Add n big-endian 16-bit samples at ctx->msg[msg_off], each shifted left
+ * by `shift` (0..15), to n 32-bit sums at ctx->state[state_off] (saturating):
+ * linear partial sums between merging nodes. 16 + 2n units. 0 or -EINVAL. */
+extern int64_t an_pcm16_mix(struct an_merge_ctx *ctx, uint64_t state_off, uint64_t msg_off, uint64_t n,
+			    uint64_t shift);
+/* Write n 32-bit sums at ctx->state[state_off], shifted right by `shift`
+ * (arithmetic) and clamped to 16 bits, as big-endian samples at
+ * ctx->msg[msg_off]. The number of samples clamped (>= 0), or -EINVAL. */
+extern int64_t an_pcm16_make(struct an_merge_ctx *ctx, uint64_t msg_off, uint64_t state_off, uint64_t n,
+			     uint64_t shift);
 /* Also offered, as in node.h: an_time_ns, an_state_get, an_state_put,
  * an_state_del (the specification's own soft state), an_log. */
 #endif

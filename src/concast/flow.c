@@ -251,6 +251,8 @@ static void ctx_start(struct cc_table *t, struct cc_flow *f)
 	x->timed_out = 0;
 	x->fresh = 0;
 	x->joined = 0;
+	x->to_receiver = f->receiver_app != 0;
+	x->flagged = 0;
 	memset(x->reserved, 0, sizeof(x->reserved));
 	memcpy(x->flow, f->area, sizeof(x->flow));
 }
@@ -360,6 +362,17 @@ static struct cc_tag *tag_slot(struct cc_table *t, struct cc_flow *f, int slot, 
 	return free_slot;
 }
 
+/* The specification said (in get_tag or merge) that the message held
+ * values out of range, which it clamped: counted for the upstream
+ * neighbour it came from, once per message, whatever became of it. */
+static void note_flagged(struct cc_table *t, struct cc_upstream *u, bool flagged)
+{
+	if (flagged) {
+		t->c.flagged++;
+		u->flagged++;
+	}
+}
+
 int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct cc_upstream *u = &f->up[slot];
@@ -367,8 +380,11 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	f->messages++;
 	u->messages++;
 	u->last_ms = now_ms;
-	/* One upstream neighbour: nothing to merge with (§2.2). */
-	if (f->n_up == 1) {
+	/* One upstream neighbour: nothing to merge with (§2.2), except at the
+	 * receiver's node, where the specification makes what the receiving
+	 * application reads (to_receiver: the mixer's μ-law from the linear
+	 * sums merging nodes send each other) and drops what is late. */
+	if (f->n_up == 1 && !f->receiver_app) {
 		u->fresh = false;
 		t->c.passed++;
 		f->sent++;
@@ -388,7 +404,9 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 		return -EIO;
 	memcpy(f->area, x->flow, sizeof(f->area));
 	u->fresh = false;
+	bool flagged = x->flagged;
 	if (rc < 0) {
+		note_flagged(t, u, flagged);
 		t->c.dropped_by_spec++;
 		return -ECANCELED;
 	}
@@ -396,6 +414,7 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	int why = 0;
 	struct cc_tag *g = tag_slot(t, f, slot, (uint64_t)rc, now_ms, &fresh, &why);
 	if (!g) {
+		note_flagged(t, u, flagged);
 		if (why == -EUSERS)
 			t->c.tags_share++;
 		else
@@ -413,6 +432,8 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	x->len = (uint16_t)len;
 	memcpy(x->msg, msg, len);
 	int r = spec_run(t, f, CONCAST_MERGE_MERGE, &rc);
+	note_flagged(t, u, flagged || x->flagged);
+	x->flagged = 0;
 	if (r < 0 || rc < 0) {
 		if (r == 0)
 			t->c.dropped_by_spec++;

@@ -44,6 +44,7 @@ struct cc_config {
 	X(spec_errors, "runs of a specification that failed (error, budget, bad length)")                              \
 	X(tags_full, "messages refused: the flow had its most tags in merge")                                          \
 	X(tags_share, "messages refused: their upstream neighbour held its share of the flow's tags open")             \
+	X(flagged, "messages with values out of range, clamped by the specification (see the upstream's count)")       \
 	X(tags_expired, "tags discarded because they stayed in merge too long")                                        \
 	X(timeouts, "timeouts armed by done that fired")
 
@@ -63,6 +64,7 @@ struct cc_upstream {
 	uint64_t app;
 	uint64_t last_ms; /* when it was last heard from (KEEPALIVE, RMS, data) */
 	uint64_t messages;
+	uint64_t flagged; /* its messages the specification flagged out of range */
 	uint8_t nonce[8]; /* a node's: the nonce of its last RMS or KEEPALIVE, echoed in what answers it */
 };
 

@@ -61,7 +61,8 @@ expect_eq "merged in the network: tags carried all three counts" "$max" 3
 expect_ge "fewer messages reached r1 than were sent (120)" $((120 - n)) 60
 expect_ge "g1 merged s1 and s2" "$(cstat g1 merged)" 40
 expect_ge "g2 merged g1 and s3" "$(cstat g2 merged)" 40
-expect_eq "r1 (one upstream neighbour) passed messages on unmerged" "$(cstat r1 merged)" 0
+expect_eq "r1 (the receiver's node) ran the specification on every message it delivered" "$(cstat r1 built)" "$n"
+expect_eq "...and passed none on unmerged, though it has one upstream neighbour" "$(cstat r1 passed)" 0
 expect_ge "the specification was fetched by the nodes on the way" "$(cstat g1 specs_fetched)" 1
 expect_eq "s1's node fetched it too (it is a concast node)" "$(cstat s1 specs_fetched)" 1
 expect_ge "g2 pruned upstream neighbours that went silent" "$(cstat g2 pruned)" 1
@@ -125,31 +126,48 @@ expect_match "...because of g2's flow limit" "$out" 'state limit|No space'
 expect_ge "...counted at g2" "$(cstat g2 refused_flows)" 1
 kill "$jp" "$lp" "$lp2"; wait "$jp" "$lp" "$lp2" 2>/dev/null || true
 
-# 6. The audio mixer across the network: two senders' tones, one stream at r1.
-sox -n -r 8000 -c 1 -t ul "$ANODE_RUN_DIR/t1.ul" synth 2 sine 500 vol 0.25
-sox -n -r 8000 -c 1 -t ul "$ANODE_RUN_DIR/t2.ul" synth 2 sine 1100 vol 0.25
+# 6. The audio mixer across the network (seed 001 §5, Figure 4): three
+# senders' tones, s1 and s2 merged at g1, g1's sum and s3 at g2, one stream
+# at r1, equal to sox's mix of the three.
+for t in 1:500 2:1100 3:1700; do
+  sox -n -r 8000 -c 1 -t ul "$ANODE_RUN_DIR/t${t%%:*}.ul" synth 2 sine "${t#*:}" vol 0.25
+done
 wait_for "g2 (one flow at most) pruned the last one" 5 sh -c "[ \"\$('$ANODE' -n g2 concast flows)\" = 'no concast flows' ]"
 "$ANODE" -n r1 concast listen $G 5 "$CODE_DIR/mixer.ao" --seconds 4 --out "$ANODE_RUN_DIR/mix.msgs" &
 lp=$!
 wait_for "r1 holds the mixer" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q 'app 5: ready'"
-"$ANODE" -n s1 concast join $G r1 5 --audio "$ANODE_RUN_DIR/t1.ul" --count 25 >/dev/null &
-jp=$!
-"$ANODE" -n s3 concast join $G r1 5 --audio "$ANODE_RUN_DIR/t2.ul" --count 25 >/dev/null 2>"$ANODE_RUN_DIR/j6" || fail "s3 could not send audio: $(cat "$ANODE_RUN_DIR/j6")"
-wait "$jp" "$lp" || true
+pids=()
+for i in 1 2 3; do
+  "$ANODE" -n s$i concast join $G r1 5 --audio "$ANODE_RUN_DIR/t$i.ul" --count 25 --json \
+    >"$ANODE_RUN_DIR/a$i" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a sender could not send audio: $(cat "$ANODE_RUN_DIR"/a?)"; done
+wait "$lp" || true
 read -r mean < <(/usr/bin/python3 "$SRC_DIR/bench/concast_audio.py" count 500,1100,1700 "$ANODE_RUN_DIR/mix.msgs" |
   /usr/bin/python3 -c "import json,sys; c=[x for v in json.load(sys.stdin)['files'].values() for x in v]; print(sorted(c)[len(c)//2] if c else 0)")
-expect_eq "mixed audio at r1: both senders audible (median per interval)" "$mean" 2
-# Numbered by the sample clock (issue 18): every interval between the
-# first and the last, none repeated, none skipped. The very first may come
-# twice (once passed on unmerged while the flow had one upstream, then
-# merged when the second joined: issue 18, still open), so it is left out.
+expect_eq "mixed audio at r1: all three senders audible (median per interval)" "$mean" 3
+expect_ge "g1 merged s1 and s2 (linear sums on to g2)" "$(cstat g1 merged)" 40
+# Every interval against sox's mix of the three files, each lined up by the
+# number its sender started from (silence where a sender had not begun):
+# the merging nodes send each other linear sums and only r1 encodes
+# μ-law, so a cascade of two merges equals one mix (issue 18).
+read -r same total worse < <(/usr/bin/python3 "$SRC_DIR/tests/lab/concast_vs_sox.py" "$ANODE_RUN_DIR" 1 2 3)
+echo "mixed audio against sox: $same of $total intervals identical, $worse with a sample more than one step apart"
+expect_ge "...intervals at r1" "$total" 24
+expect_eq "...every interval within one mu-law step of sox, sample by sample" "$worse" 0
+expect_ge "...and nearly all identical (an interval a sender's message missed is the others' mix)" "$((same * 10))" $((total * 9))
+# Numbered by the sample clock (issue 18): every interval from the first
+# to the last, none repeated, none skipped. The first is delivered once:
+# r1 runs the mixer on what it delivers, which drops an interval already
+# sent (the first used to come twice, once passed on unmerged while g2 had
+# one upstream neighbour, then merged when the second joined).
 seqs=$(/usr/bin/python3 -c "
 import struct, sys
 raw = open(sys.argv[1], 'rb').read()
 s = [struct.unpack('>I', raw[i:i + 4])[0] for i in range(0, len(raw) - 483, 484)]
-t = [x for x in s if x != min(s)] if s else []
-print('ok' if t and len(t) == len(set(t)) == max(t) - min(t) + 1 and min(t) == min(s) + 1 else 'gaps or repeats: %s' % s)" "$ANODE_RUN_DIR/mix.msgs")
-expect_eq "...every interval after the first delivered once, in sequence (the sample clock numbers them)" "$seqs" ok
+print('ok' if s and len(s) == len(set(s)) == max(s) - min(s) + 1 and s == sorted(s) else 'gaps or repeats: %s' % s)" "$ANODE_RUN_DIR/mix.msgs")
+expect_eq "...every interval delivered once, in sequence (the sample clock numbers them)" "$seqs" ok
 
 # 7. A forged ERROR (from a socket that is not g1's downstream node, though
 # it names g2 as its source) does not end the flow at g1.
