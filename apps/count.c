@@ -6,11 +6,21 @@
  * sent when every upstream neighbour has given to it, or COUNT_WAIT_MS
  * after its first message: so the receiver learns how many senders sent
  * each tag, in one message per tag.
+ *
+ * A count is bounded: a sender counts 1, a merging node at most the
+ * senders behind it. One message counts at most COUNT_MAX (64, the node's
+ * default upstream limit; build with `-D COUNT_MAX=N` for deeper trees);
+ * a larger count is clamped to it and flagged (ctx->flagged), which the
+ * node counts for the upstream neighbour that sent it (`concast flows`),
+ * so one sender cannot make a tag's sum whatever it likes unseen.
  */
 #include <anode/concast.h>
 #include <anode/node.h>
 
 #define COUNT_WAIT_MS 200
+#ifndef COUNT_MAX
+#define COUNT_MAX 64
+#endif
 
 static inline __attribute__((always_inline)) uint64_t be(const uint8_t *p, int n)
 {
@@ -32,7 +42,12 @@ AN_GET_TAG int64_t tag_of(struct an_merge_ctx *ctx)
 AN_MERGE int64_t merge_in(struct an_merge_ctx *ctx)
 {
 	uint64_t *sum = (uint64_t *)ctx->state;
-	*sum += be(ctx->msg + 8, 4);
+	uint64_t n = be(ctx->msg + 8, 4);
+	if (n > COUNT_MAX) {
+		n = COUNT_MAX;
+		ctx->flagged = 1;
+	}
+	*sum += n;
 	return 0;
 }
 

@@ -57,6 +57,8 @@ struct cc_table *cc_table_new(const struct cc_config *cfg, struct ee *ee, cc_emi
 		t->cfg.max_upstream = CC_DEFAULT_UPSTREAM;
 	if (t->cfg.max_upstream > CC_UPSTREAM_LIMIT)
 		t->cfg.max_upstream = CC_UPSTREAM_LIMIT;
+	if (!t->cfg.max_upstream_per_ip)
+		t->cfg.max_upstream_per_ip = CC_DEFAULT_UPSTREAM_PER_IP;
 	if (!t->cfg.max_tags)
 		t->cfg.max_tags = CC_DEFAULT_TAGS;
 	if (!t->cfg.tag_max_ms)
@@ -190,6 +192,29 @@ int cc_up_find(const struct cc_flow *f, uint8_t kind, const struct an_addr *addr
 	return -ENOENT;
 }
 
+/* 127.0.0.0/8 (as ::ffff:127.x.y.z) or ::1: the nodes of a loopback lab
+ * all have one address, so the bound per address cannot tell them apart. */
+static bool ip_is_loopback(const struct an_addr *a)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const uint8_t one[16] = {[15] = 1};
+	return (memcmp(a->ip, mapped, sizeof(mapped)) == 0 && a->ip[12] == 127) || memcmp(a->ip, one, 16) == 0;
+}
+
+/* Upstream nodes of f at addr's IP address, any port. */
+static size_t up_at_ip(const struct cc_flow *f, const struct an_addr *addr)
+{
+	size_t k = 0;
+	for (size_t i = 0, seen = 0; seen < f->n_up; i++) {
+		const struct cc_upstream *u = &f->up[i];
+		if (!u->kind)
+			continue;
+		seen++;
+		k += u->kind == CC_UP_NODE && memcmp(u->addr.ip, addr->ip, sizeof(addr->ip)) == 0;
+	}
+	return k;
+}
+
 int cc_up_add(struct cc_table *t, struct cc_flow *f, uint8_t kind, const struct an_addr *addr, uint64_t app,
 	      uint64_t now_ms)
 {
@@ -198,6 +223,8 @@ int cc_up_add(struct cc_table *t, struct cc_flow *f, uint8_t kind, const struct 
 		f->up[slot].last_ms = now_ms;
 		return slot;
 	}
+	if (kind == CC_UP_NODE && !ip_is_loopback(addr) && up_at_ip(f, addr) >= t->cfg.max_upstream_per_ip)
+		return -EMLINK;
 	for (size_t i = 0; i < t->cfg.max_upstream; i++) {
 		struct cc_upstream *u = &f->up[i];
 		if (u->kind)
@@ -542,4 +569,9 @@ const struct cc_config *cc_config(const struct cc_table *t)
 void cc_set_max_flows(struct cc_table *t, size_t max_flows)
 {
 	t->cfg.max_flows = max_flows ? max_flows : CC_DEFAULT_FLOWS;
+}
+
+void cc_set_upstream_per_ip(struct cc_table *t, size_t n)
+{
+	t->cfg.max_upstream_per_ip = n ? n : CC_DEFAULT_UPSTREAM_PER_IP;
 }

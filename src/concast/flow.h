@@ -23,6 +23,7 @@
 
 #define CC_DEFAULT_FLOWS 64
 #define CC_DEFAULT_UPSTREAM 64
+#define CC_DEFAULT_UPSTREAM_PER_IP 8
 #define CC_DEFAULT_TAGS 8
 #define CC_DEFAULT_TAG_MAX_MS 5000
 #define CC_UPSTREAM_LIMIT 1024 /* what the configuration may ask for */
@@ -30,6 +31,7 @@
 struct cc_config {
 	size_t max_flows;    /* flow state blocks at this node */
 	size_t max_upstream; /* upstream neighbours per flow */
+	size_t max_upstream_per_ip; /* of them, nodes at one IP address (ports aside; loopback exempt) */
 	size_t max_tags;     /* tags in merge at once per flow */
 	unsigned tag_max_ms; /* a tag still in merge after this long is discarded */
 };
@@ -125,7 +127,9 @@ int cc_flow_set_spec(struct cc_table *t, struct cc_flow *f, const uint8_t name[3
 
 /* The upstream slot of a node or an application, or -ENOENT. */
 int cc_up_find(const struct cc_flow *f, uint8_t kind, const struct an_addr *addr, uint64_t app);
-/* Add (or find) an upstream neighbour: its slot, or -ENOSPC at the limit. */
+/* Add (or find) an upstream neighbour: its slot, -ENOSPC at the limit, or
+ * -EMLINK when a node's IP address already holds max_upstream_per_ip
+ * slots of the flow (one host on many ports cannot fill the list). */
 int cc_up_add(struct cc_table *t, struct cc_flow *f, uint8_t kind, const struct an_addr *addr, uint64_t app,
 	      uint64_t now_ms);
 void cc_up_del(struct cc_flow *f, int slot);
@@ -154,5 +158,7 @@ const struct cc_config *cc_config(const struct cc_table *t);
 /* A new flow limit (a reloaded configuration): flows past it are kept
  * until they end; none is added until they fall under it. */
 void cc_set_max_flows(struct cc_table *t, size_t max_flows);
+/* A new bound of upstream nodes per IP address, for those that join next. */
+void cc_set_upstream_per_ip(struct cc_table *t, size_t n);
 
 #endif

@@ -358,6 +358,12 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 					f->cookie);
 	}
 	int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
+	if (slot == -EMLINK) {
+		r->c.refused_per_address++;
+		return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
+					"this address has as many upstream neighbours in the flow as it may", nonce,
+					NULL);
+	}
 	if (slot < 0) {
 		r->c.refused_upstream++;
 		return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NO_ROOM, &c->flow, from, NULL,
@@ -653,6 +659,7 @@ static int concast_init(struct node *n, const void *cfg, void **ret_state)
 	struct cc_config ccfg = {
 	    .max_flows = c->flows,
 	    .max_upstream = c->upstream,
+	    .max_upstream_per_ip = c->upstream_per_ip,
 	    .max_tags = c->tags,
 	};
 	*ret_state = r;
@@ -688,9 +695,10 @@ static int concast_init(struct node *n, const void *cfg, void **ret_state)
 	return 0;
 }
 
-/* A reloaded configuration: the flow limit and the keep-alive period
- * change while the room runs (the next period has the new length); the
- * sizes of each flow's tables, and concast on IP, need a restart. */
+/* A reloaded configuration: the flow limit, the bound per address (for
+ * upstream neighbours that join next) and the keep-alive period (the next
+ * period has the new length) change while the room runs; the sizes of
+ * each flow's tables, and concast on IP, need a restart. */
 static int concast_reconfigure(void *room, const void *cfg, const struct node_config *nc, bool apply, char *why,
 			       size_t whylen)
 {
@@ -707,6 +715,7 @@ static int concast_reconfigure(void *room, const void *cfg, const struct node_co
 	}
 	if (apply) {
 		cc_set_max_flows(r->t, c->flows);
+		cc_set_upstream_per_ip(r->t, c->upstream_per_ip);
 		r->period_ms = (unsigned)c->keepalive_ms;
 	}
 	return 0;
@@ -730,6 +739,9 @@ static const struct conf_directive concast_directives[] = {
 	     struct concast_config, flows, 1, 1 << 16, CC_DEFAULT_FLOWS),
     CONF_NUM("concast-upstream", "N", "upstream neighbours per concast flow, at most 1024", struct concast_config,
 	     upstream, 1, CC_UPSTREAM_LIMIT, CC_DEFAULT_UPSTREAM),
+    CONF_NUM("concast-upstream-per-address", "N",
+	     "upstream neighbours of one concast flow at one IP address (any port; loopback exempt)",
+	     struct concast_config, upstream_per_ip, 1, CC_UPSTREAM_LIMIT, CC_DEFAULT_UPSTREAM_PER_IP),
     CONF_NUM("concast-tags", "N", "tags in merge at once per concast flow", struct concast_config, tags, 1, 256,
 	     CC_DEFAULT_TAGS),
     CONF_NUM("concast-keepalive-ms", "N",

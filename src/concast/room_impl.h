@@ -19,7 +19,7 @@
 
 /* The room's configuration (its directives, room.c). */
 struct concast_config {
-	size_t flows, upstream, tags, keepalive_ms;
+	size_t flows, upstream, upstream_per_ip, tags, keepalive_ms;
 	bool ip; /* router mode: concast on IP with Router Alert, else ANEP over UDP */
 };
 

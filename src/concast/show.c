@@ -86,12 +86,14 @@ static void ctl_flow(void *arg, struct cc_flow *f)
 		if (w->json)
 			ctl_printf(
 			    w->o,
-			    "%s{\"slot\":%zu,\"kind\":\"%s\",\"from\":\"%s\",\"heard_ms_ago\":%llu,\"messages\":%llu}",
+			    "%s{\"slot\":%zu,\"kind\":\"%s\",\"from\":\"%s\",\"heard_ms_ago\":%llu,\"messages\":%llu,"
+			    "\"flagged\":%llu}",
 			    first_up ? "" : ",", i, u->kind == CC_UP_NODE ? "node" : "app", a, ago,
-			    (unsigned long long)u->messages);
+			    (unsigned long long)u->messages, (unsigned long long)u->flagged);
 		else
-			ctl_printf(w->o, "  upstream %zu %s %s, heard %llu ms ago, %llu messages\n", i,
-				   u->kind == CC_UP_NODE ? "node" : "app", a, ago, (unsigned long long)u->messages);
+			ctl_printf(w->o, "  upstream %zu %s %s, heard %llu ms ago, %llu messages, %llu out of range\n",
+				   i, u->kind == CC_UP_NODE ? "node" : "app", a, ago, (unsigned long long)u->messages,
+				   (unsigned long long)u->flagged);
 		first_up = false;
 	}
 	if (w->json)

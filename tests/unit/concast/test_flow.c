@@ -134,6 +134,20 @@ static void test_count(void)
 	CHECK_INT((int)o.n, 1);
 	CHECK_INT((int)count_of(o.msg[0]), 3);
 	CHECK_INT((int)cc_flow_tags(t, f), 0);
+	/* A count past COUNT_MAX (64) is clamped and flagged, for upstream 1
+	 * alone: the sum is 1 + 64 + 1, not 1002. */
+	count_msg(m, 4, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 10), 0);
+	count_msg(m, 4, 1000);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 10), 0);
+	count_msg(m, 4, 1);
+	CHECK_INT(cc_input(t, f, 2, m, 12, 10), 0);
+	CHECK_INT((int)o.n, 2);
+	CHECK_INT((int)count_of(o.msg[1]), 66);
+	CHECK_INT((int)cc_counters(t)->flagged, 1);
+	CHECK_INT((int)f->up[1].flagged, 1);
+	CHECK_INT((int)(f->up[0].flagged + f->up[2].flagged), 0);
+	o.n = 1;
 	/* Two of three: waits, then the timeout done armed (200 ms) sends 2. */
 	count_msg(m, 6, 1);
 	CHECK_INT(cc_input(t, f, 0, m, 12, 20), 0);

@@ -388,6 +388,45 @@ static void test_concast_pending(void)
 	nt_free(t);
 }
 
+/* One host on many ports holds at most concast-upstream-per-address (8)
+ * of a flow's upstream slots: 70 ports of one attacker cannot fill the
+ * list (issue 18); another address still joins; loopback (a lab's nodes
+ * all at 127.0.0.1) is exempt. */
+static void test_concast_per_address(void)
+{
+	struct nodetest *t = nt_new(NULL);
+	CHECK(t);
+	if (!t)
+		return;
+	struct an_addr receiver, other;
+	CHECK(wire_addr_parse("10.99.0.4:3322", &receiver) == 0);
+	CHECK(wire_addr_parse("10.99.0.7:3322", &other) == 0);
+	struct an_flow flow = {.receiver = receiver, .app_id = 300};
+	CHECK(wire_addr_parse("10.98.0.1:3322", &flow.group) == 0);
+	char s[32];
+	for (int i = 0; i < 12; i++) {
+		struct an_addr up;
+		snprintf(s, sizeof(s), "10.99.0.5:%d", 4000 + i);
+		CHECK(wire_addr_parse(s, &up) == 0);
+		rms_joined(t, &up, &flow);
+	}
+	CHECK(stat_of(t, "concast", "flows") == 1);
+	CHECK(stat_of(t, "concast", "refused_per_address") == 4);
+	rms_joined(t, &other, &flow);
+	CHECK(stat_of(t, "concast", "refused_per_address") == 4);
+	for (int i = 0; i < 10; i++) {
+		struct an_addr up;
+		snprintf(s, sizeof(s), "127.0.0.1:%d", 5000 + i);
+		CHECK(wire_addr_parse(s, &up) == 0);
+		rms_joined(t, &up, &flow);
+	}
+	CHECK(stat_of(t, "concast", "refused_per_address") == 4);
+	CHECK(stat_of(t, "concast", "refused_upstream") == 0);
+	nt_advance(t, 10000);
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	nt_free(t);
+}
+
 static void test_concast_flow(void)
 {
 	struct nodetest *t = nt_new("concast-keepalive-ms 100");
@@ -484,6 +523,7 @@ int main(int argc, char **argv)
 	test_reconfigure(argv[1]);
 	test_concast_flow();
 	test_concast_pending();
+	test_concast_per_address();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
