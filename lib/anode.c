@@ -356,6 +356,11 @@ int an_addr_parse(const char *s, struct an_addr *ret)
 	return wire_addr_parse(s, ret);
 }
 
+int an_prefix_parse(const char *s, struct an_prefix *ret)
+{
+	return wire_prefix_parse(s, ret);
+}
+
 char *an_addr_format(const struct an_addr *a, char *buf, size_t len)
 {
 	return wire_addr_format(a, buf, len);

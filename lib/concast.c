@@ -57,10 +57,34 @@ int an_concast_join(struct an_link *l, const struct an_flow *flow, int timeout_m
 int an_concast_set_merge(struct an_link *l, const struct an_flow *flow, const void *spec, size_t len,
 			 uint8_t ret_name[AN_NAME_LEN])
 {
+	return an_concast_set_merge_admit(l, flow, spec, len, NULL, 0, ret_name);
+}
+
+int an_concast_set_merge_admit(struct an_link *l, const struct an_flow *flow, const void *spec, size_t len,
+			       const struct an_prefix *admit, size_t n_admit, uint8_t ret_name[AN_NAME_LEN])
+{
 	l->refusal[0] = '\0';
 	if (len == 0 || len > LINK_CODE_MAX)
 		return -EFBIG;
-	int r = flow_request(l, WIRE_APP_CONCAST_SET_MERGE, flow, spec, len);
+	if (n_admit > AN_CONCAST_ADMIT_MAX || (n_admit && !admit))
+		return -EINVAL;
+	if (flow->group.port != 0 || flow->group.zero != 0 || flow->receiver.zero != 0)
+		return -EINVAL;
+	/* Composed in place: the flow, the admitted prefixes (a count, then
+	 * each), the ELF (l->out has room for the most of each). */
+	uint8_t *b = l->out + WIRE_APPLINK_HDR_LEN;
+	wire_flow_write(b, WIRE_FLOW_LEN, flow);
+	size_t off = WIRE_FLOW_LEN;
+	b[off++] = (uint8_t)n_admit;
+	for (size_t i = 0; i < n_admit; i++) {
+		if (!wire_prefix_valid(&admit[i]))
+			return -EINVAL;
+		memcpy(b + off, admit[i].ip, sizeof(admit[i].ip));
+		b[off + 16] = admit[i].len;
+		off += WIRE_PREFIX_LEN;
+	}
+	memcpy(b + off, spec, len);
+	int r = link_send(l, WIRE_APP_CONCAST_SET_MERGE, b, off + len);
 	return r < 0 ? r : wait_status(l, flow, LINK_REPLY_TIMEOUT_MS, ret_name);
 }
 

@@ -30,7 +30,8 @@ struct an_link {
 	struct an_addr node_addr;
 	char node_name[WIRE_APPLINK_NAME_MAX + 1];
 	uint8_t msg[LINK_MSG_MAX];
-	uint8_t out[WIRE_APPLINK_HDR_LEN + WIRE_FLOW_LEN + LINK_CODE_MAX];
+	/* The largest message out: SET_MERGE (flow, admitted prefixes, code). */
+	uint8_t out[WIRE_APPLINK_HDR_LEN + WIRE_FLOW_LEN + 1 + AN_CONCAST_ADMIT_MAX * WIRE_PREFIX_LEN + LINK_CODE_MAX];
 	struct pending pending[LINK_PENDING_MAX];
 	size_t n_pending;
 	uint8_t *last_pending; /* freed at the next an_recv */

@@ -15,8 +15,8 @@
 #include "cli.h"
 
 static const char concast_usage[] =
-	"Usage: anode -n NODE concast listen GROUP APPID SPEC.ao [--count N] [--seconds S]\n"
-	"                                   [--out FILE [--skip N]] [--json]\n"
+	"Usage: anode -n NODE concast listen GROUP APPID SPEC.ao [--admit PREFIX]... [--count N]\n"
+	"                                   [--seconds S] [--out FILE [--skip N]] [--json]\n"
 	"       anode -n NODE concast join GROUP RECEIVER APPID [--message TEXT | --tags N | --audio FILE]\n"
 	"                                   [--count N] [--interval MS] [--wait MS] [--json]\n"
 	"       anode -n NODE concast flows [--json]\n"
@@ -36,6 +36,10 @@ static const char concast_usage[] =
 	"        appends the messages to FILE instead, each without its first --skip\n"
 	"        octets (--skip 4 writes the audio mixer's samples: a raw μ-law file).\n"
 	"        Stops after --count messages or --seconds (default: when interrupted).\n"
+	"        --admit PREFIX (up to 8, e.g. 10.200.0.0/16): admit upstream neighbours\n"
+	"        only from these prefixes; every node of the flow refuses the others,\n"
+	"        and their senders hear 'not admitted' (list the senders' nodes and the\n"
+	"        merging nodes between them and NODE). Default: anyone.\n"
 	"join    send on the flow from NODE: the nodes pull the merge specification\n"
 	"        from the receiver toward NODE (waiting up to --wait ms, default 5000),\n"
 	"        then --count messages (default 1; --audio: the whole file) every\n"
@@ -101,8 +105,22 @@ static int listen_cmd(const char *node, int argc, char **argv)
 	bool json = false;
 	const char *pos[3];
 	int n_pos = 0;
+	struct an_prefix admit[AN_CONCAST_ADMIT_MAX];
+	size_t n_admit = 0;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--admit") == 0 && i + 1 < argc) {
+			if (n_admit == AN_CONCAST_ADMIT_MAX) {
+				fprintf(stderr, "anode: at most %d --admit prefixes\n", AN_CONCAST_ADMIT_MAX);
+				return 2;
+			}
+			if (an_prefix_parse(argv[++i], &admit[n_admit]) < 0) {
+				fprintf(stderr,
+					"anode: bad prefix '%s' (a.b.c.d/n or v6/n, no bits set past the length)\n",
+					argv[i]);
+				return 2;
+			}
+			n_admit++;
+		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
 			count = atol(argv[++i]);
 		else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
 			seconds = atol(argv[++i]);
@@ -149,7 +167,7 @@ static int listen_cmd(const char *node, int argc, char **argv)
 		return 2;
 	}
 	uint8_t name[AN_NAME_LEN];
-	r = an_concast_set_merge(l, &flow, spec, spec_len, name);
+	r = an_concast_set_merge_admit(l, &flow, spec, spec_len, admit, n_admit, name);
 	free(spec);
 	if (r < 0) {
 		fprintf(stderr, "anode: %s refused the merge specification: %s%s%s\n", n.name, strerror(-r),

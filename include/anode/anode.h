@@ -104,7 +104,8 @@ int an_flow_parse(const char *group, const char *receiver, uint32_t app_id, stru
  * flow's merge specification toward the receiver; waits (timeout_ms, -1:
  * for ever) until it came (0) or an error did: -ENOENT (the receiver set
  * no merge specification), -EHOSTUNREACH, -EINVAL (the specification
- * failed validation), -ENOSPC (a node's limits), -ETIMEDOUT; the node's
+ * failed validation), -ENOSPC (a node's limits), -EACCES (the receiver
+ * admits no sender from this node's address), -ETIMEDOUT; the node's
  * words in an_link_refusal(). */
 int an_concast_join(struct an_link *l, const struct an_flow *flow, int timeout_ms);
 /* Receive a flow (CCAST_SET_MERGE): set its merge specification, an ELF
@@ -115,6 +116,15 @@ int an_concast_join(struct an_link *l, const struct an_flow *flow, int timeout_m
  * receiver. Merged messages come through an_recv (concast = 1). */
 int an_concast_set_merge(struct an_link *l, const struct an_flow *flow, const void *spec, size_t len,
 			 uint8_t ret_name[AN_NAME_LEN]);
+/* The same, admitting only upstream neighbours whose address lies in one
+ * of n_admit prefixes (at most AN_CONCAST_ADMIT_MAX; 0: anyone): every node
+ * of the flow refuses an RMS from, and drops, an upstream node outside
+ * them (its senders hear -EACCES), and a sender's own node refuses a
+ * sender when the node's own address is outside them. List the prefixes of
+ * the senders' nodes and of the merging nodes between them and here.
+ * -EINVAL for too many prefixes or one with bits set past its length. */
+int an_concast_set_merge_admit(struct an_link *l, const struct an_flow *flow, const void *spec, size_t len,
+			       const struct an_prefix *admit, size_t n_admit, uint8_t ret_name[AN_NAME_LEN]);
 /* Send a message (at most AN_CONCAST_MSG_MAX octets) on a joined flow. */
 int an_concast_send(struct an_link *l, const struct an_flow *flow, const void *msg, size_t len);
 /* Stop sending (or receiving) on a flow; closing the link leaves them all.
@@ -125,6 +135,9 @@ int an_concast_leave(struct an_link *l, const struct an_flow *flow);
 int an_addr_parse(const char *s, struct an_addr *ret);
 /* buf of at least 56 bytes; returns buf. */
 char *an_addr_format(const struct an_addr *a, char *buf, size_t len);
+/* Prefixes in text: "a.b.c.d/n", "v6/n", or an address alone; bits past
+ * the length must be zero. 0 or -EINVAL. */
+int an_prefix_parse(const char *s, struct an_prefix *ret);
 
 #ifdef __cplusplus
 }

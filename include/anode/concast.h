@@ -39,6 +39,15 @@
 #define AN_MERGE_STATE_MAX 4096 /* octets of merge state per tag */
 #define AN_MERGE_FLOW_MAX 256 /* octets of state per flow */
 #define AN_CONCAST_UPSTREAM_MAX 16 /* upstream neighbours of one flow at one node */
+#define AN_CONCAST_ADMIT_MAX 8 /* prefixes a receiver may admit senders from */
+
+/* An address prefix: the first len bits of ip, 16 octets of IPv6 with IPv4
+ * mapped as ::ffff:a.b.c.d, so an IPv4 /24 has len 120. Bits past len are
+ * zero. */
+struct an_prefix {
+	uint8_t ip[16];
+	uint8_t len;
+};
 
 /* A concast flow: group, receiver, application id. The group is an
  * address (IPv4 as ::ffff:a.b.c.d) with port 0; the receiver is the node

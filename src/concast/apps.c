@@ -49,6 +49,11 @@ static void app_join(struct concast_room *r, uint64_t app, const struct an_flow 
 		cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
 		return concast_send_csp(r, WIRE_CSP_RMS, 0, flow, &flow->receiver, NULL, NULL, f->nonce, f->cookie);
 	}
+	if (f->spec_state == CC_SPEC_READY && !concast_admits(f, &n->local)) {
+		r->c.refused_admission++;
+		return concast_tell_app(r, app, -EACCES, flow, NULL,
+					"the receiver admits no sender from this node's address");
+	}
 	int slot = cc_up_add(r->t, f, CC_UP_APP, NULL, app, now);
 	if (slot < 0) {
 		r->c.refused_upstream++;
@@ -61,7 +66,7 @@ static void app_join(struct concast_room *r, uint64_t app, const struct an_flow 
 }
 
 static void app_set_merge(struct concast_room *r, uint64_t app, const struct an_flow *flow, const uint8_t *elf,
-			  size_t len)
+			  size_t len, const struct an_prefix *admit, uint8_t n_admit)
 {
 	struct node *n = r->n;
 	uint8_t name[32];
@@ -90,6 +95,8 @@ static void app_set_merge(struct concast_room *r, uint64_t app, const struct an_
 	if (cc_flow_set_spec(r->t, f, name, elf, len) < 0)
 		return concast_tell_app(r, app, -ENOMEM, flow, NULL, NULL);
 	f->receiver_app = app;
+	f->n_admit = n_admit;
+	memcpy(f->admit, admit, n_admit * sizeof(*admit));
 	r->c.specs_installed++;
 	concast_tell_app(r, app, 0, flow, name, NULL);
 	concast_flow_ready(r, f);
@@ -139,7 +146,7 @@ static void app_msg_set_merge(void *room, uint64_t app, const struct wire_applin
 {
 	struct concast_room *r = room;
 	r->c.app_set_merges++;
-	app_set_merge(r, app, &m->flow, m->body + WIRE_FLOW_LEN, m->body_len - WIRE_FLOW_LEN);
+	app_set_merge(r, app, &m->flow, m->elf, m->elf_len, m->admit, m->n_admit);
 }
 
 static void app_msg_send(void *room, uint64_t app, const struct wire_applink *m)

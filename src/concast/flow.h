@@ -29,11 +29,11 @@
 #define CC_UPSTREAM_LIMIT 1024 /* what the configuration may ask for */
 
 struct cc_config {
-	size_t max_flows;    /* flow state blocks at this node */
-	size_t max_upstream; /* upstream neighbours per flow */
+	size_t max_flows;	    /* flow state blocks at this node */
+	size_t max_upstream;	    /* upstream neighbours per flow */
 	size_t max_upstream_per_ip; /* of them, nodes at one IP address (ports aside; loopback exempt) */
-	size_t max_tags;     /* tags in merge at once per flow */
-	unsigned tag_max_ms; /* a tag still in merge after this long is discarded */
+	size_t max_tags;	    /* tags in merge at once per flow */
+	unsigned tag_max_ms;	    /* a tag still in merge after this long is discarded */
 };
 
 #define CC_COUNTERS(X)                                                                                                 \
@@ -97,8 +97,10 @@ struct cc_flow {
 	uint8_t nonce[8];	 /* this node's, random, in its RMS and KEEPALIVEs: an MS or ERROR must echo it */
 	uint8_t cookie[8];	 /* the downstream node's, from its CHALLENGE: echoed in RMS and KEEPALIVEs */
 	struct an_addr asked_by; /* the upstream node whose request made the flow here (zeros: an application) */
-	uint64_t asked_ms;	 /* when the last RMS left */
-	unsigned asks;		 /* RMS sent without an answer */
+	uint8_t n_admit;	 /* the receiver's admission: upstream nodes only from these prefixes (0: any) */
+	struct an_prefix admit[AN_CONCAST_ADMIT_MAX];
+	uint64_t asked_ms; /* when the last RMS left */
+	unsigned asks;	   /* RMS sent without an answer */
 	uint64_t messages, sent;
 };
 

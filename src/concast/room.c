@@ -99,6 +99,8 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 	if (f) {
 		c.spec = f->spec;
 		c.spec_len = (uint32_t)f->spec_len;
+		c.admit = f->admit;
+		c.n_admit = f->n_admit;
 	}
 	size_t len;
 	if (wire_csp_build(q->ctx.pkt, AN_PKT_MAX, &spec, &c, &len) < 0) {
@@ -152,6 +154,8 @@ static int csp_errno(uint8_t code)
 		return -EINVAL;
 	case WIRE_CSP_ERR_NO_ROOM:
 		return -ENOSPC;
+	case WIRE_CSP_ERR_NOT_ADMITTED:
+		return -EACCES;
 	default:
 		return -ECONNRESET;
 	}
@@ -173,9 +177,48 @@ void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, 
 	cc_flow_del(r->t, f);
 }
 
-/* The specification is ready: answer every upstream neighbour that waits. */
+bool concast_admits(const struct cc_flow *f, const struct an_addr *addr)
+{
+	if (!f->n_admit)
+		return true;
+	for (size_t i = 0; i < f->n_admit; i++)
+		if (wire_prefix_contains(&f->admit[i], addr->ip))
+			return true;
+	return false;
+}
+
+/* The receiver's admission, now known here: an upstream node outside it
+ * hears ERROR (and frees the flow, telling its own senders); a sender on
+ * this node is refused when the node's own address is outside it. */
+static void admit_upstream(struct concast_room *r, struct cc_flow *f)
+{
+	if (!f->n_admit)
+		return;
+	bool here = concast_admits(f, &r->n->local);
+	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
+		struct cc_upstream *u = &f->up[i];
+		if (u->kind == CC_UP_NODE && !concast_admits(f, &u->addr)) {
+			r->c.refused_admission++;
+			concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NOT_ADMITTED, &f->id, &u->addr, NULL,
+					 "the receiver admits no upstream neighbour from this address", u->nonce, NULL);
+			cc_up_del(f, (int)i);
+		} else if (u->kind == CC_UP_APP && !here) {
+			r->c.refused_admission++;
+			concast_tell_app(r, u->app, -EACCES, &f->id, NULL,
+					 "the receiver admits no sender from this node's address");
+			cc_up_del(f, (int)i);
+		}
+	}
+}
+
 void concast_flow_ready(struct concast_room *r, struct cc_flow *f)
 {
+	admit_upstream(r, f);
+	if (f->n_up == 0 && !f->receiver_app) {
+		r->c.flows_freed++;
+		cc_flow_del(r->t, f);
+		return;
+	}
 	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
 		struct cc_upstream *u = &f->up[i];
 		if (!u->kind || u->told)
@@ -357,6 +400,12 @@ static void csp_rms(struct concast_room *r, const struct wire_csp *c, const stru
 		return concast_send_csp(r, WIRE_CSP_RMS, 0, &c->flow, &c->flow.receiver, NULL, NULL, f->nonce,
 					f->cookie);
 	}
+	/* The receiver's admission, once the MS brought it here. */
+	if (f->spec_state == CC_SPEC_READY && !concast_admits(f, from)) {
+		r->c.refused_admission++;
+		return concast_send_csp(r, WIRE_CSP_ERROR, WIRE_CSP_ERR_NOT_ADMITTED, &c->flow, from, NULL,
+					"the receiver admits no upstream neighbour from this address", nonce, NULL);
+	}
 	int slot = cc_up_add(r->t, f, CC_UP_NODE, from, 0, now);
 	if (slot == -EMLINK) {
 		r->c.refused_per_address++;
@@ -427,6 +476,9 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 		size_t len;
 		if (ee_code_get(n->ee, c->spec, &elf, &len) < 0 || cc_flow_set_spec(r->t, f, c->spec, elf, len) < 0)
 			return false;
+		/* The receiver's admission comes with its specification. */
+		f->n_admit = c->n_admit;
+		memcpy(f->admit, c->admit, sizeof(f->admit));
 		r->c.specs_installed++;
 		concast_flow_ready(r, f);
 		return false;

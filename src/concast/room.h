@@ -31,6 +31,7 @@
 	X(refused_pending, "flows refused: the asking address had as many waiting for their receivers as it may")     \
 	X(paths_lost, "flows ended because the kernel had no route toward their receiver any more (on IP)")            \
 	X(refused_upstream, "upstream neighbours refused at the limit per flow")              \
+	X(refused_admission, "upstream neighbours and senders refused: the receiver does not admit their address")   \
 	X(refused_per_address, "upstream neighbours refused: their IP address held its share of the flow")            \
 	X(refused_tags, "messages refused at the limit of tags in merge per flow")            \
 	X(specs_installed, "merge specifications installed")                                  \

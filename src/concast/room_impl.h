@@ -51,7 +51,13 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 void concast_tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow, const uint8_t *spec,
 		      const char *text);
 void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text);
+/* The specification is ready: upstream neighbours the receiver does not
+ * admit are told so and dropped (the flow is freed if none is left and it
+ * is not received here), the others answered. f may be gone after. */
 void concast_flow_ready(struct concast_room *r, struct cc_flow *f);
+/* Whether the receiver's admission (as far as this node knows it: the MS
+ * brings it) lets an upstream neighbour at addr in. */
+bool concast_admits(const struct cc_flow *f, const struct an_addr *addr);
 void concast_input_result(struct concast_room *r, int e);
 /* Whether a message's flow agrees with the AppID option it came with on IP
  * (always, for what did not come on IP): from the packet's own metadata,

@@ -61,7 +61,7 @@ static void ctl_flow(void *arg, struct cc_flow *f)
 	if (w->json)
 		ctl_printf(w->o,
 			   "%s{\"group\":\"%s\",\"receiver\":\"%s\",\"app_id\":%u,\"state\":\"%s\",\"spec\":\"%s\","
-			   "\"receiving_here\":%s,\"tags\":%zu,\"messages\":%llu,\"sent\":%llu,\"upstream\":[",
+			   "\"receiving_here\":%s,\"tags\":%zu,\"messages\":%llu,\"sent\":%llu,",
 			   w->first ? "" : ",", g, rcv, f->id.app_id, state_name(f), spec,
 			   f->receiver_app ? "true" : "false", tags, (unsigned long long)f->messages,
 			   (unsigned long long)f->sent);
@@ -73,6 +73,19 @@ static void ctl_flow(void *arg, struct cc_flow *f)
 		    (unsigned long long)f->messages, (unsigned long long)f->sent,
 		    f->receiver_app ? ", received here" : "");
 	w->first = false;
+	/* Whom the receiver admits, as far as this node knows. */
+	char pfx[WIRE_ADDR_STRLEN];
+	for (size_t i = 0; i < f->n_admit; i++) {
+		wire_prefix_format(&f->admit[i], pfx, sizeof(pfx));
+		if (w->json)
+			ctl_printf(w->o, "%s\"%s\"", i ? "," : "\"admit\":[", pfx);
+		else
+			ctl_printf(w->o, "%s%s", i ? ", " : "  admits upstream neighbours from ", pfx);
+	}
+	if (f->n_admit)
+		ctl_printf(w->o, w->json ? "]," : "\n");
+	if (w->json)
+		ctl_printf(w->o, "\"upstream\":[");
 	bool first_up = true;
 	for (size_t i = 0; i < cc_config(w->t)->max_upstream; i++) {
 		const struct cc_upstream *u = &f->up[i];

@@ -99,3 +99,89 @@ char *wire_addr_format(const struct an_addr *a, char *buf, size_t len)
 	snprintf(buf, len, "[%s]:%u", host, port);
 	return buf;
 }
+
+int wire_prefix_parse(const char *s, struct an_prefix *ret)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct an_prefix p;
+	struct in_addr v4;
+	const char *slash;
+	size_t host_len;
+	unsigned len = 0, max;
+
+	if (!s)
+		return -EINVAL;
+	memset(&p, 0, sizeof(p));
+	slash = strchr(s, '/');
+	host_len = slash ? (size_t)(slash - s) : strlen(s);
+	if (host_len == 0 || host_len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, host_len);
+	host[host_len] = '\0';
+	if (inet_pton(AF_INET, host, &v4) == 1) {
+		memcpy(p.ip, v4_mapped_prefix, sizeof(v4_mapped_prefix));
+		memcpy(p.ip + 12, &v4.s_addr, 4);
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, p.ip) == 1) {
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (slash) {
+		const char *d = slash + 1;
+		size_t n = strlen(d);
+		if (n == 0 || n > 3)
+			return -EINVAL;
+		for (size_t i = 0; i < n; i++) {
+			if (d[i] < '0' || d[i] > '9')
+				return -EINVAL;
+			len = len * 10 + (unsigned)(d[i] - '0');
+		}
+		if (len > max)
+			return -EINVAL;
+	} else {
+		len = max;
+	}
+	p.len = (uint8_t)(len + 128 - max);
+	if (!wire_prefix_valid(&p))
+		return -EINVAL;
+	*ret = p;
+	return 0;
+}
+
+bool wire_prefix_valid(const struct an_prefix *p)
+{
+	if (p->len > 128)
+		return false;
+	for (unsigned bit = p->len; bit < 128; bit++)
+		if (p->ip[bit / 8] & (0x80u >> (bit % 8)))
+			return false;
+	return true;
+}
+
+bool wire_prefix_contains(const struct an_prefix *p, const uint8_t ip[16])
+{
+	unsigned whole = p->len / 8, rest = p->len % 8;
+	if (memcmp(p->ip, ip, whole) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00u >> rest);
+	return (p->ip[whole] & mask) == (ip[whole] & mask);
+}
+
+char *wire_prefix_format(const struct an_prefix *p, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (len == 0)
+		return buf;
+	if (p->len >= 96 && memcmp(p->ip, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0) {
+		snprintf(buf, len, "%u.%u.%u.%u/%u", p->ip[12], p->ip[13], p->ip[14], p->ip[15], p->len - 96u);
+		return buf;
+	}
+	if (!inet_ntop(AF_INET6, p->ip, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, len, "%s/%u", host, p->len);
+	return buf;
+}

@@ -88,8 +88,24 @@ static int parse_body(uint8_t type, const uint8_t *body, size_t len, struct wire
 		n = len - WIRE_FLOW_LEN;
 		if ((type == WIRE_APP_CONCAST_JOIN || type == WIRE_APP_CONCAST_LEAVE) && n != 0)
 			return -EBADMSG;
-		if (type == WIRE_APP_CONCAST_SET_MERGE && (n == 0 || n > WIRE_CODE_MAX))
-			return -EBADMSG;
+		if (type == WIRE_APP_CONCAST_SET_MERGE) {
+			/* The admitted prefixes, then the ELF. */
+			struct wire_reader a;
+			wire_rd_init(&a, body + WIRE_FLOW_LEN, n);
+			m->n_admit = wire_rd_u8(&a);
+			if (a.err || m->n_admit > AN_CONCAST_ADMIT_MAX)
+				return -EBADMSG;
+			for (unsigned i = 0; i < m->n_admit; i++) {
+				wire_rd_copy(&a, m->admit[i].ip, sizeof(m->admit[i].ip));
+				m->admit[i].len = wire_rd_u8(&a);
+				if (a.err || !wire_prefix_valid(&m->admit[i]))
+					return -EBADMSG;
+			}
+			m->elf_len = wire_rd_left(&a);
+			m->elf = body + WIRE_FLOW_LEN + a.off;
+			if (m->elf_len == 0 || m->elf_len > WIRE_CODE_MAX)
+				return -EBADMSG;
+		}
 		if ((type == WIRE_APP_CONCAST_SEND || type == WIRE_APP_CONCAST_DELIVER) && n > WIRE_CONCAST_MSG_MAX)
 			return -EBADMSG;
 		/* STATUS: the flow, the specification's name, and text. */

@@ -127,12 +127,21 @@ int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, st
 		wire_rd_copy(&r, c.cookie, sizeof(c.cookie));
 		break;
 	case WIRE_CSP_MS:
-		if (body + WIRE_CSP_NONCE_LEN != WIRE_CSP_MS_BODY || c.code != 0)
+		if (body + WIRE_CSP_NONCE_LEN < WIRE_CSP_MS_BODY || c.code != 0)
 			goto fail;
 		wire_rd_copy(&r, c.spec, sizeof(c.spec));
 		c.spec_len = wire_rd_n32(&r);
 		if (c.spec_len == 0 || c.spec_len > WIRE_CODE_MAX)
 			goto fail;
+		c.n_admit = wire_rd_u8(&r);
+		if (c.n_admit > AN_CONCAST_ADMIT_MAX || wire_rd_left(&r) != (size_t)c.n_admit * WIRE_PREFIX_LEN)
+			goto fail;
+		for (unsigned i = 0; i < c.n_admit; i++) {
+			wire_rd_copy(&r, c.admit[i].ip, sizeof(c.admit[i].ip));
+			c.admit[i].len = wire_rd_u8(&r);
+			if (!wire_prefix_valid(&c.admit[i]))
+				goto fail;
+		}
 		break;
 	case WIRE_CSP_ERROR:
 		if (c.code < WIRE_CSP_ERR_NO_SPEC || c.code > WIRE_CSP_ERR_LAST || body > WIRE_CSP_TEXT_MAX)
@@ -162,9 +171,13 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 			return -EINVAL;
 		break;
 	case WIRE_CSP_MS:
-		body = WIRE_CSP_MS_BODY;
-		if (c->code || c->spec_len == 0 || c->spec_len > WIRE_CODE_MAX || !c->spec)
+		body = WIRE_CSP_MS_BODY + c->n_admit * WIRE_PREFIX_LEN;
+		if (c->code || c->spec_len == 0 || c->spec_len > WIRE_CODE_MAX || !c->spec ||
+		    c->n_admit > AN_CONCAST_ADMIT_MAX || (c->n_admit && !c->admit))
 			return -EINVAL;
+		for (size_t i = 0; i < c->n_admit; i++)
+			if (!wire_prefix_valid(&c->admit[i]))
+				return -EINVAL;
 		break;
 	case WIRE_CSP_ERROR:
 		body = WIRE_CSP_NONCE_LEN + c->text_len;
@@ -201,6 +214,11 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 	} else if (c->type == WIRE_CSP_MS) {
 		wire_wr_copy(&w, c->spec, 32);
 		wire_wr_n32(&w, c->spec_len);
+		wire_wr_u8(&w, (uint8_t)c->n_admit);
+		for (size_t i = 0; i < c->n_admit; i++) {
+			wire_wr_copy(&w, c->admit[i].ip, sizeof(c->admit[i].ip));
+			wire_wr_u8(&w, c->admit[i].len);
+		}
 	} else if (c->type == WIRE_CSP_ERROR) {
 		wire_wr_copy(&w, c->text, c->text_len);
 	}
@@ -221,6 +239,8 @@ const char *wire_csp_error_str(uint8_t code)
 		return "concast state limit reached";
 	case WIRE_CSP_ERR_RECEIVER_LEFT:
 		return "the receiver left";
+	case WIRE_CSP_ERR_NOT_ADMITTED:
+		return "not admitted by the receiver";
 	default:
 		return "unknown concast error";
 	}

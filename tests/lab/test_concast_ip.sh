@@ -124,7 +124,7 @@ ipopts = bytes([0x9e, 6]) + struct.pack('>I', app) + bytes([1, 0])   # AppID, NO
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 g1ip = g1.rsplit(':', 1)[0]
 for _ in range(count):
-    body = struct.pack('>BBH', 2, 0, 0) + flow + os.urandom(8) + bytes(range(32)) + struct.pack('>I', 2904)
+    body = struct.pack('>BBH', 2, 0, 0) + flow + os.urandom(8) + bytes(range(32)) + struct.pack('>IB', 2904, 0)
     anep = struct.pack('>BBHHH', 1, 0, 0x4106, (8 + len(opts)) // 4, 8 + len(opts) + len(body)) + opts + body
     ihl = (20 + len(ipopts)) // 4
     hdr = struct.pack('>BBHHHBBH4s4s', 0x40 | ihl, 0, 20 + len(ipopts) + len(anep), 0, 0x4000, 64, 253, 0,
@@ -174,6 +174,41 @@ wait_for "g2 to challenge the 200 forged requests" 5 challenged
 ok "g2 answered each forged request with a challenge to the address it claimed"
 expect_eq "...and keeps no flow for them" "$("$ANODE" -n g2 concast flows --json | json "len([f for f in d['flows'] if f['app_id'] >= 1000])")" 0
 expect_eq "...nor did r1" "$("$ANODE" -n r1 concast flows --json | json "len([f for f in d['flows'] if f['app_id'] >= 1000])")" 0
+# The receiver decides who may send (issue 18): r1 admits only the nodes
+# on the paths from s1 and s2 (s1, s2, g1, g2, as /32 prefixes); s3's
+# node, behind the plain router p, is refused by g2, the first merging node
+# its request reaches, and hears why; s1's counts still merge.
+adm=()
+for nd in s1 s2 g1 g2; do
+  adm+=(--admit "$("$ANODE" -n $nd info --json | json "d['address'].rsplit(':', 1)[0]")")
+done
+pcap13=$ANODE_RUN_DIR/admit.pcapng
+ip netns exec "an-$lab-g2" tshark -n -i to-r1 -f "ip proto 253" -a duration:4 -w "$pcap13" >/dev/null 2>&1 &
+tshark_pid=$!
+sleep 1
+"$ANODE" -n r1 concast listen $G 13 "$CODE_DIR/count.ao" "${adm[@]}" --json >"$ANODE_RUN_DIR/l13" 2>&1 &
+lp=$!
+wait_for "r1 holds flow 13's specification" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q 'app 13: ready'"
+before=$(cstat g2 refused_admission)
+"$ANODE" -n s1 concast join $G r1 13 --tags 10 --interval 50 >"$ANODE_RUN_DIR/j13" 2>&1 &
+jp=$!
+rc=0; out=$("$ANODE" -n s3 concast join $G r1 13 --tags 10 --interval 50 2>&1) || rc=$?
+expect_eq "s3, whose node the receiver does not admit, could not join" "$rc" 1
+expect_match "...and was told why" "$out" 'Permission denied: the receiver admits no'
+expect_ge "...refused at g2, the first merging node on its way" "$(cstat g2 refused_admission)" $((before + 1))
+expect_match "g2 knows the receiver's admission (it came with the MS)" \
+  "$("$ANODE" -n g2 concast flows --json | json "[f.get('admit') for f in d['flows'] if f['app_id'] == 13]")" "/32"
+wait "$jp" || fail "s1's join failed under admission: $(cat "$ANODE_RUN_DIR/j13")"
+sleep 0.3
+kill "$lp"; wait "$lp" || true
+sum=$(/usr/bin/python3 -c "
+import json, sys
+print(sum(int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.startswith('{')))" "$ANODE_RUN_DIR/l13")
+expect_eq "...while s1, admitted, still merged its 10 counts at r1" "$sum" 10
+wait "$tshark_pid" 2>/dev/null || true; tshark_pid=
+expect_match "the dissector shows the admission r1's MS carried to g2" \
+  "$(tshark -r "$pcap13" -X "lua_script:$LUA" -Y 'anode.concast.csp == 2' -T fields -e anode.concast.admit 2>&1)" \
+  '^10\.[0-9.]+/32,10\.[0-9.]+/32,10\.[0-9.]+/32,10\.[0-9.]+/32'
 # A multicast group cannot be an IP source: refused with the reason.
 rc=0; out=$("$ANODE" -n s1 concast join 232.1.2.3 r1 7 2>&1) || rc=$?
 expect_eq "a multicast group is refused on IP" "$rc" 1

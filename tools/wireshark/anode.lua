@@ -44,6 +44,7 @@ local CSP_ERRORS = {
 	[3] = "specification refused",
 	[4] = "state limit reached",
 	[5] = "receiver left",
+	[6] = "not admitted by the receiver",
 }
 local ADDR_OPTS = { [1] = true, [2] = true, [0x100] = true, [0x102] = true }
 
@@ -99,6 +100,7 @@ local f = {
 	cc_spec = ProtoField.bytes("anode.concast.spec", "Merge specification (SHA-256)"),
 	cc_spec_len = ProtoField.uint32("anode.concast.spec_len", "Specification length", base.DEC),
 	cc_text = ProtoField.string("anode.concast.text", "Error text"),
+	cc_admit = ProtoField.string("anode.concast.admit", "Admitted prefix"),
 }
 local fields = {}
 for _, v in pairs(f) do fields[#fields + 1] = v end
@@ -237,10 +239,28 @@ local function dissect_csp(tvb, tree, off, len, pinfo)
 	t:add(f.cc_nonce, tvb(body, 8))
 	body, blen = body + 8, blen - 8
 	if ty == 2 then
-		if blen ~= 36 then return t:add_proto_expert_info(ex_bad, "an MS body is the nonce and 36 octets") end
+		-- The name, the length, then the receiver's admission: a count
+		-- and that many prefixes of 17 octets (address, length in bits).
+		if blen < 37 then return t:add_proto_expert_info(ex_bad, "an MS body is the nonce and at least 37 octets") end
 		t:add(f.cc_spec, tvb(body, 32))
 		t:add(f.cc_spec_len, tvb(body + 32, 4))
 		pinfo.cols.info:append(", spec " .. tvb(body, 4):bytes():tohex():lower())
+		local n = tvb(body + 36, 1):uint()
+		if n > 8 or blen ~= 37 + 17 * n then
+			return t:add_proto_expert_info(ex_bad, "an MS admits at most 8 prefixes, 17 octets each")
+		end
+		for i = 0, n - 1 do
+			local p = body + 37 + 17 * i
+			local bits = tvb(p + 16, 1):uint()
+			local text
+			if tvb(p, 12):bytes():tohex() == "00000000000000000000FFFF" and bits >= 96 then
+				text = tostring(tvb(p + 12, 4):ipv4()) .. "/" .. (bits - 96)
+			else
+				text = tostring(tvb(p, 16):ipv6()) .. "/" .. bits
+			end
+			t:add(f.cc_admit, tvb(p, 17), text)
+		end
+		if n > 0 then pinfo.cols.info:append(string.format(", admits %d prefixes", n)) end
 	elseif ty == 4 then
 		pinfo.cols.info:append(": " .. (CSP_ERRORS[code] or string.format("code %d", code)))
 		if blen > 0 then t:add(f.cc_text, tvb(body, blen)) end

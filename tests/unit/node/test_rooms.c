@@ -20,6 +20,9 @@
 #include <sodium.h>
 
 #include "anode/concast.h"
+#include "concast/flow.h"
+#include "concast/kind.h"
+#include "concast/room_impl.h"
 #include "node/config.h"
 #include "node/room.h"
 #include "nodetest.h"
@@ -427,6 +430,91 @@ static void test_concast_per_address(void)
 	nt_free(t);
 }
 
+/* The first sent datagram's CSP message, if it is one. */
+static bool sent_csp(struct nodetest *t, struct wire_csp *c, struct an_addr *to)
+{
+	uint8_t out[2048];
+	struct wire_anep a;
+	int k = nt_sent(t, out, sizeof(out), to);
+	return k > 0 && wire_anep_parse(out, (size_t)k, &a) == 0 && wire_csp_parse(out, (size_t)k, &a, c) == 0;
+}
+
+/* The receiver's admission (issue 18): the MS brings its prefixes; an
+ * upstream node outside them, grafted while the node waited, is told
+ * "not admitted" (with its own nonce) and dropped, the admitted one gets
+ * the MS; a later request from outside is refused without state. */
+static void test_concast_admission(const char *code_dir)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/count.ao", code_dir);
+	size_t code_len;
+	uint8_t *code = read_file(path, &code_len);
+	struct nodetest *t = nt_new(NULL);
+	CHECK(code && t);
+	if (!code || !t) {
+		free(code);
+		nt_free(t);
+		return;
+	}
+	uint8_t name[32];
+	CHECK(ee_code_insert_kind(t->node->ee, &concast_kind_merge, code, code_len, name) == 0);
+	struct an_addr receiver, in, out, later;
+	CHECK(wire_addr_parse("10.99.0.4:3322", &receiver) == 0);
+	CHECK(wire_addr_parse("10.99.0.5:3322", &in) == 0);
+	CHECK(wire_addr_parse("10.77.0.5:3322", &out) == 0);
+	CHECK(wire_addr_parse("10.77.0.6:3322", &later) == 0);
+	struct an_flow flow = {.receiver = receiver, .app_id = 400};
+	CHECK(wire_addr_parse("10.98.0.1:3322", &flow.group) == 0);
+	flow.group.port = 0; /* a group has none: as the flow travels */
+	rms_joined(t, &in, &flow);
+	rms_joined(t, &out, &flow);
+	struct concast_room *r = node_room_state(t->node, "concast");
+	struct cc_flow *f = r ? cc_flow_find(r->t, &flow) : NULL;
+	CHECK(f && f->n_up == 2);
+	if (!f)
+		goto out;
+	struct an_prefix admit;
+	CHECK(wire_prefix_parse("10.99.0.0/16", &admit) == 0);
+	uint8_t pkt[512];
+	size_t len;
+	struct wire_anep_spec back = {.src = &t->peer, .dst = &t->self};
+	struct wire_csp_spec ms = {.type = WIRE_CSP_MS,
+				   .flow = &flow,
+				   .nonce = f->nonce,
+				   .spec = name,
+				   .spec_len = (uint32_t)code_len,
+				   .admit = &admit,
+				   .n_admit = 1};
+	CHECK(wire_csp_build(pkt, sizeof(pkt), &back, &ms, &len) == 0);
+	nt_sent_clear(t);
+	CHECK(nt_push(t, pkt, len, &t->peer) == 0);
+	CHECK(stat_of(t, "concast", "refused_admission") == 1);
+	CHECK(f->n_up == 1 && cc_up_find(f, CC_UP_NODE, &in, 0) >= 0);
+	/* Two answers: ERROR 'not admitted' to the one outside, MS (with the
+	 * admission, for the nodes before it) to the one inside. */
+	struct wire_csp c;
+	struct an_addr to;
+	bool told_out = false, told_in = false;
+	for (int i = 0; i < 2 && sent_csp(t, &c, &to); i++) {
+		told_out |= c.type == WIRE_CSP_ERROR && c.code == WIRE_CSP_ERR_NOT_ADMITTED && an_addr_eq(&to, &out);
+		told_in |= c.type == WIRE_CSP_MS && c.n_admit == 1 && an_addr_eq(&to, &in) &&
+			   memcmp(&c.admit[0], &admit, sizeof(admit)) == 0;
+	}
+	CHECK(told_out && told_in);
+	/* A new neighbour outside: refused after its cookie, no state. */
+	rms_joined(t, &later, &flow);
+	CHECK(stat_of(t, "concast", "refused_admission") == 2);
+	CHECK(f->n_up == 1);
+	char *flows = nt_ctl(t, "concast json");
+	CHECK(flows && strstr(flows, "\"admit\":[\"10.99.0.0/16\"]"));
+	free(flows);
+out:
+	nt_advance(t, 10000);
+	CHECK(nt_free_buffers(t) == nt_total_buffers(t));
+	nt_free(t);
+	free(code);
+}
+
 static void test_concast_flow(void)
 {
 	struct nodetest *t = nt_new("concast-keepalive-ms 100");
@@ -524,6 +612,7 @@ int main(int argc, char **argv)
 	test_concast_flow();
 	test_concast_pending();
 	test_concast_per_address();
+	test_concast_admission(argv[1]);
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -116,10 +116,54 @@ static void test_format(void)
 	CHECK(strlen(buf) < sizeof(buf));
 }
 
+/* Prefixes (the concast receiver's admission): what parses, to which
+ * octets and length, what does not, membership, and formatting back. */
+static void test_prefix(void)
+{
+	struct an_prefix p;
+	char buf[WIRE_ADDR_STRLEN];
+	static const uint8_t net4[16] = {[10] = 0xff, [11] = 0xff, [12] = 10, [13] = 200};
+	CHECK_INT(wire_prefix_parse("10.200.0.0/16", &p), 0);
+	CHECK_MEM(p.ip, net4, 16);
+	CHECK_INT(p.len, 112);
+	CHECK(strcmp(wire_prefix_format(&p, buf, sizeof(buf)), "10.200.0.0/16") == 0);
+	struct an_addr in, out;
+	CHECK_INT(wire_addr_parse("10.200.7.1:3322", &in), 0);
+	CHECK_INT(wire_addr_parse("10.201.7.1:3322", &out), 0);
+	CHECK(wire_prefix_contains(&p, in.ip));
+	CHECK(!wire_prefix_contains(&p, out.ip));
+	/* An address alone is a host; /0 is everyone. */
+	CHECK_INT(wire_prefix_parse("10.200.7.1", &p), 0);
+	CHECK_INT(p.len, 128);
+	CHECK(wire_prefix_contains(&p, in.ip));
+	CHECK(strcmp(wire_prefix_format(&p, buf, sizeof(buf)), "10.200.7.1/32") == 0);
+	CHECK_INT(wire_prefix_parse("0.0.0.0/0", &p), 0);
+	CHECK_INT(p.len, 96);
+	CHECK(wire_prefix_contains(&p, out.ip));
+	CHECK_INT(wire_prefix_parse("::/0", &p), 0);
+	CHECK_INT(p.len, 0);
+	CHECK(wire_prefix_contains(&p, in.ip));
+	/* A length that is not a whole octet. */
+	CHECK_INT(wire_prefix_parse("10.200.128.0/17", &p), 0);
+	CHECK(!wire_prefix_contains(&p, in.ip));
+	CHECK_INT(wire_addr_parse("10.200.200.1:1", &in), 0);
+	CHECK(wire_prefix_contains(&p, in.ip));
+	CHECK_INT(wire_prefix_parse("2001:db8::/32", &p), 0);
+	CHECK_INT(p.len, 32);
+	CHECK(strcmp(wire_prefix_format(&p, buf, sizeof(buf)), "2001:db8::/32") == 0);
+	/* Refused: bits past the length, lengths past the family, junk. */
+	const char *bad[] = {
+	    "10.200.0.1/16", "10.0.0.0/33",   "2001:db8::/129", "10.0.0.0/",   "10.0.0.0/-1", "10.0.0.0/1a", "/8", "",
+	    "10.0.0.0/0008", "10.0.0.0:80/8", "host/8",		"10.0.0.0/8/8"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT(wire_prefix_parse(bad[i], &p), -EINVAL);
+}
+
 static const struct check_test tests[] = {
     TEST(test_valid),
     TEST(test_invalid),
     TEST(test_format),
+    TEST(test_prefix),
 };
 
 CHECK_MAIN(tests)

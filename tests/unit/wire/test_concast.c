@@ -67,6 +67,12 @@ static void test_rms_vector(void)
 		CHECK(parse_csp(rms_vector, n, &got) < 0);
 }
 
+/* The receiver's admission: 10.200.0.0/16 and 2001:db8::/32. */
+static const struct an_prefix admit[2] = {
+    {.ip = {[10] = 0xff, [11] = 0xff, [12] = 10, [13] = 200}, .len = 112},
+    {.ip = {0x20, 0x01, 0x0d, 0xb8}, .len = 32},
+};
+
 static void test_csp_round_trips(void)
 {
 	uint8_t buf[512], name[32];
@@ -80,6 +86,8 @@ static void test_csp_round_trips(void)
 		 .text = text, .text_len = strlen(text)},
 		{.type = WIRE_CSP_ERROR, .code = WIRE_CSP_ERR_NO_SPEC, .flow = &flow, .nonce = nonce_vector},
 		{.type = WIRE_CSP_CHALLENGE, .flow = &flow, .nonce = nonce_vector, .cookie = nonce_vector},
+		{.type = WIRE_CSP_MS, .flow = &flow, .nonce = nonce_vector, .spec = name, .spec_len = 2904,
+		 .admit = admit, .n_admit = 2},
 	};
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		bool up = specs[i].type == WIRE_CSP_MS || specs[i].type == WIRE_CSP_ERROR;
@@ -97,6 +105,11 @@ static void test_csp_round_trips(void)
 		if (c.type == WIRE_CSP_MS) {
 			CHECK_MEM(c.spec, name, 32);
 			CHECK_INT((int)c.spec_len, 2904);
+			CHECK_INT(c.n_admit, (int)specs[i].n_admit);
+			/* ANEP header with SRC and DST (64), the CSP header, the body. */
+			CHECK_INT((int)len, 64 + WIRE_CSP_HDR_LEN + WIRE_CSP_MS_BODY + 17 * c.n_admit);
+			if (c.n_admit)
+				CHECK_MEM(c.admit, admit, sizeof(admit));
 		}
 		if (c.type == WIRE_CSP_ERROR) {
 			CHECK_INT(c.text_len, (int)specs[i].text_len);
@@ -172,6 +185,31 @@ static void test_csp_rules(void)
 	out[7] = (uint8_t)(len + 1);
 	out[6] = (uint8_t)((len + 1) >> 8);
 	CHECK_INT(parse_csp(out, len + 1, &c), -EBADMSG);
+	/* MS admission: at most 8 prefixes, each a prefix (no bit past its
+	 * length), and exactly as many as it counts. */
+	struct an_prefix many[9];
+	for (int i = 0; i < 9; i++)
+		many[i] = admit[0];
+	ms.admit = many;
+	ms.n_admit = 9;
+	CHECK_INT(wire_csp_build(out, sizeof(out), &a, &ms, &len), -EINVAL);
+	ms.n_admit = 8;
+	CHECK_INT(wire_csp_build(out, sizeof(out), &a, &ms, &len), 0);
+	CHECK_INT(parse_csp(out, len, &c), 0);
+	CHECK_INT(c.n_admit, 8);
+	size_t count_at = len - 8 * 17 - 1;
+	out[count_at] = 9; /* claims one more than it carries */
+	CHECK_INT(parse_csp(out, len, &c), -EBADMSG);
+	out[count_at] = 7; /* one fewer */
+	CHECK_INT(parse_csp(out, len, &c), -EBADMSG);
+	out[count_at] = 8;
+	out[len - 1] = 129; /* a length past 128 */
+	CHECK_INT(parse_csp(out, len, &c), -EBADMSG);
+	out[len - 1] = 104; /* 10.200.0.0/8: bits set past it */
+	CHECK_INT(parse_csp(out, len, &c), -EBADMSG);
+	many[0].len = 104;
+	ms.n_admit = 1;
+	CHECK_INT(wire_csp_build(out, sizeof(out), &a, &ms, &len), -EINVAL);
 	/* Another Type ID is not a signalling message. */
 	struct wire_anep an;
 	CHECK_INT(wire_anep_parse(rms_vector, sizeof(rms_vector), &an), 0);
@@ -225,6 +263,29 @@ static void test_applink(void)
 	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SET_MERGE, 0, body, WIRE_FLOW_LEN), -EINVAL);
 	CHECK(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SET_MERGE, 0, body, WIRE_FLOW_LEN + 5) > 0);
 	CHECK(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SEND, 0, body, WIRE_FLOW_LEN) > 0);
+	/* SET_MERGE with an admission: a count, the prefixes, then code. */
+	body[WIRE_FLOW_LEN] = 1;
+	memcpy(body + WIRE_FLOW_LEN + 1, admit[1].ip, 16);
+	body[WIRE_FLOW_LEN + 17] = admit[1].len;
+	memcpy(body + WIRE_FLOW_LEN + 18, "\x7f" "ELF", 4);
+	n = wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SET_MERGE, 0, body, WIRE_FLOW_LEN + 22);
+	CHECK(n > 0);
+	CHECK_INT(wire_applink_parse(msg, (size_t)n, &m), 0);
+	CHECK_INT(m.n_admit, 1);
+	CHECK_MEM(&m.admit[0], &admit[1], sizeof(admit[1]));
+	CHECK_INT((int)m.elf_len, 4);
+	CHECK_MEM(m.elf, "\x7f" "ELF", 4);
+	/* ... no code after the prefixes, too many prefixes, a bad one. */
+	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SET_MERGE, 0, body, WIRE_FLOW_LEN + 18),
+		  -EINVAL);
+	body[WIRE_FLOW_LEN] = 9;
+	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SET_MERGE, 0, body, WIRE_FLOW_LEN + 22),
+		  -EINVAL);
+	body[WIRE_FLOW_LEN] = 1;
+	body[WIRE_FLOW_LEN + 17] = 16; /* 2001:db8::/16 has bits past 16 */
+	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SET_MERGE, 0, body, WIRE_FLOW_LEN + 22),
+		  -EINVAL);
+	memset(body + WIRE_FLOW_LEN, 0, 22);
 	/* STATUS: the flow, a name, at most 200 octets of text, status <= 0. */
 	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_STATUS, 0, body, WIRE_FLOW_LEN + 31), -EINVAL);
 	n = wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_STATUS, -ENOENT, body, WIRE_FLOW_LEN + 32 + 200);
