@@ -276,6 +276,14 @@ static int to_delivery(const uint8_t *msg, size_t len, struct an_delivery *ret)
 					    .len = m.body_len - WIRE_FLOW_LEN - AN_NAME_LEN};
 		return 0;
 	}
+	if (m.type == WIRE_APP_CONCAST_PATH) {
+		*ret = (struct an_delivery){.concast = 1,
+					    .flow = m.flow,
+					    .path = m.body[WIRE_FLOW_LEN],
+					    .data = m.body + WIRE_FLOW_LEN + 1,
+					    .len = m.body_len - WIRE_FLOW_LEN - 1};
+		return 0;
+	}
 	if (m.type == WIRE_APP_ERROR) {
 		*ret = (struct an_delivery){.error = m.status ? m.status : -EIO, .data = m.body, .len = m.body_len};
 		return 0;

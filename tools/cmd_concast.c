@@ -52,7 +52,10 @@ static const char concast_usage[] =
 	"                          the sample clock: the first is the 60 ms interval of\n"
 	"                          the wall clock that starts next (modulo 2^31), then\n"
 	"                          +1 a message (seed 001 §5)\n"
-	"        Errors that end the flow later (the receiver left) are printed.\n"
+	"        Errors that end the flow later (the receiver left) are printed, and\n"
+	"        so is news of its path toward the receiver: lost (a node on the way\n"
+	"        has no route; the flow waits up to 30 keep-alive periods, and what is\n"
+	"        sent meanwhile is lost) and restored; --json adds {\"path\":..}.\n"
 	"        --json prints {\"joined\":true,\"join_ms\":..} and {\"sent\":..} (with\n"
 	"        --audio also \"first_seq\", the first message's sequence number).\n"
 	"flows   the flows NODE keeps state for: specification, state, upstream\n"
@@ -381,6 +384,17 @@ static int join_cmd(const char *node, int argc, char **argv)
 					(const char *)d.data);
 				rc = 1;
 				goto out;
+			}
+			/* The path toward the receiver: lost (the flow waits; what
+			 * is sent meanwhile is lost) or back. Said, and sending
+			 * goes on. */
+			if (d.concast && d.path) {
+				const char *what = d.path == AN_PATH_LOST ? "lost" : "restored";
+				if (json)
+					printf("{\"path\":\"%s\",\"ms\":%" PRId64 "}\n", what, now_ms() - t0);
+				fprintf(stderr, "anode: path toward the receiver %s: %.*s\n", what, (int)d.len,
+					(const char *)d.data);
+				fflush(stdout);
 			}
 		}
 	}

@@ -74,7 +74,10 @@ int an_capsule_send(struct an_link *l, const struct an_capsule *c);
 /* Something the node sent: data a code object delivered, or the node's
  * account of why a capsule this application sent was dropped; or, with
  * concast set, a merged message of a flow this application receives
- * (error 0), or why a flow it joined ended (error < 0, data: the text). */
+ * (error 0), why a flow it joined ended (error < 0, data: the text), or
+ * news of a flow it sends on whose path toward the receiver was lost
+ * (path AN_PATH_LOST: the flow waits, up to 30 keep-alive periods) or came
+ * back (AN_PATH_RESTORED); error 0, data: the text. */
 struct an_delivery {
 	int error; /* 0 for data; else the negative errno of the drop */
 	uint8_t code[AN_NAME_LEN]; /* the delivering code object (data only) */
@@ -82,7 +85,11 @@ struct an_delivery {
 	struct an_flow flow;
 	const uint8_t *data; /* valid until the next an_recv */
 	size_t len;
+	int path; /* concast: 0, or AN_PATH_LOST or AN_PATH_RESTORED */
 };
+
+#define AN_PATH_LOST 1
+#define AN_PATH_RESTORED 2
 
 /* Wait up to timeout_ms (-1 = forever, 0 = poll) for the next delivery.
  * 0 and *ret; -ETIMEDOUT; -ENOTCONN when the node has gone. */

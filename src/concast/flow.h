@@ -97,6 +97,8 @@ struct cc_flow {
 	uint8_t nonce[8];	 /* this node's, random, in its RMS and KEEPALIVEs: an MS or ERROR must echo it */
 	uint8_t cookie[8];	 /* the downstream node's, from its CHALLENGE: echoed in RMS and KEEPALIVEs */
 	struct an_addr asked_by; /* the upstream node whose request made the flow here (zeros: an application) */
+	bool path_lost;		 /* this node has no route toward the receiver (on IP): waiting for one */
+	uint64_t lost_ms;	 /* since when */
 	uint8_t n_admit;	 /* the receiver's admission: upstream nodes only from these prefixes (0: any) */
 	struct an_prefix admit[AN_CONCAST_ADMIT_MAX];
 	uint64_t asked_ms; /* when the last RMS left */

@@ -89,8 +89,10 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 		return;
 	}
 	struct wire_anep_spec spec = {.src = &n->local, .dst = dst};
+	/* PATH says lost or restored where the others have their code. */
 	struct wire_csp_spec c = {.type = type,
-				  .code = code,
+				  .code = type == WIRE_CSP_PATH ? 0 : code,
+				  .path = type == WIRE_CSP_PATH ? code : 0,
 				  .flow = flow,
 				  .nonce = nonce,
 				  .cookie = cookie,
@@ -120,6 +122,8 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 		break;
 	case WIRE_CSP_CHALLENGE:
 		r->c.challenges_sent++;
+		break;
+	case WIRE_CSP_PATH:
 		break;
 	default:
 		r->c.errors_sent++;
@@ -158,6 +162,22 @@ static int csp_errno(uint8_t code)
 		return -EACCES;
 	default:
 		return -ECONNRESET;
+	}
+}
+
+void concast_path_notify(struct concast_room *r, struct cc_flow *f, uint8_t state, const char *text)
+{
+	uint8_t body[WIRE_FLOW_LEN + 1 + WIRE_APPLINK_REASON_MAX];
+	size_t tlen = text ? strnlen(text, WIRE_APPLINK_REASON_MAX) : 0;
+	wire_flow_write(body, sizeof(body), &f->id);
+	body[WIRE_FLOW_LEN] = state;
+	memcpy(body + WIRE_FLOW_LEN + 1, text ? text : "", tlen);
+	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++) {
+		struct cc_upstream *u = &f->up[i];
+		if (u->kind == CC_UP_NODE)
+			concast_send_csp(r, WIRE_CSP_PATH, state, &f->id, &u->addr, NULL, NULL, u->nonce, NULL);
+		else if (u->kind == CC_UP_APP)
+			node_app_send(r->n, u->app, WIRE_APP_CONCAST_PATH, 0, body, WIRE_FLOW_LEN + 1 + tlen);
 	}
 }
 
@@ -518,6 +538,25 @@ static void csp_error(struct concast_room *r, const struct wire_csp *c, const st
 	concast_flow_fail(r, f, c->code, c->text_len ? text : NULL);
 }
 
+/* PATH from the flow's downstream node, answering this node's requests
+ * (its nonce): a node further on lost its route toward the receiver, or
+ * got it back. Passed on upstream, to the senders' applications; the
+ * flow goes on. */
+static void csp_path(struct concast_room *r, const struct wire_csp *c, const struct an_addr *from)
+{
+	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
+	if (!f || f->receiver_app || !from_downstream(r, f, from)) {
+		r->c.errors_unexpected++;
+		return;
+	}
+	if (!nonce_ok(r, f, c))
+		return;
+	r->c.path_notices++;
+	concast_path_notify(r, f, c->path,
+			    c->path == WIRE_CSP_PATH_LOST ? "no route toward the receiver from a node on the way"
+							  : "the path toward the receiver is back");
+}
+
 /* A downstream node's CHALLENGE to one of this node's requests (its nonce
  * echoed): keep the cookie, and ask again with it at once. */
 static void csp_challenge(struct concast_room *r, const struct wire_csp *c)
@@ -547,7 +586,8 @@ static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 	}
 	/* MS and ERROR are for the upstream node they name; a router on the
 	 * way passes them on. */
-	if ((c.type == WIRE_CSP_MS || c.type == WIRE_CSP_ERROR || c.type == WIRE_CSP_CHALLENGE) &&
+	if ((c.type == WIRE_CSP_MS || c.type == WIRE_CSP_ERROR || c.type == WIRE_CSP_CHALLENGE ||
+	     c.type == WIRE_CSP_PATH) &&
 	    !an_addr_eq(&a->dst, &n->local))
 		return node_forward_by_route(n, p, a, &n->c.passed_unknown);
 	if (node_take_hop(p, a) < 0)
@@ -585,6 +625,9 @@ static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 		break;
 	case WIRE_CSP_CHALLENGE:
 		csp_challenge(r, &c);
+		break;
+	case WIRE_CSP_PATH:
+		csp_path(r, &c, &from);
 		break;
 	}
 	n->c.consumed++;
@@ -635,12 +678,51 @@ static void data_input(void *room, struct pkt *p, struct wire_anep *a)
 
 /* ---- every period: keep-alives, prunes, requests asked again ---- */
 
+/* After a keep-alive toward the receiver (e: the IP link's send error, or
+ * the errno of an ICMP unreachable a router further on sent lately; why:
+ * which, for people). On IP the kernel routes: a keep-alive it has no route for means the
+ * path toward the receiver is gone (a link down, a route withdrawn). The
+ * senders hear "path lost" within a period instead of sending into
+ * nothing, and the flow waits: when a keep-alive leaves again (the route
+ * is back, maybe through another node), they hear "path restored" and the
+ * node asks anew, so that whichever node answers on the new path becomes
+ * the downstream one (its challenge, then the graft). After
+ * CONCAST_PATH_WAIT_PERIODS without a route the flow ends (issue 18).
+ * While the path is lost, messages from upstream are still merged and
+ * sent into nothing: a lost path is not a reason to stop the senders. */
+static void path_check(struct concast_room *r, struct cc_flow *f, int e, const char *why, uint64_t now)
+{
+	bool unroutable = e == ENETUNREACH || e == EHOSTUNREACH;
+	if (unroutable && !f->path_lost) {
+		f->path_lost = true;
+		f->lost_ms = now;
+		r->c.paths_lost++;
+		log_info("concast: flow app %u: %s: waiting", f->id.app_id, why);
+		return concast_path_notify(r, f, WIRE_CSP_PATH_LOST, why);
+	}
+	if (unroutable && now - f->lost_ms >= (uint64_t)CONCAST_PATH_WAIT_PERIODS * r->period_ms) {
+		r->c.paths_given_up++;
+		return concast_flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE, "no route toward the receiver any more");
+	}
+	if (!unroutable && f->path_lost) {
+		f->path_lost = false;
+		f->has_downstream = false;
+		r->c.paths_restored++;
+		log_info("concast: flow app %u: the path toward the receiver is back", f->id.app_id);
+		concast_path_notify(r, f, WIRE_CSP_PATH_RESTORED, "the path toward the receiver is back");
+	}
+}
+
 static void period_flow(void *arg, struct cc_flow *f)
 {
 	struct concast_room *r = arg;
 	uint64_t now = loop_now_ms();
 	uint64_t silent = (uint64_t)CONCAST_PRUNE_PERIODS * r->period_ms;
-	for (size_t i = 0; i < cc_config(r->t)->max_upstream; i++)
+	/* While the path toward the receiver is lost nothing is pruned: on IP
+	 * the upstream nodes' keep-alives cannot reach this node (Router
+	 * Alert delivers only what the kernel would forward, and it has no
+	 * route), and the flow must be whole when the route returns. */
+	for (size_t i = 0; i < cc_config(r->t)->max_upstream && !f->path_lost; i++)
 		if (f->up[i].kind == CC_UP_NODE && now - f->up[i].last_ms > silent) {
 			cc_up_del(f, (int)i);
 			r->c.pruned++;
@@ -662,16 +744,16 @@ static void period_flow(void *arg, struct cc_flow *f)
 		if (r->ip)
 			r->ip->last_tx_errno = 0;
 		concast_send_csp(r, WIRE_CSP_KEEPALIVE, 0, &f->id, &f->id.receiver, NULL, NULL, f->nonce, f->cookie);
-		/* On IP the kernel routes: a keep-alive it has no route for
-		 * means the path toward the receiver is gone (a link down, a
-		 * route withdrawn). The senders hear it within a period, not
-		 * after sending into nothing (issue 18). */
+		/* No route here, or a router further on said so (ICMP) in the
+		 * last two periods (its ICMP is rate-limited). */
 		int e = r->ip ? r->ip->last_tx_errno : 0;
-		if (e == ENETUNREACH || e == EHOSTUNREACH) {
-			r->c.paths_lost++;
-			return concast_flow_fail(r, f, WIRE_CSP_ERR_UNREACHABLE,
-						 "no route toward the receiver any more");
+		const char *why = "no route toward the receiver any more";
+		if (!e && r->ip) {
+			e = link_ip_unreachable(r->ip, &f->id.receiver,
+						now > 2 * r->period_ms ? now - 2 * r->period_ms : 0);
+			why = "a router on the way has no route toward the receiver (ICMP)";
 		}
+		path_check(r, f, e, why, now);
 	}
 }
 

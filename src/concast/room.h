@@ -29,7 +29,10 @@
 	X(pruned, "upstream neighbours pruned after missed keep-alives")                      \
 	X(refused_flows, "flows refused at the flow limit")                                   \
 	X(refused_pending, "flows refused: the asking address had as many waiting for their receivers as it may")     \
-	X(paths_lost, "flows ended because the kernel had no route toward their receiver any more (on IP)")            \
+	X(paths_lost, "flows whose path toward their receiver was lost: no route any more (on IP); they wait")         \
+	X(paths_restored, "flows whose lost path toward their receiver came back (told upstream, asked again)")       \
+	X(paths_given_up, "flows ended after waiting 30 periods for a lost path toward their receiver")               \
+	X(path_notices, "PATH messages (lost, restored) from downstream, passed on upstream")                       \
 	X(refused_upstream, "upstream neighbours refused at the limit per flow")              \
 	X(refused_admission, "upstream neighbours and senders refused: the receiver does not admit their address")   \
 	X(refused_per_address, "upstream neighbours refused: their IP address held its share of the flow")            \

@@ -14,6 +14,7 @@
 
 #define CONCAST_PRUNE_PERIODS 3	   /* silent periods before an upstream neighbour is pruned */
 #define CONCAST_ASKS 3		   /* RMS sent without an answer before the flow gives up */
+#define CONCAST_PATH_WAIT_PERIODS 30 /* periods a flow waits for a lost path toward its receiver to return */
 #define CONCAST_COOKIE_MS 30000	   /* a cookie is good in the window it was made in and the next */
 #define CONCAST_PENDING_PER_ADDR 8 /* flows one address may have waiting for their receivers' answer */
 
@@ -51,6 +52,10 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 void concast_tell_app(struct concast_room *r, uint64_t app, int status, const struct an_flow *flow, const uint8_t *spec,
 		      const char *text);
 void concast_flow_fail(struct concast_room *r, struct cc_flow *f, uint8_t code, const char *text);
+/* Tell every upstream neighbour (PATH to nodes, CONCAST_PATH to
+ * applications) that the path toward the receiver was lost or came back
+ * (enum wire_csp_path); the flow goes on either way. */
+void concast_path_notify(struct concast_room *r, struct cc_flow *f, uint8_t state, const char *text);
 /* The specification is ready: upstream neighbours the receiver does not
  * admit are told so and dropped (the flow is freed if none is left and it
  * is not received here), the others answered. f may be gone after. */

@@ -17,7 +17,9 @@
 #include "link/ip.h"
 
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,16 +29,87 @@
 #include "wire/wire.h"
 
 #define IP_LINK_BUF (WIRE_IPV4_CONCAST_HDR_MAX + AN_PKT_MAX)
+#define IP_UNREACH_SLOTS 8   /* destinations whose last ICMP error is kept */
+#define IP_ERRQUEUE_BATCH 64 /* errors read per call: the rest next time */
+
+/* The last ICMP error about one destination. */
+struct ip_unreach {
+	uint32_t dst; /* network order; 0: the slot is free */
+	int err;
+	uint64_t ms;
+};
 
 struct ip_link {
 	struct link link;
 	uint8_t buf[IP_LINK_BUF]; /* one datagram in or out */
+	struct ip_unreach unreach[IP_UNREACH_SLOTS];
+	unsigned unreach_next; /* the slot a new destination takes */
 };
+
+static void note_unreach(struct ip_link *il, uint32_t dst, int err)
+{
+	struct ip_unreach *u = NULL;
+	for (unsigned i = 0; i < IP_UNREACH_SLOTS && !u; i++)
+		if (il->unreach[i].dst == dst)
+			u = &il->unreach[i];
+	if (!u)
+		u = &il->unreach[il->unreach_next++ % IP_UNREACH_SLOTS];
+	*u = (struct ip_unreach){.dst = dst, .err = err, .ms = loop_now_ms()};
+}
+
+/* ICMP errors about what this link sent (IP_RECVERR): a router further on
+ * that has no route toward a destination says so. The queue is read
+ * before the data, since a pending error also makes recv fail. */
+static void drain_errors(struct ip_link *il)
+{
+	for (unsigned k = 0; k < IP_ERRQUEUE_BATCH; k++) {
+		uint8_t data[64];
+		union {
+			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+			struct cmsghdr align;
+		} ctl;
+		struct sockaddr_in dst;
+		struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+		struct msghdr m = {.msg_name = &dst,
+				   .msg_namelen = sizeof(dst),
+				   .msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctl.buf,
+				   .msg_controllen = sizeof(ctl.buf)};
+		if (recvmsg(il->link.fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
+				continue;
+			struct sock_extended_err e;
+			memcpy(&e, CMSG_DATA(c), sizeof(e));
+			/* msg_name is where the datagram that failed was going. */
+			if (e.ee_origin == SO_EE_ORIGIN_ICMP &&
+			    (e.ee_type == ICMP_DEST_UNREACH || e.ee_type == ICMP_TIME_EXCEEDED) &&
+			    m.msg_namelen >= sizeof(dst) && dst.sin_family == AF_INET) {
+				il->link.counters.rx_icmp_unreachable++;
+				note_unreach(il, dst.sin_addr.s_addr, (int)e.ee_errno);
+			}
+		}
+	}
+}
+
+int link_ip_unreachable(const struct link *l, const struct an_addr *dst, uint64_t since_ms)
+{
+	const struct ip_link *il = (const struct ip_link *)l;
+	uint32_t a;
+	memcpy(&a, dst->ip + 12, 4);
+	for (unsigned i = 0; i < IP_UNREACH_SLOTS; i++)
+		if (il->unreach[i].dst == a && a && il->unreach[i].ms >= since_ms)
+			return il->unreach[i].err;
+	return 0;
+}
 
 static int ip_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, unsigned max)
 {
 	struct ip_link *il = (struct ip_link *)l;
 	unsigned k = 0;
+	drain_errors(il);
 	while (k < max) {
 		ssize_t n = recv(l->fd, il->buf, sizeof(il->buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
@@ -132,7 +205,8 @@ struct link *link_ip_open(const struct an_addr *local, struct pkt_pool *pool)
 	if (fd < 0)
 		return NULL;
 	if (setsockopt(fd, IPPROTO_IP, IP_ROUTER_ALERT, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0) {
+	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;

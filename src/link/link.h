@@ -31,6 +31,7 @@ struct link;
 	X(rx_malformed, "datagrams the link could not take apart (IP link: headers, no AppID)")                        \
 	X(rx_no_buffer, "reads put off for want of a buffer (left in the socket)")                                     \
 	X(tx_errors, "datagrams the socket refused")                                                                   \
+	X(rx_icmp_unreachable, "ICMP unreachable or time exceeded for datagrams sent (IP link)")                       \
 	X(rx_kernel_drops, "datagrams the kernel dropped at the full socket (as of the last second)")
 
 struct link_counters {

@@ -35,7 +35,7 @@ static bool status_ok(uint8_t type, int32_t status)
 
 static bool type_known(uint8_t type)
 {
-	return type >= WIRE_APP_HELLO && type <= WIRE_APP_CONCAST_DELIVER;
+	return type >= WIRE_APP_HELLO && type <= WIRE_APP_CONCAST_PATH;
 }
 
 /* Decode the body of a message whose header is valid into m. */
@@ -82,6 +82,7 @@ static int parse_body(uint8_t type, const uint8_t *body, size_t len, struct wire
 	case WIRE_APP_CONCAST_SEND:
 	case WIRE_APP_CONCAST_STATUS:
 	case WIRE_APP_CONCAST_DELIVER:
+	case WIRE_APP_CONCAST_PATH:
 		/* Every concast message starts with its flow (§9). */
 		if (wire_flow_parse(body, len, &m->flow) < 0 || m->flow.group.port != 0)
 			return -EBADMSG;
@@ -107,6 +108,11 @@ static int parse_body(uint8_t type, const uint8_t *body, size_t len, struct wire
 				return -EBADMSG;
 		}
 		if ((type == WIRE_APP_CONCAST_SEND || type == WIRE_APP_CONCAST_DELIVER) && n > WIRE_CONCAST_MSG_MAX)
+			return -EBADMSG;
+		/* PATH: the flow, lost or restored, and text. */
+		if (type == WIRE_APP_CONCAST_PATH &&
+		    (n < 1 || n - 1 > WIRE_APPLINK_REASON_MAX ||
+		     (body[WIRE_FLOW_LEN] != WIRE_CSP_PATH_LOST && body[WIRE_FLOW_LEN] != WIRE_CSP_PATH_RESTORED)))
 			return -EBADMSG;
 		/* STATUS: the flow, the specification's name, and text. */
 		if (type == WIRE_APP_CONCAST_STATUS) {

@@ -126,6 +126,13 @@ int wire_csp_parse(const void *pkt, size_t len, const struct wire_anep *anep, st
 			goto fail;
 		wire_rd_copy(&r, c.cookie, sizeof(c.cookie));
 		break;
+	case WIRE_CSP_PATH:
+		if (body != 1 || c.code != 0)
+			goto fail;
+		c.path = wire_rd_u8(&r);
+		if (c.path != WIRE_CSP_PATH_LOST && c.path != WIRE_CSP_PATH_RESTORED)
+			goto fail;
+		break;
 	case WIRE_CSP_MS:
 		if (body + WIRE_CSP_NONCE_LEN < WIRE_CSP_MS_BODY || c.code != 0)
 			goto fail;
@@ -179,6 +186,11 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 			if (!wire_prefix_valid(&c->admit[i]))
 				return -EINVAL;
 		break;
+	case WIRE_CSP_PATH:
+		body = WIRE_CSP_NONCE_LEN + 1;
+		if (c->code || (c->path != WIRE_CSP_PATH_LOST && c->path != WIRE_CSP_PATH_RESTORED))
+			return -EINVAL;
+		break;
 	case WIRE_CSP_ERROR:
 		body = WIRE_CSP_NONCE_LEN + c->text_len;
 		if (c->code < WIRE_CSP_ERR_NO_SPEC || c->code > WIRE_CSP_ERR_LAST || c->text_len > WIRE_CSP_TEXT_MAX ||
@@ -221,6 +233,8 @@ int wire_csp_build(void *buf, size_t cap, const struct wire_anep_spec *anep, con
 		}
 	} else if (c->type == WIRE_CSP_ERROR) {
 		wire_wr_copy(&w, c->text, c->text_len);
+	} else if (c->type == WIRE_CSP_PATH) {
+		wire_wr_u8(&w, c->path);
 	}
 	*ret_len = hdr_len + w.off;
 	return w.err ? -EMSGSIZE : 0;

@@ -251,6 +251,13 @@ enum wire_csp_type {
 	WIRE_CSP_KEEPALIVE = 3, /* downstream, per flow, every period */
 	WIRE_CSP_ERROR = 4, /* upstream, toward the senders */
 	WIRE_CSP_CHALLENGE = 5, /* upstream: echo this cookie in your RMS before I keep anything for you */
+	WIRE_CSP_PATH = 6, /* upstream: the path toward the receiver was lost (the flow waits) or came back */
+};
+
+/* What a PATH message says (its one octet after the nonce). */
+enum wire_csp_path {
+	WIRE_CSP_PATH_LOST = 1,
+	WIRE_CSP_PATH_RESTORED = 2,
 };
 
 enum wire_csp_error {
@@ -284,6 +291,7 @@ struct wire_csp {
 	uint32_t spec_len; /* MS: its length in octets */
 	uint8_t n_admit; /* MS: the prefixes the receiver admits upstream neighbours from (0: any) */
 	struct an_prefix admit[AN_CONCAST_ADMIT_MAX];
+	uint8_t path; /* PATH: enum wire_csp_path */
 	uint16_t text_off, text_len; /* ERROR: its text, from the start of the packet */
 };
 
@@ -303,6 +311,7 @@ struct wire_csp_spec {
 	uint32_t spec_len; /* MS */
 	const struct an_prefix *admit; /* MS: n_admit prefixes (at most AN_CONCAST_ADMIT_MAX) */
 	size_t n_admit;
+	uint8_t path; /* PATH: enum wire_csp_path */
 	const char *text; /* ERROR, may be NULL */
 	size_t text_len;
 };
@@ -404,6 +413,7 @@ enum wire_applink_type {
 	WIRE_APP_CONCAST_SEND = 10, /* app -> node: flow + message */
 	WIRE_APP_CONCAST_STATUS = 11, /* node -> app: status, flow + spec name (32) [+ text] */
 	WIRE_APP_CONCAST_DELIVER = 12, /* node -> app: flow + merged message */
+	WIRE_APP_CONCAST_PATH = 13, /* node -> app: flow + enum wire_csp_path (1) + text: the flow goes on */
 };
 
 /* A decoded application link message; body points into the caller's buffer. */

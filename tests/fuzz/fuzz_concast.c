@@ -42,11 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct wire_anep_spec spec = { .src = &a.src, .dst = &a.dst };
 		struct wire_csp_spec s = { .type = c.type, .code = c.code, .flow = &c.flow, .nonce = c.nonce, .spec = c.spec,
 					   .spec_len = c.spec_len, .text = (const char *)data + c.text_off,
-					   .text_len = c.text_len };
+					   .text_len = c.text_len, .cookie = c.cookie, .admit = c.admit,
+					   .n_admit = c.n_admit, .path = c.path };
 		if (wire_csp_build(out, sizeof(out), &spec, &s, &len) < 0 || wire_anep_parse(out, len, &b) < 0 ||
 		    wire_csp_parse(out, len, &b, &c2) < 0 || c.type != c2.type || c.code != c2.code ||
 		    memcmp(&c.flow, &c2.flow, sizeof(c.flow)) || memcmp(c.nonce, c2.nonce, sizeof(c.nonce)) ||
-		    memcmp(c.spec, c2.spec, 32) ||
+		    memcmp(c.spec, c2.spec, 32) || memcmp(c.cookie, c2.cookie, sizeof(c.cookie)) ||
+		    c.n_admit != c2.n_admit || memcmp(c.admit, c2.admit, c.n_admit * sizeof(c.admit[0])) ||
+		    c.path != c2.path ||
 		    c.spec_len != c2.spec_len || c.text_len != c2.text_len ||
 		    memcmp(data + c.text_off, out + c2.text_off, c.text_len))
 			abort();

@@ -221,6 +221,8 @@ concast_seeds = {
     'ms-admit': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 2) + admit_v4 + admit_v6),
     'ms-admit-host-bits': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 1) + admit_v4[:16] + b'\x68'),
     'ms-admit-short': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 2) + admit_v4),
+    'path-lost': csp(6, body=b'\x01'), 'path-restored': csp(6, body=b'\x02'), 'path-0': csp(6, body=b'\x00'),
+    'path-long': csp(6, body=b'\x01\x01'),
     'ms-admit-9': csp(2, body=bytes(range(32)) + struct.pack('>IB', 2904, 9) + admit_v4 * 9),
     'error': csp(4, 5, b'the receiver left'), 'error-bare': csp(4, 1), 'error-code9': csp(4, 9),
     'rms-no-src': csp(1, body=bytes(8), src=False), 'rms-code': csp(1, 1, body=bytes(8)), 'type7': csp(7),
@@ -246,7 +248,9 @@ app_cc_seeds = {
     'cc-send': hdr(10) + flow + struct.pack('>I', 1000) + bytes(480), 'cc-send-empty': hdr(10) + flow,
     'cc-status': hdr(11, -2) + flow + bytes(32) + b'no such merge specification',
     'cc-status-ok': hdr(11) + flow + bytes(range(32)), 'cc-deliver': hdr(12) + flow + b'\x00' * 12,
-    'cc-join-short': hdr(7) + flow[:39], 'cc-join-long': hdr(7) + flow + b'x', 'type13': hdr(13) + flow,
+    'cc-join-short': hdr(7) + flow[:39], 'cc-join-long': hdr(7) + flow + b'x', 'type14': hdr(14) + flow,
+    'cc-path-lost': hdr(13) + flow + b'\x01no route toward the receiver any more',
+    'cc-path-restored': hdr(13) + flow + b'\x02', 'cc-path-3': hdr(13) + flow + b'\x03', 'cc-path-bare': hdr(13) + flow,
     'cc-status-positive': hdr(11, 1) + flow + bytes(32),
 }
 for k, b in app_cc_seeds.items():

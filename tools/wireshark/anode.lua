@@ -37,7 +37,8 @@ local OPTS = {
 	[0x103] = "result node",
 	[0x104] = "router alert",
 }
-local CSP_TYPES = { [1] = "RMS", [2] = "MS", [3] = "KEEPALIVE", [4] = "ERROR", [5] = "CHALLENGE" }
+local CSP_TYPES = { [1] = "RMS", [2] = "MS", [3] = "KEEPALIVE", [4] = "ERROR", [5] = "CHALLENGE", [6] = "PATH" }
+local CSP_PATH = { [1] = "lost", [2] = "restored" }
 local CSP_ERRORS = {
 	[1] = "no such merge specification",
 	[2] = "receiver unreachable",
@@ -101,6 +102,7 @@ local f = {
 	cc_spec_len = ProtoField.uint32("anode.concast.spec_len", "Specification length", base.DEC),
 	cc_text = ProtoField.string("anode.concast.text", "Error text"),
 	cc_admit = ProtoField.string("anode.concast.admit", "Admitted prefix"),
+	cc_path = ProtoField.uint8("anode.concast.path", "Path toward the receiver", base.DEC, CSP_PATH),
 }
 local fields = {}
 for _, v in pairs(f) do fields[#fields + 1] = v end
@@ -261,6 +263,10 @@ local function dissect_csp(tvb, tree, off, len, pinfo)
 			t:add(f.cc_admit, tvb(p, 17), text)
 		end
 		if n > 0 then pinfo.cols.info:append(string.format(", admits %d prefixes", n)) end
+	elseif ty == 6 then
+		if blen ~= 1 then return t:add_proto_expert_info(ex_bad, "a PATH body is the nonce and 1 octet") end
+		t:add(f.cc_path, tvb(body, 1))
+		pinfo.cols.info:append(": path " .. (CSP_PATH[tvb(body, 1):uint()] or "?"))
 	elseif ty == 4 then
 		pinfo.cols.info:append(": " .. (CSP_ERRORS[code] or string.format("code %d", code)))
 		if blen > 0 then t:add(f.cc_text, tvb(body, blen)) end

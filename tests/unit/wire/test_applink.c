@@ -208,7 +208,7 @@ static void test_header_errors(void)
 	msg[1] = 1;
 	msg[0] = 0;
 	CHECK_INT(wire_applink_parse(msg, 8, &m), -EOPNOTSUPP);
-	msg[0] = WIRE_APP_CONCAST_DELIVER + 1;
+	msg[0] = WIRE_APP_CONCAST_PATH + 1;
 	CHECK_INT(wire_applink_parse(msg, 8, &m), -EOPNOTSUPP);
 	msg[0] = WIRE_APP_INJECT;
 	msg[3] = 1; /* reserved */

@@ -88,9 +88,11 @@ static void test_csp_round_trips(void)
 		{.type = WIRE_CSP_CHALLENGE, .flow = &flow, .nonce = nonce_vector, .cookie = nonce_vector},
 		{.type = WIRE_CSP_MS, .flow = &flow, .nonce = nonce_vector, .spec = name, .spec_len = 2904,
 		 .admit = admit, .n_admit = 2},
+		{.type = WIRE_CSP_PATH, .flow = &flow, .nonce = nonce_vector, .path = WIRE_CSP_PATH_LOST},
+		{.type = WIRE_CSP_PATH, .flow = &flow, .nonce = nonce_vector, .path = WIRE_CSP_PATH_RESTORED},
 	};
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-		bool up = specs[i].type == WIRE_CSP_MS || specs[i].type == WIRE_CSP_ERROR;
+		bool up = specs[i].type == WIRE_CSP_MS || specs[i].type == WIRE_CSP_ERROR || specs[i].type == WIRE_CSP_PATH;
 		struct wire_anep_spec a = {.src = up ? &n2 : &n1, .dst = up ? &n1 : &flow.receiver};
 		size_t len;
 		CHECK_INT(wire_csp_build(buf, sizeof(buf), &a, &specs[i], &len), 0);
@@ -102,6 +104,7 @@ static void test_csp_round_trips(void)
 		CHECK_MEM(c.nonce, nonce_vector, sizeof(nonce_vector));
 		if (c.type == WIRE_CSP_CHALLENGE)
 			CHECK_MEM(c.cookie, nonce_vector, sizeof(nonce_vector));
+		CHECK_INT(c.path, specs[i].path);
 		if (c.type == WIRE_CSP_MS) {
 			CHECK_MEM(c.spec, name, 32);
 			CHECK_INT((int)c.spec_len, 2904);
@@ -210,6 +213,13 @@ static void test_csp_rules(void)
 	many[0].len = 104;
 	ms.n_admit = 1;
 	CHECK_INT(wire_csp_build(out, sizeof(out), &a, &ms, &len), -EINVAL);
+	/* PATH: one octet, lost (1) or restored (2). */
+	struct wire_csp_spec path = {.type = WIRE_CSP_PATH, .flow = &flow, .path = 3};
+	CHECK_INT(wire_csp_build(out, sizeof(out), &a, &path, &len), -EINVAL);
+	path.path = WIRE_CSP_PATH_LOST;
+	CHECK_INT(wire_csp_build(out, sizeof(out), &a, &path, &len), 0);
+	out[len - 1] = 0;
+	CHECK_INT(parse_csp(out, len, &c), -EBADMSG);
 	/* Another Type ID is not a signalling message. */
 	struct wire_anep an;
 	CHECK_INT(wire_anep_parse(rms_vector, sizeof(rms_vector), &an), 0);
@@ -286,6 +296,17 @@ static void test_applink(void)
 	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_SET_MERGE, 0, body, WIRE_FLOW_LEN + 22),
 		  -EINVAL);
 	memset(body + WIRE_FLOW_LEN, 0, 22);
+	/* PATH: the flow, lost or restored, at most 200 octets of text. */
+	body[WIRE_FLOW_LEN] = WIRE_CSP_PATH_LOST;
+	n = wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_PATH, 0, body, WIRE_FLOW_LEN + 1 + 200);
+	CHECK(n > 0);
+	CHECK_INT(wire_applink_parse(msg, (size_t)n, &m), 0);
+	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_PATH, 0, body, WIRE_FLOW_LEN + 1 + 201),
+		  -EINVAL);
+	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_PATH, 0, body, WIRE_FLOW_LEN), -EINVAL);
+	body[WIRE_FLOW_LEN] = 3;
+	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_PATH, 0, body, WIRE_FLOW_LEN + 1), -EINVAL);
+	body[WIRE_FLOW_LEN] = 0;
 	/* STATUS: the flow, a name, at most 200 octets of text, status <= 0. */
 	CHECK_INT(wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_STATUS, 0, body, WIRE_FLOW_LEN + 31), -EINVAL);
 	n = wire_applink_build(msg, sizeof(msg), WIRE_APP_CONCAST_STATUS, -ENOENT, body, WIRE_FLOW_LEN + 32 + 200);
