@@ -8,15 +8,19 @@
  * coded back to μ-law, clipped (an_mulaw_make), which is what
  * `sox -D -m -v 1 ...` does.
  *
- * Cascades stay exact (issue 18): a merging node that sends on toward the
- * receiver (ctx->to_receiver = 0) sends the interval's linear sum, not
- * μ-law: the sequence number with its top bit set, then one big-endian
- * 16-bit sample per sample in units of 4 (every μ-law value is a multiple
- * of 4 on the 16-bit scale, so the sum divides exactly; a partial sum holds
- * up to ±131068, four voices at full scale, and is clamped past that). The
- * next merge adds it as it is (an_pcm16_mix), so the receiver's mix equals
- * sox's with any number of merging nodes. Intervals longer than 510 samples
- * do not fit a linear message and travel as μ-law.
+ * Cascades stay exact (issue 18): a merging node whose output goes to
+ * another merging node (ctx->to_receiver = 0) sends the interval's linear
+ * sum, not μ-law: the sequence number with its top bit set, then one
+ * big-endian 16-bit sample per sample in units of 4 (every μ-law value is
+ * a multiple of 4 on the 16-bit scale, so the sum divides exactly; a
+ * partial sum holds up to ±131068, four voices at full scale, and is
+ * clamped past that). The next merge adds it as it is (an_pcm16_mix). The
+ * last hop, to R's node (to_receiver = 2), and R's node itself (1) send
+ * μ-law, so the link into R carries what the paper's did: the receiver's
+ * mix equals sox's with any number of merging nodes, as long as R's node
+ * has one upstream neighbour (with more, each one's sum is rounded to
+ * μ-law once). Intervals longer than 510 samples do not fit a linear
+ * message and travel as μ-law.
  *
  * Per flow it keeps the next interval it expects (late messages are
  * dropped; early ones wait in their own tag until their interval is sent)

@@ -75,9 +75,11 @@ struct an_merge_ctx {
 	uint8_t fresh; /* merge: the first message of this tag (state is zero) */
 	uint8_t joined; /* get_tag, merge: the first message from this upstream slot since it joined */
 	uint8_t merged; /* done, build: messages merged into this tag's state so far */
-	uint8_t to_receiver; /* every entry point: this node is the receiver's, and what build writes goes
-			      * to the receiving application (the last merge: encode for it); 0 at a
-			      * node that sends on toward R (keep what the next merge needs exact) */
+	uint8_t to_receiver; /* every entry point: where what build writes goes. 1: to the receiving
+			      * application (this is R's node: the last merge, encode for it); 2: to
+			      * R's node, the last hop (which merges it again only with its other
+			      * upstream neighbours, if any: encode compactly); 0: to another merging
+			      * node (keep what the next merge needs exact) */
 	uint8_t flagged; /* get_tag, merge: set it to say the message held values out of range that the
 			  * specification clamped; counted per upstream neighbour (the message is kept) */
 	uint8_t reserved[2];

@@ -278,7 +278,7 @@ static void ctx_start(struct cc_table *t, struct cc_flow *f)
 	x->timed_out = 0;
 	x->fresh = 0;
 	x->joined = 0;
-	x->to_receiver = f->receiver_app != 0;
+	x->to_receiver = f->receiver_app ? 1 : f->downstream_is_receiver ? 2 : 0;
 	x->flagged = 0;
 	memset(x->reserved, 0, sizeof(x->reserved));
 	memcpy(x->flow, f->area, sizeof(x->flow));

@@ -89,6 +89,7 @@ struct cc_flow {
 	uint64_t receiver_app;	   /* the receiving application here (it set the merge), or 0 */
 	struct an_addr downstream; /* the node that answered with MS (router mode: the next concast node) */
 	bool has_downstream;
+	bool downstream_is_receiver; /* the downstream node is R's: what this node builds is the last hop */
 	struct cc_upstream *up; /* max_upstream slots */
 	size_t n_up;
 	struct cc_tag *tags; /* max_tags, allocated when the flow first merges */

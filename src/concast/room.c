@@ -490,6 +490,9 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 	}
 	f->downstream = *from;
 	f->has_downstream = true;
+	/* What this node merges goes straight to R's node: the last hop
+	 * (ctx->to_receiver 2: a specification may encode compactly). */
+	f->downstream_is_receiver = an_addr_eq(from, &f->id.receiver);
 	const struct ee_kind *k = ee_code_kind(n->ee, c->spec);
 	if (k == &concast_kind_merge) {
 		const void *elf;

@@ -376,10 +376,10 @@ static struct cc_flow *hop_setup(struct ee *ee, struct hop *h, int n_up, bool re
 }
 
 /* Seed 001's Figure 4 with audio (issue 18): s1 and s2 merge at g1, g1 and
- * s3 at g2, and r1 (one upstream) makes the receiver's μ-law. With linear
- * sums between the merging nodes every sample equals sox's mix of the three;
- * with μ-law between them (every node encoding for a receiver: how it was)
- * some do not. */
+ * s3 at g2, g2 sends the last hop to r1 (μ-law), and r1 (one upstream)
+ * makes the receiver's μ-law. With linear sums between the merging nodes
+ * every sample equals sox's mix of the three; with μ-law between them
+ * (every node encoding for a receiver: how it was) some do not. */
 static size_t cascade(const uint8_t *const *in, const uint8_t *sx, bool mulaw_between, size_t *exact)
 {
 	struct ee *ee = new_ee();
@@ -388,6 +388,9 @@ static size_t cascade(const uint8_t *const *in, const uint8_t *sx, bool mulaw_be
 	hop_setup(ee, &g1, 2, mulaw_between);
 	hop_setup(ee, &g2, 2, mulaw_between);
 	hop_setup(ee, &r1, 1, true);
+	/* g2's downstream is R's node: its output is the last hop (μ-law,
+	 * as compact as the paper's), which r1 merges again alone. */
+	g2.f->downstream_is_receiver = true;
 	uint8_t m[4 + SAMPLES];
 	for (uint32_t k = 0; k < INTERVALS; k++) {
 		uint64_t now = 60 * k;
