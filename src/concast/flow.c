@@ -229,7 +229,8 @@ int cc_up_add(struct cc_table *t, struct cc_flow *f, uint8_t kind, const struct 
 		struct cc_upstream *u = &f->up[i];
 		if (u->kind)
 			continue;
-		*u = (struct cc_upstream){.kind = kind, .fresh = true, .app = app, .last_ms = now_ms};
+		*u = (struct cc_upstream){
+		    .kind = kind, .fresh = true, .app = app, .last_ms = now_ms, .joined_ms = now_ms};
 		if (addr)
 			u->addr = *addr;
 		f->n_up++;
@@ -268,12 +269,33 @@ static int spec_run(struct cc_table *t, struct cc_flow *f, unsigned entry, int64
 	return 0;
 }
 
-static void ctx_start(struct cc_table *t, struct cc_flow *f)
+/* Upstream neighbours that joined or sent a message in the last
+ * tag_max_ms: those a tag waits for (ctx->n_upstream) and that share the
+ * tag table (a newcomer that has not sent yet keeps its slot of the
+ * table). One that joined and keeps its keep-alives but sends nothing (an
+ * idle sender, or a host holding slots it never uses) stops holding
+ * every tag until its timeout, and shrinking the others' share, once its
+ * newcomer's grace is over. At least 1. */
+static size_t up_active(const struct cc_table *t, const struct cc_flow *f, uint64_t now_ms)
+{
+	size_t k = 0;
+	for (size_t i = 0, seen = 0; seen < f->n_up; i++) {
+		const struct cc_upstream *u = &f->up[i];
+		if (!u->kind)
+			continue;
+		seen++;
+		k += (u->data_ms && now_ms - u->data_ms < t->cfg.tag_max_ms) ||
+		     now_ms - u->joined_ms < t->cfg.tag_max_ms;
+	}
+	return k ? k : 1;
+}
+
+static void ctx_start(struct cc_table *t, struct cc_flow *f, uint64_t now_ms)
 {
 	struct an_merge_ctx *x = t->ctx;
 	x->now_ns = now_ns();
 	x->app_id = f->id.app_id;
-	x->n_upstream = (uint16_t)f->n_up;
+	x->n_upstream = (uint16_t)up_active(t, f, now_ms);
 	x->timeout_ms = 0;
 	x->timed_out = 0;
 	x->fresh = 0;
@@ -340,14 +362,72 @@ static void tag_done(struct cc_table *t, struct cc_flow *f, struct cc_tag *g, ui
 }
 
 /* The most tags one upstream neighbour may hold open: the table less one
- * slot kept for each other upstream neighbour (at least one), so that one
- * sender that opens tags fast cannot crowd the others' out. Not an even
- * share: tags a silent neighbour leaves waiting for their timeouts (until
- * it is pruned) are the others', and must not cost them their tags. */
-static size_t tag_share(const struct cc_table *t, const struct cc_flow *f)
+ * slot for each other active upstream neighbour (up_active; at least one),
+ * so that one sender that opens tags fast cannot crowd the others' out.
+ * Not an even share: tags a silent neighbour leaves waiting for their
+ * timeouts (until it is pruned) are the others', and must not cost them
+ * their tags. */
+static size_t tag_share(const struct cc_table *t, const struct cc_flow *f, uint64_t now_ms)
 {
-	size_t others = f->n_up ? f->n_up - 1 : 0;
+	size_t others = up_active(t, f, now_ms) - 1;
 	return t->cfg.max_tags > others + 1 ? t->cfg.max_tags - others : 1;
+}
+
+/* Whether upstream neighbour u opens tags no one else joins: of at least
+ * EVICT_MIN_OPENED tags it opened, more than half stayed its alone. A real
+ * sender's tags are joined by the others' (its history is near 0); a
+ * flood of tags only one sender has is never joined (near all). */
+#define EVICT_MIN_OPENED 4
+static bool opens_alone(const struct cc_upstream *u)
+{
+	return u->kind && u->tags_opened >= EVICT_MIN_OPENED && u->tags_joined * 2 < u->tags_opened;
+}
+
+/* The table is full: make room for upstream `slot`'s new tag by ending
+ * early (done, as at a timeout) the oldest tag no other neighbour gave to,
+ * of a neighbour that opens tags no one else joins (opens_alone) and holds
+ * at least two open now; never `slot`'s own. A flood of tags no other
+ * sender has goes first; the tags of senders whose tags are joined never
+ * do. The slot, free, or NULL when there is none to take. */
+static struct cc_tag *tag_evict(struct cc_table *t, struct cc_flow *f, int slot, uint64_t now_ms)
+{
+	struct cc_tag *victim = NULL;
+	size_t most = 1;
+	for (size_t i = 0; i < t->cfg.max_tags; i++) {
+		struct cc_tag *g = &f->tags[i];
+		if (!g->used || g->merged != 1 || g->creator == slot || !opens_alone(&f->up[g->creator]))
+			continue;
+		size_t alone = 0;
+		struct cc_tag *oldest = NULL;
+		for (size_t j = 0; j < t->cfg.max_tags; j++) {
+			struct cc_tag *h = &f->tags[j];
+			if (h->used && h->merged == 1 && h->creator == g->creator) {
+				alone++;
+				if (!oldest || h->created_ms < oldest->created_ms)
+					oldest = h;
+			}
+		}
+		if (alone > most) {
+			most = alone;
+			victim = oldest;
+		}
+	}
+	if (!victim)
+		return NULL;
+	t->c.tags_evicted++;
+	ctx_start(t, f, now_ms);
+	memcpy(t->ctx->state, victim->state, sizeof(t->ctx->state));
+	t->ctx->tag = victim->tag;
+	t->ctx->upstream = 0;
+	t->ctx->len = 0;
+	victim->deadline_ms = 0;
+	tag_done(t, f, victim, now_ms, true);
+	/* Sent or discarded; one that would wait again is discarded. */
+	if (victim->used) {
+		t->c.discarded++;
+		tag_free(victim);
+	}
+	return victim;
 }
 
 /* The tag's slot: the open one, or a new one opened by upstream `slot`.
@@ -376,15 +456,16 @@ static struct cc_tag *tag_slot(struct cc_table *t, struct cc_flow *f, int slot, 
 		if (!g->used && !free_slot)
 			free_slot = g;
 	}
-	if (!free_slot) {
-		*why = -EDQUOT;
-		return NULL;
-	}
-	if (mine >= tag_share(t, f)) {
+	if (mine >= tag_share(t, f, now_ms)) {
 		*why = -EUSERS;
 		return NULL;
 	}
+	if (!free_slot && !(free_slot = tag_evict(t, f, slot, now_ms))) {
+		*why = -EDQUOT;
+		return NULL;
+	}
 	*free_slot = (struct cc_tag){.used = true, .tag = tag, .created_ms = now_ms, .creator = (int16_t)slot};
+	f->up[slot].tags_opened++;
 	*fresh = true;
 	return free_slot;
 }
@@ -407,6 +488,7 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	f->messages++;
 	u->messages++;
 	u->last_ms = now_ms;
+	u->data_ms = now_ms;
 	/* One upstream neighbour: nothing to merge with (§2.2), except at the
 	 * receiver's node, where the specification makes what the receiving
 	 * application reads (to_receiver: the mixer's μ-law from the linear
@@ -420,7 +502,7 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	}
 	struct an_merge_ctx *x = t->ctx;
 	int64_t rc;
-	ctx_start(t, f);
+	ctx_start(t, f, now_ms);
 	x->upstream = (uint16_t)slot;
 	x->joined = u->fresh;
 	x->len = (uint16_t)len;
@@ -439,7 +521,11 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	}
 	bool fresh;
 	int why = 0;
+	bool joined = x->joined;
 	struct cc_tag *g = tag_slot(t, f, slot, (uint64_t)rc, now_ms, &fresh, &why);
+	/* An eviction (tag_slot) ran the specification on another tag. */
+	x->upstream = (uint16_t)slot;
+	x->joined = joined;
 	if (!g) {
 		note_flagged(t, u, flagged);
 		if (why == -EUSERS)
@@ -469,6 +555,9 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 		return r < 0 ? -EIO : -ECANCELED;
 	}
 	memcpy(f->area, x->flow, sizeof(f->area));
+	/* Another neighbour joined the creator's tag (opens_alone). */
+	if (g->merged == 1 && g->creator != slot)
+		f->up[g->creator].tags_joined++;
 	if (g->merged < UINT8_MAX)
 		g->merged++;
 	t->c.merged++;
@@ -501,7 +590,7 @@ static bool expire_flow(struct cc_table *t, struct cc_flow *f, uint64_t now_ms)
 			continue;
 		t->c.timeouts++;
 		g->deadline_ms = 0;
-		ctx_start(t, f);
+		ctx_start(t, f, now_ms);
 		memcpy(t->ctx->state, g->state, sizeof(t->ctx->state));
 		t->ctx->tag = g->tag;
 		t->ctx->upstream = 0;

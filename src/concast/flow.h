@@ -46,6 +46,7 @@ struct cc_config {
 	X(spec_errors, "runs of a specification that failed (error, budget, bad length)")                              \
 	X(tags_full, "messages refused: the flow had its most tags in merge")                                          \
 	X(tags_share, "messages refused: their upstream neighbour held its share of the flow's tags open")             \
+	X(tags_evicted, "tags one neighbour alone gave to, ended early to make room for another's")                    \
 	X(flagged, "messages with values out of range, clamped by the specification (see the upstream's count)")       \
 	X(tags_expired, "tags discarded because they stayed in merge too long")                                        \
 	X(timeouts, "timeouts armed by done that fired")
@@ -64,10 +65,14 @@ struct cc_upstream {
 	bool told;    /* it has been sent the specification (MS, or the join's answer) */
 	struct an_addr addr;
 	uint64_t app;
-	uint64_t last_ms; /* when it was last heard from (KEEPALIVE, RMS, data) */
+	uint64_t last_ms;   /* when it was last heard from (KEEPALIVE, RMS, data) */
+	uint64_t data_ms;   /* when it last sent a message (0: never) */
+	uint64_t joined_ms; /* when it joined: active for tag_max_ms after either */
 	uint64_t messages;
-	uint64_t flagged; /* its messages the specification flagged out of range */
-	uint8_t nonce[8]; /* a node's: the nonce of its last RMS or KEEPALIVE, echoed in what answers it */
+	uint64_t flagged;     /* its messages the specification flagged out of range */
+	uint64_t tags_opened; /* tags its messages opened */
+	uint64_t tags_joined; /* of them, tags another neighbour then gave to */
+	uint8_t nonce[8];     /* a node's: the nonce of its last RMS or KEEPALIVE, echoed in what answers it */
 };
 
 enum cc_spec_state {
@@ -90,7 +95,7 @@ struct cc_flow {
 	struct an_addr downstream; /* the node that answered with MS (router mode: the next concast node) */
 	bool has_downstream;
 	bool downstream_is_receiver; /* the downstream node is R's: what this node builds is the last hop */
-	struct cc_upstream *up; /* max_upstream slots */
+	struct cc_upstream *up;	     /* max_upstream slots */
 	size_t n_up;
 	struct cc_tag *tags; /* max_tags, allocated when the flow first merges */
 	uint8_t area[AN_MERGE_FLOW_MAX];

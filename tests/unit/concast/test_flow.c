@@ -344,12 +344,14 @@ struct hop {
 	struct out *o;
 };
 
+static uint64_t hop_now; /* the cascade's clock: what is sent on arrives at once */
+
 static void hop_emit(void *arg, struct cc_flow *f, const uint8_t *msg, size_t len)
 {
 	struct hop *h = arg;
 	(void)f;
 	if (h->next)
-		CHECK_INT(cc_input(h->next->t, h->next->f, h->slot, msg, len, 0), 0);
+		CHECK_INT(cc_input(h->next->t, h->next->f, h->slot, msg, len, hop_now), 0);
 	else
 		emit(h->o, f, msg, len);
 }
@@ -393,7 +395,7 @@ static size_t cascade(const uint8_t *const *in, const uint8_t *sx, bool mulaw_be
 	g2.f->downstream_is_receiver = true;
 	uint8_t m[4 + SAMPLES];
 	for (uint32_t k = 0; k < INTERVALS; k++) {
-		uint64_t now = 60 * k;
+		uint64_t now = hop_now = 60 * k;
 		mixer_msg(m, 1000 + k, in[0] + k * SAMPLES);
 		CHECK_INT(cc_input(g1.t, g1.f, 0, m, sizeof(m), now), 0);
 		mixer_msg(m, 1000 + k, in[2] + k * SAMPLES);
@@ -502,6 +504,103 @@ static void test_mixer_timing(void)
 
 /* A flow's specification stays in the code cache while the flow holds it,
  * however much other code comes; it may go once the flow is gone. */
+/* A full table makes room for a sender's new tag by ending early the
+ * oldest tag of the neighbour holding the most tags no one else gave to
+ * (issue 18: a flood of tags no real sender has goes first). */
+static void test_tag_evict(void)
+{
+	struct ee *ee = new_ee();
+	struct cc_table *t;
+	struct out o = {0};
+	struct cc_flow *f = setup(ee, &t, "count.ao", 3, &o, 4);
+	uint8_t m[12];
+	/* Upstreams 0 and 1 share tags 1..4 (each joined: sent in full);
+	 * upstream 2 opens tags 100..103 no one joins (each at its timeout). */
+	uint64_t now = 10;
+	for (uint64_t k = 0; k < 4; k++, now += 300) {
+		count_msg(m, 1 + k, 1);
+		CHECK_INT(cc_input(t, f, 0, m, 12, now), 0);
+		CHECK_INT(cc_input(t, f, 1, m, 12, now), 0);
+		count_msg(m, 100 + k, 1);
+		CHECK_INT(cc_input(t, f, 2, m, 12, now), 0);
+		cc_expire(t, now + 250);
+	}
+	CHECK_INT((int)cc_flow_tags(t, f), 0);
+	size_t sent = o.n;
+	/* Now upstream 2 holds two tags alone (its share: 4 - 2), and 0 and 1
+	 * one each, waiting for the others: the table is full. */
+	for (uint64_t tag = 200; tag < 202; tag++) {
+		count_msg(m, tag, 1000);
+		CHECK_INT(cc_input(t, f, 2, m, 12, now), 0);
+	}
+	count_msg(m, 5, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, now), 0);
+	count_msg(m, 6, 1);
+	CHECK_INT(cc_input(t, f, 1, m, 12, now), 0);
+	CHECK_INT((int)cc_flow_tags(t, f), 4);
+	/* Upstream 0's next tag: upstream 2 opens tags alone: its oldest (200)
+	 * ends early (clamped to 64) to make room. */
+	count_msg(m, 7, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, now + 1), 0);
+	CHECK_INT((int)cc_counters(t)->tags_evicted, 1);
+	CHECK_INT((int)o.n, (int)sent + 1);
+	CHECK_INT((int)count_of(o.msg[o.n - 1]), 64);
+	CHECK_INT(o.msg[o.n - 1][7], 200);
+	/* Upstream 2 evicts no one: the others' tags are joined ones' (0 now
+	 * holds two alone, 5 and 7, but its history is of tags joined). */
+	count_msg(m, 202, 1000);
+	CHECK_INT(cc_input(t, f, 2, m, 12, now + 2), -EDQUOT);
+	CHECK_INT((int)cc_counters(t)->tags_evicted, 1);
+	/* 5 merges in full. */
+	count_msg(m, 5, 1);
+	CHECK_INT(cc_input(t, f, 1, m, 12, now + 3), 0);
+	CHECK_INT(cc_input(t, f, 2, m, 12, now + 3), 0);
+	CHECK_INT((int)count_of(o.msg[o.n - 1]), 3);
+	cc_table_free(t);
+	ee_free(ee);
+}
+
+/* An upstream neighbour that joined but sends nothing (issue 18: a host
+ * holding slots with keep-alives alone) is waited for during its
+ * newcomer's grace (tag_max_ms, 1 s here), then no more: tags complete
+ * with those that send, at once instead of at their timeouts. */
+static void test_idle_upstream(void)
+{
+	struct ee *ee = new_ee();
+	struct cc_table *t;
+	struct out o = {0};
+	struct cc_flow *f = setup(ee, &t, "count.ao", 3, &o, 8);
+	uint8_t m[12];
+	count_msg(m, 1, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 100), 0);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 100), 0);
+	CHECK_INT((int)o.n, 0); /* waits for slot 2, still a newcomer */
+	cc_expire(t, 300);
+	CHECK_INT((int)o.n, 1);
+	count_msg(m, 2, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 900), 0);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 900), 0);
+	cc_expire(t, 1100);
+	CHECK_INT((int)o.n, 2);
+	CHECK_INT((int)cc_counters(t)->timeouts, 2);
+	count_msg(m, 5, 1);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 1500), 0);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 1500), 0);
+	CHECK_INT((int)o.n, 3); /* slot 2 idle past its grace: not waited for */
+	CHECK_INT((int)count_of(o.msg[2]), 2);
+	CHECK_INT((int)cc_counters(t)->timeouts, 2);
+	/* When it sends, it counts again. */
+	count_msg(m, 3, 1);
+	CHECK_INT(cc_input(t, f, 2, m, 12, 1600), 0);
+	CHECK_INT(cc_input(t, f, 0, m, 12, 1600), 0);
+	CHECK_INT((int)o.n, 3);
+	CHECK_INT(cc_input(t, f, 1, m, 12, 1600), 0);
+	CHECK_INT((int)o.n, 4);
+	CHECK_INT((int)count_of(o.msg[3]), 3);
+	cc_table_free(t);
+	ee_free(ee);
+}
+
 static void test_pinned(void)
 {
 	struct ee *ee = new_ee_sized(2);
@@ -535,8 +634,8 @@ static void test_pinned(void)
 }
 
 static const struct check_test tests[] = {
-    TEST(test_count),	     TEST(test_tag_share),     TEST(test_pinned),
-    TEST(test_mixer_vs_sox), TEST(test_mixer_cascade), TEST(test_mixer_timing),
+    TEST(test_count),  TEST(test_tag_share),	TEST(test_idle_upstream), TEST(test_tag_evict),
+    TEST(test_pinned), TEST(test_mixer_vs_sox), TEST(test_mixer_cascade), TEST(test_mixer_timing),
 };
 
 int main(int argc, char **argv)
