@@ -179,13 +179,23 @@ int cc_flow_set_spec(struct cc_table *t, struct cc_flow *f, const uint8_t name[3
 	return 0;
 }
 
+/* The next used upstream slot of f from *i on (the slots are sparse: a
+ * pruned neighbour leaves a hole), counting them in *seen: NULL after the
+ * last. for (size_t i = 0, seen = 0; (u = up_next(f, &i, &seen)); i++). */
+static const struct cc_upstream *up_next(const struct cc_flow *f, size_t *i, size_t *seen)
+{
+	for (; *seen < f->n_up; ++*i)
+		if (f->up[*i].kind) {
+			++*seen;
+			return &f->up[*i];
+		}
+	return NULL;
+}
+
 int cc_up_find(const struct cc_flow *f, uint8_t kind, const struct an_addr *addr, uint64_t app)
 {
-	for (size_t i = 0, seen = 0; seen < f->n_up; i++) {
-		const struct cc_upstream *u = &f->up[i];
-		if (!u->kind)
-			continue;
-		seen++;
+	const struct cc_upstream *u;
+	for (size_t i = 0, seen = 0; (u = up_next(f, &i, &seen)); i++) {
 		if (u->kind == kind && (kind == CC_UP_APP ? u->app == app : an_addr_eq(&u->addr, addr)))
 			return (int)i;
 	}
@@ -205,13 +215,9 @@ static bool ip_is_loopback(const struct an_addr *a)
 static size_t up_at_ip(const struct cc_flow *f, const struct an_addr *addr)
 {
 	size_t k = 0;
-	for (size_t i = 0, seen = 0; seen < f->n_up; i++) {
-		const struct cc_upstream *u = &f->up[i];
-		if (!u->kind)
-			continue;
-		seen++;
+	const struct cc_upstream *u;
+	for (size_t i = 0, seen = 0; (u = up_next(f, &i, &seen)); i++)
 		k += u->kind == CC_UP_NODE && memcmp(u->addr.ip, addr->ip, sizeof(addr->ip)) == 0;
-	}
 	return k;
 }
 
@@ -279,14 +285,10 @@ static int spec_run(struct cc_table *t, struct cc_flow *f, unsigned entry, int64
 static size_t up_active(const struct cc_table *t, const struct cc_flow *f, uint64_t now_ms)
 {
 	size_t k = 0;
-	for (size_t i = 0, seen = 0; seen < f->n_up; i++) {
-		const struct cc_upstream *u = &f->up[i];
-		if (!u->kind)
-			continue;
-		seen++;
+	const struct cc_upstream *u;
+	for (size_t i = 0, seen = 0; (u = up_next(f, &i, &seen)); i++)
 		k += (u->data_ms && now_ms - u->data_ms < t->cfg.tag_max_ms) ||
 		     now_ms - u->joined_ms < t->cfg.tag_max_ms;
-	}
 	return k ? k : 1;
 }
 

@@ -50,6 +50,12 @@ labs_up+=("$lab")
 kill "$(awk '$1 == "p" {print $NF}' "$ANODE_RUN_DIR/$lab/nodes")"
 wait_for "p's node stopped: p is a plain router" 5 sh -c "! '$ANODE' -n p info"
 cstat() { "$ANODE" -n "$1" stats --json | json "d['concast']['$2']"; }
+# The sum of the counts a listener printed (--json).
+counts_sum() {
+  /usr/bin/python3 -c "
+import json, sys
+print(sum(int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.startswith('{')))" "$1"
+}
 
 # What crosses the bottleneck, as Wireshark decodes it.
 cap=$ANODE_RUN_DIR/cap.txt
@@ -137,9 +143,7 @@ ip netns exec "an-$lab-g2" iptables -w -D OUTPUT -o to-g1 -p 253 -j DROP
 wait "$jp" || fail "s1's join failed under p's forged MS: $(cat "$ANODE_RUN_DIR/j9")"
 sleep 0.3
 kill "$lp"; wait "$lp" || true
-sum=$(/usr/bin/python3 -c "
-import json, sys
-print(sum(int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.startswith('{')))" "$ANODE_RUN_DIR/l9")
+sum=$(counts_sum "$ANODE_RUN_DIR/l9")
 expect_eq "under an off-path host's forged MS, s1's join merged with the receiver's code: 10 counts" "$sum" 10
 expect_ge "...g1 refused the forged ones: they did not echo its nonce (50 sent)" "$(cstat g1 bad_nonce)" 50
 # Return routability before state (issue 18): p sprays RMS toward r1 for
@@ -201,9 +205,7 @@ expect_match "g2 knows the receiver's admission (it came with the MS)" \
 wait "$jp" || fail "s1's join failed under admission: $(cat "$ANODE_RUN_DIR/j13")"
 sleep 0.3
 kill "$lp"; wait "$lp" || true
-sum=$(/usr/bin/python3 -c "
-import json, sys
-print(sum(int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.startswith('{')))" "$ANODE_RUN_DIR/l13")
+sum=$(counts_sum "$ANODE_RUN_DIR/l13")
 expect_eq "...while s1, admitted, still merged its 10 counts at r1" "$sum" 10
 wait "$tshark_pid" 2>/dev/null || true; tshark_pid=
 expect_match "the dissector shows the admission r1's MS carried to g2" \
