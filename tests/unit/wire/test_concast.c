@@ -258,7 +258,7 @@ static void test_data(void)
 
 static void test_applink(void)
 {
-	uint8_t body[WIRE_FLOW_LEN + 300], msg[2048];
+	uint8_t body[WIRE_FLOW_LEN + 300] = {0}, msg[2048];
 	struct wire_applink m;
 	CHECK_INT(wire_flow_write(body, sizeof(body), &flow), 0);
 	ssize_t n;
