@@ -48,7 +48,11 @@ int cmd_stats(const char *node, int argc, char **argv)
 
 int cmd_routes(const char *node, int argc, char **argv)
 {
-	return ctl_print(node, "routes", "Usage: anode -n NODE routes\n\nNODE's routing table: next hop per destination.\n",
+	return ctl_print(node, "routes",
+			 "Usage: anode -n NODE routes [--json]\n\n"
+			 "NODE's routing table: the next hop per destination node, one 'DEST via\n"
+			 "NEXT' line each, then the default route if there is one. --json prints\n"
+			 "{\"routes\":[{\"destination\":..,\"via\":..}],\"default\":NEXT or null}.\n",
 			 argc, argv);
 }
 

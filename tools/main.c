@@ -86,8 +86,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (const struct subcommand *s = subcommands; s->name; s++)
-		if (strcmp(s->name, argv[i]) == 0)
+		if (strcmp(s->name, argv[i]) == 0) {
+			/* -h or --help anywhere among a command's arguments (up to
+			 * a "--", after which they are another program's, as in
+			 * lab exec) asks for the command's usage, on stdout, with
+			 * exit 0 and nothing else done: no node is asked, no file
+			 * read, no lab started. */
+			for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+				if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
+					char *help[] = {argv[i], (char *)"-h", NULL};
+					return s->fn(NULL, 2, help);
+				}
 			return s->fn(node, argc - i, argv + i);
+		}
 	fprintf(stderr, "anode: unknown command '%s' (see anode -h)\n", argv[i]);
 	return 2;
 }

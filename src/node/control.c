@@ -189,16 +189,33 @@ static int ctl_code(void *arg, int argc, char **argv, struct ctl_out *o)
 	return 0;
 }
 
+/* The routing table: "DEST via NEXT" lines, or with json one object,
+ * {"routes":[{"destination":..,"via":..}],"default":NEXT or null}. */
 static int ctl_routes(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
 	struct an_addr dst, next;
 	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
-	for (size_t i = 0; route_at(n->routes, i, &dst, &next); i++)
-		ctl_printf(o, "%s via %s\n", wire_addr_format(&dst, a, sizeof(a)),
-			   wire_addr_format(&next, b, sizeof(b)));
-	if (route_get_default(n->routes, &next))
-		ctl_printf(o, "default via %s\n", wire_addr_format(&next, b, sizeof(b)));
+	bool json = want_json(argc, argv);
+	if (json)
+		ctl_printf(o, "{\"routes\":[");
+	for (size_t i = 0; route_at(n->routes, i, &dst, &next); i++) {
+		wire_addr_format(&dst, a, sizeof(a));
+		wire_addr_format(&next, b, sizeof(b));
+		if (json)
+			ctl_printf(o, "%s{\"destination\":\"%s\",\"via\":\"%s\"}", i ? "," : "", a, b);
+		else
+			ctl_printf(o, "%s via %s\n", a, b);
+	}
+	bool dflt = route_get_default(n->routes, &next);
+	if (dflt)
+		wire_addr_format(&next, b, sizeof(b));
+	if (json && dflt)
+		ctl_printf(o, "],\"default\":\"%s\"}\n", b);
+	else if (json)
+		ctl_printf(o, "],\"default\":null}\n");
+	else if (dflt)
+		ctl_printf(o, "default via %s\n", b);
 	return 0;
 }
 
@@ -223,7 +240,7 @@ const struct ctl_command node_ctl_commands[] = {
     {"info", "info [json]", ctl_info, NULL, 1},
     {"stats", "stats [json]", ctl_stats, NULL, 1},
     {"code", "code [json] | code remove NAME", ctl_code, NULL, 2},
-    {"routes", "routes", ctl_routes, NULL, 0},
+    {"routes", "routes [json]", ctl_routes, NULL, 1},
     {"log-level", "log-level N", ctl_log_level, NULL, 1},
     {"shutdown", "shutdown", ctl_shutdown, NULL, 0},
     {NULL, NULL, NULL, NULL, 0},

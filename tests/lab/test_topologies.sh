@@ -23,6 +23,13 @@ out=$("$ANODE" -n b ping b -c 1)
 expect_match "line3: ping a node itself: zero hops" "$out" 'hops=0\+0'
 out=$("$ANODE" lab status)
 expect_match "line3: lab status lists running nodes" "$out" 'a +127\.0\.0\.1:[0-9]+ +running'
+# routes --json is JSON (it used to print the text), the same routes.
+c_addr=$(awk '$1 == "c" {print $2}' "$ANODE_RUN_DIR/line3/nodes")
+b_addr=$(awk '$1 == "b" {print $2}' "$ANODE_RUN_DIR/line3/nodes")
+expect_eq "line3: routes --json at a: c via b" \
+  "$("$ANODE" -n a routes --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print([r['via'] for r in d['routes'] if r['destination'] == '$c_addr'], d['default'])")" \
+  "['$b_addr'] None"
+expect_match "line3: routes as text says the same" "$("$ANODE" -n a routes)" "^$c_addr via $b_addr"
 pids=$(awk '!/^#/ {print $5}' "$ANODE_RUN_DIR/line3/nodes")
 "$ANODE" lab down "$TOPO_DIR/line3.topo" >/dev/null
 labs_up=()
