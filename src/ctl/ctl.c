@@ -41,7 +41,52 @@ struct ctl_server {
 	void *arg;
 	struct ctl_client clients[CTL_CLIENTS];
 	struct ctl_counters c;
+	bool has_admin;
+	gid_t admin_gid;
+	char admin_name[64];
 };
+
+void ctl_server_set_admin(struct ctl_server *s, gid_t gid, const char *name)
+{
+	s->has_admin = name != NULL;
+	s->admin_gid = gid;
+	snprintf(s->admin_name, sizeof(s->admin_name), "%s", name ? name : "");
+}
+
+int ctl_refuse_change(struct ctl_out *o)
+{
+	if (o->admin_group)
+		ctl_printf(o, "changing the node needs root, its own user or group %s (this process may only look)",
+			   o->admin_group);
+	else
+		ctl_printf(o, "changing the node needs root or its own user (this process may only look)");
+	return -EPERM;
+}
+
+/* Whether the process at the other end of cfd may change the node: root,
+ * the node's own user, or one in the admin group (its primary group or
+ * one of the others, SO_PEERGROUPS). */
+static bool peer_may_change(const struct ctl_server *s, int cfd)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
+		return false;
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (!s->has_admin)
+		return false;
+	if (cred.gid == s->admin_gid)
+		return true;
+	gid_t groups[256];
+	socklen_t glen = sizeof(groups);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) < 0)
+		return false;
+	for (size_t i = 0; i < glen / sizeof(gid_t); i++)
+		if (groups[i] == s->admin_gid)
+			return true;
+	return false;
+}
 
 const struct ctl_counters *ctl_server_counters(const struct ctl_server *s)
 {
@@ -195,7 +240,11 @@ static void handle_request(struct ctl_server *s, int cfd)
 		ctl_printf(&body, "too many arguments for '%s'; usage: %s", cmd->name, cmd->usage);
 	} else {
 		s->c.requests++;
+		body.may_change = peer_may_change(s, cfd);
+		body.admin_group = s->has_admin ? s->admin_name : NULL;
 		r = cmd->fn(cmd->arg ? cmd->arg : s->arg, argc, argv, &body);
+		if (r == -EPERM)
+			s->c.refused_changes++;
 	}
 	struct ctl_out reply = {.cap = body.len + 64};
 	reply.buf = malloc(reply.cap);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "core/loop.h"
 #include "core/stat.h"
@@ -23,6 +24,11 @@ struct ctl_out {
 	char *buf;
 	size_t len, cap;
 	bool truncated;
+	/* Whether the asking process may change the node (root, the node's
+	 * own user, or a member of the admin group): a command that changes
+	 * something returns ctl_refuse_change(out) when not. */
+	bool may_change;
+	const char *admin_group; /* for the refusal's words; NULL: none */
 };
 void ctl_printf(struct ctl_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string: quotes and backslashes escaped, control characters
@@ -67,7 +73,8 @@ struct ctl_command {
 	X(refused_user, "connections refused: the uid held its share of waiting connections")                          \
 	X(refused_full, "connections refused: every slot was taken (a share is kept for root)")                        \
 	X(silent_closed, "connections closed: no request within a second")                                             \
-	X(bad_requests, "requests refused: empty, unknown command, or too many arguments")
+	X(bad_requests, "requests refused: empty, unknown command, or too many arguments")                             \
+	X(refused_changes, "requests refused: a change from a process that may only look")
 
 struct ctl_counters {
 	CTL_COUNTERS(STAT_FIELD)
@@ -75,8 +82,16 @@ struct ctl_counters {
 
 struct ctl_server;
 
+/* Refuse a change to a process that may only look: "error: changing the
+ * node needs root, its own user or group G". -EPERM. */
+int ctl_refuse_change(struct ctl_out *o);
+
 /* table ends with an entry whose name is NULL. */
 struct ctl_server *ctl_server_open(const char *path, struct loop *loop, const struct ctl_command *table, void *arg);
+/* Who may change the node besides root and its own user: members of the
+ * group gid (name, for words), or nobody else (name NULL). Everyone who
+ * may connect may look (the socket's group and mode say who). */
+void ctl_server_set_admin(struct ctl_server *s, gid_t gid, const char *name);
 void ctl_server_close(struct ctl_server *s); /* also unlinks the path */
 const struct ctl_counters *ctl_server_counters(const struct ctl_server *s);
 

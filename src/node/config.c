@@ -133,6 +133,17 @@ static const struct conf_directive node_directives[] = {
      .print = print_listen},
     CONF_FILE("app-socket", "PATH", "application link socket (required)", struct node_config, app_path),
     CONF_FILE("ctl-socket", "PATH", "control socket (required)", struct node_config, ctl_path),
+    CONF_WORD_AT("socket-group", "GROUP",
+		 "the group (a name or a number) the application and control sockets are given to, mode 0660: its "
+		 "members may look at the node (anode stats, routes, code, concast flows ...) and use it as "
+		 "applications (ping, trace, concast); when the default group does not exist, the sockets keep the "
+		 "node's own group",
+		 struct node_config, socket_group, user_name_ok, "a group name or number", NODE_DEFAULT_SOCKET_GROUP),
+    CONF_WORD_AT("admin-group", "GROUP",
+		 "the group whose members may also change the node through its control socket (code remove, "
+		 "log-level, shutdown), besides root and the node's own user; signed service requests are the "
+		 "policy's to allow",
+		 struct node_config, admin_group, user_name_ok, "a group name or number", "root"),
     CONF_FILE("policy", "FILE",
 	      "the control module's policy: keys of administrators and users, deployed services, what each user may "
 	      "activate and filter, quotas (docs/services.md); without it every service request is refused",

@@ -24,6 +24,7 @@
 #define NODE_DEFAULT_QUEUE 3322
 #define NODE_DEFAULT_BUFFER_SHARE 25
 #define NODE_DEFAULT_USER "nobody"
+#define NODE_DEFAULT_SOCKET_GROUP "anode" /* when it exists (the Debian package makes it) */
 #define NODE_USER_MAX 32
 #define NODE_PATH_MAX CONF_PATH_MAX
 #define NODE_ROOMS_MAX 16
@@ -42,6 +43,8 @@ struct node_config {
 	struct an_addr listen;
 	char app_path[NODE_PATH_MAX];
 	char ctl_path[NODE_PATH_MAX];
+	char socket_group[NODE_USER_MAX + 1]; /* the group the sockets are given to (may look and use) */
+	char admin_group[NODE_USER_MAX + 1];  /* the group that may also change the node */
 	/* The control module's policy: principals, their keys and grants,
 	 * read by every room that authenticates requests; empty: none. */
 	char policy_path[NODE_PATH_MAX];

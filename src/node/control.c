@@ -147,6 +147,8 @@ static int ctl_code(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
 	if (argc >= 3 && strcmp(argv[1], "remove") == 0) {
+		if (!o->may_change)
+			return ctl_refuse_change(o);
 		uint8_t name[EE_NAME_LEN];
 		if (ee_name_parse(argv[2], name) < 0) {
 			ctl_printf(o, "not a code object name: %s", argv[2]);
@@ -221,6 +223,8 @@ static int ctl_routes(void *arg, int argc, char **argv, struct ctl_out *o)
 
 static int ctl_log_level(void *arg, int argc, char **argv, struct ctl_out *o)
 {
+	if (!o->may_change)
+		return ctl_refuse_change(o);
 	if (argc != 2 || argv[1][0] < '0' || argv[1][0] > '7' || argv[1][1]) {
 		ctl_printf(o, "usage: log-level 0-7 (syslog levels; 7 is debug)");
 		return -EINVAL;
@@ -232,6 +236,8 @@ static int ctl_log_level(void *arg, int argc, char **argv, struct ctl_out *o)
 static int ctl_shutdown(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
+	if (!o->may_change)
+		return ctl_refuse_change(o);
 	loop_stop(n->loop);
 	return 0;
 }

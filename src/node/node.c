@@ -11,6 +11,8 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <grp.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,6 +516,55 @@ static void rooms_stop(struct node *n)
 	}
 }
 
+/* A group by name or number: 0 and *gid, or -ENOENT. */
+static int group_id(const char *name, gid_t *gid)
+{
+	char *end;
+	unsigned long v = strtoul(name, &end, 10);
+	if (*name && !*end) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	struct group g, *found = NULL;
+	char buf[4096];
+	if (getgrnam_r(name, &g, buf, sizeof(buf), &found) != 0 || !found)
+		return -ENOENT;
+	*gid = found->gr_gid;
+	return 0;
+}
+
+/* Operators without root (issue 19): the sockets go to socket-group
+ * (members may look and use: each socket is 0660), and admin-group's
+ * members may also change the node by its control socket. The default
+ * socket group, anode, may not exist (a lab on a developer's machine):
+ * then the sockets keep the node's group. */
+static int sockets_share(struct node *n, const struct node_config *cfg)
+{
+	gid_t gid;
+	if (group_id(cfg->socket_group, &gid) < 0) {
+		if (strcmp(cfg->socket_group, NODE_DEFAULT_SOCKET_GROUP) != 0) {
+			log_err("socket-group %s: no such group", cfg->socket_group);
+			return -ENOENT;
+		}
+	} else {
+		const char *paths[] = {cfg->app_path, cfg->ctl_path};
+		for (size_t i = 0; i < 2; i++)
+			if (chown(paths[i], (uid_t)-1, gid) < 0) {
+				log_err("cannot give %s to group %s: %s (the node must be in the group)", paths[i],
+					cfg->socket_group, strerror(errno));
+				return -errno;
+			}
+	}
+	if (group_id(cfg->admin_group, &gid) < 0) {
+		log_warn("admin-group %s: no such group: only root and the node's own user may change it",
+			 cfg->admin_group);
+		ctl_server_set_admin(n->ctl, 0, NULL);
+	} else {
+		ctl_server_set_admin(n->ctl, gid, cfg->admin_group);
+	}
+	return 0;
+}
+
 /* The control commands: the node's, then each room's, with its state. */
 static struct ctl_command *commands_merge(struct node *n)
 {
@@ -626,6 +677,8 @@ static struct node *node_create(const struct node_config *cfg, node_link_open_fn
 		log_err("cannot open control socket %s: %s", cfg->ctl_path, strerror(errno));
 		goto fail;
 	}
+	if (sockets_share(n, cfg) < 0)
+		goto fail;
 	if (loop_fd_add(n->loop, n->udp->fd, EPOLLIN, udp_readable, n) < 0)
 		goto fail;
 	if (cfg->router && router_start(n) < 0) {
@@ -680,6 +733,10 @@ static const char *needs_restart(const struct node_config *old, const struct nod
 		return "app-socket";
 	if (strcmp(old->ctl_path, nc->ctl_path))
 		return "ctl-socket";
+	if (strcmp(old->socket_group, nc->socket_group))
+		return "socket-group";
+	if (strcmp(old->admin_group, nc->admin_group))
+		return "admin-group";
 	if (old->buffers != nc->buffers)
 		return "buffers";
 	if (old->cache_objects != nc->cache_objects)
