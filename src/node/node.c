@@ -547,12 +547,23 @@ static int sockets_share(struct node *n, const struct node_config *cfg)
 			return -ENOENT;
 		}
 	} else {
+		/* The default group on a machine where the node's user is not
+		 * in it (a lab started by a user): the sockets keep the
+		 * node's group, said once. A group the configuration names
+		 * must be given. */
+		bool dflt = strcmp(cfg->socket_group, NODE_DEFAULT_SOCKET_GROUP) == 0;
 		const char *paths[] = {cfg->app_path, cfg->ctl_path};
 		for (size_t i = 0; i < 2; i++)
 			if (chown(paths[i], (uid_t)-1, gid) < 0) {
+				int e = errno;
+				if (dflt) {
+					log_info("sockets keep the node's group: its user is not in group %s",
+						 cfg->socket_group);
+					break;
+				}
 				log_err("cannot give %s to group %s: %s (the node must be in the group)", paths[i],
-					cfg->socket_group, strerror(errno));
-				return -errno;
+					cfg->socket_group, strerror(e));
+				return -e;
 			}
 	}
 	if (group_id(cfg->admin_group, &gid) < 0) {
