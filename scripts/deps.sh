@@ -21,6 +21,7 @@ packages=(
   python3-numpy python3-matplotlib              # concast: counting audible senders, the figure under bench/
   help2man                                      # manual pages from --help (man/meson.build)
   debhelper lintian fakeroot                    # the Debian package and its test (tests/pkg)
+  prometheus                                    # promtool checks `anode stats --prometheus` (tests/lab)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -12,10 +12,13 @@
 
 static int ctl_print(const char *node, const char *cmd, const char *usage, int argc, char **argv)
 {
-	bool json = false;
+	const char *format = "";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
+			format = " json";
+		} else if (strcmp(cmd, "stats") == 0 &&
+			   (strcmp(argv[i], "--prometheus") == 0 || strcmp(argv[i], "--openmetrics") == 0)) {
+			format = " prometheus";
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(usage, stdout);
 			return 0;
@@ -28,7 +31,7 @@ static int ctl_print(const char *node, const char *cmd, const char *usage, int a
 	if (cli_node_find(node, &n) < 0)
 		return 1;
 	char line[64], *body;
-	snprintf(line, sizeof(line), "%s%s", cmd, json ? " json" : "");
+	snprintf(line, sizeof(line), "%s%s", cmd, format);
 	if (cli_ctl(&n, line, &body) < 0)
 		return 1;
 	fputs(body, stdout);
@@ -39,10 +42,20 @@ static int ctl_print(const char *node, const char *cmd, const char *usage, int a
 int cmd_stats(const char *node, int argc, char **argv)
 {
 	return ctl_print(node, "stats",
-			 "Usage: anode -n NODE stats [--json]\n\n"
+			 "Usage: anode -n NODE stats [--json | --prometheus]\n\n"
 			 "NODE's counters: capsules received, injected by applications, run,\n"
 			 "forwarded, delivered, consumed, and dropped by reason; its link, code\n"
-			 "cache, application links and packet buffers.\n",
+			 "cache, application links and packet buffers; each room's.\n"
+			 "  --json        one JSON object: the node's name, mode and link kind, then\n"
+			 "                an object per section of its counters and figures\n"
+			 "  --prometheus  the Prometheus text format (0.0.4), for node_exporter's\n"
+			 "                textfile collector or a push: anode_SECTION_NAME, counters\n"
+			 "                with _total, each with its help; every sample is labelled\n"
+			 "                node, mode and link_kind (--openmetrics is the same)\n"
+			 "Example, every 15 s from a timer (written aside, then renamed, so that the\n"
+			 "collector never reads half a file):\n"
+			 "  f=/var/lib/prometheus/node-exporter/anode-r1.prom\n"
+			 "  anode -n r1 stats --prometheus > $f.new && mv $f.new $f\n",
 			 argc, argv);
 }
 

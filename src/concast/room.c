@@ -115,7 +115,7 @@ void concast_send_csp(struct concast_room *r, uint8_t type, uint8_t code, const 
 		r->c.rms_sent++;
 		break;
 	case WIRE_CSP_MS:
-		r->c.ms_sent++;
+		r->c.spec_msgs_sent++;
 		break;
 	case WIRE_CSP_KEEPALIVE:
 		r->c.keepalives_sent++;
@@ -475,7 +475,7 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 	struct node *n = r->n;
 	struct cc_flow *f = cc_flow_find(r->t, &c->flow);
 	if (!f || f->spec_state == CC_SPEC_READY) {
-		r->c.ms_unexpected++;
+		r->c.spec_msgs_unexpected++;
 		return false;
 	}
 	/* Only an answer to this node's own request: a host off its path
@@ -485,7 +485,7 @@ static bool csp_ms(struct concast_room *r, struct pkt *p, const struct wire_csp 
 	/* The answer must come from downstream (from_downstream); in router
 	 * mode the first to answer becomes the flow's downstream node. */
 	if (!from_downstream(r, f, from)) {
-		r->c.ms_unexpected++;
+		r->c.spec_msgs_unexpected++;
 		return false;
 	}
 	f->downstream = *from;
@@ -616,7 +616,7 @@ static void signal_input(void *room, struct pkt *p, struct wire_anep *a)
 		break;
 	case WIRE_CSP_MS:
 		if (!p->resumed) /* a parked one comes back once its code came */
-			r->c.ms_received++;
+			r->c.spec_msgs_received++;
 		if (csp_ms(r, p, &c, &from)) {
 			merge_timer_arm(r);
 			return; /* parked while the code comes */

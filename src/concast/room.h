@@ -11,9 +11,9 @@
 #define CONCAST_COUNTERS(X)                                                                   \
 	X(rms_received, "requests for a merge specification received")                       \
 	X(rms_sent, "requests for a merge specification sent toward a receiver")              \
-	X(ms_received, "merge specifications received")                                       \
-	X(ms_sent, "merge specifications sent upstream")                                      \
-	X(ms_unexpected, "merge specifications for no flow waiting, or not from downstream")  \
+	X(spec_msgs_received, "MS (merge specification) messages received")                  \
+	X(spec_msgs_sent, "MS (merge specification) messages sent upstream")                  \
+	X(spec_msgs_unexpected, "MS messages for no flow waiting, or not from downstream")    \
 	X(keepalives_received, "keep-alives received from upstream")                          \
 	X(keepalives_sent, "keep-alives sent downstream")                                     \
 	X(errors_received, "errors received from downstream")                                 \

@@ -23,6 +23,7 @@ struct stat_row {
 	const char *name; /* the JSON key */
 	const char *help; /* for people */
 	bool real;	  /* d, else u */
+	bool counter;	  /* only grows (events counted), else a figure now (a gauge, for Prometheus) */
 	uint64_t u;
 	double d;
 };
@@ -41,11 +42,20 @@ struct stat_section {
 /* A row past STAT_ROWS_MAX is a bug that the build catches for X-macro
  * lists (STAT_ADD_ALL) and that aborts for rows added by hand: a counter
  * is never lost without a word. */
+/* A figure now (a gauge): what is cached, connected, waiting. */
 static inline void stat_add(struct stat_section *s, const char *name, const char *help, uint64_t v)
 {
 	if (s->n >= STAT_ROWS_MAX)
 		abort();
 	s->rows[s->n++] = (struct stat_row){.name = name, .help = help, .u = v};
+}
+
+/* A count of events, which only grows while the node runs. */
+static inline void stat_add_counter(struct stat_section *s, const char *name, const char *help, uint64_t v)
+{
+	if (s->n >= STAT_ROWS_MAX)
+		abort();
+	s->rows[s->n++] = (struct stat_row){.name = name, .help = help, .counter = true, .u = v};
 }
 
 static inline void stat_add_real(struct stat_section *s, const char *name, const char *help, double v)
@@ -81,7 +91,7 @@ static inline struct stat_section *stat_list_add(struct stat_list *l, const char
 
 /* Adds every counter of an X-macro list from the struct that src points to
  * to section sec: STAT_ADD_ALL(sec, src, LINK_COUNTERS). */
-#define STAT_ADD_ONE_(name, help) stat_add(stat_sec_, #name, help, stat_src_->name);
+#define STAT_ADD_ONE_(name, help) stat_add_counter(stat_sec_, #name, help, stat_src_->name);
 #define STAT_COUNT_ONE_(name, help) +1
 /* How many counters an X-macro list has: for a build-time check of a
  * section that holds several lists. */

@@ -151,10 +151,94 @@ void ctl_json_string(struct ctl_out *o, const char *s)
 	ctl_printf(o, "\"");
 }
 
-void ctl_print_stats(struct ctl_out *o, bool json, const struct ctl_string *strings, size_t n_strings,
+/* Text in a label value or a HELP line: backslash, quote (labels) and
+ * newline escaped as the exposition format asks; control characters
+ * dropped. */
+static void prom_escape(struct ctl_out *o, const char *s, bool label)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			ctl_printf(o, "\\\\");
+		else if (*s == '"' && label)
+			ctl_printf(o, "\\\"");
+		else if (*s == '\n')
+			ctl_printf(o, "\\n");
+		else if ((unsigned char)*s >= 0x20)
+			ctl_printf(o, "%c", *s);
+	}
+}
+
+static void prom_labels(struct ctl_out *o, const struct ctl_string *strings, size_t n_strings)
+{
+	ctl_printf(o, "{");
+	for (size_t i = 0; i < n_strings; i++) {
+		ctl_printf(o, "%s%s=\"", i ? "," : "", strings[i].key);
+		prom_escape(o, strings[i].value, true);
+		ctl_printf(o, "\"");
+	}
+	ctl_printf(o, "}");
+}
+
+/* Units in Prometheus' base units, as its conventions ask: a row whose
+ * name ends in one of these is scaled and renamed. */
+static const struct prom_unit {
+	const char *suffix, *base;
+	double scale;
+} prom_units[] = {
+    {"_us", "_seconds", 1e-6},
+    {"_ms", "_seconds", 1e-3},
+    {"_s", "_seconds", 1},
+    {"_kb", "_bytes", 1024},
+};
+
+/* The metric's name after anode_SECTION_ (the row's, its unit made a base
+ * unit) into buf, and the factor its value takes; 1 when it has none. */
+static double prom_name(const char *row, char *buf, size_t len)
+{
+	size_t n = strlen(row);
+	for (size_t i = 0; i < sizeof(prom_units) / sizeof(prom_units[0]); i++) {
+		size_t k = strlen(prom_units[i].suffix);
+		if (n > k && strcmp(row + n - k, prom_units[i].suffix) == 0) {
+			snprintf(buf, len, "%.*s%s", (int)(n - k), row, prom_units[i].base);
+			return prom_units[i].scale;
+		}
+	}
+	snprintf(buf, len, "%s", row);
+	return 1;
+}
+
+static void print_prometheus(struct ctl_out *o, const struct ctl_string *strings, size_t n_strings,
+			     const struct stat_section *sections, size_t n_sections)
+{
+	ctl_printf(o, "# HELP anode_info the node: its name, mode and link\n# TYPE anode_info gauge\nanode_info");
+	prom_labels(o, strings, n_strings);
+	ctl_printf(o, " 1\n");
+	for (size_t i = 0; i < n_sections; i++) {
+		const struct stat_section *sec = &sections[i];
+		for (size_t r = 0; r < sec->n; r++) {
+			const struct stat_row *row = &sec->rows[r];
+			const char *total = row->counter && !row->real ? "_total" : "";
+			char name[96];
+			double scale = prom_name(row->name, name, sizeof(name));
+			ctl_printf(o, "# HELP anode_%s_%s%s ", sec->key, name, total);
+			prom_escape(o, row->help, false);
+			ctl_printf(o, " (%s)\n# TYPE anode_%s_%s%s %s\nanode_%s_%s%s", sec->title, sec->key, name,
+				   total, *total ? "counter" : "gauge", sec->key, name, total);
+			prom_labels(o, strings, n_strings);
+			if (row->real || scale != 1)
+				ctl_printf(o, " %.9g\n", (row->real ? row->d : (double)row->u) * scale);
+			else
+				ctl_printf(o, " %llu\n", (unsigned long long)row->u);
+		}
+	}
+}
+
+void ctl_print_stats(struct ctl_out *o, enum ctl_format format, const struct ctl_string *strings, size_t n_strings,
 		     const struct stat_section *sections, size_t n_sections)
 {
-	if (json) {
+	if (format == CTL_PROMETHEUS)
+		return print_prometheus(o, strings, n_strings, sections, n_sections);
+	if (format == CTL_JSON) {
 		ctl_printf(o, "{");
 		const char *sep = "";
 		for (size_t i = 0; i < n_strings; i++, sep = ",") {

@@ -43,7 +43,17 @@ void ctl_json_string(struct ctl_out *o, const char *s);
 struct ctl_string {
 	const char *key, *value;
 };
-void ctl_print_stats(struct ctl_out *o, bool json, const struct ctl_string *strings, size_t n_strings,
+enum ctl_format {
+	CTL_TEXT,
+	CTL_JSON,
+	/* The Prometheus text exposition format (0.0.4; node_exporter's
+	 * textfile collector and Prometheus read it): one metric per row,
+	 * anode_SECTION_ROW, counters with _total, each with its HELP and
+	 * TYPE; the strings become labels of every sample and of an
+	 * anode_info gauge of 1. */
+	CTL_PROMETHEUS,
+};
+void ctl_print_stats(struct ctl_out *o, enum ctl_format format, const struct ctl_string *strings, size_t n_strings,
 		     const struct stat_section *sections, size_t n_sections);
 
 struct ctl_command {

@@ -107,7 +107,7 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	if (!(sec = stat_list_add(&l, "loop", "event loop")))
 		goto out;
 	stat_add_real(sec, "uptime_s", "seconds since the node started", (double)(loop_now_ns() - n->started_ns) / 1e9);
-	stat_add(sec, "rounds", "rounds of events", ls->rounds);
+	stat_add_counter(sec, "rounds", "rounds of events", ls->rounds);
 	stat_add_real(sec, "max_round_us", "the longest round: the longest time the node served nothing new",
 		      (double)ls->max_round_ns / 1e3);
 	stat_add_real(sec, "recent_max_round_us", "the longest round in this second and the last",
@@ -128,7 +128,7 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 
 	if (!(sec = stat_list_add(&l, "buffers", "packet buffers")))
 		goto out;
-	stat_add(sec, "total", "buffers in the pool", pkt_pool_size(n->pool));
+	stat_add(sec, "pool", "buffers in the pool", pkt_pool_size(n->pool));
 	stat_add(sec, "free", "buffers free now", pkt_pool_available(n->pool));
 
 	const struct ctl_string strings[] = {
@@ -136,7 +136,11 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	    {"mode", n->cfg.router ? "router" : "overlay"},
 	    {"link_kind", n->udp->ops->kind},
 	};
-	ctl_print_stats(o, want_json(argc, argv), strings, sizeof(strings) / sizeof(strings[0]), l.v, l.n);
+	enum ctl_format format = want_json(argc, argv) ? CTL_JSON : CTL_TEXT;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "prometheus") == 0)
+			format = CTL_PROMETHEUS;
+	ctl_print_stats(o, format, strings, sizeof(strings) / sizeof(strings[0]), l.v, l.n);
 	r = 0;
 out:
 	free(l.v);
@@ -244,7 +248,7 @@ static int ctl_shutdown(void *arg, int argc, char **argv, struct ctl_out *o)
 
 const struct ctl_command node_ctl_commands[] = {
     {"info", "info [json]", ctl_info, NULL, 1},
-    {"stats", "stats [json]", ctl_stats, NULL, 1},
+    {"stats", "stats [json|prometheus]", ctl_stats, NULL, 1},
     {"code", "code [json] | code remove NAME", ctl_code, NULL, 2},
     {"routes", "routes [json]", ctl_routes, NULL, 1},
     {"log-level", "log-level N", ctl_log_level, NULL, 1},

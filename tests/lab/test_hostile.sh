@@ -43,7 +43,7 @@ delta() { # node counter before
 }
 # Every buffer back in the pool (but the link's receive slots) once b is quiet.
 buffers_back() {
-  "$ANODE" -n b stats --json | json "d['buffers']['free'] >= d['buffers']['total'] - 32"
+  "$ANODE" -n b stats --json | json "d['buffers']['free'] >= d['buffers']['pool'] - 32"
 }
 
 # 1. A capsule loaded on demand (parked, resumed) that sends itself to its

@@ -17,6 +17,19 @@ for n in b c; do
   expect_eq "line3: $n cached code from a capsule once" "$(counter $n code_carried)" 1
 done
 expect_eq "line3: b forwarded 6 capsules (3 out, 3 back)" "$(counter b forwarded)" 6
+# Metrics (issue 19): stats --prometheus is the Prometheus text format that
+# promtool accepts, with every figure of --json, counters as counters.
+prom=$("$ANODE" -n b stats --prometheus)
+promtool check metrics <<<"$prom" >"$ANODE_RUN_DIR/promtool.out" 2>&1 ||
+  fail "promtool check metrics refused stats --prometheus: $(cat "$ANODE_RUN_DIR/promtool.out")"
+ok "line3: stats --prometheus passes promtool check metrics"
+expect_match "...b's forwarded capsules, a counter labelled with the node" "$prom" \
+  '^anode_counters_forwarded_total\{node="b",mode="overlay",link_kind="udp"\} 6$'
+expect_match "...with its type and help" "$prom" '# TYPE anode_counters_forwarded_total counter'
+expect_match "...figures now as gauges" "$prom" '# TYPE anode_buffers_free gauge'
+expect_eq "...and as many samples as --json has figures" \
+  "$(grep -c '^anode_' <<<"$prom")" \
+  "$("$ANODE" -n b stats --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(1 + sum(len(v) for v in d.values() if isinstance(v, dict)))")"
 out=$("$ANODE" -n c ping a -c 1)
 expect_match "line3: ping the other way, c->a" "$out" '1 received'
 out=$("$ANODE" -n b ping b -c 1)

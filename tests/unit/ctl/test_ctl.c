@@ -189,6 +189,41 @@ int main(void)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
+	/* The Prometheus text format: counters with _total, gauges, HELP and
+	 * label values escaped, the strings as labels and an info metric. */
+	struct stat_section sec = {.key = "link", .title = "UDP link"};
+	stat_add_counter(&sec, "rx", "datagrams \\ received\nin all", 7);
+	stat_add(&sec, "queued", "waiting now", 2);
+	stat_add_real(&sec, "rate", "per second", 1.5);
+	stat_add(&sec, "wait_us", "longest wait", 2500);
+	const struct ctl_string strs[] = {{"node", "b\"x"}};
+	struct ctl_out o = {.cap = 4096};
+	o.buf = malloc(o.cap);
+	CHECK(o.buf != NULL);
+	if (o.buf) {
+		o.buf[0] = 0;
+		ctl_print_stats(&o, CTL_PROMETHEUS, strs, 1, &sec, 1);
+		const char *want = "# HELP anode_info the node: its name, mode and link\n"
+				   "# TYPE anode_info gauge\n"
+				   "anode_info{node=\"b\\\"x\"} 1\n"
+				   "# HELP anode_link_rx_total datagrams \\\\ received\\nin all (UDP link)\n"
+				   "# TYPE anode_link_rx_total counter\n"
+				   "anode_link_rx_total{node=\"b\\\"x\"} 7\n"
+				   "# HELP anode_link_queued waiting now (UDP link)\n"
+				   "# TYPE anode_link_queued gauge\n"
+				   "anode_link_queued{node=\"b\\\"x\"} 2\n"
+				   "# HELP anode_link_rate per second (UDP link)\n"
+				   "# TYPE anode_link_rate gauge\n"
+				   "anode_link_rate{node=\"b\\\"x\"} 1.5\n"
+				   "# HELP anode_link_wait_seconds longest wait (UDP link)\n"
+				   "# TYPE anode_link_wait_seconds gauge\n"
+				   "anode_link_wait_seconds{node=\"b\\\"x\"} 0.0025\n";
+		CHECK(strcmp(o.buf, want) == 0);
+		if (strcmp(o.buf, want) != 0)
+			fprintf(stderr, "got:\n%s", o.buf);
+		free(o.buf);
+	}
+
 	ctl_server_close(s);
 	loop_free(l);
 	loop_clock_set(NULL);
