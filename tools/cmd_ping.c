@@ -31,7 +31,7 @@ static void on_sigint(int sig)
 static void ping_usage(FILE *f)
 {
 	fputs("Usage: anode -n NODE ping DEST [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS]\n"
-	      "                                [-t HOPS] [-q] [--carry]\n"
+	      "                                [-t HOPS] [-q] [--carry] [--json]\n"
 	      "\n"
 	      "Active ping: send ping capsules from NODE to DEST and back, and print each\n"
 	      "round trip, measured on NODE's clock as the capsule leaves and returns.\n"
@@ -44,7 +44,12 @@ static void ping_usage(FILE *f)
 	      "  -t HOPS      hop limit (default 64)\n"
 	      "  -q           print only the summary\n"
 	      "  --carry      carry the code in the capsules (until the first answer)\n"
-	      "               instead of letting each node load it on demand\n",
+	      "               instead of letting each node load it on demand\n"
+	      "  --json       JSON Lines: {\"reply\":{seq, bytes, hops_out, hops_back,\n"
+	      "               time_ms, dup}} per answer, {\"dropped\":{node, reason}} per\n"
+	      "               capsule a node dropped (unless -q), then {\"summary\":\n"
+	      "               {transmitted, received, loss_pct, time_ms, rtt_ms: {min, avg,\n"
+	      "               max, mdev} or null}}\n",
 	      f);
 }
 
@@ -61,7 +66,7 @@ struct ping_run {
 	char dest_addr[64];
 	unsigned sent, received, errors;
 	double min, max, sum, sum2;
-	bool quiet, warm;
+	bool quiet, warm, json;
 	unsigned char *seen; /* per sequence number */
 	struct cli_app *app;
 	unsigned count_cap;
@@ -80,9 +85,11 @@ static bool ping_receive(struct ping_run *p, int timeout_ms, const uint8_t ping_
 	}
 	if (d.error) {
 		p->errors++;
-		if (!p->quiet)
-			printf("From %s: capsule dropped: %s\n", an_link_node_name(p->link),
-			       d.error == -ENOENT ? "its code is not in the node's cache" : strerror(-d.error));
+		const char *why = d.error == -ENOENT ? "its code is not in the node's cache" : strerror(-d.error);
+		if (!p->quiet && p->json)
+			printf("{\"dropped\":{\"node\":\"%s\",\"reason\":\"%s\"}}\n", an_link_node_name(p->link), why);
+		else if (!p->quiet)
+			printf("From %s: capsule dropped: %s\n", an_link_node_name(p->link), why);
 		if (d.error == -ENOENT)
 			cli_app_code_gone(p->app, "ping");
 		return true;
@@ -105,7 +112,11 @@ static bool ping_receive(struct ping_run *p, int timeout_ms, const uint8_t ping_
 		p->sum += ms;
 		p->sum2 += ms * ms;
 	}
-	if (!p->quiet)
+	if (!p->quiet && p->json)
+		printf("{\"reply\":{\"seq\":%u,\"bytes\":%zu,\"hops_out\":%u,\"hops_back\":%u,\"time_ms\":%.3f,"
+		       "\"dup\":%s}}\n",
+		       m.seq, d.len, m.hops_out, m.hops_back, ms, dup ? "true" : "false");
+	else if (!p->quiet)
 		printf("%zu bytes from %s (%s): seq=%u hops=%u+%u time=%.3f ms%s\n", d.len, p->dest_label, p->dest_addr,
 		       m.seq, m.hops_out, m.hops_back, ms, dup ? " (DUP!)" : "");
 	fflush(stdout);
@@ -116,8 +127,9 @@ int cmd_ping(const char *node, int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
 					      { "carry", no_argument, NULL, 'C' },
+					      { "json", no_argument, NULL, 'J' },
 					      { NULL, 0, NULL, 0 } };
-	bool carry = false;
+	bool carry = false, json = false;
 	long count = -1, size = PING_SIZE_DEFAULT, hops = 0;
 	double interval = 1.0, wait_last = 2.0;
 	bool quiet = false;
@@ -157,6 +169,9 @@ int cmd_ping(const char *node, int argc, char **argv)
 		case 'C':
 			carry = true;
 			break;
+		case 'J':
+			json = true;
+			break;
 		case 'h':
 			ping_usage(stdout);
 			return 0;
@@ -181,7 +196,7 @@ bad:
 	struct an_addr dst = app.dst;
 	int rc = 1;
 
-	struct ping_run p = { .link = l, .dest_label = label, .quiet = quiet, .app = &app };
+	struct ping_run p = { .link = l, .dest_label = label, .quiet = quiet, .json = json, .app = &app };
 	snprintf(p.dest_addr, sizeof(p.dest_addr), "%s", app.dst_text);
 	p.count_cap = count > 0 ? (unsigned)count : 1000000;
 	p.seen = calloc(p.count_cap, 1);
@@ -191,7 +206,8 @@ bad:
 		goto out_free;
 	for (size_t i = sizeof(struct ping_msg); i < data_len; i++)
 		data[i] = (uint8_t)i; /* a pattern, as ping(8) fills its data */
-	printf("PING %s (%s) from %s: %ld data bytes\n", label, p.dest_addr, app.node.name, size);
+	if (!json)
+		printf("PING %s (%s) from %s: %ld data bytes\n", label, p.dest_addr, app.node.name, size);
 	fflush(stdout);
 
 	struct sigaction sa = { .sa_handler = on_sigint };
@@ -225,13 +241,23 @@ bad:
 			alive = ping_receive(&p, (int)((next - now_s()) * 1000) + 1, app.code);
 	}
 	double elapsed = now_s() - start;
-	printf("\n--- %s active ping statistics ---\n", label);
-	printf("%u capsules transmitted, %u received, %.0f%% capsule loss, time %.0fms\n", p.sent, p.received,
-	       p.sent ? 100.0 * (p.sent - p.received) / p.sent : 0.0, elapsed * 1000);
-	if (p.received) {
-		double avg = p.sum / p.received;
-		double var = p.sum2 / p.received - avg * avg;
-		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", p.min, avg, p.max, sqrt(var > 0 ? var : 0));
+	double loss = p.sent ? 100.0 * (p.sent - p.received) / p.sent : 0.0;
+	double avg = p.received ? p.sum / p.received : 0, var = p.received ? p.sum2 / p.received - avg * avg : 0;
+	double mdev = sqrt(var > 0 ? var : 0);
+	if (json) {
+		printf("{\"summary\":{\"from\":\"%s\",\"to\":\"%s\",\"address\":\"%s\",\"transmitted\":%u,"
+		       "\"received\":%u,\"loss_pct\":%.1f,\"time_ms\":%.0f,\"rtt_ms\":",
+		       app.node.name, label, p.dest_addr, p.sent, p.received, loss, elapsed * 1000);
+		if (p.received)
+			printf("{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f,\"mdev\":%.3f}}}\n", p.min, avg, p.max, mdev);
+		else
+			printf("null}}\n");
+	} else {
+		printf("\n--- %s active ping statistics ---\n", label);
+		printf("%u capsules transmitted, %u received, %.0f%% capsule loss, time %.0fms\n", p.sent, p.received,
+		       loss, elapsed * 1000);
+		if (p.received)
+			printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", p.min, avg, p.max, mdev);
 	}
 	rc = p.received ? 0 : 1;
 out_free:

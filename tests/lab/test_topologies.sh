@@ -32,6 +32,16 @@ expect_eq "...and as many samples as --json has figures" \
   "$("$ANODE" -n b stats --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(1 + sum(len(v) for v in d.values() if isinstance(v, dict)))")"
 out=$("$ANODE" -n c ping a -c 1)
 expect_match "line3: ping the other way, c->a" "$out" '1 received'
+# ping --json (issue 19): JSON Lines, a reply per answer and a summary.
+out=$("$ANODE" -n a ping c -c 2 -i 0.05 --json)
+expect_eq "line3: ping --json: two replies of 2+2 hops and a summary with no loss" \
+  "$(/usr/bin/python3 -c "
+import json, sys
+lines = [json.loads(l) for l in sys.stdin]
+r = [l['reply'] for l in lines if 'reply' in l]
+s = [l['summary'] for l in lines if 'summary' in l][0]
+print([(x['seq'], x['hops_out'], x['hops_back']) for x in r], s['transmitted'], s['received'], s['loss_pct'], s['rtt_ms']['min'] <= s['rtt_ms']['max'])" <<<"$out")" \
+  "[(1, 2, 2), (2, 2, 2)] 2 2 0.0 True"
 out=$("$ANODE" -n b ping b -c 1)
 expect_match "line3: ping a node itself: zero hops" "$out" 'hops=0\+0'
 out=$("$ANODE" lab status)
