@@ -32,7 +32,7 @@ static void on_sigint(int sig)
 
 static void flood_usage(FILE *f)
 {
-	fputs("Usage: anode -n NODE flood DEST [-t SECONDS] [-s SIZE] [-r RATE] [-I MS] [--carry]\n"
+	fputs("Usage: anode -n NODE flood DEST [-t SECONDS] [-s SIZE] [-r RATE] [-I MS] [--carry] [--json]\n"
 	      "\n"
 	      "Active flood: push capsules from NODE to DEST as fast as NODE takes them\n"
 	      "(or at RATE per second). DEST counts them in soft state and reports every\n"
@@ -44,7 +44,10 @@ static void flood_usage(FILE *f)
 	      "  -r RATE      capsules per second (default 0: as fast as the node takes them)\n"
 	      "  -I MS        status interval at DEST (default 500)\n"
 	      "  --carry      carry the code in the start capsule instead of letting\n"
-	      "               each node load it on demand\n",
+	      "               each node load it on demand\n"
+	      "  --json       JSON Lines: {\"status\":{at_s, final, received, per_s,\n"
+	      "               mbit_s}} per report from DEST, then {\"summary\":{sent,\n"
+	      "               sent_s, received, loss_pct, per_s, mbit_s}}\n",
 	      f);
 }
 
@@ -65,15 +68,21 @@ struct flood_run {
 	struct cli_app *app;
 	double start;
 	size_t capsule_bytes;
+	bool json;
 };
 
 static void print_status(const struct flood_run *fr, const struct flood_msg *m)
 {
 	double secs = (double)m->elapsed_ns / 1e9;
 	double rate = secs > 0 ? (double)m->count / secs : 0;
-	printf("  %6.2f s  %s: %llu capsules received (%.0f/s, %.1f Mbit/s of capsule data)\n", now_s() - fr->start,
-	       m->kind == FLOOD_FINAL ? "final " : "status", (unsigned long long)m->count, rate,
-	       secs > 0 ? (double)m->bytes * 8 / secs / 1e6 : 0);
+	double mbit = secs > 0 ? (double)m->bytes * 8 / secs / 1e6 : 0;
+	if (fr->json)
+		printf("{\"status\":{\"at_s\":%.2f,\"final\":%s,\"received\":%llu,\"per_s\":%.0f,\"mbit_s\":%.1f}}\n",
+		       now_s() - fr->start, m->kind == FLOOD_FINAL ? "true" : "false", (unsigned long long)m->count, rate,
+		       mbit);
+	else
+		printf("  %6.2f s  %s: %llu capsules received (%.0f/s, %.1f Mbit/s of capsule data)\n", now_s() - fr->start,
+		       m->kind == FLOOD_FINAL ? "final " : "status", (unsigned long long)m->count, rate, mbit);
 	fflush(stdout);
 }
 
@@ -134,8 +143,9 @@ int cmd_flood(const char *node, int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
 					      { "carry", no_argument, NULL, 'C' },
+					      { "json", no_argument, NULL, 'J' },
 					      { NULL, 0, NULL, 0 } };
-	bool carry = false;
+	bool carry = false, json = false;
 	double seconds = 2, rate = 0;
 	long size = FLOOD_SIZE_DEFAULT, interval_ms = 500;
 	int c;
@@ -166,6 +176,9 @@ int cmd_flood(const char *node, int argc, char **argv)
 		case 'C':
 			carry = true;
 			break;
+		case 'J':
+			json = true;
+			break;
 		case 'h':
 			flood_usage(stdout);
 			return 0;
@@ -188,7 +201,7 @@ bad:
 	struct an_link *l = app.link;
 	const char *label = app.dst_label;
 	struct an_addr dst = app.dst;
-	struct flood_run fr = { .link = l, .app = &app };
+	struct flood_run fr = { .link = l, .app = &app, .json = json };
 	memcpy(fr.code, app.code, AN_NAME_LEN);
 	uint8_t *data = NULL;
 	int rc = 1, r;
@@ -207,8 +220,9 @@ bad:
 	};
 	struct sigaction sa = { .sa_handler = on_sigint };
 	sigaction(SIGINT, &sa, NULL);
-	printf("FLOOD %s (%s) from %s: %ld data bytes per capsule, %.1f s%s\n", label, app.dst_text, app.node.name, size,
-	       seconds, rate > 0 ? "" : ", as fast as the node takes them");
+	if (!fr.json)
+		printf("FLOOD %s (%s) from %s: %ld data bytes per capsule, %.1f s%s\n", label, app.dst_text, app.node.name,
+		       size, seconds, rate > 0 ? "" : ", as fast as the node takes them");
 	fflush(stdout);
 	fr.start = now_s();
 	r = flood_handshake(&fr, &cap, m, FLOOD_START);
@@ -246,19 +260,27 @@ bad:
 	m->seq = 0;
 	cap.data_len = sizeof(struct flood_msg);
 	r = flood_handshake(&fr, &cap, m, FLOOD_END);
-	printf("--- %s active flood statistics ---\n", label);
-	printf("sent %llu capsules in %.2f s (%.0f/s)\n", (unsigned long long)sent, sent_secs,
-	       sent_secs > 0 ? (double)sent / sent_secs : 0);
+	if (!fr.json) {
+		printf("--- %s active flood statistics ---\n", label);
+		printf("sent %llu capsules in %.2f s (%.0f/s)\n", (unsigned long long)sent, sent_secs,
+		       sent_secs > 0 ? (double)sent / sent_secs : 0);
+	}
 	if (r < 0) {
 		fprintf(stderr, "anode flood: no final status from %s: %s\n", label, strerror(-r));
 		goto out;
 	}
 	print_status(&fr, &fr.last);
 	double secs = (double)fr.last.elapsed_ns / 1e9;
-	printf("%s received %llu of %llu capsules (%.1f%% loss): %.0f capsules/s, %.1f Mbit/s of capsule data\n",
-	       label, (unsigned long long)fr.last.count, (unsigned long long)sent,
-	       sent ? 100.0 * (double)(sent - (fr.last.count < sent ? fr.last.count : sent)) / (double)sent : 0.0,
-	       secs > 0 ? (double)fr.last.count / secs : 0, secs > 0 ? (double)fr.last.bytes * 8 / secs / 1e6 : 0);
+	double loss = sent ? 100.0 * (double)(sent - (fr.last.count < sent ? fr.last.count : sent)) / (double)sent : 0.0;
+	double per_s = secs > 0 ? (double)fr.last.count / secs : 0, mbit = secs > 0 ? (double)fr.last.bytes * 8 / secs / 1e6 : 0;
+	if (fr.json)
+		printf("{\"summary\":{\"from\":\"%s\",\"to\":\"%s\",\"sent\":%llu,\"sent_s\":%.2f,\"received\":%llu,"
+		       "\"loss_pct\":%.1f,\"per_s\":%.0f,\"mbit_s\":%.1f}}\n",
+		       app.node.name, label, (unsigned long long)sent, sent_secs, (unsigned long long)fr.last.count, loss,
+		       per_s, mbit);
+	else
+		printf("%s received %llu of %llu capsules (%.1f%% loss): %.0f capsules/s, %.1f Mbit/s of capsule data\n",
+		       label, (unsigned long long)fr.last.count, (unsigned long long)sent, loss, per_s, mbit);
 	rc = fr.last.count > 0 ? 0 : 1;
 out:
 	free(data);

@@ -76,4 +76,14 @@ out=$("$ANODE" -n d ping b -c 1)
 expect_match "mesh: the chord d-b is one link" "$out" 'hops=1\+1'
 out=$("$ANODE" -n e flood a -t 0.5 -s 200)
 expect_match "mesh: flood e->a gets a final status" "$out" 'final : [1-9][0-9]* capsules received'
+# flood --json (issue 19): JSON Lines, the reports, then a summary.
+out=$("$ANODE" -n e flood a -t 0.5 -s 200 -r 1000 --json)
+expect_eq "mesh: flood --json: a final status and a summary that agree" \
+  "$(/usr/bin/python3 -c "
+import json, sys
+lines = [json.loads(l) for l in sys.stdin]
+final = [l['status'] for l in lines if 'status' in l and l['status']['final']]
+s = [l['summary'] for l in lines if 'summary' in l][0]
+print(len(final) >= 1 and final[-1]['received'] == s['received'] > 0, s['sent'] >= s['received'])" <<<"$out")" \
+  "True True"
 echo "topologies: $checks checks passed"
