@@ -369,9 +369,9 @@ static void tag_done(struct cc_table *t, struct cc_flow *f, struct cc_tag *g, ui
  * Not an even share: tags a silent neighbour leaves waiting for their
  * timeouts (until it is pruned) are the others', and must not cost them
  * their tags. */
-static size_t tag_share(const struct cc_table *t, const struct cc_flow *f, uint64_t now_ms)
+static size_t tag_share(const struct cc_table *t, size_t active)
 {
-	size_t others = up_active(t, f, now_ms) - 1;
+	size_t others = active - 1;
 	return t->cfg.max_tags > others + 1 ? t->cfg.max_tags - others : 1;
 }
 
@@ -432,11 +432,12 @@ static struct cc_tag *tag_evict(struct cc_table *t, struct cc_flow *f, int slot,
 	return victim;
 }
 
-/* The tag's slot: the open one, or a new one opened by upstream `slot`.
+/* The tag's slot: the open one, or a new one opened by upstream `slot`
+ * (active: up_active, as counted for this message).
  * NULL when the table is full (*why = -EDQUOT) or `slot` holds its share
  * of it (*why = -EUSERS). */
 static struct cc_tag *tag_slot(struct cc_table *t, struct cc_flow *f, int slot, uint64_t tag, uint64_t now_ms,
-			       bool *fresh, int *why)
+			       size_t active, bool *fresh, int *why)
 {
 	if (!f->tags) {
 		f->tags = calloc(t->cfg.max_tags, sizeof(*f->tags));
@@ -458,7 +459,7 @@ static struct cc_tag *tag_slot(struct cc_table *t, struct cc_flow *f, int slot, 
 		if (!g->used && !free_slot)
 			free_slot = g;
 	}
-	if (mine >= tag_share(t, f, now_ms)) {
+	if (mine >= tag_share(t, active)) {
 		*why = -EUSERS;
 		return NULL;
 	}
@@ -524,7 +525,7 @@ int cc_input(struct cc_table *t, struct cc_flow *f, int slot, const uint8_t *msg
 	bool fresh;
 	int why = 0;
 	bool joined = x->joined;
-	struct cc_tag *g = tag_slot(t, f, slot, (uint64_t)rc, now_ms, &fresh, &why);
+	struct cc_tag *g = tag_slot(t, f, slot, (uint64_t)rc, now_ms, x->n_upstream, &fresh, &why);
 	/* An eviction (tag_slot) ran the specification on another tag. */
 	x->upstream = (uint16_t)slot;
 	x->joined = joined;

@@ -34,6 +34,17 @@ static bool mulaw_in_bounds(const struct an_merge_ctx *ctx, uint64_t moff, uint6
 	       in_bounds(soff, n * 4, sizeof(ctx->state));
 }
 
+/* Add v to the 32-bit sum at p (unaligned, host order). Sums persist
+ * across messages: they saturate, never overflow. */
+static inline void sum_add(uint8_t *p, int64_t v)
+{
+	int32_t sum;
+	memcpy(&sum, p, 4);
+	int64_t s = (int64_t)sum + v;
+	sum = s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;
+	memcpy(p, &sum, 4);
+}
+
 EE_HELPER(concast_h_mulaw_mix)
 {
 	struct an_merge_ctx *ctx = (struct an_merge_ctx *)(uintptr_t)a1;
@@ -43,12 +54,7 @@ EE_HELPER(concast_h_mulaw_mix)
 		return EE_RET(-EINVAL);
 	EE_CHARGE(n * MULAW_MIX_UNITS_PER_SAMPLE);
 	for (uint64_t i = 0; i < n; i++) {
-		int32_t sum;
-		memcpy(&sum, ctx->state + soff + 4 * i, 4);
-		/* Sums persist across messages: saturate, never overflow. */
-		int64_t s = (int64_t)sum + g711_ulaw_decode(ctx->msg[moff + i]);
-		sum = s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;
-		memcpy(ctx->state + soff + 4 * i, &sum, 4);
+		sum_add(ctx->state + soff + 4 * i, g711_ulaw_decode(ctx->msg[moff + i]));
 	}
 	return 0;
 }
@@ -88,13 +94,8 @@ EE_HELPER(concast_h_pcm16_mix)
 		return EE_RET(-EINVAL);
 	EE_CHARGE(n * PCM16_UNITS_PER_SAMPLE);
 	for (uint64_t i = 0; i < n; i++) {
-		int32_t sum;
-		memcpy(&sum, ctx->state + soff + 4 * i, 4);
 		const uint8_t *p = ctx->msg + moff + 2 * i;
-		int64_t v = (int64_t)(int16_t)(p[0] << 8 | p[1]) * ((int64_t)1 << shift);
-		int64_t s = (int64_t)sum + v;
-		sum = s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;
-		memcpy(ctx->state + soff + 4 * i, &sum, 4);
+		sum_add(ctx->state + soff + 4 * i, (int64_t)(int16_t)(p[0] << 8 | p[1]) * ((int64_t)1 << shift));
 	}
 	return 0;
 }

@@ -58,8 +58,9 @@ static void note_unreach(struct ip_link *il, uint32_t dst, int err)
 }
 
 /* ICMP errors about what this link sent (IP_RECVERR): a router further on
- * that has no route toward a destination says so. The queue is read
- * before the data, since a pending error also makes recv fail. */
+ * that has no route toward a destination says so. Each one queued also
+ * makes the next recv on an empty queue fail with its errno, so the error
+ * queue is read then, not on every receive. */
 static void drain_errors(struct ip_link *il)
 {
 	for (unsigned k = 0; k < IP_ERRQUEUE_BATCH; k++) {
@@ -109,11 +110,13 @@ static int ip_recv(struct link *l, struct pkt_pool *pool, struct pkt **ret, unsi
 {
 	struct ip_link *il = (struct ip_link *)l;
 	unsigned k = 0;
-	drain_errors(il);
 	while (k < max) {
 		ssize_t n = recv(l->fd, il->buf, sizeof(il->buf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n < 0)
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				drain_errors(il);
 			break;
+		}
 		l->counters.rx_packets++;
 		l->counters.rx_bytes += (uint64_t)n;
 		struct wire_ipv4_concast ip;

@@ -14,20 +14,29 @@
 
 static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-/* Decimal 1..65535, digits only: no sign, no spaces, at most 5 digits. */
-static int parse_port(const char *s, uint16_t *ret)
+/* Decimal digits only, 1 to max_digits of them: no sign, no spaces. */
+static int parse_digits(const char *s, size_t max_digits, unsigned *ret)
 {
 	unsigned v = 0;
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 5)
+	if (n == 0 || n > max_digits)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
-	if (v == 0 || v > 65535)
+	*ret = v;
+	return 0;
+}
+
+/* Decimal 1..65535, at most 5 digits. */
+static int parse_port(const char *s, uint16_t *ret)
+{
+	unsigned v;
+
+	if (parse_digits(s, 5, &v) < 0 || v == 0 || v > 65535)
 		return -EINVAL;
 	*ret = (uint16_t)v;
 	return 0;
@@ -127,21 +136,10 @@ int wire_prefix_parse(const char *s, struct an_prefix *ret)
 	} else {
 		return -EINVAL;
 	}
-	if (slash) {
-		const char *d = slash + 1;
-		size_t n = strlen(d);
-		if (n == 0 || n > 3)
-			return -EINVAL;
-		for (size_t i = 0; i < n; i++) {
-			if (d[i] < '0' || d[i] > '9')
-				return -EINVAL;
-			len = len * 10 + (unsigned)(d[i] - '0');
-		}
-		if (len > max)
-			return -EINVAL;
-	} else {
+	if (!slash)
 		len = max;
-	}
+	else if (parse_digits(slash + 1, 3, &len) < 0 || len > max)
+		return -EINVAL;
 	p.len = (uint8_t)(len + 128 - max);
 	if (!wire_prefix_valid(&p))
 		return -EINVAL;
