@@ -22,6 +22,7 @@ packages=(
   help2man                                      # manual pages from --help (man/meson.build)
   debhelper lintian fakeroot                    # the Debian package and its test (tests/pkg)
   prometheus                                    # promtool checks `anode stats --prometheus` (tests/lab)
+  frr                                           # OSPF in namespace labs (lab up --routing ospf; tests/lab/test_ospf.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

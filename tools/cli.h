@@ -93,13 +93,34 @@ const char *lab_anoded_path(void);
  * namespace, setting pid) and records every namespace it creates in
  * DIR/netns as it goes, so that lab_netns_remove can undo a partial lab.
  * 0, or negative after printing why. */
-int lab_netns_up(struct lab_topo *t, const char *file, const char *lab, const char *dir, bool start_nodes);
+int lab_netns_up(struct lab_topo *t, const char *file, const char *lab, const char *dir, bool start_nodes,
+		 bool ospf);
 /* Whether a namespace the lab in DIR recorded still exists. */
 bool lab_netns_present(const char *dir);
 /* Delete the namespaces the lab in DIR recorded (which deletes their veths
  * and qdiscs): how many it deleted, or negative if one is left. */
 int lab_netns_remove(const char *dir);
 void lab_netns_status(const char *dir);
+/* Routing daemons in a namespace lab (lab_ospf.c): FRR's zebra and ospfd
+ * per router, in /run/frr/NS. */
+struct lab_ospf_router {
+	const char *name, *ns;
+	uint32_t addr; /* node address, host byte order */
+	struct {
+		const char *name;
+		bool to_host;
+	} ifs[LAB_MAX_NODES];
+	size_t n_ifs;
+};
+/* Whether FRR is installed; says why not. */
+int lab_ospf_check(void);
+int lab_ospf_start(const struct lab_ospf_router *r);
+/* Wait until every router has a route to every other router's node
+ * address: the milliseconds it took, or -ETIMEDOUT after saying so. */
+int lab_ospf_wait(const struct lab_ospf_router *r, size_t n, int timeout_ms);
+/* Stop a router's daemons (by their PID files) and remove their
+ * directory: how many daemons it stopped. */
+int lab_ospf_stop(const char *ns);
 /* Run argv in the namespace of a router or host of the lab in DIR; returns
  * only on failure. */
 int lab_netns_exec(const char *dir, const char *lab, const char *name, char **argv);

@@ -43,7 +43,7 @@
 
 static void lab_usage(FILE *f)
 {
-	fputs("Usage: anode lab up FILE [--netns [--no-nodes]]\n"
+	fputs("Usage: anode lab up FILE [--netns [--no-nodes] [--routing static|ospf]]\n"
 	      "       anode lab status [FILE]\n"
 	      "       anode lab down FILE\n"
 	      "       anode lab exec LAB NAME [--] COMMAND [ARGS...]\n"
@@ -72,6 +72,17 @@ static void lab_usage(FILE *f)
 	      "router mode, the network stays up without nodes and lab up says so.\n"
 	      "  --no-nodes   build only the network (for tests, or to compare with plain\n"
 	      "               kernel forwarding)\n"
+	      "  --routing ospf\n"
+	      "               instead of static routes, run FRR's zebra and ospfd in every\n"
+	      "               router (needs the frr package): point-to-point area 0 on\n"
+	      "               every router link, hello 1 s, dead 3 s, host links and node\n"
+	      "               addresses passive; lab up waits until every router has a\n"
+	      "               route to every other (at most 30 s) and says how long it took.\n"
+	      "               anode routers forward capsules by the kernel's routes, so they\n"
+	      "               follow OSPF around a failed link. FRR's files are in\n"
+	      "               /run/frr/an-LAB-NAME; ask it with\n"
+	      "               ip netns exec an-LAB-NAME vtysh -N an-LAB-NAME -c 'show ip route'\n"
+	      "               (default: --routing static, the shortest paths above)\n"
 	      "lab up refuses when a namespace of that name exists, and on any failure\n"
 	      "removes what it made. lab down stops the nodes (by the PIDs it recorded)\n"
 	      "and deletes the namespaces, which deletes their veths and qdiscs.\n"
@@ -608,7 +619,7 @@ static int overlay_up(struct lab_topo *t, const char *dir)
 	return r;
 }
 
-static int lab_up(const char *file, bool netns, bool start_nodes)
+static int lab_up(const char *file, bool netns, bool start_nodes, bool ospf)
 {
 	static struct lab_topo t;
 	if (topo_load(file, &t) < 0)
@@ -639,7 +650,7 @@ static int lab_up(const char *file, bool netns, bool start_nodes)
 		fprintf(stderr, "anode lab: cannot create %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
-	int r = netns ? lab_netns_up(&t, file, lab, dir, start_nodes) : overlay_up(&t, dir);
+	int r = netns ? lab_netns_up(&t, file, lab, dir, start_nodes, ospf) : overlay_up(&t, dir);
 	/* The nodes file is written even on failure, so that stopping finds
 	 * every process that did start. Hosts are not nodes: they are in the
 	 * netns file only. */
@@ -813,12 +824,19 @@ int cmd_lab(const char *node, int argc, char **argv)
 		return lab_exec(argv[2], argv[3], argv + cmd);
 	}
 	const char *file = NULL;
-	bool netns = false, start_nodes = true;
+	bool netns = false, start_nodes = true, ospf = false;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--netns") == 0 && strcmp(verb, "up") == 0) {
 			netns = true;
 		} else if (strcmp(argv[i], "--no-nodes") == 0 && strcmp(verb, "up") == 0) {
 			start_nodes = false;
+		} else if (strcmp(argv[i], "--routing") == 0 && strcmp(verb, "up") == 0 && i + 1 < argc) {
+			const char *how = argv[++i];
+			if (strcmp(how, "ospf") != 0 && strcmp(how, "static") != 0) {
+				fprintf(stderr, "anode lab: --routing is static or ospf, not '%s'\n", how);
+				return 2;
+			}
+			ospf = strcmp(how, "ospf") == 0;
 		} else if (argv[i][0] == '-' || file) {
 			fprintf(stderr, "anode lab: unexpected '%s' (see anode lab -h)\n", argv[i]);
 			return 2;
@@ -826,12 +844,17 @@ int cmd_lab(const char *node, int argc, char **argv)
 			file = argv[i];
 		}
 	}
+	if (ospf && !netns) {
+		fprintf(stderr, "anode lab: --routing ospf goes with --netns (overlay nodes route by their "
+				"configuration and 'anode route')\n");
+		return 2;
+	}
 	if (!start_nodes && !netns) {
 		fprintf(stderr, "anode lab: --no-nodes goes with --netns (an overlay lab is its nodes)\n");
 		return 2;
 	}
 	if (strcmp(verb, "up") == 0 && file)
-		return lab_up(file, netns, start_nodes);
+		return lab_up(file, netns, start_nodes, ospf);
 	if (strcmp(verb, "status") == 0)
 		return lab_status(file);
 	if (strcmp(verb, "down") == 0 && file)

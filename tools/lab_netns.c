@@ -51,6 +51,9 @@
 /* At least two Ethernet frames of burst: tbf drops a non-GSO packet
  * larger than its bucket. */
 #define TBF_MIN_BURST (2 * 1514)
+/* OSPF's first adjacencies take a few hello intervals; a lab of 64
+ * routers in a line floods its LSAs across 63 hops. */
+#define LAB_OSPF_CONVERGE_MS 30000
 
 struct plan {
 	const struct lab_topo *t;
@@ -58,6 +61,7 @@ struct plan {
 	uint32_t addr[LAB_MAX_NODES];		/* routers: node address; hosts: link address */
 	int16_t link_of[LAB_MAX_NODES][LAB_MAX_NODES]; /* link index between two nodes, or -1 */
 	char ifname[LAB_MAX_LINKS][2][16];	/* per link, the interface at end a and at end b */
+	bool ospf; /* routes from FRR's OSPF, not static ones */
 };
 
 static const char *ip4(uint32_t a, char buf[INET_ADDRSTRLEN])
@@ -254,15 +258,18 @@ static void batch_routes(const struct plan *p, size_t i, FILE *f)
 			continue;
 		const char *ifn = link_if(p, k, (int)i);
 		fprintf(f, "link set %s up\n", ifn);
+		/* With OSPF the kernel keeps the connected route, so that it
+		 * comes back with a link that went down and up. */
+		bool own_route = !host && !p->ospf;
 		fprintf(f, "address add %s/30 dev %s%s\n", ip4(link_addr(p, k, (int)i), a), ifn,
-			host ? "" : " noprefixroute");
+			own_route ? " noprefixroute" : "");
 		if (host)
 			fprintf(f, "route add default via %s\n",
 				ip4(link_addr(p, k, t->links[k].a == (int)i ? t->links[k].b : t->links[k].a), a));
-		else
+		else if (own_route)
 			fprintf(f, "route add %s/30 dev %s src %s\n", ip4(link_net(p, k), a), ifn, src);
 	}
-	if (host)
+	if (host || p->ospf)
 		return;
 	int first_hop[LAB_MAX_NODES], dist[LAB_MAX_NODES];
 	lab_shortest_paths(t, i, first_hop, dist);
@@ -322,6 +329,42 @@ static int write_batch(const struct plan *p, size_t i, const char *dir, const ch
 	return 0;
 }
 
+/* Phase 4 with --routing ospf: FRR in every router, then wait until each
+ * has a route to every other router. */
+static int start_ospf(const struct plan *p, FILE *state)
+{
+	const struct lab_topo *t = p->t;
+	static struct lab_ospf_router r[LAB_MAX_NODES];
+	size_t n = 0;
+	fprintf(state, "routing ospf\n");
+	if (fflush(state) != 0)
+		return -EIO;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->nodes[i].is_host)
+			continue;
+		struct lab_ospf_router *o = &r[n++];
+		memset(o, 0, sizeof(*o));
+		o->name = t->nodes[i].name;
+		o->ns = p->ns[i];
+		o->addr = p->addr[i];
+		for (size_t k = 0; k < t->n_links; k++) {
+			int u = t->links[k].a, v = t->links[k].b;
+			if (u != (int)i && v != (int)i)
+				continue;
+			o->ifs[o->n_ifs].name = link_if(p, k, (int)i);
+			o->ifs[o->n_ifs++].to_host = t->nodes[u == (int)i ? v : u].is_host;
+		}
+		int ret = lab_ospf_start(o);
+		if (ret < 0)
+			return ret;
+	}
+	int ms = lab_ospf_wait(r, n, LAB_OSPF_CONVERGE_MS);
+	if (ms < 0)
+		return ms;
+	printf("OSPF converged in %d ms (FRR in /run/frr/an-*; ip netns exec NS vtysh -N NS)\n", ms);
+	return 0;
+}
+
 static int build_network(const struct plan *p, const char *dir, FILE *state)
 {
 	const struct lab_topo *t = p->t;
@@ -367,7 +410,9 @@ static int build_network(const struct plan *p, const char *dir, FILE *state)
 		fprintf(state, "link %s %s %s %s %s/30 %llu\n", t->nodes[t->links[k].a].name,
 			t->nodes[t->links[k].b].name, p->ifname[k][0], p->ifname[k][1], ip4(link_net(p, k), a),
 			(unsigned long long)t->links[k].rate_bps);
-	return fflush(state) == 0 ? 0 : -EIO;
+	if (fflush(state) != 0)
+		return -EIO;
+	return p->ospf ? start_ospf(p, state) : 0;
 }
 
 static int write_node_config(const struct plan *p, size_t i, const char *dir, char *ret_path, size_t len)
@@ -474,12 +519,16 @@ static int start_routers(struct lab_topo *t, const struct plan *p, const char *d
 	return 0;
 }
 
-int lab_netns_up(struct lab_topo *t, const char *file, const char *lab, const char *dir, bool start_nodes)
+int lab_netns_up(struct lab_topo *t, const char *file, const char *lab, const char *dir, bool start_nodes,
+		 bool ospf)
 {
 	static struct plan p;
 	int r = plan_make(&p, t, lab);
 	if (r < 0)
 		return r;
+	p.ospf = ospf;
+	if (ospf && lab_ospf_check() < 0)
+		return -ENOENT;
 	for (size_t i = 0; i < t->n; i++) {
 		if (ns_exists(p.ns[i])) {
 			fprintf(stderr,
@@ -579,6 +628,11 @@ int lab_netns_remove(const char *dir)
 	char exe[PATH_MAX];
 	int deleted = 0;
 	r = 0;
+	/* Routing daemons first: a namespace lives on while a process is in
+	 * it, and a daemon would keep running in a namespace nobody sees. */
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].kind, "router") == 0 && strncmp(v[i].ns, "an-", 3) == 0 && lab_ospf_stop(v[i].ns) < 0)
+			r = -EIO;
 	for (size_t i = 0; i < n; i++) {
 		/* Only names this code makes: the state file cannot point
 		 * lab down at someone else's namespace by accident. */
@@ -633,6 +687,9 @@ void lab_netns_status(const char *dir)
 	FILE *f = fopen(path, "re");
 	bool header = false;
 	while (f && fgets(line, sizeof(line), f)) {
+		if (strcmp(line, "routing ospf\n") == 0)
+			printf("  routes: OSPF (FRR's zebra and ospfd in every router; "
+			       "ip netns exec NS vtysh -N NS -c 'show ip ospf neighbor')\n");
 		char a[LAB_NAME_MAX + 1], b[LAB_NAME_MAX + 1], ia[16], ib[16], prefix[24], rate[32];
 		unsigned long long bps;
 		if (sscanf(line, "link %64s %64s %15s %15s %23s %llu", a, b, ia, ib, prefix, &bps) != 6)
