@@ -175,6 +175,7 @@ int cmd_trace(const char *node, int argc, char **argv);
 int cmd_code(const char *node, int argc, char **argv);
 int cmd_stats(const char *node, int argc, char **argv);
 int cmd_routes(const char *node, int argc, char **argv);
+int cmd_route(const char *node, int argc, char **argv);
 int cmd_info(const char *node, int argc, char **argv);
 int cmd_key(const char *node, int argc, char **argv);
 /* The key file to sign with when none is named: $ANODE_KEY, else

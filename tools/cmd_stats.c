@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * anode stats / routes / info: a running node's counters, routing table and
- * identity, read over its control socket.
+ * anode stats / info: a running node's counters and identity, read over
+ * its control socket.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,16 +56,6 @@ int cmd_stats(const char *node, int argc, char **argv)
 			 "collector never reads half a file):\n"
 			 "  f=/var/lib/prometheus/node-exporter/anode-r1.prom\n"
 			 "  anode -n r1 stats --prometheus > $f.new && mv $f.new $f\n",
-			 argc, argv);
-}
-
-int cmd_routes(const char *node, int argc, char **argv)
-{
-	return ctl_print(node, "routes",
-			 "Usage: anode -n NODE routes [--json]\n\n"
-			 "NODE's routing table: the next hop per destination node, one 'DEST via\n"
-			 "NEXT' line each, then the default route if there is one. --json prints\n"
-			 "{\"routes\":[{\"destination\":..,\"via\":..}],\"default\":NEXT or null}.\n",
 			 argc, argv);
 }
 

@@ -203,6 +203,13 @@ static int ctl_routes(void *arg, int argc, char **argv, struct ctl_out *o)
 	struct an_addr dst, next;
 	char a[WIRE_ADDR_STRLEN], b[WIRE_ADDR_STRLEN];
 	bool json = want_json(argc, argv);
+	if (n->cfg.router) {
+		/* node_next_hop: the destination itself, for the kernel to route. */
+		ctl_printf(o, json ? "{\"mode\":\"router\",\"routes\":[],\"default\":null}\n"
+				   : "router mode: capsules follow the kernel's routes (ip route; a routing daemon "
+				     "such as FRR keeps them)\n");
+		return 0;
+	}
 	if (json)
 		ctl_printf(o, "{\"routes\":[");
 	for (size_t i = 0; route_at(n->routes, i, &dst, &next); i++) {
@@ -222,6 +229,62 @@ static int ctl_routes(void *arg, int argc, char **argv, struct ctl_out *o)
 		ctl_printf(o, "],\"default\":null}\n");
 	else if (dflt)
 		ctl_printf(o, "default via %s\n", b);
+	return 0;
+}
+
+/* route add DEST NEXT | route del DEST (DEST: an address, or "default").
+ * The running table only: a reload of the configuration rebuilds it from
+ * the configuration's routes (node_reconfigure says so in the log). */
+static int ctl_route(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	struct node *n = arg;
+	bool add = argc == 4 && strcmp(argv[1], "add") == 0, del = argc == 3 && strcmp(argv[1], "del") == 0;
+	struct an_addr dst, next = { 0 };
+	if (argc >= 2 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "json") == 0))
+		return ctl_routes(arg, argc, argv, o);
+	if (!add && !del) {
+		ctl_printf(o, "usage: route add DEST|default NEXT | route del DEST|default | route show [json]");
+		return -EINVAL;
+	}
+	if (!o->may_change)
+		return ctl_refuse_change(o);
+	if (n->cfg.router) {
+		ctl_printf(o, "router mode: capsules follow the kernel's routes; change those (ip route, or a "
+			      "routing daemon such as FRR)");
+		return -EOPNOTSUPP;
+	}
+	bool dflt = strcmp(argv[2], "default") == 0;
+	if (!dflt && wire_addr_parse(argv[2], &dst) < 0) {
+		ctl_printf(o, "'%s' is not a destination: ADDR:PORT or default", argv[2]);
+		return -EINVAL;
+	}
+	if (add && wire_addr_parse(argv[3], &next) < 0) {
+		ctl_printf(o, "'%s' is not a next hop: ADDR:PORT", argv[3]);
+		return -EINVAL;
+	}
+	if (add && an_addr_eq(&next, &n->local)) {
+		ctl_printf(o, "the next hop %s is this node itself", argv[3]);
+		return -EINVAL;
+	}
+	int r = 0;
+	if (add && dflt)
+		route_set_default(n->routes, &next);
+	else if (add)
+		r = route_add(n->routes, &dst, &next);
+	else if (dflt)
+		r = route_clear_default(n->routes) ? 0 : -ENOENT;
+	else
+		r = route_del(n->routes, &dst);
+	if (r == -ENOENT) {
+		ctl_printf(o, "no route to %s", argv[2]);
+		return r;
+	}
+	if (r < 0) {
+		ctl_printf(o, "cannot add the route: %s", strerror(-r));
+		return r;
+	}
+	n->routes_changed++;
+	log_info("route %s %s%s%s (by the control socket)", argv[1], argv[2], add ? " via " : "", add ? argv[3] : "");
 	return 0;
 }
 
@@ -251,6 +314,7 @@ const struct ctl_command node_ctl_commands[] = {
     {"stats", "stats [json|prometheus]", ctl_stats, NULL, 1},
     {"code", "code [json] | code remove NAME", ctl_code, NULL, 2},
     {"routes", "routes [json]", ctl_routes, NULL, 1},
+    {"route", "route add DEST NEXT | route del DEST | route show [json]", ctl_route, NULL, 4},
     {"log-level", "log-level N", ctl_log_level, NULL, 1},
     {"shutdown", "shutdown", ctl_shutdown, NULL, 0},
     {NULL, NULL, NULL, NULL, 0},

@@ -811,6 +811,10 @@ int node_reconfigure(struct node *n, const struct node_config *nc, char *why, si
 		return -ENOMEM;
 	}
 	/* Then all of it, at once (run to completion: no packet sees half). */
+	if (n->routes_changed)
+		log_info("the configuration's %zu routes replace the table that %u 'anode route' changes made",
+			   route_count(routes), n->routes_changed);
+	n->routes_changed = 0;
 	route_table_free(n->routes);
 	n->routes = routes;
 	pkt_pool_set_share(n->pool, nc->buffers * nc->code_buffer_share / 100);

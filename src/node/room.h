@@ -146,6 +146,7 @@ struct node {
 	struct ctl_command *commands; /* the node's and the rooms' */
 	struct ee *ee;
 	struct route_table *routes;
+	unsigned routes_changed; /* by 'route add|del' since the configuration was read */
 	/* Links besides the network link that rooms added (node_link_add):
 	 * the node reads them into node_input, shows their counters, and
 	 * closes them. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Routing table (see route.h): open addressing with linear probing, grown
- * at half full; entries are replaced but never removed while a node runs.
+ * at half full; a removal shifts back the entries after it, so that no
+ * probe ever needs a tombstone.
  */
 #include "node/route.h"
 
@@ -88,6 +89,33 @@ int route_add(struct route_table *t, const struct an_addr *dst, const struct an_
 		t->n++;
 	*e = (struct route_entry){ .dst = *dst, .next = *next, .used = true };
 	return 0;
+}
+
+int route_del(struct route_table *t, const struct an_addr *dst)
+{
+	struct route_entry *e = find_slot(t->slots, t->cap, dst);
+	if (!e->used)
+		return -ENOENT;
+	size_t hole = (size_t)(e - t->slots), mask = t->cap - 1;
+	/* Backward shift: an entry after the hole moves into it unless its
+	 * home slot lies cyclically in (hole, i], where it is still found. */
+	for (size_t i = (hole + 1) & mask; t->slots[i].used; i = (i + 1) & mask) {
+		size_t home = addr_hash(&t->slots[i].dst) & mask;
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			t->slots[hole] = t->slots[i];
+			hole = i;
+		}
+	}
+	t->slots[hole].used = false;
+	t->n--;
+	return 0;
+}
+
+bool route_clear_default(struct route_table *t)
+{
+	bool had = t->have_default;
+	t->have_default = false;
+	return had;
 }
 
 void route_set_default(struct route_table *t, const struct an_addr *next)

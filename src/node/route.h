@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The node's routing table: next hop per destination node address, from the
- * node's configuration (a lab computes them by shortest path), plus an
- * optional default. Lookups are exact-match hash probes.
+ * node's configuration (a lab computes them by shortest path) and changed
+ * at run time by `anode route`, plus an optional default. Lookups are
+ * exact-match hash probes.
  */
 #ifndef NODE_ROUTE_H
 #define NODE_ROUTE_H
@@ -18,7 +19,11 @@ struct route_table *route_table_new(void);
 void route_table_free(struct route_table *t);
 /* Add or replace. 0 or -ENOMEM. */
 int route_add(struct route_table *t, const struct an_addr *dst, const struct an_addr *next);
+/* Remove: 0, or -ENOENT when dst has no route. */
+int route_del(struct route_table *t, const struct an_addr *dst);
 void route_set_default(struct route_table *t, const struct an_addr *next);
+/* Whether there was a default to remove. */
+bool route_clear_default(struct route_table *t);
 /* 0 and *ret_next, or -EHOSTUNREACH. */
 int route_lookup(const struct route_table *t, const struct an_addr *dst, struct an_addr *ret_next);
 size_t route_count(const struct route_table *t);

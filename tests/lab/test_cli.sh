@@ -75,7 +75,7 @@ printf 'node x\nlink x y\n' > "$work/bad.topo"
 if out=$("$ANODE" lab up "$work/bad.topo" 2>&1); then fail "a bad topology started"; fi
 expect_match "a bad topology file names its line" "$out" 'bad.topo:2: link names an unknown node'
 expect_match "anode -h explains the commands" "$("$ANODE" -h)" 'ping +active ping'
-for cmd in lab ping flood trace code stats routes info key svc events concast; do
+for cmd in lab ping flood trace code stats routes route info key svc events concast; do
   grep -q '^Usage: anode' <<<"$("$ANODE" $cmd -h)" || fail "anode $cmd -h has no usage"
 done
 ok "every command has --help"
@@ -83,7 +83,7 @@ ok "every command has --help"
 # no file read or written, no lab started) and exit 0 (issue 19).
 for args in "lab up $work/bad.topo -h" "lab status --help" "lab down x -h" "code insert -h" "code name -h" \
   "code build -h" "svc activate cache -h" "svc list --help" "concast join 198.18.0.1 r1 7 -h" \
-  "concast flows -h" "key gen -o $work/k -h" "ping c -c 3 --help" "stats --json -h"; do
+  "concast flows -h" "key gen -o $work/k -h" "ping c -c 3 --help" "stats --json -h" "route del c -h"; do
   rc=0; out=$("$ANODE" $args 2>"$work/help.err") || rc=$?
   [ "$rc" -eq 0 ] && grep -q '^Usage: anode' <<<"$out" && [ ! -s "$work/help.err" ] ||
     fail "anode $args: exit $rc, $(head -c 200 "$work/help.err")"

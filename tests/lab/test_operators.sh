@@ -47,6 +47,8 @@ rc=0; out=$(as 5001 $OPS "$ANODE" -n "$b_app" code remove "$ping_name" 2>&1) || 
 expect_eq "...but may not remove code" "$rc" 1
 expect_match "...told why" "$out" "changing the node needs root, its own user or group $ADMIN"
 expect_match "...the code is still there" "$("$ANODE" -n b code list)" "^$ping_name"
+rc=0; out=$(as 5001 $OPS "$ANODE" -n "$b_app" route del "$c_addr" 2>&1) || rc=$?
+expect_eq "...nor remove a route" "$rc $out" "1 anode: node b: changing the node needs root, its own user or group $ADMIN (this process may only look)"
 expect_ge "...refusals counted" "$("$ANODE" -n b stats --json | json "d['control']['refused_changes']")" 1
 
 # An admin: in both groups.

@@ -81,6 +81,10 @@ expect_eq "zebra and ospfd run in each of the 5 routers" "$(wc -w <<<"$pids")" 1
 expect_match "OSPF's routes leave from the node address" \
   "$(in_ns a -- ip -4 route show proto ospf)" "src $(awk '$1 == "router" && $2 == "a" {print $4}' "$ANODE_RUN_DIR/$lab/netns")"
 expect_eq "ospf: a reaches d by the short side" "$(path_to_d)" "b d"
+expect_match "a router has no table of its own: route show says where its routes are" \
+  "$("$ANODE" -n a route show)" "^router mode: capsules follow the kernel's routes"
+rc=0; out=$("$ANODE" -n a route del d 2>&1) || rc=$?
+expect_match "...and route del is refused with the reason" "$rc $out" "^1 .*router mode: capsules follow the kernel's routes; change those"
 
 down=$(ping_across down)
 echo "OSPF, link down: $down"

@@ -32,6 +32,26 @@ expect_eq "...and as many samples as --json has figures" \
   "$("$ANODE" -n b stats --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(1 + sum(len(v) for v in d.values() if isinstance(v, dict)))")"
 out=$("$ANODE" -n c ping a -c 1)
 expect_match "line3: ping the other way, c->a" "$out" '1 received'
+# anode route (issue 19): the table with the lab's names, changed while the
+# node runs.
+expect_match "line3: route show names c and its next hop b" "$("$ANODE" -n a route show)" \
+  '^127\.0\.0\.1:[0-9]+ \(c\) +via 127\.0\.0\.1:[0-9]+ \(b\)$'
+expect_eq "line3: routes --json, with names" \
+  "$("$ANODE" -n a routes --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(d['mode'], sorted((r['destination_name'], r['via_name']) for r in d['routes']), d['default'])")" \
+  "overlay [('b', 'b'), ('c', 'b')] None"
+"$ANODE" -n a route del c
+rc=0; out=$("$ANODE" -n a route del c 2>&1) || rc=$?
+expect_eq "line3: route del of a route that is gone fails" "$rc" 1
+expect_match "...saying so" "$out" 'no route to 127'
+expect_match "line3: without the route, a's capsules to c drop: no route" \
+  "$("$ANODE" -n a ping c -c 1 -W 1 --json)" '"dropped":\{"node":"a","reason":"No route to host"\}'
+"$ANODE" -n a route add c via b
+expect_match "line3: route add c via b: a reaches c again" "$("$ANODE" -n a ping c -c 1)" '1 received'
+"$ANODE" -n a route add default b
+expect_match "line3: route add default" "$("$ANODE" -n a route show)" '^default +via 127\.0\.0\.1:[0-9]+ \(b\)$'
+"$ANODE" -n a route del default
+rc=0; out=$("$ANODE" -n a route add c a 2>&1) || rc=$?
+expect_match "line3: a route through the node itself is refused" "$rc $out" '^1 .*is this node itself'
 # ping --json (issue 19): JSON Lines, a reply per answer and a summary.
 out=$("$ANODE" -n a ping c -c 2 -i 0.05 --json)
 expect_eq "line3: ping --json: two replies of 2+2 hops and a summary with no loss" \
@@ -52,7 +72,7 @@ b_addr=$(awk '$1 == "b" {print $2}' "$ANODE_RUN_DIR/line3/nodes")
 expect_eq "line3: routes --json at a: c via b" \
   "$("$ANODE" -n a routes --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print([r['via'] for r in d['routes'] if r['destination'] == '$c_addr'], d['default'])")" \
   "['$b_addr'] None"
-expect_match "line3: routes as text says the same" "$("$ANODE" -n a routes)" "^$c_addr via $b_addr"
+expect_match "line3: routes as text says the same" "$("$ANODE" -n a routes)" "^$c_addr \\(c\\) +via $b_addr \\(b\\)$"
 pids=$(awk '!/^#/ {print $5}' "$ANODE_RUN_DIR/line3/nodes")
 "$ANODE" lab down "$TOPO_DIR/line3.topo" >/dev/null
 labs_up=()
