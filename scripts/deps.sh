@@ -8,7 +8,8 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config gcc clang llvm   # build; clang -target bpf compiles code objects
   libdpdk-dev                                   # librte_bpf: eBPF validator and JIT in user space
-  libsodium-dev                                 # SHA-256 code object names (Ed25519 later)
+  libsodium-dev                                 # SHA-256 code object names, Ed25519 signatures
+  libmicrohttpd-dev                             # metrics-listen: /metrics over HTTP for Prometheus
   libseccomp-dev libcap-dev                     # router mode: the node child's system call allow-list and capabilities
   bubblewrap                                    # service processes: the per-user sandbox (namespaces, no_new_privs, seccomp)
   libclang-rt-14-dev                            # sanitizer and libFuzzer runtimes for clang
@@ -21,7 +22,7 @@ packages=(
   python3-numpy python3-matplotlib              # concast: counting audible senders, the figure under bench/
   help2man                                      # manual pages from --help (man/meson.build)
   debhelper lintian fakeroot                    # the Debian package and its test (tests/pkg)
-  prometheus                                    # promtool checks `anode stats --prometheus` (tests/lab)
+  prometheus curl                               # promtool checks `anode stats --prometheus`; a real Prometheus scrapes metrics-listen (tests/lab)
   frr                                           # OSPF in namespace labs (lab up --routing ospf; tests/lab/test_ospf.sh)
 )
 missing=()

@@ -47,9 +47,8 @@ static int ctl_info(void *arg, int argc, char **argv, struct ctl_out *o)
 /* Every figure of the node, by section: the node's, then each room's;
  * each module's counters from its own list (core/stat.h); the one writer
  * prints text or JSON. */
-static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
+int node_stats(struct node *n, enum ctl_format format, struct ctl_out *o)
 {
-	struct node *n = arg;
 	struct stat_list l = {0};
 	struct stat_section *sec;
 	int r = -ENOMEM;
@@ -136,15 +135,20 @@ static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
 	    {"mode", n->cfg.router ? "router" : "overlay"},
 	    {"link_kind", n->udp->ops->kind},
 	};
-	enum ctl_format format = want_json(argc, argv) ? CTL_JSON : CTL_TEXT;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "prometheus") == 0)
-			format = CTL_PROMETHEUS;
 	ctl_print_stats(o, format, strings, sizeof(strings) / sizeof(strings[0]), l.v, l.n);
 	r = 0;
 out:
 	free(l.v);
 	return r;
+}
+
+static int ctl_stats(void *arg, int argc, char **argv, struct ctl_out *o)
+{
+	enum ctl_format format = want_json(argc, argv) ? CTL_JSON : CTL_TEXT;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "prometheus") == 0)
+			format = CTL_PROMETHEUS;
+	return node_stats(arg, format, o);
 }
 
 static int ctl_code(void *arg, int argc, char **argv, struct ctl_out *o)

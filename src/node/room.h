@@ -227,6 +227,9 @@ struct pkt *node_pkt_copy(struct node *n, const struct pkt *p);
 /* The hop limit rule, on every path through the node: an arrival takes one
  * hop, once (0 or -ETIMEDOUT); a packet left with none may not be sent on. */
 int node_take_hop(struct pkt *p, struct wire_anep *a);
+/* Every figure of the node and its rooms, as `anode stats` prints them, in
+ * format, appended to o (whose buffer the caller frees): 0 or -ENOMEM. */
+int node_stats(struct node *n, enum ctl_format format, struct ctl_out *o);
 bool node_may_leave(const struct pkt *p, const struct wire_anep *a);
 
 /* ---- router.c ---- */
