@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "anode/anode.h"
 
@@ -37,6 +38,10 @@ const char *cli_run_dir(void);
 int cli_node_find(const char *spec, struct cli_node *ret);
 /* A destination: a node name or address of a running lab, or an address. */
 int cli_dest_find(const char *spec, const char *lab, struct an_addr *ret, char *ret_label, size_t label_len);
+
+/* s as a JSON string on f: quotes, backslashes and control characters
+ * escaped (paths come from the environment). */
+void cli_json_string(FILE *f, const char *s);
 
 /* The lab's nodes file, one node per line. */
 int cli_lab_read(const char *lab_dir, struct cli_node **ret, size_t *ret_n);
@@ -101,6 +106,9 @@ bool lab_netns_present(const char *dir);
  * and qdiscs): how many it deleted, or negative if one is left. */
 int lab_netns_remove(const char *dir);
 void lab_netns_status(const char *dir);
+/* The same as members of a JSON object: ,"routing":..,"namespaces":[..],
+ * "links":[..] (nothing for an overlay lab). */
+void lab_netns_status_json(const char *dir, FILE *f);
 /* Routing daemons in a namespace lab (lab_ospf.c): FRR's zebra and ospfd
  * per router, in /run/frr/NS. */
 struct lab_ospf_router {

@@ -43,8 +43,8 @@
 
 static void lab_usage(FILE *f)
 {
-	fputs("Usage: anode lab up FILE [--netns [--no-nodes] [--routing static|ospf]]\n"
-	      "       anode lab status [FILE]\n"
+	fputs("Usage: anode lab up FILE [--netns [--no-nodes] [--routing static|ospf]] [--json]\n"
+	      "       anode lab status [FILE] [--json]\n"
 	      "       anode lab down FILE\n"
 	      "       anode lab exec LAB NAME [--] COMMAND [ARGS...]\n"
 	      "\n"
@@ -70,6 +70,9 @@ static void lab_usage(FILE *f)
 	      "'ip netns exec an-LAB-NAME anoded -f LABDIR/NAME.conf' with 'mode router'\n"
 	      "and 'listen NODE-ADDRESS:3322'; hosts run no node. If anoded rejects\n"
 	      "router mode, the network stays up without nodes and lab up says so.\n"
+	      "Namespace labs are IPv4 (router mode intercepts IPv4; anoded refuses an IPv6\n"
+	      "'listen' in router mode). An overlay lab is IPv4 or IPv6, not both: lab up\n"
+	      "refuses a file that mixes the two (a node reaches its own family only).\n"
 	      "  --no-nodes   build only the network (for tests, or to compare with plain\n"
 	      "               kernel forwarding)\n"
 	      "  --routing ospf\n"
@@ -86,6 +89,14 @@ static void lab_usage(FILE *f)
 	      "lab up refuses when a namespace of that name exists, and on any failure\n"
 	      "removes what it made. lab down stops the nodes (by the PIDs it recorded)\n"
 	      "and deletes the namespaces, which deletes their veths and qdiscs.\n"
+	      "\n"
+	      "--json (up, status): one JSON value. status prints {\"labs\":[LAB...]}, up the\n"
+	      "LAB it started; a LAB is {name, dir, nodes: [{name, address, state (running,\n"
+	      "dead, no node), pid, control_socket, and while running received, forwarded,\n"
+	      "delivered, dropped, code_objects}]}, and for a namespace lab also routing\n"
+	      "(static or ospf), namespaces: [{name, kind (router or host), namespace,\n"
+	      "address, on (a host's router, else null), present}] and links: [{a, b,\n"
+	      "interface_a, interface_b, prefix, rate_bps}]. Progress goes to stderr.\n"
 	      "\n"
 	      "lab exec runs COMMAND in the namespace of router or host NAME of lab LAB\n"
 	      "(a name or its topology file), with 'ip netns exec', e.g.\n"
@@ -619,7 +630,44 @@ static int overlay_up(struct lab_topo *t, const char *dir)
 	return r;
 }
 
-static int lab_up(const char *file, bool netns, bool start_nodes, bool ospf)
+static bool is_v4(const struct an_addr *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	return memcmp(a->ip, mapped, sizeof(mapped)) == 0;
+}
+
+/* An overlay lab is one address family: a node's UDP socket reaches
+ * neighbours of its own family only, so a mixed lab would start and lose
+ * every capsule between the two halves. A node without an address is on
+ * 127.0.0.1. */
+static int check_families(const struct lab_topo *t, const char *file)
+{
+	int v4 = -1, v6 = -1;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->nodes[i].is_host)
+			continue;
+		bool four = !t->nodes[i].fixed_addr || is_v4(&t->nodes[i].addr);
+		if (four && v4 < 0)
+			v4 = (int)i;
+		if (!four && v6 < 0)
+			v6 = (int)i;
+	}
+	if (v4 < 0 || v6 < 0)
+		return 0;
+	char a[64], b[64];
+	const struct lab_node *n4 = &t->nodes[v4];
+	fprintf(stderr,
+		"anode lab: %s mixes IPv4 and IPv6 nodes (%s is on %s, %s on %s): an overlay node reaches "
+		"neighbours of its own family only; give every node an address of one family "
+		"(e.g. [::1]:PORT for all)\n",
+		file, n4->name, n4->fixed_addr ? an_addr_format(&n4->addr, a, sizeof(a)) : "127.0.0.1 (the default)",
+		t->nodes[v6].name, an_addr_format(&t->nodes[v6].addr, b, sizeof(b)));
+	return -EAFNOSUPPORT;
+}
+
+static void status_dir_json(const char *dir, const char *lab);
+
+static int lab_up(const char *file, bool netns, bool start_nodes, bool ospf, bool json)
 {
 	static struct lab_topo t;
 	if (topo_load(file, &t) < 0)
@@ -640,6 +688,8 @@ static int lab_up(const char *file, bool netns, bool start_nodes, bool ospf)
 		fprintf(stderr, "anode lab: --netns creates network namespaces and needs root\n");
 		return 1;
 	}
+	if (!netns && check_families(&t, file) < 0)
+		return 1;
 	if (lab_running(dir) || lab_netns_present(dir)) {
 		fprintf(stderr, "anode lab: lab '%s' is already up; 'anode lab down %s' first\n", lab, file);
 		return 1;
@@ -672,6 +722,12 @@ static int lab_up(const char *file, bool netns, bool start_nodes, bool ospf)
 	if (r < 0 || !f || wait_ready(&t, dir) < 0) {
 		lab_stop_dir(dir, true);
 		return 1;
+	}
+	if (json) {
+		/* What lab status --json says of it, as one value. */
+		status_dir_json(dir, lab);
+		printf("\n");
+		return 0;
 	}
 	size_t routers = 0, running = 0;
 	for (size_t i = 0; i < t.n; i++) {
@@ -742,19 +798,65 @@ static void status_dir(const char *dir, const char *lab)
 	lab_netns_status(dir);
 }
 
-static int lab_status(const char *file)
+/* One lab as a JSON object: its nodes with their state and counters,
+ * and for a namespace lab its routing, namespaces and links. */
+static void status_dir_json(const char *dir, const char *lab)
+{
+	struct cli_node *nodes;
+	size_t n;
+	if (cli_lab_read(dir, &nodes, &n) < 0)
+		n = 0, nodes = NULL;
+	printf("{\"name\":\"%s\",\"dir\":", lab);
+	cli_json_string(stdout, dir);
+	printf(",\"nodes\":[");
+	for (size_t i = 0; i < n; i++) {
+		char a[64], *body = NULL;
+		bool up = nodes[i].pid > 0 && pid_is_our_node(nodes[i].pid, dir);
+		printf("%s{\"name\":\"%s\",\"address\":\"%s\",\"state\":\"%s\",\"pid\":%d,\"control_socket\":",
+		       i ? "," : "", nodes[i].name, an_addr_format(&nodes[i].addr, a, sizeof(a)),
+		       up		  ? "running"
+		       : nodes[i].pid > 0 ? "dead"
+					  : "no node",
+		       nodes[i].pid);
+		cli_json_string(stdout, nodes[i].ctl_path);
+		if (up && ctl_request(nodes[i].ctl_path, "stats json", 2000, &body) == 0)
+			printf(",\"received\":%llu,\"forwarded\":%llu,\"delivered\":%llu,\"dropped\":%llu,\"code_"
+			       "objects\":%llu",
+			       json_u64(body, "received") + json_u64(body, "injected"), json_u64(body, "forwarded"),
+			       json_u64(body, "delivered"), json_drops(body), json_u64(body, "objects"));
+		free(body);
+		printf("}");
+	}
+	printf("]");
+	free(nodes);
+	lab_netns_status_json(dir, stdout);
+	printf("}");
+}
+
+static int lab_status(const char *file, bool json)
 {
 	if (file) {
 		char lab[LAB_NAME_MAX + 1], dir[PATH_MAX];
 		lab_name_of(file, lab, sizeof(lab));
 		snprintf(dir, sizeof(dir), "%s/%s", cli_run_dir(), lab);
 		if (access(dir, F_OK) < 0) {
-			printf("lab %s is not up\n", lab);
+			if (json)
+				printf("{\"labs\":[]}\n");
+			else
+				printf("lab %s is not up\n", lab);
 			return 1;
 		}
-		status_dir(dir, lab);
+		if (json) {
+			printf("{\"labs\":[");
+			status_dir_json(dir, lab);
+			printf("]}\n");
+		} else {
+			status_dir(dir, lab);
+		}
 		return 0;
 	}
+	if (json)
+		printf("{\"labs\":[");
 	size_t found = 0;
 	DIR *d = opendir(cli_run_dir());
 	struct dirent *e;
@@ -766,12 +868,20 @@ static int lab_status(const char *file)
 		snprintf(nodes_file, sizeof(nodes_file), "%s/nodes", dir);
 		if (access(nodes_file, R_OK) < 0)
 			continue;
-		status_dir(dir, e->d_name);
+		if (json) {
+			if (found)
+				printf(",");
+			status_dir_json(dir, e->d_name);
+		} else {
+			status_dir(dir, e->d_name);
+		}
 		found++;
 	}
 	if (d)
 		closedir(d);
-	if (!found)
+	if (json)
+		printf("]}\n");
+	else if (!found)
 		printf("no lab is up\n");
 	return 0;
 }
@@ -824,9 +934,11 @@ int cmd_lab(const char *node, int argc, char **argv)
 		return lab_exec(argv[2], argv[3], argv + cmd);
 	}
 	const char *file = NULL;
-	bool netns = false, start_nodes = true, ospf = false;
+	bool netns = false, start_nodes = true, ospf = false, json = false;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--netns") == 0 && strcmp(verb, "up") == 0) {
+		if (strcmp(argv[i], "--json") == 0 && (strcmp(verb, "up") == 0 || strcmp(verb, "status") == 0)) {
+			json = true;
+		} else if (strcmp(argv[i], "--netns") == 0 && strcmp(verb, "up") == 0) {
 			netns = true;
 		} else if (strcmp(argv[i], "--no-nodes") == 0 && strcmp(verb, "up") == 0) {
 			start_nodes = false;
@@ -854,9 +966,9 @@ int cmd_lab(const char *node, int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(verb, "up") == 0 && file)
-		return lab_up(file, netns, start_nodes, ospf);
+		return lab_up(file, netns, start_nodes, ospf, json);
 	if (strcmp(verb, "status") == 0)
-		return lab_status(file);
+		return lab_status(file, json);
 	if (strcmp(verb, "down") == 0 && file)
 		return lab_down(file);
 	lab_usage(stderr);

@@ -361,7 +361,8 @@ static int start_ospf(const struct plan *p, FILE *state)
 	int ms = lab_ospf_wait(r, n, LAB_OSPF_CONVERGE_MS);
 	if (ms < 0)
 		return ms;
-	printf("OSPF converged in %d ms (FRR in /run/frr/an-*; ip netns exec NS vtysh -N NS)\n", ms);
+	/* Progress, on stderr: stdout is lab up's answer (--json: one value). */
+	fprintf(stderr, "OSPF converged in %d ms (FRR in /run/frr/an-*; ip netns exec NS vtysh -N NS)\n", ms);
 	return 0;
 }
 
@@ -703,6 +704,48 @@ void lab_netns_status(const char *dir)
 		format_rate(bps, rate, sizeof(rate));
 		printf("  %-21s %-18s %-31s %s\n", ends, prefix, ifs, rate);
 	}
+	if (f)
+		fclose(f);
+}
+
+void lab_netns_status_json(const char *dir, FILE *out)
+{
+	struct ns_entry *v;
+	size_t n;
+	if (read_state(dir, &v, &n) < 0)
+		return;
+	char path[PATH_MAX], line[512];
+	snprintf(path, sizeof(path), "%s/netns", dir);
+	FILE *f = fopen(path, "re");
+	bool ospf = false, first = true;
+	while (f && fgets(line, sizeof(line), f))
+		ospf |= strcmp(line, "routing ospf\n") == 0;
+	/* Names, kinds, namespaces and addresses are ours (letters, digits,
+	 * - and _; dotted quads): no escaping. */
+	fprintf(out, ",\"routing\":\"%s\",\"namespaces\":[", ospf ? "ospf" : "static");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out,
+			"%s{\"name\":\"%s\",\"kind\":\"%s\",\"namespace\":\"%s\",\"address\":\"%s\",\"on\":%s%s%s,"
+			"\"present\":%s}",
+			i ? "," : "", v[i].name, v[i].kind, v[i].ns, v[i].addr, v[i].router[0] ? "\"" : "",
+			v[i].router[0] ? v[i].router : "null", v[i].router[0] ? "\"" : "",
+			ns_exists(v[i].ns) ? "true" : "false");
+	free(v);
+	fprintf(out, "],\"links\":[");
+	if (f)
+		rewind(f);
+	while (f && fgets(line, sizeof(line), f)) {
+		char a[LAB_NAME_MAX + 1], b[LAB_NAME_MAX + 1], ia[16], ib[16], prefix[24];
+		unsigned long long bps;
+		if (sscanf(line, "link %64s %64s %15s %15s %23s %llu", a, b, ia, ib, prefix, &bps) != 6)
+			continue;
+		fprintf(out,
+			"%s{\"a\":\"%s\",\"b\":\"%s\",\"interface_a\":\"%s\",\"interface_b\":\"%s\",\"prefix\":\"%s\","
+			"\"rate_bps\":%llu}",
+			first ? "" : ",", a, b, ia, ib, prefix, bps);
+		first = false;
+	}
+	fprintf(out, "]");
 	if (f)
 		fclose(f);
 }

@@ -71,6 +71,12 @@ if out=$("$ANODE" -n a ping nowhere 2>&1); then fail "ping to an unknown destina
 expect_match "an unknown destination is named in the error" "$out" 'nowhere: not a node of the lab'
 if out=$("$ANODE" lab up "$TOPO_DIR/line3.topo" 2>&1); then fail "a second lab up succeeded"; fi
 expect_match "lab up refuses a lab that is already up" "$out" 'already up'
+# A lab of both families would start and lose every capsule between them
+# (issue 19): refused, with the reason.
+printf 'node a6 [::1]:47501\nnode b4\nlink a6 b4\n' >"$work/mixed.topo"
+rc=0; out=$("$ANODE" lab up "$work/mixed.topo" 2>&1) || rc=$?
+expect_match "an overlay lab of IPv4 and IPv6 nodes is refused, saying why" "$rc $out" \
+  '^1 .*mixes IPv4 and IPv6 nodes \(b4 is on 127\.0\.0\.1 \(the default\), a6 on \[::1\]:47501\)'
 printf 'node x\nlink x y\n' > "$work/bad.topo"
 if out=$("$ANODE" lab up "$work/bad.topo" 2>&1); then fail "a bad topology started"; fi
 expect_match "a bad topology file names its line" "$out" 'bad.topo:2: link names an unknown node'
@@ -118,4 +124,29 @@ expect_match "node names are checked (they go into JSON and iptables comments)" 
 printf 'name q\nlisten 127.0.0.1:3322\nbogus 1\n' > "$work/bad.conf"
 if out=$("$ANODED" -n -f "$work/bad.conf" 2>&1); then fail "a bad configuration passed"; fi
 expect_match "anoded names the bad line" "$out" "bad.conf:3: unknown directive 'bogus'"
+# Type=notify (systemd): an overlay node says READY=1 once its sockets are
+# open, RELOADING=1 and READY=1 around a reload, STOPPING=1 at the end.
+printf 'name nt\nlisten 127.0.0.1:47393\napp-socket %s/nt.app\nctl-socket %s/nt.ctl\n' "$work" "$work" >"$work/nt.conf"
+/usr/bin/python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+for _ in range(4):
+    print(s.recv(4096).decode().replace("\n", " "), flush=True)' "$work/notify" >"$work/notify.log" &
+listener=$!
+wait_for "the notify socket" 5 test -S "$work/notify"
+NOTIFY_SOCKET=$work/notify "$ANODED" -f "$work/nt.conf" 2>"$work/nt.log" &
+nt=$!
+wait_for "READY=1" 10 grep -q READY=1 "$work/notify.log"
+expect_match "an overlay node tells systemd it is ready once its sockets are open" "$(head -1 "$work/notify.log")" \
+  '^READY=1 STATUS=overlay node nt on 127\.0\.0\.1:47393$'
+"$ANODE" -n "$work/nt.app" info >/dev/null || fail "READY=1 came before the node answered"
+kill -HUP "$nt"
+wait_for "the reload's READY=1" 10 grep -q 'STATUS=reloaded' "$work/notify.log"
+kill "$nt"
+wait "$nt" || true
+wait "$listener" || true
+expect_eq "...RELOADING=1, READY=1 after a reload, STOPPING=1 at SIGTERM" \
+  "$(grep -o 'RELOADING=1\|READY=1\|STOPPING=1' "$work/notify.log" | xargs)" "READY=1 RELOADING=1 READY=1 STOPPING=1"
 echo "cli: $checks checks passed"

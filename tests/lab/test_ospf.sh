@@ -71,11 +71,17 @@ expect_eq "static: the capsules are lost from the failure on (a blackhole)" \
 labs_up=()
 
 # OSPF.
-up=$("$ANODE" lab up "$topo" --netns --routing ospf)
+up=$("$ANODE" lab up "$topo" --netns --routing ospf --json 2>"$ANODE_RUN_DIR/up.err")
+up="$(cat "$ANODE_RUN_DIR/up.err")
+$up"
 labs_up+=("$topo")
 expect_match "lab up waits for OSPF and says how long it took" "$up" '^OSPF converged in [0-9]+ ms'
 echo "$up" | head -1
 expect_match "lab status names the routing" "$("$ANODE" lab status "$lab")" 'routes: OSPF'
+expect_eq "lab up --json says the same as lab status --json: routing, 5 routers, 2 hosts, 5 nodes running" \
+  "$(json "d['labs'][0]['routing'], sum(n['kind'] == 'router' for n in d['labs'][0]['namespaces']), sum(n['kind'] == 'host' for n in d['labs'][0]['namespaces']), sum(n['state'] == 'running' for n in d['labs'][0]['nodes'])" <<<"$("$ANODE" lab status "$lab" --json)")" \
+  "ospf 5 2 5"
+expect_eq "...lab up --json printed one JSON value, this lab" "$(tail -1 <<<"$up" | json "d['name'], len(d['links'])")" "$lab 7"
 pids=$(cat /run/frr/an-"$lab"-*/{zebra,ospfd}.pid | xargs)
 expect_eq "zebra and ospfd run in each of the 5 routers" "$(wc -w <<<"$pids")" 10
 expect_match "OSPF's routes leave from the node address" \

@@ -66,6 +66,9 @@ out=$("$ANODE" -n b ping b -c 1)
 expect_match "line3: ping a node itself: zero hops" "$out" 'hops=0\+0'
 out=$("$ANODE" lab status)
 expect_match "line3: lab status lists running nodes" "$out" 'a +127\.0\.0\.1:[0-9]+ +running'
+expect_eq "line3: lab status --json: one lab, a b c running, b forwarded what the text says" \
+  "$("$ANODE" lab status line3 --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin)['labs'][0]; print(d['name'], [(n['name'], n['state']) for n in d['nodes']], 'routing' in d, [n['forwarded'] for n in d['nodes'] if n['name'] == 'b'][0] > 0)")" \
+  "line3 [('a', 'running'), ('b', 'running'), ('c', 'running')] False True"
 # routes --json is JSON (it used to print the text), the same routes.
 c_addr=$(awk '$1 == "c" {print $2}' "$ANODE_RUN_DIR/line3/nodes")
 b_addr=$(awk '$1 == "b" {print $2}' "$ANODE_RUN_DIR/line3/nodes")
