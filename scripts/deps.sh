@@ -9,6 +9,7 @@ packages=(
   meson ninja-build pkg-config gcc clang llvm   # build; clang -target bpf compiles code objects
   libdpdk-dev                                   # librte_bpf: eBPF validator and JIT in user space
   libsodium-dev                                 # SHA-256 code object names, Ed25519 signatures
+  libsystemd-dev                                # sd_notify: Type=notify readiness for anoded@.service
   libmicrohttpd-dev                             # metrics-listen: /metrics over HTTP for Prometheus
   libseccomp-dev libcap-dev                     # router mode: the node child's system call allow-list and capabilities
   bubblewrap                                    # service processes: the per-user sandbox (namespaces, no_new_privs, seccomp)

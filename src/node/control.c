@@ -243,7 +243,7 @@ static int ctl_route(void *arg, int argc, char **argv, struct ctl_out *o)
 {
 	struct node *n = arg;
 	bool add = argc == 4 && strcmp(argv[1], "add") == 0, del = argc == 3 && strcmp(argv[1], "del") == 0;
-	struct an_addr dst, next = { 0 };
+	struct an_addr dst, next = {0};
 	if (argc >= 2 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "json") == 0))
 		return ctl_routes(arg, argc, argv, o);
 	if (!add && !del) {

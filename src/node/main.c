@@ -14,6 +14,7 @@
 
 #include "anode-config.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "node/node.h"
 #include "node/room.h"
 #include "priv/priv.h"
@@ -69,6 +70,7 @@ static void signal_readable(void *arg, int fd, uint32_t events)
 		return;
 	}
 	log_info("signal %u: stopping", si.ssi_signo);
+	notify_state("STOPPING=1");
 	loop_stop(node_loop(n));
 }
 
@@ -102,6 +104,12 @@ static int run_node(const struct node_config *cfg, int udp_fd, int priv_fd, cons
 #ifdef ANODE_HOSTILE_CHILD
 		priv_hostile_arm(n);
 #endif
+	} else {
+		/* An overlay node: its links and sockets are open. (A router
+		 * node's parent says it, when the child's filter is in.) */
+		char a[WIRE_ADDR_STRLEN];
+		notify_state("READY=1\nSTATUS=overlay node %s on %s", cfg->name,
+			     wire_addr_format(node_addr(n), a, sizeof(a)));
 	}
 	int r = node_run(n);
 	node_free(n);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/notify.h"
 #include "ctl/ctl.h"
 #include "link/match.h"
 #include "priv/priv.h"
@@ -813,7 +814,7 @@ int node_reconfigure(struct node *n, const struct node_config *nc, char *why, si
 	/* Then all of it, at once (run to completion: no packet sees half). */
 	if (n->routes_changed)
 		log_info("the configuration's %zu routes replace the table that %u 'anode route' changes made",
-			   route_count(routes), n->routes_changed);
+			 route_count(routes), n->routes_changed);
 	n->routes_changed = 0;
 	route_table_free(n->routes);
 	n->routes = routes;
@@ -838,16 +839,21 @@ void node_reload(struct node *n)
 		return;
 	}
 	struct node_config nc = {0};
+	notify_state("RELOADING=1");
 	if (node_config_load(n->cfg.config_path, &nc, why, sizeof(why)) < 0 ||
 	    node_config_read_policy(&nc, why, sizeof(why)) < 0) {
 		log_err("reload refused: %s: the configuration in force stays", why);
+		notify_state("READY=1\nSTATUS=reload refused: %s", why);
 		node_config_done(&nc);
 		return;
 	}
-	if (node_reconfigure(n, &nc, why, sizeof(why)) < 0)
+	if (node_reconfigure(n, &nc, why, sizeof(why)) < 0) {
 		log_err("reload refused: %s: the configuration in force stays", why);
-	else
+		notify_state("READY=1\nSTATUS=reload refused: %s", why);
+	} else {
 		log_info("reload: %s in force", nc.config_path);
+		notify_state("READY=1\nSTATUS=reloaded %s", nc.config_path);
+	}
 	node_config_done(&nc);
 }
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/notify.h"
 #include "link/nfq.h"
 #include "link/rules.h"
 #include "priv/priv.h"
@@ -86,6 +87,7 @@ struct priv_parent {
 	unsigned n_deaths;
 	struct loop_timer *restart_t, *kill_t;
 	bool stopping;
+	bool notified_ready; /* READY=1 sent to the service manager */
 	int status; /* anoded's exit status */
 	struct priv_rule rules[MATCH_FILTERS_MAX];
 	/* Services: the parent checks every activation itself, against its own
@@ -536,6 +538,13 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			r = filter_add(pp, &msg, &qfd);
 			if (r < 0)
 				log_warn("priv: filter %u refused: %s", msg.id, strerror(-r));
+			/* The child's first filter is the router's own (its
+			 * capsule port): with it in, the node's links are open. */
+			if (r == 0 && !pp->notified_ready) {
+				pp->notified_ready = true;
+				notify_state("READY=1\nSTATUS=router node %s: intercepting, node child %d",
+					     pp->cfg->tag, (int)pp->child);
+			}
 			reply(pp, WIRE_PRIV_FILTER_ADDED, msg.id, r, qfd);
 			if (qfd >= 0)
 				close(qfd); /* the child has it now: the queue unbinds when it goes */
@@ -600,6 +609,7 @@ static void child_start(void *arg)
 		 * Its own signals come through its own signalfd. */
 		close(sv[0]);
 		close(pp->sfd);
+		notify_forget(); /* the parent speaks for the node to systemd */
 		sigset_t none;
 		sigemptyset(&none);
 		sigaddset(&none, SIGCHLD);
@@ -759,8 +769,10 @@ static void parent_reload(struct priv_parent *pp)
 	}
 	struct priv_texts t = {0};
 	char err[512];
+	notify_state("RELOADING=1");
 	if (pp->cfg->reread(pp->cfg->arg, &t, err, sizeof(err)) < 0) {
 		log_err("priv: reload refused: %s: the configuration in force stays", err);
+		notify_state("READY=1\nSTATUS=reload refused: %s", err);
 		return;
 	}
 	struct policy p = {0};
@@ -771,6 +783,7 @@ static void parent_reload(struct priv_parent *pp)
 			snprintf(err, sizeof(err), "%s",
 				 pp->chan < 0 ? "no node child to send it to" : strerror(errno));
 		log_err("priv: reload refused: %s: the configuration in force stays", err);
+		notify_state("READY=1\nSTATUS=reload refused: %s", err);
 		free(t.config);
 		free(t.policy);
 		return;
@@ -789,10 +802,11 @@ static void parent_reload(struct priv_parent *pp)
 	free(t.config);
 	free(t.policy);
 	r = config_send(pp, fd, pp->pending_lens);
-	if (r < 0)
+	if (r < 0) {
 		log_err("priv: reload: cannot send configuration %u to the node child: %s", pp->config_gen,
 			strerror(-r));
-	else
+		notify_state("READY=1\nSTATUS=reload failed: configuration %u not sent", pp->config_gen);
+	} else
 		log_info("priv: reload: configuration %u sent to the node child", pp->config_gen);
 }
 
@@ -820,6 +834,7 @@ static void config_done(struct priv_parent *pp, const struct wire_priv *msg)
 	if (msg->status < 0) {
 		log_err("priv: the node child kept its configuration (%s): so does this parent",
 			strerror(-msg->status));
+		notify_state("READY=1\nSTATUS=reload refused by the node: %s", strerror(-msg->status));
 		if (pp->have_pending)
 			policy_free(&pp->pending);
 		pp->have_pending = pp->pending_none = pp->policy_change = false;
@@ -847,6 +862,7 @@ static void config_done(struct priv_parent *pp, const struct wire_priv *msg)
 	}
 	pp->have_pending = pp->pending_none = pp->policy_change = false;
 	log_info("priv: configuration %u in force", msg->id);
+	notify_state("READY=1\nSTATUS=router node %s: configuration %u in force", pp->cfg->tag, msg->id);
 }
 
 static void signal_readable(void *arg, int fd, uint32_t events)
@@ -883,6 +899,7 @@ static void signal_readable(void *arg, int fd, uint32_t events)
 			continue;
 		}
 		log_info("priv: signal %u: stopping", si.ssi_signo);
+		notify_state("STOPPING=1");
 		pp->stopping = true;
 		if (pp->restart_t) {
 			loop_timer_cancel(pp->loop, pp->restart_t);

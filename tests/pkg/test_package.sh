@@ -41,6 +41,7 @@ ok "dpkg-buildpackage built anode, libanode0, libanode-dev"
 lintian --tag-display-limit 0 "$W"/src/anode_*.changes >"$W/lintian.txt" 2>&1 || true
 ! grep '^E: ' "$W/lintian.txt" || fail "lintian found errors"
 ok "lintian: no errors ($(grep -c '^W: ' "$W/lintian.txt" || true) warnings)"
+grep '^W: ' "$W/lintian.txt" || true
 
 mkdir -p "$W/debs" "$W/layer" "$W/root"
 cp "$W"/src/*.deb "$W/debs/"
@@ -61,6 +62,9 @@ ok "the system user anode and /etc/anode exist"
 anoded -n -f /usr/share/doc/anode/examples/anoded.conf >/tmp/conf.out || fail "anoded -n refused the example"
 grep -q '^concast-flows 64$' /tmp/conf.out || fail "anoded -n printed no defaults"
 ok "anoded -n takes the shipped example configuration"
+anoded -n -f /etc/anode/anoded.conf.example >/dev/null || fail "anoded -n refused the template"
+dpkg-query -W -f='${Conffiles}' anode | grep -q '/etc/anode/anoded.conf.example' || fail "the template is not a conffile"
+ok "the commented template /etc/anode/anoded.conf.example is a conffile anoded takes"
 systemd-analyze verify /lib/systemd/system/anoded@.service >/tmp/verify.log 2>&1 ||
   { cat /tmp/verify.log; fail "systemd-analyze verify"; }
 grep -q '^ExecReload=' /lib/systemd/system/anoded@.service || fail "no ExecReload"
@@ -110,6 +114,25 @@ C
 cc app.c $(pkg-config --cflags --libs libanode) -o app || fail "build against libanode.pc"
 [ "$(./app)" = "10.0.0.2:3322 app 7" ] || fail "the program did not run: $(./app)"
 ok "a program builds and links with pkg-config --cflags --libs libanode, and runs"
+
+# Removal and purge, as on a host where an administrator enabled a node:
+# systemd is faked (a systemctl that records what it is asked, and the
+# directory by which scripts know systemd runs).
+mkdir -p /run/systemd/system /etc/systemd/system/multi-user.target.wants /usr/local/sbin
+ln -s /lib/systemd/system/anoded@.service /etc/systemd/system/multi-user.target.wants/anoded@n1.service
+printf '#!/bin/sh\necho "$*" >>/tmp/systemctl.log\n' >/usr/local/sbin/systemctl
+chmod 755 /usr/local/sbin/systemctl
+echo 'name n1' >/etc/anode/n1.conf
+PATH=/usr/local/sbin:$PATH dpkg -r libanode-dev anode >/tmp/remove.log 2>&1 || { cat /tmp/remove.log; fail "dpkg -r"; }
+grep -q "^stop anoded@\*.service$" /tmp/systemctl.log || fail "prerm did not stop the instances: $(cat /tmp/systemctl.log)"
+[ ! -e /etc/systemd/system/multi-user.target.wants/anoded@n1.service ] || fail "the instance's wants link stayed"
+grep -q "^daemon-reload$" /tmp/systemctl.log || fail "postrm did not reload systemd: $(cat /tmp/systemctl.log)"
+[ ! -e /usr/sbin/anoded ] && [ -f /etc/anode/anoded.conf.example ] || fail "remove: anoded stayed, or the conffile went"
+ok "dpkg -r stops every anoded@ instance, removes their wants links, keeps the conffile"
+PATH=/usr/local/sbin:$PATH dpkg -P anode >/tmp/purge.log 2>&1 || { cat /tmp/purge.log; fail "dpkg -P"; }
+[ ! -e /etc/anode/anoded.conf.example ] || fail "purge kept the conffile"
+[ -f /etc/anode/n1.conf ] || fail "purge removed the administrator's configuration"
+ok "dpkg -P removes the conffile, keeps the administrator's n1.conf"
 echo "$n"
 EOF
 chmod +x "$W/debs/check.sh"
