@@ -24,8 +24,8 @@
 
 static void code_usage(FILE *f)
 {
-	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--module|--probe|--merge] [-I DIR]... [-D NAME[=VALUE]]... "
-	      "[-v]\n"
+	fputs("Usage: anode code build FILE.c [-o FILE.ao] [--label LABEL] [--module|--probe|--merge] [-I DIR]...\n"
+	      "                        [-D NAME[=VALUE]]... [-v]\n"
 	      "       anode code name FILE.ao\n"
 	      "       anode -n NODE code insert FILE.ao\n"
 	      "       anode -n NODE code list [--json]\n"
@@ -37,10 +37,16 @@ static void code_usage(FILE *f)
 	      "        validator's reasons when it refuses the code. --module checks it as a\n"
 	      "        packet module, --probe as a custom probe (include/anode/module.h),\n"
 	      "        --merge as a concast merge specification (include/anode/concast.h),\n"
-	      "        instead of capsule code.\n"
+	      "        instead of capsule code. --label gives the object a label for people\n"
+	      "        (1 to 32 of A-Z a-z 0-9 . _ -; default: FILE without .c), which nodes\n"
+	      "        show beside its name; it is in the object's bytes (anode/label.h), so\n"
+	      "        it is part of the name.\n"
 	      "name    print a code object's name.\n"
 	      "insert  insert a code object into NODE's code cache and print its name.\n"
-	      "list    one line per code object cached at NODE, most recently used first.\n"
+	      "list    one line per code object cached at NODE, most recently used first:\n"
+	      "        its name, its label (- when it has none), size, runs, errors, soft\n"
+	      "        state entries and time since it last ran; --json prints {\"code\":[{name,\n"
+	      "        label or null, size, runs, errors, state_entries, idle_s}]}.\n"
 	      "remove  evict a code object from NODE's cache (its fini runs).\n"
 	      "\n"
 	      "See docs/code-objects.md for the node interface code objects may use.\n",
@@ -91,6 +97,23 @@ static const char *include_dir(void)
 	return ANODE_INSTALL_INCLUDE;
 }
 
+static bool label_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+static bool label_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > EE_LABEL_MAX)
+		return false;
+	for (; *s; s++)
+		if (!label_char(*s))
+			return false;
+	return true;
+}
+
 static int code_build(int argc, char **argv)
 {
 	const char *src = NULL, *out = NULL;
@@ -98,9 +121,12 @@ static int code_build(int argc, char **argv)
 	int n_extra = 0;
 	bool verbose = false;
 	const struct ee_kind *kind = &ee_kind_capsule;
+	const char *label = NULL;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			out = argv[++i];
+		else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc)
+			label = argv[++i];
 		else if (strcmp(argv[i], "--module") == 0)
 			kind = &svc_kind_module;
 		else if (strcmp(argv[i], "--probe") == 0)
@@ -134,12 +160,29 @@ static int code_build(int argc, char **argv)
 			snprintf(out_buf, sizeof(out_buf), "%s.ao", src);
 		out = out_buf;
 	}
+	/* The label: given, or the source's file name without .c, made of
+	 * what a node shows (anode/label.h). */
+	char label_buf[EE_LABEL_MAX + 1], define[EE_LABEL_MAX + 32];
+	if (label && !label_ok(label)) {
+		fprintf(stderr, "anode code build: --label takes 1 to %d of A-Z a-z 0-9 . _ -, not '%s'\n",
+			EE_LABEL_MAX, label);
+		return 2;
+	}
+	if (!label) {
+		const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+		size_t k = 0;
+		for (; base[k] && k < EE_LABEL_MAX && strcmp(base + k, ".c") != 0; k++)
+			label_buf[k] = label_char(base[k]) ? base[k] : '_';
+		label_buf[k] = '\0';
+		label = label_buf;
+	}
+	snprintf(define, sizeof(define), "-DAN_CODE_LABEL=\"%s\"", label);
 	/* The same flags as meson's bpf_cc, so built and shipped code agree. */
 	char inc[PATH_MAX + 2];
 	snprintf(inc, sizeof(inc), "-I%s", include_dir());
-	const char *args[96] = {"clang",	"-O2",	 "-target", "bpf", "-ffreestanding",
-				"-fno-builtin", "-Wall", "-Werror", inc};
-	int n = 9;
+	const char *args[96] = {"clang",	"-O2",	 "-target", "bpf",	  "-ffreestanding", "-fno-builtin",
+				"-Wall",	"-Werror", inc,	    "-include", "anode/label.h",  define};
+	int n = 12;
 	for (int i = 0; i < n_extra; i++)
 		args[n++] = extra[i];
 	args[n++] = "-c";

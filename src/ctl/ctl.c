@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -137,6 +138,28 @@ void ctl_printf(struct ctl_out *o, const char *fmt, ...)
 		o->buf = b;
 		o->cap = cap;
 	}
+}
+
+void ctl_print_moment(struct ctl_out *o, uint64_t when, uint64_t now)
+{
+	struct tm tm;
+	time_t t = (time_t)when;
+	char date[32];
+	if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(date, sizeof(date), "%llu", (unsigned long long)when);
+	if (when > now) {
+		ctl_printf(o, "%s, in the future", date);
+		return;
+	}
+	uint64_t age = now - when;
+	if (age < 120)
+		ctl_printf(o, "%s, %llu s ago", date, (unsigned long long)age);
+	else if (age < 2 * 3600)
+		ctl_printf(o, "%s, %llu min ago", date, (unsigned long long)(age / 60));
+	else if (age < 2 * 86400)
+		ctl_printf(o, "%s, %llu h ago", date, (unsigned long long)(age / 3600));
+	else
+		ctl_printf(o, "%s, %llu days ago", date, (unsigned long long)(age / 86400));
 }
 
 void ctl_json_string(struct ctl_out *o, const char *s)

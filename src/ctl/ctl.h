@@ -34,6 +34,10 @@ void ctl_printf(struct ctl_out *o, const char *fmt, ...) __attribute__((format(p
 /* A JSON string: quotes and backslashes escaped, control characters
  * dropped (what anode prints is text it made or checked). */
 void ctl_json_string(struct ctl_out *o, const char *s);
+/* A moment for people: "2026-12-03 15:44:28 UTC, 5 min ago" (UTC: the
+ * node and the one reading may be in different zones), given the time now;
+ * "in the future" when the clock says so. Both in seconds since the epoch. */
+void ctl_print_moment(struct ctl_out *o, uint64_t when, uint64_t now);
 
 /* Print figures, one section after another: as one JSON object whose
  * first members are the strings given (key, value pairs) and whose other

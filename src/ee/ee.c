@@ -219,6 +219,7 @@ static int ee_load(struct ee *ee, const struct ee_kind *kind, const uint8_t name
 	if (!c)
 		return -ENOMEM;
 	memcpy(c->name, name, EE_NAME_LEN);
+	ee_elf_label(elf, len, c->label);
 	c->kind = kind;
 	ee_list_init(&c->lru);
 	c->len = len;
@@ -526,6 +527,7 @@ size_t ee_code_list(struct ee *ee, struct ee_code_info *ret, size_t max)
 	for (struct ee_list *l = ee->code_lru.next; l != &ee->code_lru && i < max; l = l->next, i++) {
 		const struct ee_code *c = ee_container_of(l, struct ee_code, lru);
 		memcpy(ret[i].name, c->name, EE_NAME_LEN);
+		memcpy(ret[i].label, c->label, sizeof(ret[i].label));
 		ret[i].size = c->len;
 		ret[i].runs = c->runs;
 		ret[i].errors = c->errors;

@@ -128,8 +128,12 @@ enum ee_code_status {
 };
 
 /* One line of ee_code_list(). */
+/* A code object's label (anode code build --label; objcheck.h). */
+#define EE_LABEL_MAX 32
+
 struct ee_code_info {
 	uint8_t name[EE_NAME_LEN];
+	char label[EE_LABEL_MAX + 1]; /* "" when it has none */
 	size_t size; /* bytes of the ELF object */
 	uint64_t runs;
 	uint64_t errors; /* runs that returned a negative value */

@@ -71,6 +71,7 @@ struct ee_state;
 
 struct ee_code {
 	uint8_t name[EE_NAME_LEN];
+	char label[EE_LABEL_MAX + 1]; /* its author's name for it, or "" */
 	struct ee_code *hnext; /* hash chain */
 	struct ee_list lru;    /* in ee->code_lru, most recent first */
 	void *elf;	       /* a copy of the object, for ee_code_get */

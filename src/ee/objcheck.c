@@ -10,6 +10,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,37 @@ int ee_elf_check(const uint8_t *b, size_t len, const char *const *sections, unsi
 	return 0;
 }
 
+
+void ee_elf_label(const uint8_t *b, size_t len, char ret[EE_LABEL_MAX + 1])
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, strh;
+	ret[0] = '\0';
+	/* The layout was checked (ee_elf_check): offsets and names are sound. */
+	memcpy(&eh, b, sizeof(eh));
+	memcpy(&strh, b + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strh));
+	const char *strtab = (const char *)b + strh.sh_offset;
+	for (size_t i = 1; i < eh.e_shnum; i++) {
+		memcpy(&sh, b + eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(sh));
+		if (sh.sh_type != SHT_PROGBITS || strcmp(strtab + sh.sh_name, EE_LABEL_SECTION) != 0)
+			continue;
+		size_t n = 0;
+		const uint8_t *v = b + sh.sh_offset;
+		while (n < sh.sh_size && v[n] != '\0') {
+			uint8_t c = v[n];
+			bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+				  c == '_' || c == '-';
+			if (!ok || n == EE_LABEL_MAX)
+				return;
+			n++;
+		}
+		if (n == 0)
+			return;
+		memcpy(ret, v, n);
+		ret[n] = '\0';
+		return;
+	}
+}
 
 /*
  * The instructions of one entry point, with its relocations applied: a

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ee/ee.h" /* EE_SECTIONS_MAX, EE_LABEL_MAX */
+
 /* Entry points of one kind of program (struct ee_kind): at most this many. */
 #define EE_SECTIONS_MAX 8
 
@@ -21,6 +23,14 @@
  * sentence for the code's author); -ENOMEM. */
 int ee_elf_check(const uint8_t *b, size_t len, const char *const *sections, unsigned n, unsigned required,
 		 unsigned *ret_found, uint32_t ret_longest[EE_SECTIONS_MAX], char *why, size_t why_len);
+
+/* The label its author gave an object ee_elf_check accepted: the string in
+ * its section EE_LABEL_SECTION (what `anode code build --label` puts there),
+ * if it is 1 to EE_LABEL_MAX characters of [A-Za-z0-9._-] ended by a NUL or
+ * the section's end; else "" (a label is for people, the hash is the name:
+ * a bad one is dropped, not refused). */
+#define EE_LABEL_SECTION ".anode.label"
+void ee_elf_label(const uint8_t *b, size_t len, char ret[EE_LABEL_MAX + 1]);
 
 /* The instructions of entry point section of an object ee_elf_check accepted,
  * each call to a helper resolved by lookup (its index in the node's helper

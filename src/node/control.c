@@ -182,15 +182,19 @@ static int ctl_code(void *arg, int argc, char **argv, struct ctl_out *o)
 		char hex[65];
 		ee_name_hex(info[i].name, hex);
 		double idle = info[i].last_used_ns ? (double)(now - info[i].last_used_ns) / 1e9 : 0;
+		/* Labels are [A-Za-z0-9._-] (ee_elf_label): no escaping. */
 		if (json)
 			ctl_printf(o,
-				   "%s{\"name\":\"%s\",\"size\":%zu,\"runs\":%llu,\"errors\":%llu,"
+				   "%s{\"name\":\"%s\",\"label\":%s%s%s,\"size\":%zu,\"runs\":%llu,\"errors\":%llu,"
 				   "\"state_entries\":%zu,\"idle_s\":%.3f}",
-				   i ? "," : "", hex, info[i].size, (unsigned long long)info[i].runs,
-				   (unsigned long long)info[i].errors, info[i].state_entries, idle);
+				   i ? "," : "", hex, info[i].label[0] ? "\"" : "",
+				   info[i].label[0] ? info[i].label : "null", info[i].label[0] ? "\"" : "", info[i].size,
+				   (unsigned long long)info[i].runs, (unsigned long long)info[i].errors,
+				   info[i].state_entries, idle);
 		else
-			ctl_printf(o, "%s  %6zu bytes  %8llu runs  %llu errors  %zu state  idle %.1fs\n", hex,
-				   info[i].size, (unsigned long long)info[i].runs, (unsigned long long)info[i].errors,
+			ctl_printf(o, "%s  %-12s %6zu bytes  %8llu runs  %llu errors  %zu state  idle %.1fs\n", hex,
+				   info[i].label[0] ? info[i].label : "-", info[i].size,
+				   (unsigned long long)info[i].runs, (unsigned long long)info[i].errors,
 				   info[i].state_entries, idle);
 	}
 	if (json)

@@ -91,9 +91,12 @@ static void print_instance(struct ctl_out *o, const struct svc_instance *in, boo
 		    "%s{\"id\":%u,\"service\":\"%s\",\"user\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"since\":%llu}",
 		    first ? "" : ",", in->id, in->service, in->user, policy_kind_name(in->kind), state_name(in->state),
 		    (unsigned long long)in->since);
-	else
-		ctl_printf(o, "instance %u %s of %s: %s %s since %llu\n", in->id, in->service, in->user,
-			   policy_kind_name(in->kind), state_name(in->state), (unsigned long long)in->since);
+	else {
+		ctl_printf(o, "instance %u %s of %s: %s %s since ", in->id, in->service, in->user,
+			   policy_kind_name(in->kind), state_name(in->state));
+		ctl_print_moment(o, in->since, (uint64_t)time(NULL));
+		ctl_printf(o, "\n");
+	}
 }
 
 static void list(struct svc *s, const struct policy_principal *who, bool json, struct ctl_out *o)

@@ -3,7 +3,8 @@
  * Fuzz target: the checks a code object's ELF bytes go through before
  * librte_bpf's loader sees them (src/ee/objcheck.c). The bytes come from the
  * network (carried code, fetched chunks), so the checker must never read
- * out of bounds, and what it reports must hold together.
+ * out of bounds, and what it reports must hold together; the label read
+ * from an accepted object (ee_elf_label) is empty or made of its charset.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -61,6 +62,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			free(insns);
 		}
+		/* Its label: empty, or 1 to EE_LABEL_MAX of [A-Za-z0-9._-]. */
+		char label[EE_LABEL_MAX + 1];
+		memset(label, 'x', sizeof(label));
+		ee_elf_label(b, size, label);
+		size_t ln = strnlen(label, sizeof(label));
+		if (ln > EE_LABEL_MAX || strspn(label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != ln)
+			abort();
 	} else if (r == -EINVAL) {
 		/* A refusal always says why, and leaves the outputs alone. */
 		if (!why[0] || found != 0x5a5a || longest[0] != 7)

@@ -224,6 +224,29 @@ int main(void)
 		free(o.buf);
 	}
 
+	/* Moments for people: a date in UTC and an age in the unit that
+	 * reads best. 1796310000 is 2026-12-03 15:00:00 UTC. */
+	{
+		static const struct {
+			uint64_t when, now;
+			const char *want;
+		} m[] = {
+			{1796310000, 1796310042, "2026-12-03 15:00:00 UTC, 42 s ago"},
+			{1796310000, 1796310000 + 5 * 60, "2026-12-03 15:00:00 UTC, 5 min ago"},
+			{1796310000, 1796310000 + 3 * 3600, "2026-12-03 15:00:00 UTC, 3 h ago"},
+			{1796310000, 1796310000 + 9 * 86400, "2026-12-03 15:00:00 UTC, 9 days ago"},
+			{1796310000, 1796309999, "2026-12-03 15:00:00 UTC, in the future"},
+		};
+		for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+			struct ctl_out mo = {0};
+			ctl_print_moment(&mo, m[i].when, m[i].now);
+			CHECK(mo.buf && strcmp(mo.buf, m[i].want) == 0);
+			if (mo.buf && strcmp(mo.buf, m[i].want) != 0)
+				fprintf(stderr, "got '%s', want '%s'\n", mo.buf, m[i].want);
+			free(mo.buf);
+		}
+	}
+
 	ctl_server_close(s);
 	loop_free(l);
 	loop_clock_set(NULL);
