@@ -25,6 +25,7 @@ packages=(
   debhelper lintian fakeroot                    # the Debian package and its test (tests/pkg)
   prometheus curl                               # promtool checks `anode stats --prometheus`; a real Prometheus scrapes metrics-listen (tests/lab)
   frr                                           # OSPF in namespace labs (lab up --routing ospf; tests/lab/test_ospf.sh)
+  mininet                                       # anode routers in Mininet networks (tools/mininet; tests/lab/test_mininet.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -54,7 +54,8 @@ expect_eq "the control socket too" "$(stat -c %a "$ANODE_RUN_DIR/line3/b.ctl")" 
 out=$("$ANODE" -n b code insert "$work/hello.ao")
 expect_match "code insert prints the name" "$out" '^[0-9a-f]{64}  inserted into b$'
 name=$(echo "$out" | cut -c1-64)
-expect_match "code list shows it" "$("$ANODE" -n b code list)" "^$name +[0-9]+ bytes"
+expect_match "code list shows it, labelled with its file's name" "$("$ANODE" -n b code list)" "^$name  hello +[0-9]+ bytes"
+expect_match "...and --json has the label" "$("$ANODE" -n b code list --json)" "\"name\":\"$name\",\"label\":\"hello\""
 expect_match "code list --json" "$("$ANODE" -n b code list --json)" "\"name\":\"$name\""
 if out=$("$ANODE" -n b code insert "$EE_TEST_DIR/bad_oob.ao" 2>&1); then fail "bad code inserted"; fi
 expect_match "inserting code that fails validation is refused with the validator's reason" "$out" \
@@ -124,6 +125,21 @@ expect_match "node names are checked (they go into JSON and iptables comments)" 
 printf 'name q\nlisten 127.0.0.1:3322\nbogus 1\n' > "$work/bad.conf"
 if out=$("$ANODED" -n -f "$work/bad.conf" 2>&1); then fail "a bad configuration passed"; fi
 expect_match "anoded names the bad line" "$out" "bad.conf:3: unknown directive 'bogus'"
+# Bash completion (completions/anode), read from anode itself: commands,
+# verbs, options, and the running lab's node names after -n.
+comp() { # words...: what completing the last one offers
+  ANODE_DIR=$(dirname "$ANODE") bash -c '
+    . "$SRC_DIR/completions/anode"
+    PATH=$ANODE_DIR:$PATH
+    COMP_WORDS=(anode "$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _anode; echo "${COMPREPLY[*]}"' comp "$@"
+}
+expect_match "completion: the commands" "$(comp "")" '(^| )lab ping flood trace code stats routes route info'
+expect_eq "completion: lab's verbs" "$(comp lab "")" "down exec status up"
+expect_eq "completion: route's verbs, after -n NODE" "$(comp -n a route "")" "add del show"
+expect_eq "completion: an option of ping" "$(comp ping --js)" "--json"
+expect_match "completion: the running lab's nodes after -n" "$(comp -n "")" '^a b c$'
+expect_match "completion: topology files for lab up" "$(comp lab up "$TOPO_DIR/ring")" 'ring5-hosts\.topo$'
+
 # Type=notify (systemd): an overlay node says READY=1 once its sockets are
 # open, RELOADING=1 and READY=1 around a reload, STOPPING=1 at the end.
 printf 'name nt\nlisten 127.0.0.1:47393\napp-socket %s/nt.app\nctl-socket %s/nt.ctl\n' "$work" "$work" >"$work/nt.conf"

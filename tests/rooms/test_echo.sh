@@ -81,7 +81,7 @@ pid=$(awk '$1 == "a" {print $NF}' "$labdir/nodes")
 [ -n "$pid" ] && kill -0 "$pid" || fail "no pid for node a in $labdir/nodes"
 echo "route 127.0.0.1:4999 127.0.0.1:4998" >>"$labdir/a.conf"
 kill -HUP "$pid"
-has_route() { grep -q '^127.0.0.1:4999 via 127.0.0.1:4998$' <<<"$("$ANODE" -n a routes)"; }
+has_route() { grep -Eq '^127\.0\.0\.1:4999 +via 127\.0\.0\.1:4998$' <<<"$("$ANODE" -n a routes)"; }
 wait_for "the reloaded route" 10 has_route
 ok "a reload puts an edited route in force"
 sed -i 's/^echo-max 16$/echo-max 8/' "$labdir/a.conf"
