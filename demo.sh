@@ -45,10 +45,12 @@ step "Concast (seed 001): a and b send counts toward c, c set the merge; b merge
 $anode -n c concast listen 198.18.0.1 7 build/apps/count.ao --seconds 3 --json &
 listener=$!
 until $anode -n c concast flows 2>/dev/null | grep -q ready; do sleep 0.1; done
-$anode -n a concast join 198.18.0.1 c 7 --tags 10 --interval 100 &
+# --after: both senders have joined before either sends, so b waits for
+# both from the first tag on.
+$anode -n a concast join 198.18.0.1 c 7 --tags 10 --interval 100 --after 500 &
 sender=$!
 sleep 0.05
-$anode -n b concast join 198.18.0.1 c 7 --tags 10 --interval 100
+$anode -n b concast join 198.18.0.1 c 7 --tags 10 --interval 100 --after 500
 wait $sender
 $anode -n b concast flows
 wait $listener

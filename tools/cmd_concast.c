@@ -18,7 +18,7 @@ static const char concast_usage[] =
 	"Usage: anode -n NODE concast listen GROUP APPID SPEC.ao [--admit PREFIX]... [--count N]\n"
 	"                                   [--seconds S] [--out FILE [--skip N]] [--json]\n"
 	"       anode -n NODE concast join GROUP RECEIVER APPID [--message TEXT | --tags N | --audio FILE]\n"
-	"                                   [--count N] [--interval MS] [--wait MS] [--json]\n"
+	"                                   [--count N] [--interval MS] [--wait MS] [--after MS] [--json]\n"
 	"       anode -n NODE concast flows [--json]\n"
 	"\n"
 	"Concast (seed 001): many senders, one merged message. A flow is (GROUP,\n"
@@ -52,6 +52,10 @@ static const char concast_usage[] =
 	"                          the sample clock: the first is the 60 ms interval of\n"
 	"                          the wall clock that starts next (modulo 2^31), then\n"
 	"                          +1 a message (seed 001 §5)\n"
+	"        --after MS waits that long after joining before the first message:\n"
+	"        time for the other senders to join, so that the merging nodes wait\n"
+	"        for them from the first tag on (a tag done before a sender joins is\n"
+	"        done without it).\n"
 	"        Errors that end the flow later (the receiver left) are printed, and\n"
 	"        so is news of its path toward the receiver: lost (a node on the way\n"
 	"        has no route; the flow waits up to 30 keep-alive periods, and what is\n"
@@ -238,7 +242,7 @@ enum source { SRC_MESSAGE, SRC_TAGS, SRC_AUDIO };
 static int join_cmd(const char *node, int argc, char **argv)
 {
 	const char *message = "hello", *audio = NULL;
-	long count = -1, interval = 60, wait = 5000; /* count: default 1, or the whole --audio file */
+	long count = -1, interval = 60, wait = 5000, after = 0; /* count: default 1, or the whole --audio file */
 	bool json = false;
 	enum source src = SRC_MESSAGE;
 	const char *pos[3];
@@ -259,6 +263,8 @@ static int join_cmd(const char *node, int argc, char **argv)
 			interval = atol(argv[++i]);
 		else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc)
 			wait = atol(argv[++i]);
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
+			after = atol(argv[++i]);
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
 		else if (argv[i][0] != '-' && n_pos < 3)
@@ -272,7 +278,7 @@ static int join_cmd(const char *node, int argc, char **argv)
 	struct an_flow flow;
 	if (count < 0 && src != SRC_AUDIO)
 		count = 1;
-	if (n_pos != 3 || parse_u32(pos[2], &app) < 0 || interval < 0 ||
+	if (n_pos != 3 || parse_u32(pos[2], &app) < 0 || interval < 0 || after < 0 || after > 600000 ||
 	    strlen(message) > AN_CONCAST_MSG_MAX) {
 		fputs(concast_usage, stderr);
 		return 2;
@@ -319,6 +325,15 @@ static int join_cmd(const char *node, int argc, char **argv)
 	fflush(stdout);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* --after: time for the other senders to join first, so that the
+	 * nodes wait for them from the first tag on (a merging node counts a
+	 * neighbour from its join; a tag done before one joins is done
+	 * without it). */
+	if (after > 0) {
+		struct timespec pause = {.tv_sec = after / 1000, .tv_nsec = (after % 1000) * 1000000L};
+		while (!stop && nanosleep(&pause, &pause) < 0 && errno == EINTR)
+			;
+	}
 	/* Audio is numbered by the sample clock, RTP's way: the first
 	 * message takes the 60 ms interval of the wall clock that starts
 	 * next (senders on different hosts agree on it as far as their

@@ -69,9 +69,10 @@ static const char events_usage[] =
 	"Usage: anode -n NODE events [--follow] [--json]\n"
 	"\n"
 	"The events NODE's monitors sent to its services (seed 000 §3.1), oldest\n"
-	"first, one per line: sequence number, time (seconds since the epoch), and\n"
-	"the event: the service and user it went to, the resource, its new and\n"
-	"previous state and the value that moved it. The node keeps the last 256.\n"
+	"first, one per line: sequence number, time (UTC; with --json, seconds since\n"
+	"the epoch), and the event: the service and user it went to, the resource,\n"
+	"its new and previous state and the value that moved it. The node keeps the\n"
+	"last 256.\n"
 	"--follow keeps printing new ones as they come (until interrupted);\n"
 	"--json prints one JSON object per line.\n";
 

@@ -17,6 +17,7 @@
 static const char *log_tag = "anode";
 static int log_level = LOG_INFO;
 static bool log_syslog;
+static bool log_timestamps;
 
 void log_init(const char *tag, int level, bool use_syslog)
 {
@@ -25,6 +26,11 @@ void log_init(const char *tag, int level, bool use_syslog)
 	log_syslog = use_syslog;
 	if (use_syslog)
 		openlog(tag, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_timestamps(bool on)
+{
+	log_timestamps = on;
 }
 
 void log_set_level(int level)
@@ -46,7 +52,14 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 		return;
 	}
 	static const char *names[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
-	fprintf(stderr, "%s: %s: ", log_tag, names[level & 7]);
+	struct timespec ts;
+	struct tm tm;
+	char when[40] = "";
+	if (log_timestamps && clock_gettime(CLOCK_REALTIME, &ts) == 0 && gmtime_r(&ts.tv_sec, &tm)) {
+		size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(when + n, sizeof(when) - n, ".%03ldZ ", ts.tv_nsec / 1000000);
+	}
+	fprintf(stderr, "%s%s: %s: ", when, log_tag, names[level & 7]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }

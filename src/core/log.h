@@ -13,6 +13,10 @@
 #include <syslog.h>
 
 void log_init(const char *tag, int level, bool use_syslog);
+/* Start each line on stderr with the time, in UTC to the millisecond
+ * ("2026-12-03T15:44:28.123Z "): for a daemon's log files (syslog and the
+ * journal stamp their own). */
+void log_set_timestamps(bool on);
 void log_set_level(int level);
 int log_get_level(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

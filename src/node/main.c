@@ -260,6 +260,7 @@ int main(int argc, char **argv)
 	}
 	if (child_fd >= 0 && !config && optind == argc) {
 		log_init("anoded", level, use_syslog);
+		log_set_timestamps(!use_syslog);
 		signal(SIGPIPE, SIG_IGN);
 		return node_child_main(child_fd, udp_fd);
 	}
@@ -304,6 +305,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_init("anoded", level, use_syslog);
+	log_set_timestamps(!use_syslog);
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t mask;
 	sigemptyset(&mask);

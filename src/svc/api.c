@@ -487,8 +487,13 @@ void svc_api_events_print(struct services *sv, uint64_t after, bool json, struct
 			ctl_json_string(o, e->text);
 			ctl_printf(o, "}\n");
 		} else {
-			ctl_printf(o, "%llu %llu %s\n", (unsigned long long)e->seq, (unsigned long long)e->time,
-				   e->text);
+			/* For people: the time in UTC, as the node's log has it. */
+			struct tm tm;
+			time_t t = (time_t)e->time;
+			char when[32] = "?";
+			if (gmtime_r(&t, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			ctl_printf(o, "%llu %s %s\n", (unsigned long long)e->seq, when, e->text);
 		}
 	}
 }

@@ -41,12 +41,14 @@ listen() { # app-id output-file; the listener's pid in $!
   "$ANODE" -n r1 concast listen $G "$1" "$COUNT" --json >"$2" 2>&1 &
 }
 
-# 1. Three senders, one message per tag at the receiver.
+# 1. Three senders, one message per tag at the receiver. --after: all three
+# have joined before any sends, so the nodes wait for all of them from tag
+# 0 on (without it, the first tags of the first to join are done alone).
 listen 7 "$ANODE_RUN_DIR/l1"; lp=$!
 wait_for "r1 holds the flow's specification" 5 sh -c "'$ANODE' -n r1 concast flows | grep -q ready"
 pids=()
 for s in s1 s2 s3; do
-  "$ANODE" -n $s concast join $G r1 7 --tags 40 --interval 50 >"$ANODE_RUN_DIR/j-$s" 2>&1 &
+  "$ANODE" -n $s concast join $G r1 7 --tags 40 --interval 50 --after 1000 >"$ANODE_RUN_DIR/j-$s" 2>&1 &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || fail "a sender failed: $(cat "$ANODE_RUN_DIR"/j-*)"; done
@@ -58,6 +60,11 @@ kill "$lp"; wait "$lp" || true
 read -r n sum max < <(summary "$ANODE_RUN_DIR/l1")
 expect_eq "every sender's count arrived: 3 x 40" "$sum" 120
 expect_eq "merged in the network: tags carried all three counts" "$max" 3
+expect_eq "tag 0 too: it reached r1 once, with all three (join --after)" \
+  "$(/usr/bin/python3 -c "
+import json, sys
+t0 = [int(json.loads(l)['hex'][16:24], 16) for l in open(sys.argv[1]) if l.startswith('{') and int(json.loads(l)['hex'][:16], 16) == 0]
+print(t0)" "$ANODE_RUN_DIR/l1")" "[3]"
 expect_ge "fewer messages reached r1 than were sent (120)" $((120 - n)) 60
 expect_ge "g1 merged s1 and s2" "$(cstat g1 merged)" 40
 expect_ge "g2 merged g1 and s3" "$(cstat g2 merged)" 40

@@ -101,7 +101,8 @@ stats=$("$ANODE" -n "$dir/n.app" stats --json)
 expect_ge "events sent to the service" "$(json "d['services']['events']" <<<"$stats")" 3
 expect_eq "...no packet held past its time" "$(json "d['services']['held_timeouts']" <<<"$stats")" 0
 events=$("$ANODE" -n "$dir/n.app" events)
-expect_match "anode events lists the service's events" "$events" 'service=proactive user=alice resource=iface_tx_bps dev=r2 state=congested previous=idle'
+expect_match "anode events lists the service's events, with their time in UTC" "$events" \
+  '^[0-9]+ 20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}Z .*service=proactive user=alice resource=iface_tx_bps dev=r2 state=congested previous=idle'
 
 # Faults (issue 9 §5): bob's service misbehaves; each fault is contained,
 # counted, and alice's service and the node carry on.

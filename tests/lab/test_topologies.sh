@@ -66,6 +66,8 @@ out=$("$ANODE" -n b ping b -c 1)
 expect_match "line3: ping a node itself: zero hops" "$out" 'hops=0\+0'
 out=$("$ANODE" lab status)
 expect_match "line3: lab status lists running nodes" "$out" 'a +127\.0\.0\.1:[0-9]+ +running'
+expect_match "line3: a node's log lines carry the time, in UTC" "$(head -1 "$ANODE_RUN_DIR/line3/a.log")" \
+  '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z anoded: info: '
 expect_eq "line3: lab status --json: one lab, a b c running, b forwarded what the text says" \
   "$("$ANODE" lab status line3 --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin)['labs'][0]; print(d['name'], [(n['name'], n['state']) for n in d['nodes']], 'routing' in d, [n['forwarded'] for n in d['nodes'] if n['name'] == 'b'][0] > 0)")" \
   "line3 [('a', 'running'), ('b', 'running'), ('c', 'running')] False True"
