@@ -260,4 +260,25 @@ static inline int wire_rd_anep_payload(struct wire_reader *r, const void *pkt, s
 	return 0;
 }
 
+/* Text checks the formats share: printable ASCII (0x20..0x7e), and the
+ * characters of names (letters, digits, '_', '-', and '.' where dots). */
+static inline bool wire_printable(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static inline bool wire_name_chars(const uint8_t *s, size_t n, bool dots)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '-' || (dots && c == '.')))
+			return false;
+	}
+	return true;
+}
+
 #endif

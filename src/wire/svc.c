@@ -21,26 +21,12 @@
 
 static bool name_ok(const uint8_t *s, size_t n, size_t min, bool dots)
 {
-	if (n < min || n > WIRE_SVC_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = s[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-			  c == '-' || (dots && c == '.');
-		if (!ok)
-			return false;
-	}
-	return true;
+	return n >= min && n <= WIRE_SVC_NAME_MAX && wire_name_chars(s, n, dots);
 }
 
 static bool params_ok(const uint8_t *s, size_t n)
 {
-	if (n > WIRE_SVC_PARAMS_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	return true;
+	return n <= WIRE_SVC_PARAMS_MAX && wire_printable(s, n);
 }
 
 static bool op_ok(uint8_t op)

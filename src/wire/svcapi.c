@@ -56,13 +56,6 @@ static bool layout_of(uint8_t type, struct layout *l)
 	}
 }
 
-static bool text_ok(const uint8_t *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	return true;
-}
 
 int wire_sapi_parse(const void *msg, size_t len, struct wire_sapi *ret)
 {
@@ -126,7 +119,7 @@ int wire_sapi_parse(const void *msg, size_t len, struct wire_sapi *ret)
 		return -EBADMSG;
 	m.data_len = wire_rd_left(&r);
 	m.data = m.data_len ? wire_rd_take(&r, m.data_len) : NULL;
-	if (l.text && m.data_len && !text_ok(m.data, m.data_len))
+	if (l.text && m.data_len && !wire_printable(m.data, m.data_len))
 		return -EBADMSG;
 	*ret = m;
 	return 0;

@@ -256,6 +256,36 @@ app_cc_seeds = {
 for k, b in app_cc_seeds.items():
     write('fuzz_applink', k, b)
 
+# On-path signalling (fuzz_sig): the SETUP of vector 11 (docs/wire.md
+# section 10, tests/unit/wire/sig_vector.h), its truncations, each rule
+# broken once, a TRIGGER around it, and responses.
+sig_h = os.path.join(here, '..', 'unit', 'wire', 'sig_vector.h')
+m = re.search(r'sig_vector_11\[\d*\] = \{([^}]*)\}', open(sig_h).read())
+setup = bytes(int(x, 0) for x in m.group(1).replace('\n', ' ').split(',') if x.strip())
+
+def tlv(t, v):
+    return struct.pack('>HH', t, len(v)) + v
+
+sig_addr = bytes(10) + b'\xff\xff' + bytes([10, 200, 255, 2]) + struct.pack('>H', 3322) + bytes(2)
+trigger = (bytes([1, 4, 0, 0]) + bytes(8) + tlv(1, bytes(8)) + tlv(2, bytes(16)) + tlv(3, b'janedoe') +
+           tlv(15, sig_addr) + tlv(16, setup) + tlv(255, bytes(64)))
+entry = (tlv(1, sig_addr) + tlv(2, bytes(16)) + tlv(3, bytes(4)) + tlv(4, bytes(4) + b'installed') +
+         tlv(5, struct.pack('>IBB', 3599, 10, 5) + b'NetMonitor1.0.0'))
+sig_seeds = {
+    'setup': setup, 'setup-v2': poke(setup, 0, 2), 'setup-kind9': poke(setup, 1, 9),
+    'setup-flags': poke(setup, 3, 1), 'setup-trailer': setup + tlv(1, bytes(8)),
+    'probe-bare': bytes([1, 3, 0, 0]) + bytes(8) + tlv(1, bytes(8)) + tlv(2, bytes(16)) + tlv(3, b'u') +
+                  tlv(15, sig_addr) + tlv(255, bytes(64)),
+    'trigger': trigger,
+    'response-empty': bytes([1, 0x81, 0, 0]) + bytes(8),
+    'response-one': bytes([1, 0x81, 0, 0]) + bytes(8) + tlv(128, entry),
+    'response-truncated': bytes([1, 0x81, 0, 1]) + bytes(8) + tlv(128, entry) + tlv(128, tlv(1, sig_addr)),
+}
+for n in (0, 11, 12, 16, 100, len(setup) - 1):
+    sig_seeds['setup-cut%d' % n] = setup[:n]
+for k, b in sig_seeds.items():
+    write('fuzz_sig', k, b)
+
 # The node with its rooms (fuzz_node): each ANEP seed of the decoders' as
 # one datagram from the peer (op 0: length, bytes), and a few sequences:
 # the same datagram from two neighbours with the clock moved between them,

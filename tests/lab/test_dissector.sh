@@ -76,4 +76,20 @@ ok "...and none breaks the documented format"
 complaints=$(grep -v 'Running as user "root"' "$ANODE_RUN_DIR/decode.err" || true)
 [ -z "$complaints" ] || { echo "$complaints" >&2; fail "tshark complained about the dissector"; }
 ok "tshark loaded the dissector without a complaint"
+
+# On-path signalling (docs/wire.md §10), from the fuzz seeds written from
+# its test vector: no node sends it yet, so a capture file is made of them.
+sigs=$SRC_DIR/tests/fuzz/corpus/fuzz_sig
+/usr/bin/python3 "$SRC_DIR/tests/lab/sig_pcap.py" "$ANODE_RUN_DIR/sig.pcap" "$sigs/seed-setup" \
+  "$sigs/seed-response-one" "$sigs/seed-trigger" "$sigs/seed-response-truncated"
+sig=$(tshark -X lua_script:"$LUA" -r "$ANODE_RUN_DIR/sig.pcap" -V 2>/dev/null)
+expect_eq "signalling: each message's kind in the summary" \
+  "$(tshark -X lua_script:"$LUA" -r "$ANODE_RUN_DIR/sig.pcap" -T fields -e _ws.col.Info 2>/dev/null | xargs -d '\n' | tr -s ' ')" \
+  "signalling SETUP by janedoe NetMonitor signalling RESPONSE, 1 entries signalling TRIGGER by janedoe, encloses SETUP NetMonitor signalling RESPONSE, 2 entries"
+expect_match "...a SETUP's fields as Figure 4's" "$sig" 'url: http://10.200.0.1/modules/netmonitor.ao'
+expect_match "...its filter" "$sig" 'filter: proto 17, dports 5060-5060'
+expect_match "...a response's entry: the node and what it has installed" "$sig" 'installed: NetMonitor 1.0.0, 3599 s left'
+expect_match "...a truncated stack is flagged" "$sig" 'Stack truncated: True'
+if grep -q "Not as docs/wire.md says\|Malformed" <<<"$sig"; then fail "a signalling message decoded as malformed"; fi
+ok "...none malformed"
 echo "dissector: $checks checks passed"

@@ -2,7 +2,8 @@
 --
 -- Wireshark/tshark dissector for anode's formats on the wire (docs/wire.md):
 -- ANEP (version 1) with every option anode knows, capsules, code loading
--- requests and chunks, and concast data and signalling (§9), on UDP or, in
+-- requests and chunks, concast data and signalling (§9), and on-path
+-- signalling requests and responses (§10), on UDP or, in
 -- router mode, in IP protocol 253 (with its Router Alert and AppID options,
 -- which Wireshark's IP dissector shows). Written from docs/wire.md,
 -- independently of src/wire.
@@ -48,6 +49,16 @@ local CSP_ERRORS = {
 	[6] = "not admitted by the receiver",
 }
 local ADDR_OPTS = { [1] = true, [2] = true, [0x100] = true, [0x102] = true }
+-- On-path signalling (Type ID 0x4104, docs/wire.md §10).
+local SIG_KINDS = { [1] = "SETUP", [2] = "REMOVE", [3] = "PROBE", [4] = "TRIGGER", [0x81] = "RESPONSE" }
+local SIG_FIELDS = {
+	[1] = "time", [2] = "nonce", [3] = "user", [4] = "module", [5] = "version", [6] = "dependency",
+	[7] = "filter", [8] = "notify", [9] = "property", [10] = "lifetime", [11] = "url", [12] = "module SHA-256",
+	[13] = "module size", [14] = "module kind", [15] = "origin", [16] = "enclosed request", [255] = "signature",
+	[128] = "entry",
+}
+local SIG_ENTRY_FIELDS = { [1] = "address", [2] = "capabilities", [3] = "load", [4] = "result", [5] = "installed" }
+local SIG_MOD_KINDS = { [1] = "packet module", [2] = "service process" }
 
 local f = {
 	version = ProtoField.uint8("anep.version", "Version", base.DEC),
@@ -103,6 +114,21 @@ local f = {
 	cc_text = ProtoField.string("anode.concast.text", "Error text"),
 	cc_admit = ProtoField.string("anode.concast.admit", "Admitted prefix"),
 	cc_path = ProtoField.uint8("anode.concast.path", "Path toward the receiver", base.DEC, CSP_PATH),
+	sig_version = ProtoField.uint8("anode.sig.version", "Signalling version", base.DEC),
+	sig_kind = ProtoField.uint8("anode.sig.kind", "Kind", base.HEX, SIG_KINDS),
+	sig_flags = ProtoField.uint16("anode.sig.flags", "Flags", base.HEX),
+	sig_truncated = ProtoField.bool("anode.sig.truncated", "Stack truncated", 16, nil, 0x0001),
+	sig_id = ProtoField.uint64("anode.sig.id", "Message id", base.HEX),
+	sig_field = ProtoField.uint16("anode.sig.field", "Field", base.DEC, SIG_FIELDS),
+	sig_field_len = ProtoField.uint16("anode.sig.field_len", "Field length", base.DEC),
+	sig_text = ProtoField.string("anode.sig.text", "Value"),
+	sig_value = ProtoField.bytes("anode.sig.value", "Value"),
+	sig_num = ProtoField.uint64("anode.sig.number", "Value", base.DEC),
+	sig_user = ProtoField.string("anode.sig.user", "User"),
+	sig_module = ProtoField.string("anode.sig.module", "Module"),
+	sig_addr = ProtoField.string("anode.sig.address", "Address"),
+	sig_entry_field = ProtoField.uint16("anode.sig.entry_field", "Entry field", base.DEC, SIG_ENTRY_FIELDS),
+	sig_status = ProtoField.int32("anode.sig.status", "Status", base.DEC),
 }
 local fields = {}
 for _, v in pairs(f) do fields[#fields + 1] = v end
@@ -279,6 +305,114 @@ local function dissect_csp(tvb, tree, off, len, pinfo)
 	pinfo.cols.info:append(", flow " .. flow)
 end
 
+-- A signalling address: IP (16, IPv4-mapped for IPv4), port (2), zero (2).
+local function sig_addr(tvb, off)
+	return addr_text(tvb(off, 16), tvb(off + 16, 2):uint())
+end
+
+local function printable(tvb, off, n)
+	for i = 0, n - 1 do
+		local c = tvb(off + i, 1):uint()
+		if c < 0x20 or c > 0x7e then return false end
+	end
+	return true
+end
+
+local function dissect_sig_entry(tvb, tree, off, len)
+	local pos, stop, who = off, off + len, "?"
+	while pos < stop do
+		if pos + 4 > stop then return tree:add_proto_expert_info(ex_bad, "a truncated entry field") end
+		local ty, n = tvb(pos, 2):uint(), tvb(pos + 2, 2):uint()
+		if pos + 4 + n > stop then return tree:add_proto_expert_info(ex_bad, "an entry field runs past its entry") end
+		local ft = tree:add(tvb(pos, 4 + n), SIG_ENTRY_FIELDS[ty] or string.format("entry field %d", ty))
+		ft:add(f.sig_entry_field, tvb(pos, 2))
+		local v = pos + 4
+		if ty == 1 and n == 20 then
+			who = sig_addr(tvb, v)
+			ft:add(f.sig_addr, tvb(v, 20), who)
+		elseif ty == 4 and n >= 4 then
+			ft:add(f.sig_status, tvb(v, 4))
+			if n > 4 then ft:add(f.sig_text, tvb(v + 4, n - 4)) end
+		elseif ty == 5 and n >= 6 then
+			local nl, vl = tvb(v + 4, 1):uint(), tvb(v + 5, 1):uint()
+			if 6 + nl + vl ~= n then ft:add_proto_expert_info(ex_bad, "an installed module's lengths do not add up")
+			else
+				ft:add(f.sig_module, tvb(v + 6, nl))
+				ft:append_text(string.format(": %s %s, %d s left", tvb(v + 6, nl):string(),
+					vl > 0 and tvb(v + 6 + nl, vl):string() or "", tvb(v, 4):uint()))
+			end
+		elseif (ty == 3 and n == 4) or (ty == 2 and n == 16) then
+			ft:add(f.sig_value, tvb(v, n))
+		else
+			ft:add_proto_expert_info(ex_bad, "an entry field of the wrong length or an unknown type")
+		end
+		pos = v + n
+	end
+	return who
+end
+
+local function dissect_sig(tvb, tree, off, len, pinfo, nested)
+	local t = tree:add(anep, tvb(off, len), nested and "Enclosed request" or "On-path signalling")
+	if len < 12 then return t:add_proto_expert_info(ex_bad, "a signalling message has a 12-octet header") end
+	t:add(f.sig_version, tvb(off, 1))
+	t:add(f.sig_kind, tvb(off + 1, 1))
+	t:add(f.sig_flags, tvb(off + 2, 2))
+	local kind = tvb(off + 1, 1):uint()
+	if kind == 0x81 then t:add(f.sig_truncated, tvb(off + 2, 2)) end
+	t:add(f.sig_id, tvb(off + 4, 8))
+	local kind_name = SIG_KINDS[kind] or string.format("kind %d", kind)
+	if nested then
+		pinfo.cols.info:append(", encloses " .. kind_name)
+	else
+		pinfo.cols.info = "signalling " .. kind_name
+	end
+	if tvb(off, 1):uint() ~= 1 then return t:add_proto_expert_info(ex_bad, "not signalling version 1") end
+	local pos, stop, entries = off + 12, off + len, 0
+	while pos < stop do
+		if pos + 4 > stop then return t:add_proto_expert_info(ex_bad, "a truncated field header") end
+		local ty, n = tvb(pos, 2):uint(), tvb(pos + 2, 2):uint()
+		if pos + 4 + n > stop then return t:add_proto_expert_info(ex_bad, "a field runs past the message") end
+		local ft = t:add(tvb(pos, 4 + n), SIG_FIELDS[ty] or string.format("field %d", ty))
+		ft:add(f.sig_field, tvb(pos, 2))
+		ft:add(f.sig_field_len, tvb(pos + 2, 2))
+		local v = pos + 4
+		if ty == 128 and kind == 0x81 then
+			entries = entries + 1
+			ft:append_text(": " .. dissect_sig_entry(tvb, ft, v, n))
+		elseif kind == 0x81 then
+			ft:add_proto_expert_info(ex_bad, "a response holds entries only")
+		elseif ty == 3 and n >= 1 then
+			ft:add(f.sig_user, tvb(v, n))
+			if not nested then pinfo.cols.info:append(" by " .. tvb(v, n):string()) end
+		elseif ty == 4 and n >= 1 then
+			ft:add(f.sig_module, tvb(v, n))
+			pinfo.cols.info:append(" " .. tvb(v, n):string())
+		elseif (ty == 5 or ty == 6 or ty == 9 or ty == 11) and n >= 1 and printable(tvb, v, n) then
+			ft:add(f.sig_text, tvb(v, n))
+			ft:append_text(": " .. tvb(v, n):string())
+		elseif (ty == 8 or ty == 15) and n == 20 then
+			ft:add(f.sig_addr, tvb(v, 20), sig_addr(tvb, v))
+			ft:append_text(": " .. sig_addr(tvb, v))
+		elseif (ty == 1 and n == 8) or (ty == 10 and n == 4) or (ty == 13 and n == 4) then
+			ft:add(f.sig_num, tvb(v, n), tvb(v, n):uint64())
+			ft:append_text(": " .. tostring(tvb(v, n):uint64()))
+		elseif ty == 14 and n == 1 then
+			ft:append_text(": " .. (SIG_MOD_KINDS[tvb(v, 1):uint()] or "?"))
+		elseif ty == 7 and n == 44 then
+			ft:append_text(string.format(": proto %d, dports %d-%d", tvb(v, 1):uint(), tvb(v + 8, 2):uint(),
+				tvb(v + 10, 2):uint()))
+		elseif (ty == 2 and n == 16) or (ty == 12 and n == 32) or (ty == 255 and n == 64) then
+			ft:add(f.sig_value, tvb(v, n))
+		elseif ty == 16 and not nested then
+			dissect_sig(tvb, ft, v, n, pinfo, true)
+		else
+			ft:add_proto_expert_info(ex_bad, "a field of the wrong length or an unknown type")
+		end
+		pos = v + n
+	end
+	if kind == 0x81 then pinfo.cols.info:append(string.format(", %d entries", entries)) end
+end
+
 -- Whether the bytes hold together as ANEP version 1 (the heuristic).
 local function looks_like_anep(tvb)
 	if tvb:len() < 8 or tvb(0, 1):uint() ~= 1 then return false end
@@ -332,6 +466,8 @@ function anep.dissector(tvb, pinfo, tree)
 		dissect_request(tvb, t, hdr, plen, pinfo)
 	elseif type_id == 0x4103 then
 		dissect_chunk(tvb, t, hdr, plen, pinfo)
+	elseif type_id == 0x4104 then
+		dissect_sig(tvb, t, hdr, plen, pinfo)
 	elseif type_id == 0x4105 then
 		dissect_concast_data(tvb, t, hdr, plen, pinfo)
 	elseif type_id == 0x4106 then
