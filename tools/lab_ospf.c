@@ -146,10 +146,16 @@ int lab_ospf_start(const struct lab_ospf_router *r)
 		return -ENOENT;
 	char dir[PATH_MAX];
 	dir_of(r->ns, dir, sizeof(dir));
-	/* /run/frr is FRR's, made by its package; our directory in it is
-	 * new (the namespace name was free) and the daemons'. */
-	if ((mkdir(FRR_RUN_DIR, 0755) < 0 && errno != EEXIST) || mkdir(dir, 0750) < 0 ||
-	    chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
+	/* /run/frr is FRR's, made by its package or its service (made here,
+	 * as theirs, where neither ran: a container without systemd); our
+	 * directory in it is new (the namespace name was free) and the
+	 * daemons'. */
+	if (access(FRR_RUN_DIR, F_OK) < 0 &&
+	    (mkdir(FRR_RUN_DIR, 0755) < 0 || chown(FRR_RUN_DIR, pw->pw_uid, pw->pw_gid) < 0)) {
+		fprintf(stderr, "anode lab: cannot make %s for user frr: %s\n", FRR_RUN_DIR, strerror(errno));
+		return -errno;
+	}
+	if (mkdir(dir, 0750) < 0 || chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
 		fprintf(stderr, "anode lab: cannot create %s: %s\n", dir, strerror(errno));
 		return -errno;
 	}
