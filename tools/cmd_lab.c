@@ -630,12 +630,6 @@ static int overlay_up(struct lab_topo *t, const char *dir)
 	return r;
 }
 
-static bool is_v4(const struct an_addr *a)
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	return memcmp(a->ip, mapped, sizeof(mapped)) == 0;
-}
-
 /* An overlay lab is one address family: a node's UDP socket reaches
  * neighbours of its own family only, so a mixed lab would start and lose
  * every capsule between the two halves. A node without an address is on
@@ -646,7 +640,7 @@ static int check_families(const struct lab_topo *t, const char *file)
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->nodes[i].is_host)
 			continue;
-		bool four = !t->nodes[i].fixed_addr || is_v4(&t->nodes[i].addr);
+		bool four = !t->nodes[i].fixed_addr || an_ip_is_v4(t->nodes[i].addr.ip);
 		if (four && v4 < 0)
 			v4 = (int)i;
 		if (!four && v6 < 0)

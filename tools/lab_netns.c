@@ -668,6 +668,17 @@ static void format_rate(unsigned long long bps, char *buf, size_t len)
 		snprintf(buf, len, "%llubit", bps);
 }
 
+/* A link line of the state file, as build_network writes it. */
+struct ns_link {
+	char a[LAB_NAME_MAX + 1], b[LAB_NAME_MAX + 1], ia[16], ib[16], prefix[24];
+	unsigned long long bps;
+};
+
+static bool parse_link(const char *line, struct ns_link *l)
+{
+	return sscanf(line, "link %64s %64s %15s %15s %23s %llu", l->a, l->b, l->ia, l->ib, l->prefix, &l->bps) == 6;
+}
+
 void lab_netns_status(const char *dir)
 {
 	struct ns_entry *v;
@@ -691,18 +702,17 @@ void lab_netns_status(const char *dir)
 		if (strcmp(line, "routing ospf\n") == 0)
 			printf("  routes: OSPF (FRR's zebra and ospfd in every router; "
 			       "ip netns exec NS vtysh -N NS -c 'show ip ospf neighbor')\n");
-		char a[LAB_NAME_MAX + 1], b[LAB_NAME_MAX + 1], ia[16], ib[16], prefix[24], rate[32];
-		unsigned long long bps;
-		if (sscanf(line, "link %64s %64s %15s %15s %23s %llu", a, b, ia, ib, prefix, &bps) != 6)
+		struct ns_link l;
+		if (!parse_link(line, &l))
 			continue;
 		if (!header)
 			printf("  %-21s %-18s %-31s %s\n", "LINK", "PREFIX", "INTERFACES", "RATE");
 		header = true;
-		char ends[2 * LAB_NAME_MAX + 4], ifs[40];
-		snprintf(ends, sizeof(ends), "%s - %s", a, b);
-		snprintf(ifs, sizeof(ifs), "%s / %s", ia, ib);
-		format_rate(bps, rate, sizeof(rate));
-		printf("  %-21s %-18s %-31s %s\n", ends, prefix, ifs, rate);
+		char ends[2 * LAB_NAME_MAX + 4], ifs[40], rate[32];
+		snprintf(ends, sizeof(ends), "%s - %s", l.a, l.b);
+		snprintf(ifs, sizeof(ifs), "%s / %s", l.ia, l.ib);
+		format_rate(l.bps, rate, sizeof(rate));
+		printf("  %-21s %-18s %-31s %s\n", ends, l.prefix, ifs, rate);
 	}
 	if (f)
 		fclose(f);
@@ -735,14 +745,13 @@ void lab_netns_status_json(const char *dir, FILE *out)
 	if (f)
 		rewind(f);
 	while (f && fgets(line, sizeof(line), f)) {
-		char a[LAB_NAME_MAX + 1], b[LAB_NAME_MAX + 1], ia[16], ib[16], prefix[24];
-		unsigned long long bps;
-		if (sscanf(line, "link %64s %64s %15s %15s %23s %llu", a, b, ia, ib, prefix, &bps) != 6)
+		struct ns_link l;
+		if (!parse_link(line, &l))
 			continue;
 		fprintf(out,
 			"%s{\"a\":\"%s\",\"b\":\"%s\",\"interface_a\":\"%s\",\"interface_b\":\"%s\",\"prefix\":\"%s\","
 			"\"rate_bps\":%llu}",
-			first ? "" : ",", a, b, ia, ib, prefix, bps);
+			first ? "" : ",", l.a, l.b, l.ia, l.ib, l.prefix, l.bps);
 		first = false;
 	}
 	fprintf(out, "]");

@@ -15,6 +15,14 @@
 #else
 #include <stdint.h>
 #include <stdbool.h>
+/* Whether ip (an address's 16 octets) holds an IPv4 address, as
+ * ::ffff:a.b.c.d; no loop and no libc, for code objects too. */
+static inline __attribute__((always_inline)) int an_ip_is_v4(const uint8_t ip[16])
+{
+	return !(ip[0] | ip[1] | ip[2] | ip[3] | ip[4] | ip[5] | ip[6] | ip[7] | ip[8] | ip[9]) && ip[10] == 0xff &&
+	       ip[11] == 0xff;
+}
+
 #endif
 
 struct __attribute__((aligned(4))) an_addr {

@@ -206,9 +206,8 @@ int cc_up_find(const struct cc_flow *f, uint8_t kind, const struct an_addr *addr
  * all have one address, so the bound per address cannot tell them apart. */
 static bool ip_is_loopback(const struct an_addr *a)
 {
-	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 	static const uint8_t one[16] = {[15] = 1};
-	return (memcmp(a->ip, mapped, sizeof(mapped)) == 0 && a->ip[12] == 127) || memcmp(a->ip, one, 16) == 0;
+	return (an_ip_is_v4(a->ip) && a->ip[12] == 127) || memcmp(a->ip, one, 16) == 0;
 }
 
 /* Upstream nodes of f at addr's IP address, any port. */

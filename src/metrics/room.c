@@ -172,8 +172,7 @@ static int open_listener(const struct an_addr *a, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
-	static const uint8_t v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
-	bool v4 = memcmp(a->ip, v4_mapped, sizeof(v4_mapped)) == 0;
+	bool v4 = an_ip_is_v4(a->ip);
 	if (v4) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 		sin->sin_family = AF_INET;

@@ -1,105 +1,47 @@
 // SPDX-License-Identifier: MIT
 /*
- * Authenticating signalling requests (auth.h). The requests seen are kept,
- * by nonce, with the first 16 octets of their signature, until they would
- * be too old to be accepted anyway (signed time + the window): at most one
- * window's requests. A bucket is swept when visited, the whole table when
- * it is full.
+ * Authenticating signalling requests (auth.h). The requests seen are kept
+ * by nonce (src/svc/nonces.h), tagged with the first 16 octets of their
+ * signature, until they would be too old to be accepted anyway.
  */
 #include "sig/auth.h"
+#include "svc/nonces.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define SIG_AUTH_BUCKETS 2048
-
-struct seen {
-	uint8_t nonce[16], sig[16];
-	uint64_t expires;
-	struct seen *next;
-};
-
 struct sig_auth {
-	struct seen *b[SIG_AUTH_BUCKETS];
-	size_t n;
+	struct nonce_cache *nonces;
 };
 
 struct sig_auth *sig_auth_new(void)
 {
-	return calloc(1, sizeof(struct sig_auth));
+	struct sig_auth *a = calloc(1, sizeof(*a));
+	if (a && !(a->nonces = nonce_cache_new(SIG_AUTH_NONCES_MAX))) {
+		free(a);
+		return NULL;
+	}
+	return a;
 }
 
 void sig_auth_free(struct sig_auth *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < SIG_AUTH_BUCKETS; i++)
-		while (a->b[i]) {
-			struct seen *x = a->b[i];
-			a->b[i] = x->next;
-			free(x);
-		}
+	nonce_cache_free(a->nonces);
 	free(a);
-}
-
-static size_t bucket(const uint8_t nonce[16])
-{
-	/* Nonces are the signer's random octets: any 32 bits spread; a
-	 * signer who picks them badly collides only with itself. */
-	uint32_t h;
-	memcpy(&h, nonce, 4);
-	return h % SIG_AUTH_BUCKETS;
-}
-
-static void sweep(struct sig_auth *a, size_t i, uint64_t now)
-{
-	for (struct seen **pp = &a->b[i]; *pp;) {
-		if ((*pp)->expires < now) {
-			struct seen *x = *pp;
-			*pp = x->next;
-			free(x);
-			a->n--;
-		} else {
-			pp = &(*pp)->next;
-		}
-	}
-}
-
-static enum sig_auth_result remember(struct sig_auth *a, const struct wire_sig_request *q, uint64_t now)
-{
-	size_t i = bucket(q->nonce);
-	sweep(a, i, now);
-	for (struct seen *x = a->b[i]; x; x = x->next)
-		if (!memcmp(x->nonce, q->nonce, 16))
-			return memcmp(x->sig, q->signature, 16) ? SIG_AUTH_REPLAYED : SIG_AUTH_REPEATED;
-	if (a->n >= SIG_AUTH_NONCES_MAX)
-		for (size_t j = 0; j < SIG_AUTH_BUCKETS; j++)
-			sweep(a, j, now);
-	if (a->n >= SIG_AUTH_NONCES_MAX)
-		return SIG_AUTH_BUSY;
-	struct seen *x = malloc(sizeof(*x));
-	if (!x)
-		return SIG_AUTH_BUSY;
-	memcpy(x->nonce, q->nonce, 16);
-	memcpy(x->sig, q->signature, 16);
-	x->expires = q->time + SIG_AUTH_WINDOW_S;
-	x->next = a->b[i];
-	a->b[i] = x;
-	a->n++;
-	return SIG_AUTH_OK;
 }
 
 /* Every filter inside who's grants: IPv4, by its destination prefix (else
  * its source's), protocol and destination ports (else source ports). */
 static bool filters_granted(const struct policy_principal *who, const struct wire_sig_request *q)
 {
-	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 	for (size_t i = 0; i < q->n_filters; i++) {
 		const struct wire_sig_filter *f = &q->filters[i];
 		bool by_dst = f->dst_len > 0 || f->src_len == 0;
 		const uint8_t *ip = by_dst ? f->dst : f->src;
 		uint8_t len = by_dst ? f->dst_len : f->src_len;
-		if (memcmp(ip, mapped, sizeof(mapped)) != 0 && len > 0)
+		if (!an_ip_is_v4(ip) && len > 0)
 			return false; /* IPv6: no grant names one yet */
 		uint32_t addr;
 		memcpy(&addr, ip + 12, 4);
@@ -131,12 +73,16 @@ enum sig_auth_result sig_auth_check(struct sig_auth *a, const struct policy *p, 
 	 * and signed anew, and a refusal costs no table entry. */
 	if (!filters_granted(pr, &q))
 		return SIG_AUTH_FILTER;
-	enum sig_auth_result r = remember(a, &q, now);
-	if (r != SIG_AUTH_OK && r != SIG_AUTH_REPEATED)
-		return r;
+	/* Tagged with the signature's first octets: the same request again
+	 * (Ed25519 signs the same octets the same) is a repeat. */
+	enum nonce_seen seen = nonce_cache_remember(a->nonces, q.nonce, q.signature, q.time + SIG_AUTH_WINDOW_S, now);
+	if (seen == NONCE_FULL)
+		return SIG_AUTH_BUSY;
+	if (seen == NONCE_OTHER)
+		return SIG_AUTH_REPLAYED;
 	*ret = q;
 	*who = pr;
-	return r;
+	return seen == NONCE_SAME ? SIG_AUTH_REPEATED : SIG_AUTH_OK;
 }
 
 const char *sig_auth_why(enum sig_auth_result r)

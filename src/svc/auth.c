@@ -1,95 +1,35 @@
 // SPDX-License-Identifier: MIT
 /*
- * Authenticating signed requests (auth.h). The nonces seen are kept in a
- * hash table until their request would be too old to be accepted anyway
- * (signed time + AUTH_WINDOW_S), so the table holds at most one window's
- * requests; expired entries are swept when a bucket is visited and, when
- * the table is full, all at once.
+ * Authenticating signed requests (auth.h). The nonces seen are kept
+ * (nonces.h) until their request would be too old to be accepted anyway
+ * (signed time + AUTH_WINDOW_S).
  */
 #include "svc/auth.h"
+#include "svc/nonces.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define AUTH_BUCKETS 4096
-
-struct auth_nonce {
-	uint8_t nonce[16];
-	uint64_t expires;
-	struct auth_nonce *next;
-};
-
 struct svc_auth {
-	struct auth_nonce *b[AUTH_BUCKETS];
-	size_t n;
+	struct nonce_cache *nonces;
 };
 
 struct svc_auth *svc_auth_new(void)
 {
-	return calloc(1, sizeof(struct svc_auth));
+	struct svc_auth *a = calloc(1, sizeof(*a));
+	if (a && !(a->nonces = nonce_cache_new(AUTH_NONCES_MAX))) {
+		free(a);
+		return NULL;
+	}
+	return a;
 }
 
 void svc_auth_free(struct svc_auth *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < AUTH_BUCKETS; i++)
-		while (a->b[i]) {
-			struct auth_nonce *x = a->b[i];
-			a->b[i] = x->next;
-			free(x);
-		}
+	nonce_cache_free(a->nonces);
 	free(a);
-}
-
-static size_t bucket(const uint8_t nonce[16])
-{
-	/* Nonces are random (the signer's getrandom): any 32 bits of them
-	 * spread well; a signer who picks them badly only collides with
-	 * itself. */
-	uint32_t h;
-	memcpy(&h, nonce, 4);
-	return h % AUTH_BUCKETS;
-}
-
-/* Drop the expired entries of one bucket. */
-static void sweep(struct svc_auth *a, size_t i, uint64_t now)
-{
-	struct auth_nonce **pp = &a->b[i];
-	while (*pp) {
-		if ((*pp)->expires < now) {
-			struct auth_nonce *x = *pp;
-			*pp = x->next;
-			free(x);
-			a->n--;
-		} else {
-			pp = &(*pp)->next;
-		}
-	}
-}
-
-/* AUTH_OK and remembered, AUTH_REPLAYED, or AUTH_BUSY. */
-static enum auth_result remember(struct svc_auth *a, const uint8_t nonce[16], uint64_t expires, uint64_t now)
-{
-	size_t i = bucket(nonce);
-	sweep(a, i, now);
-	for (struct auth_nonce *x = a->b[i]; x; x = x->next)
-		if (!memcmp(x->nonce, nonce, 16))
-			return AUTH_REPLAYED;
-	if (a->n >= AUTH_NONCES_MAX)
-		for (size_t j = 0; j < AUTH_BUCKETS; j++)
-			sweep(a, j, now);
-	if (a->n >= AUTH_NONCES_MAX)
-		return AUTH_BUSY;
-	struct auth_nonce *x = malloc(sizeof(*x));
-	if (!x)
-		return AUTH_BUSY;
-	memcpy(x->nonce, nonce, 16);
-	x->expires = expires;
-	x->next = a->b[i];
-	a->b[i] = x;
-	a->n++;
-	return AUTH_OK;
 }
 
 enum auth_result svc_auth_check(struct svc_auth *a, const struct policy *p, const char *node, const void *msg,
@@ -110,9 +50,13 @@ enum auth_result svc_auth_check(struct svc_auth *a, const struct policy *p, cons
 		return AUTH_EXPIRED;
 	if (q.time > now + AUTH_WINDOW_S)
 		return AUTH_FUTURE;
-	enum auth_result r = remember(a, q.nonce, q.time + AUTH_WINDOW_S, now);
-	if (r != AUTH_OK)
-		return r;
+	/* Any request again with a nonce seen is a replay here (no tag). */
+	static const uint8_t no_tag[16];
+	enum nonce_seen seen = nonce_cache_remember(a->nonces, q.nonce, no_tag, q.time + AUTH_WINDOW_S, now);
+	if (seen == NONCE_FULL)
+		return AUTH_BUSY;
+	if (seen != NONCE_NEW)
+		return AUTH_REPLAYED;
 	*ret = q;
 	*who = pr;
 	return AUTH_OK;

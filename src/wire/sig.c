@@ -10,11 +10,6 @@
 
 #include "wire/reader.h"
 
-static bool name_chars(const uint8_t *s, size_t n)
-{
-	return wire_name_chars(s, n, true);
-}
-
 #define DOMAIN "anode-sig-request-v1"
 #define FILTER_LEN 44
 #define ADDR_LEN 20
@@ -22,7 +17,7 @@ static bool name_chars(const uint8_t *s, size_t n)
 /* Copy a checked name of min..max octets into a NUL-terminated buffer. */
 static bool take_name(const uint8_t *v, size_t n, size_t max, char *out)
 {
-	if (n < 1 || n > max || !name_chars(v, n))
+	if (n < 1 || n > max || !wire_name_chars(v, n, true))
 		return false;
 	memcpy(out, v, n);
 	out[n] = '\0';
@@ -50,17 +45,11 @@ static bool take_prop(const uint8_t *v, size_t n, char *key, char *value)
 	return true;
 }
 
-static bool v4_mapped(const uint8_t ip[16])
-{
-	static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
-	return memcmp(ip, prefix, sizeof(prefix)) == 0;
-}
-
 /* Prefix lengths count the IPv4 part of a mapped address, else all 128
  * bits; the bits past the prefix must be zero (no host bits). */
 static bool prefix_ok(const uint8_t ip[16], uint8_t len)
 {
-	bool v4 = v4_mapped(ip);
+	bool v4 = an_ip_is_v4(ip);
 	unsigned bits = v4 ? 96u + len : len;
 	if (len > (v4 ? 32 : 128))
 		return false;
@@ -531,8 +520,8 @@ static bool entry_ok(const struct wire_sig_entry *e)
 	for (size_t i = 0; i < e->n_installed; i++) {
 		size_t nl = strlen(e->installed[i].name), vl = strlen(e->installed[i].version);
 		if (nl < 1 || nl > WIRE_SIG_NAME_MAX || vl > WIRE_SIG_VERSION_MAX ||
-		    !name_chars((const uint8_t *)e->installed[i].name, nl) ||
-		    !name_chars((const uint8_t *)e->installed[i].version, vl))
+		    !wire_name_chars((const uint8_t *)e->installed[i].name, nl, true) ||
+		    !wire_name_chars((const uint8_t *)e->installed[i].version, vl, true))
 			return false;
 	}
 	return true;
