@@ -67,6 +67,7 @@ struct lab_node {
 	struct an_addr addr; /* overlay address; in a namespace lab, node address and port 3322 */
 	bool fixed_addr;
 	bool is_host;
+	bool is_plain; /* a router without anoded (namespace labs): kernel forwarding only */
 	int fd;
 	int pid;
 };
@@ -193,6 +194,7 @@ const char *cli_key_default_path(char *buf, size_t len);
  * negative errno after saying why. */
 int cli_key_load(const char *path, uint8_t sk[64]);
 int cmd_svc(const char *node, int argc, char **argv);
+int cmd_signal(const char *node, int argc, char **argv);
 int cmd_events(const char *node, int argc, char **argv);
 int cmd_concast(const char *node, int argc, char **argv);
 

@@ -13,6 +13,7 @@
  *
  * Topology files: one directive per line, '#' comments.
  *   node NAME [ADDR:PORT]    a node (default: 127.0.0.1 and a free port)
+ *   plain NAME               a router without anoded (netns only)
  *   link NAME NAME [RATE]    a bidirectional link; RATE limits it (netns only)
  *   host NAME ROUTER [RATE]  an end host on a router (netns only)
  *   subnet A.B.C.D/LEN       address space of a netns lab (10.200.0.0/16)
@@ -105,6 +106,8 @@ static void lab_usage(FILE *f)
 	      "Topology file: one directive per line, '#' starts a comment.\n"
 	      "  node NAME [ADDR:PORT]    a node; default address 127.0.0.1, a free port\n"
 	      "                           (--netns: a router; the address is ignored)\n"
+	      "  plain NAME               --netns only: a router that runs no node (the\n"
+	      "                           kernel forwards; 'set' lines do not apply)\n"
 	      "  link NAME NAME [RATE]    a link between two nodes; RATE (--netns only)\n"
 	      "                           is tc's, e.g. 10mbit, 500kbit, 1gbit\n"
 	      "  host NAME ROUTER [RATE]  --netns only: an end host with one link to\n"
@@ -271,6 +274,14 @@ static int topo_load(const char *path, struct lab_topo *t)
 					r = 0;
 				}
 			}
+		} else if (strcmp(w[0], "plain") == 0 && nw == 2) {
+			/* A router that runs no node: on-path signalling and
+			 * capsules must cross it as any router would. */
+			int i = add_node(t, path, lineno, w[1], false);
+			if (i >= 0) {
+				t->nodes[i].is_plain = true;
+				r = 0;
+			}
 		} else if (strcmp(w[0], "link") == 0 && (nw == 3 || nw == 4)) {
 			int a = find_node(t, w[1]), b = find_node(t, w[2]);
 			if (a < 0 || b < 0)
@@ -321,7 +332,7 @@ static int topo_load(const char *path, struct lab_topo *t)
 					path, lineno, w[1]);
 		} else {
 			fprintf(stderr,
-				"%s:%d: expected 'node NAME [ADDR:PORT]', 'link NAME NAME [RATE]', "
+				"%s:%d: expected 'node NAME [ADDR:PORT]', 'plain NAME', 'link NAME NAME [RATE]', "
 				"'host NAME ROUTER [RATE]', 'subnet PREFIX/LEN' or 'set NAME KEY VALUE'\n",
 				path, lineno);
 		}
@@ -609,6 +620,13 @@ static int wait_ready(const struct lab_topo *t, const char *dir)
 static int overlay_up(struct lab_topo *t, const char *dir)
 {
 	int r = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->nodes[i].is_plain) {
+			/* In the overlay every node is an anoded: a plain one would cut the path. */
+			fprintf(stderr, "anode lab: '%s' is a plain router, which exists only in namespace labs (--netns)\n",
+				t->nodes[i].name);
+			return -EINVAL;
+		}
 	for (size_t i = 0; r == 0 && i < t->n; i++) {
 		char a[64];
 		if (t->nodes[i].is_host)

@@ -480,7 +480,7 @@ static int start_routers(struct lab_topo *t, const struct plan *p, const char *d
 	char conf[PATH_MAX], out[4096];
 	bool checked = false;
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->nodes[i].is_host)
+		if (t->nodes[i].is_host || t->nodes[i].is_plain)
 			continue;
 		if (write_node_config(p, i, dir, conf, sizeof(conf)) < 0)
 			return -EIO;
@@ -508,7 +508,7 @@ static int start_routers(struct lab_topo *t, const struct plan *p, const char *d
 		}
 	}
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->nodes[i].is_host)
+		if (t->nodes[i].is_host || t->nodes[i].is_plain)
 			continue;
 		snprintf(conf, sizeof(conf), "%s/%s.conf", dir, t->nodes[i].name);
 		int r = spawn_router(&t->nodes[i], p->ns[i], dir, conf);

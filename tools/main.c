@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
 	{ "info", cmd_info, "a node's name, address and sockets" },
 	{ "key", cmd_key, "make Ed25519 keys for signing service requests" },
 	{ "svc", cmd_svc, "signed requests to a node's services: activate, stop, list ..." },
+	{ "signal", cmd_signal, "on-path signalling: probe the anode nodes toward a destination" },
 	{ "events", cmd_events, "the events a node's monitors sent to its services" },
 	{ "concast", cmd_concast, "merge many senders' messages in the network: listen, join, flows" },
 	{ NULL, NULL, NULL },

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "priv/priv.h"
 #include "svc/policy.h"
+#include "svc/room.h"
 #include "svc/room_impl.h"
 
 static void run_free(struct svc_instance *in)
@@ -345,6 +346,12 @@ static int services_check(const struct node_config *nc, const void *cfg, FILE *f
 	policy_print(&p, f);
 	policy_free(&p);
 	return 0;
+}
+
+const struct policy *services_policy(struct node *n)
+{
+	struct services *sv = node_room_state(n, "services");
+	return sv && sv->svc ? svc_policy(sv->svc) : NULL;
 }
 
 static const struct ctl_command services_commands[] = {

@@ -140,7 +140,9 @@ int wire_sig_peek(const void *msg, size_t len, uint8_t *ret_kind, uint64_t *ret_
 		return -EBADMSG;
 	if (version != WIRE_SIG_VERSION)
 		return -EPROTONOSUPPORT;
-	if (kind != WIRE_SIG_RESPONSE && (kind < WIRE_SIG_SETUP || kind > WIRE_SIG_TRIGGER))
+	if (kind != WIRE_SIG_RESPONSE && kind != WIRE_SIG_HERE && (kind < WIRE_SIG_SETUP || kind > WIRE_SIG_TRIGGER))
+		return -EBADMSG;
+	if (kind == WIRE_SIG_HERE && len != WIRE_SIG_HDR_LEN)
 		return -EBADMSG;
 	if (kind != WIRE_SIG_RESPONSE && flags != 0)
 		return -EBADMSG;
@@ -158,7 +160,7 @@ static int parse_request(const uint8_t *msg, size_t len, struct wire_sig_request
 	int rc = wire_sig_peek(msg, len, &kind, &id);
 	if (rc < 0)
 		return rc;
-	if (kind == WIRE_SIG_RESPONSE)
+	if (kind == WIRE_SIG_RESPONSE || kind == WIRE_SIG_HERE)
 		return -EBADMSG;
 	memset(q, 0, sizeof(*q));
 	q->kind = kind;
@@ -505,6 +507,17 @@ ssize_t wire_sig_response_start(void *buf, size_t cap, uint64_t id)
 	wire_wr_init(&w, buf, cap);
 	wire_wr_u8(&w, WIRE_SIG_VERSION);
 	wire_wr_u8(&w, WIRE_SIG_RESPONSE);
+	wire_wr_n16(&w, 0);
+	wire_wr_n64(&w, id);
+	return w.err ? -EMSGSIZE : (ssize_t)w.off;
+}
+
+ssize_t wire_sig_here_build(void *buf, size_t cap, uint64_t id)
+{
+	struct wire_writer w;
+	wire_wr_init(&w, buf, cap);
+	wire_wr_u8(&w, WIRE_SIG_VERSION);
+	wire_wr_u8(&w, WIRE_SIG_HERE);
 	wire_wr_n16(&w, 0);
 	wire_wr_n64(&w, id);
 	return w.err ? -EMSGSIZE : (ssize_t)w.off;

@@ -40,6 +40,10 @@ enum wire_sig_kind {
 	WIRE_SIG_PROBE = 3,   /* report the nodes' state */
 	WIRE_SIG_TRIGGER = 4, /* the last node sends the enclosed request back toward the requester */
 	WIRE_SIG_RESPONSE = 0x81,
+	/* A node that took a request tells the node it came from: that node
+	 * is not the last on the path, and waits for the response. The header
+	 * alone. */
+	WIRE_SIG_HERE = 0x82,
 };
 
 /* Flags (16 bits). Requests: none defined (0). Responses: */
@@ -78,6 +82,14 @@ enum wire_sig_entry_field {
 	WIRE_SIG_E_INSTALLED = 5, /* 6..102: remaining lifetime s (32), name length (8), version length (8), name,
 				     version (repeated, up to 8) */
 };
+
+/* An entry's CAPS: the EE kinds a node runs and its sandbox kinds, bits. */
+#define WIRE_SIG_EE_CAPSULE 0x0001 /* capsules (PAN) */
+#define WIRE_SIG_EE_PACKET 0x0002  /* packet modules */
+#define WIRE_SIG_EE_PROBE 0x0004   /* custom probes */
+#define WIRE_SIG_EE_MERGE 0x0008   /* concast merge specifications */
+#define WIRE_SIG_EE_PROCESS 0x0010 /* service processes */
+#define WIRE_SIG_SANDBOX_BWRAP 0x0001 /* bubblewrap, per user (docs/services.md) */
 
 #define WIRE_SIG_USER_MAX 32
 #define WIRE_SIG_NAME_MAX 64
@@ -188,6 +200,9 @@ ssize_t wire_sig_build(void *buf, size_t cap, const struct wire_sig_request *q, 
 bool wire_sig_verify(const void *msg, const struct wire_sig_request *q, const uint8_t pk[32]);
 
 int wire_sig_response_parse(const void *msg, size_t len, struct wire_sig_response *ret);
+/* HERE for request id: its length (WIRE_SIG_HDR_LEN), or -EMSGSIZE. A
+ * HERE is a header and nothing else (wire_sig_peek checks it). */
+ssize_t wire_sig_here_build(void *buf, size_t cap, uint64_t id);
 /* A response with no entries yet, for request id: its length. */
 ssize_t wire_sig_response_start(void *buf, size_t cap, uint64_t id);
 /* Push e on the response of len octets in buf: the new length; when the

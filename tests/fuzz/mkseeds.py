@@ -281,6 +281,8 @@ sig_seeds = {
     'response-one': bytes([1, 0x81, 0, 0]) + bytes(8) + tlv(128, entry),
     'response-truncated': bytes([1, 0x81, 0, 1]) + bytes(8) + tlv(128, entry) + tlv(128, tlv(1, sig_addr)),
 }
+sig_seeds['here'] = bytes([1, 0x82, 0, 0]) + bytes(range(8))
+sig_seeds['here-long'] = sig_seeds['here'] + b'x'
 for n in (0, 11, 12, 16, 100, len(setup) - 1):
     sig_seeds['setup-cut%d' % n] = setup[:n]
 for k, b in sig_seeds.items():
@@ -302,6 +304,10 @@ for target in ('fuzz_anep', 'fuzz_capsule', 'fuzz_codeload', 'fuzz_concast'):
     for name in sorted(os.listdir(d)):
         if name.startswith('seed-') and not name.startswith('seed-ip-'):
             write('fuzz_node', target[5:] + '-' + name[5:], node_dgram(open(os.path.join(d, name), 'rb').read()))
+# Signalling through the node's room: requests (refused here: the fuzzed
+# node has no policy), HERE and responses for no request in flight.
+for k in ('probe-bare', 'setup', 'trigger', 'response-one', 'response-truncated', 'here', 'here-long'):
+    write('fuzz_node', 'sig-' + k, node_dgram(anep(0, 0x4104, a_dst + hop, sig_seeds[k])))
 write('fuzz_node', 'seq-rms-keepalive',
       node_dgram(concast_seeds['rms'], 2) + clock(10) + node_dgram(concast_seeds['keepalive'], 2) + clock(40))
 write('fuzz_node', 'seq-capsule-chunk', node_dgram(cmin) + clock(1) + node_dgram(cchunk) + node_dgram(creq, 1))

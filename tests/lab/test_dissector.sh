@@ -81,11 +81,11 @@ ok "tshark loaded the dissector without a complaint"
 # its test vector: no node sends it yet, so a capture file is made of them.
 sigs=$SRC_DIR/tests/fuzz/corpus/fuzz_sig
 /usr/bin/python3 "$SRC_DIR/tests/lab/sig_pcap.py" "$ANODE_RUN_DIR/sig.pcap" "$sigs/seed-setup" \
-  "$sigs/seed-response-one" "$sigs/seed-trigger" "$sigs/seed-response-truncated"
+  "$sigs/seed-response-one" "$sigs/seed-trigger" "$sigs/seed-response-truncated" "$sigs/seed-here"
 sig=$(tshark -X lua_script:"$LUA" -r "$ANODE_RUN_DIR/sig.pcap" -V 2>/dev/null)
 expect_eq "signalling: each message's kind in the summary" \
   "$(tshark -X lua_script:"$LUA" -r "$ANODE_RUN_DIR/sig.pcap" -T fields -e _ws.col.Info 2>/dev/null | xargs -d '\n' | tr -s ' ')" \
-  "signalling SETUP by janedoe NetMonitor signalling RESPONSE, 1 entries signalling TRIGGER by janedoe, encloses SETUP NetMonitor signalling RESPONSE, 2 entries"
+  "signalling SETUP by janedoe NetMonitor signalling RESPONSE, 1 entries signalling TRIGGER by janedoe, encloses SETUP NetMonitor signalling RESPONSE, 2 entries signalling HERE"
 expect_match "...a SETUP's fields as Figure 4's" "$sig" 'url: http://10.200.0.1/modules/netmonitor.ao'
 expect_match "...its filter" "$sig" 'filter: proto 17, dports 5060-5060'
 expect_match "...a response's entry: the node and what it has installed" "$sig" 'installed: NetMonitor 1.0.0, 3599 s left'

@@ -69,7 +69,7 @@ struct nodetest *nt_new(const char *extra_conf)
 	fclose(f);
 	struct node_config cfg;
 	char err[512];
-	if (node_config_load(path, &cfg, err, sizeof(err)) < 0) {
+	if (node_config_load(path, &cfg, err, sizeof(err)) < 0 || node_config_read_policy(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nodetest: %s\n", err);
 		free(t);
 		return NULL;

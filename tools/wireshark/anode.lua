@@ -50,7 +50,7 @@ local CSP_ERRORS = {
 }
 local ADDR_OPTS = { [1] = true, [2] = true, [0x100] = true, [0x102] = true }
 -- On-path signalling (Type ID 0x4104, docs/wire.md §10).
-local SIG_KINDS = { [1] = "SETUP", [2] = "REMOVE", [3] = "PROBE", [4] = "TRIGGER", [0x81] = "RESPONSE" }
+local SIG_KINDS = { [1] = "SETUP", [2] = "REMOVE", [3] = "PROBE", [4] = "TRIGGER", [0x81] = "RESPONSE", [0x82] = "HERE" }
 local SIG_FIELDS = {
 	[1] = "time", [2] = "nonce", [3] = "user", [4] = "module", [5] = "version", [6] = "dependency",
 	[7] = "filter", [8] = "notify", [9] = "property", [10] = "lifetime", [11] = "url", [12] = "module SHA-256",
@@ -368,6 +368,7 @@ local function dissect_sig(tvb, tree, off, len, pinfo, nested)
 	end
 	if tvb(off, 1):uint() ~= 1 then return t:add_proto_expert_info(ex_bad, "not signalling version 1") end
 	local pos, stop, entries = off + 12, off + len, 0
+	if kind == 0x82 and len ~= 12 then t:add_proto_expert_info(ex_bad, "HERE is the header alone") end
 	while pos < stop do
 		if pos + 4 > stop then return t:add_proto_expert_info(ex_bad, "a truncated field header") end
 		local ty, n = tvb(pos, 2):uint(), tvb(pos + 2, 2):uint()

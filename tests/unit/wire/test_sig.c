@@ -301,6 +301,30 @@ static void test_response(void)
 	CHECK_INT(wire_sig_response_parse(noaddr, sizeof(noaddr), &r), -EBADMSG);
 }
 
+/* HERE: the header alone, of its id; anything after it, flags, or a
+ * short header refuse it; it is neither a request nor a response. */
+static void test_here(void)
+{
+	uint8_t buf[64];
+	CHECK_INT(wire_sig_here_build(buf, sizeof(buf), 0x1122334455667788ull), WIRE_SIG_HDR_LEN);
+	static const uint8_t want[] = {1, 0x82, 0, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+	CHECK_MEM(buf, want, sizeof(want));
+	uint8_t kind;
+	uint64_t id;
+	CHECK_INT(wire_sig_peek(buf, WIRE_SIG_HDR_LEN, &kind, &id), 0);
+	CHECK(kind == WIRE_SIG_HERE && id == 0x1122334455667788ull);
+	CHECK_INT(wire_sig_peek(buf, WIRE_SIG_HDR_LEN + 1, &kind, &id), -EBADMSG);
+	CHECK_INT(wire_sig_peek(buf, WIRE_SIG_HDR_LEN - 1, &kind, &id), -EBADMSG);
+	buf[3] = 1;
+	CHECK_INT(wire_sig_peek(buf, WIRE_SIG_HDR_LEN, &kind, &id), -EBADMSG);
+	buf[3] = 0;
+	struct wire_sig_request q;
+	static struct wire_sig_response r;
+	CHECK_INT(wire_sig_parse(buf, WIRE_SIG_HDR_LEN, &q), -EBADMSG);
+	CHECK_INT(wire_sig_response_parse(buf, WIRE_SIG_HDR_LEN, &r), -EBADMSG);
+	CHECK_INT(wire_sig_here_build(buf, WIRE_SIG_HDR_LEN - 1, 1), -EMSGSIZE);
+}
+
 static void test_main_keys(void)
 {
 	/* Runs first: the vector's key. */
@@ -343,7 +367,7 @@ static void test_docs_vector(void)
 
 static const struct check_test tests[] = {
     TEST(test_main_keys), TEST(test_setup_vector), TEST(test_refused),
-    TEST(test_trigger),	  TEST(test_response),	   TEST(test_docs_vector),
+    TEST(test_trigger),	  TEST(test_response),	   TEST(test_here), TEST(test_docs_vector),
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The signalling room (NetServ, seed 004 §4.1-4.2, Figure 5; docs/signalling.md):
+ * on-path requests, ANEP Type ID 0x4104 (src/wire/sig.h).
+ *
+ *   requester ──request──► first anode node ──► ... ──► last anode node
+ *        ▲          │HERE◄──────┘ │HERE◄───────────────────┘   │ its entry
+ *        └────────── response ◄─── push entry ◄── response ◄──┘
+ *
+ * A request travels toward its destination: in overlay mode hop by hop by
+ * the node's routes, in router mode as any datagram to UDP 3322 that the
+ * matching engine intercepts, so a router without anode forwards it like
+ * any other. Each anode node authenticates it (auth.c: the signer in the
+ * policy, signature, time, nonce, filters inside the signer's grants),
+ * acts on it, tells the node it came from that it took it (HERE), and
+ * passes it on unchanged but for the previous-hop option, which names
+ * this node from then on. It keeps, per message id, where the response
+ * goes (path.c). The last anode node on the path answers: the one the
+ * request is addressed to, the one with no route further (overlay), the
+ * one on the destination's own subnet (router mode), or the one that
+ * heard no HERE from further on within `sig-here-ms`. The response
+ * travels back through the nodes the request crossed, each pushing its
+ * entry (address, what it offers, load, its result) on the response's
+ * stack; the first node sends it to the requester.
+ *
+ * A request a node cannot take (unknown signer, bad signature, stale,
+ * replayed, a filter outside the grants, no policy here) goes no further:
+ * the node answers it alone, at once, with its refusal, to whoever sent
+ * it, in a response no larger than the request (nothing to amplify), and
+ * keeps nothing. Only authenticated requests take state or make the node
+ * send on, so a host without a key in the policy can neither fill the
+ * table nor aim responses at anyone.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "node/room.h"
+#include "sig/auth.h"
+#include "sig/kroute.h"
+#include "sig/path.h"
+#include "svc/room.h"
+#include "wire/sig.h"
+
+#define SIG_COUNTERS(X)                                                                                                \
+	X(requests_received, "signalling requests received")                                                           \
+	X(requests_malformed, "signalling messages that did not parse (dropped, unanswered)")                          \
+	X(requests_refused, "requests refused and answered alone (authentication, policy, table full)")                \
+	X(requests_repeated, "retransmissions of a request taken already (passed on again)")                           \
+	X(requests_passed_on, "requests passed on toward their destination")                                           \
+	X(requests_last, "requests this node answered as the last anode node on the path")                             \
+	X(here_sent, "HERE sent to the node a request came from")                                                      \
+	X(here_received, "HERE received from a node further on")                                                       \
+	X(here_unexpected, "HERE for no request waiting, or not from where the request went")                          \
+	X(responses_received, "responses received from further on")                                                    \
+	X(responses_sent, "responses sent back toward a requester")                                                    \
+	X(responses_unexpected, "responses for no request in flight, or not from the node further on")                 \
+	X(responses_alone, "requests answered alone after the node further on said HERE and did not answer")           \
+	X(responses_truncated, "responses whose stack was full: this node's entry not pushed")                         \
+	X(passed_through, "responses and HERE addressed to another node, passed on (router mode)")
+
+struct sig_counters {
+	SIG_COUNTERS(STAT_FIELD)
+};
+
+struct sig_config {
+	size_t requests; /* in flight at once */
+	size_t here_ms;
+	size_t response_ms;
+};
+
+struct sig_room {
+	struct node *n;
+	struct sig_config cfg;
+	struct sig_auth *auth;
+	struct sig_paths *paths;
+	struct loop_timer *timer;
+	uint64_t timer_at;
+	struct sig_counters c;
+	struct wire_sig_request q;	   /* the request being handled */
+	uint8_t scratch[WIRE_SIG_MSG_MAX]; /* a response being built */
+};
+
+/* ---- sending ---- */
+
+/* Send payload (a signalling message) to `to` in an ANEP packet of its
+ * own from this node, straight on the network link: responses and HERE
+ * go to whoever the node heard from, never by route. */
+static void send_msg(struct sig_room *r, const struct an_addr *to, const void *payload, size_t len)
+{
+	struct node *n = r->n;
+	struct pkt *q = pkt_get(n->pool);
+	if (!q) {
+		n->c.drop_no_buffer++;
+		return;
+	}
+	struct wire_anep_spec spec = {.type_id = WIRE_TYPE_SIGNAL, .src = &n->local, .dst = to};
+	size_t hl;
+	if (wire_anep_build(q->ctx.pkt, AN_PKT_MAX, &spec, len, &hl) < 0) {
+		pkt_put(n->pool, q);
+		return;
+	}
+	memcpy(q->ctx.pkt + hl, payload, len);
+	q->len = (uint16_t)(hl + len);
+	node_send_link(n, q, to);
+}
+
+static void send_here(struct sig_room *r, const struct an_addr *to, uint64_t id)
+{
+	uint8_t h[WIRE_SIG_HDR_LEN];
+	if (wire_sig_here_build(h, sizeof(h), id) < 0)
+		return;
+	send_msg(r, to, h, sizeof(h));
+	r->c.here_sent++;
+}
+
+/* ---- this node's entry ---- */
+
+/* What this node offers: the EE kinds it runs and the sandboxes it has
+ * (wire/sig.h), memory, load. */
+static void own_entry(struct sig_room *r, int32_t status, const char *why, struct wire_sig_entry *e)
+{
+	struct node *n = r->n;
+	memset(e, 0, sizeof(*e));
+	e->address = n->local;
+	e->has_caps = true;
+	e->ee_kinds = WIRE_SIG_EE_CAPSULE;
+	if (node_room_state(n, "concast"))
+		e->ee_kinds |= WIRE_SIG_EE_MERGE;
+	if (services_policy(n)) {
+		e->ee_kinds |= WIRE_SIG_EE_PACKET | WIRE_SIG_EE_PROBE | WIRE_SIG_EE_PROCESS;
+		e->sandbox_kinds = WIRE_SIG_SANDBOX_BWRAP;
+	}
+	int64_t mem = figures_node_info(n, AN_INFO_MEM_AVAIL_KB);
+	e->free_memory_kb = mem > 0 ? (uint64_t)mem : 0;
+	e->has_load = true;
+	int64_t load = figures_node_info(n, AN_INFO_LOAD_MILLI);
+	e->load_milli = load > 0 ? (uint32_t)load : 0;
+	e->has_result = true;
+	e->status = status;
+	size_t wn = why ? strnlen(why, WIRE_SIG_WHY_MAX) : 0;
+	memcpy(e->why, why ? why : "", wn);
+	e->why[wn] = '\0';
+}
+
+/* ---- answering ---- */
+
+/* Send sp's response back: the one that came from further on (resp, len)
+ * with this node's entry pushed, or, with resp NULL, a new one that starts
+ * here. note (may be NULL) is said in this node's entry after its own
+ * result. */
+static void answer(struct sig_room *r, struct sig_path *sp, const uint8_t *resp, size_t len, const char *note)
+{
+	if (sp->responses >= SIG_PATH_RESPONSES_MAX)
+		return;
+	ssize_t m;
+	if (resp) {
+		memcpy(r->scratch, resp, len);
+		m = (ssize_t)len;
+	} else {
+		m = wire_sig_response_start(r->scratch, sizeof(r->scratch), sp->id);
+		if (m < 0)
+			return;
+	}
+	struct wire_sig_entry e;
+	char why[2 * WIRE_SIG_WHY_MAX + 3];
+	if (note && sp->why[0])
+		snprintf(why, sizeof(why), "%s; %s", sp->why, note);
+	else
+		snprintf(why, sizeof(why), "%s", note ? note : sp->why);
+	why[WIRE_SIG_WHY_MAX] = '\0';
+	own_entry(r, sp->status, why, &e);
+	ssize_t pushed = wire_sig_response_push(r->scratch, sizeof(r->scratch), (size_t)m, &e);
+	if (pushed < 0)
+		return;
+	if (pushed == m)
+		r->c.responses_truncated++;
+	send_msg(r, &sp->prev, r->scratch, (size_t)pushed);
+	sp->state = SIG_PATH_ANSWERED;
+	sp->responses++;
+	r->c.responses_sent++;
+}
+
+/* A request this node will not take: answered alone, with this node's
+ * address and why only, no larger than the request that came (whose sender
+ * may not be who it claims), and forgotten. */
+static void refuse(struct sig_room *r, const struct an_addr *to, uint64_t id, int32_t status, const char *why,
+		   size_t request_len)
+{
+	r->c.requests_refused++;
+	ssize_t m = wire_sig_response_start(r->scratch, sizeof(r->scratch), id);
+	if (m < 0)
+		return;
+	struct wire_sig_entry e = {.address = r->n->local, .has_result = true, .status = status};
+	/* header, entry's field header, address field, result field (status) */
+	size_t fixed = (size_t)m + 4 + (4 + 20) + (4 + 4);
+	size_t room = request_len > fixed ? request_len - fixed : 0;
+	if (room > WIRE_SIG_WHY_MAX)
+		room = WIRE_SIG_WHY_MAX;
+	snprintf(e.why, room + 1, "%s", why);
+	ssize_t pushed = wire_sig_response_push(r->scratch, sizeof(r->scratch), (size_t)m, &e);
+	if (pushed <= m || (size_t)pushed > request_len)
+		return;
+	send_msg(r, to, r->scratch, (size_t)pushed);
+	r->c.responses_sent++;
+}
+
+/* ---- timers ---- */
+
+static void timer_fired(void *arg);
+
+/* One timer at the earliest deadline of the requests waiting. */
+static void timer_arm(struct sig_room *r)
+{
+	uint64_t d = sig_paths_next_deadline(r->paths), now = loop_now_ms();
+	if (d == UINT64_MAX || (r->timer && d >= r->timer_at))
+		return;
+	if (r->timer)
+		loop_timer_cancel(r->n->loop, r->timer);
+	r->timer_at = d;
+	r->timer = loop_timer_add(r->n->loop, d > now ? d - now : 0, timer_fired, r);
+}
+
+static void due(void *arg, struct sig_path *sp)
+{
+	struct sig_room *r = arg;
+	char note[96];
+	if (sp->state == SIG_PATH_WAIT_HERE) {
+		/* Nobody further on took it: this node is the last, and says
+		 * how it knows (a request lost further on looks the same). */
+		r->c.requests_last++;
+		snprintf(note, sizeof(note), "nothing further on said it took the request within %zu ms",
+			 r->cfg.here_ms);
+		answer(r, sp, NULL, 0, note);
+		return;
+	}
+	char a[64];
+	snprintf(note, sizeof(note), "%s took the request and did not answer within %zu ms",
+		 wire_addr_format(&sp->next, a, sizeof(a)), r->cfg.response_ms);
+	r->c.responses_alone++;
+	answer(r, sp, NULL, 0, note);
+	sp->state = SIG_PATH_ANSWERED;
+}
+
+static void timer_fired(void *arg)
+{
+	struct sig_room *r = arg;
+	r->timer = NULL;
+	sig_paths_due(r->paths, loop_now_ms(), due, r);
+	timer_arm(r);
+}
+
+/* ---- requests ---- */
+
+/* Whether this node is the last anode node toward dst that the request
+ * can meet: dst is this node; in overlay mode, no route leads further; in
+ * router mode, the kernel's route toward dst has no gateway (no router
+ * lies between; read from /proc: the node child opens no sockets). */
+static bool last_on_path(struct sig_room *r, const struct an_addr *dst, struct an_addr *ret_next)
+{
+	struct node *n = r->n;
+	if (an_addr_eq(dst, &n->local))
+		return true;
+	if (node_next_hop(n, dst, ret_next) < 0 || an_addr_eq(ret_next, &n->local))
+		return true;
+	if (!n->cfg.router || !an_ip_is_v4(dst->ip))
+		return false;
+	uint32_t d;
+	memcpy(&d, dst->ip + 12, 4);
+	FILE *f = fopen("/proc/net/route", "re");
+	if (!f)
+		return false;
+	enum kroute_kind k = kroute_lookup(f, d);
+	fclose(f);
+	return k == KROUTE_DIRECT;
+}
+
+/* What this node does for a request it took: its result, for its entry. */
+static void act(struct sig_room *r, const struct wire_sig_request *q, struct sig_path *sp)
+{
+	switch (q->kind) {
+	case WIRE_SIG_PROBE:
+		sp->status = 0;
+		sp->why[0] = '\0';
+		break;
+	default:
+		/* Installing modules is the controller's (issue 20, item 3),
+		 * not built yet: said, not pretended. */
+		sp->status = -EOPNOTSUPP;
+		snprintf(sp->why, sizeof(sp->why), "this node does not install modules yet");
+		break;
+	}
+}
+
+static int32_t auth_errno(enum sig_auth_result a)
+{
+	switch (a) {
+	case SIG_AUTH_UNKNOWN:
+	case SIG_AUTH_FILTER:
+		return -EACCES;
+	case SIG_AUTH_FORGED:
+		return -EPERM;
+	case SIG_AUTH_EXPIRED:
+	case SIG_AUTH_FUTURE:
+		return -ETIME;
+	case SIG_AUTH_REPLAYED:
+		return -EALREADY;
+	case SIG_AUTH_BUSY:
+		return -EBUSY;
+	default:
+		return -EBADMSG;
+	}
+}
+
+/* Where a request came from: the node that passed it on, or its requester.
+ * Overlay mode: the UDP source (a node sends from its listening socket).
+ * Router mode: the previous-hop option every node rewrites (the IP source
+ * stays the requester's), else the IP source. */
+static struct an_addr came_from(const struct node *n, const struct pkt *p, const struct wire_anep *a)
+{
+	if (n->cfg.router && (a->present & WIRE_HAS_PREV_HOP))
+		return a->prev_hop;
+	return p->from;
+}
+
+/* Consumes p. */
+static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, const uint8_t *msg, size_t len,
+		       uint64_t id)
+{
+	struct node *n = r->n;
+	r->c.requests_received++;
+	const struct an_addr from = came_from(n, p, a);
+	if (!(a->present & WIRE_HAS_DST)) {
+		r->c.requests_malformed++;
+		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	}
+	const struct policy *pol = services_policy(n);
+	const struct policy_principal *who = NULL;
+	enum sig_auth_result ar = SIG_AUTH_MALFORMED;
+	if (pol)
+		ar = sig_auth_check(r->auth, pol, msg, len, (uint64_t)time(NULL), &r->q, &who);
+	if (ar == SIG_AUTH_MALFORMED && pol) {
+		r->c.requests_malformed++;
+		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	}
+	if (!pol || (ar != SIG_AUTH_OK && ar != SIG_AUTH_REPEATED)) {
+		if (!pol)
+			refuse(r, &from, id, -EOPNOTSUPP, "this node has no policy: it takes no signalling requests",
+			       len);
+		else
+			refuse(r, &from, id, auth_errno(ar), sig_auth_why(ar), len);
+		n->c.consumed++;
+		pkt_put(n->pool, p);
+		return;
+	}
+	const struct wire_sig_request *q = &r->q;
+	uint64_t now = loop_now_ms();
+	struct sig_path *sp = sig_path_find(r->paths, id);
+	if (sp && memcmp(sp->tag, q->signature, sizeof(sp->tag)) != 0) {
+		refuse(r, &from, id, -EEXIST, "another request in flight has this message id", len);
+		n->c.consumed++;
+		pkt_put(n->pool, p);
+		return;
+	}
+	if (sp) {
+		/* The requester asked again: its answer was lost somewhere.
+		 * The same request goes on again, and whoever is last answers
+		 * again; where the response goes does not change. */
+		r->c.requests_repeated++;
+	} else {
+		sp = sig_path_add(r->paths, id, now);
+		if (!sp) {
+			refuse(r, &from, id, -EBUSY, "too many requests in flight at this node", len);
+			n->c.consumed++;
+			pkt_put(n->pool, p);
+			return;
+		}
+		sp->kind = q->kind;
+		memcpy(sp->tag, q->signature, sizeof(sp->tag));
+		sp->prev = from;
+		/* Forgotten when it could no longer be taken anyway. */
+		sp->expires_ms = now + 2000ull * SIG_AUTH_WINDOW_S + r->cfg.response_ms;
+		act(r, q, sp);
+	}
+	send_here(r, &sp->prev, id);
+	if (node_take_hop(p, a) < 0 || !node_may_leave(p, a)) {
+		r->c.requests_last++;
+		answer(r, sp, NULL, 0, "the hop limit ends here");
+		n->c.consumed++;
+		pkt_put(n->pool, p);
+		return;
+	}
+	struct an_addr next;
+	if (last_on_path(r, &a->dst, &next)) {
+		r->c.requests_last++;
+		answer(r, sp, NULL, 0, NULL);
+		n->c.consumed++;
+		pkt_put(n->pool, p);
+		return;
+	}
+	if (sp->state != SIG_PATH_WAIT_RESPONSE) {
+		sp->state = SIG_PATH_WAIT_HERE;
+		sp->deadline_ms = now + r->cfg.here_ms;
+	}
+	if (!n->cfg.router)
+		sp->next = next; /* the only node whose HERE and response count */
+	/* The payload goes on unchanged (it is signed); the previous hop
+	 * names this node from here on. */
+	if (a->present & WIRE_HAS_PREV_HOP)
+		wire_anep_set_prev_hop(p->ctx.pkt, a, &n->local);
+	r->c.requests_passed_on++;
+	node_send(n, p, &next, 0);
+	timer_arm(r);
+}
+
+/* ---- HERE and responses ---- */
+
+/* Whether a HERE or response for sp may come from `from`: in overlay mode
+ * only the next hop the request went to; in router mode (any router on the
+ * way may be the next anode node) the first that said HERE, and before
+ * one did, anyone (its HERE may have been lost). */
+static bool from_next(const struct sig_room *r, const struct sig_path *sp, const struct an_addr *from)
+{
+	if (!r->n->cfg.router)
+		return an_addr_eq(&sp->next, from);
+	return !sp->has_next || an_addr_eq(&sp->next, from);
+}
+
+static void here_in(struct sig_room *r, uint64_t id, const struct an_addr *from)
+{
+	struct sig_path *sp = sig_path_find(r->paths, id);
+	if (!sp || !from_next(r, sp, from)) {
+		r->c.here_unexpected++;
+		return;
+	}
+	r->c.here_received++;
+	sp->next = *from;
+	sp->has_next = true;
+	if (sp->state == SIG_PATH_WAIT_HERE) {
+		sp->state = SIG_PATH_WAIT_RESPONSE;
+		sp->deadline_ms = loop_now_ms() + r->cfg.response_ms;
+		timer_arm(r);
+	}
+}
+
+static void response_in(struct sig_room *r, const uint8_t *msg, size_t len, uint64_t id, const struct an_addr *from)
+{
+	static struct wire_sig_response resp; /* 6 KiB; one at a time */
+	struct sig_path *sp = sig_path_find(r->paths, id);
+	if (wire_sig_response_parse(msg, len, &resp) < 0) {
+		r->c.requests_malformed++;
+		return;
+	}
+	if (!sp || !from_next(r, sp, from) || sp->responses >= SIG_PATH_RESPONSES_MAX) {
+		r->c.responses_unexpected++;
+		return;
+	}
+	r->c.responses_received++;
+	sp->next = *from;
+	sp->has_next = true;
+	answer(r, sp, msg, len, NULL);
+}
+
+static void sig_input(void *room, struct pkt *p, struct wire_anep *a)
+{
+	struct sig_room *r = room;
+	struct node *n = r->n;
+	const uint8_t *msg = p->ctx.pkt + a->hdr_len;
+	size_t len = (size_t)(a->pkt_len - a->hdr_len);
+	uint8_t kind;
+	uint64_t id;
+	if (p->origin != AN_ORIGIN_NET || wire_sig_peek(msg, len, &kind, &id) < 0) {
+		r->c.requests_malformed++;
+		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
+	}
+	if (kind != WIRE_SIG_RESPONSE && kind != WIRE_SIG_HERE)
+		return request_in(r, p, a, msg, len, id);
+	/* Responses and HERE go to one node; crossing another (router mode:
+	 * every router intercepts UDP 3322) they go on by route. */
+	if ((a->present & WIRE_HAS_DST) && !an_addr_eq(&a->dst, &n->local)) {
+		r->c.passed_through++;
+		return node_forward_by_route(n, p, a, &n->c.passed_unknown);
+	}
+	const struct an_addr from = p->from;
+	if (kind == WIRE_SIG_HERE)
+		here_in(r, id, &from);
+	else
+		response_in(r, msg, len, id, &from);
+	n->c.consumed++;
+	pkt_put(n->pool, p);
+}
+
+/* ---- the room ---- */
+
+static void sig_tick(void *room)
+{
+	struct sig_room *r = room;
+	sig_paths_expire(r->paths, loop_now_ms());
+}
+
+static int sig_init(struct node *n, const void *cfg, void **ret_state)
+{
+	struct sig_room *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*ret_state = r;
+	r->n = n;
+	r->cfg = *(const struct sig_config *)cfg;
+	r->auth = sig_auth_new();
+	r->paths = sig_paths_new(r->cfg.requests);
+	if (!r->auth || !r->paths)
+		return -ENOMEM;
+	return 0;
+}
+
+static void sig_done(void *room)
+{
+	struct sig_room *r = room;
+	if (r->timer)
+		loop_timer_cancel(r->n->loop, r->timer);
+	sig_auth_free(r->auth);
+	sig_paths_free(r->paths);
+	free(r);
+}
+
+/* The waits change at once; the table's size needs a restart. */
+static int sig_reconfigure(void *room, const void *cfg, const struct node_config *nc, bool apply, char *why,
+			   size_t whylen)
+{
+	struct sig_room *r = room;
+	const struct sig_config *c = cfg;
+	(void)nc;
+	if (c->requests != r->cfg.requests) {
+		snprintf(why, whylen, "sig-requests sizes the table of requests in flight: restart the node");
+		return -EBUSY;
+	}
+	if (apply)
+		r->cfg = *c;
+	return 0;
+}
+
+static void sig_stats(void *room, struct stat_list *l)
+{
+	struct sig_room *r = room;
+	struct stat_section *sec = stat_list_add(l, "sig", "on-path signalling");
+	if (!sec)
+		return;
+	stat_add(sec, "requests_in_flight", "requests passed on and remembered now", sig_paths_count(r->paths));
+	STAT_ADD_ALL(sec, &r->c, SIG_COUNTERS);
+}
+
+static const struct conf_directive sig_directives[] = {
+    CONF_NUM("sig-requests", "N",
+	     "signalling requests remembered at once (passed on, waiting for their response); more are refused",
+	     struct sig_config, requests, 1, 1 << 16, 1024),
+    CONF_NUM("sig-here-ms", "MS",
+	     "how long a node that passed a request on waits for a node further on to say it took it; "
+	     "after that it answers as the last anode node on the path",
+	     struct sig_config, here_ms, 10, 10000, 200),
+    CONF_NUM("sig-response-ms", "MS",
+	     "how long a node waits for the response once a node further on took the request; "
+	     "after that it answers alone, saying so",
+	     struct sig_config, response_ms, 100, 120000, 15000),
+    CONF_END,
+};
+
+static const struct room_type sig_types[] = {
+    {WIRE_TYPE_SIGNAL, sig_input, NULL},
+    {0},
+};
+
+static const struct room sig_room = {
+    .name = "sig",
+    .rank = 50,
+    .cfg_size = sizeof(struct sig_config),
+    .directives = sig_directives,
+    .init = sig_init,
+    .done = sig_done,
+    .reconfigure = sig_reconfigure,
+    .types = sig_types,
+    .stats = sig_stats,
+    .tick = sig_tick,
+};
+ROOM_REGISTER(sig_room);
