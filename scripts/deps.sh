@@ -26,6 +26,8 @@ packages=(
   prometheus curl                               # promtool checks `anode stats --prometheus`; a real Prometheus scrapes metrics-listen (tests/lab)
   frr                                           # OSPF in namespace labs (lab up --routing ospf; tests/lab/test_ospf.sh)
   mininet                                       # anode routers in Mininet networks (tools/mininet; tests/lab/test_mininet.sh)
+  libcurl4-openssl-dev                          # signalling: the sandboxed module fetcher (HTTP, HTTPS)
+  nginx-light openssl                           # signalling tests: a real web server serves modules (HTTP and HTTPS)
 )
 missing=()
 for p in "${packages[@]}"; do

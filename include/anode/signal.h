@@ -42,6 +42,7 @@ struct an_sig_filter {
 #define AN_SIG_FILTERS_MAX 4
 #define AN_SIG_PROPS_MAX 16
 #define AN_SIG_DEPS_MAX 8
+#define AN_SIG_MODULE_MAX (16u << 20) /* octets */
 
 struct an_sig_spec {
 	enum an_sig_kind kind;

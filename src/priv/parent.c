@@ -660,6 +660,16 @@ static void child_kill_late(void *arg)
 		child_kill(pp, "it did not stop in time");
 }
 
+/* The child's module fetcher (src/sig/fetch.c) ends with it (bubblewrap
+ * --die-with-parent); its cgroups, which the child may no longer remove,
+ * go here. */
+static void fetcher_cleanup(struct priv_parent *pp)
+{
+	char name[96];
+	snprintf(name, sizeof(name), SANDBOX_FETCHER_NAME, pp->cfg->tag);
+	sandbox_cleanup(name);
+}
+
 /* The child is gone: its rules go, and it comes back unless it should not. */
 static void child_reaped(struct priv_parent *pp, int wstatus)
 {
@@ -672,6 +682,7 @@ static void child_reaped(struct priv_parent *pp, int wstatus)
 	}
 	rules_forget_all(pp);
 	svc_kill_all(pp);
+	fetcher_cleanup(pp);
 	/* A reloaded configuration it did not answer is not in force: the
 	 * next child gets the one that is, and this parent keeps its policy. */
 	if (pp->pending_fd >= 0) {
@@ -991,6 +1002,7 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 	}
 	rules_forget_all(pp);
 	svc_kill_all(pp);
+	fetcher_cleanup(pp);
 	if (pp->spare_t)
 		loop_timer_cancel(pp->loop, pp->spare_t);
 	if (pp->capacity_t)

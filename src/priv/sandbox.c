@@ -347,6 +347,11 @@ static void child(const struct sandbox_spec *s, int bpf_fd)
 		for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++)
 			argv[n++] = net[i];
 	}
+	for (size_t i = 0; s->ro_binds && s->ro_binds[i] && n < 64; i++) {
+		argv[n++] = "--ro-bind-try";
+		argv[n++] = s->ro_binds[i];
+		argv[n++] = s->ro_binds[i];
+	}
 	argv[n++] = "--";
 	argv[n++] = s->path;
 	for (size_t i = 0; s->args && s->args[i] && n < sizeof(argv) / sizeof(argv[0]) - 1; i++)

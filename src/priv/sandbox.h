@@ -21,6 +21,10 @@
 #define SANDBOX_PIDS_MAX 64
 #define SANDBOX_FILES_MAX 256
 #define SANDBOX_CGROUP_ROOT "/sys/fs/cgroup"
+/* The cgroups of a node's module fetcher (src/sig/fetch.c), by node name:
+ * the node child makes them, and the parent, which outlives it and may
+ * write cgroups, removes them at its exit. */
+#define SANDBOX_FETCHER_NAME "anode-fetch-%s"
 
 struct sandbox_spec {
 	char name[96]; /* the cgroup's name, unique while it runs: anode-TAG-ID */
@@ -35,6 +39,9 @@ struct sandbox_spec {
 	 * becomes readable, once its caller has wired the namespace. */
 	bool net;
 	int info_fd, block_fd;
+	/* More of the host to see, read-only, where it exists (NULL-ended;
+	 * may be NULL): the module fetcher's name resolution and CAs. */
+	const char *const *ro_binds;
 	size_t memory; /* bytes */
 	unsigned cpu_pct; /* of one CPU */
 	unsigned pids;

@@ -29,6 +29,8 @@ void sig_paths_free(struct sig_paths *t)
 {
 	if (!t)
 		return;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->e[i].held);
 	free(t->e);
 	free(t);
 }
@@ -54,7 +56,7 @@ struct sig_path *sig_path_find(struct sig_paths *t, uint64_t id)
 struct sig_path *sig_path_add(struct sig_paths *t, uint64_t id, uint64_t now_ms)
 {
 	if (t->n == t->max)
-		sig_paths_expire(t, now_ms);
+		sig_paths_expire(t, now_ms, NULL, NULL);
 	if (t->n == t->max)
 		return NULL;
 	struct sig_path *p = &t->e[t->n++];
@@ -65,6 +67,7 @@ struct sig_path *sig_path_add(struct sig_paths *t, uint64_t id, uint64_t now_ms)
 void sig_path_del(struct sig_paths *t, struct sig_path *p)
 {
 	size_t i = (size_t)(p - t->e);
+	free(p->held);
 	t->e[i] = t->e[--t->n];
 }
 
@@ -84,16 +87,18 @@ void sig_paths_due(struct sig_paths *t, uint64_t now_ms, void (*fn)(void *arg, s
 			fn(arg, &t->e[i]);
 }
 
-size_t sig_paths_expire(struct sig_paths *t, uint64_t now_ms)
+size_t sig_paths_expire(struct sig_paths *t, uint64_t now_ms, void (*gone)(void *arg, struct sig_path *p), void *arg)
 {
-	size_t gone = 0;
+	size_t k = 0;
 	for (size_t i = 0; i < t->n;) {
 		if (t->e[i].expires_ms <= now_ms) {
-			t->e[i] = t->e[--t->n];
-			gone++;
+			if (gone)
+				gone(arg, &t->e[i]);
+			sig_path_del(t, &t->e[i]);
+			k++;
 		} else {
 			i++;
 		}
 	}
-	return gone;
+	return k;
 }

@@ -45,9 +45,18 @@ struct sig_path {
 	struct an_addr next;
 	uint64_t deadline_ms; /* WAIT_*: when to stop waiting */
 	uint64_t expires_ms;  /* forgotten then */
-	/* This node's own result, for its entry. */
+	/* This node's own result, for its entry, and the module the request
+	 * names (for the entry's installed modules). */
 	int32_t status;
 	char why[WIRE_SIG_WHY_MAX + 1];
+	char module[WIRE_SIG_NAME_MAX + 1];
+	/* This node's action is under way (a fetch): its answer waits. The
+	 * response to push on once it is done (NULL: a new one), and what to
+	 * say besides. */
+	bool pending, answer_due;
+	uint8_t *held;
+	size_t held_len;
+	char note[128];
 };
 
 struct sig_paths;
@@ -68,7 +77,8 @@ uint64_t sig_paths_next_deadline(const struct sig_paths *t);
 /* Call fn for every entry waiting whose deadline is at or before now_ms;
  * fn may change it (its state or deadline) but not delete it. */
 void sig_paths_due(struct sig_paths *t, uint64_t now_ms, void (*fn)(void *arg, struct sig_path *p), void *arg);
-/* Forget the entries that expired by now_ms: how many. */
-size_t sig_paths_expire(struct sig_paths *t, uint64_t now_ms);
+/* Forget the entries that expired by now_ms, telling gone (may be NULL)
+ * of each first: how many. */
+size_t sig_paths_expire(struct sig_paths *t, uint64_t now_ms, void (*gone)(void *arg, struct sig_path *p), void *arg);
 
 #endif

@@ -36,11 +36,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "node/room.h"
+#include "anode-config.h"
 #include "sig/auth.h"
+#include "sig/fetch.h"
 #include "sig/kroute.h"
+#include "sig/modules.h"
 #include "sig/path.h"
 #include "svc/room.h"
 #include "wire/sig.h"
@@ -62,6 +66,10 @@
 	X(responses_truncated, "responses whose stack was full: this node's entry not pushed")                         \
 	X(passed_through, "responses and HERE addressed to another node, passed on (router mode)")
 
+/* The fetcher's cgroup memory: libcurl and TLS, plus the module being
+ * fetched (twice: the body and a chunk in flight). */
+#define SIG_FETCHER_MEMORY (48u << 20)
+
 struct sig_counters {
 	SIG_COUNTERS(STAT_FIELD)
 };
@@ -70,6 +78,8 @@ struct sig_config {
 	size_t requests; /* in flight at once */
 	size_t here_ms;
 	size_t response_ms;
+	size_t modules, module_max, fetch_timeout_ms;
+	char fetcher[NODE_PATH_MAX];
 };
 
 struct sig_room {
@@ -77,6 +87,8 @@ struct sig_room {
 	struct sig_config cfg;
 	struct sig_auth *auth;
 	struct sig_paths *paths;
+	struct sig_modules *modules;
+	struct sig_fetcher *fetcher;
 	struct loop_timer *timer;
 	uint64_t timer_at;
 	struct sig_counters c;
@@ -121,7 +133,7 @@ static void send_here(struct sig_room *r, const struct an_addr *to, uint64_t id)
 
 /* What this node offers: the EE kinds it runs and the sandboxes it has
  * (wire/sig.h), memory, load. */
-static void own_entry(struct sig_room *r, int32_t status, const char *why, struct wire_sig_entry *e)
+static void own_entry(struct sig_room *r, const struct sig_path *sp, const char *why, struct wire_sig_entry *e)
 {
 	struct node *n = r->n;
 	memset(e, 0, sizeof(*e));
@@ -139,8 +151,13 @@ static void own_entry(struct sig_room *r, int32_t status, const char *why, struc
 	e->has_load = true;
 	int64_t load = figures_node_info(n, AN_INFO_LOAD_MILLI);
 	e->load_milli = load > 0 ? (uint32_t)load : 0;
+	e->free_modules = sig_modules_free_slots(r->modules);
+	/* A probe reports every module here; a SETUP or REMOVE the one it
+	 * names (Figure 5). */
+	e->n_installed = sig_modules_list(r->modules, sp->kind == WIRE_SIG_PROBE ? NULL : sp->module, e->installed,
+					  WIRE_SIG_INSTALLED_MAX);
 	e->has_result = true;
-	e->status = status;
+	e->status = sp->status;
 	size_t wn = why ? strnlen(why, WIRE_SIG_WHY_MAX) : 0;
 	memcpy(e->why, why ? why : "", wn);
 	e->why[wn] = '\0';
@@ -156,6 +173,21 @@ static void answer(struct sig_room *r, struct sig_path *sp, const uint8_t *resp,
 {
 	if (sp->responses >= SIG_PATH_RESPONSES_MAX)
 		return;
+	if (sp->pending) {
+		/* This node's own action is under way (a fetch): its entry,
+		 * and so the response, waits for it (module_done). */
+		free(sp->held);
+		sp->held = NULL;
+		sp->held_len = 0;
+		if (resp && (sp->held = malloc(len))) {
+			memcpy(sp->held, resp, len);
+			sp->held_len = len;
+		}
+		snprintf(sp->note, sizeof(sp->note), "%s", note ? note : "");
+		sp->answer_due = true;
+		sp->state = SIG_PATH_ANSWERED;
+		return;
+	}
 	ssize_t m;
 	if (resp) {
 		memcpy(r->scratch, resp, len);
@@ -172,7 +204,7 @@ static void answer(struct sig_room *r, struct sig_path *sp, const uint8_t *resp,
 	else
 		snprintf(why, sizeof(why), "%s", note ? note : sp->why);
 	why[WIRE_SIG_WHY_MAX] = '\0';
-	own_entry(r, sp->status, why, &e);
+	own_entry(r, sp, why, &e);
 	ssize_t pushed = wire_sig_response_push(r->scratch, sizeof(r->scratch), (size_t)m, &e);
 	if (pushed < 0)
 		return;
@@ -278,21 +310,49 @@ static bool last_on_path(struct sig_room *r, const struct an_addr *dst, struct a
 	return k == KROUTE_DIRECT;
 }
 
-/* What this node does for a request it took: its result, for its entry. */
-static void act(struct sig_room *r, const struct wire_sig_request *q, struct sig_path *sp)
+/* What this node does for a request it took: its result, for its entry,
+ * now or (pending) when its module action ends (module_done). */
+static void act(struct sig_room *r, const struct wire_sig_request *q, const struct policy_principal *who,
+		struct sig_path *sp)
 {
+	snprintf(sp->module, sizeof(sp->module), "%s", q->module);
+	sp->status = 0;
+	sp->why[0] = '\0';
 	switch (q->kind) {
 	case WIRE_SIG_PROBE:
-		sp->status = 0;
-		sp->why[0] = '\0';
+		break;
+	case WIRE_SIG_SETUP:
+	case WIRE_SIG_REMOVE:
+		sp->pending = true;
+		if (sig_modules_act(r->modules, q, who, sp->id, &sp->status, sp->why, sizeof(sp->why)) == 0)
+			sp->pending = false;
 		break;
 	default:
-		/* Installing modules is the controller's (issue 20, item 3),
-		 * not built yet: said, not pretended. */
+		/* TRIGGER (reverse paths, §8) is not built yet: said, not
+		 * pretended. */
 		sp->status = -EOPNOTSUPP;
-		snprintf(sp->why, sizeof(sp->why), "this node does not install modules yet");
+		snprintf(sp->why, sizeof(sp->why), "TRIGGER is not supported by this node yet");
 		break;
 	}
+}
+
+/* A module action a request waited on ended: its entry can go back. */
+static void module_done(void *room, uint64_t id, int32_t status, const char *why)
+{
+	struct sig_room *r = room;
+	struct sig_path *sp = sig_path_find(r->paths, id);
+	if (!sp || !sp->pending)
+		return;
+	sp->pending = false;
+	sp->status = status;
+	snprintf(sp->why, sizeof(sp->why), "%s", why);
+	if (!sp->answer_due)
+		return;
+	sp->answer_due = false;
+	uint8_t *held = sp->held;
+	sp->held = NULL;
+	answer(r, sp, held, sp->held_len, sp->note[0] ? sp->note : NULL);
+	free(held);
 }
 
 static int32_t auth_errno(enum sig_auth_result a)
@@ -383,7 +443,7 @@ static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, c
 		sp->prev = from;
 		/* Forgotten when it could no longer be taken anyway. */
 		sp->expires_ms = now + 2000ull * SIG_AUTH_WINDOW_S + r->cfg.response_ms;
-		act(r, q, sp);
+		act(r, q, who, sp);
 	}
 	send_here(r, &sp->prev, id);
 	if (node_take_hop(p, a) < 0 || !node_may_leave(p, a)) {
@@ -495,10 +555,40 @@ static void sig_input(void *room, struct pkt *p, struct wire_anep *a)
 
 /* ---- the room ---- */
 
+static void path_gone(void *arg, struct sig_path *sp)
+{
+	struct sig_room *r = arg;
+	sig_modules_forget(r->modules, sp->id);
+}
+
 static void sig_tick(void *room)
 {
 	struct sig_room *r = room;
-	sig_paths_expire(r->paths, loop_now_ms());
+	sig_paths_expire(r->paths, loop_now_ms(), path_gone, r);
+	sig_modules_tick(r->modules);
+	if (r->fetcher)
+		sig_fetcher_tick(r->fetcher);
+}
+
+/* The fetcher: the configured one, else the one beside a build tree's
+ * anoded, else the installed one. */
+static const char *fetcher_path(const struct sig_config *c, char *buf, size_t len)
+{
+	if (c->fetcher[0])
+		return c->fetcher;
+	ssize_t k = readlink("/proc/self/exe", buf, len - 1);
+	if (k > 0) {
+		buf[k] = '\0';
+		if (!strcmp(buf, ANODE_BUILD_ANODED))
+			return ANODE_BUILD_FETCHER;
+	}
+	return ANODE_INSTALL_FETCHER;
+}
+
+static struct sig_modules_config modules_config(const struct sig_config *c)
+{
+	return (struct sig_modules_config){
+	    .max = c->modules, .module_max = c->module_max, .fetch_timeout_ms = c->fetch_timeout_ms};
 }
 
 static int sig_init(struct node *n, const void *cfg, void **ret_state)
@@ -513,7 +603,20 @@ static int sig_init(struct node *n, const void *cfg, void **ret_state)
 	r->paths = sig_paths_new(r->cfg.requests);
 	if (!r->auth || !r->paths)
 		return -ENOMEM;
-	return 0;
+	/* Router mode (where packet modules run): the fetcher, started now,
+	 * while the node child is still root and may exec. */
+	char why[256] = "the node is not a router (packet modules run on router nodes only)", exe[NODE_PATH_MAX];
+	if (n->cfg.router) {
+		const char *path = fetcher_path(&r->cfg, exe, sizeof(exe));
+		r->fetcher = sig_fetcher_start(n, path, SIG_FETCHER_MEMORY + 2 * r->cfg.module_max, why, sizeof(why));
+		if (r->fetcher)
+			log_info("sig: module fetcher %s started in its sandbox", path);
+		else
+			log_warn("sig: no module fetcher (%s): SETUPs with a URL are refused", why);
+	}
+	struct sig_modules_config mc = modules_config(&r->cfg);
+	r->modules = sig_modules_new(n, &mc, r->fetcher, why, module_done, r);
+	return r->modules ? 0 : -ENOMEM;
 }
 
 static void sig_done(void *room)
@@ -521,6 +624,8 @@ static void sig_done(void *room)
 	struct sig_room *r = room;
 	if (r->timer)
 		loop_timer_cancel(r->n->loop, r->timer);
+	sig_modules_free(r->modules);
+	sig_fetcher_stop(r->fetcher);
 	sig_auth_free(r->auth);
 	sig_paths_free(r->paths);
 	free(r);
@@ -533,12 +638,19 @@ static int sig_reconfigure(void *room, const void *cfg, const struct node_config
 	struct sig_room *r = room;
 	const struct sig_config *c = cfg;
 	(void)nc;
-	if (c->requests != r->cfg.requests) {
-		snprintf(why, whylen, "sig-requests sizes the table of requests in flight: restart the node");
+	if (c->requests != r->cfg.requests || c->modules != r->cfg.modules || strcmp(c->fetcher, r->cfg.fetcher) ||
+	    c->module_max != r->cfg.module_max) {
+		snprintf(
+		    why, whylen,
+		    "sig-requests, sig-modules, sig-module-max and sig-fetcher size tables or the fetcher: restart "
+		    "the node");
 		return -EBUSY;
 	}
-	if (apply)
+	if (apply) {
 		r->cfg = *c;
+		struct sig_modules_config mc = modules_config(c);
+		sig_modules_reconfigure(r->modules, &mc);
+	}
 	return 0;
 }
 
@@ -550,6 +662,14 @@ static void sig_stats(void *room, struct stat_list *l)
 		return;
 	stat_add(sec, "requests_in_flight", "requests passed on and remembered now", sig_paths_count(r->paths));
 	STAT_ADD_ALL(sec, &r->c, SIG_COUNTERS);
+	if ((sec = stat_list_add(l, "sig_modules", "modules installed by signalling"))) {
+		stat_add(sec, "free_slots", "modules this node can still take", sig_modules_free_slots(r->modules));
+		STAT_ADD_ALL(sec, sig_modules_counters(r->modules), SIG_MODULE_COUNTERS);
+	}
+	if (r->fetcher && (sec = stat_list_add(l, "sig_fetch", "the module fetcher"))) {
+		stat_add(sec, "active", "fetches under way now", sig_fetcher_active(r->fetcher));
+		STAT_ADD_ALL(sec, sig_fetcher_counters(r->fetcher), SIG_FETCH_COUNTERS);
+	}
 }
 
 static const struct conf_directive sig_directives[] = {
@@ -564,6 +684,14 @@ static const struct conf_directive sig_directives[] = {
 	     "how long a node waits for the response once a node further on took the request; "
 	     "after that it answers alone, saying so",
 	     struct sig_config, response_ms, 100, 120000, 15000),
+    CONF_NUM("sig-modules", "N", "modules signalling may install at once", struct sig_config, modules, 1, 1024, 32),
+    CONF_NUM("sig-module-max", "OCTETS", "the largest module this node fetches and installs", struct sig_config,
+	     module_max, 1024, WIRE_SIG_MODULE_MAX, 1 << 20),
+    CONF_NUM("sig-fetch-timeout-ms", "MS", "how long one module fetch may take", struct sig_config, fetch_timeout_ms,
+	     100, 120000, 10000),
+    CONF_FILE("sig-fetcher", "PATH",
+	      "the module fetcher (default: anode-fetch beside a build tree's anoded, else the installed one)",
+	      struct sig_config, fetcher),
     CONF_END,
 };
 

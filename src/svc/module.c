@@ -24,6 +24,7 @@
 #include "ee/ee.h"
 #include "link/match.h"
 #include "svc/rewrite.h"
+#include "svc/room.h"
 #include "svc/room_impl.h"
 
 /* The code object a module or a probe runs. Its bytes are kept: the cache
@@ -40,9 +41,13 @@ struct svc_code {
 struct svc_module {
 	struct node *n;
 	struct services *sv;
-	struct policy_flow fl;	/* its filter, as activated: checked again when the policy changes */
-	struct match_filter mf; /* ...as installed: what its rewrites must stay inside */
-	struct svc_instance *in;
+	struct policy_flow fl;	 /* its filter, as activated: checked again when the policy changes */
+	struct match_filter mf;	 /* ...as installed: what its rewrites must stay inside */
+	struct svc_instance *in; /* activated through the control module, or NULL (signalling) */
+	char user[WIRE_SVC_NAME_MAX + 1], label[72]; /* for logs */
+	/* Told once its filter is in, or failed. */
+	void (*ready)(void *arg, int err);
+	void *ready_arg;
 	struct svc_code code;
 	unsigned match_id;
 	struct an_pkt_ctx ctx;
@@ -216,9 +221,9 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 		char why[128];
 		if (!svc_rewrite_allowed(&m->mf, p->data, p->len, ctx->pkt, ctx->len, why, sizeof(why))) {
 			mc->refused_policy++;
-			log_ratelimited_by(LOG_NOTICE, "rewrite outside the filter", m->in->user,
-					   "svc: module %s of %s: rewritten packet dropped: %s", m->in->service,
-					   m->in->user, why);
+			log_ratelimited_by(LOG_NOTICE, "rewrite outside the filter", m->user,
+					   "svc: module %s of %s: rewritten packet dropped: %s", m->label, m->user,
+					   why);
 			return MATCH_DROP;
 		}
 		memcpy(p->data, ctx->pkt, ctx->len);
@@ -238,19 +243,71 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 	}
 }
 
-/* The module runs once its filter is in place; if the filter failed, the
- * activation fails and is rolled back (svc_instance_started stops it). */
+/* The module runs once its filter is in place; whoever installed it hears
+ * whether it is. */
 static void module_ready(void *arg, unsigned id, int err)
 {
 	struct svc_module *m = arg;
-	struct svc *svc = m->sv->svc;
-	unsigned instance = m->in->id;
 	if (err == 0)
-		log_info("svc: module %s of %s: filter %u installed", m->in->service, m->in->user, id);
+		log_info("svc: module %s of %s: filter %u installed", m->label, m->user, id);
 	else
-		log_err("svc: module %s of %s: its filter failed: %s", m->in->service, m->in->user, strerror(-err));
-	if (svc)
-		svc_instance_started(svc, instance, err); /* may free m */
+		log_err("svc: module %s of %s: its filter failed: %s", m->label, m->user, strerror(-err));
+	m->ready(m->ready_arg, err); /* may free m */
+}
+
+/* An activation's module: a filter that failed fails the activation,
+ * which is rolled back (svc_instance_started stops it). */
+static void instance_ready(void *arg, int err)
+{
+	struct svc_module *m = arg;
+	if (m->sv->svc)
+		svc_instance_started(m->sv->svc, m->in->id, err);
+}
+
+static struct match_filter filter_of(const struct policy_flow *fl)
+{
+	return (struct match_filter){.src = fl->src,
+				     .dst = fl->dst,
+				     .src_prefix = fl->src_prefix,
+				     .dst_prefix = fl->dst_prefix,
+				     .proto = fl->proto,
+				     .dport_lo = fl->port_lo,
+				     .dport_hi = fl->port_hi};
+}
+
+/* Load m's code (read from path, or given) and install its filter. */
+static int module_begin(struct svc_module *m, const char *path, const void *elf, size_t len,
+			const struct policy_principal *who, char *why, size_t whylen)
+{
+	struct node *n = m->n;
+	int r;
+	if (path) {
+		r = code_load(n, &m->code, &svc_kind_module, path, who, why, whylen);
+	} else {
+		m->code.kind = &svc_kind_module;
+		if (!who->admin) {
+			size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
+			m->code.state_entries = entries ? entries : 1;
+		}
+		m->code.elf = malloc(len);
+		m->code.len = len;
+		if (m->code.elf)
+			memcpy(m->code.elf, elf, len);
+		r = m->code.elf ? code_insert(n, &m->code) : -ENOMEM;
+		if (r < 0)
+			snprintf(why, whylen, "the packet module was refused: %s",
+				 r == -ENOMEM ? "out of memory" : ee_last_refusal(n->ee));
+	}
+	if (r == 0) {
+		r = match_install(n->match, &m->mf, module_packet, module_ready, m, &m->match_id);
+		if (r < 0)
+			snprintf(why, whylen, "cannot install its filter: %s", strerror(-r));
+	}
+	if (r < 0) {
+		free(m->code.elf);
+		m->code.elf = NULL;
+	}
+	return r;
 }
 
 int svc_module_start(struct services *svs, struct svc_instance *in, const struct policy_service *sv,
@@ -265,13 +322,6 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 	int r = policy_flow_parse(in->params, &fl, why, whylen);
 	if (r < 0)
 		return r;
-	struct match_filter f = {.src = fl.src,
-				 .dst = fl.dst,
-				 .src_prefix = fl.src_prefix,
-				 .dst_prefix = fl.dst_prefix,
-				 .proto = fl.proto,
-				 .dport_lo = fl.port_lo,
-				 .dport_hi = fl.port_hi};
 	if (!who->admin && !policy_may_flow(who, &fl)) {
 		snprintf(why, whylen, "the filter is outside what the policy lets this user filter");
 		return -EPERM;
@@ -282,16 +332,14 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 	m->n = n;
 	m->sv = svs;
 	m->fl = fl;
-	m->mf = f;
+	m->mf = filter_of(&fl);
 	m->in = in;
-	r = code_load(n, &m->code, &svc_kind_module, sv->path, who, why, whylen);
-	if (r == 0) {
-		r = match_install(n->match, &f, module_packet, module_ready, m, &m->match_id);
-		if (r < 0)
-			snprintf(why, whylen, "cannot install its filter: %s", strerror(-r));
-	}
+	snprintf(m->user, sizeof(m->user), "%s", in->user);
+	snprintf(m->label, sizeof(m->label), "%s", in->service);
+	m->ready = instance_ready;
+	m->ready_arg = m;
+	r = module_begin(m, sv->path, NULL, 0, who, why, whylen);
 	if (r < 0) {
-		free(m->code.elf);
 		free(m);
 		return r;
 	}
@@ -299,6 +347,54 @@ int svc_module_start(struct services *svs, struct svc_instance *in, const struct
 	/* "running" once its filter is in place (module_ready). */
 	in->state = SVC_STARTING;
 	return 0;
+}
+
+struct svc_module *services_module_install(struct node *n, const struct policy_principal *who, const char *label,
+					   const void *elf, size_t len, const struct match_filter *f,
+					   void (*ready)(void *arg, int err), void *arg, char *why, size_t whylen)
+{
+	struct services *svs = node_room_state(n, "services");
+	if (!svs || !n->match) {
+		snprintf(why, whylen, "packet modules run on router nodes only (mode router)");
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	struct svc_module *m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(why, whylen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->n = n;
+	m->sv = svs;
+	m->mf = *f;
+	snprintf(m->user, sizeof(m->user), "%s", who->name);
+	snprintf(m->label, sizeof(m->label), "%s", label);
+	m->ready = ready;
+	m->ready_arg = arg;
+	int r = module_begin(m, NULL, elf, len, who, why, whylen);
+	if (r < 0) {
+		free(m);
+		errno = -r;
+		return NULL;
+	}
+	return m;
+}
+
+static void module_free(struct svc_module *m)
+{
+	release_held(m, &m->sv->mod_c.released);
+	if (m->hold_t)
+		loop_timer_cancel(m->n->loop, m->hold_t);
+	match_remove(m->n->match, m->match_id);
+	free(m->code.elf);
+	free(m);
+}
+
+void services_module_remove(struct svc_module *m)
+{
+	if (m)
+		module_free(m);
 }
 
 /* ---- custom probes ---- */
@@ -369,11 +465,6 @@ void svc_module_stop(struct svc_instance *in)
 	struct svc_module *m = in->run;
 	if (!m)
 		return;
-	release_held(m, &m->sv->mod_c.released);
-	if (m->hold_t)
-		loop_timer_cancel(m->n->loop, m->hold_t);
-	match_remove(m->n->match, m->match_id);
-	free(m->code.elf);
-	free(m);
+	module_free(m);
 	in->run = NULL;
 }

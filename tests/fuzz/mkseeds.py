@@ -288,6 +288,19 @@ for n in (0, 11, 12, 16, 100, len(setup) - 1):
 for k, b in sig_seeds.items():
     write('fuzz_sig', k, b)
 
+# The module fetcher's channel (fuzz_fetch): a GET, results, a chunk.
+fetch_seeds = {
+    'get': struct.pack('>BQII', 1, 7, 4096, 10000) + b'http://10.200.0.10:8080/pass.ao',
+    'result-ok': struct.pack('>BQiHI', 2, 7, 0, 200, 720),
+    'result-404': struct.pack('>BQiHI', 2, 7, -2, 404, 0) + b'HTTP status 404',
+    'result-bad-length': struct.pack('>BQiHI', 2, 7, -2, 404, 9),
+    'chunk': struct.pack('>BQI', 3, 7, 0) + bytes(range(64)),
+    'chunk-empty': struct.pack('>BQI', 3, 7, 0),
+    'kind9': struct.pack('>BQ', 9, 7),
+}
+for k, b in fetch_seeds.items():
+    write('fuzz_fetch', k, b)
+
 # The node with its rooms (fuzz_node): each ANEP seed of the decoders' as
 # one datagram from the peer (op 0: length, bytes), and a few sequences:
 # the same datagram from two neighbours with the clock moved between them,

@@ -94,7 +94,7 @@ def main():
         pkts = [capsule(name, b"x" * 8, code=code) for _ in range(int(args[1]))]
     elif kind == "code-request":  # a code request without its requester (SRC)
         pkts = [anep(TYPE_CODE_REQUEST, b"", good_name + bytes(8))]
-    elif kind == "signal":  # a Type ID anode numbers but this node has no room for (args: [destination])
+    elif kind == "signal":  # Type ID 0x4104 with no signalling message in it (args: [destination])
         opts = addr_option(OPT_DST, args[0]) + option(OPT_HOP_LIMIT, struct.pack("!B3x", 8)) if args else b""
         pkts = [anep(0x4104, opts, bytes(16))]
     else:

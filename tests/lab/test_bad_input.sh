@@ -39,11 +39,11 @@ before=$(counter b drop_code_timeout)
 bad "$b" code-missing >/dev/null
 wait_for "the parked capsule to time out" 8 bash -c "[ \$($(declare -f counter); ANODE=$ANODE counter b drop_code_timeout) -eq $((before + 1)) ]"
 ok "a capsule naming code its sender does not serve is parked, then dropped on timeout"
-# Known Type IDs that no room of this node handles follow the ANEP flag like
-# unknown ones, so that a node on a path never swallows another system's
-# messages.
-expect_drop drop_no_route "a signalling packet without a destination is dropped for no route" signal
-expect_drop passed_unknown "a signalling packet with a destination goes on by default routing" signal "$c"
+# Signalling (Type ID 0x4104) is a room's now (src/sig): a payload that is
+# no signalling message is dropped as malformed and answered nothing. (A
+# Type ID no room handles follows the ANEP flag: the unknown ones above,
+# and tests/unit/node/test_rooms.c.)
+expect_drop drop_malformed "a signalling packet that holds no signalling message is dropped as malformed" signal "$c"
 expect_drop drop_malformed "a code request without a requester is malformed" code-request
 m=$(counter b drop_malformed)
 bad "$b" carried-mismatch "$CODE_DIR/ping.ao" >/dev/null

@@ -19,34 +19,16 @@ fi
 export PATH="$PATH:/usr/sbin:/sbin"
 ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
 . "$(dirname "$0")/lib.sh"
-py() { /usr/bin/python3 -c "$@"; }
+. "$(dirname "$0")/sig_lab.sh"
 lab=sig$$
 dir=$ANODE_RUN_DIR
 "$ANODE" key gen -o "$dir/alice.key" >"$dir/alice.pub"
 "$ANODE" key gen -o "$dir/eve.key" >/dev/null
 echo "user alice $(cat "$dir/alice.pub")" >"$dir/policy"
-cat >"$dir/$lab.topo" <<T
-node a
-plain p
-node b
-link a p
-link p b
-host h1 a
-host h2 b
-set a policy $dir/policy
-set b policy $dir/policy
-T
-"$ANODE" lab up "$dir/$lab.topo" --netns >/dev/null
-labs_up+=("$lab")
-status=$("$ANODE" lab status "$lab" --json)
-addr_of() { echo "$status" | py "import json,sys; l=json.load(sys.stdin)['labs'][0]; print([n['address'] for n in l['namespaces'] if n['name']=='$1'][0])"; }
-A=$(addr_of a):3322
-B=$(addr_of b):3322
-H2=$(addr_of h2)
+sig_lab_up
 echo "$status" | py "import json,sys; l=json.load(sys.stdin)['labs'][0]; assert [n['state'] for n in l['nodes'] if n['name']=='p'] == ['no node']" ||
   fail "p runs a node"
 ok "p is a plain router: no anoded, the kernel forwards"
-sig() { "$ANODE" lab exec "$lab" h1 -- "$ANODE" signal "$@"; }
 sstat() { "$ANODE" -n "$1" stats --json | py "import json,sys; print(json.load(sys.stdin)['sig']['$2'])"; }
 nodes_of() { py "import json,sys; d=json.load(sys.stdin); print(' '.join(n['address']+'/'+str(n.get('status','-')) for n in d['nodes']))"; }
 

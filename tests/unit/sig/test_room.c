@@ -62,8 +62,18 @@ static size_t request(uint8_t *buf, size_t cap, uint8_t kind, uint64_t id, const
 	memset(q.nonce, nonce_byte, sizeof(q.nonce));
 	snprintf(q.user, sizeof(q.user), "%s", user);
 	q.origin = req;
-	if (kind == WIRE_SIG_REMOVE)
+	if (kind == WIRE_SIG_REMOVE || kind == WIRE_SIG_SETUP)
 		strcpy(q.module, "NetMonitor");
+	if (kind == WIRE_SIG_SETUP) {
+		strcpy(q.version, "1");
+		q.lifetime = 60;
+		memset(q.hash, 7, sizeof(q.hash));
+		q.size = 100;
+		q.mod_kind = WIRE_SIG_KIND_PACKET;
+		q.filters[0] = (struct wire_sig_filter){
+		    .proto = 17, .dst_len = 16, .dst = {[10] = 0xff, [11] = 0xff, [12] = 10, [13] = 99}};
+		q.n_filters = 1;
+	}
 	uint8_t msg[WIRE_SIG_MSG_MAX];
 	ssize_t m = wire_sig_build(msg, sizeof(msg), &q, key);
 	if (m < 0)
@@ -184,14 +194,22 @@ static void test_last(void)
 	CHECK(wire_sig_response_parse(r.msg, r.len, &resp) == 0 && resp.n_entries == 1 &&
 	      an_addr_eq(&resp.entries[0].address, &t->self));
 	CHECK(stat_of("requests_last") == last + 1);
-	/* A REMOVE: authenticated, and refused by this node for what it
-	 * cannot do yet, in its entry. */
+	/* A REMOVE of a module that is not here: authenticated, and answered
+	 * with why in the node's entry. */
 	n = request(buf, sizeof(buf), WIRE_SIG_REMOVE, 13, "alice", sk, &t->self, (uint64_t)time(NULL), 3);
 	nt_push(t, buf, n, &req);
 	next_sent();
 	r = next_sent();
 	CHECK(r.kind == WIRE_SIG_RESPONSE && wire_sig_response_parse(r.msg, r.len, &resp) == 0 &&
-	      resp.entries[0].status == -EOPNOTSUPP);
+	      resp.entries[0].status == -ENOENT && strstr(resp.entries[0].why, "not installed here"));
+	/* A SETUP on an overlay node: packet modules need router mode. */
+	n = request(buf, sizeof(buf), WIRE_SIG_SETUP, 14, "alice", sk, &t->self, (uint64_t)time(NULL), 11);
+	nt_push(t, buf, n, &req);
+	next_sent();
+	r = next_sent();
+	CHECK(r.kind == WIRE_SIG_RESPONSE && wire_sig_response_parse(r.msg, r.len, &resp) == 0 &&
+	      resp.entries[0].status == -EOPNOTSUPP && strstr(resp.entries[0].why, "router nodes only"));
+	CHECK(resp.entries[0].free_modules == 32 && resp.entries[0].n_installed == 0);
 }
 
 static void test_timeouts(void)
@@ -299,7 +317,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/policy", dir);
 	sodium_bin2base64(b64, sizeof(b64), pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
 	FILE *f = fopen(path, "w");
-	fprintf(f, "user alice ed25519:%s\n", b64);
+	fprintf(f, "user alice ed25519:%s\nallow alice filter 10.99.0.0/16 proto udp\n", b64);
 	fclose(f);
 	snprintf(conf, sizeof(conf), "policy %s\n", path);
 	t = nt_new(conf);

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The modules signalling installed (modules.h). A module goes FETCHING
+ * (its code by URL), INSTALLING (its filters going in, one packet module
+ * of the services room per filter, sharing one code object) and INSTALLED;
+ * the requests that wait on it are told when it gets there or fails. The
+ * principal is looked up again by name when the code comes, since a
+ * policy reload may have happened meanwhile.
+ */
+#include "sig/modules.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "link/match.h"
+#include "node/room.h"
+#include "sig/fetch.h"
+#include "svc/policy.h"
+#include "svc/room.h"
+
+enum { MOD_FREE, MOD_FETCHING, MOD_INSTALLING, MOD_INSTALLED };
+
+struct sig_module {
+	struct sig_modules *ms;
+	uint8_t state;
+	char name[WIRE_SIG_NAME_MAX + 1], version[WIRE_SIG_VERSION_MAX + 1], user[WIRE_SIG_USER_MAX + 1];
+	uint8_t hash[32];
+	uint32_t size, lifetime_s;
+	uint64_t expires_ms;
+	struct match_filter filters[WIRE_SIG_FILTERS_MAX];
+	size_t n_filters;
+	struct svc_module *m[WIRE_SIG_FILTERS_MAX];
+	size_t n_ready;
+	int ready_err;
+	uint64_t waiters[SIG_MODULE_WAITERS_MAX];
+	size_t n_waiters;
+};
+
+struct sig_modules {
+	struct node *n;
+	struct sig_modules_config cfg;
+	struct sig_fetcher *fetcher;
+	char no_fetcher[160];
+	sig_module_done_cb done;
+	void *room;
+	struct sig_module *mods; /* cfg.max of them */
+	size_t cap;
+	struct sig_module_counters c;
+};
+
+struct sig_modules *sig_modules_new(struct node *n, const struct sig_modules_config *c, struct sig_fetcher *fetcher,
+				    const char *no_fetcher_why, sig_module_done_cb done, void *room)
+{
+	struct sig_modules *ms = calloc(1, sizeof(*ms));
+	if (!ms || !(ms->mods = calloc(c->max, sizeof(*ms->mods)))) {
+		free(ms);
+		return NULL;
+	}
+	ms->n = n;
+	ms->cfg = *c;
+	ms->cap = c->max;
+	ms->fetcher = fetcher;
+	snprintf(ms->no_fetcher, sizeof(ms->no_fetcher), "%s", no_fetcher_why ? no_fetcher_why : "");
+	ms->done = done;
+	ms->room = room;
+	for (size_t i = 0; i < ms->cap; i++)
+		ms->mods[i].ms = ms;
+	return ms;
+}
+
+static void uninstall(struct sig_module *mod)
+{
+	for (size_t i = 0; i < mod->n_filters; i++)
+		services_module_remove(mod->m[i]);
+	if (mod->state == MOD_FETCHING)
+		sig_fetch_forget(mod->ms->fetcher, mod);
+	struct sig_modules *ms = mod->ms;
+	*mod = (struct sig_module){.ms = ms};
+}
+
+void sig_modules_free(struct sig_modules *ms)
+{
+	if (!ms)
+		return;
+	for (size_t i = 0; i < ms->cap; i++)
+		if (ms->mods[i].state != MOD_FREE)
+			uninstall(&ms->mods[i]);
+	free(ms->mods);
+	free(ms);
+}
+
+void sig_modules_reconfigure(struct sig_modules *ms, const struct sig_modules_config *c)
+{
+	size_t max = ms->cap;
+	ms->cfg = *c;
+	ms->cfg.max = max; /* the table's size stays */
+}
+
+const struct sig_module_counters *sig_modules_counters(const struct sig_modules *ms)
+{
+	return &ms->c;
+}
+
+static struct sig_module *by_name(struct sig_modules *ms, const char *name)
+{
+	for (size_t i = 0; i < ms->cap; i++)
+		if (ms->mods[i].state != MOD_FREE && !strcmp(ms->mods[i].name, name))
+			return &ms->mods[i];
+	return NULL;
+}
+
+uint32_t sig_modules_free_slots(const struct sig_modules *ms)
+{
+	uint32_t k = 0;
+	for (size_t i = 0; i < ms->cap; i++)
+		k += ms->mods[i].state == MOD_FREE;
+	return k;
+}
+
+size_t sig_modules_list(struct sig_modules *ms, const char *name, struct wire_sig_installed *out, size_t max)
+{
+	size_t k = 0;
+	uint64_t now = loop_now_ms();
+	for (size_t i = 0; i < ms->cap && k < max; i++) {
+		const struct sig_module *m = &ms->mods[i];
+		if (m->state != MOD_INSTALLED || (name && strcmp(m->name, name)))
+			continue;
+		out[k].remaining_s = m->expires_ms > now ? (uint32_t)((m->expires_ms - now + 999) / 1000) : 0;
+		snprintf(out[k].name, sizeof(out[k].name), "%s", m->name);
+		snprintf(out[k].version, sizeof(out[k].version), "%s", m->version);
+		k++;
+	}
+	return k;
+}
+
+/* Tell every request waiting on mod how it ended. */
+static void tell(struct sig_module *mod, int32_t status, const char *why)
+{
+	uint64_t w[SIG_MODULE_WAITERS_MAX];
+	size_t n = mod->n_waiters;
+	memcpy(w, mod->waiters, sizeof(w));
+	mod->n_waiters = 0;
+	for (size_t i = 0; i < n; i++)
+		mod->ms->done(mod->ms->room, w[i], status, why);
+}
+
+static void fail(struct sig_module *mod, int32_t status, const char *why)
+{
+	mod->ms->c.refused++;
+	log_info("sig: module %s %s of %s not installed: %s", mod->name, mod->version, mod->user, why);
+	struct sig_module copy = *mod;
+	uninstall(mod);
+	tell(&copy, status, why);
+}
+
+static void filter_ready(void *arg, int err)
+{
+	struct sig_module *mod = arg;
+	if (mod->state != MOD_INSTALLING)
+		return;
+	if (err < 0 && !mod->ready_err)
+		mod->ready_err = err;
+	if (++mod->n_ready < mod->n_filters)
+		return;
+	if (mod->ready_err) {
+		char why[96];
+		snprintf(why, sizeof(why), "its filter could not be installed: %s", strerror(-mod->ready_err));
+		return fail(mod, mod->ready_err, why);
+	}
+	mod->state = MOD_INSTALLED;
+	mod->expires_ms = loop_now_ms() + (uint64_t)mod->lifetime_s * 1000;
+	mod->ms->c.installed++;
+	log_info("sig: module %s %s of %s installed for %u s", mod->name, mod->version, mod->user, mod->lifetime_s);
+	char why[64];
+	snprintf(why, sizeof(why), "installed for %u s", mod->lifetime_s);
+	tell(mod, 0, why);
+}
+
+/* The code is here: one packet module per filter. */
+static void install(struct sig_module *mod, const uint8_t *elf, size_t len)
+{
+	struct sig_modules *ms = mod->ms;
+	const struct policy *pol = services_policy(ms->n);
+	const struct policy_principal *who = pol ? policy_principal(pol, mod->user) : NULL;
+	if (!who)
+		return fail(mod, -EACCES, "the user is no longer in this node's policy");
+	mod->state = MOD_INSTALLING;
+	char why[WIRE_SIG_WHY_MAX + 1] = "";
+	for (size_t i = 0; i < mod->n_filters; i++) {
+		mod->m[i] = services_module_install(ms->n, who, mod->name, elf, len, &mod->filters[i], filter_ready,
+						    mod, why, sizeof(why));
+		if (!mod->m[i]) {
+			int e = -errno;
+			mod->n_filters = i; /* the ones made are removed */
+			return fail(mod, e, why);
+		}
+	}
+}
+
+static void fetched(void *arg, int status, const char *why, const uint8_t *body, size_t len)
+{
+	struct sig_module *mod = arg;
+	if (mod->state != MOD_FETCHING)
+		return;
+	if (status < 0) {
+		char w[WIRE_SIG_WHY_MAX + 1];
+		snprintf(w, sizeof(w), "fetching it failed: %s", why);
+		return fail(mod, status, w);
+	}
+	install(mod, body, len);
+}
+
+static int filters_of(const struct wire_sig_request *q, struct sig_module *mod, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < q->n_filters; i++) {
+		const struct wire_sig_filter *f = &q->filters[i];
+		if ((f->src_len && !an_ip_is_v4(f->src)) || (f->dst_len && !an_ip_is_v4(f->dst))) {
+			snprintf(why, whylen, "IPv6 filters are not supported");
+			return -EAFNOSUPPORT;
+		}
+		struct match_filter *m = &mod->filters[i];
+		*m = (struct match_filter){.src_prefix = f->src_len,
+					   .dst_prefix = f->dst_len,
+					   .proto = f->proto,
+					   .sport_lo = f->sport_lo,
+					   .sport_hi = f->sport_hi,
+					   .dport_lo = f->dport_lo,
+					   .dport_hi = f->dport_hi};
+		memcpy(&m->src, f->src + 12, 4);
+		memcpy(&m->dst, f->dst + 12, 4);
+	}
+	mod->n_filters = q->n_filters;
+	return 0;
+}
+
+static int refuse(struct sig_modules *ms, int32_t *status, int32_t e, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int refuse(struct sig_modules *ms, int32_t *status, int32_t e, char *why, size_t whylen, const char *fmt, ...)
+{
+	ms->c.refused++;
+	*status = e;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int setup(struct sig_modules *ms, const struct wire_sig_request *q, const struct policy_principal *who,
+		 uint64_t id, int32_t *status, char *why, size_t whylen)
+{
+	struct node *n = ms->n;
+	if (q->mod_kind != WIRE_SIG_KIND_PACKET)
+		return refuse(ms, status, -EOPNOTSUPP, why, whylen,
+			      "this node installs packet modules only (kind 1), not service processes");
+	if (!n->match)
+		return refuse(ms, status, -EOPNOTSUPP, why, whylen,
+			      "packet modules run on router nodes only (mode router)");
+	if (q->size > ms->cfg.module_max) {
+		return refuse(ms, status, -EFBIG, why, whylen, "the module is larger than this node takes (%zu octets)",
+			      ms->cfg.module_max);
+	}
+	for (size_t i = 0; i < q->n_deps; i++) {
+		struct sig_module *d = by_name(ms, q->deps[i]);
+		if (!d || d->state != MOD_INSTALLED)
+			return refuse(ms, status, -ENOENT, why, whylen,
+				      "a module it depends on is not installed here: %s", q->deps[i]);
+	}
+	struct sig_module *mod = by_name(ms, q->module);
+	if (mod && strcmp(mod->user, who->name) != 0)
+		return refuse(ms, status, -EEXIST, why, whylen, "module %s here is another user's", q->module);
+	if (mod && !memcmp(mod->hash, q->hash, 32) && mod->size == q->size) {
+		if (mod->state == MOD_INSTALLED) {
+			/* Soft state: the same module again renews it. */
+			mod->lifetime_s = q->lifetime;
+			mod->expires_ms = loop_now_ms() + (uint64_t)q->lifetime * 1000;
+			ms->c.refreshed++;
+			*status = 0;
+			snprintf(why, whylen, "refreshed for %u s", q->lifetime);
+			return 0;
+		}
+		/* Under way already: wait on it too. */
+		if (mod->n_waiters == SIG_MODULE_WAITERS_MAX)
+			return refuse(ms, status, -EBUSY, why, whylen, "too many requests wait for module %s",
+				      q->module);
+		mod->waiters[mod->n_waiters++] = id;
+		return 1;
+	}
+	if (mod) {
+		/* Another version of the user's own: it replaces this one. */
+		log_info("sig: module %s of %s: %s replaced", mod->name, mod->user, mod->version);
+		struct sig_module copy = *mod;
+		uninstall(mod);
+		tell(&copy, -ECANCELED, "replaced by another version");
+		ms->c.replaced++;
+	}
+	for (size_t i = 0; i < ms->cap && !mod; i++)
+		if (ms->mods[i].state == MOD_FREE)
+			mod = &ms->mods[i];
+	if (!mod)
+		return refuse(ms, status, -ENOSPC, why, whylen, "no room for another module at this node");
+	*mod = (struct sig_module){.ms = ms, .lifetime_s = q->lifetime, .size = q->size};
+	snprintf(mod->name, sizeof(mod->name), "%s", q->module);
+	snprintf(mod->version, sizeof(mod->version), "%s", q->version);
+	snprintf(mod->user, sizeof(mod->user), "%s", who->name);
+	memcpy(mod->hash, q->hash, 32);
+	if (filters_of(q, mod, why, whylen) < 0) {
+		*mod = (struct sig_module){.ms = ms};
+		ms->c.refused++;
+		*status = -EAFNOSUPPORT;
+		return 0;
+	}
+	mod->waiters[mod->n_waiters++] = id;
+	/* The code: in the cache already (inserted, or fetched for another
+	 * module), else by URL. */
+	const void *elf;
+	size_t len;
+	if (ee_code_get(n->ee, q->hash, &elf, &len) == 0 && len == q->size) {
+		/* The waiters hear how it ended, maybe before this returns. */
+		install(mod, elf, len);
+		return 1;
+	}
+	if (!(q->present & (1u << WIRE_SIG_URL))) {
+		*mod = (struct sig_module){.ms = ms};
+		return refuse(ms, status, -ENOENT, why, whylen, "no URL, and the module's code is not at this node");
+	}
+	if (!ms->fetcher) {
+		*mod = (struct sig_module){.ms = ms};
+		return refuse(ms, status, -EOPNOTSUPP, why, whylen, "this node cannot fetch modules: %s",
+			      ms->no_fetcher);
+	}
+	mod->state = MOD_FETCHING;
+	int r = sig_fetch(ms->fetcher, q->url, q->hash, q->size, (uint32_t)ms->cfg.fetch_timeout_ms, fetched, mod, why,
+			  whylen);
+	if (r < 0) {
+		*mod = (struct sig_module){.ms = ms};
+		ms->c.refused++;
+		*status = r;
+		return 0;
+	}
+	return 1;
+}
+
+int sig_modules_act(struct sig_modules *ms, const struct wire_sig_request *q, const struct policy_principal *who,
+		    uint64_t id, int32_t *status, char *why, size_t whylen)
+{
+	if (q->kind == WIRE_SIG_SETUP)
+		return setup(ms, q, who, id, status, why, whylen);
+	struct sig_module *mod = by_name(ms, q->module);
+	if (!mod)
+		return refuse(ms, status, -ENOENT, why, whylen, "module %s is not installed here", q->module);
+	if (strcmp(mod->user, who->name) != 0 && !who->admin)
+		return refuse(ms, status, -EPERM, why, whylen, "module %s here is another user's", q->module);
+	log_info("sig: module %s %s of %s removed by %s", mod->name, mod->version, mod->user, who->name);
+	struct sig_module copy = *mod;
+	uninstall(mod);
+	tell(&copy, -ECANCELED, "removed");
+	ms->c.removed++;
+	*status = 0;
+	snprintf(why, whylen, "removed");
+	return 0;
+}
+
+void sig_modules_forget(struct sig_modules *ms, uint64_t id)
+{
+	for (size_t i = 0; i < ms->cap; i++) {
+		struct sig_module *m = &ms->mods[i];
+		for (size_t k = 0; k < m->n_waiters;)
+			if (m->waiters[k] == id)
+				m->waiters[k] = m->waiters[--m->n_waiters];
+			else
+				k++;
+	}
+}
+
+void sig_modules_tick(struct sig_modules *ms)
+{
+	uint64_t now = loop_now_ms();
+	for (size_t i = 0; i < ms->cap; i++) {
+		struct sig_module *m = &ms->mods[i];
+		if (m->state == MOD_INSTALLED && m->expires_ms <= now) {
+			log_info("sig: module %s %s of %s: its lifetime ended", m->name, m->version, m->user);
+			uninstall(m);
+			ms->c.expired++;
+		}
+	}
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Modules deployed by on-path signalling (issue 20, item 3; seed 004 §4):
+# in the namespace lab h1 - a - p - b - h2 (a, b anode routers, p plain), a
+# real nginx on h1 serves packet modules; `anode signal setup` from h1
+# toward h2 makes a and b fetch the module (each once: nginx's access log),
+# check its SHA-256 and size, and install it on the traffic its filter
+# names; the traffic crosses it; PROBE lists it with its lifetime; a
+# SETUP again renews it without a fetch; REMOVE and the end of its
+# lifetime take it out (its iptables rule with it). Refused with the
+# reason and nothing installed: a hash mismatch, a 404, a URL that does not
+# answer in time, a body larger than signed, a filter outside the user's
+# grants, a missing dependency, another user's module.
+# Skipped (77) without root, ip netns or nginx.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: needs root for network namespaces"
+  exit 77
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
+command -v nginx >/dev/null || { echo "SKIP: nginx is not installed (scripts/deps.sh installs it)"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sig_lab.sh"
+lab=sm$$
+dir=$ANODE_RUN_DIR
+# nginx's workers (www-data) read the modules: a directory of their own,
+# open to them (the run directory holds keys).
+www=$(mktemp -d /tmp/anode-www.XXXXXX)
+chmod 755 "$www"
+cp "$PASS_AO" "$www/pass.ao"
+cp "$GUARD_AO" "$www/guard.ao"
+cat "$GUARD_AO" "$GUARD_AO" >"$www/big.ao"
+# guard.ao with its last octet changed: the same size, another hash.
+/usr/bin/python3 -c "import sys; b = bytearray(open(sys.argv[1], 'rb').read()); b[-1] ^= 1; open(sys.argv[2], 'wb').write(b)" "$GUARD_AO" "$www/forged.ao"
+chmod 644 "$www"/*
+"$ANODE" key gen -o "$dir/alice.key" >"$dir/alice.pub"
+"$ANODE" key gen -o "$dir/bob.key" >"$dir/bob.pub"
+cat >"$dir/policy" <<P
+user alice $(cat "$dir/alice.pub")
+user bob $(cat "$dir/bob.pub")
+allow alice filter 10.200.0.0/16 proto udp ports 5000-6000
+allow bob filter 10.200.0.0/16 proto udp ports 5000-6000
+P
+nginx_pid=
+silent_pid=
+sm_cleanup() {
+  local rc=$?
+  set +e
+  [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null
+  [ -z "$silent_pid" ] || kill "$silent_pid" 2>/dev/null
+  rm -rf "$www"
+  (exit $rc)
+  cleanup
+}
+trap sm_cleanup EXIT
+sig_lab_up "set all sig-fetch-timeout-ms 1000"
+cat >"$dir/nginx.conf" <<N
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx.err;
+events { worker_connections 64; }
+http {
+  access_log $dir/access.log;
+  server { listen $H1:8080; root $www; }
+}
+N
+ip netns exec "an-$lab-h1" nginx -c "$dir/nginx.conf" -p "$dir" &
+nginx_pid=$!
+# A web server that takes connections and never answers.
+ip netns exec "an-$lab-h1" /usr/bin/python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$H1', 8081)); s.listen(8)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)" &
+silent_pid=$!
+wait_for "nginx on h1" 5 "$ANODE" lab exec "$lab" h1 -- curl -sf -o /dev/null "http://$H1:8080/pass.ao"
+: >"$dir/access.log"
+"$ANODE" -n a stats --json | py "import json,sys; assert 'sig_fetch' in json.load(sys.stdin)" || fail "a has no module fetcher"
+ok "each anode router started its module fetcher in a sandbox"
+
+as_alice=(--user alice --key "$dir/alice.key")
+flt=proto=udp,dst=$H2/32,dport=5000-5010
+url=http://$H1:8080
+entries() { py "import json,sys; d=json.load(sys.stdin); print(' '.join(n['address']+'/'+str(n['status'])+'/'+','.join(m['name'] for m in n['installed']) for n in d['nodes']))"; }
+whys() { py "import json,sys; print(' | '.join(n['why'] for n in json.load(sys.stdin)['nodes']))"; }
+fetches() { grep -c "GET /$1 .*anode-fetch" "$dir/access.log" || true; }
+rules() { ip netns exec "an-$lab-$1" iptables -t mangle -S PREROUTING | grep -c "dport 5000:5010" || true; }
+mstat() { "$ANODE" -n "$1" stats --json | py "import json,sys; print(json.load(sys.stdin)['$2']['$3'])"; }
+
+out=$(sig setup "$H2" --module "$url/pass.ao" --filter "$flt" --lifetime 60 "${as_alice[@]}" --json) || fail "setup: $out"
+[ "$(echo "$out" | entries)" = "$A/0/pass $B/0/pass" ] || fail "setup stack: $out"
+echo "$out" | whys | grep -q "installed for 60 s | installed for 60 s" || fail "setup results: $out"
+ok "SETUP from h1: a and b fetch, check and install pass; p (plain) forwards; each says 'installed for 60 s'"
+[ "$(fetches pass.ao)" = 2 ] || fail "nginx served pass.ao $(fetches pass.ao) times to fetchers: $(cat "$dir/access.log")"
+grep "GET /pass.ao" "$dir/access.log" | grep -q "^$(addr_of a) " && grep "GET /pass.ao" "$dir/access.log" | grep -q "^$(addr_of b) " ||
+  fail "the fetches did not come from a and b: $(cat "$dir/access.log")"
+ok "nginx's access log: one fetch of pass.ao from a, one from b"
+[ "$(rules a)" = 1 ] && [ "$(rules b)" = 1 ] || fail "the module's filter is not installed at a and b"
+ok "its filter is an iptables rule at a and at b (udp to h2 ports 5000-5010)"
+pa=$(mstat a modules packets) pb=$(mstat b modules packets)
+"$ANODE" lab exec "$lab" h1 -- /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(50): s.sendto(b'x' * 100, ('$H2', 5005))"
+wait_for "the module to see 50 packets at b" 5 sh -c "[ \$('$ANODE' -n b stats --json | /usr/bin/python3 -c \"import json,sys; print(json.load(sys.stdin)['modules']['packets'])\") -ge $((pb + 50)) ]"
+[ "$(mstat a modules packets)" -ge $((pa + 50)) ] || fail "a's module did not see the traffic"
+ok "50 datagrams h1 -> h2:5005 cross the module at a and at b"
+out=$(sig probe "$H2" "${as_alice[@]}" --json)
+echo "$out" | py "import json,sys; n=json.load(sys.stdin)['nodes']; assert all(x['installed'][0]['name']=='pass' and 50 <= x['installed'][0]['remaining_s'] <= 60 and x['free_modules']==31 for x in n)" ||
+  fail "probe: $out"
+ok "PROBE: both list pass with its remaining lifetime, one module slot fewer"
+out=$(sig setup "$H2" --module "$www/pass.ao" --url "$url/pass.ao" --filter "$flt" --lifetime 2 "${as_alice[@]}" --json)
+echo "$out" | whys | grep -q "refreshed for 2 s | refreshed for 2 s" || fail "refresh: $out"
+[ "$(fetches pass.ao)" = 2 ] || fail "a refresh fetched again"
+ok "the same SETUP again renews it (now 2 s) without a fetch"
+sleep 3.2
+out=$(sig probe "$H2" "${as_alice[@]}" --json)
+[ "$(echo "$out" | entries)" = "$A/0/ $B/0/" ] || fail "after its lifetime: $out"
+[ "$(rules a)" = 0 ] && [ "$(rules b)" = 0 ] || fail "an expired module left its rule"
+[ "$(mstat a sig_modules expired)" = 1 ] || fail "expiry not counted"
+ok "not renewed, it is gone when its lifetime ends, its filter too"
+
+out=$(sig setup "$H2" --module "$www/pass.ao" --url "$url/pass.ao" --filter "$flt" "${as_alice[@]}" --json)
+[ "$(echo "$out" | entries)" = "$A/0/pass $B/0/pass" ] || fail "setup again: $out"
+rc=0
+out=$(sig setup "$H2" --module "$www/pass.ao" --url "$url/pass.ao" --filter "$flt" --user bob --key "$dir/bob.key" --json) || rc=$?
+[ $rc = 1 ] && echo "$out" | whys | grep -q "module pass here is another user's | module pass here is another user's" ||
+  fail "bob over alice's module: $out"
+rc=0
+out=$(sig remove "$H2" --name pass --user bob --key "$dir/bob.key" --json) || rc=$?
+[ $rc = 1 ] && echo "$out" | whys | grep -q "another user's" || fail "bob removes alice's: $out"
+ok "another user can neither replace nor remove it"
+out=$(sig remove "$H2" --name pass "${as_alice[@]}" --json) || fail "remove: $out"
+[ "$(echo "$out" | whys)" = "removed | removed" ] && [ "$(rules a)" = 0 ] && [ "$(rules b)" = 0 ] || fail "remove: $out"
+ok "REMOVE takes it out at a and b, filters too"
+
+# Refusals: each node says why; nothing is installed. guard.ao is in no
+# node's cache, so each of these needs a fetch.
+refused() { # description expected-why setup-args...
+  local what=$1 want=$2
+  shift 2
+  local out rc=0
+  out=$(sig setup "$H2" --name mod --filter "$flt" "${as_alice[@]}" --json "$@") || rc=$?
+  [ $rc = 1 ] || fail "$what: exit $rc: $out"
+  echo "$out" | whys | grep -q "$want" || fail "$what: not '$want': $out"
+  echo "$out" | py "import json,sys; assert all(not n['installed'] and n['status'] < 0 for n in json.load(sys.stdin)['nodes'])" ||
+    fail "$what: something was installed: $out"
+  [ "$(rules a)" = 0 ] && [ "$(rules b)" = 0 ] || fail "$what: a filter was left"
+  ok "$what: refused at each node ('$want'), nothing installed"
+}
+refused "a hash mismatch" "does not hash to the request's SHA-256" --module "$www/guard.ao" --url "$url/forged.ao"
+refused "a body of another size" "the body is 720 octets, the request says" --module "$www/guard.ao" --url "$url/pass.ao"
+refused "a 404" "fetching it failed: HTTP status 404" --module "$www/guard.ao" --url "$url/none.ao"
+refused "a URL that does not answer" "fetching it failed: timed out after 1000 ms" --module "$www/guard.ao" --url "http://$H1:8081/guard.ao"
+refused "a body larger than signed" "larger than $(stat -c %s "$www/guard.ao") octets" --module "$www/guard.ao" --url "$url/big.ao"
+refused "a missing dependency" "a module it depends on is not installed here: NetMonitor" --module "$www/guard.ao" --url "$url/guard.ao" --dep NetMonitor
+rc=0
+out=$(sig setup "$H2" --module "$www/guard.ao" --url "$url/guard.ao" --filter proto=udp,dst=$H2/32,dport=22 "${as_alice[@]}" --json) || rc=$?
+[ $rc = 1 ] && [ "$(echo "$out" | entries)" = "$A/-13/" ] || fail "a filter outside the grants: $out"
+ok "a filter outside the user's grants: refused by a, which passes it no further"
+[ "$(fetches guard.ao)" = 0 ] || fail "a refused SETUP fetched guard.ao: $(cat "$dir/access.log")"
+ok "refusals decided before a fetch (a dependency, the grants) fetched nothing: nginx never served guard.ao"
+echo "$checks checks passed"
