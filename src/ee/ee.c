@@ -576,6 +576,13 @@ int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t e
 	return 0;
 }
 
+size_t ee_code_state_each(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t max,
+			  void (*fn)(void *arg, const struct an_key *key, const struct an_val *val), void *arg)
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	return c ? ee_state_each(c->state, max, fn, arg) : 0;
+}
+
 int ee_run_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, void *ctx, int64_t *ret_rc)
 {
 	return ee_run_entry(ee, name, kind, kind->main, ctx, ret_rc);

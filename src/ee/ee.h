@@ -241,6 +241,11 @@ const struct ee_kind *ee_code_kind(struct ee *ee, const uint8_t name[EE_NAME_LEN
 /* Bound a cached code object's soft state to at most entries (those beyond
  * go now, least recently used first). 0 or -ENOENT. */
 int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t entries);
+/* Read a cached code object's soft state: fn for up to max entries, most
+ * recently used first (their order is not changed): how many; 0 when the
+ * code is not cached. */
+size_t ee_code_state_each(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t max,
+			  void (*fn)(void *arg, const struct an_key *key, const struct an_val *val), void *arg);
 
 void ee_stats_get(struct ee *ee, struct ee_stats *ret);
 

@@ -153,6 +153,9 @@ int ee_state_get(struct ee_state *s, const struct an_key *key, struct an_val *re
 int ee_state_put(struct ee_state *s, const struct an_key *key, const struct an_val *val);
 int ee_state_del(struct ee_state *s, const struct an_key *key);
 size_t ee_state_count(const struct ee_state *s);
+/* fn for up to max entries, most recently used first: how many. */
+size_t ee_state_each(const struct ee_state *s, size_t max,
+		     void (*fn)(void *arg, const struct an_key *key, const struct an_val *val), void *arg);
 /* A new bound on the entries (entries beyond it evicted now). */
 void ee_state_set_cap(struct ee_state *s, size_t cap);
 

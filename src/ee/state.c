@@ -61,6 +61,18 @@ size_t ee_state_count(const struct ee_state *s)
 	return s ? s->n : 0;
 }
 
+size_t ee_state_each(const struct ee_state *s, size_t max,
+		     void (*fn)(void *arg, const struct an_key *key, const struct an_val *val), void *arg)
+{
+	size_t k = 0;
+	/* Most recently used first; reading does not touch the order. */
+	for (const struct ee_list *l = s ? s->lru.next : NULL; l && l != &s->lru && k < max; l = l->next, k++) {
+		const struct ee_sent *e = ee_container_of(l, struct ee_sent, lru);
+		fn(arg, &e->key, &e->val);
+	}
+	return k;
+}
+
 static size_t ee_state_bucket(const struct ee_state *s, const struct an_key *key)
 {
 	uint64_t h;

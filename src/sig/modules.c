@@ -9,6 +9,7 @@
  */
 #include "sig/modules.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "link/match.h"
 #include "node/room.h"
 #include "sig/fetch.h"
+#include "wire/wire.h"
 #include "svc/policy.h"
 #include "svc/room.h"
 
@@ -38,6 +40,11 @@ struct sig_module {
 	int ready_err;
 	uint64_t waiters[SIG_MODULE_WAITERS_MAX];
 	size_t n_waiters;
+	/* Reports of its soft state (property collector=ADDR:PORT). */
+	bool has_collector;
+	struct an_addr collector;
+	uint32_t report_s, seq;
+	uint64_t next_report_ms;
 };
 
 struct sig_modules {
@@ -173,6 +180,7 @@ static void filter_ready(void *arg, int err)
 	}
 	mod->state = MOD_INSTALLED;
 	mod->expires_ms = loop_now_ms() + (uint64_t)mod->lifetime_s * 1000;
+	mod->next_report_ms = loop_now_ms() + (uint64_t)mod->report_s * 1000;
 	mod->ms->c.installed++;
 	log_info("sig: module %s %s of %s installed for %u s", mod->name, mod->version, mod->user, mod->lifetime_s);
 	char why[64];
@@ -234,6 +242,42 @@ static int filters_of(const struct wire_sig_request *q, struct sig_module *mod, 
 		memcpy(&m->dst, f->dst + 12, 4);
 	}
 	mod->n_filters = q->n_filters;
+	return 0;
+}
+
+/* The properties the node itself reads: collector=ADDR:PORT (IPv4, an
+ * address and UDP port the user may filter: reports go nowhere else) and
+ * report=S (1..3600, default SIG_REPORT_S). The others are the module's. */
+static int props_of(const struct wire_sig_request *q, const struct policy_principal *who, struct sig_module *mod,
+		    char *why, size_t whylen)
+{
+	mod->report_s = SIG_REPORT_S;
+	for (size_t i = 0; i < q->n_props; i++) {
+		const char *k = q->props[i].key, *v = q->props[i].value;
+		if (!strcmp(k, "collector")) {
+			uint32_t a;
+			if (wire_addr_parse(v, &mod->collector) < 0 || !an_ip_is_v4(mod->collector.ip)) {
+				snprintf(why, whylen, "collector=%s is not an IPv4 ADDR:PORT", v);
+				return -EINVAL;
+			}
+			memcpy(&a, mod->collector.ip + 12, 4);
+			uint16_t port = ntohs(mod->collector.port);
+			if (!policy_may_filter(who, a, 32, 17, port, port)) {
+				snprintf(why, whylen,
+					 "collector=%s is outside the addresses and ports the user may filter", v);
+				return -EACCES;
+			}
+			mod->has_collector = true;
+		} else if (!strcmp(k, "report")) {
+			char *end;
+			unsigned long r = strtoul(v, &end, 10);
+			if (*end || r < 1 || r > 3600) {
+				snprintf(why, whylen, "report=%s is not 1..3600 seconds", v);
+				return -EINVAL;
+			}
+			mod->report_s = (uint32_t)r;
+		}
+	}
 	return 0;
 }
 
@@ -309,6 +353,12 @@ static int setup(struct sig_modules *ms, const struct wire_sig_request *q, const
 	snprintf(mod->version, sizeof(mod->version), "%s", q->version);
 	snprintf(mod->user, sizeof(mod->user), "%s", who->name);
 	memcpy(mod->hash, q->hash, 32);
+	if (props_of(q, who, mod, why, whylen) < 0) {
+		*mod = (struct sig_module){.ms = ms};
+		ms->c.refused++;
+		*status = -EINVAL;
+		return 0;
+	}
 	if (filters_of(q, mod, why, whylen) < 0) {
 		*mod = (struct sig_module){.ms = ms};
 		ms->c.refused++;
@@ -378,15 +428,97 @@ void sig_modules_forget(struct sig_modules *ms, uint64_t id)
 	}
 }
 
+/* ---- reports ---- */
+
+struct report {
+	struct sig_modules *ms;
+	struct sig_module *mod;
+	char buf[SIG_REPORT_DGRAM + 256];
+	size_t len, entries;
+	unsigned part;
+};
+
+/* Hex of b without its trailing zero octets (soft state is mostly zero). */
+static void hex_trimmed(char *out, const uint8_t *b, size_t n)
+{
+	while (n > 0 && b[n - 1] == 0)
+		n--;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	out[2 * n] = '\0';
+}
+
+static void report_open(struct report *r)
+{
+	struct sig_module *m = r->mod;
+	char a[64];
+	r->len = (size_t)snprintf(r->buf, sizeof(r->buf),
+				  "{\"node\":\"%s\",\"module\":\"%s\",\"version\":\"%s\",\"user\":\"%s\",\"seq\":%u,"
+				  "\"part\":%u,\"entries\":[",
+				  wire_addr_format(&r->ms->n->local, a, sizeof(a)), m->name, m->version, m->user,
+				  m->seq, r->part);
+	r->entries = 0;
+}
+
+static void report_send(struct report *r, bool last)
+{
+	struct node *n = r->ms->n;
+	r->len +=
+	    (size_t)snprintf(r->buf + r->len, sizeof(r->buf) - r->len, "],\"last\":%s}\n", last ? "true" : "false");
+	struct pkt *p = pkt_get(n->pool);
+	if (!p) {
+		n->c.drop_no_buffer++;
+		return;
+	}
+	memcpy(p->ctx.pkt, r->buf, r->len);
+	p->len = (uint16_t)r->len;
+	node_send_link(n, p, &r->mod->collector);
+	r->ms->c.reports++;
+	r->part++;
+}
+
+static void report_entry(void *arg, const struct an_key *key, const struct an_val *val)
+{
+	struct report *r = arg;
+	char k[2 * sizeof(key->b) + 1], v[2 * sizeof(val->b) + 1];
+	hex_trimmed(k, key->b, sizeof(key->b));
+	hex_trimmed(v, val->b, sizeof(val->b));
+	if (r->len + strlen(k) + strlen(v) + 32 > SIG_REPORT_DGRAM) {
+		report_send(r, false);
+		report_open(r);
+	}
+	r->len += (size_t)snprintf(r->buf + r->len, sizeof(r->buf) - r->len, "%s{\"key\":\"%s\",\"value\":\"%s\"}",
+				   r->entries ? "," : "", k, v);
+	r->entries++;
+}
+
+/* The module's soft state, most recently used first, at most
+ * SIG_REPORT_ENTRIES entries, in datagrams of at most SIG_REPORT_DGRAM
+ * octets (docs/signalling.md). */
+static void report(struct sig_modules *ms, struct sig_module *mod)
+{
+	static struct report r;
+	r = (struct report){.ms = ms, .mod = mod};
+	mod->seq++;
+	report_open(&r);
+	ee_code_state_each(ms->n->ee, mod->hash, SIG_REPORT_ENTRIES, report_entry, &r);
+	report_send(&r, true);
+}
+
 void sig_modules_tick(struct sig_modules *ms)
 {
 	uint64_t now = loop_now_ms();
 	for (size_t i = 0; i < ms->cap; i++) {
 		struct sig_module *m = &ms->mods[i];
-		if (m->state == MOD_INSTALLED && m->expires_ms <= now) {
+		if (m->state != MOD_INSTALLED)
+			continue;
+		if (m->expires_ms <= now) {
 			log_info("sig: module %s %s of %s: its lifetime ended", m->name, m->version, m->user);
 			uninstall(m);
 			ms->c.expired++;
+		} else if (m->has_collector && m->next_report_ms <= now) {
+			report(ms, m);
+			m->next_report_ms = now + (uint64_t)m->report_s * 1000;
 		}
 	}
 }

@@ -27,6 +27,13 @@ struct sig_modules;
 struct policy_principal;
 
 #define SIG_MODULE_WAITERS_MAX 8
+/* Reports of a module's soft state to its collector: every SIG_REPORT_S
+ * seconds unless the property report=S says otherwise, at most
+ * SIG_REPORT_ENTRIES entries in datagrams of at most SIG_REPORT_DGRAM
+ * octets. */
+#define SIG_REPORT_S 5
+#define SIG_REPORT_ENTRIES 256
+#define SIG_REPORT_DGRAM 1200
 
 #define SIG_MODULE_COUNTERS(X)                                                                                         \
 	X(installed, "modules installed by SETUP")                                                                     \
@@ -34,7 +41,8 @@ struct policy_principal;
 	X(replaced, "modules replaced by another version of their user's")                                             \
 	X(removed, "modules removed by REMOVE")                                                                        \
 	X(expired, "modules removed when their lifetime ended")                                                        \
-	X(refused, "SETUPs and REMOVEs refused (each entry says why)")
+	X(refused, "SETUPs and REMOVEs refused (each entry says why)")                                                 \
+	X(reports, "datagrams of modules' soft state sent to their collectors")
 
 struct sig_module_counters {
 	SIG_MODULE_COUNTERS(STAT_FIELD)

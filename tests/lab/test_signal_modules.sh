@@ -29,6 +29,7 @@ www=$(mktemp -d /tmp/anode-www.XXXXXX)
 chmod 755 "$www"
 cp "$PASS_AO" "$www/pass.ao"
 cp "$GUARD_AO" "$www/guard.ao"
+cp "$NETMON_AO" "$www/netmonitor.ao"
 cat "$GUARD_AO" "$GUARD_AO" >"$www/big.ao"
 # guard.ao with its last octet changed: the same size, another hash.
 /usr/bin/python3 -c "import sys; b = bytearray(open(sys.argv[1], 'rb').read()); b[-1] ^= 1; open(sys.argv[2], 'wb').write(b)" "$GUARD_AO" "$www/forged.ao"
@@ -43,11 +44,13 @@ allow bob filter 10.200.0.0/16 proto udp ports 5000-6000
 P
 nginx_pid=
 silent_pid=
+collector_pid=
 sm_cleanup() {
   local rc=$?
   set +e
   [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null
   [ -z "$silent_pid" ] || kill "$silent_pid" 2>/dev/null
+  [ -z "$collector_pid" ] || kill "$collector_pid" 2>/dev/null
   rm -rf "$www"
   (exit $rc)
   cleanup
@@ -135,6 +138,56 @@ ok "another user can neither replace nor remove it"
 out=$(sig remove "$H2" --name pass "${as_alice[@]}" --json) || fail "remove: $out"
 [ "$(echo "$out" | whys)" = "removed | removed" ] && [ "$(rules a)" = 0 ] && [ "$(rules b)" = 0 ] || fail "remove: $out"
 ok "REMOVE takes it out at a and b, filters too"
+
+# NetMonitor (seed 004 §9.2): counts per (source, destination, TTL), its
+# table reported every second to a collector on h1.
+ip netns exec "an-$lab-h1" /usr/bin/python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('$H1', 5999)); s.settimeout(0.2)
+out = open('$dir/reports', 'w'); end = time.time() + 30
+while time.time() < end:
+    try: out.write(s.recv(65536).decode()); out.flush()
+    except socket.timeout: pass" &
+collector_pid=$!
+out=$(sig setup "$H2" --module "$www/netmonitor.ao" --url "$url/netmonitor.ao" --name NetMonitor --version 1.0.0 \
+  --filter "$flt" --prop "collector=$H1:5999" --prop report=1 --lifetime 60 "${as_alice[@]}" --json) ||
+  fail "NetMonitor setup: $out"
+[ "$(echo "$out" | entries)" = "$A/0/NetMonitor $B/0/NetMonitor" ] || fail "NetMonitor stack: $out"
+"$ANODE" lab exec "$lab" h1 -- /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(40): s.sendto(b'x' * 64, ('$H2', 5001))
+for i in range(7): s.sendto(b'y' * 64, ('$H2', 5002))"
+# The latest report of node $1: its count for (h1, h2, TTL $2).
+nm_count() {
+  py "
+import json, socket, sys
+key = (socket.inet_aton('$H1') + socket.inet_aton('$H2') + bytes([$2])).hex()
+while key.endswith('00'):
+    key = key[:-2]
+last = {}
+for line in open('$dir/reports'):
+    r = json.loads(line)
+    if r['node'] == '$1' and r['module'] == 'NetMonitor':
+        last = r
+for e in last.get('entries', []):
+    if e['key'] == key:
+        print(int.from_bytes(bytes.fromhex(e['value']).ljust(8, b'\\0')[:8], 'little')); break
+else:
+    print(0)"
+}
+wait_for "NetMonitor's reports: a counts 47 at TTL 64, b at TTL 62" 10 sh -c \
+  "[ \"\$($(declare -f nm_count py); H1=$H1 H2=$H2 dir=$dir; nm_count $A 64)\" = 47 ] && [ \"\$($(declare -f nm_count py); H1=$H1 H2=$H2 dir=$dir; nm_count $B 62)\" = 47 ]"
+ok "NetMonitor at a and b: 47 packets of (h1, h2) at TTL 64 (a) and 62 (b, after a and p), reported to the collector"
+kill "$collector_pid" 2>/dev/null || true
+"$ANODE" -n a stats --json | py "import json,sys; assert json.load(sys.stdin)['sig_modules']['reports'] >= 1" || fail "reports not counted"
+rc=0
+out=$(sig setup "$H2" --module "$www/netmonitor.ao" --url "$url/netmonitor.ao" --name NM2 --filter "$flt" \
+  --prop "collector=$H1:22" "${as_alice[@]}" --json) || rc=$?
+[ $rc = 1 ] && echo "$out" | whys | grep -q "collector=$H1:22 is outside the addresses and ports the user may filter" ||
+  fail "a collector outside the grants: $out"
+ok "a collector outside what the user may filter is refused: reports go to no one else"
+sig remove "$H2" --name NetMonitor "${as_alice[@]}" >/dev/null || fail "NetMonitor remove"
 
 # Refusals: each node says why; nothing is installed. guard.ao is in no
 # node's cache, so each of these needs a fetch.

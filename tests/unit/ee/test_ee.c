@@ -315,6 +315,19 @@ static int64_t run_counter(struct ee *ee, const uint8_t name[EE_NAME_LEN], uint8
 	return rc < 0 ? rc : v.rc;
 }
 
+/* Collects the first octet of each key ee_code_state_each hands it. */
+static void each_key(void *arg, const struct an_key *key, const struct an_val *val)
+{
+	struct {
+		uint8_t keys[8];
+		size_t n;
+	} *seen = arg;
+	(void)val;
+	if (seen->n < sizeof(seen->keys))
+		seen->keys[seen->n] = key->b[0];
+	seen->n++;
+}
+
 static void test_state(void)
 {
 	struct ee *ee = new_ee(0, 0, 0, 4);
@@ -366,6 +379,21 @@ static void test_state(void)
 	ee_code_list(ee, &info, 1);
 	CHECK_EQ(info.state_entries, 4); /* the EE's own bound */
 	CHECK_EQ(ee_code_limit_state(ee, (const uint8_t[EE_NAME_LEN]){ 1 }, 2), -ENOENT);
+
+	/* Read from outside (reports of signalled modules): most recently
+	 * used first, bounded, the order untouched; nothing for code not
+	 * cached. */
+	struct seen {
+		uint8_t keys[8];
+		size_t n;
+	} seen = {{0}, 0};
+	CHECK_EQ(ee_code_state_each(ee, name, 3, each_key, &seen), 3);
+	CHECK_EQ(seen.n, 3);
+	CHECK_EQ(seen.keys[0], 19);
+	CHECK_EQ(seen.keys[1], 18);
+	CHECK_EQ(ee_code_state_each(ee, name, 100, each_key, &(struct seen){{0}, 0}), 4);
+	CHECK_EQ(run_counter(ee, name, 16, 0, 0), 2); /* still there: reading evicted nothing */
+	CHECK_EQ(ee_code_state_each(ee, (const uint8_t[EE_NAME_LEN]){ 1 }, 100, each_key, &seen), 0);
 
 	/* State goes with the object. */
 	CHECK_EQ(ee_code_remove(ee, name), 0);
