@@ -57,28 +57,12 @@ chmod 755 "$TMP"
 PIDS=()
 finish() {
 	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for n in "$S" "$M" "$R"; do ip netns del "$n" 2>/dev/null; done
+	mid_stop
 	rm -rf "$TMP"
 }
 trap finish EXIT
-MID_CPU=() END_CPU=()
-if [[ $PIN == 1 ]]; then MID_CPU=(taskset -c 1); END_CPU=(taskset -c 0); fi
 
-for n in "$S" "$M" "$R"; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip -n "$S" link add eth0 type veth peer name m0 netns "$M"
-ip -n "$R" link add eth0 type veth peer name m1 netns "$M"
-ip -n "$S" addr add 10.77.1.2/24 dev eth0
-ip -n "$M" addr add 10.77.1.1/24 dev m0
-ip -n "$M" addr add 10.77.2.1/24 dev m1
-ip -n "$R" addr add 10.77.2.2/24 dev eth0
-for l in "$S eth0" "$M m0" "$M m1" "$R eth0"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip -n "$S" route add default via 10.77.1.1
-ip -n "$R" route add default via 10.77.2.1
-ip netns exec "$M" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$R" "$UDPBLAST" -k -l 10.77.2.2:6000 &
-PIDS+=($!)
+mid_start
 
 # The router, its policy: a user with a pass-through service, an asleep
 # one, and MANY others for the memory figures.
@@ -119,18 +103,6 @@ wait_running() { # count
 }
 rules() { ip netns exec "$M" iptables -w -t mangle -S PREROUTING | grep -c 'dport 6000' || true; }
 
-arrived() { ip netns exec "$R" awk '$1 == "Udp:" { if (h) { print $2 + $4; exit } h = 1 }' /proc/net/snmp; }
-kv() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
-blast() { # config size -> "sent/s arrived/s" appended to $TMP/tp.CONFIG.SIZE
-	local a0 a1
-	a0=$(arrived)
-	"${END_CPU[@]}" ip netns exec "$S" "$UDPBLAST" -l 10.77.1.2:5000 -d 10.77.2.2:6000 -s "$2" -t "$SECS" >"$TMP/blast.out"
-	sleep 0.2
-	a1=$(arrived)
-	local secs
-	secs=$(kv "$TMP/blast.out" secs)
-	echo "$(kv "$TMP/blast.out" rate) $(/usr/bin/python3 -c "print(int(($a1 - $a0) / $secs))")" >>"$TMP/tp.$1.$2"
-}
 
 setup() { # config
 	case $1 in
@@ -205,12 +177,6 @@ done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$((SECONDS - start))
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-col() { awk -v c="$2" '{ print $c }' "$1"; }
-ratio() { # a-file b-file column -> median (min-max) of per-round a/b
-	paste "$1" "$2" | awk -v c="$3" -v w=2 '{ b = $(c + w); print (b > 0 ? $c / b : 0) }' | sort -n |
-		awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f (%.2f-%.2f)", m, a[1], a[NR] }'
-}
 
 section=$TMP/section.md
 {

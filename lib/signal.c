@@ -62,7 +62,10 @@ static int request_of(const struct an_sig_spec *s, const struct an_addr *origin,
 	q->kind = (uint8_t)s->kind;
 	q->id = id;
 	q->time = s->time ? s->time : (uint64_t)time(NULL);
-	randombytes_buf(q->nonce, sizeof(q->nonce));
+	if (s->nonce)
+		memcpy(q->nonce, s->nonce, sizeof(q->nonce));
+	else
+		randombytes_buf(q->nonce, sizeof(q->nonce));
 	q->origin = *origin;
 	if (copy_name(q->user, sizeof(q->user), s->user) < 0 ||
 	    copy_name(q->module, sizeof(q->module), s->module) < 0 ||
@@ -211,6 +214,8 @@ static void entry_out(const struct wire_sig_entry *w, struct an_sig_entry *e)
  * for anything else (a HERE noted in ret). */
 static int take(const uint8_t *buf, size_t n, uint64_t id, const struct an_addr *from, struct an_sig_answer *ret)
 {
+	/* Also the TRIGGER's own id, in reverse mode (0 otherwise). */
+	uint64_t outer = ret->trigger_id;
 	static struct wire_sig_response resp;
 	struct wire_anep a;
 	uint8_t kind;
@@ -219,8 +224,14 @@ static int take(const uint8_t *buf, size_t n, uint64_t id, const struct an_addr 
 		return 0;
 	const uint8_t *msg = buf + a.hdr_len;
 	size_t len = (size_t)(a.pkt_len - a.hdr_len);
-	if (wire_sig_peek(msg, len, &kind, &mid) < 0 || mid != id)
+	if (wire_sig_peek(msg, len, &kind, &mid) < 0 || (mid != id && (!outer || mid != outer)))
 		return 0;
+	if (outer && mid == outer && kind == WIRE_SIG_RESPONSE && wire_sig_response_parse(msg, len, &resp) == 0) {
+		ret->n_forward = resp.n_entries;
+		for (size_t i = 0; i < resp.n_entries && i < AN_SIG_ENTRIES_MAX; i++)
+			ret->forward[i] = resp.entries[i].address;
+		return 0;
+	}
 	if (kind == WIRE_SIG_HERE) {
 		if (!ret->heard)
 			ret->here_from = *from;
@@ -262,6 +273,24 @@ int an_sig_request(const struct an_sig_spec *s, struct an_sig_answer *ret)
 				      .prev_hop = &origin};
 	size_t hl = wire_anep_hdr_len(&spec);
 	ssize_t ml = rc < 0 ? rc : wire_sig_build(pkt + hl, sizeof(pkt) - hl, &q, s->secret_key);
+	if (ml > 0 && s->reverse) {
+		/* The request signed above, enclosed in a TRIGGER of its own
+		 * id and nonce, signed too. */
+		static uint8_t inner[WIRE_SIG_MSG_MAX];
+		memcpy(inner, pkt + hl, (size_t)ml);
+		static struct wire_sig_request t;
+		memset(&t, 0, sizeof(t));
+		t.kind = WIRE_SIG_TRIGGER;
+		randombytes_buf(&t.id, sizeof(t.id));
+		t.time = q.time;
+		randombytes_buf(t.nonce, sizeof(t.nonce));
+		memcpy(t.user, q.user, sizeof(t.user));
+		t.origin = origin;
+		t.inner = inner;
+		t.inner_len = (size_t)ml;
+		ret->trigger_id = t.id;
+		ml = wire_sig_build(pkt + hl, sizeof(pkt) - hl, &t, s->secret_key);
+	}
 	if (ml < 0 || wire_anep_build(pkt, sizeof(pkt), &spec, (size_t)ml, &hl) < 0) {
 		close(fd);
 		return ml < 0 ? (int)ml : -EMSGSIZE;

@@ -60,6 +60,12 @@ static const char signal_usage[] =
     "                (inside the filters the nodes' policy grants you)\n"
     "  --dep NAME    a module that must be installed already (up to 8)\n"
     "  --prop K=V    a property (up to 16)\n"
+    "  --reverse     act on the reverse path (seed 004 §8): the request goes toward\n"
+    "                DEST inside a TRIGGER, and the last anode node there starts it\n"
+    "                back toward you, so that it reaches the routers DEST's traffic\n"
+    "                to you crosses; the answer is the reverse path's\n"
+    "  --nonce HEX   sign with this nonce (32 hex digits) instead of a random one:\n"
+    "                for tests of the nodes' replay protection\n"
     "  --timeout S   give up after S seconds (default 10)\n"
     "  --hop-limit N links the request may cross (default 64)\n"
     "  --json        one JSON object\n"
@@ -91,10 +97,19 @@ static void print_kinds(FILE *f, uint16_t k)
 static void print_text(const struct an_sig_spec *s, const struct an_sig_answer *a, const char *dest_label)
 {
 	char buf[64];
-	printf("%s toward %s: answered in %.1f ms after %u send%s, %zu anode node%s on the path%s\n",
-	       an_sig_kind_name(s->kind), dest_label, (double)a->rtt_us / 1000.0, a->attempts,
-	       a->attempts == 1 ? "" : "s", a->n_entries, a->n_entries == 1 ? "" : "s",
-	       a->truncated ? " (stack full: more nodes left no entry)" : "");
+	if (s->reverse)
+		printf(
+		    "%s on the reverse path from %s (a TRIGGER's last node started it back%s%s): answered in %.1f ms "
+		    "after %u send%s, %zu anode node%s on the path%s\n",
+		    an_sig_kind_name(s->kind), dest_label, a->n_forward ? ": " : "",
+		    a->n_forward ? an_addr_format(&a->forward[0], buf, sizeof(buf)) : "", (double)a->rtt_us / 1000.0,
+		    a->attempts, a->attempts == 1 ? "" : "s", a->n_entries, a->n_entries == 1 ? "" : "s",
+		    a->truncated ? " (stack full: more nodes left no entry)" : "");
+	else
+		printf("%s toward %s: answered in %.1f ms after %u send%s, %zu anode node%s on the path%s\n",
+		       an_sig_kind_name(s->kind), dest_label, (double)a->rtt_us / 1000.0, a->attempts,
+		       a->attempts == 1 ? "" : "s", a->n_entries, a->n_entries == 1 ? "" : "s",
+		       a->truncated ? " (stack full: more nodes left no entry)" : "");
 	/* The stack holds the last node first: print from the nearest. */
 	for (size_t k = a->n_entries; k-- > 0;) {
 		const struct an_sig_entry *e = &a->entries[k];
@@ -130,6 +145,13 @@ static void print_json(const struct an_sig_spec *s, const struct an_sig_answer *
 	if (rc == 0)
 		printf(",\"rtt_ms\":%.3f,\"truncated\":%s", (double)a->rtt_us / 1000.0,
 		       a->truncated ? "true" : "false");
+	if (s->reverse) {
+		printf(",\"reverse\":true,\"trigger_id\":\"%016llx\",\"forward\":[", (unsigned long long)a->trigger_id);
+		for (size_t k = a->n_forward; k-- > 0;)
+			printf("%s\"%s\"", k + 1 == a->n_forward ? "" : ",",
+			       an_addr_format(&a->forward[k], buf, sizeof(buf)));
+		putchar(']');
+	}
 	fputs(",\"nodes\":[", stdout);
 	for (size_t k = a->n_entries; k-- > 0;) {
 		const struct an_sig_entry *e = &a->entries[k];
@@ -339,7 +361,19 @@ int cmd_signal(const char *node, int argc, char **argv)
 			s.deps[s.n_deps++] = argv[++i];
 		else if (!strcmp(a, "--prop") && more && kind == AN_SIG_SETUP && s.n_props < AN_SIG_PROPS_MAX)
 			s.props[s.n_props++] = argv[++i];
-		else if (!strcmp(a, "--timeout") && more) {
+		else if (!strcmp(a, "--reverse"))
+			s.reverse = true;
+		else if (!strcmp(a, "--nonce") && more) {
+			static uint8_t nonce[16];
+			size_t got = 0;
+			const char *hex = argv[++i];
+			if (sodium_hex2bin(nonce, sizeof(nonce), hex, strlen(hex), NULL, &got, NULL) < 0 ||
+			    got != sizeof(nonce)) {
+				fprintf(stderr, "anode signal: --nonce takes 32 hexadecimal digits\n");
+				return 2;
+			}
+			s.nonce = nonce;
+		} else if (!strcmp(a, "--timeout") && more) {
 			char *end;
 			double t = strtod(argv[++i], &end);
 			if (*end || t <= 0 || t > 3600) {

@@ -68,6 +68,12 @@ struct an_sig_spec {
 	unsigned first_rto_ms; /* the first wait before sending again, doubled each time; 0: 500 */
 	uint8_t hop_limit;     /* 0: the default */
 	uint64_t time;	       /* signed as of (seconds since the epoch); 0: now */
+	const uint8_t *nonce;  /* 16 octets; NULL: random (only tests of replay protection give one) */
+	/* On the reverse path (seed 004 §8): the request goes in a TRIGGER
+	 * toward dest, and the last anode node there starts it back toward
+	 * the requester, so that it reaches the nodes the traffic from dest
+	 * crosses. The answer is the reverse path's. */
+	bool reverse;
 };
 
 #define AN_SIG_ENTRIES_MAX 16
@@ -99,6 +105,11 @@ struct an_sig_answer {
 	bool truncated; /* a node found the stack full */
 	size_t n_entries;
 	struct an_sig_entry entries[AN_SIG_ENTRIES_MAX]; /* the last node's first */
+	/* reverse: the TRIGGER's own answer, if it came (the forward path's
+	 * nodes, the last one first: the one that started the request back). */
+	uint64_t trigger_id;
+	size_t n_forward;
+	struct an_addr forward[AN_SIG_ENTRIES_MAX];
 };
 
 /* Send the request s describes and wait for its response: 0 with *ret

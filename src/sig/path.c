@@ -29,8 +29,10 @@ void sig_paths_free(struct sig_paths *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->e[i].held);
+		free(t->e[i].inner);
+	}
 	free(t->e);
 	free(t);
 }
@@ -68,6 +70,7 @@ void sig_path_del(struct sig_paths *t, struct sig_path *p)
 {
 	size_t i = (size_t)(p - t->e);
 	free(p->held);
+	free(p->inner);
 	t->e[i] = t->e[--t->n];
 }
 

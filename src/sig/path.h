@@ -37,11 +37,12 @@ enum sig_path_state {
 struct sig_path {
 	uint64_t id;
 	uint8_t kind;
-	uint8_t state;	     /* enum sig_path_state */
-	uint8_t tag[16];     /* the request's signature's first octets: the same request again */
-	bool has_next;	     /* a node further on said HERE */
-	uint8_t responses;   /* sent back so far */
-	struct an_addr prev; /* where the response goes */
+	uint8_t state;	       /* enum sig_path_state */
+	uint8_t tag[16];       /* the request's signature's first octets: the same request again */
+	bool has_next;	       /* a node further on said HERE */
+	uint8_t responses;     /* sent back so far */
+	struct an_addr prev;   /* where the response goes; this node's own address: to origin */
+	struct an_addr origin; /* the requester (signed) */
 	struct an_addr next;
 	uint64_t deadline_ms; /* WAIT_*: when to stop waiting */
 	uint64_t expires_ms;  /* forgotten then */
@@ -57,6 +58,10 @@ struct sig_path {
 	uint8_t *held;
 	size_t held_len;
 	char note[128];
+	/* TRIGGER: the enclosed request, which the last node starts back
+	 * toward origin (seed 004 §8). */
+	uint8_t *inner;
+	size_t inner_len;
 };
 
 struct sig_paths;

@@ -64,7 +64,8 @@
 	X(responses_unexpected, "responses for no request in flight, or not from the node further on")                 \
 	X(responses_alone, "requests answered alone after the node further on said HERE and did not answer")           \
 	X(responses_truncated, "responses whose stack was full: this node's entry not pushed")                         \
-	X(passed_through, "responses and HERE addressed to another node, passed on (router mode)")
+	X(passed_through, "responses and HERE addressed to another node, passed on (router mode)")                     \
+	X(triggered, "TRIGGERs whose enclosed request this node started back toward the requester")
 
 /* The fetcher's cgroup memory: libcurl and TLS, plus the module being
  * fetched (twice: the body and a chunk in flight). */
@@ -122,6 +123,8 @@ static void send_msg(struct sig_room *r, const struct an_addr *to, const void *p
 
 static void send_here(struct sig_room *r, const struct an_addr *to, uint64_t id)
 {
+	if (an_addr_eq(to, &r->n->local))
+		return; /* this node started it (a TRIGGER's) */
 	uint8_t h[WIRE_SIG_HDR_LEN];
 	if (wire_sig_here_build(h, sizeof(h), id) < 0)
 		return;
@@ -210,7 +213,8 @@ static void answer(struct sig_room *r, struct sig_path *sp, const uint8_t *resp,
 		return;
 	if (pushed == m)
 		r->c.responses_truncated++;
-	send_msg(r, &sp->prev, r->scratch, (size_t)pushed);
+	/* The first node of a TRIGGER's reverse path answers the requester. */
+	send_msg(r, an_addr_eq(&sp->prev, &r->n->local) ? &sp->origin : &sp->prev, r->scratch, (size_t)pushed);
 	sp->state = SIG_PATH_ANSWERED;
 	sp->responses++;
 	r->c.responses_sent++;
@@ -256,6 +260,71 @@ static void timer_arm(struct sig_room *r)
 	r->timer = loop_timer_add(r->n->loop, d > now ? d - now : 0, timer_fired, r);
 }
 
+static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, const uint8_t *msg, size_t len,
+		       uint64_t id);
+
+/* A TRIGGER's last node (seed 004 §8): the enclosed request starts here,
+ * as if it had come from this node, toward the requester; in router mode
+ * to its address on the nodes' port, so that every anode router on the
+ * reverse path takes it. This node is its first node: it takes it, and
+ * answers the requester when the reverse path's response comes back. */
+static void trigger_fire(struct sig_room *r, const uint8_t *inner, size_t len, const struct an_addr *origin)
+{
+	struct node *n = r->n;
+	uint8_t kind;
+	uint64_t id;
+	struct pkt *p = wire_sig_peek(inner, len, &kind, &id) == 0 ? pkt_get(n->pool) : NULL;
+	if (!p) {
+		n->c.drop_no_buffer++;
+		return;
+	}
+	struct an_addr dst = *origin;
+	if (n->cfg.router)
+		dst.port = n->local.port;
+	struct wire_anep_spec spec = {
+	    .type_id = WIRE_TYPE_SIGNAL, .src = &n->local, .dst = &dst, .prev_hop = &n->local};
+	size_t hl;
+	struct wire_anep a;
+	if (wire_anep_build(p->ctx.pkt, AN_PKT_MAX, &spec, len, &hl) < 0) {
+		pkt_put(n->pool, p);
+		return;
+	}
+	memcpy(p->ctx.pkt + hl, inner, len);
+	p->len = (uint16_t)(hl + len);
+	p->from = n->local;
+	p->origin = AN_ORIGIN_NET;
+	p->rx_ns = loop_now_ns();
+	memset(&p->meta, 0, sizeof(p->meta));
+	if (wire_anep_parse(p->ctx.pkt, p->len, &a) < 0) {
+		pkt_put(n->pool, p);
+		return;
+	}
+	r->c.triggered++;
+	request_in(r, p, &a, p->ctx.pkt + a.hdr_len, len, id);
+}
+
+/* This node is the last anode node for sp: it answers, and a TRIGGER's
+ * enclosed request starts back from here. */
+static void last(struct sig_room *r, struct sig_path *sp, const char *note)
+{
+	/* Copied out: sp may move once the enclosed request takes an entry
+	 * of its own. A retransmitted TRIGGER starts it again (a repeat
+	 * along the reverse path, answered again). */
+	static uint8_t inner[WIRE_SIG_MSG_MAX];
+	size_t inner_len = sp->inner && sp->inner_len <= sizeof(inner) ? sp->inner_len : 0;
+	struct an_addr origin = sp->origin;
+	r->c.requests_last++;
+	if (inner_len) {
+		char a[64];
+		memcpy(inner, sp->inner, inner_len);
+		snprintf(sp->why, sizeof(sp->why), "started the enclosed request back toward %s",
+			 wire_addr_format(&origin, a, sizeof(a)));
+	}
+	answer(r, sp, NULL, 0, note);
+	if (inner_len)
+		trigger_fire(r, inner, inner_len, &origin);
+}
+
 static void due(void *arg, struct sig_path *sp)
 {
 	struct sig_room *r = arg;
@@ -263,11 +332,9 @@ static void due(void *arg, struct sig_path *sp)
 	if (sp->state == SIG_PATH_WAIT_HERE) {
 		/* Nobody further on took it: this node is the last, and says
 		 * how it knows (a request lost further on looks the same). */
-		r->c.requests_last++;
 		snprintf(note, sizeof(note), "nothing further on said it took the request within %zu ms",
 			 r->cfg.here_ms);
-		answer(r, sp, NULL, 0, note);
-		return;
+		return last(r, sp, note);
 	}
 	char a[64];
 	snprintf(note, sizeof(note), "%s took the request and did not answer within %zu ms",
@@ -328,10 +395,8 @@ static void act(struct sig_room *r, const struct wire_sig_request *q, const stru
 			sp->pending = false;
 		break;
 	default:
-		/* TRIGGER (reverse paths, §8) is not built yet: said, not
-		 * pretended. */
-		sp->status = -EOPNOTSUPP;
-		snprintf(sp->why, sizeof(sp->why), "TRIGGER is not supported by this node yet");
+		/* TRIGGER: nothing here but passing it on; its last node
+		 * starts the enclosed request (last()). */
 		break;
 	}
 }
@@ -397,6 +462,11 @@ static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, c
 		r->c.requests_malformed++;
 		return node_drop(n, p, &n->c.drop_malformed, -EBADMSG);
 	}
+	/* A request this node started (a TRIGGER's) is answered to its
+	 * requester, even when refused. */
+	struct an_addr to = from;
+	if (an_addr_eq(&from, &n->local) && wire_sig_parse(msg, len, &r->q) == 0)
+		to = r->q.origin;
 	const struct policy *pol = services_policy(n);
 	const struct policy_principal *who = NULL;
 	enum sig_auth_result ar = SIG_AUTH_MALFORMED;
@@ -408,10 +478,10 @@ static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, c
 	}
 	if (!pol || (ar != SIG_AUTH_OK && ar != SIG_AUTH_REPEATED)) {
 		if (!pol)
-			refuse(r, &from, id, -EOPNOTSUPP, "this node has no policy: it takes no signalling requests",
+			refuse(r, &to, id, -EOPNOTSUPP, "this node has no policy: it takes no signalling requests",
 			       len);
 		else
-			refuse(r, &from, id, auth_errno(ar), sig_auth_why(ar), len);
+			refuse(r, &to, id, auth_errno(ar), sig_auth_why(ar), len);
 		n->c.consumed++;
 		pkt_put(n->pool, p);
 		return;
@@ -420,7 +490,7 @@ static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, c
 	uint64_t now = loop_now_ms();
 	struct sig_path *sp = sig_path_find(r->paths, id);
 	if (sp && memcmp(sp->tag, q->signature, sizeof(sp->tag)) != 0) {
-		refuse(r, &from, id, -EEXIST, "another request in flight has this message id", len);
+		refuse(r, &to, id, -EEXIST, "another request in flight has this message id", len);
 		n->c.consumed++;
 		pkt_put(n->pool, p);
 		return;
@@ -433,7 +503,7 @@ static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, c
 	} else {
 		sp = sig_path_add(r->paths, id, now);
 		if (!sp) {
-			refuse(r, &from, id, -EBUSY, "too many requests in flight at this node", len);
+			refuse(r, &to, id, -EBUSY, "too many requests in flight at this node", len);
 			n->c.consumed++;
 			pkt_put(n->pool, p);
 			return;
@@ -441,25 +511,26 @@ static void request_in(struct sig_room *r, struct pkt *p, struct wire_anep *a, c
 		sp->kind = q->kind;
 		memcpy(sp->tag, q->signature, sizeof(sp->tag));
 		sp->prev = from;
+		sp->origin = q->origin;
+		if (q->kind == WIRE_SIG_TRIGGER && (sp->inner = malloc(q->inner_len))) {
+			memcpy(sp->inner, q->inner, q->inner_len);
+			sp->inner_len = q->inner_len;
+		}
 		/* Forgotten when it could no longer be taken anyway. */
 		sp->expires_ms = now + 2000ull * SIG_AUTH_WINDOW_S + r->cfg.response_ms;
 		act(r, q, who, sp);
 	}
 	send_here(r, &sp->prev, id);
 	if (node_take_hop(p, a) < 0 || !node_may_leave(p, a)) {
-		r->c.requests_last++;
-		answer(r, sp, NULL, 0, "the hop limit ends here");
 		n->c.consumed++;
 		pkt_put(n->pool, p);
-		return;
+		return last(r, sp, "the hop limit ends here");
 	}
 	struct an_addr next;
 	if (last_on_path(r, &a->dst, &next)) {
-		r->c.requests_last++;
-		answer(r, sp, NULL, 0, NULL);
 		n->c.consumed++;
 		pkt_put(n->pool, p);
-		return;
+		return last(r, sp, NULL);
 	}
 	if (sp->state != SIG_PATH_WAIT_RESPONSE) {
 		sp->state = SIG_PATH_WAIT_HERE;

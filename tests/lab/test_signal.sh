@@ -64,6 +64,23 @@ out=$(sig probe "$H2" --user alice --key "$dir/alice.key" --hop-limit 1 --json)
 [ "$(echo "$out" | nodes_of)" = "$A/0" ] && echo "$out" | grep -q 'hop limit ends here' || fail "hop limit 1: $out"
 ok "--hop-limit 1: a answers, the request goes no further"
 
+# A replay: another request signed with a nonce a took already.
+nonce=00112233445566778899aabbccddeeff
+sig probe "$H2" --user alice --key "$dir/alice.key" --nonce $nonce --json >/dev/null || fail "the first use of a nonce"
+rc=0
+out=$(sig probe "$H2" --user alice --key "$dir/alice.key" --nonce $nonce --json) || rc=$?
+[ $rc -eq 1 ] && [ "$(echo "$out" | nodes_of)" = "$A/-114" ] && echo "$out" | grep -q 'replayed' ||
+  fail "a replayed nonce: $out"
+ok "another request with a nonce seen already: refused by a as replayed, exit 1"
+# The reverse path (seed 004 §8): a TRIGGER toward h2; b, the last node,
+# starts the enclosed PROBE back toward h1, through p, to a.
+out=$(sig probe "$H2" --reverse --user alice --key "$dir/alice.key" --json) || fail "reverse probe: $out"
+[ "$(echo "$out" | nodes_of)" = "$B/0 $A/0" ] || fail "the reverse path is not b, a: $out"
+echo "$out" | py "import json,sys; d=json.load(sys.stdin); assert d['reverse'] and d['forward'] == ['$A', '$B'], d" ||
+  fail "the TRIGGER's own answer: $out"
+[ "$(sstat b triggered)" -ge 1 ] || fail "b did not count the TRIGGER"
+ok "--reverse: the TRIGGER crosses a and b; b starts the PROBE back, and the answer is b's and a's"
+
 # Lost on the way: p drops what goes to h2 for a moment. a hears no HERE
 # and answers as the last node, saying so.
 ip netns exec "an-$lab-p" iptables -I FORWARD -p udp --dport 3322 -j DROP

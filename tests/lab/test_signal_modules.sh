@@ -189,6 +189,13 @@ out=$(sig setup "$H2" --module "$www/netmonitor.ao" --url "$url/netmonitor.ao" -
 ok "a collector outside what the user may filter is refused: reports go to no one else"
 sig remove "$H2" --name NetMonitor "${as_alice[@]}" >/dev/null || fail "NetMonitor remove"
 
+# On the reverse path: installed where h2's traffic toward h1 goes.
+out=$(sig setup "$H2" --reverse --module "$www/pass.ao" --url "$url/pass.ao" --name back \
+  --filter "proto=udp,dst=$H1/32,dport=5000" "${as_alice[@]}" --json) || fail "reverse setup: $out"
+[ "$(echo "$out" | entries)" = "$B/0/back $A/0/back" ] || fail "reverse setup stack: $out"
+ok "SETUP --reverse: b starts it back toward h1; b and a install the module for h2 -> h1 traffic"
+sig remove "$H2" --reverse --name back "${as_alice[@]}" >/dev/null || fail "reverse remove"
+
 # Refusals: each node says why; nothing is installed. guard.ao is in no
 # node's cache, so each of these needs a fetch.
 refused() { # description expected-why setup-args...

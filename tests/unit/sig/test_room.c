@@ -291,6 +291,60 @@ static void test_refusals(void)
 	CHECK(stat_of("requests_malformed") == mal + 1);
 }
 
+/* TRIGGER (seed 004 §8): its last node answers it, then starts the
+ * enclosed request toward the requester as its first node: passed on
+ * toward the requester, and the reverse path's response, with this
+ * node's entry pushed, goes to the requester. */
+static void test_trigger(void)
+{
+	uint8_t buf[AN_PKT_MAX], inner[WIRE_SIG_MSG_MAX], m[WIRE_SIG_MSG_MAX];
+	static struct wire_sig_request q, trig;
+	memset(&q, 0, sizeof(q));
+	q.kind = WIRE_SIG_PROBE;
+	q.id = 41;
+	q.time = (uint64_t)time(NULL);
+	memset(q.nonce, 41, sizeof(q.nonce));
+	strcpy(q.user, "alice");
+	q.origin = req;
+	ssize_t il = wire_sig_build(inner, sizeof(inner), &q, sk);
+	memset(&trig, 0, sizeof(trig));
+	trig.kind = WIRE_SIG_TRIGGER;
+	trig.id = 40;
+	trig.time = q.time;
+	memset(trig.nonce, 40, sizeof(trig.nonce));
+	strcpy(trig.user, "alice");
+	trig.origin = req;
+	trig.inner = inner;
+	trig.inner_len = (size_t)il;
+	ssize_t ml = wire_sig_build(m, sizeof(m), &trig, sk);
+	CHECK(il > 0 && ml > 0);
+	size_t n = reply(buf, sizeof(buf), &req, &t->self, m, (size_t)ml);
+	long long fired = stat_of("triggered");
+	nt_push(t, buf, n, &req);
+	struct sent h = next_sent(), r = next_sent(), f = next_sent();
+	CHECK(h.kind == WIRE_SIG_HERE && h.id == 40);
+	/* The TRIGGER's own answer: this node, the last, started it back. */
+	CHECK(r.kind == WIRE_SIG_RESPONSE && r.id == 40 && an_addr_eq(&r.to, &req));
+	CHECK(wire_sig_response_parse(r.msg, r.len, &resp) == 0 && resp.n_entries == 1 &&
+	      strstr(resp.entries[0].why, "started the enclosed request back toward 10.99.0.9:40000"));
+	/* The enclosed PROBE goes on toward the requester (by route: the
+	 * peer), from this node, which sends itself no HERE. */
+	CHECK(f.kind == WIRE_SIG_PROBE && f.id == 41 && an_addr_eq(&f.to, &t->peer));
+	CHECK(next_sent().kind == -1);
+	CHECK(stat_of("triggered") == fired + 1);
+	/* The reverse path answers; this node pushes its entry and sends the
+	 * whole stack to the requester. */
+	ssize_t rl = wire_sig_response_start(m, sizeof(m), 41);
+	struct wire_sig_entry e = {.address = t->peer, .has_result = true};
+	rl = wire_sig_response_push(m, sizeof(m), (size_t)rl, &e);
+	n = reply(buf, sizeof(buf), &t->peer, &t->self, m, (size_t)rl);
+	nt_push(t, buf, n, &t->peer);
+	r = next_sent();
+	CHECK(r.kind == WIRE_SIG_RESPONSE && r.id == 41 && an_addr_eq(&r.to, &req));
+	CHECK(wire_sig_response_parse(r.msg, r.len, &resp) == 0 && resp.n_entries == 2 &&
+	      an_addr_eq(&resp.entries[1].address, &t->self));
+}
+
 /* Every request forgotten once its time is past, every buffer back. */
 static void test_end(void)
 {
@@ -301,7 +355,7 @@ static void test_end(void)
 }
 
 static const struct check_test tests[] = {
-    TEST(test_through), TEST(test_last), TEST(test_timeouts), TEST(test_refusals), TEST(test_end),
+    TEST(test_through), TEST(test_last), TEST(test_timeouts), TEST(test_refusals), TEST(test_trigger), TEST(test_end),
 };
 
 int main(void)
