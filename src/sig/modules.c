@@ -343,11 +343,26 @@ static int setup(struct sig_modules *ms, const struct wire_sig_request *q, const
 		tell(&copy, -ECANCELED, "replaced by another version");
 		ms->c.replaced++;
 	}
+	/* The user's lane: so many modules, so many fetches at once. */
+	size_t mine = 0, fetching = 0;
+	for (size_t i = 0; i < ms->cap; i++)
+		if (ms->mods[i].state != MOD_FREE && !strcmp(ms->mods[i].user, who->name)) {
+			mine++;
+			fetching += ms->mods[i].state == MOD_FETCHING;
+		}
+	if (mine >= ms->cfg.per_user)
+		return refuse(ms, status, -EDQUOT, why, whylen,
+			      "%s has %zu modules here already, as many as one user may (sig-modules-per-user)",
+			      who->name, mine);
 	for (size_t i = 0; i < ms->cap && !mod; i++)
 		if (ms->mods[i].state == MOD_FREE)
 			mod = &ms->mods[i];
 	if (!mod)
 		return refuse(ms, status, -ENOSPC, why, whylen, "no room for another module at this node");
+	bool cached = ee_code_get(n->ee, q->hash, &(const void *){NULL}, &(size_t){0}) == 0;
+	if (!cached && fetching >= SIG_FETCHES_PER_USER)
+		return refuse(ms, status, -EBUSY, why, whylen, "this node is fetching %zu of %s's modules already",
+			      fetching, who->name);
 	*mod = (struct sig_module){.ms = ms, .lifetime_s = q->lifetime, .size = q->size};
 	snprintf(mod->name, sizeof(mod->name), "%s", q->module);
 	snprintf(mod->version, sizeof(mod->version), "%s", q->version);

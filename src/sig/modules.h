@@ -50,9 +50,13 @@ struct sig_module_counters {
 
 struct sig_modules_config {
 	size_t max;	   /* modules at once */
+	size_t per_user;   /* ...of one user: no user takes the others' room */
 	size_t module_max; /* octets */
 	size_t fetch_timeout_ms;
 };
+
+/* Fetches of one user's modules at once: half the fetcher's transfers. */
+#define SIG_FETCHES_PER_USER 4
 
 typedef void (*sig_module_done_cb)(void *room, uint64_t id, int32_t status, const char *why);
 

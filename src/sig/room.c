@@ -79,7 +79,7 @@ struct sig_config {
 	size_t requests; /* in flight at once */
 	size_t here_ms;
 	size_t response_ms;
-	size_t modules, module_max, fetch_timeout_ms;
+	size_t modules, modules_per_user, module_max, fetch_timeout_ms;
 	char fetcher[NODE_PATH_MAX];
 };
 
@@ -658,8 +658,10 @@ static const char *fetcher_path(const struct sig_config *c, char *buf, size_t le
 
 static struct sig_modules_config modules_config(const struct sig_config *c)
 {
-	return (struct sig_modules_config){
-	    .max = c->modules, .module_max = c->module_max, .fetch_timeout_ms = c->fetch_timeout_ms};
+	return (struct sig_modules_config){.max = c->modules,
+					   .per_user = c->modules_per_user,
+					   .module_max = c->module_max,
+					   .fetch_timeout_ms = c->fetch_timeout_ms};
 }
 
 static int sig_init(struct node *n, const void *cfg, void **ret_state)
@@ -756,6 +758,9 @@ static const struct conf_directive sig_directives[] = {
 	     "after that it answers alone, saying so",
 	     struct sig_config, response_ms, 100, 120000, 15000),
     CONF_NUM("sig-modules", "N", "modules signalling may install at once", struct sig_config, modules, 1, 1024, 32),
+    CONF_NUM("sig-modules-per-user", "N",
+	     "modules one user may have installed or under way at once (the others' room stays theirs)",
+	     struct sig_config, modules_per_user, 1, 1024, 8),
     CONF_NUM("sig-module-max", "OCTETS", "the largest module this node fetches and installs", struct sig_config,
 	     module_max, 1024, WIRE_SIG_MODULE_MAX, 1 << 20),
     CONF_NUM("sig-fetch-timeout-ms", "MS", "how long one module fetch may take", struct sig_config, fetch_timeout_ms,

@@ -56,7 +56,7 @@ sm_cleanup() {
   cleanup
 }
 trap sm_cleanup EXIT
-sig_lab_up "set all sig-fetch-timeout-ms 1000"
+sig_lab_up $'set all sig-fetch-timeout-ms 1000\nset all sig-modules-per-user 3'
 cat >"$dir/nginx.conf" <<N
 worker_processes 1;
 daemon off;
@@ -188,6 +188,24 @@ out=$(sig setup "$H2" --module "$www/netmonitor.ao" --url "$url/netmonitor.ao" -
   fail "a collector outside the grants: $out"
 ok "a collector outside what the user may filter is refused: reports go to no one else"
 sig remove "$H2" --name NetMonitor "${as_alice[@]}" >/dev/null || fail "NetMonitor remove"
+
+# Users in their lanes: bob fills his share of module slots (3 here),
+# the next is refused with why, and alice, the victim, notices nothing.
+as_bob=(--user bob --key "$dir/bob.key")
+for i in 1 2 3; do
+  out=$(sig setup "$H2" --module "$www/pass.ao" --url "$url/pass.ao" --name "bob$i" --filter "$flt" "${as_bob[@]}" --json) ||
+    fail "bob's module $i: $out"
+done
+rc=0
+out=$(sig setup "$H2" --module "$www/pass.ao" --url "$url/pass.ao" --name bob4 --filter "$flt" "${as_bob[@]}" --json) || rc=$?
+[ $rc = 1 ] && [ "$(echo "$out" | entries)" = "$A/-122/ $B/-122/" ] &&
+  echo "$out" | whys | grep -q "bob has 3 modules here already, as many as one user may" || fail "bob's 4th module: $out"
+out=$(sig setup "$H2" --module "$www/pass.ao" --url "$url/pass.ao" --name alices --filter "$flt" "${as_alice[@]}" --json) ||
+  fail "alice after bob: $out"
+[ "$(echo "$out" | entries)" = "$A/0/alices $B/0/alices" ] || fail "alice after bob: $out"
+ok "a user past sig-modules-per-user is refused at each node, saying so; another user still installs hers"
+for m in bob1 bob2 bob3; do sig remove "$H2" --name $m "${as_bob[@]}" >/dev/null || fail "remove $m"; done
+sig remove "$H2" --name alices "${as_alice[@]}" >/dev/null || fail "remove alices"
 
 # On the reverse path: installed where h2's traffic toward h1 goes.
 out=$(sig setup "$H2" --reverse --module "$www/pass.ao" --url "$url/pass.ao" --name back \
