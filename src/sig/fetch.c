@@ -224,6 +224,16 @@ void sig_fetcher_stop(struct sig_fetcher *sf)
 	free(sf);
 }
 
+int sig_fetcher_set_ca(struct sig_fetcher *sf, const void *pem, size_t len)
+{
+	struct wire_fetch c = {.kind = WIRE_FETCH_CA, .data = pem, .data_len = len};
+	uint8_t buf[WIRE_FETCH_MSG_MAX];
+	ssize_t n = wire_fetch_build(buf, sizeof(buf), &c);
+	if (n < 0)
+		return (int)n;
+	return send(sf->fd, buf, (size_t)n, MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
 const struct sig_fetch_counters *sig_fetcher_counters(const struct sig_fetcher *sf)
 {
 	return &sf->c;

@@ -46,6 +46,10 @@ typedef void (*sig_fetch_cb)(void *arg, int status, const char *why, const uint8
  * bubblewrap or cgroups, not root). */
 struct sig_fetcher *sig_fetcher_start(struct node *n, const char *path, size_t memory, char *why, size_t whylen);
 void sig_fetcher_stop(struct sig_fetcher *f);
+/* HTTPS servers are checked against the CAs in pem (at most
+ * WIRE_FETCH_CHUNK_MAX octets) instead of the system's. 0 or a negative
+ * errno. */
+int sig_fetcher_set_ca(struct sig_fetcher *f, const void *pem, size_t len);
 const struct sig_fetch_counters *sig_fetcher_counters(const struct sig_fetcher *f);
 size_t sig_fetcher_active(const struct sig_fetcher *f);
 

@@ -35,6 +35,9 @@ struct transfer {
 };
 
 static struct transfer slots[FETCH_PARALLEL];
+/* The CAs the node gave (sig-fetch-ca), else the system's. */
+static uint8_t ca[WIRE_FETCH_CHUNK_MAX];
+static size_t ca_len;
 
 static void send_msg(const struct wire_fetch *f)
 {
@@ -95,6 +98,10 @@ static void start(CURLM *multi, const struct wire_fetch *g)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	if (ca_len) {
+		struct curl_blob b = {.data = ca, .len = ca_len, .flags = CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
 	curl_multi_add_handle(multi, e);
 }
 
@@ -160,8 +167,14 @@ int main(void)
 				return 0;
 			}
 			struct wire_fetch g;
-			if (wire_fetch_parse(buf, (size_t)n, &g) == 0 && g.kind == WIRE_FETCH_GET)
+			if (wire_fetch_parse(buf, (size_t)n, &g) < 0)
+				continue;
+			if (g.kind == WIRE_FETCH_GET)
 				start(multi, &g);
+			else if (g.kind == WIRE_FETCH_CA) {
+				memcpy(ca, g.data, g.data_len);
+				ca_len = g.data_len;
+			}
 		}
 		curl_multi_perform(multi, &running);
 		CURLMsg *m;

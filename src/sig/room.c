@@ -47,6 +47,7 @@
 #include "sig/modules.h"
 #include "sig/path.h"
 #include "svc/room.h"
+#include "wire/fetch.h"
 #include "wire/sig.h"
 
 #define SIG_COUNTERS(X)                                                                                                \
@@ -81,6 +82,7 @@ struct sig_config {
 	size_t response_ms;
 	size_t modules, modules_per_user, module_max, fetch_timeout_ms;
 	char fetcher[NODE_PATH_MAX];
+	char fetch_ca[NODE_PATH_MAX];
 };
 
 struct sig_room {
@@ -656,6 +658,28 @@ static const char *fetcher_path(const struct sig_config *c, char *buf, size_t le
 	return ANODE_INSTALL_FETCHER;
 }
 
+/* sig-fetch-ca: read now (the node child may still open any file) and
+ * handed to the fetcher. */
+static int fetch_ca(struct sig_room *r)
+{
+	static uint8_t pem[WIRE_FETCH_CHUNK_MAX + 1];
+	FILE *f = fopen(r->cfg.fetch_ca, "re");
+	size_t n = f ? fread(pem, 1, sizeof(pem), f) : 0;
+	if (f)
+		fclose(f);
+	if (!f || n == 0 || n > WIRE_FETCH_CHUNK_MAX) {
+		log_err("sig: sig-fetch-ca %s: %s", r->cfg.fetch_ca,
+			!f	 ? strerror(errno)
+			: n == 0 ? "empty"
+				 : "larger than 32768 octets");
+		return -EINVAL;
+	}
+	int e = sig_fetcher_set_ca(r->fetcher, pem, n);
+	if (e < 0)
+		log_err("sig: cannot give the fetcher its CAs: %s", strerror(-e));
+	return e;
+}
+
 static struct sig_modules_config modules_config(const struct sig_config *c)
 {
 	return (struct sig_modules_config){.max = c->modules,
@@ -686,6 +710,11 @@ static int sig_init(struct node *n, const void *cfg, void **ret_state)
 			log_info("sig: module fetcher %s started in its sandbox", path);
 		else
 			log_warn("sig: no module fetcher (%s): SETUPs with a URL are refused", why);
+		if (r->fetcher && r->cfg.fetch_ca[0]) {
+			int e = fetch_ca(r);
+			if (e < 0)
+				return e;
+		}
 	}
 	struct sig_modules_config mc = modules_config(&r->cfg);
 	r->modules = sig_modules_new(n, &mc, r->fetcher, why, module_done, r);
@@ -712,7 +741,7 @@ static int sig_reconfigure(void *room, const void *cfg, const struct node_config
 	const struct sig_config *c = cfg;
 	(void)nc;
 	if (c->requests != r->cfg.requests || c->modules != r->cfg.modules || strcmp(c->fetcher, r->cfg.fetcher) ||
-	    c->module_max != r->cfg.module_max) {
+	    strcmp(c->fetch_ca, r->cfg.fetch_ca) || c->module_max != r->cfg.module_max) {
 		snprintf(
 		    why, whylen,
 		    "sig-requests, sig-modules, sig-module-max and sig-fetcher size tables or the fetcher: restart "
@@ -765,6 +794,9 @@ static const struct conf_directive sig_directives[] = {
 	     module_max, 1024, WIRE_SIG_MODULE_MAX, 1 << 20),
     CONF_NUM("sig-fetch-timeout-ms", "MS", "how long one module fetch may take", struct sig_config, fetch_timeout_ms,
 	     100, 120000, 10000),
+    CONF_FILE("sig-fetch-ca", "FILE",
+	      "PEM certificates (at most 32 KiB) that HTTPS module servers are checked against instead of the system's",
+	      struct sig_config, fetch_ca),
     CONF_FILE("sig-fetcher", "PATH",
 	      "the module fetcher (default: anode-fetch beside a build tree's anoded, else the installed one)",
 	      struct sig_config, fetcher),

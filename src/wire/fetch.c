@@ -48,6 +48,13 @@ int wire_fetch_parse(const void *msg, size_t len, struct wire_fetch *ret)
 		memcpy(ret->why, wire_rd_take(&r, n), n);
 		ret->why[n] = '\0';
 		return result_ok(ret, n) ? 0 : -EBADMSG;
+	case WIRE_FETCH_CA:
+		n = wire_rd_left(&r);
+		if (r.err || n == 0 || n > WIRE_FETCH_CHUNK_MAX || ret->id != 0)
+			return -EBADMSG;
+		ret->data = wire_rd_take(&r, n);
+		ret->data_len = n;
+		return 0;
 	case WIRE_FETCH_CHUNK:
 		ret->offset = wire_rd_n32(&r);
 		n = wire_rd_left(&r);
@@ -89,6 +96,11 @@ ssize_t wire_fetch_build(void *buf, size_t cap, const struct wire_fetch *f)
 		if (f->data_len == 0 || f->data_len > WIRE_FETCH_CHUNK_MAX)
 			return -EINVAL;
 		wire_wr_n32(&w, f->offset);
+		wire_wr_copy(&w, f->data, f->data_len);
+		break;
+	case WIRE_FETCH_CA:
+		if (f->data_len == 0 || f->data_len > WIRE_FETCH_CHUNK_MAX || f->id != 0)
+			return -EINVAL;
 		wire_wr_copy(&w, f->data, f->data_len);
 		break;
 	default:

@@ -12,6 +12,8 @@
  *   RESULT kind 2 | id 64 | status 32 (0 or a negative errno) | HTTP status 16 | length 32 |
  *                   why (0..200 printable)
  *   CHUNK  kind 3 | id 64 | offset 32 | data (1..WIRE_FETCH_CHUNK octets)
+ *   CA     kind 4 | id 64 (0) | PEM certificates (1..WIRE_FETCH_CHUNK octets): the
+ *          CAs HTTPS servers are checked against from now on, instead of the system's
  *
  * A RESULT of status 0 announces length octets that follow in CHUNKs, in
  * order, without gaps; a failure has length 0 and no chunks. No I/O here;
@@ -28,6 +30,7 @@
 #define WIRE_FETCH_GET 1
 #define WIRE_FETCH_RESULT 2
 #define WIRE_FETCH_CHUNK 3
+#define WIRE_FETCH_CA 4
 #define WIRE_FETCH_CHUNK_MAX 32768
 #define WIRE_FETCH_URL_MIN 8
 #define WIRE_FETCH_URL_MAX 512
@@ -45,7 +48,7 @@ struct wire_fetch {
 	uint16_t http;
 	uint32_t length;
 	char why[WIRE_FETCH_WHY_MAX + 1];
-	/* CHUNK: in the parsed buffer */
+	/* CHUNK, CA: in the parsed buffer */
 	uint32_t offset;
 	const uint8_t *data;
 	size_t data_len;

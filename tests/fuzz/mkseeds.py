@@ -297,6 +297,8 @@ fetch_seeds = {
     'chunk': struct.pack('>BQI', 3, 7, 0) + bytes(range(64)),
     'chunk-empty': struct.pack('>BQI', 3, 7, 0),
     'kind9': struct.pack('>BQ', 9, 7),
+    'ca': struct.pack('>BQ', 4, 0) + b'-----BEGIN CERTIFICATE-----\n',
+    'ca-id': struct.pack('>BQ', 4, 1) + b'x',
 }
 for k, b in fetch_seeds.items():
     write('fuzz_fetch', k, b)

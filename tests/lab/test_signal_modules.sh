@@ -29,6 +29,7 @@ www=$(mktemp -d /tmp/anode-www.XXXXXX)
 chmod 755 "$www"
 cp "$PASS_AO" "$www/pass.ao"
 cp "$GUARD_AO" "$www/guard.ao"
+cp "$HOLD_AO" "$www/hold.ao"
 cp "$NETMON_AO" "$www/netmonitor.ao"
 cat "$GUARD_AO" "$GUARD_AO" >"$www/big.ao"
 # guard.ao with its last octet changed: the same size, another hash.
@@ -56,7 +57,17 @@ sm_cleanup() {
   cleanup
 }
 trap sm_cleanup EXIT
-sig_lab_up $'set all sig-fetch-timeout-ms 1000\nset all sig-modules-per-user 3'
+# HTTPS: a CA of this run that the nodes trust (sig-fetch-ca), and one
+# they do not.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 1 -subj /CN=anode-test-ca 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/rogue.key" -out "$dir/rogue.pem" -days 1 -subj /CN=rogue 2>/dev/null
+sig_lab_up "set all sig-fetch-timeout-ms 1000
+set all sig-modules-per-user 3
+set all sig-fetch-ca $dir/ca.pem"
+openssl req -newkey rsa:2048 -nodes -keyout "$dir/h1.key" -out "$dir/h1.csr" -subj /CN=h1 2>/dev/null
+printf 'subjectAltName=IP:%s\n' "$H1" >"$dir/san"
+openssl x509 -req -in "$dir/h1.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -out "$dir/h1.pem" -days 1 \
+  -extfile "$dir/san" 2>/dev/null
 cat >"$dir/nginx.conf" <<N
 worker_processes 1;
 daemon off;
@@ -66,6 +77,8 @@ events { worker_connections 64; }
 http {
   access_log $dir/access.log;
   server { listen $H1:8080; root $www; }
+  server { listen $H1:8443 ssl; ssl_certificate $dir/h1.pem; ssl_certificate_key $dir/h1.key; root $www; }
+  server { listen $H1:8444 ssl; ssl_certificate $dir/rogue.pem; ssl_certificate_key $dir/rogue.key; root $www; }
 }
 N
 ip netns exec "an-$lab-h1" nginx -c "$dir/nginx.conf" -p "$dir" &
@@ -188,6 +201,20 @@ out=$(sig setup "$H2" --module "$www/netmonitor.ao" --url "$url/netmonitor.ao" -
   fail "a collector outside the grants: $out"
 ok "a collector outside what the user may filter is refused: reports go to no one else"
 sig remove "$H2" --name NetMonitor "${as_alice[@]}" >/dev/null || fail "NetMonitor remove"
+
+# HTTPS: from a server whose certificate the nodes' CA signed; not from
+# one whose certificate no trusted CA signed.
+out=$(sig setup "$H2" --module "$www/hold.ao" --url "https://$H1:8443/hold.ao" --name tls --filter "$flt" \
+  "${as_alice[@]}" --json) || fail "https setup: $out"
+[ "$(echo "$out" | entries)" = "$A/0/tls $B/0/tls" ] || fail "https setup: $out"
+[ "$(fetches hold.ao)" = 2 ] || fail "nginx did not serve hold.ao over HTTPS twice"
+sig remove "$H2" --name tls "${as_alice[@]}" >/dev/null || fail "remove tls"
+rc=0
+out=$(sig setup "$H2" --module "$www/forged.ao" --url "https://$H1:8444/forged.ao" --name rogue --filter "$flt" \
+  "${as_alice[@]}" --json) || rc=$?
+[ $rc = 1 ] && [ "$(echo "$out" | entries)" = "$A/-5/ $B/-5/" ] && echo "$out" | whys | grep -qi "certificate" ||
+  fail "a server no trusted CA vouches for: $out"
+ok "HTTPS: fetched from a server the nodes' CA (sig-fetch-ca) signed; refused from one it did not ('certificate')"
 
 # Users in their lanes: bob fills his share of module slots (3 here),
 # the next is refused with why, and alice, the victim, notices nothing.

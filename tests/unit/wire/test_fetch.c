@@ -69,11 +69,29 @@ static void test_result_chunk(void)
 	CHECK_INT(wire_fetch_parse(buf, 13, &p), -EBADMSG); /* empty */
 	c.data_len = WIRE_FETCH_CHUNK_MAX + 1;
 	CHECK_INT(wire_fetch_build(buf, sizeof(buf), &c), -EINVAL);
-	buf[0] = 4;
+	buf[0] = 5;
 	CHECK_INT(wire_fetch_parse(buf, 20, &p), -EBADMSG);
 }
 
-static const struct check_test tests[] = {TEST(test_get), TEST(test_result_chunk)};
+/* CA: PEM for the fetcher, of id 0, not empty. */
+static void test_ca(void)
+{
+	uint8_t buf[WIRE_FETCH_MSG_MAX];
+	static const char pem[] = "-----BEGIN CERTIFICATE-----\n";
+	struct wire_fetch c = {.kind = WIRE_FETCH_CA, .data = (const uint8_t *)pem, .data_len = sizeof(pem) - 1};
+	ssize_t n = wire_fetch_build(buf, sizeof(buf), &c);
+	CHECK_INT(n, 1 + 8 + sizeof(pem) - 1);
+	struct wire_fetch p;
+	CHECK_INT(wire_fetch_parse(buf, (size_t)n, &p), 0);
+	CHECK(p.kind == WIRE_FETCH_CA && p.data_len == sizeof(pem) - 1 && !memcmp(p.data, pem, p.data_len));
+	CHECK_INT(wire_fetch_parse(buf, 9, &p), -EBADMSG);
+	buf[8] = 1; /* an id */
+	CHECK_INT(wire_fetch_parse(buf, (size_t)n, &p), -EBADMSG);
+	c.id = 1;
+	CHECK_INT(wire_fetch_build(buf, sizeof(buf), &c), -EINVAL);
+}
+
+static const struct check_test tests[] = {TEST(test_get), TEST(test_result_chunk), TEST(test_ca)};
 
 int main(void)
 {
