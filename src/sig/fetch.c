@@ -150,6 +150,20 @@ static void readable(void *arg, int fd, uint32_t events)
 	}
 }
 
+struct sig_fetcher *sig_fetcher_on(struct node *n, int fd)
+{
+	struct sig_fetcher *sf = calloc(1, sizeof(*sf));
+	if (!sf)
+		return NULL;
+	sf->n = n;
+	sf->fd = fd;
+	if (loop_fd_add(n->loop, fd, EPOLLIN, readable, sf) < 0) {
+		free(sf);
+		return NULL;
+	}
+	return sf;
+}
+
 struct sig_fetcher *sig_fetcher_start(struct node *n, const char *path, size_t memory, char *why, size_t whylen)
 {
 	if (access(path, X_OK) < 0) {

@@ -46,6 +46,9 @@ typedef void (*sig_fetch_cb)(void *arg, int status, const char *why, const uint8
  * bubblewrap or cgroups, not root). */
 struct sig_fetcher *sig_fetcher_start(struct node *n, const char *path, size_t memory, char *why, size_t whylen);
 void sig_fetcher_stop(struct sig_fetcher *f);
+/* The node side on a socket whose other end plays the fetcher (tests:
+ * tests/unit/sig/test_fetch.c); the caller's socket is the node's now. */
+struct sig_fetcher *sig_fetcher_on(struct node *n, int fd);
 /* HTTPS servers are checked against the CAs in pem (at most
  * WIRE_FETCH_CHUNK_MAX octets) instead of the system's. 0 or a negative
  * errno. */
