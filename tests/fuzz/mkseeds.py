@@ -303,6 +303,20 @@ fetch_seeds = {
 for k, b in fetch_seeds.items():
     write('fuzz_fetch', k, b)
 
+# RTSP (fuzz_rtsp): what a GStreamer server and client say, and worse.
+rtsp_seeds = {
+    'setup-reply': b'RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=5000-5001;'
+                   b'server_port=36102-36103\r\nSession: Kx7b2P3d9Ql1vUeA;timeout=60\r\n\r\n',
+    'describe-reply': b'RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Length: 5\r\n\r\nv=0\r\n',
+    'pause': b'PAUSE rtsp://10.200.0.10:8554/test RTSP/1.0\r\nCSeq: 7\r\nSession: Kx7b2P3d9Ql1vUeA\r\n\r\n',
+    'play-lf': b'PLAY rtsp://h/s RTSP/1.0\nCSeq: 8\nRange: npt=0-\n\n',
+    'options': b'OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: x\r\n\r\n',
+    'partial': b'RTSP/1.0 200 OK\r\nCSeq: 3\r\n',
+    'bad-session': b'PLAY rtsp://h/s RTSP/1.0\r\nSession: a b\r\n\r\n',
+}
+for k, b in rtsp_seeds.items():
+    write('fuzz_rtsp', k, b)
+
 # The node with its rooms (fuzz_node): each ANEP seed of the decoders' as
 # one datagram from the peer (op 0: length, bytes), and a few sequences:
 # the same datagram from two neighbours with the clock moved between them,
