@@ -28,6 +28,9 @@ packages=(
   mininet                                       # anode routers in Mininet networks (tools/mininet; tests/lab/test_mininet.sh)
   libcurl4-openssl-dev                          # signalling: the sandboxed module fetcher (HTTP, HTTPS)
   nginx-light openssl                           # signalling tests: a real web server serves modules (HTTP and HTTPS)
+  gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
+                                                # proactive services (issue 21): GStreamer's RTSP server and client
+  ffmpeg                                        # proactive services (issue 21): an RTP stream, decoding checks
 )
 missing=()
 for p in "${packages[@]}"; do
