@@ -20,6 +20,7 @@ static const char signal_usage[] =
     "Usage: anode [-n NODE] signal probe DEST [options]\n"
     "       anode [-n NODE] signal setup DEST --module FILE|URL [--url URL] [--filter F]... [options]\n"
     "       anode [-n NODE] signal remove DEST --name NAME|--module FILE [options]\n"
+    "       anode -n NODE signal list [--json]\n"
     "\n"
     "Send one signed request toward DEST; every anode node on the path checks\n"
     "it against its policy (your key, the signature, the time, the nonce, the\n"
@@ -35,6 +36,8 @@ static const char signal_usage[] =
     "          router on the path, on the traffic its filters match, for\n"
     "          --lifetime seconds; the same SETUP again renews it\n"
     "  remove  take it out\n"
+    "  list    the modules signalling installed at NODE (name, version, user,\n"
+    "          state, hash, size, filters, lifetime left, collector)\n"
     "\n"
     "DEST is a node of a running lab (by name), or ADDR[:PORT] (default port\n"
     "3322): in a namespace lab, the end host toward which the path goes.\n"
@@ -305,6 +308,20 @@ int cmd_signal(const char *node, int argc, char **argv)
 			fputs(signal_usage, stdout);
 			return 0;
 		}
+	if (argc >= 2 && !strcmp(argv[1], "list")) {
+		bool json = argc == 3 && !strcmp(argv[2], "--json");
+		if (argc > 3 || (argc == 3 && !json) || !node) {
+			fprintf(stderr, "anode signal: usage: anode -n NODE signal list [--json]\n");
+			return 2;
+		}
+		struct cli_node n;
+		char *body;
+		if (cli_node_find(node, &n) < 0 || cli_ctl(&n, json ? "sig json" : "sig", &body) < 0)
+			return 1;
+		fputs(body, stdout);
+		free(body);
+		return 0;
+	}
 	static const char *verbs[] = {[AN_SIG_SETUP] = "setup", [AN_SIG_REMOVE] = "remove", [AN_SIG_PROBE] = "probe"};
 	int kind = 0;
 	for (int k = 1; argc >= 3 && k <= 3; k++)

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/log.h"
+#include "ctl/ctl.h"
 #include "link/match.h"
 #include "node/room.h"
 #include "sig/fetch.h"
@@ -142,6 +145,53 @@ size_t sig_modules_list(struct sig_modules *ms, const char *name, struct wire_si
 		k++;
 	}
 	return k;
+}
+
+static const char *state_name(uint8_t st)
+{
+	return st == MOD_FETCHING ? "fetching" : st == MOD_INSTALLING ? "installing" : "installed";
+}
+
+void sig_modules_print(struct sig_modules *ms, bool json, struct ctl_out *o)
+{
+	uint64_t now = loop_now_ms();
+	size_t k = 0;
+	char a[64];
+	if (json)
+		ctl_printf(o, "{\"free_slots\":%u,\"modules\":[", sig_modules_free_slots(ms));
+	for (size_t i = 0; i < ms->cap; i++) {
+		const struct sig_module *m = &ms->mods[i];
+		if (m->state == MOD_FREE)
+			continue;
+		uint32_t left = m->state == MOD_INSTALLED && m->expires_ms > now
+				    ? (uint32_t)((m->expires_ms - now + 999) / 1000)
+				    : 0;
+		char hash[17];
+		sodium_bin2hex(hash, sizeof(hash), m->hash, 8);
+		if (json) {
+			ctl_printf(
+			    o,
+			    "%s{\"name\":\"%s\",\"version\":\"%s\",\"user\":\"%s\",\"state\":\"%s\",\"hash\":\"%s\","
+			    "\"size\":%u,\"filters\":%zu,\"remaining_s\":%u,\"lifetime_s\":%u,\"collector\":",
+			    k ? "," : "", m->name, m->version, m->user, state_name(m->state), hash, m->size,
+			    m->n_filters, left, m->lifetime_s);
+			if (m->has_collector)
+				ctl_printf(o, "\"%s\"}", wire_addr_format(&m->collector, a, sizeof(a)));
+			else
+				ctl_printf(o, "null}");
+		} else {
+			ctl_printf(o, "%-16s %-10s %-12s %-10s %s... %u octets, %zu filter%s, %u s left of %u%s%s\n",
+				   m->name, m->version, m->user, state_name(m->state), hash, m->size, m->n_filters,
+				   m->n_filters == 1 ? "" : "s", left, m->lifetime_s,
+				   m->has_collector ? ", reports to " : "",
+				   m->has_collector ? wire_addr_format(&m->collector, a, sizeof(a)) : "");
+		}
+		k++;
+	}
+	if (json)
+		ctl_printf(o, "]}\n");
+	else if (!k)
+		ctl_printf(o, "no modules installed by signalling (%u slots free)\n", sig_modules_free_slots(ms));
 }
 
 /* Tell every request waiting on mod how it ended. */

@@ -25,6 +25,7 @@ struct node;
 struct sig_fetcher;
 struct sig_modules;
 struct policy_principal;
+struct ctl_out;
 
 #define SIG_MODULE_WAITERS_MAX 8
 /* Reports of a module's soft state to its collector: every SIG_REPORT_S
@@ -78,6 +79,8 @@ void sig_modules_tick(struct sig_modules *ms);
 /* For a node's entry: the installed modules (name, version, remaining
  * lifetime), those named name only when name is not NULL; how many. */
 size_t sig_modules_list(struct sig_modules *ms, const char *name, struct wire_sig_installed *out, size_t max);
+/* Every module here, for people (text) or programs (json). */
+void sig_modules_print(struct sig_modules *ms, bool json, struct ctl_out *o);
 /* Free module slots. */
 uint32_t sig_modules_free_slots(const struct sig_modules *ms);
 const struct sig_module_counters *sig_modules_counters(const struct sig_modules *ms);

@@ -774,6 +774,24 @@ static void sig_stats(void *room, struct stat_list *l)
 	}
 }
 
+/* "sig [json]": the modules signalling installed here. */
+static int sig_ctl(void *room, int argc, char **argv, struct ctl_out *o)
+{
+	struct sig_room *r = room;
+	bool json = argc > 1 && (!strcmp(argv[1], "json") || !strcmp(argv[1], "--json"));
+	if (argc > 1 && !json) {
+		ctl_printf(o, "usage: sig [json]\n");
+		return -EINVAL;
+	}
+	sig_modules_print(r->modules, json, o);
+	return 0;
+}
+
+static const struct ctl_command sig_commands[] = {
+    {"sig", "sig [json] (the modules signalling installed here)", sig_ctl, NULL, 1},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
 static const struct conf_directive sig_directives[] = {
     CONF_NUM("sig-requests", "N",
 	     "signalling requests remembered at once (passed on, waiting for their response); more are refused",
@@ -817,6 +835,7 @@ static const struct room sig_room = {
     .done = sig_done,
     .reconfigure = sig_reconfigure,
     .types = sig_types,
+    .commands = sig_commands,
     .stats = sig_stats,
     .tick = sig_tick,
 };

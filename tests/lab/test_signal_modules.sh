@@ -127,6 +127,11 @@ out=$(sig probe "$H2" "${as_alice[@]}" --json)
 echo "$out" | py "import json,sys; n=json.load(sys.stdin)['nodes']; assert all(x['installed'][0]['name']=='pass' and 50 <= x['installed'][0]['remaining_s'] <= 60 and x['free_modules']==31 for x in n)" ||
   fail "probe: $out"
 ok "PROBE: both list pass with its remaining lifetime, one module slot fewer"
+"$ANODE" -n a signal list --json | py "import json,sys; d=json.load(sys.stdin); m=d['modules'][0]
+assert d['free_slots'] == 31 and m['name'] == 'pass' and m['user'] == 'alice' and m['state'] == 'installed' and m['filters'] == 1, d" ||
+  fail "signal list at a: $("$ANODE" -n a signal list)"
+"$ANODE" -n b signal list | grep -q "^pass .* alice .* installed .* 1 filter, [0-9]* s left of 60$" || fail "signal list text: $("$ANODE" -n b signal list)"
+ok "anode -n a signal list: the node's own view of what signalling installed (text, --json)"
 out=$(sig setup "$H2" --module "$www/pass.ao" --url "$url/pass.ao" --filter "$flt" --lifetime 2 "${as_alice[@]}" --json)
 echo "$out" | whys | grep -q "refreshed for 2 s | refreshed for 2 s" || fail "refresh: $out"
 [ "$(fetches pass.ao)" = 2 ] || fail "a refresh fetched again"
