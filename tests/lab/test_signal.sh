@@ -25,6 +25,14 @@ dir=$ANODE_RUN_DIR
 "$ANODE" key gen -o "$dir/alice.key" >"$dir/alice.pub"
 "$ANODE" key gen -o "$dir/eve.key" >/dev/null
 echo "user alice $(cat "$dir/alice.pub")" >"$dir/policy"
+tshark_pid=
+signal_cleanup() {
+  local rc=$?
+  [ -z "$tshark_pid" ] || kill "$tshark_pid" 2>/dev/null
+  (exit $rc)
+  cleanup
+}
+trap signal_cleanup EXIT
 sig_lab_up
 echo "$status" | py "import json,sys; l=json.load(sys.stdin)['labs'][0]; assert [n['state'] for n in l['nodes'] if n['name']=='p'] == ['no node']" ||
   fail "p runs a node"
@@ -45,6 +53,26 @@ echo "$text" | grep -q "^PROBE toward $H2: answered in .* 2 anode nodes on the p
 ok "the text answer names the path's anode nodes"
 [ "$(sstat b requests_last)" -ge 2 ] && [ "$(sstat a requests_passed_on)" -ge 2 ] || fail "a passed on, b was last: counters"
 ok "a passed the requests on, b answered as the last anode node (h2 is on its link)"
+
+# On the wire, as Wireshark shows it (tools/wireshark/anode.lua): a probe
+# captured at p, the plain router between a and b.
+if command -v tshark >/dev/null; then
+  ip netns exec "an-$lab-p" tshark -i any -f "udp port 3322" -w "$dir/p.pcap" >"$dir/tshark.log" 2>&1 &
+  tshark_pid=$!
+  wait_for "tshark at p" 10 grep -q "Capturing on" "$dir/tshark.log"
+  sleep 0.5
+  sig probe "$H2" --user alice --key "$dir/alice.key" >/dev/null || fail "probe under capture"
+  sleep 0.5
+  kill "$tshark_pid"
+  wait "$tshark_pid" 2>/dev/null || true
+  tshark_pid=
+  info=$(tshark -X lua_script:"$SRC_DIR/tools/wireshark/anode.lua" -r "$dir/p.pcap" -T fields -e _ws.col.Info 2>/dev/null |
+    sort | uniq | tr '\n' '|')
+  for want in "signalling PROBE by alice" "signalling HERE" "signalling RESPONSE, 1 entries"; do
+    case "|$info" in *"|$want|"*) ;; *) fail "the dissector did not show '$want' at p: $info" ;; esac
+  done
+  ok "at p the dissector shows the PROBE by alice, b's HERE to a and b's response (1 entry) going back to a"
+fi
 
 # Refusals: the first node answers alone, the request goes no further.
 b_before=$(sstat b requests_received)
