@@ -51,7 +51,7 @@ UDPBLAST=$BUILD/bench/udpblast
 PASS_AO=$BUILD/tests/lab/pass.ao
 NETMON_AO=$BUILD/apps/netmonitor.ao
 [ "$(id -u)" = 0 ] || { echo "netserv.sh: needs root (namespaces, router mode)" >&2; exit 1; }
-for f in "$ANODE" "$ANODED" "$NFQ_PASS" "$UDPBLAST" "$BUILD/src/node/anode-fetch"; do
+for f in "$ANODE" "$ANODED" "$NFQ_PASS" "$UDPBLAST" "$BUILD/src/sig/anode-fetch"; do
 	[[ -x $f ]] || { echo "netserv.sh: $f missing (build first: ninja -C $BUILD)" >&2; exit 1; }
 done
 for f in "$PASS_AO" "$NETMON_AO"; do [[ -r $f ]] || { echo "netserv.sh: $f missing" >&2; exit 1; }; done

@@ -409,7 +409,11 @@ static int setup(struct sig_modules *ms, const struct wire_sig_request *q, const
 			mod = &ms->mods[i];
 	if (!mod)
 		return refuse(ms, status, -ENOSPC, why, whylen, "no room for another module at this node");
-	bool cached = ee_code_get(n->ee, q->hash, &(const void *){NULL}, &(size_t){0}) == 0;
+	/* The code: in the cache already (inserted, or fetched for another
+	 * module), else by URL. */
+	const void *elf;
+	size_t len;
+	bool cached = ee_code_get(n->ee, q->hash, &elf, &len) == 0 && len == q->size;
 	if (!cached && fetching >= SIG_FETCHES_PER_USER)
 		return refuse(ms, status, -EBUSY, why, whylen, "this node is fetching %zu of %s's modules already",
 			      fetching, who->name);
@@ -431,11 +435,7 @@ static int setup(struct sig_modules *ms, const struct wire_sig_request *q, const
 		return 0;
 	}
 	mod->waiters[mod->n_waiters++] = id;
-	/* The code: in the cache already (inserted, or fetched for another
-	 * module), else by URL. */
-	const void *elf;
-	size_t len;
-	if (ee_code_get(n->ee, q->hash, &elf, &len) == 0 && len == q->size) {
+	if (cached) {
 		/* The waiters hear how it ended, maybe before this returns. */
 		install(mod, elf, len);
 		return 1;

@@ -643,7 +643,7 @@ static void sig_tick(void *room)
 		sig_fetcher_tick(r->fetcher);
 }
 
-/* The fetcher: the configured one, else the one beside a build tree's
+/* The fetcher: the configured one, else the build tree's for a build tree's
  * anoded, else the installed one. */
 static const char *fetcher_path(const struct sig_config *c, char *buf, size_t len)
 {
@@ -816,7 +816,7 @@ static const struct conf_directive sig_directives[] = {
 	      "PEM certificates (at most 32 KiB) that HTTPS module servers are checked against instead of the system's",
 	      struct sig_config, fetch_ca),
     CONF_FILE("sig-fetcher", "PATH",
-	      "the module fetcher (default: anode-fetch beside a build tree's anoded, else the installed one)",
+	      "the module fetcher (default: the build tree's for a build tree's anoded, else the installed one)",
 	      struct sig_config, fetcher),
     CONF_END,
 };

@@ -121,10 +121,11 @@ static int code_insert(struct node *n, struct svc_code *c)
 	return r;
 }
 
-/* Read the code at path and insert it as kind, for who. 0, or a negative
- * errno with why filled (the validator's refusal included). */
-static int code_load(struct node *n, struct svc_code *c, const struct ee_kind *kind, const char *path,
-		     const struct policy_principal *who, char *why, size_t whylen)
+/* The code at path (or, path NULL, the len octets at elf, copied),
+ * inserted as kind, for who. 0, or a negative errno with why filled (the
+ * validator's refusal included). */
+static int code_load(struct node *n, struct svc_code *c, const struct ee_kind *kind, const char *path, const void *elf,
+		     size_t len, const struct policy_principal *who, char *why, size_t whylen)
 {
 	c->kind = kind;
 	if (!who->admin) {
@@ -132,7 +133,16 @@ static int code_load(struct node *n, struct svc_code *c, const struct ee_kind *k
 		size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
 		c->state_entries = entries ? entries : 1;
 	}
-	int r = read_code(path, &c->elf, &c->len, why, whylen);
+	int r = 0;
+	if (path) {
+		r = read_code(path, &c->elf, &c->len, why, whylen);
+	} else if ((c->elf = malloc(len))) {
+		memcpy(c->elf, elf, len);
+		c->len = len;
+	} else {
+		snprintf(why, whylen, "out of memory");
+		r = -ENOMEM;
+	}
 	if (r == 0 && (r = code_insert(n, c)) < 0)
 		snprintf(why, whylen, "the %s was refused: %s", kind->name, ee_last_refusal(n->ee));
 	if (r < 0) {
@@ -280,30 +290,12 @@ static int module_begin(struct svc_module *m, const char *path, const void *elf,
 			const struct policy_principal *who, char *why, size_t whylen)
 {
 	struct node *n = m->n;
-	int r;
-	if (path) {
-		r = code_load(n, &m->code, &svc_kind_module, path, who, why, whylen);
-	} else {
-		m->code.kind = &svc_kind_module;
-		if (!who->admin) {
-			size_t entries = who->quota.state / (sizeof(struct an_key) + sizeof(struct an_val));
-			m->code.state_entries = entries ? entries : 1;
-		}
-		m->code.elf = malloc(len);
-		m->code.len = len;
-		if (m->code.elf)
-			memcpy(m->code.elf, elf, len);
-		r = m->code.elf ? code_insert(n, &m->code) : -ENOMEM;
-		if (r < 0)
-			snprintf(why, whylen, "the packet module was refused: %s",
-				 r == -ENOMEM ? "out of memory" : ee_last_refusal(n->ee));
-	}
-	if (r == 0) {
-		r = match_install(n->match, &m->mf, module_packet, module_ready, m, &m->match_id);
-		if (r < 0)
-			snprintf(why, whylen, "cannot install its filter: %s", strerror(-r));
-	}
+	int r = code_load(n, &m->code, &svc_kind_module, path, elf, len, who, why, whylen);
+	if (r < 0)
+		return r;
+	r = match_install(n->match, &m->mf, module_packet, module_ready, m, &m->match_id);
 	if (r < 0) {
+		snprintf(why, whylen, "cannot install its filter: %s", strerror(-r));
 		free(m->code.elf);
 		m->code.elf = NULL;
 	}
@@ -411,7 +403,7 @@ int svc_probe_start(struct services *svs, struct svc_instance *in, const struct 
 	struct svc_probe *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	int r = code_load(n, &p->code, &svc_kind_probe, sv->path, who, why, whylen);
+	int r = code_load(n, &p->code, &svc_kind_probe, sv->path, NULL, 0, who, why, whylen);
 	if (r < 0) {
 		free(p);
 		return r;
