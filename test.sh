@@ -13,6 +13,7 @@ top=$(pwd)
 
 scripts/deps.sh || { echo "cannot install dependencies"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
+: >"$top/.test-failures.txt"
 passed=0
 failed=0
 skipped=0
@@ -37,6 +38,19 @@ run_suite() { # build-dir label [meson options]
     failed=$((failed + 1))
     return
   fi
+  # The end of each failing test's output, printed again last of all, so
+  # that the tail of this script's output says why (CI shows the tail).
+  awk -v label="$label" '
+    /^ *[0-9]+\/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS) / { name = $0 }
+    /✀/ { on = 1; n = 0; next }
+    on && /^―/ {
+      on = 0
+      print "== why " label " " name
+      for (i = (n > 60 ? n - 60 : 0); i < n; i++) print buf[i % 60]
+      next
+    }
+    on { buf[n % 60] = $0; n++ }
+  ' "$dir/test-summary.txt" >>"$top/.test-failures.txt"
   passed=$((passed + ok))
   skipped=$((skipped + ${skip:-0}))
   failed=$((failed + ${fail:-0} + ${timeout:-0} + ${unexpected:-0}))
@@ -68,5 +82,6 @@ case ${PIPESTATUS[0]} in
   *) echo "package test FAILED"; failed=$((failed + 1)) ;;
 esac
 
+cat "$top/.test-failures.txt"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -559,14 +559,18 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			if (sfd >= 0)
 				close(sfd);
 		} else if (msg.type == WIRE_PRIV_SVC_STOP) {
-			/* SIGTERM to the service, SIGKILL a second later if it
-			 * is still there (or at once if nothing took SIGTERM);
-			 * SIGCHLD tells the node it ended. */
+			/* SIGTERM to the service, SIGKILL PRIV_SVC_STOP_MS later
+			 * if it is still there (at once if its cgroup is gone);
+			 * SIGCHLD tells the node it ended. When only bwrap took
+			 * no signal, the program already ended (the node closed
+			 * its socket first, and it left on its own): bwrap is on
+			 * its way out with the program's status, which a SIGKILL
+			 * now would replace with "killed by signal 9". */
 			struct priv_service **ps = svc_find_id(pp, msg.id);
 			if (ps && !(*ps)->stopping) {
 				(*ps)->stopping = true;
 				(*ps)->pp = pp;
-				if (sandbox_terminate((*ps)->name) > 0)
+				if (sandbox_terminate((*ps)->name) >= 0)
 					(*ps)->kill_t = loop_timer_add(pp->loop, PRIV_SVC_STOP_MS, svc_kill_late, *ps);
 				if (!(*ps)->kill_t)
 					kill((*ps)->pid, SIGKILL);

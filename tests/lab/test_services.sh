@@ -139,8 +139,8 @@ expect_match "...asking first: the service ended on its own (SIGTERM, or its soc
 wait_for "the node to log the end of bob's service" 5 grep -qE 'service probe of bob .* ended: ' "$dir/node.log"
 if ldd "$ANODED" 2>/dev/null | grep -q libasan; then
   # A sanitized service's exit (the leak check) can outlast the second
-  # between SIGTERM and SIGKILL on a loaded machine.
-  expect_match "...with its own exit status (or SIGKILL a second after SIGTERM: a sanitized exit is slow)" \
+  # (3 s) between SIGTERM and SIGKILL on a loaded machine.
+  expect_match "...with its own exit status (or SIGKILL 3 s after SIGTERM: a sanitized exit is slow)" \
     "$(cat "$dir/node.log")" 'service probe of bob .* ended: (exit status 0|killed by signal 9)'
 else
   expect_match "...with its own exit status" "$(cat "$dir/node.log")" 'service probe of bob .* ended: exit status 0'
