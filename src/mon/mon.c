@@ -22,6 +22,10 @@ struct mon {
 	uint64_t last_bytes, last_ns, last_capacity_ns;
 	struct presence *presence; /* host_up's probe socket, opened at start */
 	bool ticking;		   /* past the first sample: the node's tick runs */
+	struct {
+		void (*fn)(void *arg);
+		void *arg;
+	} listeners[MON_LISTENERS];
 };
 
 /* One "Key: value kB" figure of /proc/meminfo, or -EIO. */
@@ -70,6 +74,8 @@ static void sample(void *arg)
 	m->fig[MON_mem_avail_kb] = meminfo_kb("MemAvailable");
 	m->fig[MON_load_milli] = load_milli();
 	m->fig[MON_queue_len] = (int64_t)m->ops.queue_len(m->ops.arg);
+	if (m->presence)
+		presence_tick(m->presence, now);
 	if (m->cfg.measure_capacity &&
 	    (!m->last_capacity_ns || now - m->last_capacity_ns >= m->cfg.capacity_period_ms * 1000000ull)) {
 		int64_t c = mon_capacity_measure();
@@ -83,6 +89,33 @@ static void sample(void *arg)
 		m->ops.tick(m->ops.arg);
 	m->ticking = true;
 	m->timer = loop_timer_add(m->loop, m->cfg.period_ms, sample, m);
+}
+
+/* A host's presence changed between samples: whoever watches hears it now. */
+static void presence_changed(void *arg)
+{
+	struct mon *m = arg;
+	for (size_t i = 0; i < MON_LISTENERS; i++)
+		if (m->listeners[i].fn)
+			m->listeners[i].fn(m->listeners[i].arg);
+}
+
+int mon_listen(struct mon *m, void (*fn)(void *arg), void *arg)
+{
+	for (size_t i = 0; i < MON_LISTENERS; i++)
+		if (!m->listeners[i].fn) {
+			m->listeners[i].fn = fn;
+			m->listeners[i].arg = arg;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void mon_unlisten(struct mon *m, void (*fn)(void *arg), void *arg)
+{
+	for (size_t i = 0; i < MON_LISTENERS; i++)
+		if (m->listeners[i].fn == fn && m->listeners[i].arg == arg)
+			m->listeners[i].fn = NULL;
 }
 
 struct mon *mon_new(struct loop *loop, const struct mon_config *cfg, const struct mon_ops *ops)
@@ -106,7 +139,7 @@ struct mon *mon_new(struct loop *loop, const struct mon_config *cfg, const struc
 	m->fig[MON_link_used_bps] = 0;
 	m->fig[MON_link_capacity_bps] = (int64_t)m->cfg.capacity_bps;
 	/* Opened now: a router node's child opens no socket once it runs. */
-	m->presence = presence_open();
+	m->presence = presence_open(loop, presence_changed, m);
 	sample(m);
 	return m;
 }
@@ -140,4 +173,11 @@ void mon_stat_rows(const struct mon *m, struct stat_section *sec)
 #define MON_ROW(name, help) stat_add(sec, #name, help, (uint64_t)(m->fig[MON_##name] < 0 ? 0 : m->fig[MON_##name]));
 	MON_FIGURES(MON_ROW)
 #undef MON_ROW
+	struct presence_counters pc = {0};
+	if (m->presence)
+		presence_counters(m->presence, &pc);
+	stat_add_counter(sec, "presence_probes", "host_up probes sent", pc.probes);
+	stat_add_counter(sec, "presence_answers", "host_up probes answered", pc.answers);
+	stat_add_counter(sec, "presence_link_events", "interface state changes heard (rtnetlink)", pc.link_events);
+	stat_add_counter(sec, "presence_changes", "hosts found present or absent", pc.changes);
 }

@@ -66,6 +66,13 @@ int64_t mon_get(const struct mon *m, enum mon_figure f);
 /* Every figure as rows of a stats section (0 for one not known). */
 void mon_stat_rows(const struct mon *m, struct stat_section *sec);
 
+/* Up to MON_LISTENERS rooms hear fn(arg) when a watched host's presence
+ * changes between samples (presence.h), to sample their host_up watches
+ * at once rather than at the next period. -ENOSPC when full. */
+#define MON_LISTENERS 4
+int mon_listen(struct mon *m, void (*fn)(void *arg), void *arg);
+void mon_unlisten(struct mon *m, void (*fn)(void *arg), void *arg);
+
 /* The presence probe's socket (presence.h), or NULL when it did not open. */
 struct presence *mon_presence(struct mon *m);
 /* The link capacity as someone else measured it (a router node's parent,

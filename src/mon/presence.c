@@ -1,87 +1,100 @@
 // SPDX-License-Identifier: MIT
 /*
- * The presence probe (watch.h: host_up), for every watched host through one
- * UDP socket opened when the monitors start, so that a router node's child
- * opens no socket once it runs unprivileged: a datagram to port 33434 of
- * the host (nothing listens there), and the host's ICMP port unreachable,
- * which IP_RECVERR queues on the socket's error queue with the datagram's
- * destination, is its answer. No privilege needed; a host that filters
- * ICMP counts as absent.
+ * The presence of watched hosts (presence.h).
+ *
+ * The probe: a UDP datagram to port 33434 of the host (nothing listens
+ * there), and the host's ICMP port unreachable, which IP_RECVERR queues on
+ * the socket's error queue with the datagram's destination, is its answer.
+ * No privilege needed; a host that filters ICMP counts as absent. The
+ * socket is in the node's loop, so an answer is taken when it comes.
+ *
+ * The carrier: an rtnetlink socket in the RTMGRP_LINK group hears every
+ * interface's state change (a veth whose peer went down, a station that
+ * left the access point); the interface a host's route leaves by comes
+ * from /proc/net/route (core/kroute.h), which the node child may read.
  */
 #include "mon/presence.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+
+#include "core/kroute.h"
+
 #define PRESENCE_PORT 33434
-#define PRESENCE_HOSTS 64 /* hosts whose last answer is remembered */
+#define PRESENCE_HOSTS 64 /* hosts watched at once */
 
 struct presence_host {
 	uint32_t host;	      /* network order; 0: free */
+	uint64_t wanted_ns;   /* the last presence_get */
+	uint64_t probed_ns;   /* the last probe sent, or 0 */
 	uint64_t answered_ns; /* the last answer, or 0 */
+	bool link_down;	      /* its interface lost carrier */
+	int8_t value;	      /* 1, 0, or -1: not known yet */
 };
 
 struct presence {
-	int fd;
+	struct loop *loop;
+	int fd, nl_fd;
+	void (*changed)(void *arg);
+	void *arg;
 	struct presence_host hosts[PRESENCE_HOSTS];
-	size_t next; /* the slot to reuse when all are taken */
+	struct presence_counters c;
 };
 
-struct presence *presence_open(void)
+static void probe(struct presence *p, struct presence_host *h, uint64_t now_ns)
 {
-	struct presence *p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	int one = 1;
-	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (p->fd < 0 || setsockopt(p->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0) {
-		int e = errno;
-		if (p->fd >= 0)
-			close(p->fd);
-		free(p);
-		errno = e;
-		return NULL;
-	}
-	return p;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PRESENCE_PORT), .sin_addr.s_addr = h->host};
+	char b = 0;
+	/* A send refused at once (no route, no neighbour) is a probe not
+	 * answered. */
+	(void)!sendto(p->fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
+	h->probed_ns = now_ns;
+	p->c.probes++;
 }
 
-void presence_close(struct presence *p)
+static bool set_value(struct presence *p, struct presence_host *h, int8_t v)
 {
-	if (!p)
-		return;
-	close(p->fd);
-	free(p);
+	if (h->value == v)
+		return false;
+	h->value = v;
+	p->c.changes++;
+	return true;
 }
 
-static struct presence_host *host_slot(struct presence *p, uint32_t host, bool add)
+static struct presence_host *host_find(struct presence *p, uint32_t host)
 {
 	for (size_t i = 0; i < PRESENCE_HOSTS; i++)
 		if (p->hosts[i].host == host)
 			return &p->hosts[i];
-	if (!add)
-		return NULL;
-	for (size_t i = 0; i < PRESENCE_HOSTS; i++)
-		if (!p->hosts[i].host) {
-			p->hosts[i].host = host;
-			return &p->hosts[i];
-		}
-	struct presence_host *h = &p->hosts[p->next++ % PRESENCE_HOSTS];
-	*h = (struct presence_host){.host = host};
-	return h;
+	return NULL;
+}
+
+static bool host_live(const struct presence_host *h, uint64_t now_ns)
+{
+	return h->host && now_ns - h->wanted_ns < PRESENCE_FORGET_MS * 1000000ull;
 }
 
 /* Take every error the kernel queued: a port unreachable from a host is
- * its answer, at now_ns. */
-static void collect(struct presence *p, uint64_t now_ns)
+ * its answer. */
+static void answers_readable(void *arg, int fd, uint32_t events)
 {
+	(void)events;
+	struct presence *p = arg;
+	uint64_t now = loop_now_ns();
+	bool changed = false;
 	for (int budget = 256; budget > 0; budget--) {
 		struct sockaddr_in to;
 		char data[16], control[256];
@@ -92,8 +105,8 @@ static void collect(struct presence *p, uint64_t now_ns)
 				     .msg_iovlen = 1,
 				     .msg_control = control,
 				     .msg_controllen = sizeof(control)};
-		if (recvmsg(p->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 			if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
 				continue;
@@ -102,22 +115,189 @@ static void collect(struct presence *p, uint64_t now_ns)
 			if (ee.ee_origin != SO_EE_ORIGIN_ICMP || ee.ee_type != ICMP_DEST_UNREACH ||
 			    ee.ee_code != ICMP_PORT_UNREACH || msg.msg_namelen < sizeof(to))
 				continue;
-			struct presence_host *h = host_slot(p, to.sin_addr.s_addr, false);
-			if (h)
-				h->answered_ns = now_ns;
+			struct presence_host *h = host_find(p, to.sin_addr.s_addr);
+			if (!h)
+				continue;
+			h->answered_ns = now;
+			p->c.answers++;
+			if (!h->link_down)
+				changed |= set_value(p, h, 1);
 		}
+	}
+	/* Nothing but errors is ever queued for reading; drop any datagram. */
+	char b;
+	while (recv(fd, &b, 1, MSG_DONTWAIT) >= 0)
+		;
+	if (changed && p->changed)
+		p->changed(p->arg);
+}
+
+struct link_change {
+	struct presence *p;
+	uint64_t now_ns;
+	bool changed;
+};
+
+static int link_attr(const struct nlattr *a, void *data)
+{
+	const char **name = data;
+	if (mnl_attr_get_type(a) == IFLA_IFNAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+		*name = mnl_attr_get_str(a);
+	return MNL_CB_OK;
+}
+
+/* An interface's state: the watched hosts routed through it lose or get
+ * back their carrier. */
+static int link_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_change *lc = data;
+	struct presence *p = lc->p;
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return MNL_CB_OK;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return MNL_CB_OK;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const char *name = NULL;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, &name);
+	if (!name)
+		return MNL_CB_OK;
+	bool running = nlh->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_RUNNING);
+	p->c.link_events++;
+	for (size_t i = 0; i < PRESENCE_HOSTS; i++) {
+		struct presence_host *h = &p->hosts[i];
+		if (!host_live(h, lc->now_ns) || h->link_down == !running)
+			continue;
+		char dev[KROUTE_DEV_MAX] = "";
+		FILE *f = fopen("/proc/net/route", "re");
+		if (f) {
+			kroute_lookup(f, h->host, dev);
+			fclose(f);
+		}
+		/* Going down, the route is still there (marked linkdown). An
+		 * interface deleted takes its routes: the probes will say. */
+		if (!dev[0] || strcmp(dev, name) != 0)
+			continue;
+		h->link_down = !running;
+		if (h->link_down)
+			lc->changed |= set_value(p, h, 0);
+		else
+			probe(p, h, lc->now_ns); /* back: its answer makes it present */
+	}
+	return MNL_CB_OK;
+}
+
+static void links_readable(void *arg, int fd, uint32_t events)
+{
+	(void)events;
+	struct presence *p = arg;
+	struct link_change lc = {.p = p, .now_ns = loop_now_ns()};
+	char buf[16384];
+	for (int budget = 64; budget > 0; budget--) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			break; /* ENOBUFS (messages lost) included: the probes still run */
+		mnl_cb_run(buf, (size_t)n, 0, 0, link_msg, &lc);
+	}
+	if (lc.changed && p->changed)
+		p->changed(p->arg);
+}
+
+static int links_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+struct presence *presence_open(struct loop *loop, void (*fn)(void *arg), void *arg)
+{
+	struct presence *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->loop = loop;
+	p->changed = fn;
+	p->arg = arg;
+	p->nl_fd = -1;
+	int one = 1;
+	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0 || setsockopt(p->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0 ||
+	    loop_fd_add(loop, p->fd, EPOLLIN | EPOLLERR, answers_readable, p) < 0) {
+		int e = errno;
+		if (p->fd >= 0)
+			close(p->fd);
+		free(p);
+		errno = e;
+		return NULL;
+	}
+	p->nl_fd = links_open();
+	if (p->nl_fd >= 0 && loop_fd_add(loop, p->nl_fd, EPOLLIN, links_readable, p) < 0) {
+		close(p->nl_fd);
+		p->nl_fd = -1;
+	}
+	return p;
+}
+
+void presence_close(struct presence *p)
+{
+	if (!p)
+		return;
+	loop_fd_del(p->loop, p->fd);
+	close(p->fd);
+	if (p->nl_fd >= 0) {
+		loop_fd_del(p->loop, p->nl_fd);
+		close(p->nl_fd);
+	}
+	free(p);
+}
+
+int presence_get(struct presence *p, uint32_t host, uint64_t now_ns)
+{
+	struct presence_host *h = host_find(p, host);
+	if (!h) {
+		/* A free slot, else the one asked about least lately. */
+		struct presence_host *oldest = &p->hosts[0];
+		for (size_t i = 0; i < PRESENCE_HOSTS && !h; i++) {
+			if (!host_live(&p->hosts[i], now_ns))
+				h = &p->hosts[i];
+			else if (p->hosts[i].wanted_ns < oldest->wanted_ns)
+				oldest = &p->hosts[i];
+		}
+		if (!h)
+			h = oldest;
+		*h = (struct presence_host){.host = host, .value = -1};
+		h->wanted_ns = now_ns;
+		probe(p, h, now_ns);
+	}
+	h->wanted_ns = now_ns;
+	return h->value < 0 ? -EAGAIN : h->value;
+}
+
+void presence_tick(struct presence *p, uint64_t now_ns)
+{
+	for (size_t i = 0; i < PRESENCE_HOSTS; i++) {
+		struct presence_host *h = &p->hosts[i];
+		if (!host_live(h, now_ns))
+			continue;
+		/* The probe of a period ago went unanswered: absent. (One sent
+		 * moments ago, when its carrier came back, has had no time:
+		 * its answer will say.) */
+		bool answered = h->answered_ns >= h->probed_ns;
+		if (!answered && now_ns - h->probed_ns >= 100000000ull)
+			set_value(p, h, 0);
+		else if (answered && !h->link_down)
+			set_value(p, h, 1);
+		probe(p, h, now_ns);
 	}
 }
 
-int presence_probe(struct presence *p, uint32_t host, uint64_t since_ns, uint64_t now_ns)
+void presence_counters(const struct presence *p, struct presence_counters *ret)
 {
-	collect(p, now_ns);
-	struct presence_host *h = host_slot(p, host, true);
-	int answered = since_ns && h->answered_ns >= since_ns;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PRESENCE_PORT), .sin_addr.s_addr = host};
-	char b = 0;
-	/* A send refused at once (no route, no neighbour) shows as no answer
-	 * next time. */
-	(void)!sendto(p->fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
-	return answered;
+	*ret = p->c;
 }

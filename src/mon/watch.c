@@ -180,18 +180,17 @@ void watch_init(struct watch *w, const struct watch_spec *spec)
 	w->state = -1;
 }
 
-/* host_up: the last probe's outcome, then the next probe. 1 while there
- * is no outcome yet. */
+/* host_up: the host's presence as the probes and its carrier tell it
+ * (presence.h); 1 (no value) while nothing is known yet. */
 static int read_presence(struct watch *w, const struct watch_env *env, uint64_t now_ns, int64_t *ret)
 {
 	if (!env->presence)
 		return -EOPNOTSUPP;
-	int answered = presence_probe(env->presence, w->spec.host, w->probed_ns, now_ns);
-	int r = w->probed_ns ? 0 : 1;
-	if (r == 0)
-		*ret = answered;
-	w->probed_ns = now_ns;
-	return r;
+	int v = presence_get(env->presence, w->spec.host, now_ns);
+	if (v < 0)
+		return 1;
+	*ret = v;
+	return 0;
 }
 
 static int read_u64(const char *path, uint64_t *ret)

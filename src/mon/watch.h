@@ -55,7 +55,6 @@ struct watch {
 	int state;		      /* index, or -1: none yet / in no range */
 	bool sampled;		      /* a first value has been seen */
 	uint64_t last_bytes, last_ns; /* iface_*: the previous reading */
-	uint64_t probed_ns;	      /* host_up: when the last probe went out, or 0 */
 	int64_t value;		      /* the last value */
 };
 

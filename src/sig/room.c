@@ -43,7 +43,7 @@
 #include "anode-config.h"
 #include "sig/auth.h"
 #include "sig/fetch.h"
-#include "sig/kroute.h"
+#include "core/kroute.h"
 #include "sig/modules.h"
 #include "sig/path.h"
 #include "svc/room.h"
@@ -374,7 +374,7 @@ static bool last_on_path(struct sig_room *r, const struct an_addr *dst, struct a
 	FILE *f = fopen("/proc/net/route", "re");
 	if (!f)
 		return false;
-	enum kroute_kind k = kroute_lookup(f, d);
+	enum kroute_kind k = kroute_lookup(f, d, NULL);
 	fclose(f);
 	return k == KROUTE_DIRECT;
 }

@@ -104,6 +104,7 @@ struct svc_share {
 };
 
 struct svc_api_state {
+	bool listening; /* to the monitors' presence changes (mon_listen) */
 	struct svc_run *runs;
 	struct svc_share shares[SVC_API_USERS_MAX];
 	struct svc_api_counters c;
@@ -121,6 +122,8 @@ static struct svc_api_state *state(struct services *sv)
 	return sv->api;
 }
 
+static void presence_changed(void *arg);
+
 int svc_api_init(struct services *sv)
 {
 	sv->api = calloc(1, sizeof(struct svc_api_state));
@@ -129,6 +132,8 @@ int svc_api_init(struct services *sv)
 
 void svc_api_done(struct services *sv)
 {
+	if (sv->api && sv->api->listening)
+		mon_unlisten(sv->n->mon, presence_changed, sv);
 	free(sv->api);
 	sv->api = NULL;
 }
@@ -442,7 +447,8 @@ static void on_unsubscribe(struct svc_run *r, const struct wire_sapi *m)
 
 static int custom_value(void *arg, const char *name, int64_t *ret);
 
-void svc_api_tick(struct services *sv)
+/* Sample the subscriptions, those to resource only when it is not NULL. */
+static void sample(struct services *sv, const char *resource)
 {
 	if (!sv->api)
 		return;
@@ -453,7 +459,8 @@ void svc_api_tick(struct services *sv)
 		for (size_t i = 0; i < SVC_API_SUBS_MAX; i++) {
 			struct svc_sub *s = &r->subs[i];
 			int prev;
-			if (!s->in || watch_sample(&s->w, &env, now, &prev) != 1)
+			if (!s->in || (resource && strcmp(s->w.spec.resource, resource) != 0) ||
+			    watch_sample(&s->w, &env, now, &prev) != 1)
 				continue;
 			char text[256]; /* names of at most 23 octets and one number */
 			int k = snprintf(text, sizeof(text), "resource=%s%s%s%s%s state=%s previous=%s value=%lld",
@@ -473,6 +480,21 @@ void svc_api_tick(struct services *sv)
 			if (send_rec(r, &m) == 0)
 				state(sv)->c.events++;
 		}
+}
+
+void svc_api_tick(struct services *sv)
+{
+	/* The monitors start after the rooms: heard from their first tick. */
+	if (sv->api && !sv->api->listening && sv->n->mon)
+		sv->api->listening = mon_listen(sv->n->mon, presence_changed, sv) == 0;
+	sample(sv, NULL);
+}
+
+/* A host came or went between periods (mon_listen): the host_up
+ * subscribers hear it now, not up to a period later. */
+static void presence_changed(void *arg)
+{
+	sample(arg, "host_up");
 }
 
 void svc_api_events_print(struct services *sv, uint64_t after, bool json, struct ctl_out *o)

@@ -6,20 +6,23 @@
  * read back is the address in network order on this host. Flags: RTF_UP
  * 0x1, RTF_GATEWAY 0x2.
  */
-#include "sig/kroute.h"
+#include "core/kroute.h"
 
 #include <net/route.h>
+#include <string.h>
 
-enum kroute_kind kroute_lookup(FILE *f, uint32_t dst)
+enum kroute_kind kroute_lookup(FILE *f, uint32_t dst, char ret_dev[KROUTE_DEV_MAX])
 {
 	char line[256];
 	enum kroute_kind best = KROUTE_NONE;
 	int best_len = -1;
 	unsigned best_metric = 0;
+	if (ret_dev)
+		ret_dev[0] = 0;
 	while (fgets(line, sizeof(line), f)) {
-		char ifname[64];
+		char ifname[KROUTE_DEV_MAX];
 		unsigned d, gw, flags, refcnt, use, metric, mask;
-		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifname, &d, &gw, &flags, &refcnt, &use, &metric, &mask) !=
+		if (sscanf(line, "%15s %x %x %x %u %u %u %x", ifname, &d, &gw, &flags, &refcnt, &use, &metric, &mask) !=
 			8 ||
 		    !(flags & RTF_UP) || (dst & mask) != (d & mask))
 			continue;
@@ -28,6 +31,8 @@ enum kroute_kind kroute_lookup(FILE *f, uint32_t dst)
 			best_len = len;
 			best_metric = metric;
 			best = (flags & RTF_GATEWAY) && gw ? KROUTE_GATEWAY : KROUTE_DIRECT;
+			if (ret_dev)
+				memcpy(ret_dev, ifname, sizeof(ifname));
 		}
 	}
 	return best;
