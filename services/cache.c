@@ -543,15 +543,17 @@ int main(void)
 			if (m.status)
 				say("the client's presence cannot be watched: %s", strerror(-m.status));
 			break;
-		case AN_SVC_EVENT:
-			if (m.handle == 0) {
-				say("node: %.*s", (int)m.len, (const char *)m.data);
-			} else if (m.len >= 13 && memmem(m.data, m.len, " state=absent ", 14)) {
+		case AN_SVC_EVENT: {
+			char text[512];
+			snprintf(text, sizeof(text), "%.*s", (int)m.len, m.data ? (const char *)m.data : "");
+			if (m.handle == 0)
+				say("node: %s", text);
+			else if (strstr(text, " state=absent "))
 				client_gone(&c);
-			} else if (memmem(m.data, m.len, " state=present ", 15)) {
+			else if (strstr(text, " state=present "))
 				client_back(&c);
-			}
 			break;
+		}
 		case AN_SVC_PARAMS:
 			params_changed(&c);
 			break;
