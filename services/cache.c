@@ -45,6 +45,12 @@
 #define say(...) (fprintf(stderr, "cache: " __VA_ARGS__), fputc('\n', stderr))
 
 #define CACHE_PKT_MAX 2048 /* an RTP or RTCP datagram's payload, at most */
+#define CACHE_SETUPS 8	   /* SETUPs awaiting their answers */
+
+struct setup_seen {
+	uint16_t port; /* the client's end of the connection; 0: free */
+	uint32_t cseq;
+};
 
 struct stored {
 	uint16_t dport, len;
@@ -75,6 +81,9 @@ struct cache {
 	char uri[WIRE_RTSP_URI_MAX + 1]; /* PLAY's (the aggregate control URL) */
 	uint16_t rtp_lo, rtp_hi;	 /* the client's ports */
 	uint32_t ctl_filters[2];	 /* handles: requests, replies */
+	struct setup_seen setups[CACHE_SETUPS];
+	size_t next_setup;
+	uint64_t unmatched; /* answers naming a session, to no SETUP seen */
 
 	/* The stream's filter while the client is away or just back. */
 	uint32_t filter, filter_tag;
@@ -278,8 +287,9 @@ static void conn_event(struct cache *c, short revents)
 
 /* ---- what the client's control connection says ---- */
 
-/* The TCP payload of an IPv4 packet, or NULL. */
-static const uint8_t *tcp_payload(const uint8_t *p, size_t len, size_t *ret_len)
+/* The TCP payload of an IPv4 packet, or NULL; the client's port on that
+ * connection (the source of a request, the destination of an answer). */
+static const uint8_t *tcp_payload(const uint8_t *p, size_t len, bool request, size_t *ret_len, uint16_t *ret_port)
 {
 	if (len < 20 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
 		return NULL;
@@ -289,23 +299,59 @@ static const uint8_t *tcp_payload(const uint8_t *p, size_t len, size_t *ret_len)
 	size_t doff = (size_t)(p[ihl + 12] >> 4) * 4;
 	if (doff < 20 || ihl + doff > tot)
 		return NULL;
+	const uint8_t *port = p + ihl + (request ? 0 : 2);
+	*ret_port = (uint16_t)(port[0] << 8 | port[1]);
 	*ret_len = tot - ihl - doff;
 	return p + ihl + doff;
 }
 
-static void learn(struct cache *c, const struct wire_rtsp *m)
+/* A SETUP the client sent, waiting for its answer. */
+static struct setup_seen *setup_slot(struct cache *c, uint16_t port, uint32_t cseq, bool add)
 {
-	if (m->has_transport && m->client_port_lo && m->client_port_lo != c->rtp_lo) {
-		c->rtp_lo = m->client_port_lo;
-		c->rtp_hi = m->client_port_hi ? m->client_port_hi : m->client_port_lo;
-		say("the client receives on ports %u-%u", c->rtp_lo, c->rtp_hi);
+	for (size_t i = 0; i < CACHE_SETUPS; i++)
+		if (c->setups[i].port == port && c->setups[i].cseq == cseq)
+			return &c->setups[i];
+	if (!add)
+		return NULL;
+	struct setup_seen *e = &c->setups[c->next_setup++ % CACHE_SETUPS];
+	*e = (struct setup_seen){.port = port, .cseq = cseq};
+	return e;
+}
+
+/* What the client's requests and the server's answers say. The session
+ * is taken only from a 200 answer on the connection, and with the CSeq, of
+ * a SETUP the client was seen sending: an answer forged from the server's
+ * address would have to guess both, and a request forged from the
+ * client's cannot name a session. */
+static void learn(struct cache *c, const struct wire_rtsp *m, uint16_t port)
+{
+	if (!m->response) {
+		if (!strcmp(m->method, "SETUP") && m->has_cseq) {
+			setup_slot(c, port, m->cseq, true);
+			if (m->has_transport && m->client_port_lo && m->client_port_lo != c->rtp_lo) {
+				c->rtp_lo = m->client_port_lo;
+				c->rtp_hi = m->client_port_hi ? m->client_port_hi : m->client_port_lo;
+				say("the client receives on ports %u-%u", c->rtp_lo, c->rtp_hi);
+			}
+		}
+		if ((!strcmp(m->method, "PLAY") || (!c->uri[0] && !strcmp(m->method, "SETUP"))) &&
+		    strcmp(m->uri, c->uri) != 0) {
+			snprintf(c->uri, sizeof(c->uri), "%s", m->uri);
+			say("control URL %s", c->uri);
+		}
+		return;
 	}
-	if (!m->response && (!strcmp(m->method, "PLAY") || (!c->uri[0] && !strcmp(m->method, "SETUP"))) &&
-	    strcmp(m->uri, c->uri) != 0) {
-		snprintf(c->uri, sizeof(c->uri), "%s", m->uri);
-		say("control URL %s", c->uri);
+	struct setup_seen *e = m->has_cseq ? setup_slot(c, port, m->cseq, false) : NULL;
+	if (!e) {
+		/* PLAY's and PAUSE's answers name the session known: fine. */
+		if (m->has_session && strcmp(m->session, c->session) != 0 &&
+		    (++c->unmatched <= 3 || c->unmatched % 100 == 0))
+			say("an answer naming session %s to no SETUP seen from the client: ignored (%llu so far)",
+			    m->session, (unsigned long long)c->unmatched);
+		return;
 	}
-	if (m->response && m->status == 200 && m->has_session && strcmp(m->session, c->session) != 0) {
+	e->port = 0; /* answered */
+	if (m->status == 200 && m->has_session && strcmp(m->session, c->session) != 0) {
 		snprintf(c->session, sizeof(c->session), "%s", m->session);
 		say("session %s", c->session);
 	}
@@ -314,16 +360,19 @@ static void learn(struct cache *c, const struct wire_rtsp *m)
 /* Every whole RTSP message in one segment (the common case: a request or
  * an answer is a few hundred octets); a message split over segments is
  * not read, and the next one is. */
-static void watch_control(struct cache *c, const uint8_t *pkt, size_t len)
+static void watch_control(struct cache *c, const uint8_t *pkt, size_t len, bool request)
 {
 	size_t n;
-	const uint8_t *p = tcp_payload(pkt, len, &n);
+	uint16_t port;
+	const uint8_t *p = tcp_payload(pkt, len, request, &n, &port);
 	while (p && n) {
 		struct wire_rtsp m;
 		ssize_t used = wire_rtsp_parse(p, n, &m);
 		if (used <= 0)
 			return;
-		learn(c, &m);
+		if (m.response != !request) /* a request from the server, an answer from the client */
+			return;
+		learn(c, &m, port);
 		p += used;
 		n -= (size_t)used;
 	}
@@ -439,7 +488,7 @@ static void on_packet(struct cache *c, const struct an_service_msg *m)
 {
 	enum an_verdict v = AN_ACCEPT;
 	if (m->handle == c->ctl_filters[0] || m->handle == c->ctl_filters[1]) {
-		watch_control(c, m->data, m->len);
+		watch_control(c, m->data, m->len, m->handle == c->ctl_filters[0]);
 	} else if (c->away) {
 		store_add(c, m->data, m->len);
 		v = AN_DROP; /* kept for the client: the kernel would lose it */

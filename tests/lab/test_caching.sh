@@ -9,8 +9,11 @@
 # with no filter for it; h2's link goes down for 2 s; the service hears it
 # from the presence monitor, filters and keeps the stream and PAUSEs the
 # session; h2 comes back, gets what was kept, and the stream goes on after
-# PLAY; the client saw no gap, no duplicate and nothing out of order, and
-# the server logged PAUSE and PLAY on the client's session. Needs root, ip
+# PLAY; the client missed only what the router forwarded before the service
+# could know, saw nothing twice or out of order, and the server logged
+# PAUSE and PLAY on the client's session. Then without PAUSE (pause=no) for
+# 1 s: the service keeps and replays it all. Attacked: answers forged from
+# the server's address naming sessions of the attacker's are refused. Needs root, ip
 # netns, bubblewrap and GStreamer's RTSP server; skips otherwise.
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -78,6 +81,21 @@ wait_for "the service to learn the session" 10 logged "cache: session $session"
 learned=$(grep 'cache: ' "$dir/node.log")
 expect_match "...its control URL, from the client's PLAY" "$learned" "control URL rtsp://$h1:8554/test$"
 expect_match "...and the client's ports, from its SETUP" "$learned" 'the client receives on ports 5004-5005'
+
+# An attacker who can send as the server (here from h1 itself, through a
+# raw socket) forges answers naming sessions of its choosing: to a port of
+# the client's it guessed, and on the client's real control connection
+# with a CSeq it guessed. The service takes neither; the client notices
+# nothing (below: the real session is paused and played, no gap).
+cport=$(ip netns exec "$H2" ss -Htn state established '( dport = :8554 )' | awk '{ sub(/.*:/, "", $3); print $3; exit }')
+forge() { ip netns exec "$H1" /usr/bin/python3 "$SRC_DIR/tests/lab/rtsp_forge.py" "$h1" 8554 "$h2" "$@"; }
+forge 40000 'RTSP/1.0 200 OK\nCSeq: 2\nSession: evil1\n\n'
+forge "$cport" 'RTSP/1.0 200 OK\nCSeq: 7\nSession: evil2\n\n'
+wait_for "the service to refuse the forged answers" 5 logged 'naming session evil2 to no SETUP seen'
+expect_match "forged answers naming sessions are refused, saying why" "$(grep 'cache: ' "$dir/node.log")" \
+  'an answer naming session evil1 to no SETUP seen from the client: ignored \(1 so far\)'
+logged 'cache: session evil' && fail "the service took a forged session"
+ok "...and the service keeps the client's session ($session)"
 sleep 1.5
 expect_eq "while h2 is there the stream crosses r with no filter for it" "$(rules)" 3
 before=$(wc -l <"$dir/rtp")
