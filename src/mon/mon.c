@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mon/links.h"
 #include "mon/presence.h"
 
 struct mon {
@@ -21,9 +22,10 @@ struct mon {
 	int64_t fig[MON_N];
 	uint64_t last_bytes, last_ns, last_capacity_ns;
 	struct presence *presence; /* host_up's probe socket, opened at start */
+	struct links *links;	   /* rtnetlink: carrier and shaping, opened at start */
 	bool ticking;		   /* past the first sample: the node's tick runs */
 	struct {
-		void (*fn)(void *arg);
+		void (*fn)(void *arg, const char *resource);
 		void *arg;
 	} listeners[MON_LISTENERS];
 };
@@ -91,16 +93,34 @@ static void sample(void *arg)
 	m->timer = loop_timer_add(m->loop, m->cfg.period_ms, sample, m);
 }
 
+static void tell(struct mon *m, const char *resource)
+{
+	for (size_t i = 0; i < MON_LISTENERS; i++)
+		if (m->listeners[i].fn)
+			m->listeners[i].fn(m->listeners[i].arg, resource);
+}
+
 /* A host's presence changed between samples: whoever watches hears it now. */
 static void presence_changed(void *arg)
 {
-	struct mon *m = arg;
-	for (size_t i = 0; i < MON_LISTENERS; i++)
-		if (m->listeners[i].fn)
-			m->listeners[i].fn(m->listeners[i].arg);
+	tell(arg, "host_up");
 }
 
-int mon_listen(struct mon *m, void (*fn)(void *arg), void *arg)
+static void carrier_changed(void *arg, const char *name, bool running)
+{
+	struct mon *m = arg;
+	if (m->presence)
+		presence_carrier(m->presence, name, running, loop_now_ns());
+	tell(m, "iface_capacity_bps"); /* an interface down has no capacity to speak of */
+}
+
+static void shaping_changed(void *arg, const char *name)
+{
+	(void)name;
+	tell(arg, "iface_capacity_bps");
+}
+
+int mon_listen(struct mon *m, void (*fn)(void *arg, const char *resource), void *arg)
 {
 	for (size_t i = 0; i < MON_LISTENERS; i++)
 		if (!m->listeners[i].fn) {
@@ -111,7 +131,7 @@ int mon_listen(struct mon *m, void (*fn)(void *arg), void *arg)
 	return -ENOSPC;
 }
 
-void mon_unlisten(struct mon *m, void (*fn)(void *arg), void *arg)
+void mon_unlisten(struct mon *m, void (*fn)(void *arg, const char *resource), void *arg)
 {
 	for (size_t i = 0; i < MON_LISTENERS; i++)
 		if (m->listeners[i].fn == fn && m->listeners[i].arg == arg)
@@ -140,6 +160,8 @@ struct mon *mon_new(struct loop *loop, const struct mon_config *cfg, const struc
 	m->fig[MON_link_capacity_bps] = (int64_t)m->cfg.capacity_bps;
 	/* Opened now: a router node's child opens no socket once it runs. */
 	m->presence = presence_open(loop, presence_changed, m);
+	struct links_ops lo = {.arg = m, .carrier = carrier_changed, .shaping = shaping_changed};
+	m->links = links_open(loop, &lo); /* without: presence follows the probes alone */
 	sample(m);
 	return m;
 }
@@ -150,12 +172,18 @@ void mon_free(struct mon *m)
 		return;
 	loop_timer_cancel(m->loop, m->timer);
 	presence_close(m->presence);
+	links_close(m->links);
 	free(m);
 }
 
 struct presence *mon_presence(struct mon *m)
 {
 	return m->presence;
+}
+
+int64_t mon_iface_capacity(const struct mon *m, const char *dev)
+{
+	return m->links ? links_capacity(m->links, dev) : -EOPNOTSUPP;
 }
 
 void mon_set_capacity(struct mon *m, int64_t bps)
@@ -178,6 +206,8 @@ void mon_stat_rows(const struct mon *m, struct stat_section *sec)
 		presence_counters(m->presence, &pc);
 	stat_add_counter(sec, "presence_probes", "host_up probes sent", pc.probes);
 	stat_add_counter(sec, "presence_answers", "host_up probes answered", pc.answers);
-	stat_add_counter(sec, "presence_link_events", "interface state changes heard (rtnetlink)", pc.link_events);
+	stat_add_counter(sec, "presence_link_events", "carrier changes told to the presence probe", pc.link_events);
+	stat_add_counter(sec, "rtnetlink_messages", "link and qdisc messages heard (rtnetlink)",
+			 m->links ? links_events(m->links) : 0);
 	stat_add_counter(sec, "presence_changes", "hosts found present or absent", pc.changes);
 }

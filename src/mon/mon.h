@@ -66,12 +66,18 @@ int64_t mon_get(const struct mon *m, enum mon_figure f);
 /* Every figure as rows of a stats section (0 for one not known). */
 void mon_stat_rows(const struct mon *m, struct stat_section *sec);
 
-/* Up to MON_LISTENERS rooms hear fn(arg) when a watched host's presence
- * changes between samples (presence.h), to sample their host_up watches
- * at once rather than at the next period. -ENOSPC when full. */
+/* Up to MON_LISTENERS rooms hear fn(arg, resource) when a resource
+ * changed between samples, to sample their subscriptions to it at once
+ * rather than at the next period: "host_up" when a watched host's
+ * presence changed (presence.h), "iface_capacity_bps" when an interface's
+ * carrier or shaping did (links.h). -ENOSPC when full. */
 #define MON_LISTENERS 4
-int mon_listen(struct mon *m, void (*fn)(void *arg), void *arg);
-void mon_unlisten(struct mon *m, void (*fn)(void *arg), void *arg);
+int mon_listen(struct mon *m, void (*fn)(void *arg, const char *resource), void *arg);
+void mon_unlisten(struct mon *m, void (*fn)(void *arg, const char *resource), void *arg);
+
+/* The capacity of interface dev in bits/s, as rtnetlink last told it
+ * (links.h: its tbf's rate, else its speed), or a negative errno. */
+int64_t mon_iface_capacity(const struct mon *m, const char *dev);
 
 /* The presence probe's socket (presence.h), or NULL when it did not open. */
 struct presence *mon_presence(struct mon *m);

@@ -8,10 +8,11 @@
  * No privilege needed; a host that filters ICMP counts as absent. The
  * socket is in the node's loop, so an answer is taken when it comes.
  *
- * The carrier: an rtnetlink socket in the RTMGRP_LINK group hears every
- * interface's state change (a veth whose peer went down, a station that
- * left the access point); the interface a host's route leaves by comes
- * from /proc/net/route (core/kroute.h), which the node child may read.
+ * The carrier: the monitors hear every interface's state change over
+ * rtnetlink (links.h: a veth whose peer went down, a station that left
+ * the access point) and tell presence_carrier; the interface a host's
+ * route leaves by comes from /proc/net/route (core/kroute.h), which the
+ * node child may read.
  */
 #include "mon/presence.h"
 
@@ -20,7 +21,6 @@
 #include <stdbool.h>
 #include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
-#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <stdio.h>
@@ -28,8 +28,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <libmnl/libmnl.h>
 
 #include "core/kroute.h"
 
@@ -47,7 +45,7 @@ struct presence_host {
 
 struct presence {
 	struct loop *loop;
-	int fd, nl_fd;
+	int fd;
 	void (*changed)(void *arg);
 	void *arg;
 	struct presence_host hosts[PRESENCE_HOSTS];
@@ -132,40 +130,13 @@ static void answers_readable(void *arg, int fd, uint32_t events)
 		p->changed(p->arg);
 }
 
-struct link_change {
-	struct presence *p;
-	uint64_t now_ns;
-	bool changed;
-};
-
-static int link_attr(const struct nlattr *a, void *data)
+void presence_carrier(struct presence *p, const char *name, bool running, uint64_t now_ns)
 {
-	const char **name = data;
-	if (mnl_attr_get_type(a) == IFLA_IFNAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-		*name = mnl_attr_get_str(a);
-	return MNL_CB_OK;
-}
-
-/* An interface's state: the watched hosts routed through it lose or get
- * back their carrier. */
-static int link_msg(const struct nlmsghdr *nlh, void *data)
-{
-	struct link_change *lc = data;
-	struct presence *p = lc->p;
-	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
-		return MNL_CB_OK;
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
-		return MNL_CB_OK;
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const char *name = NULL;
-	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, &name);
-	if (!name)
-		return MNL_CB_OK;
-	bool running = nlh->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_RUNNING);
+	bool changed = false;
 	p->c.link_events++;
 	for (size_t i = 0; i < PRESENCE_HOSTS; i++) {
 		struct presence_host *h = &p->hosts[i];
-		if (!host_live(h, lc->now_ns) || h->link_down == !running)
+		if (!host_live(h, now_ns) || h->link_down == !running)
 			continue;
 		char dev[KROUTE_DEV_MAX] = "";
 		FILE *f = fopen("/proc/net/route", "re");
@@ -179,41 +150,12 @@ static int link_msg(const struct nlmsghdr *nlh, void *data)
 			continue;
 		h->link_down = !running;
 		if (h->link_down)
-			lc->changed |= set_value(p, h, 0);
+			changed |= set_value(p, h, 0);
 		else
-			probe(p, h, lc->now_ns); /* back: its answer makes it present */
+			probe(p, h, now_ns); /* back: its answer makes it present */
 	}
-	return MNL_CB_OK;
-}
-
-static void links_readable(void *arg, int fd, uint32_t events)
-{
-	(void)events;
-	struct presence *p = arg;
-	struct link_change lc = {.p = p, .now_ns = loop_now_ns()};
-	char buf[16384];
-	for (int budget = 64; budget > 0; budget--) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n <= 0)
-			break; /* ENOBUFS (messages lost) included: the probes still run */
-		mnl_cb_run(buf, (size_t)n, 0, 0, link_msg, &lc);
-	}
-	if (lc.changed && p->changed)
+	if (changed && p->changed)
 		p->changed(p->arg);
-}
-
-static int links_open(void)
-{
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
 }
 
 struct presence *presence_open(struct loop *loop, void (*fn)(void *arg), void *arg)
@@ -224,7 +166,6 @@ struct presence *presence_open(struct loop *loop, void (*fn)(void *arg), void *a
 	p->loop = loop;
 	p->changed = fn;
 	p->arg = arg;
-	p->nl_fd = -1;
 	int one = 1;
 	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0 || setsockopt(p->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0 ||
@@ -236,11 +177,6 @@ struct presence *presence_open(struct loop *loop, void (*fn)(void *arg), void *a
 		errno = e;
 		return NULL;
 	}
-	p->nl_fd = links_open();
-	if (p->nl_fd >= 0 && loop_fd_add(loop, p->nl_fd, EPOLLIN, links_readable, p) < 0) {
-		close(p->nl_fd);
-		p->nl_fd = -1;
-	}
 	return p;
 }
 
@@ -250,10 +186,6 @@ void presence_close(struct presence *p)
 		return;
 	loop_fd_del(p->loop, p->fd);
 	close(p->fd);
-	if (p->nl_fd >= 0) {
-		loop_fd_del(p->loop, p->nl_fd);
-		close(p->nl_fd);
-	}
 	free(p);
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The presence of watched hosts (presence.c; seed 000 §3.2: the caching
- * service's presence monitor). One UDP probe socket for all of them and one
- * rtnetlink socket hearing interfaces' carrier, both opened when the
- * monitors start (a router node's child opens no socket once it runs).
+ * service's presence monitor). One UDP probe socket for all of them,
+ * opened when the monitors start (a router node's child opens no socket
+ * once it runs); interfaces' carrier from the monitors' rtnetlink socket
+ * (links.h), through presence_carrier.
  *
  * A host is present while it answers the probes (once a period) and the
  * interface its route leaves by has carrier. Both ways are heard as they
@@ -16,6 +17,7 @@
 #ifndef MON_PRESENCE_H
 #define MON_PRESENCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/loop.h"
@@ -27,8 +29,7 @@ struct presence_counters {
 };
 
 /* fn(arg) is called when a host's presence changed between periods. NULL
- * with errno set when the probe socket cannot open (a missing rtnetlink
- * socket only loses the carrier: presence then follows the probes). */
+ * with errno set when the probe socket cannot open. */
 struct presence *presence_open(struct loop *loop, void (*fn)(void *arg), void *arg);
 void presence_close(struct presence *p);
 
@@ -42,6 +43,10 @@ int presence_get(struct presence *p, uint32_t host, uint64_t now_ns);
 /* Once a period: each host's presence from the answer to the last probe,
  * then the next probe. */
 void presence_tick(struct presence *p, uint64_t now_ns);
+
+/* The interface name lost (running false) or got back its carrier: the
+ * hosts routed through it are absent at once, or probed at once. */
+void presence_carrier(struct presence *p, const char *name, bool running, uint64_t now_ns);
 
 void presence_counters(const struct presence *p, struct presence_counters *ret);
 

@@ -41,9 +41,14 @@ static bool host_resource(const char *r)
 	return !strcmp(r, "host_up");
 }
 
+static bool capacity_resource(const char *r)
+{
+	return !strcmp(r, "iface_capacity_bps");
+}
+
 static bool iface_resource(const char *r)
 {
-	return !strcmp(r, "iface_rx_bps") || !strcmp(r, "iface_tx_bps");
+	return !strcmp(r, "iface_rx_bps") || !strcmp(r, "iface_tx_bps") || capacity_resource(r);
 }
 
 static bool word_ok(const char *s, size_t max, const char *extra)
@@ -82,7 +87,7 @@ int watch_spec_parse(const char *text, struct watch_spec *ret, char *err, size_t
 	    (figure_of(w) < 0 && !iface_resource(w) && !host_resource(w) && !custom_resource(w))) {
 		snprintf(err, errlen,
 			 "unknown resource '%.40s' (a node figure such as load_milli or link_used_bps, "
-			 "iface_rx_bps / iface_tx_bps with dev=NAME, host_up with host=A.B.C.D, "
+			 "iface_rx_bps / iface_tx_bps / iface_capacity_bps with dev=NAME, host_up with host=A.B.C.D, "
 			 "or custom with name=USER.KEY)",
 			 w ? w : "");
 		return -EINVAL;
@@ -214,6 +219,15 @@ static int read_value(struct watch *w, const struct watch_env *env, uint64_t now
 	if (custom_resource(w->spec.resource)) {
 		int r = env->custom ? env->custom(env->arg, w->spec.name, ret) : -ENOENT;
 		return r == -ENOENT ? 1 : r; /* nothing published yet: no value */
+	}
+	if (capacity_resource(w->spec.resource)) {
+		int64_t c = mon_iface_capacity(env->mon, w->spec.dev);
+		if (c == -ENODATA)
+			return 1; /* down, or no speed: no value until it has one */
+		if (c < 0)
+			return (int)c;
+		*ret = c;
+		return 0;
 	}
 	int f = figure_of(w->spec.resource);
 	if (f >= 0) {

@@ -122,7 +122,7 @@ static struct svc_api_state *state(struct services *sv)
 	return sv->api;
 }
 
-static void presence_changed(void *arg);
+static void monitors_changed(void *arg, const char *resource);
 
 int svc_api_init(struct services *sv)
 {
@@ -133,7 +133,7 @@ int svc_api_init(struct services *sv)
 void svc_api_done(struct services *sv)
 {
 	if (sv->api && sv->api->listening)
-		mon_unlisten(sv->n->mon, presence_changed, sv);
+		mon_unlisten(sv->n->mon, monitors_changed, sv);
 	free(sv->api);
 	sv->api = NULL;
 }
@@ -486,15 +486,16 @@ void svc_api_tick(struct services *sv)
 {
 	/* The monitors start after the rooms: heard from their first tick. */
 	if (sv->api && !sv->api->listening && sv->n->mon)
-		sv->api->listening = mon_listen(sv->n->mon, presence_changed, sv) == 0;
+		sv->api->listening = mon_listen(sv->n->mon, monitors_changed, sv) == 0;
 	sample(sv, NULL);
 }
 
-/* A host came or went between periods (mon_listen): the host_up
- * subscribers hear it now, not up to a period later. */
-static void presence_changed(void *arg)
+/* A resource changed between periods (mon_listen: a host came or went,
+ * an interface's shaping changed): its subscribers hear it now, not up to
+ * a period later. */
+static void monitors_changed(void *arg, const char *resource)
 {
-	sample(arg, "host_up");
+	sample(arg, resource);
 }
 
 void svc_api_events_print(struct services *sv, uint64_t after, bool json, struct ctl_out *o)

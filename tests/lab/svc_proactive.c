@@ -17,7 +17,9 @@
  * (subscribe to the presence of the host host=A.B.C.D and report it);
  * publish (a custom probe: publish "level", one more every 300 ms);
  * custom (subscribe to the custom probe from=USER's key=KEY, "level" by
- * default: low below 3, high from 3, and report it).
+ * default: low below 3, high from 3, and report it); capacity (subscribe
+ * to the capacity of dev=IF: low below threshold, high from it, and
+ * report it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -75,6 +77,8 @@ int main(void)
 			return 2;
 		}
 		snprintf(spec, sizeof(spec), "host_up host=%s absent=0-1 present=1-", host);
+	} else if (!strcmp(mode, "capacity")) {
+		snprintf(spec, sizeof(spec), "iface_capacity_bps dev=%s low=0-%s high=%s-", dev, threshold, threshold);
 	} else if (!strcmp(mode, "custom")) {
 		char from[40];
 		if (an_service_param(s, "from", from, sizeof(from)) < 0) {
@@ -109,7 +113,7 @@ int main(void)
 			say("subscription %s (handle %u)", m.status ? strerror(-m.status) : "made", m.handle);
 			break;
 		case AN_SVC_EVENT: {
-			if (!strcmp(mode, "presence") || !strcmp(mode, "custom"))
+			if (!strcmp(mode, "presence") || !strcmp(mode, "custom") || !strcmp(mode, "capacity"))
 				say("%s event: %.*s", mode, (int)m.len, (const char *)m.data);
 			if (strcmp(mode, "proactive") != 0)
 				break;

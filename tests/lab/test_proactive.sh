@@ -147,6 +147,20 @@ ip -n "$H2" route add default via 10.$X.2.1 2>/dev/null || true
 wait_for "h2 to be seen back" 15 logged 'presence event: resource=host_up state=present previous=absent'
 ok "...and back: present again"
 stop_bob
+# The capacity of the last link (seed 000 §3.2, the adaptation service's
+# monitor): bob's service watches r2's, which tc shapes at 20 Mbit/s, then
+# 1, then 20 again; each change is heard from rtnetlink as it happens.
+misbehave capacity
+wait_for "r2's capacity to be seen high" 10 logged 'capacity event: resource=iface_capacity_bps dev=r2 state=high .* value=20000000'
+ok "the capacity monitor reads r2's tc rate (20 Mbit/s)"
+t0=$(date +%s%N)
+tc -n "$R" qdisc change dev r2 root tbf rate 1mbit burst 32kbit latency 50ms
+wait_for "r2's capacity to be seen low" 5 logged 'capacity event: resource=iface_capacity_bps dev=r2 state=low previous=high value=1000000'
+ok "...tc lowers it to 1 Mbit/s: an event says so ($((($(date +%s%N) - t0) / 1000000)) ms later, polled every 50 ms)"
+tc -n "$R" qdisc change dev r2 root tbf rate 20mbit burst 32kbit latency 50ms
+wait_for "r2's capacity to be seen high again" 5 logged 'capacity event: resource=iface_capacity_bps dev=r2 state=high previous=low'
+ok "...and back to 20 Mbit/s"
+stop_bob
 # A custom probe: one of bob's services publishes a reading, another
 # subscribes to it with states, as to any monitor.
 misbehave publish

@@ -16,6 +16,8 @@ static void test_good(void)
 	char err[200];
 	CHECK_INT(watch_spec_parse("iface_tx_bps dev=eth1 idle=0-5000000 congested=5000000-", &s, err, sizeof(err)), 0);
 	CHECK(!strcmp(s.resource, "iface_tx_bps") && !strcmp(s.dev, "eth1"));
+	CHECK_INT(watch_spec_parse("iface_capacity_bps dev=r2 low=0-5000000 high=5000000-", &s, err, sizeof(err)), 0);
+	CHECK(!strcmp(s.resource, "iface_capacity_bps") && !strcmp(s.dev, "r2") && s.n_states == 2);
 	CHECK_INT(s.n_states, 2);
 	CHECK_INT(s.states[0].lo, 0);
 	CHECK_INT(s.states[0].hi, 5000000);
@@ -45,6 +47,7 @@ static void test_refused(void)
 	refused("iface_tx_bps dev=../../etc idle=0-1", "bad interface name");
 	refused("iface_tx_bps dev=eth0/x idle=0-1", "bad interface name");
 	refused("iface_tx_bps idle=0-1", "needs dev=");
+	refused("iface_capacity_bps low=0-1", "needs dev=");
 	refused("load_milli dev=eth0 idle=0-1", "only for iface_");
 	refused("host_up host=example.org up=1-", "bad host");
 	refused("host_up up=1-", "needs host=");
