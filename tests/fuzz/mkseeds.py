@@ -317,6 +317,33 @@ rtsp_seeds = {
 for k, b in rtsp_seeds.items():
     write('fuzz_rtsp', k, b)
 
+# MPEG-TS (fuzz_mpegts): a PAT as ffmpeg writes it (program 1, PMT 0x1000),
+# a datagram of 7 packets of two video PIDs, and broken ones.
+def ts_packet(pid, payload, start=False, cc=0, adaptation=None):
+    b1 = (0x40 if start else 0) | (pid >> 8)
+    afc = 0x30 if adaptation is not None else 0x10
+    head = bytes([0x47, b1, pid & 0xff, afc | (cc & 15)])
+    if adaptation is not None:
+        head += bytes([len(adaptation)]) + adaptation
+    body = head + payload
+    return body + b'\xff' * (188 - len(body))
+
+pat_section = bytes([0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xf0, 0x00]) + b'\x2a\xb1\x04\xb2'
+pat = ts_packet(0, b'\x00' + pat_section, start=True)
+pes = [ts_packet(0x100 + (i % 2), b'\x00\x00\x01\xe0' + bytes(20), start=(i < 2), cc=i // 2) for i in range(6)]
+mpegts_seeds = {
+    'pat': pat,
+    'datagram': pat + b''.join(pes),
+    'pat-adaptation': ts_packet(0, b'\x00' + pat_section, start=True, adaptation=b'\x00'),
+    'pat-network': ts_packet(0, b'\x00' + bytes([0x00, 0xb0, 0x11, 0, 1, 0xc1, 0, 0, 0, 0, 0xe0, 0x10,
+                                                  0, 1, 0xf0, 0]) + bytes(4), start=True),
+    'pat-long': ts_packet(0, b'\x00' + bytes([0x00, 0xbf, 0xff]) + bytes(10), start=True),
+    'short': pat[:100],
+    'no-sync': b'\x48' + pat[1:],
+}
+for k, b in mpegts_seeds.items():
+    write('fuzz_mpegts', k, b)
+
 # The node with its rooms (fuzz_node): each ANEP seed of the decoders' as
 # one datagram from the peer (op 0: length, bytes), and a few sequences:
 # the same datagram from two neighbours with the clock moved between them,
