@@ -19,6 +19,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "mon/links.h"
 #include "mon/mon.h"
 
 #define CAP_IFS 64
@@ -69,54 +70,16 @@ static uint64_t if_speed_bps(const char *name)
 	return mbps > 0 ? (uint64_t)mbps * 1000000ull : 0;
 }
 
-struct tbf_attrs {
-	const struct nlattr *parms, *rate64;
-};
-
-static int tbf_attr(const struct nlattr *a, void *data)
-{
-	struct tbf_attrs *t = data;
-	if (mnl_attr_get_type(a) == TCA_TBF_PARMS && mnl_attr_get_payload_len(a) >= sizeof(struct tc_tbf_qopt))
-		t->parms = a;
-	else if (mnl_attr_get_type(a) == TCA_TBF_RATE64 && mnl_attr_validate(a, MNL_TYPE_U64) >= 0)
-		t->rate64 = a;
-	return MNL_CB_OK;
-}
-
-struct qdisc_attrs {
-	const char *kind;
-	const struct nlattr *options;
-};
-
-static int qdisc_attr(const struct nlattr *a, void *data)
-{
-	struct qdisc_attrs *q = data;
-	if (mnl_attr_get_type(a) == TCA_KIND && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-		q->kind = mnl_attr_get_str(a);
-	else if (mnl_attr_get_type(a) == TCA_OPTIONS)
-		q->options = a;
-	return MNL_CB_OK;
-}
-
 /* One qdisc of the dump: a tbf limits its interface to its rate. */
 static int qdisc_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct cap_walk *w = data;
-	const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
-	struct qdisc_attrs q = { 0 };
-	if (mnl_attr_parse(nlh, sizeof(*tc), qdisc_attr, &q) < 0 || !q.kind || strcmp(q.kind, "tbf") != 0 || !q.options)
+	int64_t bps = links_tbf_bps(nlh);
+	if (bps <= 0)
 		return MNL_CB_OK;
-	struct cap_if *c = cap_find(w, (unsigned)tc->tcm_ifindex);
-	if (!c)
-		return MNL_CB_OK;
-	struct tbf_attrs t = { 0 };
-	mnl_attr_parse_nested(q.options, tbf_attr, &t);
-	uint64_t bytes_s = 0;
-	if (t.rate64)
-		bytes_s = mnl_attr_get_u64(t.rate64);
-	else if (t.parms)
-		bytes_s = ((const struct tc_tbf_qopt *)mnl_attr_get_payload(t.parms))->rate.rate;
-	cap_limit(c, bytes_s * 8);
+	struct cap_if *c = cap_find(w, (unsigned)((const struct tcmsg *)mnl_nlmsg_get_payload(nlh))->tcm_ifindex);
+	if (c)
+		cap_limit(c, (uint64_t)bps);
 	return MNL_CB_OK;
 }
 

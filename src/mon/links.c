@@ -117,31 +117,41 @@ static int tbf_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+int64_t links_tbf_bps(const struct nlmsghdr *nlh)
+{
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct tcmsg)))
+		return -EBADMSG;
+	const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
+	struct qdisc_attrs q = {0};
+	if (mnl_attr_parse(nlh, sizeof(*tc), qdisc_attr, &q) < 0 || !q.kind || strcmp(q.kind, "tbf") != 0)
+		return -ENOENT;
+	if (!q.options)
+		return 0;
+	struct tbf_attrs t = {0};
+	mnl_attr_parse_nested(q.options, tbf_attr, &t);
+	if (t.rate64)
+		return (int64_t)(mnl_attr_get_u64(t.rate64) * 8);
+	if (t.parms)
+		return (int64_t)((const struct tc_tbf_qopt *)mnl_attr_get_payload(t.parms))->rate.rate * 8;
+	return 0;
+}
+
 /* A tbf added or changed limits its interface to its rate; one deleted
  * no longer does. Other qdiscs say nothing of capacity. */
 static void qdisc_msg(struct links *ls, const struct nlmsghdr *nlh)
 {
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct tcmsg)))
+	int64_t bps = links_tbf_bps(nlh);
+	if (bps < 0)
 		return;
 	const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
-	struct qdisc_attrs q = {0};
-	if (mnl_attr_parse(nlh, sizeof(*tc), qdisc_attr, &q) < 0 || !q.kind || strcmp(q.kind, "tbf") != 0)
-		return;
 	struct link *k = link_find(ls, (unsigned)tc->tcm_ifindex, false);
 	if (!k)
 		return;
-	uint64_t bps = 0;
-	if (nlh->nlmsg_type == RTM_NEWQDISC && q.options) {
-		struct tbf_attrs t = {0};
-		mnl_attr_parse_nested(q.options, tbf_attr, &t);
-		if (t.rate64)
-			bps = mnl_attr_get_u64(t.rate64) * 8;
-		else if (t.parms)
-			bps = (uint64_t)((const struct tc_tbf_qopt *)mnl_attr_get_payload(t.parms))->rate.rate * 8;
-	}
-	if (bps == k->tbf_bps)
+	if (nlh->nlmsg_type == RTM_DELQDISC)
+		bps = 0;
+	if ((uint64_t)bps == k->tbf_bps)
 		return;
-	k->tbf_bps = bps;
+	k->tbf_bps = (uint64_t)bps;
 	if (ls->started && ls->ops.shaping && k->name[0])
 		ls->ops.shaping(ls->ops.arg, k->name);
 }

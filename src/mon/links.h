@@ -36,6 +36,11 @@ void links_close(struct links *l);
  * neither (down, or a virtual interface that reports no speed). */
 int64_t links_capacity(const struct links *l, const char *name);
 
+/* The rate of the tbf an RTM_NEWQDISC message describes, in bits/s (0:
+ * none given); -ENOENT for another qdisc, -EBADMSG. */
+struct nlmsghdr;
+int64_t links_tbf_bps(const struct nlmsghdr *nlh);
+
 /* Messages heard since the start (the dumps included). */
 uint64_t links_events(const struct links *l);
 
