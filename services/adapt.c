@@ -32,6 +32,7 @@
 
 #include "anode/service.h"
 #include "wire/mpegts.h"
+#include "wire/wire.h"
 
 #define say(...) (fprintf(stderr, "adapt: " __VA_ARGS__), fputc('\n', stderr))
 
@@ -90,17 +91,15 @@ static bool kept(const struct adapt *a, uint16_t pid)
  * for AN_MODIFIED. */
 static enum an_verdict thin_packet(struct adapt *a, const uint8_t *p, size_t len, uint8_t *out, size_t *ret_len)
 {
-	if (len < 28 || (p[0] >> 4) != 4 || p[9] != IPPROTO_UDP)
+	struct wire_ipv4_udp u;
+	if (wire_ipv4_udp_parse(p, len, &u) < 0)
 		return AN_ACCEPT;
-	size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
-	if (ihl < 20 || tot > len || tot < ihl + 8)
-		return AN_ACCEPT;
-	const uint8_t *ts = p + ihl + 8;
-	int n = wire_ts_count(ts, tot - ihl - 8);
+	const uint8_t *ts = p + u.payload_off;
+	int n = wire_ts_count(ts, u.payload_len);
 	if (n < 0)
 		return AN_ACCEPT; /* not MPEG-TS: not ours to thin */
 	a->datagrams++;
-	size_t o = ihl + 8;
+	size_t o = u.payload_off;
 	for (int i = 0; i < n; i++) {
 		const uint8_t *t = ts + (size_t)i * WIRE_TS_PACKET;
 		uint16_t pmt[ADAPT_PMT_MAX];
@@ -117,22 +116,22 @@ static enum an_verdict thin_packet(struct adapt *a, const uint8_t *p, size_t len
 		o += WIRE_TS_PACKET;
 		a->kept++;
 	}
-	if (o == ihl + 8) {
+	if (o == u.payload_off) {
 		a->dropped++;
 		return AN_DROP;
 	}
-	if (o == tot) {
+	if (o == (size_t)u.payload_off + u.payload_len) {
 		a->passed++;
 		return AN_ACCEPT;
 	}
-	/* The same headers; the lengths and checksums are the node's to put
-	 * right, but the lengths are set here too. */
-	memcpy(out, p, ihl + 8);
+	/* The same headers, shorter: the node puts the lengths and checksums
+	 * right, and the lengths are set here too. */
+	memcpy(out, p, u.payload_off);
 	out[2] = (uint8_t)(o >> 8);
 	out[3] = (uint8_t)o;
-	size_t udp_len = o - ihl;
-	out[ihl + 4] = (uint8_t)(udp_len >> 8);
-	out[ihl + 5] = (uint8_t)udp_len;
+	size_t udp_len = o - (u.payload_off - 8);
+	out[u.payload_off - 4] = (uint8_t)(udp_len >> 8);
+	out[u.payload_off - 3] = (uint8_t)udp_len;
 	*ret_len = o;
 	return AN_MODIFIED;
 }

@@ -41,6 +41,7 @@
 
 #include "anode/service.h"
 #include "wire/rtsp.h"
+#include "wire/wire.h"
 
 #define say(...) (fprintf(stderr, "cache: " __VA_ARGS__), fputc('\n', stderr))
 
@@ -287,24 +288,6 @@ static void conn_event(struct cache *c, short revents)
 
 /* ---- what the client's control connection says ---- */
 
-/* The TCP payload of an IPv4 packet, or NULL; the client's port on that
- * connection (the source of a request, the destination of an answer). */
-static const uint8_t *tcp_payload(const uint8_t *p, size_t len, bool request, size_t *ret_len, uint16_t *ret_port)
-{
-	if (len < 20 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
-		return NULL;
-	size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
-	if (ihl < 20 || tot > len || tot < ihl + 20)
-		return NULL;
-	size_t doff = (size_t)(p[ihl + 12] >> 4) * 4;
-	if (doff < 20 || ihl + doff > tot)
-		return NULL;
-	const uint8_t *port = p + ihl + (request ? 0 : 2);
-	*ret_port = (uint16_t)(port[0] << 8 | port[1]);
-	*ret_len = tot - ihl - doff;
-	return p + ihl + doff;
-}
-
 /* A SETUP the client sent, waiting for its answer. */
 static struct setup_seen *setup_slot(struct cache *c, uint16_t port, uint32_t cseq, bool add)
 {
@@ -362,10 +345,13 @@ static void learn(struct cache *c, const struct wire_rtsp *m, uint16_t port)
  * not read, and the next one is. */
 static void watch_control(struct cache *c, const uint8_t *pkt, size_t len, bool request)
 {
-	size_t n;
-	uint16_t port;
-	const uint8_t *p = tcp_payload(pkt, len, request, &n, &port);
-	while (p && n) {
+	struct wire_ipv4_tcp t;
+	if (wire_ipv4_tcp_parse(pkt, len, &t) < 0)
+		return;
+	const uint8_t *p = pkt + t.payload_off;
+	size_t n = t.payload_len;
+	uint16_t port = request ? t.sport : t.dport; /* the client's end */
+	while (n) {
 		struct wire_rtsp m;
 		ssize_t used = wire_rtsp_parse(p, n, &m);
 		if (used <= 0)
@@ -390,12 +376,10 @@ static void store_clear(struct cache *c)
 /* Keep an RTP (or RTCP) datagram for the client: true when kept. */
 static bool store_add(struct cache *c, const uint8_t *p, size_t len)
 {
-	if (len < 28 || (p[0] >> 4) != 4 || p[9] != IPPROTO_UDP)
+	struct wire_ipv4_udp u;
+	if (wire_ipv4_udp_parse(p, len, &u) < 0)
 		return false;
-	size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
-	if (ihl < 20 || tot > len || tot < ihl + 8)
-		return false;
-	size_t n = tot - ihl - 8;
+	size_t n = u.payload_len;
 	if (n > CACHE_PKT_MAX || c->bytes_stored + n > c->store_max) {
 		c->overflow++;
 		return false;
@@ -415,9 +399,9 @@ static bool store_add(struct cache *c, const uint8_t *p, size_t len)
 		c->overflow++;
 		return false;
 	}
-	e->dport = (uint16_t)(p[ihl + 2] << 8 | p[ihl + 3]);
+	e->dport = ntohs(u.dport);
 	e->len = (uint16_t)n;
-	memcpy(e->data, p + ihl + 8, n);
+	memcpy(e->data, p + u.payload_off, n);
 	c->store[c->n_stored++] = e;
 	c->bytes_stored += n;
 	return true;

@@ -70,6 +70,34 @@ int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret)
 	return 0;
 }
 
+int wire_ipv4_tcp_parse(const void *ip, size_t len, struct wire_ipv4_tcp *ret)
+{
+	const uint8_t *b = ip;
+	if (len < IPV4_HDR_MIN || b[0] >> 4 != 4)
+		return len < IPV4_HDR_MIN ? -EBADMSG : -EPROTONOSUPPORT;
+	size_t ihl = (size_t)(b[0] & 0x0f) * 4;
+	size_t total = get16(b + 2);
+	if (ihl < IPV4_HDR_MIN || total < ihl || total > len)
+		return -EBADMSG;
+	if (b[9] != 6 || (get16(b + 6) & 0x3fff) != 0) /* not TCP, or a fragment */
+		return -EPROTONOSUPPORT;
+	if (total - ihl < 20)
+		return -EBADMSG;
+	const uint8_t *t = b + ihl;
+	size_t doff = (size_t)(t[12] >> 4) * 4;
+	if (doff < 20 || doff > total - ihl)
+		return -EBADMSG;
+	struct wire_ipv4_tcp r;
+	memcpy(&r.src, b + 12, 4);
+	memcpy(&r.dst, b + 16, 4);
+	r.sport = get16(t);
+	r.dport = get16(t + 2);
+	r.payload_off = (uint16_t)(ihl + doff);
+	r.payload_len = (uint16_t)(total - ihl - doff);
+	*ret = r;
+	return 0;
+}
+
 int wire_ipv4_udp_rewrite(void *ip, size_t cap, uint32_t dst, uint16_t dport, const void *payload,
 			  size_t payload_len, size_t *ret_len)
 {

@@ -623,6 +623,19 @@ struct wire_ipv4_udp {
  * IPv4/UDP or is a fragment. */
 int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret);
 
+/* Decode an IPv4 packet carrying a TCP segment (no fragments), for
+ * services that read a connection's contents (the caching service's RTSP
+ * control connection): addresses, ports and where the segment's payload
+ * lies. -EBADMSG when the headers are malformed or run past len (a data
+ * offset under 5 words or past the packet), -EPROTONOSUPPORT when it is
+ * not IPv4/TCP or is a fragment. */
+struct wire_ipv4_tcp {
+	uint32_t src, dst;     /* network byte order */
+	uint16_t sport, dport; /* host byte order */
+	uint16_t payload_off, payload_len;
+};
+int wire_ipv4_tcp_parse(const void *ip, size_t len, struct wire_ipv4_tcp *ret);
+
 /* Rewrite a parsed IPv4/UDP packet in place to carry payload (payload_len
  * octets) to dst/dport: the IP header keeps its fields except the
  * destination, lengths and checksum (its options are dropped); the UDP

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for wire_ipv4_udp_parse (router mode reads every
- * intercepted packet with it). What parses must lie inside the input, and
+ * intercepted packet with it) and wire_ipv4_tcp_parse (services read TCP
+ * segments with it). What parses must lie inside the input, and
  * rewriting it with its own payload must give a packet that parses back to
  * the same payload.
  */
@@ -15,6 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wire_ipv4_udp r, r2;
+	struct wire_ipv4_tcp t;
+	if (wire_ipv4_tcp_parse(data, size, &t) == 0 && (size_t)t.payload_off + t.payload_len > size)
+		abort();
 	if (wire_ipv4_udp_parse(data, size, &r) < 0)
 		return 0;
 	if ((size_t)r.payload_off + r.payload_len > size)

@@ -129,7 +129,37 @@ static void test_rewrite(void)
 	CHECK_INT(wire_ipv4_udp_rewrite(b, 40, dst, dport, payload, sizeof(payload), &len), -EMSGSIZE);
 }
 
+/* A TCP segment 10.0.0.2:40000 -> 10.0.0.1:8554 with 12 octets of
+ * options (data offset 8 words) and "PLAY" as its payload. */
+static void test_tcp(void)
+{
+	uint8_t b[20 + 32 + 4] = {0x45, 0, 0, sizeof(b), 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1};
+	uint8_t *t = b + 20;
+	t[0] = 40000 >> 8, t[1] = 40000 & 0xff, t[2] = 8554 >> 8, t[3] = 8554 & 0xff;
+	t[12] = 8 << 4;
+	memcpy(b + 52, "PLAY", 4);
+	struct wire_ipv4_tcp r;
+	CHECK_INT(wire_ipv4_tcp_parse(b, sizeof(b), &r), 0);
+	CHECK_INT(r.sport, 40000);
+	CHECK_INT(r.dport, 8554);
+	CHECK_INT(r.payload_off, 52);
+	CHECK_INT(r.payload_len, 4);
+	CHECK(!memcmp(b + r.payload_off, "PLAY", 4));
+	CHECK_INT(wire_ipv4_tcp_parse(b, sizeof(b) - 1, &r), -EBADMSG); /* the total runs past */
+	t[12] = 4 << 4;							/* an offset under 5 words */
+	CHECK_INT(wire_ipv4_tcp_parse(b, sizeof(b), &r), -EBADMSG);
+	t[12] = 15 << 4; /* past the packet */
+	CHECK_INT(wire_ipv4_tcp_parse(b, sizeof(b), &r), -EBADMSG);
+	t[12] = 8 << 4;
+	b[6] = 0x20; /* more fragments */
+	CHECK_INT(wire_ipv4_tcp_parse(b, sizeof(b), &r), -EPROTONOSUPPORT);
+	b[6] = 0x40;
+	b[9] = 17;
+	CHECK_INT(wire_ipv4_tcp_parse(b, sizeof(b), &r), -EPROTONOSUPPORT);
+}
+
 static const struct check_test tests[] = {
+	TEST(test_tcp),
 	TEST(test_parse),
 	TEST(test_refused),
 	TEST(test_rewrite),
