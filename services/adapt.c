@@ -17,8 +17,10 @@
  * the capacity is back to rate= or more it removes the filter and sleeps.
  *
  * Parameters: dev=IF dst=A.B.C.D port=PORT rate=BPS keep=PID[,PID...]
- * (PIDs in decimal or 0x hexadecimal). It says what it does on standard
- * error (the node's log).
+ * (PIDs in decimal or 0x hexadecimal) [src=A.B.C.D: only the sender's
+ * datagrams are thinned and read for PATs, so that another host sending
+ * to the port cannot name the PIDs kept]. It says what it does on
+ * standard error (the node's log).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -187,6 +189,14 @@ int main(void)
 		return 2;
 	}
 	a.f.dst_prefix = 32;
+	char src[32];
+	if (an_service_param(a.s, "src", src, sizeof(src)) == 0) {
+		if (inet_pton(AF_INET, src, &a.f.src) != 1) {
+			say("bad src '%s' (an IPv4 address)", src);
+			return 2;
+		}
+		a.f.src_prefix = 32;
+	}
 	a.f.proto = IPPROTO_UDP;
 	a.f.dport_lo = a.f.dport_hi = (uint16_t)p;
 	char spec[160];

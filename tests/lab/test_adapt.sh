@@ -78,7 +78,8 @@ field() { # pid key report
   awk -v p="pid=$1" -v k="$2" '$1 == p { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' <<<"$3"
 }
 
-"$ANODE" -n "$dir/n.app" svc activate adapt dev=r2 dst=$h2 port=6000 rate=4000000 keep=0x101 "${as_alice[@]}" >/dev/null
+"$ANODE" -n "$dir/n.app" svc activate adapt dev=r2 dst=$h2 port=6000 rate=4000000 keep=0x101 src=10.$X.1.2 \
+  "${as_alice[@]}" >/dev/null
 wait_for "the service to sleep" 10 logged 'adapt: asleep: the stream to'
 expect_eq "asleep: no filter for the stream" "$(rules)" 1
 with=$(stream with)
