@@ -5,7 +5,7 @@
 # r .1.1 on r1 and .2.1 on r2, h2 .2.2), with routes and forwarding on r;
 # hrh_down removes them, and the node log's tail when the test failed, the
 # processes in $pids stopped first. A test sets $dir and $pids, and traps
-# EXIT with hrh_finish.
+# EXIT with hrh_finish; namespaces of its own in $HRH_EXTRA go too.
 hrh_up() { # tag
   H1=an-$1-$$-h1 R=an-$1-$$-r H2=an-$1-$$-h2
   X=$((100 + RANDOM % 150))
@@ -28,7 +28,7 @@ hrh_finish() {
   [ $rc = 0 ] || tail -30 "$dir/node.log" >&2
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  for n in "$H1" "$R" "$H2"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done
+  for n in "$H1" "$R" "$H2" ${HRH_EXTRA:-}; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done
   (exit $rc)
   cleanup
 }

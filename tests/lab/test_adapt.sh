@@ -11,7 +11,8 @@
 # again when the capacity returns; h2 received the 300 kbit/s encoding
 # with under 1 % of its packets lost and ffmpeg decodes it without an
 # error (lost: what ffmpeg sent, recorded on h1 by its tee muxer, less
-# what h2 got). The same run without the service: what h2 lost is
+# what h2 got), while an attacker on h3 sends PATs that would make a
+# credulous service keep the 3 Mbit/s encoding. The same run without the service: what h2 lost is
 # reported, and must be more. Needs root, ip netns, tc, bubblewrap and ffmpeg; skips
 # otherwise.
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
@@ -32,6 +33,17 @@ pids=()
 trap hrh_finish EXIT
 hrh_up ad
 h2=10.$X.2.2
+# An attacker's host h3 on a third link of r.
+H3=an-ad-$$-h3
+HRH_EXTRA=$H3
+ip netns add "$H3"
+ip -n "$H3" link set lo up
+ip -n "$H3" link add eth0 type veth peer name r3 netns "$R"
+ip -n "$H3" addr add 10.$X.3.2/24 dev eth0
+ip -n "$R" addr add 10.$X.3.1/24 dev r3
+ip -n "$H3" link set eth0 up
+ip -n "$R" link set r3 up
+ip -n "$H3" route add default via 10.$X.3.1
 shape() { tc -n "$R" qdisc "$1" dev r2 root tbf rate "$2" burst 32kbit latency 300ms; }
 shape add 10mbit
 
@@ -65,6 +77,19 @@ stream() { # name
   local send=$!
   sleep 3
   shape change 1mbit
+  if [ "${2:-}" = attack ]; then
+    # h3 sends PATs to h2's port naming the 3 Mbit/s encoding's PID 0x100
+    # as a PMT, so that a service that believed them would keep it.
+    ip netns exec "$H3" /usr/bin/python3 -c "
+import socket, time
+section = bytes([0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe1, 0x00, 0, 0, 0, 0])
+pkt = bytes([0x47, 0x40, 0x00, 0x10, 0x00]) + section
+pkt += b'\xff' * (188 - len(pkt))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(40):
+    s.sendto(pkt, ('$h2', 6000))
+    time.sleep(0.05)" &
+  fi
   sleep 5
   shape change 10mbit
   wait "$send" || fail "ffmpeg could not stream: $(cat "$dir/$1.ffmpeg")"
@@ -82,7 +107,7 @@ field() { # pid key report
   "${as_alice[@]}" >/dev/null
 wait_for "the service to sleep" 10 logged 'adapt: asleep: the stream to'
 expect_eq "asleep: no filter for the stream" "$(rules)" 1
-with=$(stream with)
+with=$(stream with attack)
 echo "# with the service: $(tr '\n' ' ' <<<"$with")"
 logged 'adapt: the link is slower than the stream (resource=iface_capacity_bps dev=r2 state=thin previous=full value=1000000)' ||
   fail "the service did not hear the link slow down"
@@ -101,6 +126,7 @@ ok "h2 got the 300 kbit/s encoding throughout, $lost of $((low + lost)) packets 
 errors=$(ffmpeg -nostdin -v error -i "$dir/with.ts" -map 0:i:0x101 -f null - 2>&1 | head -5)
 [ -z "$errors" ] || fail "ffmpeg found errors decoding it: $errors"
 ok "...and ffmpeg decodes it without an error"
+ok "...while h3 sent PATs naming the 3 Mbit/s encoding's PID as a PMT: the service (src= the sender) never read them"
 
 "$ANODE" -n "$dir/n.app" svc stop adapt "${as_alice[@]}" >/dev/null
 without=$(stream without)
