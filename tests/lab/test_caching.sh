@@ -12,8 +12,9 @@
 # PLAY; the client missed only what the router forwarded before the service
 # could know, saw nothing twice or out of order, and the server logged
 # PAUSE and PLAY on the client's session. Then without PAUSE (pause=no) for
-# 1 s: the service keeps and replays it all. Attacked: answers forged from
-# the server's address naming sessions of the attacker's are refused. Needs root, ip
+# 1 s: the service keeps and replays it all. Then ffmpeg as the client, a
+# real player: it plays on across a 2 s absence. Attacked: answers forged
+# from the server's address naming sessions of the attacker's are refused. Needs root, ip
 # netns, bubblewrap and GStreamer's RTSP server; skips otherwise.
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -174,6 +175,42 @@ expect_match "...and the client got it in order, missing only what came before t
   "$report" 'reordered=0 duplicates=0 '
 expect_eq "...and the server was not paused again" "$(grep -c "^PAUSE $session$" "$dir/requests")" 1
 
+# A real player as the mobile client: ffmpeg plays a new session over UDP;
+# h2 away 2 s, the service keeping the stream (still pause=no: the server's
+# media is shared, and the first session, which the service's connection
+# now holds, keeps it running, so a paused session's sequence numbers
+# would jump by the pause when it plays again). ffmpeg takes the replayed
+# packets, though they come from the router, plays on and says what it
+# missed.
+ip netns exec "$H2" ffmpeg -nostdin -hide_banner -loglevel info -rtsp_transport udp -min_port 5010 -max_port 5011 \
+  -i "rtsp://$h1:8554/test" -f null - >"$dir/ffmpeg.log" 2>&1 &
+ff=$!
+pids+=($ff)
+wait_for "the service to learn ffmpeg's ports" 10 logged 'the client receives on ports 5010-5011'
+wait_for "ffmpeg to play" 10 grep -q 'time=00:00:01' "$dir/ffmpeg.log"
+t0=$(date +%s%N)
+ip -n "$H2" link set eth0 down
+down_ms=$((($(date +%s%N) - t0) / 1000000))
+absent3() { [ "$(grep -c 'cache: client absent: keeping the stream' "$dir/node.log")" -ge 3 ]; }
+wait_for "the service to keep ffmpeg's stream" 5 absent3
+sleep 2
+ip -n "$H2" link set eth0 up
+ip -n "$H2" route replace default via 10.$X.2.1
+back3() { [ "$(grep -c 'cache: client back after' "$dir/node.log")" -ge 3 ]; }
+wait_for "the service to hear h2 come back a third time" 10 back3
+sleep 2
+kill -INT "$ff"
+wait "$ff" 2>/dev/null || true # 255: interrupted, as asked
+grep -q 'Exiting normally' "$dir/ffmpeg.log" || fail "ffmpeg did not play to the end: $(tail -3 "$dir/ffmpeg.log")"
+played=$(grep -o 'time=[0-9:.]*' "$dir/ffmpeg.log" | tail -1 | awk -F'[=:]' '{ printf "%d", $3 * 60 + $4 }')
+missed=$(awk '{ while (match($0, /RTP: missed [0-9]+ packets/)) { split(substr($0, RSTART, RLENGTH), w, " ")
+  n += w[3]; $0 = substr($0, RSTART + RLENGTH) } } END { print n + 0 }' "$dir/ffmpeg.log")
+filter_ms=$(sed -n 's/.*cache: awake: filter [0-9]* installed \([0-9]*\)\.[0-9] ms after.*/\1/p' "$dir/node.log" | tail -1)
+bound=$(((down_ms + ${filter_ms:-0}) / 20 + 2))
+[ "$played" -ge 4 ] || fail "ffmpeg played only ${played}s of media"
+[ "$missed" -le "$bound" ] || fail "ffmpeg missed $missed packets, more than the $bound sent before the service could keep them"
+replayed=$(sed -n 's/.*cache: client back after [0-9]* ms: replayed \([0-9]*\) of.*/\1/p' "$dir/node.log" | tail -1)
+ok "a real player (ffmpeg) plays on across a 2 s absence: ${played}s of media, $replayed packets replayed, $missed missed (at most $bound)"
 expect_match "the node counted the presence changes it heard" \
   "$("$ANODE" -n "$dir/n.app" stats --json | json "d['monitors']['presence_changes']")" '^[2-9]'
 echo "$checks checks passed"
