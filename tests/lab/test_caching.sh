@@ -15,11 +15,11 @@
 # 1 s: the service keeps and replays it all. Then ffmpeg as the client, a
 # real player: it plays on across a 2 s absence. Attacked: answers forged
 # from the server's address naming sessions of the attacker's are refused. Needs root, ip
-# netns, bubblewrap and GStreamer's RTSP server; skips otherwise.
+# netns, bubblewrap, ffmpeg and GStreamer's RTSP server; skips otherwise.
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
 export PATH="$PATH:/usr/sbin:/sbin"
 ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
-for t in bwrap iptables; do command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }; done
+for t in bwrap iptables ffmpeg; do command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }; done
 [ -w /sys/fs/cgroup/memory/cgroup.procs ] || { echo "SKIP: no cgroup v1 memory controller"; exit 77; }
 /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" 2>/dev/null ||
   { echo "SKIP: gir1.2-gst-rtsp-server-1.0 or python3-gi is missing (scripts/deps.sh installs them)"; exit 77; }
