@@ -41,17 +41,30 @@ uint16_t wire_csum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret)
+/* The IPv4 header of a packet of protocol proto, not a fragment: its
+ * length and the packet's, inside len. */
+static int ipv4_hdr(const uint8_t *b, size_t len, uint8_t proto, size_t *ret_ihl, size_t *ret_total)
 {
-	const uint8_t *b = ip;
 	if (len < IPV4_HDR_MIN || b[0] >> 4 != 4)
 		return len < IPV4_HDR_MIN ? -EBADMSG : -EPROTONOSUPPORT;
 	size_t ihl = (size_t)(b[0] & 0x0f) * 4;
 	size_t total = get16(b + 2);
 	if (ihl < IPV4_HDR_MIN || total < ihl || total > len)
 		return -EBADMSG;
-	if (b[9] != 17 || (get16(b + 6) & 0x3fff) != 0) /* not UDP, or a fragment */
+	if (b[9] != proto || (get16(b + 6) & 0x3fff) != 0) /* another protocol, or a fragment */
 		return -EPROTONOSUPPORT;
+	*ret_ihl = ihl;
+	*ret_total = total;
+	return 0;
+}
+
+int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret)
+{
+	const uint8_t *b = ip;
+	size_t ihl, total;
+	int err = ipv4_hdr(b, len, 17, &ihl, &total);
+	if (err < 0)
+		return err;
 	if (total - ihl < UDP_HDR_LEN)
 		return -EBADMSG;
 	const uint8_t *u = b + ihl;
@@ -73,14 +86,10 @@ int wire_ipv4_udp_parse(const void *ip, size_t len, struct wire_ipv4_udp *ret)
 int wire_ipv4_tcp_parse(const void *ip, size_t len, struct wire_ipv4_tcp *ret)
 {
 	const uint8_t *b = ip;
-	if (len < IPV4_HDR_MIN || b[0] >> 4 != 4)
-		return len < IPV4_HDR_MIN ? -EBADMSG : -EPROTONOSUPPORT;
-	size_t ihl = (size_t)(b[0] & 0x0f) * 4;
-	size_t total = get16(b + 2);
-	if (ihl < IPV4_HDR_MIN || total < ihl || total > len)
-		return -EBADMSG;
-	if (b[9] != 6 || (get16(b + 6) & 0x3fff) != 0) /* not TCP, or a fragment */
-		return -EPROTONOSUPPORT;
+	size_t ihl, total;
+	int err = ipv4_hdr(b, len, 6, &ihl, &total);
+	if (err < 0)
+		return err;
 	if (total - ihl < 20)
 		return -EBADMSG;
 	const uint8_t *t = b + ihl;
