@@ -43,9 +43,7 @@ chmod 755 "$TMP"
 PIDS=()
 finish() {
 	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for n in "$S" "$M" "$R"; do ip netns del "$n" 2>/dev/null; done
+	mid_stop
 	rm -rf "$TMP"
 }
 trap finish EXIT
@@ -60,11 +58,7 @@ service adapt program $TMP/anode-adapt
 allow alice service adapt
 allow alice filter 10.77.2.2/32 proto udp ports 6000
 POL
-printf 'name ba\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
-	"$TMP" "$TMP" "$TMP" >"$TMP/n.conf"
-ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && break; sleep 0.1; done
+mid_router ba
 as_alice=(--key "$TMP/alice.key" --user alice)
 
 count() { awk -v p="pid=$1" -v k="$2" '$1 == p { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' "$3"; }

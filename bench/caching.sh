@@ -48,9 +48,7 @@ chmod 755 "$TMP"
 PIDS=()
 finish() {
 	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for n in "$S" "$M" "$R"; do ip netns del "$n" 2>/dev/null; done
+	mid_stop
 	rm -rf "$TMP"
 }
 trap finish EXIT
@@ -66,11 +64,7 @@ allow alice filter 10.77.1.2/32 proto tcp ports 8554
 allow alice filter 10.77.2.2/32 proto tcp
 allow alice filter 10.77.2.2/32 proto udp ports 5000-5999
 POL
-printf 'name bc\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
-	"$TMP" "$TMP" "$TMP" >"$TMP/n.conf"
-ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && break; sleep 0.1; done
+mid_router bc
 ip netns exec "$S" /usr/bin/python3 "$TOP/tests/lab/rtsp_server.py" 10.77.1.2 8554 "$TMP/requests" \
 	>"$TMP/server.out" 2>&1 &
 PIDS+=($!)

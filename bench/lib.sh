@@ -69,6 +69,22 @@ mid_stop() {
 	for n in "$S" "$M" "$R"; do ip netns del "$n" 2>/dev/null; done
 }
 
+# An anode router on $M named NAME with the policy $TMP/policy, its sockets
+# $TMP/n.app and $TMP/n.ctl, its log $TMP/node.log; NODE_PID, in PIDS.
+# Returns once it answers, else says why and fails.
+mid_router() { # name
+	printf 'name %s\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
+		"$1" "$TMP" "$TMP" "$TMP" >"$TMP/n.conf"
+	ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
+	NODE_PID=$!
+	PIDS+=($NODE_PID)
+	local _
+	for _ in $(seq 100); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && return 0; sleep 0.05; done
+	echo "the router did not start:" >&2
+	cat "$TMP/node.log" >&2
+	return 1
+}
+
 # UDP datagrams that reached $R's UDP layer (delivered or dropped at a full
 # socket: a sink that never reads).
 arrived() { ip netns exec "$R" awk '$1 == "Udp:" { if (h) { print $2 + $4; exit } h = 1 }' /proc/net/snmp; }

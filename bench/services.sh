@@ -83,12 +83,7 @@ for k in $MANY; do ((k > max)) && max=$k; done
 	echo "allow bench filter 10.77.2.0/24 proto udp ports 6000-6000"
 	echo "quota bench services $((max + 2)) memory 64M cpu 100"
 } >"$TMP/policy"
-printf 'name bs\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
-	"$TMP" "$TMP" "$TMP" >"$TMP/n.conf"
-ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
-PIDS+=($!)
-NODE_PID=$!
-for _ in $(seq 100); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && break; sleep 0.05; done
+mid_router bs
 CHILD=$(ps --ppid "$NODE_PID" -o pid=,user= | awk '$2 == "nobody" {print $1}')
 [[ -n $CHILD ]] || { echo "services.sh: the router did not start:" >&2; cat "$TMP/node.log" >&2; exit 1; }
 if [[ $PIN == 1 ]]; then taskset -pc 1 "$NODE_PID" >/dev/null; taskset -pc 1 "$CHILD" >/dev/null; fi

@@ -60,24 +60,42 @@ const char *an_service_params(const struct an_service *s)
 	return s->params;
 }
 
-int an_service_param(const struct an_service *s, const char *key, char *buf, size_t len)
+/* The value of KEY among the "KEY=VALUE" words of text (n octets, not
+ * necessarily NUL-terminated), copied into buf. */
+static int word_value(const char *text, size_t n, const char *key, char *buf, size_t len)
 {
 	size_t k = strlen(key);
-	for (const char *p = s->params; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t w = strcspn(p, " ");
-		if (w > k && !strncmp(p, key, k) && p[k] == '=') {
+	for (size_t i = 0; i < n;) {
+		while (i < n && text[i] == ' ')
+			i++;
+		size_t w = 0;
+		while (i + w < n && text[i + w] != ' ' && text[i + w] != 0)
+			w++;
+		if (w > k && !strncmp(text + i, key, k) && text[i + k] == '=') {
 			size_t v = w - k - 1;
 			if (v >= len)
 				return -ENOSPC;
-			memcpy(buf, p + k + 1, v);
+			memcpy(buf, text + i + k + 1, v);
 			buf[v] = 0;
 			return 0;
 		}
-		p += w;
+		if (i + w < n && text[i + w] == 0)
+			break;
+		i += w;
 	}
 	return -ENOENT;
+}
+
+int an_service_param(const struct an_service *s, const char *key, char *buf, size_t len)
+{
+	return word_value(s->params, strlen(s->params), key, buf, len);
+}
+
+int an_service_event_value(const struct an_service_msg *m, const char *key, char *buf, size_t len)
+{
+	if (m->kind != AN_SVC_EVENT || !m->data)
+		return -EINVAL;
+	return word_value((const char *)m->data, m->len, key, buf, len);
 }
 
 static int send_rec(struct an_service *s, const struct wire_sapi *m)

@@ -220,13 +220,14 @@ int main(void)
 				say("the link's capacity cannot be watched: %s", strerror(-m.status));
 			break;
 		case AN_SVC_EVENT: {
-			char text[512];
+			char text[512], state[32] = "";
 			snprintf(text, sizeof(text), "%.*s", (int)m.len, m.data ? (const char *)m.data : "");
 			if (m.handle == 0)
 				say("node: %s", text);
-			else if (strstr(text, " state=thin "))
+			else if (an_service_event_value(&m, "state", state, sizeof(state)) == 0 &&
+				 !strcmp(state, "thin"))
 				set_thin(&a, true, text);
-			else if (strstr(text, " state=full "))
+			else if (!strcmp(state, "full"))
 				set_thin(&a, false, text);
 			break;
 		}

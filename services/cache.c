@@ -577,13 +577,13 @@ int main(void)
 				say("the client's presence cannot be watched: %s", strerror(-m.status));
 			break;
 		case AN_SVC_EVENT: {
-			char text[512];
-			snprintf(text, sizeof(text), "%.*s", (int)m.len, m.data ? (const char *)m.data : "");
+			char state[32] = "";
 			if (m.handle == 0)
-				say("node: %s", text);
-			else if (strstr(text, " state=absent "))
+				say("node: %.*s", (int)m.len, m.data ? (const char *)m.data : "");
+			else if (an_service_event_value(&m, "state", state, sizeof(state)) == 0 &&
+				 !strcmp(state, "absent"))
 				client_gone(&c);
-			else if (strstr(text, " state=present "))
+			else if (!strcmp(state, "present"))
 				client_back(&c);
 			break;
 		}

@@ -86,6 +86,11 @@ struct an_service_msg {
 	size_t len;
 };
 
+/* The value of KEY in an event's "KEY=VALUE" words (state, previous,
+ * value, resource...), copied into buf: 0, -ENOENT when absent, -ENOSPC
+ * when buf is too small, -EINVAL for a message that is not an event. */
+int an_service_event_value(const struct an_service_msg *m, const char *key, char *buf, size_t len);
+
 /* Wait up to timeout_ms (-1: forever) for the next message. 0, -ETIMEDOUT,
  * or -EPIPE when the node is gone. */
 int an_service_recv(struct an_service *s, struct an_service_msg *ret, int timeout_ms);

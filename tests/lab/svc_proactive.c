@@ -120,7 +120,9 @@ int main(void)
 			char text[600];
 			snprintf(text, sizeof(text), "%.*s", (int)m.len, (const char *)m.data);
 			say("event: %s", text);
-			bool congested = strstr(text, " state=congested ") != NULL;
+			char state[32] = "";
+			bool congested = an_service_event_value(&m, "state", state, sizeof(state)) == 0 &&
+					 !strcmp(state, "congested");
 			if (congested && !filter && !want_tag) {
 				an_service_filter_add(s, &f, &want_tag);
 			} else if (!congested && filter) {
