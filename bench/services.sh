@@ -29,6 +29,7 @@
 set -euo pipefail
 
 BUILD=${1:-build}
+ARGS="$*" # for the command line in RESULTS.md
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-1}
 SIZES=${SIZES:-"64 512 1400"}
@@ -178,7 +179,7 @@ section=$TMP/section.md
 	echo "<!-- services:begin (written by bench/services.sh; edit outside these markers) -->"
 	echo "## Services: asleep, pass-through service process, their cost (issue 9)"
 	echo
-	echo "- command: \`bench/services.sh $1\` (ROUNDS=$ROUNDS SECS=$SECS SIZES=\"$SIZES\" MANY=\"$MANY\" PIN=$PIN)"
+	echo "- command: \`bench/services.sh $ARGS\` (ROUNDS=$ROUNDS SECS=$SECS SIZES=\"$SIZES\" MANY=\"$MANY\" PIN=$PIN)"
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo ?)"
 	echo "- machine: nproc $(nproc), kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' | awk '{print $1, $2}'); load average before/after: $load0 / $load1; measured in ${elapsed} s"
 	echo "- s -> m -> r in namespaces; UDP blasted by bench/udpblast for ${SECS} s per size (sendmmsg, 32 per call) to"
