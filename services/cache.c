@@ -94,7 +94,7 @@ struct cache {
 
 	struct stored **store;
 	size_t n_stored, cap_stored, bytes_stored;
-	uint64_t overflow, replays, replayed_pkts;
+	uint64_t overflow; /* packets not kept this absence: the store was full */
 
 	struct rtsp_conn conn;
 	int udp; /* replays go out from here */
@@ -417,8 +417,6 @@ static void replay(struct cache *c)
 		if (sendto(c->udp, c->store[i]->data, c->store[i]->len, 0, (struct sockaddr *)&sa, sizeof(sa)) >= 0)
 			sent++;
 	}
-	c->replays++;
-	c->replayed_pkts += sent;
 	say("client back after %llu ms: replayed %zu of %zu packets (%zu octets, %llu not kept)",
 	    (unsigned long long)((now_ns() - c->away_ns) / 1000000), sent, c->n_stored, c->bytes_stored,
 	    (unsigned long long)c->overflow);
