@@ -44,6 +44,13 @@ AN_ACCEPT int64_t ping_accept(struct an_ctx *ctx)
 			return h;
 		return an_deliver((uint64_t)h);
 	}
-	to = m->phase == PING_OUT ? m->dst : m->src;
+	/* One send per branch, not a pointer chosen between the two fields:
+	 * the kernel's verifier refuses that choice in a kernel section
+	 * (docs/kernel.md). */
+	if (m->phase == PING_OUT) {
+		to = m->dst;
+		return an_send(&to);
+	}
+	to = m->src;
 	return an_send(&to);
 }

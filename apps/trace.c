@@ -89,6 +89,13 @@ AN_ACCEPT int64_t trace_accept(struct an_ctx *ctx)
 		return an_deliver((uint64_t)hnd);
 	}
 	h->t_sent_ns = an_time_ns();
-	to = h->phase == TRACE_OUT ? h->dst : h->src;
+	/* One send per branch, not a pointer chosen between the two fields:
+	 * the kernel's verifier refuses that choice in a kernel section
+	 * (docs/kernel.md). */
+	if (h->phase == TRACE_OUT) {
+		to = h->dst;
+		return an_send(&to);
+	}
+	to = h->src;
 	return an_send(&to);
 }

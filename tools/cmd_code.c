@@ -21,6 +21,9 @@
 #include "core/spawn.h"
 #include "core/log.h"
 #include "ee/ee.h"
+#include "kern/kobj.h"
+#include "anode/kernel.h"
+#include <elf.h>
 
 static void code_usage(FILE *f)
 {
@@ -114,12 +117,132 @@ static bool label_ok(const char *s)
 	return true;
 }
 
+/* The name of the function in section sec of an ELF object we just built
+ * (the accept entry point's, for the kernel build's AN_KERNEL_ENTRY). */
+static int entry_name(const uint8_t *b, size_t len, const char *sec, char *ret, size_t retlen)
+{
+	Elf64_Ehdr eh;
+	if (len < sizeof(eh))
+		return -EINVAL;
+	memcpy(&eh, b, sizeof(eh));
+	if (eh.e_shoff > len || (len - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum || eh.e_shstrndx >= eh.e_shnum)
+		return -EINVAL;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(b + eh.e_shoff);
+	if (sh[eh.e_shstrndx].sh_offset > len || sh[eh.e_shstrndx].sh_size > len - sh[eh.e_shstrndx].sh_offset)
+		return -EINVAL;
+	const char *names = (const char *)b + sh[eh.e_shstrndx].sh_offset;
+	size_t idx = 0;
+	for (size_t i = 1; i < eh.e_shnum; i++)
+		if (sh[i].sh_name < sh[eh.e_shstrndx].sh_size && strcmp(names + sh[i].sh_name, sec) == 0)
+			idx = i;
+	for (size_t i = 1; idx && i < eh.e_shnum; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh.e_shnum || sh[i].sh_offset > len ||
+		    sh[i].sh_size > len - sh[i].sh_offset)
+			continue;
+		const Elf64_Shdr *str = &sh[sh[i].sh_link];
+		if (str->sh_offset > len || str->sh_size > len - str->sh_offset)
+			continue;
+		const Elf64_Sym *sym = (const Elf64_Sym *)(b + sh[i].sh_offset);
+		for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++)
+			if (sym[k].st_shndx == idx && ELF64_ST_TYPE(sym[k].st_info) == STT_FUNC &&
+			    sym[k].st_name < str->sh_size) {
+				snprintf(ret, retlen, "%s", (const char *)b + str->sh_offset + sym[k].st_name);
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
+
+/*
+ * The kernel section (docs/kernel.md): the same source compiled again with
+ * AN_KERNEL, where include/anode/kernel.h makes the helpers inline code on
+ * BPF maps, followed by AN_KERNEL_ENTRY(accept); checked by the reader the
+ * nodes use (kobj_read), and added to the object as AN_KERNEL_SECTION
+ * before it is named. 1 when added; 0 when the code cannot run in the
+ * kernel (why in note); -1 on a failure of the tools.
+ */
+static int add_kernel_section(const char *src, const char *out, const char *const *flags, int n_flags,
+			      const uint8_t *user, size_t user_len, char *note, size_t notelen)
+{
+	char accept[128], srcabs[PATH_MAX], stub[] = "/tmp/anode-kernel-XXXXXX.c", kobj[PATH_MAX];
+	if (entry_name(user, user_len, "accept", accept, sizeof(accept)) < 0) {
+		snprintf(note, notelen, "no accept function found");
+		return 0;
+	}
+	if (!realpath(src, srcabs)) {
+		snprintf(note, notelen, "%s: %s", src, strerror(errno));
+		return -1;
+	}
+	int fd = mkstemps(stub, 2);
+	if (fd < 0) {
+		snprintf(note, notelen, "cannot make a temporary file: %s", strerror(errno));
+		return -1;
+	}
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "#include \"%s\"\nAN_KERNEL_ENTRY(%s);\n", srcabs, accept);
+	fclose(f);
+	snprintf(kobj, sizeof(kobj), "%s.kernel.o", out);
+	const char *args[112];
+	int n = 0;
+	args[n++] = access(ANODE_CLANG, X_OK) == 0 ? ANODE_CLANG : "clang";
+	for (int i = 1; i < n_flags; i++)
+		args[n++] = flags[i];
+	args[n++] = "-DAN_KERNEL";
+	args[n++] = "-I" ANODE_MULTIARCH_INCLUDE;
+	args[n++] = "-c";
+	args[n++] = stub;
+	args[n++] = "-o";
+	args[n++] = kobj;
+	args[n] = NULL;
+	static char err[16384];
+	int rc = spawn_run((char *const *)args, NULL, 0, err, sizeof(err));
+	unlink(stub);
+	if (rc != 0) {
+		/* Its first error says what the kernel does not offer. */
+		char *e = strstr(err, "error: ");
+		char *nl = e ? strchr(e, '\n') : NULL;
+		if (nl)
+			*nl = '\0';
+		snprintf(note, notelen, "%s", e ? e + 7 : "clang failed on the kernel build");
+		unlink(kobj);
+		return 0;
+	}
+	void *k;
+	size_t klen;
+	if (an_code_read_file(kobj, &k, &klen) < 0) {
+		snprintf(note, notelen, "cannot read %s", kobj);
+		unlink(kobj);
+		return -1;
+	}
+	uint8_t *insns;
+	size_t n_insns;
+	rc = kobj_read(k, klen, &insns, &n_insns, note, notelen);
+	free(k);
+	if (rc < 0) {
+		unlink(kobj);
+		return 0;
+	}
+	free(insns);
+	char section[PATH_MAX + 32];
+	snprintf(section, sizeof(section), "%s=%s", AN_KERNEL_SECTION, kobj);
+	const char *oc[] = {access(ANODE_LLVM_OBJCOPY, X_OK) == 0 ? ANODE_LLVM_OBJCOPY : "llvm-objcopy", "--add-section",
+			    section, out, NULL};
+	rc = spawn_run((char *const *)oc, NULL, 0, err, sizeof(err));
+	unlink(kobj);
+	if (rc != 0) {
+		snprintf(note, notelen, "llvm-objcopy failed: %s", err);
+		return -1;
+	}
+	snprintf(note, notelen, "%zu instructions", n_insns);
+	return 1;
+}
+
 static int code_build(int argc, char **argv)
 {
 	const char *src = NULL, *out = NULL;
 	const char *extra[64];
 	int n_extra = 0;
-	bool verbose = false;
+	bool verbose = false, kernel = true;
 	const struct ee_kind *kind = &ee_kind_capsule;
 	const char *label = NULL;
 	for (int i = 2; i < argc; i++) {
@@ -140,6 +263,8 @@ static int code_build(int argc, char **argv)
 			extra[n_extra++] = argv[i];
 		else if (strcmp(argv[i], "-v") == 0)
 			verbose = true;
+		else if (strcmp(argv[i], "--no-kernel") == 0)
+			kernel = false;
 		else if (argv[i][0] != '-' && !src)
 			src = argv[i];
 		else {
@@ -210,6 +335,23 @@ static int code_build(int argc, char **argv)
 		fprintf(stderr, "anode code build: %s: %s\n", out, strerror(-r));
 		return 1;
 	}
+	/* Capsule code gets a kernel section where it can run there. */
+	char knote[512] = "";
+	int kr = 0;
+	if (kernel && kind == &ee_kind_capsule) {
+		kr = add_kernel_section(src, out, args, n - 4, code, len, knote, sizeof(knote));
+		if (kr < 0) {
+			fprintf(stderr, "anode code build: kernel section: %s\n", knote);
+			free(code);
+			unlink(out);
+			return 1;
+		}
+		free(code);
+		if ((r = an_code_read_file(out, &code, &len)) < 0) {
+			fprintf(stderr, "anode code build: %s: %s\n", out, strerror(-r));
+			return 1;
+		}
+	}
 	log_init("anode", verbose ? LOG_DEBUG : LOG_WARNING, false);
 	char why[256];
 	r = validate(code, len, kind, why, sizeof(why));
@@ -224,6 +366,12 @@ static int code_build(int argc, char **argv)
 	}
 	print_name(name);
 	printf("  %s (%zu bytes)\n", out, len);
+	if (kernel && kind == &ee_kind_capsule) {
+		if (kr > 0)
+			printf("  kernel section: %s\n", knote);
+		else
+			printf("  no kernel section (runs in user space only): %s\n", knote);
+	}
 	return 0;
 }
 

@@ -113,7 +113,14 @@ enum an_info {
 #define ENOTCONN 107
 #define EHOSTUNREACH 113
 #endif
+#ifndef EAGAIN
+#define EAGAIN 11
+#endif
 
+#ifdef AN_KERNEL
+/* Compiled for the kernel path: the helpers are inline code on BPF maps. */
+#include "kernel.h"
+#else
 #define AN_ACCEPT __attribute__((section("accept"), used))
 #define AN_INIT __attribute__((section("init"), used))
 #define AN_FINI __attribute__((section("fini"), used))
@@ -166,6 +173,7 @@ extern int64_t an_is_goal(void);
 extern int64_t an_add_result(void);
 /* Log three numbers under the code object's name at a level. */
 extern int64_t an_log(uint64_t level, uint64_t a, uint64_t b, uint64_t c);
+#endif /* AN_KERNEL */
 
 /* A pointer to the capsule data. Reads and writes of up to AN_PKT_SLACK bytes
  * from it are always inside the context; check data_len before trusting. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capsule/capsule.h"
 #include "codeload/codeload.h"
 #include "core/log.h"
 #include "node/room.h"
@@ -28,6 +29,11 @@ struct capsule_room {
 	size_t max_copies;
 	uint8_t owner_key[crypto_shorthash_KEYBYTES]; /* code name -> buffer owner */
 };
+
+size_t capsule_room_max_copies(const void *room)
+{
+	return ((const struct capsule_room *)room)->max_copies;
+}
 
 /* The buffer owner that stands for a code object's offspring: a keyed hash
  * of its name, so that nobody can aim at the share of another's code. */

@@ -367,6 +367,8 @@ static void ee_evict(struct ee *ee, struct ee_code *c)
 {
 	ee_cache_unlink(ee, c);
 	ee->stats.evicted++;
+	if (ee->env.uncached)
+		ee->env.uncached(ee->env.node, c->name);
 	ee_code_free(ee, c, true);
 }
 
@@ -409,6 +411,8 @@ static int ee_insert(struct ee *ee, const struct ee_kind *kind, const uint8_t na
 
 	ee_cache_add(ee, c);
 	ee->stats.inserted++;
+	if (ee->env.cached)
+		ee->env.cached(ee->env.node, c->name, kind, c->elf, c->len);
 	/* The new object is the most recent: eviction takes others first,
 	 * least recently used first, and never a pinned one (which may keep
 	 * the cache over its bounds: their holders bound them). */
@@ -517,6 +521,8 @@ int ee_code_remove(struct ee *ee, const uint8_t name[EE_NAME_LEN])
 	if (!c)
 		return -ENOENT;
 	ee_cache_unlink(ee, c);
+	if (ee->env.uncached)
+		ee->env.uncached(ee->env.node, c->name);
 	ee_code_free(ee, c, true);
 	return 0;
 }

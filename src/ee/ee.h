@@ -81,6 +81,13 @@ struct ee_env {
 	int64_t (*node_info)(void *node, uint64_t what);
 	/* This node's address. */
 	struct an_addr local;
+	/* Optional (may be NULL): a code object entered the cache (after its
+	 * init ran), or left it (evicted or removed; not when the EE is freed),
+	 * so that the node can keep a copy elsewhere in step (the kernel
+	 * path, src/kern). */
+	void (*cached)(void *node, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, const void *elf,
+		       size_t len);
+	void (*uncached)(void *node, const uint8_t name[EE_NAME_LEN]);
 };
 
 /* What the node tells one run about its capsule, worked out before the run

@@ -6,6 +6,7 @@
  * is what needs privileges in router mode; the queues do not.
  */
 #include "link/rules.h"
+#include "anode/kernel.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -98,6 +99,12 @@ static int rule_args_build(struct rule_args *r, const char *op, const char *tag,
 		v[n++] = "--dport";
 		v[n++] = r->buf[b++];
 	}
+	/* Not what the kernel path (src/kern) already ran and sent on. */
+	v[n++] = "-m";
+	v[n++] = "mark";
+	v[n++] = "!";
+	v[n++] = "--mark";
+	v[n++] = ANODE_KMARK_TEXT;
 	v[n++] = "-m";
 	v[n++] = "comment";
 	v[n++] = "--comment";

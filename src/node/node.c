@@ -427,6 +427,24 @@ static int env_route(void *arg, const struct an_addr *dst, struct an_addr *ret_n
 	return node_next_hop(arg, dst, ret_next);
 }
 
+/* The cache changed: the rooms that keep code elsewhere hear of it. */
+static void env_cached(void *arg, const uint8_t name[EE_NAME_LEN], const struct ee_kind *kind, const void *elf,
+		       size_t len)
+{
+	struct node *n = arg;
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (rooms_at(i)->code_cached && n->room_up[i])
+			rooms_at(i)->code_cached(n->room_state[i], name, kind, elf, len);
+}
+
+static void env_uncached(void *arg, const uint8_t name[EE_NAME_LEN])
+{
+	struct node *n = arg;
+	for (size_t i = 0; i < rooms_count(); i++)
+		if (rooms_at(i)->code_gone && n->room_up[i])
+			rooms_at(i)->code_gone(n->room_state[i], name);
+}
+
 static bool env_applink_alive(void *arg, uint64_t handle)
 {
 	struct node *n = arg;
@@ -648,6 +666,8 @@ static struct node *node_create(const struct node_config *cfg, node_link_open_fn
 	    .applink_alive = env_applink_alive,
 	    .node_info = figures_node_info,
 	    .local = n->local,
+	    .cached = env_cached,
+	    .uncached = env_uncached,
 	};
 	struct ee_config ecfg = {
 	    .cache_objects = cfg->cache_objects,

@@ -109,6 +109,12 @@ struct room {
 	 * and print it back (may be NULL): 0, or a negative errno with why in
 	 * err. */
 	int (*check)(const struct node_config *nc, const void *cfg, FILE *f, char *err, size_t errlen);
+	/* A code object entered the node's code cache (its bytes, valid
+	 * during the call) or left it (may be NULL): for a room that keeps
+	 * code elsewhere in step with the cache (the kernel path). */
+	void (*code_cached)(void *room, const uint8_t name[32], const struct ee_kind *kind, const void *elf,
+			    size_t len);
+	void (*code_gone)(void *room, const uint8_t name[32]);
 };
 
 #define ROOM_REGISTER(r)                                                                                               \

@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "priv/priv.h"
+#include "anode/kernel.h"
 #include "wire/wire.h"
 
 /* How long a child just started waits for its configuration. */
@@ -48,6 +50,7 @@ struct priv_chan {
 	void *config_arg;
 	void (*capacity)(void *arg, int64_t bps);
 	void *capacity_arg;
+	struct priv_kern_handler kern;
 };
 
 /* Send what waits, in order, while the socket takes it; then wait for
@@ -278,6 +281,23 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 				c->capacity(c->capacity_arg, (int64_t)msg.value * 1000);
 			continue;
 		}
+		if (r == 0 && (msg.type == WIRE_PRIV_KERN_READY || msg.type == WIRE_PRIV_KERN_LOADED)) {
+			char text[WIRE_PRIV_TEXT_MAX + 1];
+			memcpy(text, msg.data, msg.data_len);
+			text[msg.data_len] = '\0';
+			if (msg.type == WIRE_PRIV_KERN_LOADED || msg.status < 0) {
+				if (qfd >= 0)
+					close(qfd);
+				qfd = -1;
+			}
+			if (msg.type == WIRE_PRIV_KERN_READY && c->kern.ready)
+				c->kern.ready(c->kern.arg, msg.status, text, qfd);
+			else if (msg.type == WIRE_PRIV_KERN_LOADED && c->kern.loaded)
+				c->kern.loaded(c->kern.arg, msg.id, msg.status, text);
+			else if (qfd >= 0)
+				close(qfd);
+			continue;
+		}
 		if (r == 0 && msg.type == WIRE_PRIV_CONFIG) {
 			config_received(c, &msg, qfd);
 			if (qfd >= 0)
@@ -390,4 +410,59 @@ int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze)
 {
 	struct wire_priv m = {.type = WIRE_PRIV_SVC_FREEZE, .id = id, .value = freeze};
 	return chan_send(c, &m);
+}
+
+/* ---- the kernel path (src/kern) ---- */
+
+void priv_chan_set_kern_handler(struct priv_chan *c, const struct priv_kern_handler *h)
+{
+	c->kern = *h;
+}
+
+int priv_chan_kern_start(struct priv_chan *c, const char *ifaces)
+{
+	struct wire_priv msg = {.type = WIRE_PRIV_KERN_START, .data = (const uint8_t *)ifaces,
+				.data_len = strlen(ifaces)};
+	return chan_send(c, &msg);
+}
+
+int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32], const uint8_t *insns, size_t n)
+{
+	if (c->fd < 0)
+		return -EPIPE;
+	if (c->out_head)
+		return -EAGAIN; /* a descriptor cannot wait in the queue: try again later */
+	int fd = memfd_create("anode-kernel-insns", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	if (write(fd, insns, n * 8) != (ssize_t)(n * 8) || /* write: pwrite is not on the allow-list */
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		r = -errno;
+	struct wire_priv msg = {.type = WIRE_PRIV_KERN_LOAD, .id = id, .data = name, .data_len = 32};
+	uint8_t buf[WIRE_PRIV_MSG_MAX];
+	ssize_t len = r == 0 ? wire_priv_build(buf, sizeof(buf), &msg) : r;
+	if (len >= 0)
+		r = priv_msg_send(c->fd, buf, (size_t)len, fd);
+	else
+		r = (int)len;
+	close(fd);
+	return r;
+}
+
+int priv_chan_kern_unload(struct priv_chan *c, const uint8_t name[32])
+{
+	struct wire_priv msg = {.type = WIRE_PRIV_KERN_UNLOAD, .data = name, .data_len = 32};
+	return chan_send(c, &msg);
+}
+
+int priv_chan_kern_node(struct priv_chan *c, const struct an_knode *kn)
+{
+	uint8_t d[WIRE_PRIV_KNODE_LEN];
+	memcpy(d, &kn->local, 20);
+	memcpy(d + 20, &kn->mark, 4);
+	memcpy(d + 24, &kn->max_copies, 4);
+	memcpy(d + 28, kn->info, sizeof(kn->info));
+	struct wire_priv msg = {.type = WIRE_PRIV_KERN_NODE, .data = d, .data_len = sizeof(d)};
+	return chan_send(c, &msg);
 }

@@ -122,6 +122,7 @@ static const int allowed[] = {
     SCMP_SYS(gettimeofday),
     SCMP_SYS(time),
     SCMP_SYS(mmap),
+    SCMP_SYS(memfd_create), /* a kernel program's instructions, for the parent (src/kern) */
     SCMP_SYS(munmap),
     SCMP_SYS(mremap),
     SCMP_SYS(mprotect),

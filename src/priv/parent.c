@@ -20,6 +20,7 @@
  * - iptables runs here, synchronously, which blocks only this process: the
  *   child's packets keep flowing while a rule is being installed.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,12 +28,15 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/notify.h"
+#include "kern/kload.h"
+#include "kern/kobj.h"
 #include "link/nfq.h"
 #include "link/rules.h"
 #include "priv/priv.h"
@@ -110,9 +114,11 @@ struct priv_parent {
 	int pending_fd, force_fd;
 	uint32_t pending_lens[2], force_lens[2];
 	struct loop_timer *capacity_t; /* the link capacity, measured for the child */
+	struct kload *kern; /* the kernel path, when the child asked for it (KERN_START) */
 };
 
 static void child_start(void *arg);
+static void child_kill(struct priv_parent *pp, const char *why);
 static void capacity_tick(void *arg);
 struct priv_texts;
 static int config_memfd(const struct priv_texts *t);
@@ -168,6 +174,94 @@ static void reply_value(struct priv_parent *pp, uint8_t type, unsigned id, int s
 static void reply(struct priv_parent *pp, uint8_t type, unsigned id, int status, int fd)
 {
 	reply_value(pp, type, id, status, 0, fd);
+}
+
+static void reply_text(struct priv_parent *pp, uint8_t type, unsigned id, int status, const char *text, int fd)
+{
+	struct wire_priv msg = {.type = type, .id = id, .status = status, .data = (const uint8_t *)text};
+	msg.data_len = strnlen(text, WIRE_PRIV_TEXT_MAX);
+	uint8_t buf[WIRE_PRIV_MSG_MAX];
+	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
+	if (n >= 0 && priv_msg_send(pp->chan, buf, (size_t)n, fd) < 0)
+		log_warn("priv: cannot answer the node child's kernel path request");
+}
+
+/* ---- the kernel path (src/kern, docs/kernel.md) ---- */
+
+static void kern_stop(struct priv_parent *pp)
+{
+	if (!pp->kern)
+		return;
+	kload_close(pp->kern);
+	pp->kern = NULL;
+	log_info("priv: kernel path stopped");
+}
+
+static void kern_start(struct priv_parent *pp, const struct wire_priv *msg)
+{
+	char ifaces[WIRE_PRIV_TEXT_MAX + 1], err[256] = "";
+	memcpy(ifaces, msg->data, msg->data_len);
+	ifaces[msg->data_len] = '\0';
+	for (char *c = ifaces; *c; c++)
+		if (!(isalnum((unsigned char)*c) || *c == ' ' || *c == '-' || *c == '_' || *c == '.' || *c == '@')) {
+			child_kill(pp, "the node child named interfaces with odd characters");
+			return;
+		}
+	kern_stop(pp);
+	int r = kload_open(ifaces, &pp->kern, err, sizeof(err));
+	if (r < 0) {
+		log_warn("priv: kernel path off: %s", err);
+		reply_text(pp, WIRE_PRIV_KERN_READY, 0, r, err, -1);
+		return;
+	}
+	log_info("priv: kernel path on %zu interface%s (%s)", kload_ifaces(pp->kern),
+		 kload_ifaces(pp->kern) == 1 ? "" : "s", ifaces);
+	reply_text(pp, WIRE_PRIV_KERN_READY, 0, 0, "", kload_counters_fd(pp->kern));
+}
+
+/* A code object's kernel program: its instructions in the memfd the child
+ * passed, read once into our own buffer and checked again by kload_code. */
+static void kern_load(struct priv_parent *pp, const struct wire_priv *msg, int fd)
+{
+	char log[WIRE_PRIV_TEXT_MAX] = "";
+	int r = -ENOTCONN;
+	uint8_t *insns = NULL;
+	struct stat st;
+	if (!pp->kern) {
+		snprintf(log, sizeof(log), "the kernel path is off");
+	} else if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % 8 ||
+		   st.st_size > KOBJ_INSNS_MAX * 8) {
+		r = -EINVAL;
+		snprintf(log, sizeof(log), "no instructions, or too many");
+	} else if (!(insns = malloc((size_t)st.st_size))) {
+		r = -ENOMEM;
+	} else if (pread(fd, insns, (size_t)st.st_size, 0) != st.st_size) {
+		r = -EIO;
+	} else {
+		r = kload_code(pp->kern, msg->data, insns, (size_t)st.st_size / 8, 0, log, sizeof(log));
+	}
+	free(insns);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0 && r != -EEXIST)
+		log_info("priv: kernel program %02x%02x%02x%02x refused: %s", msg->data[0], msg->data[1], msg->data[2],
+			 msg->data[3], log[0] ? log : strerror(-r));
+	reply_text(pp, WIRE_PRIV_KERN_LOADED, msg->id, r == -EEXIST ? 0 : r, log, -1);
+}
+
+static void kern_node(struct priv_parent *pp, const struct wire_priv *msg)
+{
+	if (!pp->kern)
+		return;
+	struct an_knode kn = {0};
+	const uint8_t *d = msg->data;
+	memcpy(&kn.local, d, 20);
+	kn.local.zero = 0;
+	kn.mark = AN_KMARK; /* not the child's to choose */
+	memcpy(&kn.max_copies, d + 24, 4);
+	memcpy(kn.info, d + 28, sizeof(kn.info));
+	if (kload_set_node(pp->kern, &kn) < 0)
+		log_warn("priv: cannot update the kernel path's node figures");
 }
 
 static int filter_add(struct priv_parent *pp, const struct wire_priv *msg, int *ret_fd)
@@ -507,8 +601,10 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 		ssize_t n = priv_msg_recv(fd, buf, sizeof(buf), &pfd, &extra);
 		if (n == -EAGAIN)
 			return;
-		if (pfd >= 0 || extra) {
-			/* The child has no business sending descriptors. */
+		bool may_pass_fd = n >= 1 && buf[0] == WIRE_PRIV_KERN_LOAD && !extra;
+		if ((pfd >= 0 && !may_pass_fd) || extra) {
+			/* The child has no business sending descriptors, but
+			 * a kernel program's instructions. */
 			if (pfd >= 0)
 				close(pfd);
 			child_kill(pp, "the node child sent descriptors");
@@ -525,13 +621,26 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 		int r = n < 0 ? -EBADMSG : wire_priv_parse(buf, (size_t)n, &msg);
 		bool request = msg.type == WIRE_PRIV_FILTER_ADD || msg.type == WIRE_PRIV_FILTER_DEL ||
 			       msg.type == WIRE_PRIV_SVC_START || msg.type == WIRE_PRIV_SVC_STOP ||
-			       msg.type == WIRE_PRIV_SVC_FREEZE || msg.type == WIRE_PRIV_CONFIG_DONE;
+			       msg.type == WIRE_PRIV_SVC_FREEZE || msg.type == WIRE_PRIV_CONFIG_DONE ||
+			       msg.type == WIRE_PRIV_KERN_START || msg.type == WIRE_PRIV_KERN_LOAD ||
+			       msg.type == WIRE_PRIV_KERN_UNLOAD || msg.type == WIRE_PRIV_KERN_NODE;
 		if (r < 0 || !request) {
+			if (pfd >= 0)
+				close(pfd);
 			child_kill(pp, r < 0 ? "the node child sent a malformed request"
 					     : "the node child sent an answer, not a request");
 			return;
 		}
-		if (msg.type == WIRE_PRIV_CONFIG_DONE) {
+		if (msg.type == WIRE_PRIV_KERN_LOAD) {
+			kern_load(pp, &msg, pfd);
+		} else if (msg.type == WIRE_PRIV_KERN_START) {
+			kern_start(pp, &msg);
+		} else if (msg.type == WIRE_PRIV_KERN_UNLOAD) {
+			if (pp->kern)
+				kload_code_remove(pp->kern, msg.data);
+		} else if (msg.type == WIRE_PRIV_KERN_NODE) {
+			kern_node(pp, &msg);
+		} else if (msg.type == WIRE_PRIV_CONFIG_DONE) {
 			config_done(pp, &msg);
 		} else if (msg.type == WIRE_PRIV_FILTER_ADD) {
 			int qfd = -1;
@@ -687,6 +796,7 @@ static void child_reaped(struct priv_parent *pp, int wstatus)
 	rules_forget_all(pp);
 	svc_kill_all(pp);
 	fetcher_cleanup(pp);
+	kern_stop(pp); /* the next child's code cache starts empty */
 	/* A reloaded configuration it did not answer is not in force: the
 	 * next child gets the one that is, and this parent keeps its policy. */
 	if (pp->pending_fd >= 0) {
@@ -1007,6 +1117,7 @@ int priv_parent_run(const struct priv_parent_config *cfg)
 	rules_forget_all(pp);
 	svc_kill_all(pp);
 	fetcher_cleanup(pp);
+	kern_stop(pp);
 	if (pp->spare_t)
 		loop_timer_cancel(pp->loop, pp->spare_t);
 	if (pp->capacity_t)

@@ -122,6 +122,25 @@ int priv_chan_svc_start(struct priv_chan *c, unsigned id, const void *request, s
 int priv_chan_svc_stop(struct priv_chan *c, unsigned id);
 int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze);
 
+/* The kernel path (src/kern, docs/kernel.md): ask the parent to start it
+ * on interfaces ("all", or names separated by spaces), to load a code
+ * object's checked kernel instructions (kobj_read's; passed in a sealed
+ * memfd: -EAGAIN while other requests wait, try again), to unload one,
+ * and tell it the node's figures. Answers: ready (err 0 and the counters
+ * map's fd, which the handler owns; or why it is off) and loaded (id, err,
+ * the verifier's words). */
+struct an_knode;
+struct priv_kern_handler {
+	void (*ready)(void *arg, int err, const char *why, int counters_fd);
+	void (*loaded)(void *arg, unsigned id, int err, const char *log);
+	void *arg;
+};
+void priv_chan_set_kern_handler(struct priv_chan *c, const struct priv_kern_handler *h);
+int priv_chan_kern_start(struct priv_chan *c, const char *ifaces);
+int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32], const uint8_t *insns, size_t n);
+int priv_chan_kern_unload(struct priv_chan *c, const uint8_t name[32]);
+int priv_chan_kern_node(struct priv_chan *c, const struct an_knode *kn);
+
 /* ---- dropping privileges in the child (drop.c) ---- */
 
 struct priv_user {

@@ -34,6 +34,15 @@ static size_t body_len(uint8_t type)
 		return 12;
 	case WIRE_PRIV_SVC_START:
 		return 5;
+	case WIRE_PRIV_KERN_LOAD:
+	case WIRE_PRIV_KERN_UNLOAD:
+		return 4 + 32;
+	case WIRE_PRIV_KERN_NODE:
+		return 4 + WIRE_PRIV_KNODE_LEN;
+	case WIRE_PRIV_KERN_LOADED:
+	case WIRE_PRIV_KERN_READY:
+	case WIRE_PRIV_KERN_START:
+		return 4; /* and text */
 	case WIRE_PRIV_SVC_STARTED:
 	case WIRE_PRIV_SVC_ENDED:
 	case WIRE_PRIV_SVC_FREEZE:
@@ -48,15 +57,29 @@ static size_t body_len(uint8_t type)
 static bool status_ok(uint8_t type, int32_t status)
 {
 	if (type == WIRE_PRIV_FILTER_ADDED || type == WIRE_PRIV_FILTER_DELETED || type == WIRE_PRIV_SVC_STARTED ||
-	    type == WIRE_PRIV_CONFIG_DONE)
+	    type == WIRE_PRIV_CONFIG_DONE || type == WIRE_PRIV_KERN_LOADED || type == WIRE_PRIV_KERN_READY)
 		return status <= 0 && status > -4096;
 	return status == 0;
+}
+
+static bool has_text(uint8_t type)
+{
+	return type == WIRE_PRIV_KERN_LOADED || type == WIRE_PRIV_KERN_READY || type == WIRE_PRIV_KERN_START;
+}
+
+/* Types whose body after the id is one block of octets (data). */
+static bool has_data(uint8_t type)
+{
+	return has_text(type) || type == WIRE_PRIV_KERN_LOAD || type == WIRE_PRIV_KERN_UNLOAD ||
+	       type == WIRE_PRIV_KERN_NODE;
 }
 
 static bool length_ok(uint8_t type, size_t left)
 {
 	if (type == WIRE_PRIV_SVC_START)
 		return left >= body_len(type) && left - 4 <= WIRE_SVC_REQUEST_MAX;
+	if (has_text(type))
+		return left >= body_len(type) && left - 4 <= WIRE_PRIV_TEXT_MAX;
 	return left == body_len(type);
 }
 
@@ -97,6 +120,15 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 		if (m.type == WIRE_PRIV_SVC_FREEZE && m.value > 1)
 			return -EBADMSG;
 		break;
+	case WIRE_PRIV_KERN_LOAD:
+	case WIRE_PRIV_KERN_UNLOAD:
+	case WIRE_PRIV_KERN_NODE:
+	case WIRE_PRIV_KERN_LOADED:
+	case WIRE_PRIV_KERN_READY:
+	case WIRE_PRIV_KERN_START:
+		m.data_len = wire_rd_left(&r);
+		m.data = wire_rd_take(&r, m.data_len);
+		break;
 	case WIRE_PRIV_CONFIG:
 		m.config_len = wire_rd_n32(&r);
 		m.policy_len = wire_rd_n32(&r);
@@ -129,7 +161,13 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 	if (m->type == WIRE_PRIV_SVC_START &&
 	    (!m->request || m->request_len == 0 || m->request_len > WIRE_SVC_REQUEST_MAX))
 		return -EINVAL;
+	if (has_data(m->type) && (m->data_len ? !m->data : 0))
+		return -EINVAL;
+	if (has_data(m->type) && !length_ok(m->type, 4 + m->data_len))
+		return -EINVAL;
 	n = WIRE_PRIV_HDR_LEN + body_len(m->type) + (m->type == WIRE_PRIV_SVC_START ? m->request_len - 1 : 0);
+	if (has_data(m->type))
+		n = WIRE_PRIV_HDR_LEN + 4 + m->data_len;
 	if (cap < n)
 		return -EMSGSIZE;
 	wire_wr_init(&w, buf, n);
@@ -139,6 +177,8 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 		wire_wr_filter(&w, &m->filter);
 	if (m->type == WIRE_PRIV_SVC_START)
 		wire_wr_copy(&w, m->request, m->request_len);
+	if (has_data(m->type) && m->data_len)
+		wire_wr_copy(&w, m->data, m->data_len);
 	if (m->type == WIRE_PRIV_SVC_STARTED || m->type == WIRE_PRIV_SVC_ENDED || m->type == WIRE_PRIV_SVC_FREEZE ||
 	    m->type == WIRE_PRIV_CAPACITY)
 		wire_wr_n32(&w, m->value);

@@ -478,7 +478,27 @@ enum wire_priv_type {
 	/* parent -> node: 0, the link capacity the parent measured (rtnetlink,
 	 * which the child cannot open), kbit/s; 0: not known */
 	WIRE_PRIV_CAPACITY = 12,
+	/* The kernel path (src/kern, docs/kernel.md). node -> parent: id, the
+	 * code object's name (32 octets); its checked instructions in a sealed
+	 * memfd passed with it. */
+	WIRE_PRIV_KERN_LOAD = 13,
+	/* parent -> node: id, status; the kernel verifier's words (text, up to
+	 * WIRE_PRIV_TEXT_MAX octets) */
+	WIRE_PRIV_KERN_LOADED = 14,
+	WIRE_PRIV_KERN_UNLOAD = 15, /* node -> parent: 0, the code object's name */
+	/* node -> parent: 0, the node's address and figures for code in the
+	 * kernel (WIRE_PRIV_KNODE_LEN octets: address 20, mark, max copies,
+	 * AN_KINFO_MAX figures of 8) */
+	WIRE_PRIV_KERN_NODE = 16,
+	/* parent -> node: 0, status; why the kernel path is off (text), or,
+	 * with status 0, its counters map (mmap-able) passed with it */
+	WIRE_PRIV_KERN_READY = 17,
+	/* node -> parent: 0; the interfaces to run the kernel path on (text:
+	 * names separated by spaces, or "all"); again after a reload */
+	WIRE_PRIV_KERN_START = 18,
 };
+#define WIRE_PRIV_TEXT_MAX 1536
+#define WIRE_PRIV_KNODE_LEN (20 + 4 + 4 + 16 * 8)
 /* The largest configuration or policy text a CONFIG carries. */
 #define WIRE_PRIV_CONFIG_TEXT_MAX (1u << 20)
 
@@ -499,6 +519,10 @@ struct wire_priv {
 	uint32_t config_len, policy_len; /* CONFIG: at most WIRE_PRIV_CONFIG_TEXT_MAX each */
 	const uint8_t *request; /* SVC_START: the signed request (in the caller's buffer) */
 	size_t request_len; /* 1 .. WIRE_SVC_REQUEST_MAX */
+	/* KERN_*: a name (32), the node's figures (WIRE_PRIV_KNODE_LEN), or
+	 * text (0 .. WIRE_PRIV_TEXT_MAX), in the caller's buffer */
+	const uint8_t *data;
+	size_t data_len;
 };
 
 /* Decode one message: -EBADMSG when malformed (wrong body length, prefix

@@ -16,8 +16,32 @@ AN_ACCEPT int64_t hello_accept(struct an_ctx *ctx)
 }
 C
 out=$("$ANODE" code build "$work/hello.c")
-expect_match "code build prints a 64-hex name and the file" "$out" "^[0-9a-f]{64}  $work/hello.ao \([0-9]+ bytes\)$"
-expect_eq "the name is the SHA-256 of the file" "$(echo "$out" | cut -c1-64)" "$(sha256sum "$work/hello.ao" | cut -c1-64)"
+expect_match "code build prints a 64-hex name and the file" "$(head -1 <<<"$out")" "^[0-9a-f]{64}  $work/hello.ao \([0-9]+ bytes\)$"
+expect_eq "the name is the SHA-256 of the file (kernel section included)" "$(head -1 <<<"$out" | cut -c1-64)" \
+  "$(sha256sum "$work/hello.ao" | cut -c1-64)"
+expect_match "...and it says the kernel section it added" "$(sed -n 2p <<<"$out")" '^  kernel section: [0-9]+ instructions$'
+llvm-objcopy --dump-section anode.kernel="$work/hello.kernel.o" "$work/hello.ao" "$work/copy.ao"
+expect_match "the kernel section is an eBPF object with a tc program" \
+  "$(llvm-objdump -h "$work/hello.kernel.o")" ' tc '
+# Code whose kernel build fails (here on purpose: code may keep itself to
+# user space so) still builds, for user space alone, and says why.
+cat > "$work/ustr.c" <<'C'
+#include "anode/node.h"
+#ifdef AN_KERNEL
+#error "this code keeps to user space"
+#endif
+AN_ACCEPT int64_t ustr_accept(struct an_ctx *ctx)
+{
+	return 0;
+}
+C
+out=$("$ANODE" code build "$work/ustr.c" 2>&1) || true
+expect_match "code the kernel cannot run builds for user space and says why" "$out" \
+  'no kernel section \(runs in user space only\): .*this code keeps to user space'
+out=$("$ANODE" code build "$work/hello.c" --no-kernel -o "$work/hello-user.ao")
+expect_eq "--no-kernel builds the user section alone" "$(wc -l <<<"$out")" 1
+if llvm-objdump -h "$work/hello-user.ao" | grep -q anode.kernel; then fail "--no-kernel left a kernel section"; fi
+ok "--no-kernel leaves no kernel section"
 cat > "$work/loop.c" <<'C'
 #include "anode/node.h"
 AN_ACCEPT int64_t loop_accept(struct an_ctx *ctx)

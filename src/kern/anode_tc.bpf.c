@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The node's kernel path (docs/kernel.md): two TC programs on the ingress
+ * of each router interface.
+ *
+ * an_dispatch reads a UDP datagram to the node's port as the user-space
+ * node's capsule room does (ANEP header, options, capsule header), copies
+ * it into the per-CPU struct an_ctx, takes a hop, and tail-calls the kernel
+ * section of the capsule's code, found by its SHA-256 name in an_kcode.
+ * Anything it does not know (not a capsule, code without a kernel section
+ * here, an option it cannot read) it leaves untouched to the kernel and so
+ * to the user-space node's NFQUEUE rule: the kernel path only ever takes
+ * work away from the user node, never refuses what the user node would
+ * take.
+ *
+ * an_verdict (slot 0 of an_kprogs) runs after the code and carries out its
+ * verdict: drop, or send on: the capsule written back with the hop limit,
+ * copy budget and previous hop the user node would write, the IP
+ * destination and UDP port rewritten toward the next hop (IP checksum
+ * updated, UDP checksum zero, as the user node's verdict does), and the
+ * skb marked so that the NFQUEUE rule lets it pass. The kernel routes it,
+ * taking its TTL as for any packet.
+ */
+#define AN_KERNEL 1
+#define AN_KERNEL_NODE 1
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "anode/node.h"
+#include "kern/kcounters.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AN_KPROGS_MAX);
+	__type(key, struct an_name);
+	__type(value, __u32);
+} an_kcode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_KCPUS_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct kern_counters);
+} an_kcounters SEC(".maps");
+
+#define OPT_SRC 1
+#define OPT_DST 2
+#define OPT_PREV_HOP 0x100
+#define OPT_HOP_LIMIT 0x101
+#define OPT_GOAL 0x102
+#define OPT_RESULT 0x103
+#define OPT_KNOWN(t) ((t) == 3 || (t) == 4 || (t) == 0x104)
+#define OPT_MAX 64 /* options read: SRC, DST, PREV_HOP, HOP_LIMIT, 16 goals, 32 results and some */
+#define HDR_MASK 1023 /* ANEP headers the kernel path reads: up to 1 KiB */
+#define CAPSULE_HDR 56
+
+static __always_inline void count(enum kern_counter c)
+{
+	__u32 cpu = bpf_get_smp_processor_id() & (AN_KCPUS_MAX - 1);
+	struct kern_counters *row = bpf_map_lookup_elem(&an_kcounters, &cpu);
+	if (row)
+		__sync_fetch_and_add(&row->c[c], 1);
+}
+
+static __always_inline __u16 be16at(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+/* An address option's value (type, port, IPv6) as a struct an_addr. */
+static __always_inline void addr_at(const __u8 *v, struct an_addr *a)
+{
+	__builtin_memcpy(&a->port, v + 2, 2);
+	__builtin_memcpy(a->ip, v + 4, 16);
+	a->zero = 0;
+}
+
+static __always_inline int addr_eq(const struct an_addr *a, const struct an_addr *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* The option walk's state, between bpf_loop's calls of opt_one. */
+struct opt_walk {
+	__u32 off, hdr, hop_at, prev_at, has_goal, goal_here, bad;
+};
+
+/* One ANEP option at w->off: its address into the scratch context, the
+ * offsets of the options the verdict rewrites. 1 stops the walk. */
+static long opt_one(__u32 i, void *arg)
+{
+	struct opt_walk *w = arg;
+	__u32 z = 0;
+	struct an_knode *kn = bpf_map_lookup_elem(&an_knode, &z);
+	struct an_kscratch *s = bpf_map_lookup_elem(&an_kscratch, &z);
+	if (!kn || !s) {
+		w->bad = 1;
+		return 1;
+	}
+	if (w->off >= w->hdr)
+		return 1;
+	__u32 off = w->off & HDR_MASK;
+	__u8 *o = s->ctx.pkt + off;
+	__u16 type = be16at(o) & 0x3fff;
+	__u32 olen = be16at(o + 2) * 4;
+	if (olen < 4 || off + olen > w->hdr) {
+		w->bad = 1;
+		return 1;
+	}
+	if (type == OPT_SRC || type == OPT_DST || type == OPT_PREV_HOP || type == OPT_GOAL) {
+		if (olen != 24 || be16at(o + 4) != 6) {
+			w->bad = 1;
+			return 1;
+		}
+		struct an_addr a = {};
+		addr_at(o + 4, &a);
+		if (type == OPT_SRC) {
+			s->ctx.src = a;
+		} else if (type == OPT_DST) {
+			s->ctx.dst = a;
+		} else if (type == OPT_PREV_HOP) {
+			s->ctx.prev_hop = a;
+			w->prev_at = off + 4;
+		} else {
+			w->has_goal = 1;
+			w->goal_here |= addr_eq(&a, &kn->local);
+		}
+	} else if (type == OPT_HOP_LIMIT) {
+		if (olen != 8 || o[5] != 0) {
+			w->bad = 1;
+			return 1;
+		}
+		w->hop_at = off + 4;
+	} else if (type != OPT_RESULT && !OPT_KNOWN(type) && (o[0] & 0x80)) {
+		w->bad = 1; /* an unknown option flagged must-know */
+		return 1;
+	}
+	w->off = off + olen;
+	return 0;
+}
+
+SEC("tc") int an_dispatch(struct __sk_buff *skb)
+{
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return TC_ACT_OK;
+	__u32 z = 0;
+	struct an_knode *kn = bpf_map_lookup_elem(&an_knode, &z);
+	struct an_kscratch *s = bpf_map_lookup_elem(&an_kscratch, &z);
+	if (!kn || !s)
+		return TC_ACT_OK;
+	struct iphdr ip;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0 || ip.version != 4 || ip.ihl < 5 ||
+	    ip.protocol != 17 /* UDP */ || (ip.frag_off & bpf_htons(0x3fff)))
+		return TC_ACT_OK;
+	__u32 l4 = ETH_HLEN + ip.ihl * 4;
+	struct udphdr udp;
+	if (bpf_skb_load_bytes(skb, l4, &udp, sizeof(udp)) < 0 || udp.dest != kn->local.port)
+		return TC_ACT_OK;
+	count(KERN_C_seen);
+	__u32 len = bpf_ntohs(udp.len);
+	if (len < 8 + 8 || len > 8 + AN_PKT_MAX) {
+		count(KERN_C_not_capsule);
+		return TC_ACT_OK;
+	}
+	len -= 8;
+	__u8 *p = s->ctx.pkt;
+	if (bpf_skb_load_bytes(skb, l4 + 8, p, len) < 0) {
+		count(KERN_C_not_capsule);
+		return TC_ACT_OK;
+	}
+	/* The ANEP header. */
+	__u32 hdr = be16at(p + 4) * 4, plen = be16at(p + 6);
+	if (p[0] != 1 || be16at(p + 2) != 0x4101 || hdr < 8 || hdr > HDR_MASK || plen < hdr + CAPSULE_HDR ||
+	    plen > len) {
+		count(KERN_C_not_capsule);
+		return TC_ACT_OK;
+	}
+	/* Its options, as wire_anep_parse reads them (bpf_loop: the verifier
+	 * checks the body once); anything odd is the user node's to refuse. */
+	struct opt_walk w = {.off = 8, .hdr = hdr};
+	__builtin_memset(&s->ctx.src, 0, sizeof(s->ctx.src));
+	__builtin_memset(&s->ctx.dst, 0, sizeof(s->ctx.dst));
+	bpf_loop(OPT_MAX, opt_one, &w, 0);
+	if (w.bad || w.off != hdr || !w.hop_at)
+		goto user;
+	__u32 hop_at = w.hop_at, prev_at = w.prev_at;
+	/* The capsule header. */
+	__u8 *cap = p + (hdr & HDR_MASK);
+	__u16 flags = be16at(cap + 52), code_len = be16at(cap + 54);
+	__u32 data_off = hdr + CAPSULE_HDR + ((code_len + 3u) & ~3u);
+	if (flags > 1 || (flags == 1) != (code_len > 0) || cap[50] | cap[51] || data_off > plen)
+		goto user;
+	__u32 *slot = bpf_map_lookup_elem(&an_kcode, cap);
+	if (!slot) {
+		count(KERN_C_unknown_code);
+		return TC_ACT_OK;
+	}
+	/* The hop limit rule: the arrival takes one hop. */
+	hop_at &= HDR_MASK;
+	__u8 hops = p[hop_at];
+	if (hops == 0) {
+		count(KERN_C_drop_hop_limit);
+		return TC_ACT_SHOT;
+	}
+	p[hop_at] = --hops;
+	__u16 copies = be16at(p + hop_at + 2);
+	if (copies > kn->max_copies)
+		copies = (__u16)kn->max_copies;
+	/* The context, as the capsule room's fill_ctx writes it. */
+	struct an_ctx *ctx = &s->ctx;
+	ctx->data_off = (__u16)data_off;
+	ctx->data_len = (__u16)(plen - data_off);
+	ctx->pkt_len = (__u16)plen;
+	s->pkt_len = plen;
+	ctx->hop_limit = hops;
+	ctx->origin = AN_ORIGIN_NET;
+	ctx->applink = 0;
+	if (!prev_at) {
+		struct an_addr from = {.ip = {[10] = 0xff, [11] = 0xff}, .port = udp.source};
+		__builtin_memcpy(from.ip + 12, &ip.saddr, 4);
+		ctx->prev_hop = from;
+	}
+	__builtin_memcpy(ctx->code, cap, 32);
+	ctx->copies = copies;
+	ctx->reserved = 0;
+	ctx->call_op = 0;
+	ctx->call_arg = 0;
+	s->dst = ctx->dst;
+	s->rx_ns = bpf_ktime_get_ns();
+	s->rc = 0;
+	s->slot = *slot;
+	s->n_sends = 0;
+	s->punt = 0;
+	s->is_goal = !w.has_goal || w.goal_here;
+	s->l3_off = ETH_HLEN;
+	s->anep_off = l4 + 8;
+	s->prev_hop_at = prev_at;
+	s->hop_limit_at = hop_at;
+	s->hop_left = hops;
+	s->copies = copies;
+	count(KERN_C_runs);
+	bpf_tail_call(skb, &an_kprogs, *slot);
+	count(KERN_C_tail_call_failed);
+	return TC_ACT_OK;
+user:
+	count(KERN_C_not_capsule);
+	return TC_ACT_OK;
+}
+
+SEC("tc") int an_verdict(struct __sk_buff *skb)
+{
+	__u32 z = 0;
+	struct an_knode *kn = bpf_map_lookup_elem(&an_knode, &z);
+	struct an_kscratch *s = bpf_map_lookup_elem(&an_kscratch, &z);
+	if (!kn || !s)
+		return TC_ACT_OK;
+	if (s->punt || (s->n_sends && addr_eq(&s->send_to, &kn->local))) {
+		/* Untouched: the user-space node runs it from the start. */
+		count(KERN_C_punted);
+		return TC_ACT_OK;
+	}
+	if (s->rc < 0) {
+		count(KERN_C_drop_code_error);
+		return TC_ACT_SHOT;
+	}
+	if (!s->n_sends) {
+		count(KERN_C_consumed);
+		return TC_ACT_SHOT;
+	}
+	__u8 *p = s->ctx.pkt;
+	/* node_may_leave: a capsule with no hop left ends here. */
+	if (s->hop_left == 0) {
+		count(KERN_C_drop_hop_limit);
+		return TC_ACT_SHOT;
+	}
+	__u32 hop_at = s->hop_limit_at & HDR_MASK;
+	__u16 copies = (__u16)s->copies;
+	p[hop_at + 2] = copies >> 8;
+	p[hop_at + 3] = copies & 0xff;
+	if (s->prev_hop_at) {
+		__u8 *v = p + (s->prev_hop_at & HDR_MASK);
+		v[0] = 0;
+		v[1] = 6;
+		__builtin_memcpy(v + 2, &kn->local.port, 2);
+		__builtin_memcpy(v + 4, kn->local.ip, 16);
+	}
+	__u32 plen = s->pkt_len;
+	if (plen < 8 || plen > AN_PKT_MAX)
+		return TC_ACT_SHOT;
+	if (bpf_skb_store_bytes(skb, s->anep_off, p, plen, 0) < 0)
+		return TC_ACT_SHOT;
+	__u32 l3 = s->l3_off, l4 = s->anep_off - 8;
+	__u32 old_dst, new_dst;
+	__builtin_memcpy(&new_dst, s->send_to.ip + 12, 4);
+	if (bpf_skb_load_bytes(skb, l3 + offsetof(struct iphdr, daddr), &old_dst, 4) < 0)
+		return TC_ACT_SHOT;
+	if (old_dst != new_dst) {
+		bpf_l3_csum_replace(skb, l3 + offsetof(struct iphdr, check), old_dst, new_dst, 4);
+		bpf_skb_store_bytes(skb, l3 + offsetof(struct iphdr, daddr), &new_dst, 4, 0);
+	}
+	__u16 port = s->send_to.port, zero = 0;
+	bpf_skb_store_bytes(skb, l4 + offsetof(struct udphdr, dest), &port, 2, 0);
+	bpf_skb_store_bytes(skb, l4 + offsetof(struct udphdr, check), &zero, 2, 0);
+	skb->mark |= kn->mark;
+	count(KERN_C_forwarded);
+	return TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reading a code object's kernel section (kobj.h). The bytes come from the
+ * network: every offset and size is checked against the buffer before it is
+ * used, as src/ee/objcheck.c does for the user-space sections.
+ */
+#include "kern/kobj.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anode/kernel.h"
+
+#define REFUSE(...) (snprintf(why, why_len, __VA_ARGS__), -EINVAL)
+
+/* BPF instruction classes and the fields kobj needs (linux/bpf.h's values;
+ * not included so that this file builds and fuzzes without kernel headers). */
+#define OP_CALL 0x85   /* BPF_JMP | BPF_CALL */
+#define OP_LDDW 0x18   /* BPF_LD | BPF_IMM | BPF_DW: two slots */
+#define PSEUDO_MAP_FD 1
+
+/* The helpers of the node interface in the kernel (include/anode/kernel.h),
+ * by their numbers in the kernel's enum bpf_func_id. */
+static const int32_t helpers_allowed[] = {
+    1,	/* map_lookup_elem */
+    2,	/* map_update_elem */
+    3,	/* map_delete_elem */
+    5,	/* ktime_get_ns */
+    8,	/* get_smp_processor_id */
+    12, /* tail_call */
+};
+
+static const char *const map_names[KOBJ_MAP_MAX] = {
+    [KOBJ_MAP_SCRATCH] = "an_kscratch",
+    [KOBJ_MAP_NODE] = "an_knode",
+    [KOBJ_MAP_PROGS] = "an_kprogs",
+    [KOBJ_MAP_STATE] = "an_kstate",
+};
+
+/* A checked view of an ELF object's section headers and names. */
+struct elf_view {
+	const uint8_t *b;
+	size_t len;
+	Elf64_Ehdr eh;
+	const char *names;
+	size_t names_len;
+};
+
+static int elf_open(struct elf_view *v, const uint8_t *b, size_t len)
+{
+	Elf64_Shdr strh;
+	if (len < sizeof(v->eh))
+		return -EINVAL;
+	memcpy(&v->eh, b, sizeof(v->eh));
+	const Elf64_Ehdr *eh = &v->eh;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_type != ET_REL || eh->e_machine != EM_BPF)
+		return -EINVAL;
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum == 0 || eh->e_shstrndx == SHN_UNDEF ||
+	    eh->e_shstrndx >= eh->e_shnum || eh->e_shoff > len ||
+	    (len - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum)
+		return -EINVAL;
+	memcpy(&strh, b + eh->e_shoff + (size_t)eh->e_shstrndx * sizeof(Elf64_Shdr), sizeof(strh));
+	if (strh.sh_type != SHT_STRTAB || strh.sh_offset > len || strh.sh_size > len - strh.sh_offset ||
+	    strh.sh_size == 0 || b[strh.sh_offset + strh.sh_size - 1] != '\0')
+		return -EINVAL;
+	v->b = b;
+	v->len = len;
+	v->names = (const char *)b + strh.sh_offset;
+	v->names_len = strh.sh_size;
+	return 0;
+}
+
+/* Section i's header, its data in bounds (NOBITS aside). */
+static int elf_section(const struct elf_view *v, size_t i, Elf64_Shdr *sh)
+{
+	if (i == 0 || i >= v->eh.e_shnum)
+		return -EINVAL;
+	memcpy(sh, v->b + v->eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(*sh));
+	if (sh->sh_type != SHT_NOBITS && (sh->sh_offset > v->len || sh->sh_size > v->len - sh->sh_offset))
+		return -EINVAL;
+	if (sh->sh_name >= v->names_len)
+		return -EINVAL;
+	return 0;
+}
+
+/* The index of the section called name, 0 when there is none, -EINVAL when
+ * the table is bad or the name appears twice. */
+static long elf_find(const struct elf_view *v, const char *name, Elf64_Shdr *ret)
+{
+	long found = 0;
+	for (size_t i = 1; i < v->eh.e_shnum; i++) {
+		Elf64_Shdr sh;
+		if (elf_section(v, i, &sh) < 0)
+			return -EINVAL;
+		if (strcmp(v->names + sh.sh_name, name) != 0)
+			continue;
+		if (found)
+			return -EINVAL;
+		found = (long)i;
+		*ret = sh;
+	}
+	return found;
+}
+
+int kobj_find(const uint8_t *ao, size_t len, size_t *ret_off, size_t *ret_len)
+{
+	struct elf_view v;
+	Elf64_Shdr sh;
+	if (elf_open(&v, ao, len) < 0)
+		return -EINVAL;
+	long i = elf_find(&v, AN_KERNEL_SECTION, &sh);
+	if (i < 0 || (i > 0 && sh.sh_type != SHT_PROGBITS))
+		return -EINVAL;
+	if (i == 0)
+		return -ENOENT;
+	*ret_off = sh.sh_offset;
+	*ret_len = sh.sh_size;
+	return 0;
+}
+
+static bool helper_allowed(int32_t id)
+{
+	for (size_t i = 0; i < sizeof(helpers_allowed) / sizeof(helpers_allowed[0]); i++)
+		if (helpers_allowed[i] == id)
+			return true;
+	return false;
+}
+
+int kobj_check_insns(const uint8_t *insns, size_t n, char *why, size_t why_len)
+{
+	if (n == 0 || n > KOBJ_INSNS_MAX)
+		return REFUSE("the kernel section has %zu instructions (1 to %d)", n, KOBJ_INSNS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *in = insns + i * 8;
+		uint8_t src = in[1] >> 4;
+		int32_t imm;
+		memcpy(&imm, in + 4, 4);
+		if (in[0] == OP_CALL) {
+			if (src != 0)
+				return REFUSE("kernel section: pc %zu calls a function of its own or of the kernel "
+					      "(only the node interface's helpers may be called)",
+					      i);
+			if (!helper_allowed(imm))
+				return REFUSE("kernel section: pc %zu calls kernel helper %d, which the node "
+					      "interface does not offer",
+					      i, imm);
+		} else if (in[0] == OP_LDDW) {
+			if (i + 1 >= n)
+				return REFUSE("kernel section: pc %zu: a 64-bit load cut short", i);
+			if (src == PSEUDO_MAP_FD) {
+				if (imm < 0 || imm >= KOBJ_MAP_MAX || insns[(i + 1) * 8 + 4] | insns[(i + 1) * 8 + 5] |
+									      insns[(i + 1) * 8 + 6] | insns[(i + 1) * 8 + 7])
+					return REFUSE("kernel section: pc %zu names a map the node does not offer", i);
+			} else if (src != 0) {
+				return REFUSE("kernel section: pc %zu loads a kernel object (type %u): only the "
+					      "node's maps may be named",
+					      i, src);
+			}
+			i++; /* its second slot */
+		}
+	}
+	return 0;
+}
+
+int kobj_read(const uint8_t *obj, size_t len, uint8_t **ret_insns, size_t *ret_n, char *why, size_t why_len)
+{
+	struct elf_view v;
+	Elf64_Shdr text;
+	if (elf_open(&v, obj, len) < 0)
+		return REFUSE("the kernel section is not a relocatable eBPF ELF object");
+	long idx = elf_find(&v, "tc", &text);
+	if (idx <= 0)
+		return REFUSE("the kernel section has no tc program");
+	if (text.sh_type != SHT_PROGBITS || text.sh_size == 0 || text.sh_size % 8 ||
+	    text.sh_size / 8 > KOBJ_INSNS_MAX)
+		return REFUSE("the kernel section's tc program is not one block of eBPF code");
+	/* One program: nothing else may hold code (a second entry point, or
+	 * functions it calls). */
+	for (size_t i = 1; i < v.eh.e_shnum; i++) {
+		Elf64_Shdr sh;
+		if (elf_section(&v, i, &sh) < 0)
+			return REFUSE("the kernel section's ELF section %zu is bad", i);
+		if ((long)i != idx && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size > 0)
+			return REFUSE("the kernel section holds code besides its tc program (section %s)",
+				      v.names + sh.sh_name);
+	}
+	size_t n = text.sh_size / 8;
+	uint8_t *insns = malloc(text.sh_size);
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, obj + text.sh_offset, text.sh_size);
+	/* Relocations against the program: map loads only. */
+	for (size_t i = 1; i < v.eh.e_shnum; i++) {
+		Elf64_Shdr rel, sym, str;
+		if (elf_section(&v, i, &rel) < 0)
+			goto bad_layout;
+		if ((rel.sh_type != SHT_REL && rel.sh_type != SHT_RELA) || rel.sh_info != (Elf64_Word)idx)
+			continue;
+		if (rel.sh_type == SHT_RELA || rel.sh_entsize != sizeof(Elf64_Rel) || elf_section(&v, rel.sh_link, &sym) < 0 ||
+		    sym.sh_type != SHT_SYMTAB || sym.sh_entsize != sizeof(Elf64_Sym) ||
+		    elf_section(&v, sym.sh_link, &str) < 0 || str.sh_type != SHT_STRTAB || str.sh_size == 0)
+			goto bad_layout;
+		const char *symnames = (const char *)obj + str.sh_offset;
+		size_t n_syms = sym.sh_size / sizeof(Elf64_Sym);
+		for (size_t r = 0; r < rel.sh_size / sizeof(Elf64_Rel); r++) {
+			Elf64_Rel e;
+			Elf64_Sym s;
+			memcpy(&e, obj + rel.sh_offset + r * sizeof(e), sizeof(e));
+			size_t at = e.r_offset / 8, si = ELF64_R_SYM(e.r_info);
+			if (e.r_offset % 8 || at + 1 >= n || si >= n_syms)
+				goto bad_layout;
+			memcpy(&s, obj + sym.sh_offset + si * sizeof(s), sizeof(s));
+			if (s.st_name >= str.sh_size || !memchr(symnames + s.st_name, '\0', str.sh_size - s.st_name))
+				goto bad_layout;
+			const char *name = symnames + s.st_name;
+			int map = -1;
+			for (int m = 0; m < KOBJ_MAP_MAX; m++)
+				if (strcmp(name, map_names[m]) == 0)
+					map = m;
+			uint8_t *in = insns + at * 8;
+			if (map < 0 || in[0] != OP_LDDW) {
+				free(insns);
+				return REFUSE("kernel section: pc %zu uses %s: only the node's maps (an_kscratch, an_knode, "
+					      "an_kprogs, an_kstate) may be named; global variables and string literals "
+					      "are not supported",
+					      at, name[0] ? name : "a nameless symbol");
+			}
+			in[1] = (uint8_t)((in[1] & 0x0f) | PSEUDO_MAP_FD << 4);
+			int32_t imm = map;
+			memcpy(in + 4, &imm, 4);
+		}
+	}
+	int rc = kobj_check_insns(insns, n, why, why_len);
+	if (rc < 0) {
+		free(insns);
+		return rc;
+	}
+	*ret_insns = insns;
+	*ret_n = n;
+	return 0;
+bad_layout:
+	free(insns);
+	return REFUSE("the kernel section's relocations are not ones anode can read");
+}

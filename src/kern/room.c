@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kern room (docs/kernel.md): PAN's kernel node, in the node child.
+ *
+ * With `kernel-path` set in router mode, the room asks the privileged
+ * parent to attach the node's TC programs to the router's interfaces, then
+ * keeps the kernel's table of code in step with the node's code cache:
+ * every capsule code object that enters the cache with a kernel section has
+ * that section read and checked here (kobj.c) and its instructions sent to
+ * the parent, which checks them again and loads them; every one that leaves
+ * the cache is unloaded. Capsules whose code is loaded are run in the
+ * kernel; the others, and every run the kernel hands up, come to the
+ * user-space node through NFQUEUE as before. The kernel path's counters
+ * are an mmap-ed map, read here without a system call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+
+#include "anode/kernel.h"
+#include "capsule/capsule.h"
+#include "core/log.h"
+#include "kern/kcounters.h"
+#include "kern/kobj.h"
+#include "node/room.h"
+#include "priv/priv.h"
+
+#define KERN_IFACES_MAX 256
+
+struct kern_config {
+	char ifaces[KERN_IFACES_MAX]; /* "off", "all", or names separated by commas */
+};
+
+enum kern_entry_state { KE_PENDING, KE_SENT, KE_LOADED, KE_REFUSED };
+
+/* A cached code object with a kernel section. */
+struct kern_entry {
+	uint8_t name[32];
+	enum kern_entry_state state;
+	unsigned id;	/* of its last KERN_LOAD */
+	uint8_t *insns; /* while PENDING */
+	size_t n;
+	char why[160]; /* REFUSED: the verifier's or the checker's words */
+};
+
+#define KERN_COUNTERS_ROOM(X)                                                                                          \
+	X(sections_seen, "code objects cached with a kernel section")                                                  \
+	X(sections_refused_here, "kernel sections this node's checker refused (kobj)")                               \
+	X(loaded, "kernel sections the kernel loaded")                                                                 \
+	X(refused, "kernel sections the parent or the kernel's verifier refused")                                     \
+	X(unloaded, "kernel sections unloaded as their code left the cache")
+
+struct kern_room_counters {
+	KERN_COUNTERS_ROOM(STAT_FIELD)
+};
+
+struct kern_room {
+	struct node *n;
+	struct kern_config cfg;
+	bool asked, ready;
+	char off_why[256];
+	const struct kern_counters *rows; /* the counters map, mmap-ed read-only */
+	size_t rows_len;
+	struct kern_entry entries[AN_KPROGS_MAX];
+	size_t n_entries;
+	unsigned next_id;
+	struct kern_room_counters c;
+};
+
+static struct kern_entry *entry_find(struct kern_room *r, const uint8_t name[32])
+{
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (memcmp(r->entries[i].name, name, 32) == 0)
+			return &r->entries[i];
+	return NULL;
+}
+
+static void entry_drop(struct kern_room *r, struct kern_entry *e)
+{
+	free(e->insns);
+	*e = r->entries[--r->n_entries];
+}
+
+/* Send what waits; a memfd cannot wait in the channel's queue, so -EAGAIN
+ * leaves it for the next tick. */
+static void send_pending(struct kern_room *r)
+{
+	if (!r->ready)
+		return;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		struct kern_entry *e = &r->entries[i];
+		if (e->state != KE_PENDING)
+			continue;
+		e->id = ++r->next_id;
+		int rc = priv_chan_kern_load(r->n->priv, e->id, e->name, e->insns, e->n);
+		if (rc == -EAGAIN)
+			return;
+		free(e->insns);
+		e->insns = NULL;
+		if (rc < 0) {
+			e->state = KE_REFUSED;
+			snprintf(e->why, sizeof(e->why), "cannot ask the parent: %s", strerror(-rc));
+		} else {
+			e->state = KE_SENT;
+		}
+	}
+}
+
+static void kern_code_cached(void *room, const uint8_t name[32], const struct ee_kind *kind, const void *elf,
+			     size_t len)
+{
+	struct kern_room *r = room;
+	size_t off, klen;
+	if (!r->asked || kind != &ee_kind_capsule || kobj_find(elf, len, &off, &klen) < 0 || entry_find(r, name))
+		return;
+	r->c.sections_seen++;
+	if (r->n_entries == AN_KPROGS_MAX - 1) {
+		log_ratelimited(LOG_INFO, "kernel path: %d code objects in the kernel already; this one runs in user space",
+				AN_KPROGS_MAX - 1);
+		return;
+	}
+	struct kern_entry *e = &r->entries[r->n_entries++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->name, name, 32);
+	int rc = kobj_read((const uint8_t *)elf + off, klen, &e->insns, &e->n, e->why, sizeof(e->why));
+	if (rc < 0) {
+		e->state = KE_REFUSED;
+		if (rc == -ENOMEM)
+			snprintf(e->why, sizeof(e->why), "out of memory");
+		r->c.sections_refused_here++;
+		log_info("kernel path: code %02x%02x%02x%02x stays in user space: %s", name[0], name[1], name[2], name[3],
+			 e->why);
+		return;
+	}
+	e->state = KE_PENDING;
+	send_pending(r);
+}
+
+static void kern_code_gone(void *room, const uint8_t name[32])
+{
+	struct kern_room *r = room;
+	struct kern_entry *e = entry_find(r, name);
+	if (!e)
+		return;
+	if (e->state == KE_SENT || e->state == KE_LOADED) {
+		priv_chan_kern_unload(r->n->priv, name);
+		r->c.unloaded++;
+	}
+	entry_drop(r, e);
+}
+
+static void kern_ready(void *arg, int err, const char *why, int counters_fd)
+{
+	struct kern_room *r = arg;
+	if (err < 0) {
+		snprintf(r->off_why, sizeof(r->off_why), "%s", why[0] ? why : strerror(-err));
+		log_warn("kernel path off: %s (capsules run in user space)", r->off_why);
+		return;
+	}
+	size_t len = AN_KCPUS_MAX * sizeof(struct kern_counters);
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, counters_fd, 0);
+	close(counters_fd);
+	if (m == MAP_FAILED) {
+		log_warn("kernel path: cannot map its counters: %s", strerror(errno));
+	} else {
+		r->rows = m;
+		r->rows_len = len;
+	}
+	r->ready = true;
+	r->off_why[0] = '\0';
+	log_info("kernel path on (%s)", r->cfg.ifaces);
+	send_pending(r);
+}
+
+static void kern_loaded(void *arg, unsigned id, int err, const char *log)
+{
+	struct kern_room *r = arg;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		struct kern_entry *e = &r->entries[i];
+		if (e->state != KE_SENT || e->id != id)
+			continue;
+		if (err < 0) {
+			e->state = KE_REFUSED;
+			snprintf(e->why, sizeof(e->why), "%s", log[0] ? log : strerror(-err));
+			r->c.refused++;
+			log_info("kernel path: code %02x%02x%02x%02x stays in user space: %s", e->name[0], e->name[1],
+				 e->name[2], e->name[3], e->why);
+		} else {
+			e->state = KE_LOADED;
+			r->c.loaded++;
+			log_info("kernel path: code %02x%02x%02x%02x runs in the kernel", e->name[0], e->name[1],
+				 e->name[2], e->name[3]);
+		}
+	}
+}
+
+/* The node's figures, for an_node_info() and an_local_addr() in the
+ * kernel: its address at start (the monitors start after the rooms, so
+ * the figures come with the first tick), then all of it once a second. */
+static void send_node(struct kern_room *r, bool figures)
+{
+	struct an_knode kn = {.local = r->n->local, .mark = AN_KMARK};
+	const void *cr = node_room_state(r->n, "capsule");
+	kn.max_copies = cr ? (uint32_t)capsule_room_max_copies(cr) : 0;
+	for (uint64_t w = 1; figures && w < AN_KINFO_MAX; w++)
+		kn.info[w] = w == AN_INFO_RX_NS ? 0 : figures_node_info(r->n, w);
+	priv_chan_kern_node(r->n->priv, &kn);
+}
+
+static void kern_tick(void *room)
+{
+	struct kern_room *r = room;
+	if (!r->asked)
+		return;
+	send_node(r, true);
+	send_pending(r);
+}
+
+static bool ifaces_ok(const char *w)
+{
+	if (!*w || strlen(w) >= KERN_IFACES_MAX)
+		return false;
+	for (; *w; w++)
+		if (!((*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z') || (*w >= '0' && *w <= '9') || *w == ',' ||
+		      *w == '-' || *w == '_' || *w == '.'))
+			return false;
+	return true;
+}
+
+static int kern_init(struct node *n, const void *cfg, void **ret_state)
+{
+	struct kern_room *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->n = n;
+	memcpy(&r->cfg, cfg, sizeof(r->cfg));
+	*ret_state = r;
+	if (strcmp(r->cfg.ifaces, "off") == 0)
+		return 0;
+	if (!n->cfg.router || !n->priv) {
+		snprintf(r->off_why, sizeof(r->off_why), "only a router node (mode router) has a kernel path");
+		log_warn("kernel-path %s: %s", r->cfg.ifaces, r->off_why);
+		return 0;
+	}
+	char list[KERN_IFACES_MAX];
+	snprintf(list, sizeof(list), "%s", r->cfg.ifaces);
+	for (char *c = list; *c; c++)
+		if (*c == ',')
+			*c = ' ';
+	priv_chan_set_kern_handler(n->priv, &(struct priv_kern_handler){kern_ready, kern_loaded, r});
+	/* The figures before the start, so that the first capsule sees them. */
+	r->asked = true;
+	int rc = priv_chan_kern_start(n->priv, list);
+	if (rc == 0)
+		send_node(r, false);
+	else
+		log_warn("kernel path: cannot ask the parent: %s", strerror(-rc));
+	return 0;
+}
+
+static void kern_done(void *room)
+{
+	struct kern_room *r = room;
+	if (!r)
+		return;
+	while (r->n_entries)
+		entry_drop(r, &r->entries[r->n_entries - 1]);
+	if (r->rows)
+		munmap((void *)r->rows, r->rows_len);
+	free(r);
+}
+
+static void counters_sum(const struct kern_room *r, uint64_t ret[KERN_C_MAX])
+{
+	memset(ret, 0, sizeof(uint64_t) * KERN_C_MAX);
+	if (!r->rows)
+		return;
+	for (size_t cpu = 0; cpu < AN_KCPUS_MAX; cpu++)
+		for (size_t i = 0; i < KERN_C_MAX; i++)
+			ret[i] += __atomic_load_n(&r->rows[cpu].c[i], __ATOMIC_RELAXED);
+}
+
+static size_t count_state(const struct kern_room *r, enum kern_entry_state s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < r->n_entries; i++)
+		k += r->entries[i].state == s;
+	return k;
+}
+
+static void kern_stats(void *room, struct stat_list *l)
+{
+	struct kern_room *r = room;
+	if (!r->asked)
+		return;
+	struct stat_section *sec = stat_list_add(l, "kernel_path", "PAN's kernel node: capsules run by TC programs");
+	if (!sec)
+		return;
+	uint64_t c[KERN_C_MAX];
+	counters_sum(r, c);
+	stat_add(sec, "on", "1 when the kernel path runs on the router's interfaces", r->ready);
+	stat_add(sec, "code_loaded", "code objects whose kernel section runs in the kernel now",
+		 count_state(r, KE_LOADED));
+#define KERN_STAT_ROW(name, help) stat_add_counter(sec, #name, help, c[KERN_C_##name]);
+	KERN_COUNTERS(KERN_STAT_ROW)
+#undef KERN_STAT_ROW
+	STAT_ADD_ALL(sec, &r->c, KERN_COUNTERS_ROOM);
+}
+
+static const char *state_name(enum kern_entry_state s)
+{
+	return s == KE_PENDING ? "pending" : s == KE_SENT ? "loading" : s == KE_LOADED ? "kernel" : "refused";
+}
+
+/* "kernel [json]": whether the kernel path runs, and the code in it. */
+static int kern_ctl(void *room, int argc, char **argv, struct ctl_out *o)
+{
+	struct kern_room *r = room;
+	bool json = argc > 1 && (!strcmp(argv[1], "json") || !strcmp(argv[1], "--json"));
+	if (argc > 1 && !json) {
+		ctl_printf(o, "usage: kernel [json]\n");
+		return -EINVAL;
+	}
+	const char *status = !r->asked ? "off" : r->ready ? "on" : r->off_why[0] ? "failed" : "starting";
+	if (json) {
+		ctl_printf(o, "{\"kernel_path\":\"%s\",\"interfaces\":", status);
+		ctl_json_string(o, r->cfg.ifaces);
+		ctl_printf(o, ",\"why\":");
+		ctl_json_string(o, r->off_why);
+		ctl_printf(o, ",\"code\":[");
+	} else {
+		ctl_printf(o, "kernel path: %s (interfaces: %s)%s%s\n", status, r->cfg.ifaces, r->off_why[0] ? ": " : "",
+			   r->off_why);
+	}
+	for (size_t i = 0; i < r->n_entries; i++) {
+		const struct kern_entry *e = &r->entries[i];
+		char hex[65];
+		for (int k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", e->name[k]);
+		if (json) {
+			ctl_printf(o, "%s{\"name\":\"%s\",\"state\":\"%s\",\"why\":", i ? "," : "", hex,
+				   state_name(e->state));
+			ctl_json_string(o, e->why);
+			ctl_printf(o, "}");
+		} else {
+			ctl_printf(o, "%s  %-8s %s\n", hex, state_name(e->state), e->why);
+		}
+	}
+	if (json)
+		ctl_printf(o, "]}\n");
+	return 0;
+}
+
+static const struct ctl_command kern_commands[] = {
+    {"kernel", "kernel [json] (the kernel path and the code it runs)", kern_ctl, NULL, 1},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct conf_directive kern_directives[] = {
+    CONF_WORD_AT("kernel-path", "off|all|IFACE[,IFACE...]",
+		 "router mode: run capsules whose code has a kernel section in the kernel (TC programs at the "
+		 "ingress of these interfaces, or of all but lo); everything else still reaches the node through "
+		 "NFQUEUE (docs/kernel.md)",
+		 struct kern_config, ifaces, ifaces_ok, "interface names separated by commas, all, or off", "off"),
+    CONF_END,
+};
+
+static const struct room kern_room = {
+    .name = "kern",
+    .rank = 25, /* after the capsule room, whose max-copies it reads */
+    .cfg_size = sizeof(struct kern_config),
+    .directives = kern_directives,
+    .init = kern_init,
+    .done = kern_done,
+    .commands = kern_commands,
+    .stats = kern_stats,
+    .tick = kern_tick,
+    .code_cached = kern_code_cached,
+    .code_gone = kern_code_gone,
+};
+
+ROOM_REGISTER(kern_room);
