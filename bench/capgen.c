@@ -9,6 +9,8 @@
  *   capgen insert -A APP_SOCKET -c CODE.ao      insert code into a node (libanode)
  *   capgen send   -l LOCAL -m MIDDLE -d DST -c CODE.ao -s SIZE -t SECONDS
  *                 blast capsules of SIZE octets (whole UDP payload) at MIDDLE
+ *   capgen send   ... -N COUNT
+ *                 send exactly COUNT capsules, one a millisecond (tests)
  *   capgen recv   -l LOCAL [-s SIZE] [-i IDLE_MS] [-w WAIT_S]
  *                 count capsules until IDLE_MS pass without one
  *   capgen echo   -l LOCAL -m MIDDLE -d DST
@@ -99,6 +101,7 @@ struct opts {
 	size_t size;
 	double secs;
 	long count, warmup;
+	long exact; /* send: exactly this many, one a millisecond (0: for secs) */
 	int idle_ms, wait_s;
 };
 
@@ -179,7 +182,15 @@ static int do_send(const struct opts *o)
 		msg[i].msg_hdr = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };
 	unsigned long long sent = 0, errors = 0;
 	double t0 = now_s(), t = t0, end = t0 + o->secs;
-	while (t < end) {
+	for (long i = 0; i < o->exact; i++) {
+		if (send(fd, pkt, len, 0) == (ssize_t)len)
+			sent++;
+		else
+			errors++;
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	while (!o->exact && t < end) {
 		int k = sendmmsg(fd, msg, BATCH, 0);
 		if (k < 0)
 			errors++; /* ECONNREFUSED from an earlier ICMP: keep going */
@@ -334,7 +345,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: capgen MODE [options]   (addresses a.b.c.d:port)\n"
 	      "  insert -A APP_SOCKET -c CODE.ao\n"
-	      "  send   -l LOCAL -m MIDDLE -d DST -c CODE.ao -s SIZE -t SECONDS\n"
+	      "  send   -l LOCAL -m MIDDLE -d DST -c CODE.ao -s SIZE (-t SECONDS | -N COUNT, one a ms)\n"
 	      "  recv   -l LOCAL [-s SIZE] [-i IDLE_MS (300)] [-w WAIT_S (10)]\n"
 	      "  echo   -l LOCAL -m MIDDLE -d DST          (until SIGTERM)\n"
 	      "  ping   -l LOCAL -m MIDDLE -d DST -c CODE.ao -s SIZE -n COUNT [-W WARMUP (500)]\n"
@@ -360,7 +371,7 @@ int main(int argc, char **argv)
 	struct opts o = { .mode = argv[1], .size = 0, .secs = 3, .count = 5000, .warmup = 500, .idle_ms = 300, .wait_s = 10 };
 	int c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "A:c:l:m:d:s:t:n:W:i:w:")) != -1) {
+	while ((c = getopt(argc, argv, "A:c:l:m:d:s:t:n:N:W:i:w:")) != -1) {
 		switch (c) {
 		case 'A':
 			o.app = optarg;
@@ -385,6 +396,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			o.count = strtol(optarg, NULL, 10);
+			break;
+		case 'N':
+			o.exact = strtol(optarg, NULL, 10);
 			break;
 		case 'W':
 			o.warmup = strtol(optarg, NULL, 10);

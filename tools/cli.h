@@ -196,6 +196,7 @@ int cli_key_load(const char *path, uint8_t sk[64]);
 int cmd_svc(const char *node, int argc, char **argv);
 int cmd_signal(const char *node, int argc, char **argv);
 int cmd_events(const char *node, int argc, char **argv);
+int cmd_kernel(const char *node, int argc, char **argv);
 int cmd_concast(const char *node, int argc, char **argv);
 
 #endif

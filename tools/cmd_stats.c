@@ -126,3 +126,39 @@ int cmd_events(const char *node, int argc, char **argv)
 		nanosleep(&ts, NULL);
 	}
 }
+
+static const char kernel_usage[] =
+	"Usage: anode -n NODE kernel [--json]\n"
+	"\n"
+	"Show NODE's kernel path (PAN's kernel node, docs/kernel.md): whether it runs\n"
+	"(off, starting, on, or failed and why) on which interfaces, and one line per\n"
+	"code object with a kernel section: its name, where its capsules run\n"
+	"(kernel; refused, with the kernel verifier's or the checker's words; loading;\n"
+	"pending), so that an author sees why code stays in user space. Its counters\n"
+	"are in `anode stats` (kernel_path).\n"
+	"  --json   {\"kernel_path\": \"on\", \"interfaces\", \"why\", \"code\": [{name, state, why}]}\n";
+
+int cmd_kernel(const char *node, int argc, char **argv)
+{
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(kernel_usage, stdout);
+			return 0;
+		} else {
+			fputs(kernel_usage, stderr);
+			return 2;
+		}
+	}
+	struct cli_node n;
+	if (cli_node_find(node, &n) < 0)
+		return 1;
+	char *body;
+	if (cli_ctl(&n, json ? "kernel json" : "kernel", &body) < 0)
+		return 1;
+	fputs(body, stdout);
+	free(body);
+	return 0;
+}

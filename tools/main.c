@@ -30,6 +30,7 @@ static const struct subcommand subcommands[] = {
 	{ "svc", cmd_svc, "signed requests to a node's services: activate, stop, list ..." },
 	{ "signal", cmd_signal, "on-path signalling: probe the anode nodes toward a destination" },
 	{ "events", cmd_events, "the events a node's monitors sent to its services" },
+	{ "kernel", cmd_kernel, "a router node's kernel path: on or off, and the code it runs" },
 	{ "concast", cmd_concast, "merge many senders' messages in the network: listen, join, flows" },
 	{ NULL, NULL, NULL },
 };

@@ -365,11 +365,13 @@ void ee_code_free(struct ee *ee, struct ee_code *c, bool run_fini)
 
 static void ee_evict(struct ee *ee, struct ee_code *c)
 {
+	uint8_t name[EE_NAME_LEN];
+	memcpy(name, c->name, sizeof(name));
 	ee_cache_unlink(ee, c);
 	ee->stats.evicted++;
+	ee_code_free(ee, c, true); /* its fini may still use its state */
 	if (ee->env.uncached)
-		ee->env.uncached(ee->env.node, c->name);
-	ee_code_free(ee, c, true);
+		ee->env.uncached(ee->env.node, name);
 }
 
 static int ee_insert(struct ee *ee, const struct ee_kind *kind, const uint8_t name[EE_NAME_LEN], const void *elf,
@@ -520,10 +522,12 @@ int ee_code_remove(struct ee *ee, const uint8_t name[EE_NAME_LEN])
 	struct ee_code *c = ee_cache_lookup(ee, name);
 	if (!c)
 		return -ENOENT;
+	uint8_t copy[EE_NAME_LEN];
+	memcpy(copy, c->name, sizeof(copy));
 	ee_cache_unlink(ee, c);
-	if (ee->env.uncached)
-		ee->env.uncached(ee->env.node, c->name);
 	ee_code_free(ee, c, true);
+	if (ee->env.uncached)
+		ee->env.uncached(ee->env.node, copy);
 	return 0;
 }
 
@@ -579,6 +583,16 @@ int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t e
 	if (!c)
 		return -ENOENT;
 	ee_state_set_cap(c->state, entries < ee->cfg.state_entries ? entries : ee->cfg.state_entries);
+	return 0;
+}
+
+int ee_code_state_external(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_state_ops *ops,
+			   void *arg)
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	if (!c)
+		return -ENOENT;
+	ee_state_external(c->state, ops, arg);
 	return 0;
 }
 

@@ -210,6 +210,26 @@ int ee_code_get(struct ee *ee, const uint8_t name[EE_NAME_LEN], const void **ret
 int ee_code_pin(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
 int ee_code_unpin(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
 
+/* A code object's soft state kept in another store than the EE's own
+ * table: the kernel path's BPF map (src/kern), so that a capsule run in the
+ * kernel and one run here see the same state. get, put and del as
+ * an_state_get/put/del; each: fn for up to max entries; count: entries now. */
+struct ee_state_ops {
+	int (*get)(void *arg, const struct an_key *key, struct an_val *ret);
+	int (*put)(void *arg, const struct an_key *key, const struct an_val *val);
+	int (*del)(void *arg, const struct an_key *key);
+	size_t (*each)(void *arg, size_t max, void (*fn)(void *fnarg, const struct an_key *key,
+							const struct an_val *val),
+		       void *fnarg);
+	size_t (*count)(void *arg);
+};
+/* Move a cached object's soft state into ops's store (its entries now go
+ * there first) or, with ops NULL, back to an empty table of the EE's own.
+ * 0 or -ENOENT. ops and arg must outlive the object's stay in the cache:
+ * the node drops them when the EE says the object left (env.uncached). */
+int ee_code_state_external(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_state_ops *ops,
+			   void *arg);
+
 /* Remove a code object (its fini runs). 0 or -ENOENT. */
 int ee_code_remove(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
 

@@ -29,6 +29,10 @@ struct ee_state {
 	struct ee_list lru;
 	uint64_t *evictions; /* the EE's counter */
 	uint8_t key[crypto_shorthash_KEYBYTES];
+	/* Kept elsewhere (the kernel path's map, ee_state_external): the
+	 * table above is empty and unused. */
+	const struct ee_state_ops *ops;
+	void *ops_arg;
 };
 
 struct ee_state *ee_state_new(size_t cap, const uint8_t key[16], uint64_t *evictions)
@@ -43,27 +47,55 @@ struct ee_state *ee_state_new(size_t cap, const uint8_t key[16], uint64_t *evict
 	return s;
 }
 
+static void ee_state_clear(struct ee_state *s);
+
 void ee_state_free(struct ee_state *s)
 {
 	if (!s)
 		return;
+	ee_state_clear(s);
+	free(s);
+}
+
+size_t ee_state_count(const struct ee_state *s)
+{
+	if (s && s->ops)
+		return s->ops->count(s->ops_arg);
+	return s ? s->n : 0;
+}
+
+/* Drop every entry of the table (not counted as evictions). */
+static void ee_state_clear(struct ee_state *s)
+{
 	while (s->lru.next != &s->lru) {
 		struct ee_sent *e = ee_container_of(s->lru.next, struct ee_sent, lru);
 		ee_list_del(&e->lru);
 		free(e);
 	}
 	free(s->tab);
-	free(s);
+	s->tab = NULL;
+	s->n = 0;
 }
 
-size_t ee_state_count(const struct ee_state *s)
+void ee_state_external(struct ee_state *s, const struct ee_state_ops *ops, void *arg)
 {
-	return s ? s->n : 0;
+	if (ops) {
+		/* Oldest first, so that the store's own LRU order matches. */
+		for (const struct ee_list *l = s->lru.prev; l != &s->lru; l = l->prev) {
+			const struct ee_sent *e = ee_container_of(l, struct ee_sent, lru);
+			ops->put(arg, &e->key, &e->val);
+		}
+	}
+	ee_state_clear(s);
+	s->ops = ops;
+	s->ops_arg = arg;
 }
 
 size_t ee_state_each(const struct ee_state *s, size_t max,
 		     void (*fn)(void *arg, const struct an_key *key, const struct an_val *val), void *arg)
 {
+	if (s && s->ops)
+		return s->ops->each(s->ops_arg, max, fn, arg);
 	size_t k = 0;
 	/* Most recently used first; reading does not touch the order. */
 	for (const struct ee_list *l = s ? s->lru.next : NULL; l && l != &s->lru && k < max; l = l->next, k++) {
@@ -91,6 +123,8 @@ static struct ee_sent **ee_state_find(struct ee_state *s, const struct an_key *k
 
 int ee_state_get(struct ee_state *s, const struct an_key *key, struct an_val *ret)
 {
+	if (s->ops)
+		return s->ops->get(s->ops_arg, key, ret);
 	if (!s->tab)
 		return -ENOENT;
 	struct ee_sent *e = *ee_state_find(s, key);
@@ -115,6 +149,8 @@ static int ee_state_alloc_tab(struct ee_state *s)
 
 int ee_state_put(struct ee_state *s, const struct an_key *key, const struct an_val *val)
 {
+	if (s->ops)
+		return s->ops->put(s->ops_arg, key, val);
 	if (!s->tab && ee_state_alloc_tab(s) < 0)
 		return -ENOSPC;
 
@@ -152,6 +188,8 @@ int ee_state_put(struct ee_state *s, const struct an_key *key, const struct an_v
 
 int ee_state_del(struct ee_state *s, const struct an_key *key)
 {
+	if (s->ops)
+		return s->ops->del(s->ops_arg, key);
 	if (!s->tab)
 		return -ENOENT;
 	struct ee_sent **pp = ee_state_find(s, key);
@@ -168,6 +206,8 @@ int ee_state_del(struct ee_state *s, const struct an_key *key)
 void ee_state_set_cap(struct ee_state *s, size_t cap)
 {
 	s->cap = cap ? cap : 1;
+	if (s->ops)
+		return; /* the store keeps its own bound */
 	/* Down to the new bound now, least recently used first. */
 	while (s->n > s->cap) {
 		struct ee_sent *e = ee_container_of(s->lru.prev, struct ee_sent, lru);

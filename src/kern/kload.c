@@ -73,8 +73,10 @@ static int attach(struct kload *k, int ifindex, int prog_fd)
 		return r;
 	i->ifindex = ifindex;
 	i->made_hook = r == 0;
+	/* Replace: what an anoded killed with SIGKILL left attached (the
+	 * kernel keeps an attached program) is taken over, not doubled. */
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = KLOAD_TC_HANDLE,
-			    .priority = KLOAD_TC_PRIORITY);
+			    .priority = KLOAD_TC_PRIORITY, .flags = BPF_TC_F_REPLACE);
 	r = bpf_tc_attach(&hook, &opts);
 	if (r < 0) {
 		if (i->made_hook)
@@ -347,6 +349,12 @@ int kload_code_remove(struct kload *k, const uint8_t name[32])
 	k->slots[slot].prog_fd = k->slots[slot].state_fd = -1;
 	k->n_code--;
 	return 0;
+}
+
+int kload_code_state_fd(const struct kload *k, const uint8_t name[32])
+{
+	long slot = slot_of(k, name);
+	return slot < 0 ? -ENOENT : k->slots[slot].state_fd;
 }
 
 size_t kload_code_count(const struct kload *k)

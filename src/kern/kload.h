@@ -45,6 +45,9 @@ int kload_code(struct kload *k, const uint8_t name[32], const uint8_t *insns, si
 /* Unload it: capsules naming it go to the user-space node again. 0 or
  * -ENOENT. */
 int kload_code_remove(struct kload *k, const uint8_t name[32]);
+/* The soft state map of a loaded code object (the node child keeps the
+ * object's state there too, so that both paths share it), or -ENOENT. */
+int kload_code_state_fd(const struct kload *k, const uint8_t name[32]);
 /* Code objects loaded now. */
 size_t kload_code_count(const struct kload *k);
 /* The counters map (mmap-able: AN_KCPUS_MAX rows of struct

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <linux/types.h>
 
 #include "anode/kernel.h"
@@ -38,6 +39,13 @@ struct kern_config {
 
 enum kern_entry_state { KE_PENDING, KE_SENT, KE_LOADED, KE_REFUSED };
 
+/* A loaded code object's soft state: its BPF map, shared with the kernel
+ * program (the EE keeps the object's state here, ee_code_state_external). */
+struct kern_state {
+	int fd;
+	uint64_t errors; /* map operations that failed for another reason than absence */
+};
+
 /* A cached code object with a kernel section. */
 struct kern_entry {
 	uint8_t name[32];
@@ -46,6 +54,7 @@ struct kern_entry {
 	uint8_t *insns; /* while PENDING */
 	size_t n;
 	char why[160]; /* REFUSED: the verifier's or the checker's words */
+	struct kern_state *kstate; /* LOADED: its soft state map */
 };
 
 #define KERN_COUNTERS_ROOM(X)                                                                                          \
@@ -82,6 +91,10 @@ static struct kern_entry *entry_find(struct kern_room *r, const uint8_t name[32]
 
 static void entry_drop(struct kern_room *r, struct kern_entry *e)
 {
+	if (e->kstate) {
+		close(e->kstate->fd);
+		free(e->kstate);
+	}
 	free(e->insns);
 	*e = r->entries[--r->n_entries];
 }
@@ -177,7 +190,64 @@ static void kern_ready(void *arg, int err, const char *why, int counters_fd)
 	send_pending(r);
 }
 
-static void kern_loaded(void *arg, unsigned id, int err, const char *log)
+/* ---- soft state in the kernel path's map (struct ee_state_ops) ---- */
+
+static int ks_get(void *arg, const struct an_key *key, struct an_val *ret)
+{
+	struct kern_state *ks = arg;
+	if (bpf_map_lookup_elem(ks->fd, key, ret) == 0)
+		return 0;
+	if (errno != ENOENT)
+		ks->errors++;
+	return -ENOENT;
+}
+
+static int ks_put(void *arg, const struct an_key *key, const struct an_val *val)
+{
+	struct kern_state *ks = arg;
+	if (bpf_map_update_elem(ks->fd, key, val, BPF_ANY) == 0)
+		return 0;
+	ks->errors++;
+	return -ENOSPC;
+}
+
+static int ks_del(void *arg, const struct an_key *key)
+{
+	struct kern_state *ks = arg;
+	return bpf_map_delete_elem(ks->fd, key) == 0 ? 0 : -ENOENT;
+}
+
+static size_t ks_each(void *arg, size_t max, void (*fn)(void *, const struct an_key *, const struct an_val *),
+		      void *fnarg)
+{
+	struct kern_state *ks = arg;
+	struct an_key key, next;
+	struct an_val val;
+	size_t k = 0;
+	const void *prev = NULL;
+	while (k < max && bpf_map_get_next_key(ks->fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(ks->fd, &key, &val) == 0 && fn) {
+			fn(fnarg, &key, &val);
+			k++;
+		} else if (!fn) {
+			k++;
+		}
+	}
+	return k;
+}
+
+static size_t ks_count(void *arg)
+{
+	return ks_each(arg, AN_KSTATE_MAX, NULL, NULL);
+}
+
+static const struct ee_state_ops kern_state_ops = {
+    .get = ks_get, .put = ks_put, .del = ks_del, .each = ks_each, .count = ks_count,
+};
+
+static void kern_loaded(void *arg, unsigned id, int err, const char *log, int state_fd)
 {
 	struct kern_room *r = arg;
 	for (size_t i = 0; i < r->n_entries; i++) {
@@ -193,10 +263,25 @@ static void kern_loaded(void *arg, unsigned id, int err, const char *log)
 		} else {
 			e->state = KE_LOADED;
 			r->c.loaded++;
+			/* One soft state for both paths: the EE's entries move
+			 * into the map, and the EE uses the map from now on. */
+			struct kern_state *ks = state_fd >= 0 ? calloc(1, sizeof(*ks)) : NULL;
+			if (ks) {
+				ks->fd = state_fd;
+				state_fd = -1;
+				e->kstate = ks;
+				ee_code_state_external(r->n->ee, e->name, &kern_state_ops, ks);
+			} else {
+				log_warn("kernel path: code %02x%02x%02x%02x: no shared soft state; its state in the "
+					 "two paths differs",
+					 e->name[0], e->name[1], e->name[2], e->name[3]);
+			}
 			log_info("kernel path: code %02x%02x%02x%02x runs in the kernel", e->name[0], e->name[1],
 				 e->name[2], e->name[3]);
 		}
 	}
+	if (state_fd >= 0)
+		close(state_fd);
 }
 
 /* The node's figures, for an_node_info() and an_local_addr() in the

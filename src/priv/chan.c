@@ -285,7 +285,7 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			char text[WIRE_PRIV_TEXT_MAX + 1];
 			memcpy(text, msg.data, msg.data_len);
 			text[msg.data_len] = '\0';
-			if (msg.type == WIRE_PRIV_KERN_LOADED || msg.status < 0) {
+			if (msg.status < 0) {
 				if (qfd >= 0)
 					close(qfd);
 				qfd = -1;
@@ -293,7 +293,7 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			if (msg.type == WIRE_PRIV_KERN_READY && c->kern.ready)
 				c->kern.ready(c->kern.arg, msg.status, text, qfd);
 			else if (msg.type == WIRE_PRIV_KERN_LOADED && c->kern.loaded)
-				c->kern.loaded(c->kern.arg, msg.id, msg.status, text);
+				c->kern.loaded(c->kern.arg, msg.id, msg.status, text, qfd);
 			else if (qfd >= 0)
 				close(qfd);
 			continue;

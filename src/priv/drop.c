@@ -18,6 +18,7 @@
 #include <grp.h>
 #include <linux/netlink.h>
 #include <pwd.h>
+#include <linux/bpf.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -180,6 +181,12 @@ static int seccomp_load_node(void)
 	 * restart loses a line rather than the node. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	/* bpf(2): soft state in the kernel path's maps, whose descriptors the
+	 * parent passed (src/kern): look up, update, delete, walk. The
+	 * kernel refuses everything else to an unprivileged process anyway;
+	 * the list says so first. */
+	for (int cmd = BPF_MAP_LOOKUP_ELEM; r == 0 && cmd <= BPF_MAP_GET_NEXT_KEY; cmd++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1, SCMP_A0(SCMP_CMP_EQ, cmd));
 	/* ioctl: is this a terminal (stdio), bytes waiting. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));

@@ -246,7 +246,12 @@ static void kern_load(struct priv_parent *pp, const struct wire_priv *msg, int f
 	if (r < 0 && r != -EEXIST)
 		log_info("priv: kernel program %02x%02x%02x%02x refused: %s", msg->data[0], msg->data[1], msg->data[2],
 			 msg->data[3], log[0] ? log : strerror(-r));
-	reply_text(pp, WIRE_PRIV_KERN_LOADED, msg->id, r == -EEXIST ? 0 : r, log, -1);
+	/* With its soft state map: the node child keeps the object's state
+	 * there too, so that a run in the kernel and one in user space share
+	 * it (the child may look up, update and delete in it: its seccomp
+	 * list allows those bpf(2) commands and no other). */
+	int state_fd = r == 0 || r == -EEXIST ? kload_code_state_fd(pp->kern, msg->data) : -1;
+	reply_text(pp, WIRE_PRIV_KERN_LOADED, msg->id, r == -EEXIST ? 0 : r, log, state_fd >= 0 ? state_fd : -1);
 }
 
 static void kern_node(struct priv_parent *pp, const struct wire_priv *msg)

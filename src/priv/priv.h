@@ -128,11 +128,12 @@ int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze);
  * memfd: -EAGAIN while other requests wait, try again), to unload one,
  * and tell it the node's figures. Answers: ready (err 0 and the counters
  * map's fd, which the handler owns; or why it is off) and loaded (id, err,
- * the verifier's words). */
+ * the verifier's words; with err 0, the code's soft state map, which the
+ * handler owns). */
 struct an_knode;
 struct priv_kern_handler {
 	void (*ready)(void *arg, int err, const char *why, int counters_fd);
-	void (*loaded)(void *arg, unsigned id, int err, const char *log);
+	void (*loaded)(void *arg, unsigned id, int err, const char *log, int state_fd);
 	void *arg;
 };
 void priv_chan_set_kern_handler(struct priv_chan *c, const struct priv_kern_handler *h);
