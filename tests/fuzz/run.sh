@@ -16,7 +16,7 @@ SRC=${SRC:-$(cd "$here/../.." && pwd)}
 BUILD=${BUILD:-/tmp/anode-fuzz}
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_anep fuzz_capsule fuzz_codeload fuzz_applink fuzz_addr fuzz_ipv4 fuzz_elf fuzz_node fuzz_rewrite}
+targets=${*:-fuzz_anep fuzz_capsule fuzz_codeload fuzz_applink fuzz_addr fuzz_ipv4 fuzz_elf fuzz_kobj fuzz_node fuzz_rewrite}
 
 if [ ! -d "$BUILD" ]; then
 	CC=clang meson setup -Dfuzzing=true -Dwerror=false "$BUILD" "$SRC"

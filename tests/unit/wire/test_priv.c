@@ -139,7 +139,62 @@ static void test_services(void)
 	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
 }
 
+/* The kernel path's messages (src/kern): a name, the node's figures, text. */
+static void test_kernel(void)
+{
+	uint8_t name[32], b[WIRE_PRIV_MSG_MAX], figures[WIRE_PRIV_KNODE_LEN];
+	for (size_t i = 0; i < sizeof(name); i++)
+		name[i] = (uint8_t)(0xa0 + i);
+	struct wire_priv m = { .type = WIRE_PRIV_KERN_LOAD, .id = 5, .data = name, .data_len = 32 }, r;
+	ssize_t n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4 + 32);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.type, WIRE_PRIV_KERN_LOAD);
+	CHECK_INT(r.id, 5);
+	CHECK_INT(r.data_len, 32);
+	CHECK_MEM(r.data, name, 32);
+	CHECK_INT(wire_priv_parse(b, (size_t)n - 1, &r), -EBADMSG); /* a name is 32 octets */
+	m.data_len = 31;
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_UNLOAD, .data = name, .data_len = 32 };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.type, WIRE_PRIV_KERN_UNLOAD);
+	m.status = -EIO; /* a request carries no status */
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	memset(figures, 0x11, sizeof(figures));
+	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_NODE, .data = figures, .data_len = sizeof(figures) };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4 + WIRE_PRIV_KNODE_LEN);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_MEM(r.data, figures, sizeof(figures));
+	/* Text: a verifier's words, with a status; empty is allowed. */
+	const char *log = "R0 leaks addr into map";
+	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_LOADED, .id = 5, .status = -EINVAL,
+				.data = (const uint8_t *)log, .data_len = strlen(log) };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.status, -EINVAL);
+	CHECK_INT(r.data_len, strlen(log));
+	CHECK_MEM(r.data, log, strlen(log));
+	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_READY };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.data_len, 0);
+	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_START, .data = (const uint8_t *)"all", .data_len = 3 };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_MEM(r.data, "all", 3);
+	m.data_len = WIRE_PRIV_TEXT_MAX + 1; /* longer than any text */
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	m.data = NULL;
+	m.data_len = 4;
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+}
+
 static const struct check_test tests[] = {
+	TEST(test_kernel),
 	TEST(test_add),
 	TEST(test_refused),
 	TEST(test_results),

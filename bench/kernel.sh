@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# PAN's kernel node against kernel forwarding and the user-space node
+# (issue 22; seed 003 §5.2-5.3, Figures 5-2 and 5-3): sender s - middle m -
+# receiver r in three network namespaces (bench/lib.sh), the middle in turn
+#   kernel  plain kernel forwarding (PAN's kernel/passive);
+#   kpath   anoded in router mode with `kernel-path all`: apps/forward.ao's
+#           kernel section runs at the TC ingress of m's interfaces (PAN's
+#           kernel/active);
+#   user    anoded in router mode without it: the same forward.ao runs in
+#           the user-space node behind NFQUEUE (PAN's user/active).
+# For each size: throughput (bench/capgen blasts capsules at r's
+# address:3322 for SECS s; what reached r's UDP layer, per second) and
+# latency (PINGS capsule round trips, one outstanding, r answering each with
+# a capsule toward s: two crossings of m; and ping(8)). Rounds rotate the
+# order; ratios are taken within a round, then the median (range) over
+# rounds. Prints tables and bars, and replaces the "kernel" section of
+# bench/RESULTS.md.
+#
+# Usage: bench/kernel.sh [BUILD_DIR]   As root. Environment: ROUNDS (3),
+# SECS (1), PINGS (2000), SIZES ("64 512 1400"), PIN (1), RESULTS (1).
+set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/lib.sh"
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-1}
+PINGS=${PINGS:-2000}
+SIZES=${SIZES:-64 512 1400}
+PIN=${PIN:-1}
+WRITE_RESULTS=${RESULTS:-1}
+ANODE=$BUILD/tools/anode
+ANODED=$BUILD/src/node/anoded
+CAPGEN=$BUILD/bench/capgen
+UDPBLAST=$BUILD/bench/udpblast
+FORWARD_AO=$BUILD/apps/forward.ao
+for f in "$ANODE" "$ANODED" "$CAPGEN" "$UDPBLAST" "$FORWARD_AO"; do
+	[[ -e $f ]] || { echo "kernel.sh: $f missing; build first (ninja -C $BUILD)" >&2; exit 1; }
+done
+[[ $(id -u) == 0 ]] || { echo "kernel.sh: needs root (network namespaces, TC programs)" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/anode-kbench.XXXXXX)
+S=kb$$s M=kb$$m R=kb$$r
+PIDS=()
+cleanup() {
+	set +e
+	[[ ${NODE_PID:-0} != 0 ]] && kill "$NODE_PID" && wait "$NODE_PID"
+	mid_stop
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+MID_CPU=() END_CPU=()
+if [[ $PIN == 1 ]]; then MID_CPU=(taskset -c 1); END_CPU=(taskset -c 0); fi
+mid_net_up
+S_IP=10.77.1.2 R_IP=10.77.2.2
+ip netns exec "$S" ping -c 2 -i 0.05 -q "$R_IP" >/dev/null
+capsize() { if (($1 < 96)); then echo 96; else echo "$1"; fi; }
+
+# The middle: nothing (kernel), or anoded with or without the kernel path.
+NODE_PID=0
+mid_node() { # config
+	[[ $1 == kernel ]] && return 0
+	{
+		printf 'name kb\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\n' "$TMP" "$TMP"
+		[[ $1 == kpath ]] && echo "kernel-path all"
+	} >"$TMP/n.conf"
+	"${MID_CPU[@]}" ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
+	NODE_PID=$!
+	local _
+	for _ in $(seq 100); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && break; sleep 0.05; done
+	"$CAPGEN" insert -A "$TMP/n.app" -c "$FORWARD_AO" >/dev/null
+	if [[ $1 == kpath ]]; then
+		for _ in $(seq 100); do
+			"$ANODE" -n "$TMP/n.app" kernel --json | grep -q '"state":"kernel"' && return 0
+			sleep 0.05
+		done
+		echo "kernel.sh: forward.ao's kernel section did not load:" >&2
+		"$ANODE" -n "$TMP/n.app" kernel >&2
+		exit 1
+	fi
+}
+mid_node_stop() {
+	[[ $NODE_PID == 0 ]] && return 0
+	kill "$NODE_PID"
+	wait "$NODE_PID" 2>/dev/null || true
+	NODE_PID=0
+}
+# Capsules the kernel path and the user-space node ran.
+runs() { # -> "kernel user"
+	"$ANODE" -n "$TMP/n.app" stats --json | /usr/bin/python3 -c \
+		"import json,sys; d=json.load(sys.stdin); print(d.get('kernel_path', {}).get('runs', 0), d['counters']['runs'])"
+}
+arrived_r() { ip netns exec "$R" awk '$1 == "Udp:" { if (h) { print $2 + $3 + $4; exit } h = 1 }' /proc/net/snmp; }
+
+through() { # config size -> appends "sent/s arrived/s" to $TMP/tp.CFG.SIZE
+	local csize a0 a1 kpid
+	csize=$(capsize "$2")
+	ip netns exec "$R" "$UDPBLAST" -k -l "$R_IP:3322" &
+	kpid=$!
+	sleep 0.1
+	a0=$(arrived_r)
+	"${END_CPU[@]}" ip netns exec "$S" "$CAPGEN" send -l "$S_IP:3322" -m "$R_IP:3322" -d "$R_IP:3322" \
+		-c "$FORWARD_AO" -s "$csize" -t "$SECS" >"$TMP/send.out" 2>/dev/null
+	sleep 0.1
+	a1=$(arrived_r)
+	kill "$kpid"
+	wait "$kpid" 2>/dev/null || true
+	awk -v r="$(kv "$TMP/send.out" rate)" -v a=$((a1 - a0)) -v t="$(kv "$TMP/send.out" secs)" \
+		'BEGIN { printf "%.0f %.0f\n", r, a / t }' >>"$TMP/tp.$1.$2"
+}
+
+latency() { # config size -> appends "median_us p99_us" to $TMP/lat.CFG.SIZE and ping(8)'s to $TMP/icmp.CFG.SIZE
+	local csize epid
+	csize=$(capsize "$2")
+	"${MID_CPU[@]}" ip netns exec "$R" "$CAPGEN" echo -l "$R_IP:3322" -m "$S_IP:3322" -d "$S_IP:3322" 2>/dev/null &
+	epid=$!
+	sleep 0.1
+	"${MID_CPU[@]}" ip netns exec "$S" "$CAPGEN" ping -l "$S_IP:3322" -m "$R_IP:3322" -d "$R_IP:3322" \
+		-c "$FORWARD_AO" -s "$csize" -n "$PINGS" -W 200 >"$TMP/ping.out" 2>/dev/null
+	kill "$epid"
+	wait "$epid" 2>/dev/null || true
+	echo "$(kv "$TMP/ping.out" median_us) $(kv "$TMP/ping.out" p99_us)" >>"$TMP/lat.$1.$2"
+	"${MID_CPU[@]}" ip netns exec "$S" ping -n -c 200 -i 0.002 -s "$2" "$R_IP" |
+		sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | awk '{ print $1 * 1000 }' | median >>"$TMP/icmp.$1.$2"
+}
+
+CONFIGS=(kernel kpath user)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date +%s)
+for r in $(seq "$ROUNDS"); do
+	for i in 0 1 2; do
+		cfg=${CONFIGS[$(((i + r) % 3))]}
+		mid_node "$cfg"
+		k0=0 u0=0
+		[[ $cfg != kernel ]] && read -r k0 u0 < <(runs)
+		for size in $SIZES; do
+			through "$cfg" "$size"
+			latency "$cfg" "$size"
+			printf 'round %s %-6s %4s B: arrived %s/s (sent %s/s), capsule RTT median %s us, ping(8) %s us\n' "$r" \
+				"$cfg" "$(capsize "$size")" "$(tail -1 "$TMP/tp.$cfg.$size" | cut -d' ' -f2)" \
+				"$(tail -1 "$TMP/tp.$cfg.$size" | cut -d' ' -f1)" "$(tail -1 "$TMP/lat.$cfg.$size" | cut -d' ' -f1)" \
+				"$(tail -1 "$TMP/icmp.$cfg.$size")"
+		done
+		if [[ $cfg != kernel ]]; then
+			read -r k1 u1 < <(runs)
+			echo "  $cfg: $((k1 - k0)) capsules run in the kernel, $((u1 - u0)) in the user-space node"
+			echo "$((k1 - k0)) $((u1 - u0))" >>"$TMP/runs.$cfg"
+		fi
+		mid_node_stop
+	done
+done
+END=$(date +%s)
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- tables ----
+med() { col "$1" "$2" | median; }
+bar() { # value max width -> a bar of # characters
+	awk -v v="$1" -v m="$2" -v w="$3" 'BEGIN { n = (m > 0 ? int(v / m * w + 0.5) : 0); s = ""; for (i = 0; i < n; i++) s = s "#"; print s }'
+}
+SECTION=$TMP/section.md
+{
+	echo "<!-- kernel:begin (written by bench/kernel.sh; do not edit by hand) -->"
+	echo "## PAN's kernel node: capsules in the kernel path vs. kernel forwarding vs. the user-space node (issue 22)"
+	echo
+	echo "PAN's sender → middle → receiver (seed 003 §5, Figures 5-2 and 5-3), three"
+	echo "network namespaces joined by veths. The middle is plain kernel forwarding"
+	echo "(PAN's kernel/passive), anoded in router mode with \`kernel-path all\`, where"
+	echo "apps/forward.ao's kernel section runs at the TC ingress of the middle's"
+	echo "interfaces (kpath: PAN's kernel/active), or the same anoded without it, where"
+	echo "the same forward.ao runs in the user-space node behind NFQUEUE (user: PAN's"
+	echo "user/active). Capsules from bench/capgen to r's address:3322, r as the ANEP"
+	echo "destination; sizes are the whole UDP payload (64 B cannot hold a capsule: 96 B)."
+	echo
+	echo "- command: \`bench/kernel.sh\` (ROUNDS=$ROUNDS SECS=$SECS PINGS=$PINGS SIZES=\"$SIZES\" PIN=$PIN)"
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "- machine: nproc $(nproc), kernel $(uname -r); load average before/after: $LOAD0 / $LOAD1; measured in $((END - START)) s"
+	echo "- throughput: the sender (CPU 0) blasts for ${SECS} s; *arrived* is what reached r's UDP"
+	echo "  layer per second (a socket never read). The kernel path runs in the softirq"
+	echo "  of the CPU that hands the packet on, like kernel forwarding; the user-space"
+	echo "  node runs on CPU 1. Latency: $PINGS capsule round trips, one outstanding, all"
+	echo "  on CPU 1, r answering each with a capsule toward s (two crossings of m); and"
+	echo "  200 ping(8) round trips."
+	echo "- capsules run where: $(awk '{ k += $1; u += $2 } END { printf "kpath %d in the kernel, %d in user space", k, u }' "$TMP/runs.kpath");" \
+		"$(awk '{ k += $1; u += $2 } END { printf "user %d in the kernel, %d in user space", k, u }' "$TMP/runs.user")" \
+		"(the first capsule of a run loads nothing: forward.ao is inserted first)."
+	echo
+	echo "| size (B) | capsule (B) | middle | arrived at r (cap/s) | capsule RTT median (µs) | capsule RTT p99 (µs) | ping(8) median (µs) |"
+	echo "|---:|---:|---|---:|---:|---:|---:|"
+	for size in $SIZES; do
+		for cfg in "${CONFIGS[@]}"; do
+			printf '| %s | %s | %s | %.0f | %s | %s | %s |\n' "$size" "$(capsize "$size")" "$cfg" \
+				"$(med "$TMP/tp.$cfg.$size" 2)" "$(med "$TMP/lat.$cfg.$size" 1)" "$(med "$TMP/lat.$cfg.$size" 2)" \
+				"$(med "$TMP/icmp.$cfg.$size" 1)"
+		done
+	done
+	echo
+	echo "Ratios within a round, median (range) over $ROUNDS rounds:"
+	echo
+	echo "| size (B) | throughput kpath/kernel (target ≥ 0.9) | throughput user/kernel | capsule RTT kpath/kernel (target ≤ 1.2) | capsule RTT user/kernel |"
+	echo "|---:|---:|---:|---:|---:|"
+	for size in $SIZES; do
+		printf '| %s | %s | %s | %s | %s |\n' "$size" \
+			"$(ratio "$TMP/tp.kpath.$size" "$TMP/tp.kernel.$size" 2)" "$(ratio "$TMP/tp.user.$size" "$TMP/tp.kernel.$size" 2)" \
+			"$(ratio "$TMP/lat.kpath.$size" "$TMP/lat.kernel.$size" 1)" "$(ratio "$TMP/lat.user.$size" "$TMP/lat.kernel.$size" 1)"
+	done
+	echo
+	echo "As PAN's Figures 5-2 (latency) and 5-3 (throughput), one bar per middle:"
+	echo
+	echo '```'
+	for size in $SIZES; do
+		maxl=0 maxt=0
+		for cfg in "${CONFIGS[@]}"; do
+			l=$(med "$TMP/lat.$cfg.$size" 1) t=$(med "$TMP/tp.$cfg.$size" 2)
+			maxl=$(awk -v a="$maxl" -v b="$l" 'BEGIN { print (b > a ? b : a) }')
+			maxt=$(awk -v a="$maxt" -v b="$t" 'BEGIN { print (b > a ? b : a) }')
+		done
+		echo "$(capsize "$size") B capsules"
+		for cfg in "${CONFIGS[@]}"; do
+			l=$(med "$TMP/lat.$cfg.$size" 1)
+			printf '  RTT  %-6s %-40s %8.1f us\n' "$cfg" "$(bar "$l" "$maxl" 40)" "$l"
+		done
+		for cfg in "${CONFIGS[@]}"; do
+			t=$(med "$TMP/tp.$cfg.$size" 2)
+			printf '  rate %-6s %-40s %8.0f cap/s\n' "$cfg" "$(bar "$t" "$maxt" 40)" "$t"
+		done
+	done
+	echo '```'
+	echo "<!-- kernel:end -->"
+} >"$SECTION"
+cat "$SECTION"
+if [[ $WRITE_RESULTS == 1 ]]; then
+	results_section "$ROOT/bench/RESULTS.md" kernel "$SECTION"
+fi

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzz target: a code object's kernel section as the node child reads it
+ * (src/kern/kobj.c) before it asks the parent to load it. The .ao comes from
+ * the network, so the reader must never read out of bounds, and what it
+ * accepts must pass the parent's own check of the instructions: the maps it
+ * names are the node's, the calls the node interface's.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/kobj.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *b = malloc(size ? size : 1);
+	if (!b)
+		return 0;
+	memcpy(b, data, size);
+	/* The input as a whole .ao: its kernel section, when it has one, in
+	 * bounds. */
+	size_t off = 7, len = 7;
+	int r = kobj_find(b, size, &off, &len);
+	if (r == 0 && (off > size || len > size - off))
+		abort();
+	if (r != 0 && r != -ENOENT && r != -EINVAL)
+		abort();
+	/* The input as the kernel object itself. */
+	uint8_t *insns = NULL;
+	size_t n = 0;
+	char why[256] = "";
+	r = kobj_read(b, size, &insns, &n, why, sizeof(why));
+	if (r == 0) {
+		char again[256] = "";
+		if (!insns || n == 0 || n > KOBJ_INSNS_MAX || n > size / 8 ||
+		    kobj_check_insns(insns, n, again, sizeof(again)) != 0)
+			abort();
+		free(insns);
+	} else if (r == -EINVAL) {
+		if (!why[0] || insns)
+			abort();
+	} else if (r != -ENOMEM) {
+		abort();
+	}
+	/* The input as instructions, as the parent gets them. */
+	if (size % 8 == 0 && size) {
+		why[0] = '\0';
+		r = kobj_check_insns(b, size / 8, why, sizeof(why));
+		if (r != 0 && (r != -EINVAL || !why[0]))
+			abort();
+	}
+	free(b);
+	return 0;
+}
