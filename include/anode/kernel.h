@@ -60,6 +60,14 @@ struct an_knode {
 	int64_t info[AN_KINFO_MAX]; /* an_node_info() figures, refreshed once a second */
 };
 
+/* The node's table of loaded kernel programs (an_kcode, keyed by the first
+ * 8 octets of the name). */
+struct an_kcode_entry {
+	uint64_t name[4]; /* the whole name */
+	uint32_t slot;	  /* in an_kprogs */
+	uint32_t reserved;
+};
+
 /* One run, per CPU: the context the code sees and what it asked for. */
 struct an_kscratch {
 	struct an_ctx ctx;

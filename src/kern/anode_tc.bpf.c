@@ -35,11 +35,13 @@
 #include "anode/node.h"
 #include "kern/kcounters.h"
 
+/* Installed kernel programs, by the first 8 octets of their name (a cheaper
+ * hash than all 32), the whole name checked in the value. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AN_KPROGS_MAX);
-	__type(key, struct an_name);
-	__type(value, __u32);
+	__type(key, __u64);
+	__type(value, struct an_kcode_entry);
 } an_kcode SEC(".maps");
 
 struct {
@@ -61,12 +63,14 @@ struct {
 #define HDR_MASK 1023 /* ANEP headers the kernel path reads: up to 1 KiB */
 #define CAPSULE_HDR 56
 
+/* A row per CPU: TC programs on one CPU do not interleave (they run with
+ * bottom halves off), so a plain increment is enough. */
 static __always_inline void count(enum kern_counter c)
 {
 	__u32 cpu = bpf_get_smp_processor_id() & (AN_KCPUS_MAX - 1);
 	struct kern_counters *row = bpf_map_lookup_elem(&an_kcounters, &cpu);
 	if (row)
-		__sync_fetch_and_add(&row->c[c], 1);
+		row->c[c]++;
 }
 
 static __always_inline __u16 be16at(const __u8 *p)
@@ -90,6 +94,8 @@ static __always_inline int addr_eq(const struct an_addr *a, const struct an_addr
 
 /* The option walk's state, between bpf_loop's calls of opt_one. */
 struct opt_walk {
+	struct an_kscratch *s;
+	struct an_knode *kn;
 	__u32 off, hdr, hop_at, prev_at, has_goal, goal_here, bad;
 };
 
@@ -98,13 +104,8 @@ struct opt_walk {
 static long opt_one(__u32 i, void *arg)
 {
 	struct opt_walk *w = arg;
-	__u32 z = 0;
-	struct an_knode *kn = bpf_map_lookup_elem(&an_knode, &z);
-	struct an_kscratch *s = bpf_map_lookup_elem(&an_kscratch, &z);
-	if (!kn || !s) {
-		w->bad = 1;
-		return 1;
-	}
+	struct an_knode *kn = w->kn;
+	struct an_kscratch *s = w->s;
 	if (w->off >= w->hdr)
 		return 1;
 	__u32 off = w->off & HDR_MASK;
@@ -156,14 +157,19 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	struct an_kscratch *s = bpf_map_lookup_elem(&an_kscratch, &z);
 	if (!kn || !s)
 		return TC_ACT_OK;
-	struct iphdr ip;
-	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0 || ip.version != 4 || ip.ihl < 5 ||
-	    ip.protocol != 17 /* UDP */ || (ip.frag_off & bpf_htons(0x3fff)))
+	/* The headers in place (direct packet access); a packet whose headers
+	 * are not in its linear part is left to the user-space node. */
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct iphdr *iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > end || iph->version != 4 || iph->ihl < 5 || iph->protocol != 17 /* UDP */ ||
+	    (iph->frag_off & bpf_htons(0x3fff)))
 		return TC_ACT_OK;
-	__u32 l4 = ETH_HLEN + ip.ihl * 4;
-	struct udphdr udp;
-	if (bpf_skb_load_bytes(skb, l4, &udp, sizeof(udp)) < 0 || udp.dest != kn->local.port)
+	__u32 l4 = ETH_HLEN + iph->ihl * 4;
+	struct udphdr *uh = data + l4;
+	if ((void *)(uh + 1) > end || uh->dest != kn->local.port)
 		return TC_ACT_OK;
+	struct udphdr udp = *uh;
+	__u32 saddr = iph->saddr;
 	count(KERN_C_seen);
 	__u32 len = bpf_ntohs(udp.len);
 	if (len < 8 + 8 || len > 8 + AN_PKT_MAX) {
@@ -185,7 +191,7 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	}
 	/* Its options, as wire_anep_parse reads them (bpf_loop: the verifier
 	 * checks the body once); anything odd is the user node's to refuse. */
-	struct opt_walk w = {.off = 8, .hdr = hdr};
+	struct opt_walk w = {.s = s, .kn = kn, .off = 8, .hdr = hdr};
 	__builtin_memset(&s->ctx.src, 0, sizeof(s->ctx.src));
 	__builtin_memset(&s->ctx.dst, 0, sizeof(s->ctx.dst));
 	bpf_loop(OPT_MAX, opt_one, &w, 0);
@@ -198,11 +204,15 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	__u32 data_off = hdr + CAPSULE_HDR + ((code_len + 3u) & ~3u);
 	if (flags > 1 || (flags == 1) != (code_len > 0) || cap[50] | cap[51] || data_off > plen)
 		goto user;
-	__u32 *slot = bpf_map_lookup_elem(&an_kcode, cap);
-	if (!slot) {
+	__u64 key;
+	__builtin_memcpy(&key, cap, 8);
+	struct an_kcode_entry *ke = bpf_map_lookup_elem(&an_kcode, &key);
+	const __u64 *nm = (const __u64 *)cap;
+	if (!ke || ke->name[0] != nm[0] || ke->name[1] != nm[1] || ke->name[2] != nm[2] || ke->name[3] != nm[3]) {
 		count(KERN_C_unknown_code);
 		return TC_ACT_OK;
 	}
+	__u32 slot = ke->slot;
 	/* The hop limit rule: the arrival takes one hop. */
 	hop_at &= HDR_MASK;
 	__u8 hops = p[hop_at];
@@ -225,7 +235,7 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	ctx->applink = 0;
 	if (!prev_at) {
 		struct an_addr from = {.ip = {[10] = 0xff, [11] = 0xff}, .port = udp.source};
-		__builtin_memcpy(from.ip + 12, &ip.saddr, 4);
+		__builtin_memcpy(from.ip + 12, &saddr, 4);
 		ctx->prev_hop = from;
 	}
 	__builtin_memcpy(ctx->code, cap, 32);
@@ -236,7 +246,7 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	s->dst = ctx->dst;
 	s->rx_ns = bpf_ktime_get_ns();
 	s->rc = 0;
-	s->slot = *slot;
+	s->slot = slot;
 	s->n_sends = 0;
 	s->punt = 0;
 	s->is_goal = !w.has_goal || w.goal_here;
@@ -247,7 +257,7 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	s->hop_left = hops;
 	s->copies = copies;
 	count(KERN_C_runs);
-	bpf_tail_call(skb, &an_kprogs, *slot);
+	bpf_tail_call(skb, &an_kprogs, slot);
 	count(KERN_C_tail_call_failed);
 	return TC_ACT_OK;
 user:
@@ -297,18 +307,32 @@ SEC("tc") int an_verdict(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	if (bpf_skb_store_bytes(skb, s->anep_off, p, plen, 0) < 0)
 		return TC_ACT_SHOT;
-	__u32 l3 = s->l3_off, l4 = s->anep_off - 8;
-	__u32 old_dst, new_dst;
-	__builtin_memcpy(&new_dst, s->send_to.ip + 12, 4);
-	if (bpf_skb_load_bytes(skb, l3 + offsetof(struct iphdr, daddr), &old_dst, 4) < 0)
+	/* The headers toward the next hop, in place: the IP destination (its
+	 * checksum updated as RFC 1624 says), the UDP port, no UDP checksum
+	 * (as the user-space node's verdict). */
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct iphdr *iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > end)
 		return TC_ACT_SHOT;
+	__u32 l4 = s->anep_off - 8;
+	if (l4 > ETH_HLEN + 60) /* what an_dispatch found: at most a full IPv4 header on */
+		return TC_ACT_SHOT;
+	struct udphdr *uh = data + l4;
+	if ((void *)(uh + 1) > end)
+		return TC_ACT_SHOT;
+	__u32 new_dst;
+	__builtin_memcpy(&new_dst, s->send_to.ip + 12, 4);
+	__u32 old_dst = iph->daddr;
 	if (old_dst != new_dst) {
-		bpf_l3_csum_replace(skb, l3 + offsetof(struct iphdr, check), old_dst, new_dst, 4);
-		bpf_skb_store_bytes(skb, l3 + offsetof(struct iphdr, daddr), &new_dst, 4, 0);
+		__u32 c = (__u16)~iph->check;
+		c += (__u16)~old_dst + (__u16)~(old_dst >> 16) + (__u16)new_dst + (__u16)(new_dst >> 16);
+		c = (c & 0xffff) + (c >> 16);
+		c = (c & 0xffff) + (c >> 16);
+		iph->check = (__u16)~c;
+		iph->daddr = new_dst;
 	}
-	__u16 port = s->send_to.port, zero = 0;
-	bpf_skb_store_bytes(skb, l4 + offsetof(struct udphdr, dest), &port, 2, 0);
-	bpf_skb_store_bytes(skb, l4 + offsetof(struct udphdr, check), &zero, 2, 0);
+	uh->dest = s->send_to.port;
+	uh->check = 0;
 	skb->mark |= kn->mark;
 	count(KERN_C_forwarded);
 	return TC_ACT_OK;

@@ -320,8 +320,14 @@ int kload_code(struct kload *k, const uint8_t name[32], const uint8_t *insns, si
 		return -EINVAL;
 	}
 	uint32_t s = (uint32_t)slot;
+	uint64_t key;
+	struct an_kcode_entry ke = {.slot = s};
+	memcpy(&key, name, sizeof(key));
+	memcpy(ke.name, name, 32);
+	/* Two names that share their first 8 octets: the second stays in
+	 * user space (BPF_NOEXIST). */
 	if ((r = bpf_map_update_elem(k->map_fd[KOBJ_MAP_PROGS], &s, &fd, BPF_ANY)) < 0 ||
-	    (r = bpf_map_update_elem(k->code_fd, name, &s, BPF_ANY)) < 0) {
+	    (r = bpf_map_update_elem(k->code_fd, &key, &ke, BPF_NOEXIST)) < 0) {
 		bpf_map_delete_elem(k->map_fd[KOBJ_MAP_PROGS], &s);
 		close(fd);
 		close(state_fd);
@@ -342,7 +348,9 @@ int kload_code_remove(struct kload *k, const uint8_t name[32])
 		return -ENOENT;
 	uint32_t s = (uint32_t)slot;
 	/* The name first, so that no new capsule reaches the slot. */
-	bpf_map_delete_elem(k->code_fd, name);
+	uint64_t key;
+	memcpy(&key, name, sizeof(key));
+	bpf_map_delete_elem(k->code_fd, &key);
 	bpf_map_delete_elem(k->map_fd[KOBJ_MAP_PROGS], &s);
 	close(k->slots[slot].prog_fd);
 	close(k->slots[slot].state_fd);
