@@ -155,11 +155,11 @@ static int entry_name(const uint8_t *b, size_t len, const char *sec, char *ret, 
 
 /*
  * The kernel section (docs/kernel.md): the same source compiled again with
- * AN_KERNEL, where include/anode/kernel.h makes the helpers inline code on
- * BPF maps, followed by AN_KERNEL_ENTRY(accept); checked by the reader the
- * nodes use (kobj_read), and added to the object as AN_KERNEL_SECTION
- * before it is named. 1 when added; 0 when the code cannot run in the
- * kernel (why in note); -1 on a failure of the tools.
+ * AN_KERNEL, where include/anode/kernel.h makes the helpers functions on BPF
+ * maps, followed by AN_KERNEL_ENTRY(accept); made the program ready to load
+ * and checked as the nodes check it (kobj_link), and added to the object as
+ * AN_KERNEL_SECTION before it is named. 1 when added; 0 when the code cannot
+ * run in the kernel (why in note); -1 on a failure of the tools.
  */
 static int add_kernel_section(const char *src, const char *out, const char *const *flags, int n_flags,
 			      const uint8_t *user, size_t user_len, char *note, size_t notelen)
@@ -214,15 +214,25 @@ static int add_kernel_section(const char *src, const char *out, const char *cons
 		unlink(kobj);
 		return -1;
 	}
-	uint8_t *insns;
-	size_t n_insns;
-	rc = kobj_read(k, klen, &insns, &n_insns, note, notelen);
+	/* The section is the program ready to load (kobj.h), not the ELF
+	 * object: the node reads no ELF beyond finding it. */
+	uint8_t *blob;
+	size_t blob_len;
+	rc = kobj_link(k, klen, &blob, &blob_len, note, notelen);
 	free(k);
 	if (rc < 0) {
 		unlink(kobj);
-		return 0;
+		return rc == -ENOMEM ? -1 : 0;
 	}
-	free(insns);
+	FILE *bf = fopen(kobj, "we");
+	size_t n_insns = (blob_len - KOBJ_HDR_LEN) / 8;
+	if (!bf || fwrite(blob, 1, blob_len, bf) != blob_len || fclose(bf) != 0) {
+		snprintf(note, notelen, "cannot write %s", kobj);
+		free(blob);
+		unlink(kobj);
+		return -1;
+	}
+	free(blob);
 	char section[PATH_MAX + 32];
 	snprintf(section, sizeof(section), "%s=%s", AN_KERNEL_SECTION, kobj);
 	const char *oc[] = {access(ANODE_LLVM_OBJCOPY, X_OK) == 0 ? ANODE_LLVM_OBJCOPY : "llvm-objcopy", "--add-section",

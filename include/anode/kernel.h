@@ -116,6 +116,10 @@ struct {
 } an_kprogs SEC(".maps");
 
 #define AN_INLINE static inline __attribute__((always_inline))
+/* The helpers are functions of their own (BPF-to-BPF calls), once per
+ * object rather than inlined at every call: a kernel section the size of the
+ * user section or so, which matters to code that travels in capsules. */
+#define AN_KHELPER static __attribute__((noinline, unused))
 
 #ifndef AN_KERNEL_NODE /* the node's own program has none of what follows */
 /* The code object's own soft state: one map per code object. */
@@ -145,7 +149,7 @@ AN_INLINE struct an_knode *an_kn(void)
 	return bpf_map_lookup_elem(&an_knode, &z);
 }
 
-AN_INLINE int64_t an_kpunt(uint32_t why)
+AN_KHELPER int64_t an_kpunt(uint32_t why)
 {
 	struct an_kscratch *s = an_k();
 	if (s && !s->punt)
@@ -153,7 +157,7 @@ AN_INLINE int64_t an_kpunt(uint32_t why)
 	return -EAGAIN;
 }
 
-AN_INLINE int64_t an_send(const struct an_addr *dst)
+AN_KHELPER int64_t an_send(const struct an_addr *dst)
 {
 	struct an_kscratch *s = an_k();
 	if (!s)
@@ -168,7 +172,7 @@ AN_INLINE int64_t an_send(const struct an_addr *dst)
 	return 0;
 }
 
-AN_INLINE int64_t an_forward(void)
+AN_KHELPER int64_t an_forward(void)
 {
 	struct an_kscratch *s = an_k();
 	if (!s)
@@ -180,12 +184,12 @@ AN_INLINE int64_t an_forward(void)
 	return an_send(&d);
 }
 
-AN_INLINE int64_t an_deliver(uint64_t applink)
+AN_KHELPER int64_t an_deliver(uint64_t applink)
 {
 	return an_kpunt(AN_KPUNT_DELIVER);
 }
 
-AN_INLINE int64_t an_local_addr(struct an_addr *ret)
+AN_KHELPER int64_t an_local_addr(struct an_addr *ret)
 {
 	struct an_knode *kn = an_kn();
 	if (!kn)
@@ -199,7 +203,7 @@ AN_INLINE uint64_t an_time_ns(void)
 	return bpf_ktime_get_ns();
 }
 
-AN_INLINE int64_t an_state_get(const struct an_key *key, struct an_val *ret)
+AN_KHELPER int64_t an_state_get(const struct an_key *key, struct an_val *ret)
 {
 	struct an_val *v = bpf_map_lookup_elem(&an_kstate, key);
 	if (!v)
@@ -208,27 +212,27 @@ AN_INLINE int64_t an_state_get(const struct an_key *key, struct an_val *ret)
 	return 0;
 }
 
-AN_INLINE int64_t an_state_put(const struct an_key *key, const struct an_val *val)
+AN_KHELPER int64_t an_state_put(const struct an_key *key, const struct an_val *val)
 {
 	return bpf_map_update_elem(&an_kstate, key, val, BPF_ANY) == 0 ? 0 : -ENOSPC;
 }
 
-AN_INLINE int64_t an_state_del(const struct an_key *key)
+AN_KHELPER int64_t an_state_del(const struct an_key *key)
 {
 	return bpf_map_delete_elem(&an_kstate, key) == 0 ? 0 : -ENOENT;
 }
 
-AN_INLINE int64_t an_resize(uint64_t data_len)
+AN_KHELPER int64_t an_resize(uint64_t data_len)
 {
 	return an_kpunt(AN_KPUNT_RESIZE);
 }
 
-AN_INLINE int64_t an_call(const struct an_name *code, uint64_t op, uint64_t arg)
+AN_KHELPER int64_t an_call(const struct an_name *code, uint64_t op, uint64_t arg)
 {
 	return an_kpunt(AN_KPUNT_CALL);
 }
 
-AN_INLINE int64_t an_node_info(uint64_t what)
+AN_KHELPER int64_t an_node_info(uint64_t what)
 {
 	struct an_kscratch *s = an_k();
 	struct an_knode *kn = an_kn();
@@ -247,7 +251,7 @@ AN_INLINE int64_t an_is_goal(void)
 	return s ? s->is_goal : 0;
 }
 
-AN_INLINE int64_t an_add_result(void)
+AN_KHELPER int64_t an_add_result(void)
 {
 	return an_kpunt(AN_KPUNT_RESULT);
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz target: a code object's kernel section as the node child reads it
- * (src/kern/kobj.c) before it asks the parent to load it. The .ao comes from
- * the network, so the reader must never read out of bounds, and what it
- * accepts must pass the parent's own check of the instructions: the maps it
- * names are the node's, the calls the node interface's.
+ * (src/kern/kobj.c) before it asks the parent to load it, and the kernel
+ * build's ELF object as anode code build links it. The .ao comes from the
+ * network, so the reader must never read out of bounds, and what it accepts
+ * must pass the parent's own check of the instructions: the maps it names
+ * are the node's, the calls the node interface's or the program's own.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -29,19 +30,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (r != 0 && r != -ENOENT && r != -EINVAL)
 		abort();
-	/* The input as the kernel object itself. */
+	/* The input as a kernel section (what a node reads). */
 	uint8_t *insns = NULL;
 	size_t n = 0;
 	char why[256] = "";
 	r = kobj_read(b, size, &insns, &n, why, sizeof(why));
 	if (r == 0) {
 		char again[256] = "";
-		if (!insns || n == 0 || n > KOBJ_INSNS_MAX || n > size / 8 ||
+		if (!insns || n == 0 || n > KOBJ_INSNS_MAX || KOBJ_HDR_LEN + n * 8 != size ||
 		    kobj_check_insns(insns, n, again, sizeof(again)) != 0)
 			abort();
 		free(insns);
 	} else if (r == -EINVAL) {
 		if (!why[0] || insns)
+			abort();
+	} else if (r != -ENOMEM) {
+		abort();
+	}
+	/* The input as a kernel build's ELF object (what anode code build
+	 * links): what it makes, a node reads back. */
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	why[0] = '\0';
+	r = kobj_link(b, size, &blob, &blob_len, why, sizeof(why));
+	if (r == 0) {
+		insns = NULL;
+		if (!blob || kobj_read(blob, blob_len, &insns, &n, why, sizeof(why)) != 0)
+			abort();
+		free(insns);
+		free(blob);
+	} else if (r == -EINVAL) {
+		if (!why[0] || blob)
 			abort();
 	} else if (r != -ENOMEM) {
 		abort();

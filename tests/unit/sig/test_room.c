@@ -130,7 +130,12 @@ static struct wire_sig_response resp;
 static void test_through(void)
 {
 	uint8_t buf[AN_PKT_MAX], m[WIRE_SIG_MSG_MAX];
-	size_t n = request(buf, sizeof(buf), WIRE_SIG_PROBE, 11, "alice", sk, &t->far, (uint64_t)time(NULL), 1);
+	/* One signing time for the request and its retransmission below: a
+	 * retransmission is the same octets (signed again a second later, it
+	 * would be another request, and the test failed when the clock ticked
+	 * between the two). */
+	uint64_t signed_at = (uint64_t)time(NULL);
+	size_t n = request(buf, sizeof(buf), WIRE_SIG_PROBE, 11, "alice", sk, &t->far, signed_at, 1);
 	CHECK(n > 0);
 	CHECK(nt_push(t, buf, n, &req) == 0);
 	struct sent h = next_sent(), f = next_sent();
@@ -166,7 +171,7 @@ static void test_through(void)
 	CHECK(stat_of("requests_passed_on") == 1 && stat_of("responses_sent") == 1);
 	/* The retransmission of the request, sent by someone else: it goes
 	 * on again, the answer still to the requester. */
-	n = request(buf, sizeof(buf), WIRE_SIG_PROBE, 11, "alice", sk, &t->far, (uint64_t)time(NULL), 1);
+	n = request(buf, sizeof(buf), WIRE_SIG_PROBE, 11, "alice", sk, &t->far, signed_at, 1);
 	struct an_addr attacker = t->far;
 	attacker.port = htons(9);
 	nt_push(t, buf, n, &attacker);
