@@ -31,6 +31,9 @@ struct link;
 	X(rx_malformed, "datagrams the link could not take apart (IP link: headers, no AppID)")                        \
 	X(rx_no_buffer, "reads put off for want of a buffer (left in the socket)")                                     \
 	X(tx_errors, "datagrams the socket refused")                                                                   \
+	X(tx_gso_runs, "runs of datagrams to one next hop sent as one GSO message (UDP_SEGMENT)")                     \
+	X(rx_gro_runs, "runs of datagrams received as one GRO message (UDP_GRO) and taken apart")                     \
+	X(rx_gro_dropped, "datagrams of GRO runs dropped for want of a buffer")                                       \
 	X(rx_icmp_unreachable, "ICMP unreachable or time exceeded for datagrams sent (IP link)")                       \
 	X(rx_kernel_drops, "datagrams the kernel dropped at the full socket (as of the last second)")
 
@@ -50,6 +53,10 @@ struct link_ops {
 	void (*send)(struct link *l, struct pkt *p, const struct an_addr *next_hop);
 	/* Send what is queued; buffers go back to the pool. */
 	void (*flush)(struct link *l);
+	/* Packets recv took in but could not return (past max: the rest of a
+	 * GRO run), moved to q in order; how many. May be NULL. Call after
+	 * each recv. */
+	unsigned (*spill)(struct link *l, struct pkt_queue *q);
 	void (*close)(struct link *l);
 };
 

@@ -286,6 +286,9 @@ static void udp_readable(void *arg, int fd, uint32_t events)
 			break;
 		n->c.received += (uint64_t)k;
 		input_batch(n, batch, k);
+		/* The rest of GRO runs: behind the batch, in order. */
+		if (n->udp->ops->spill)
+			n->c.received += n->udp->ops->spill(n->udp, &n->rx_q);
 		drain_self(n);
 		n->udp->ops->flush(n->udp);
 		/* A short batch emptied the socket: epoll (level-triggered)
