@@ -179,7 +179,9 @@ static void reply(struct priv_parent *pp, uint8_t type, unsigned id, int status,
 static void reply_text(struct priv_parent *pp, uint8_t type, unsigned id, int status, const char *text, int fd)
 {
 	struct wire_priv msg = {.type = type, .id = id, .status = status, .data = (const uint8_t *)text};
-	msg.data_len = strnlen(text, WIRE_PRIV_TEXT_MAX);
+	msg.data_len = strlen(text);
+	if (msg.data_len > WIRE_PRIV_TEXT_MAX)
+		msg.data_len = WIRE_PRIV_TEXT_MAX;
 	uint8_t buf[WIRE_PRIV_MSG_MAX];
 	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
 	if (n >= 0 && priv_msg_send(pp->chan, buf, (size_t)n, fd) < 0)
