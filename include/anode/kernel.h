@@ -58,7 +58,10 @@ struct an_knode {
 	uint32_t mark;	      /* AN_KMARK (the parent sets it) */
 	uint32_t max_copies;  /* the node's max-copies */
 	int64_t info[AN_KINFO_MAX]; /* an_node_info() figures, refreshed once a second */
+	uint32_t flags;		    /* AN_KNODE_*: how the node's programs forward (not for code) */
+	uint32_t reserved;
 };
+#define AN_KNODE_REDIRECT 1 /* forward by FIB lookup and redirect, past the stack */
 
 /* The node's table of loaded kernel programs (an_kcode, keyed by the first
  * 8 octets of the name). */

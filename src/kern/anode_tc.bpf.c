@@ -333,8 +333,46 @@ SEC("tc") int an_verdict(struct __sk_buff *skb)
 	}
 	uh->dest = s->send_to.port;
 	uh->check = 0;
-	skb->mark |= kn->mark;
 	count(KERN_C_forwarded);
+	/* Forward as a router does, without the stack (AN_KNODE_REDIRECT):
+	 * the kernel's FIB and neighbour table give the next hop, TTL and
+	 * checksum taken here, and the packet leaves by that interface.
+	 * What the FIB cannot answer at once (no neighbour yet, a local
+	 * destination, a packet to fragment, a TTL about to run out: ICMP is
+	 * the stack's) goes through the stack, marked. */
+	if (kn->flags & AN_KNODE_REDIRECT) {
+		struct bpf_fib_lookup fib = {
+		    .family = 2 /* AF_INET */,
+		    .l4_protocol = 17,
+		    .sport = uh->source,
+		    .dport = uh->dest,
+		    .tot_len = bpf_ntohs(iph->tot_len),
+		    .ifindex = skb->ingress_ifindex,
+		    .tos = iph->tos,
+		    .ipv4_src = iph->saddr,
+		    .ipv4_dst = new_dst,
+		};
+		if (iph->ttl > 1 && bpf_fib_lookup(skb, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_SUCCESS) {
+			data = (void *)(long)skb->data;
+			end = (void *)(long)skb->data_end;
+			struct ethhdr *eth = data;
+			iph = data + ETH_HLEN;
+			if ((void *)(iph + 1) > end)
+				return TC_ACT_SHOT;
+			/* TTL - 1, and its checksum: the TTL is the high octet
+			 * of its 16-bit word (RFC 1624 again). */
+			__u32 c = (__u16)~iph->check + (__u16)~bpf_htons(iph->ttl << 8) + (__u16)bpf_htons((iph->ttl - 1) << 8);
+			c = (c & 0xffff) + (c >> 16);
+			c = (c & 0xffff) + (c >> 16);
+			iph->check = (__u16)~c;
+			iph->ttl--;
+			__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+			__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+			count(KERN_C_redirected);
+			return bpf_redirect(fib.ifindex, 0);
+		}
+	}
+	skb->mark |= kn->mark;
 	return TC_ACT_OK;
 }
 

@@ -35,6 +35,7 @@
 
 struct kern_config {
 	char ifaces[KERN_IFACES_MAX]; /* "off", "all", or names separated by commas */
+	bool stack;		      /* kernel-forward stack: capsules sent on go through the stack */
 };
 
 enum kern_entry_state { KE_PENDING, KE_SENT, KE_LOADED, KE_REFUSED };
@@ -289,7 +290,7 @@ static void kern_loaded(void *arg, unsigned id, int err, const char *log, int st
  * the figures come with the first tick), then all of it once a second. */
 static void send_node(struct kern_room *r, bool figures)
 {
-	struct an_knode kn = {.local = r->n->local, .mark = AN_KMARK};
+	struct an_knode kn = {.local = r->n->local, .mark = AN_KMARK, .flags = r->cfg.stack ? 0 : AN_KNODE_REDIRECT};
 	const void *cr = node_room_state(r->n, "capsule");
 	kn.max_copies = cr ? (uint32_t)capsule_room_max_copies(cr) : 0;
 	for (uint64_t w = 1; figures && w < AN_KINFO_MAX; w++)
@@ -452,6 +453,12 @@ static const struct conf_directive kern_directives[] = {
 		 "ingress of these interfaces, or of all but lo); everything else still reaches the node through "
 		 "NFQUEUE (docs/kernel.md)",
 		 struct kern_config, ifaces, ifaces_ok, "interface names separated by commas, all, or off", "off"),
+    CONF_YESNO("kernel-via-stack",
+	       "yes: capsules the kernel path sends on go through the kernel's stack (routing, netfilter's FORWARD "
+	       "and POSTROUTING, neighbour resolution), marked so that the node's NFQUEUE rule lets them pass; no: "
+	       "the kernel path forwards them itself (FIB lookup, TTL, redirect), past netfilter, and only what the "
+	       "FIB cannot answer at once goes through the stack",
+	       struct kern_config, stack, false),
     CONF_END,
 };
 

@@ -463,6 +463,7 @@ int priv_chan_kern_node(struct priv_chan *c, const struct an_knode *kn)
 	memcpy(d + 20, &kn->mark, 4);
 	memcpy(d + 24, &kn->max_copies, 4);
 	memcpy(d + 28, kn->info, sizeof(kn->info));
+	memcpy(d + 28 + sizeof(kn->info), &kn->flags, 4);
 	struct wire_priv msg = {.type = WIRE_PRIV_KERN_NODE, .data = d, .data_len = sizeof(d)};
 	return chan_send(c, &msg);
 }

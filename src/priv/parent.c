@@ -267,6 +267,8 @@ static void kern_node(struct priv_parent *pp, const struct wire_priv *msg)
 	kn.mark = AN_KMARK; /* not the child's to choose */
 	memcpy(&kn.max_copies, d + 24, 4);
 	memcpy(kn.info, d + 28, sizeof(kn.info));
+	memcpy(&kn.flags, d + 28 + sizeof(kn.info), 4);
+	kn.flags &= AN_KNODE_REDIRECT;
 	if (kload_set_node(pp->kern, &kn) < 0)
 		log_warn("priv: cannot update the kernel path's node figures");
 }

@@ -488,7 +488,7 @@ enum wire_priv_type {
 	WIRE_PRIV_KERN_UNLOAD = 15, /* node -> parent: 0, the code object's name */
 	/* node -> parent: 0, the node's address and figures for code in the
 	 * kernel (WIRE_PRIV_KNODE_LEN octets: address 20, mark, max copies,
-	 * AN_KINFO_MAX figures of 8) */
+	 * AN_KINFO_MAX figures of 8, flags) */
 	WIRE_PRIV_KERN_NODE = 16,
 	/* parent -> node: 0, status; why the kernel path is off (text), or,
 	 * with status 0, its counters map (mmap-able) passed with it */
@@ -498,7 +498,7 @@ enum wire_priv_type {
 	WIRE_PRIV_KERN_START = 18,
 };
 #define WIRE_PRIV_TEXT_MAX 1536
-#define WIRE_PRIV_KNODE_LEN (20 + 4 + 4 + 16 * 8)
+#define WIRE_PRIV_KNODE_LEN (20 + 4 + 4 + 16 * 8 + 4)
 /* The largest configuration or policy text a CONFIG carries. */
 #define WIRE_PRIV_CONFIG_TEXT_MAX (1u << 20)
 

@@ -81,6 +81,8 @@ u1=$(ustat c counters runs) k1=$(kstat c runs)
 expect_eq "c's user-space node ran none of them" "$((u1 - u0))" 0
 expect_eq "c's kernel path ran each one twice (out and back)" "$((k1 - k0))" 40
 expect_eq "...and sent them all on" "$(kstat c punted)" 0
+r1=$(kstat c redirected)
+expect_ge "...forwarding them itself, by FIB lookup and redirect, past the stack" "$r1" 40
 
 # ---- code without a kernel section runs in user space ----
 "$ANODE" code build "$SRC_DIR/apps/forward.c" --no-kernel --label fwd-user -o "$work/fwd-user.ao" >/dev/null
@@ -180,6 +182,22 @@ u0=$(ustat c counters runs)
 got=$(send "$work/khelper.ao" 50)
 expect_eq "its capsules still reach h2, run in user space" "$got" 50
 expect_eq "...by c's user-space node" "$(($(ustat c counters runs) - u0))" 50
+
+# ---- kernel-via-stack: sent on through the kernel's stack instead ----
+stopo=$ANODE_RUN_DIR/stack.topo
+{ cat "$TOPO_DIR/kernel.topo"; echo "set all kernel-via-stack yes"; } >"$stopo"
+ANODE_LAB=stack "$ANODE" lab up "$stopo" --netns >/dev/null
+labs_up+=("$stopo")
+out=$(ANODE_LAB=stack "$ANODE" -n a ping c -c 1)
+wait_for "ping's kernel section at b (stack lab)" 10 env ANODE_LAB=stack "$ANODE" -n b kernel --json
+sk() { ANODE_LAB=stack "$ANODE" -n b stats --json | json "d['kernel_path']['$1']"; }
+f0=$(sk forwarded)
+out=$(ANODE_LAB=stack "$ANODE" -n a ping c -c 10 -i 0.02)
+expect_match "kernel-via-stack: pings answered" "$out" '10 received'
+expect_ge "...b's kernel path sent them on" "$(($(sk forwarded) - f0))" 20
+expect_eq "...through the stack, never by redirect" "$(sk redirected)" 0
+"$ANODE" lab down "$stopo" >/dev/null
+unset 'labs_up[${#labs_up[@]}-1]'
 
 # ---- nothing left behind ----
 nslist=$(awk '$1 == "router" {print $3}' "$state/netns")
