@@ -161,12 +161,13 @@ static int entry_name(const uint8_t *b, size_t len, const char *sec, char *ret, 
  * AN_KERNEL_SECTION before it is named. 1 when added; 0 when the code cannot
  * run in the kernel (why in note); -1 on a failure of the tools.
  */
-static int add_kernel_section(const char *src, const char *out, const char *const *flags, int n_flags,
+static int add_kernel_section(const char *src, const char *out, bool module, const char *const *flags, int n_flags,
 			      const uint8_t *user, size_t user_len, char *note, size_t notelen)
 {
 	char accept[128], srcabs[PATH_MAX], stub[] = "/tmp/anode-kernel-XXXXXX.c", kobj[PATH_MAX];
-	if (entry_name(user, user_len, "accept", accept, sizeof(accept)) < 0) {
-		snprintf(note, notelen, "no accept function found");
+	const char *entry_sec = module ? "packet" : "accept";
+	if (entry_name(user, user_len, entry_sec, accept, sizeof(accept)) < 0) {
+		snprintf(note, notelen, "no %s function found", entry_sec);
 		return 0;
 	}
 	if (!realpath(src, srcabs)) {
@@ -179,7 +180,8 @@ static int add_kernel_section(const char *src, const char *out, const char *cons
 		return -1;
 	}
 	FILE *f = fdopen(fd, "w");
-	fprintf(f, "#include \"%s\"\nAN_KERNEL_ENTRY(%s);\n", srcabs, accept);
+	fprintf(f, "#include \"%s\"\n%s(%s);\n", srcabs, module ? "AN_KERNEL_MODULE_ENTRY" : "AN_KERNEL_ENTRY",
+		accept);
 	fclose(f);
 	snprintf(kobj, sizeof(kobj), "%s.kernel.o", out);
 	const char *args[112];
@@ -348,8 +350,9 @@ static int code_build(int argc, char **argv)
 	/* Capsule code gets a kernel section where it can run there. */
 	char knote[512] = "";
 	int kr = 0;
-	if (kernel && kind == &ee_kind_capsule) {
-		kr = add_kernel_section(src, out, args, n - 4, code, len, knote, sizeof(knote));
+	bool has_kernel = kind == &ee_kind_capsule || kind == &svc_kind_module;
+	if (kernel && has_kernel) {
+		kr = add_kernel_section(src, out, kind == &svc_kind_module, args, n - 4, code, len, knote, sizeof(knote));
 		if (kr < 0) {
 			fprintf(stderr, "anode code build: kernel section: %s\n", knote);
 			free(code);
@@ -376,7 +379,7 @@ static int code_build(int argc, char **argv)
 	}
 	print_name(name);
 	printf("  %s (%zu bytes)\n", out, len);
-	if (kernel && kind == &ee_kind_capsule) {
+	if (kernel && has_kernel) {
 		if (kr > 0)
 			printf("  kernel section: %s\n", knote);
 		else

@@ -35,7 +35,10 @@
 
 #define AN_KERNEL_SECTION "anode.kernel" /* the kernel object inside a .ao */
 #define AN_KPROGS_MAX 64		 /* slots of installed kernel programs */
-#define AN_KSLOT_VERDICT 0		 /* slot 0: the node's verdict program */
+#define AN_KSLOT_VERDICT 0		 /* slot 0: the node's verdict program for capsules */
+#define AN_KSLOT_PKT_VERDICT 1		 /* slot 1: ... for packet modules */
+#define AN_KSLOT_FIRST_CODE 2		 /* code objects from here on */
+#define AN_KFILTERS_MAX 16		 /* filters whose module runs in the kernel */
 #define AN_KSTATE_MAX 4096		 /* soft state entries per code object (the node may set fewer) */
 #define AN_KINFO_MAX 16			 /* node figures, by enum an_info */
 #define AN_KCPUS_MAX 64			 /* counter rows (CPU number & (AN_KCPUS_MAX - 1)) */
@@ -62,6 +65,18 @@ struct an_knode {
 	uint32_t reserved;
 };
 #define AN_KNODE_REDIRECT 1 /* forward by FIB lookup and redirect, past the stack */
+
+/* A filter whose packet module runs in the kernel (an_kfilters): what the
+ * user-space node's matching engine matches (link/match.h), addresses and
+ * masks in network order, ports in host order, 0 = any. */
+struct an_kfilter {
+	uint32_t src, src_mask, dst, dst_mask;
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint8_t proto, active;
+	uint16_t reserved;
+	uint32_t slot; /* the module's program in an_kprogs */
+	uint32_t id;   /* the filter, as the module sees it (an_pkt_ctx.filter) */
+};
 
 /* The node's table of loaded kernel programs (an_kcode, keyed by the first
  * 8 octets of the name). */

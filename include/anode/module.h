@@ -65,7 +65,58 @@ struct an_pattern {
 	uint8_t b[32];
 };
 
-#ifdef __bpf__
+/* The kernel path's run of a packet module (docs/kernel.md): the node's
+ * program copies the matched packet here, per CPU. */
+struct an_kpkt {
+	struct an_pkt_ctx ctx;
+	int64_t rc;	  /* the packet entry's return value */
+	uint32_t len;	  /* the packet's length as it came */
+	uint32_t punt;	  /* the run went up (a helper the kernel does not offer) */
+};
+
+#if defined(__bpf__) && defined(AN_KERNEL)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, uint32_t);
+	__type(value, struct an_kpkt);
+} an_kpkt SEC(".maps");
+
+#define AN_PACKET static inline __attribute__((always_inline))
+#define AN_PROBE static inline __attribute__((always_inline, unused))
+
+#ifndef AN_KERNEL_NODE
+/* Searching and checksums go up for now: a module that calls them runs
+ * in user space for that packet. */
+AN_KHELPER int64_t an_pkt_find(const struct an_pkt_ctx *ctx, uint64_t off, const struct an_pattern *pat)
+{
+	return an_kpunt(AN_KPUNT_CALL);
+}
+AN_KHELPER int64_t an_pkt_fix(struct an_pkt_ctx *ctx)
+{
+	return an_kpunt(AN_KPUNT_CALL);
+}
+
+/* The kernel program of a packet module: runs its packet entry on the
+ * packet the node's program copied, then the node's module verdict. */
+#define AN_KERNEL_MODULE_ENTRY(packet)                                                                                 \
+	SEC("tc") int an_kernel_packet(struct __sk_buff *skb)                                                          \
+	{                                                                                                              \
+		uint32_t z = 0;                                                                                        \
+		struct an_kpkt *kp = bpf_map_lookup_elem(&an_kpkt, &z);                                                \
+		struct an_kscratch *s = an_k();                                                                        \
+		if (!kp || !s)                                                                                         \
+			return TC_ACT_OK;                                                                              \
+		s->punt = 0;                                                                                           \
+		kp->rc = packet(&kp->ctx);                                                                             \
+		kp->punt = s->punt;                                                                                    \
+		bpf_tail_call(skb, &an_kprogs, AN_KSLOT_PKT_VERDICT);                                                  \
+		kp->punt = 0xff;                                                                                       \
+		return TC_ACT_OK;                                                                                      \
+	}                                                                                                              \
+	char _license[] SEC("license") = "Dual MIT/GPL"
+#endif
+#elif defined(__bpf__)
 #define AN_PACKET __attribute__((section("packet"), used))
 #define AN_PROBE __attribute__((section("probe"), used))
 

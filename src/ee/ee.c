@@ -586,6 +586,12 @@ int ee_code_limit_state(struct ee *ee, const uint8_t name[EE_NAME_LEN], size_t e
 	return 0;
 }
 
+size_t ee_code_state_cap(struct ee *ee, const uint8_t name[EE_NAME_LEN])
+{
+	struct ee_code *c = ee_cache_lookup(ee, name);
+	return c ? ee_state_cap(c->state) : 0;
+}
+
 int ee_code_state_external(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_state_ops *ops,
 			   void *arg)
 {

@@ -229,6 +229,8 @@ struct ee_state_ops {
  * the node drops them when the EE says the object left (env.uncached). */
 int ee_code_state_external(struct ee *ee, const uint8_t name[EE_NAME_LEN], const struct ee_state_ops *ops,
 			   void *arg);
+/* The entries a cached object's soft state may hold (its quota), or 0. */
+size_t ee_code_state_cap(struct ee *ee, const uint8_t name[EE_NAME_LEN]);
 
 /* Remove a code object (its fini runs). 0 or -ENOENT. */
 int ee_code_remove(struct ee *ee, const uint8_t name[EE_NAME_LEN]);

@@ -158,6 +158,7 @@ size_t ee_state_each(const struct ee_state *s, size_t max,
 		     void (*fn)(void *arg, const struct an_key *key, const struct an_val *val), void *arg);
 /* A new bound on the entries (entries beyond it evicted now). */
 void ee_state_set_cap(struct ee_state *s, size_t cap);
+size_t ee_state_cap(const struct ee_state *s);
 /* Keep the entries in ops's store from now on (what the table held is put
  * there first); NULL: back to an empty table of our own. */
 void ee_state_external(struct ee_state *s, const struct ee_state_ops *ops, void *arg);

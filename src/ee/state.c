@@ -203,6 +203,11 @@ int ee_state_del(struct ee_state *s, const struct an_key *key)
 	return 0;
 }
 
+size_t ee_state_cap(const struct ee_state *s)
+{
+	return s->cap;
+}
+
 void ee_state_set_cap(struct ee_state *s, size_t cap)
 {
 	s->cap = cap ? cap : 1;

@@ -33,6 +33,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "anode/node.h"
+#include "anode/module.h"
 #include "kern/kcounters.h"
 
 /* Installed kernel programs, by the first 8 octets of their name (a cheaper
@@ -43,6 +44,15 @@ struct {
 	__type(key, __u64);
 	__type(value, struct an_kcode_entry);
 } an_kcode SEC(".maps");
+
+/* Filters whose packet module runs here, in the order they were installed:
+ * the first that matches takes the packet, as the first NFQUEUE rule does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_KFILTERS_MAX);
+	__type(key, __u32);
+	__type(value, struct an_kfilter);
+} an_kfilters SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -90,6 +100,72 @@ static __always_inline int addr_eq(const struct an_addr *a, const struct an_addr
 {
 	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* The filter walk: the packet's fields, and the first filter that matches. */
+struct filter_walk {
+	__u32 src, dst;
+	__u16 sport, dport;
+	__u8 proto;
+	__s32 hit; /* its index, or -1 */
+};
+
+static long filter_one(__u32 i, void *arg)
+{
+	struct filter_walk *w = arg;
+	struct an_kfilter *f = bpf_map_lookup_elem(&an_kfilters, &i);
+	if (!f || !f->active)
+		return 0;
+	if ((w->src & f->src_mask) != f->src || (w->dst & f->dst_mask) != f->dst || (f->proto && f->proto != w->proto))
+		return 0;
+	if ((f->sport_lo || f->sport_hi) && (w->sport < f->sport_lo || w->sport > f->sport_hi))
+		return 0;
+	if ((f->dport_lo || f->dport_hi) && (w->dport < f->dport_lo || w->dport > f->dport_hi))
+		return 0;
+	w->hit = (__s32)i;
+	return 1;
+}
+
+/* A packet some filter matches, whose module runs here: copied into the
+ * per-CPU an_pkt_ctx, then the module's program. Packets longer than a
+ * module takes pass without it, as in the user-space node. */
+static __always_inline int run_module(struct __sk_buff *skb, struct iphdr *iph, void *end)
+{
+	struct filter_walk w = {.src = iph->saddr, .dst = iph->daddr, .proto = iph->protocol, .hit = -1};
+	if (iph->protocol == 17 || iph->protocol == 6) {
+		struct udphdr *uh = (void *)iph + iph->ihl * 4;
+		if ((void *)(uh + 1) > end)
+			return TC_ACT_OK;
+		w.sport = bpf_ntohs(uh->source);
+		w.dport = bpf_ntohs(uh->dest);
+	}
+	bpf_loop(AN_KFILTERS_MAX, filter_one, &w, 0);
+	if (w.hit < 0)
+		return TC_ACT_OK;
+	__u32 hit = (__u32)w.hit, z = 0;
+	struct an_kfilter *f = bpf_map_lookup_elem(&an_kfilters, &hit);
+	struct an_kpkt *kp = bpf_map_lookup_elem(&an_kpkt, &z);
+	if (!f || !kp)
+		return TC_ACT_OK;
+	__u32 len = bpf_ntohs(iph->tot_len);
+	if (len < 20 || len > AN_MODULE_PKT_MAX) {
+		count(KERN_C_module_too_big);
+		return TC_ACT_OK;
+	}
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, kp->ctx.pkt, len) < 0)
+		return TC_ACT_OK;
+	kp->ctx.len = (__u16)len;
+	kp->ctx.l4_off = (__u16)(iph->ihl * 4);
+	kp->ctx.proto = iph->protocol;
+	kp->ctx.reserved[0] = kp->ctx.reserved[1] = kp->ctx.reserved[2] = 0;
+	kp->ctx.filter = f->id;
+	kp->len = len;
+	kp->rc = 0;
+	kp->punt = 0;
+	count(KERN_C_module_runs);
+	bpf_tail_call(skb, &an_kprogs, f->slot);
+	count(KERN_C_tail_call_failed);
+	return TC_ACT_OK;
 }
 
 /* The option walk's state, between bpf_loop's calls of opt_one. */
@@ -161,13 +237,16 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	 * are not in its linear part is left to the user-space node. */
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct iphdr *iph = data + ETH_HLEN;
-	if ((void *)(iph + 1) > end || iph->version != 4 || iph->ihl < 5 || iph->protocol != 17 /* UDP */ ||
-	    (iph->frag_off & bpf_htons(0x3fff)))
+	if ((void *)(iph + 1) > end || iph->version != 4 || iph->ihl < 5 || (iph->frag_off & bpf_htons(0x3fff)))
 		return TC_ACT_OK;
+	if (iph->protocol != 17 /* UDP */)
+		return run_module(skb, iph, end);
 	__u32 l4 = ETH_HLEN + iph->ihl * 4;
 	struct udphdr *uh = data + l4;
-	if ((void *)(uh + 1) > end || uh->dest != kn->local.port)
+	if ((void *)(uh + 1) > end)
 		return TC_ACT_OK;
+	if (uh->dest != kn->local.port)
+		return run_module(skb, iph, end);
 	struct udphdr udp = *uh;
 	__u32 saddr = iph->saddr;
 	count(KERN_C_seen);
@@ -372,6 +451,30 @@ SEC("tc") int an_verdict(struct __sk_buff *skb)
 			return bpf_redirect(fib.ifindex, 0);
 		}
 	}
+	skb->mark |= kn->mark;
+	return TC_ACT_OK;
+}
+
+/* After a packet module's kernel program: accept (marked, so that the
+ * module's NFQUEUE rule lets it by) or drop here; anything else (a rewrite,
+ * an answer, hold and release, a helper that went up) goes up untouched to
+ * the user-space node, which runs the module's user section on it. */
+SEC("tc") int an_pkt_verdict(struct __sk_buff *skb)
+{
+	__u32 z = 0;
+	struct an_knode *kn = bpf_map_lookup_elem(&an_knode, &z);
+	struct an_kpkt *kp = bpf_map_lookup_elem(&an_kpkt, &z);
+	if (!kn || !kp)
+		return TC_ACT_OK;
+	if (kp->punt || (kp->rc != AN_PKT_ACCEPT && kp->rc != AN_PKT_DROP)) {
+		count(KERN_C_module_punted);
+		return TC_ACT_OK;
+	}
+	if (kp->rc == AN_PKT_DROP) {
+		count(KERN_C_module_dropped);
+		return TC_ACT_SHOT;
+	}
+	count(KERN_C_module_accepted);
 	skb->mark |= kn->mark;
 	return TC_ACT_OK;
 }

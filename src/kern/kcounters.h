@@ -18,7 +18,12 @@
 	X(drop_hop_limit, "capsules dropped in the kernel: hop limit spent")                                           \
 	X(drop_code_error, "capsules dropped in the kernel: their code returned an error")                             \
 	X(punted, "runs handed to the user-space node (a second send, a delivery, an_call, ...)")                      \
-	X(tail_call_failed, "capsules left to the user-space node: a tail call could not be made")
+	X(tail_call_failed, "capsules left to the user-space node: a tail call could not be made")                      \
+	X(module_runs, "packets a filter matched whose packet module ran in the kernel")                            \
+	X(module_accepted, "...which it let go on")                                                                   \
+	X(module_dropped, "...which it dropped")                                                                      \
+	X(module_punted, "...handed up to the user-space node (rewrites, answers, hold, search, checksums)")        \
+	X(module_too_big, "packets a filter matched, longer than a module takes: on without it")
 
 enum kern_counter {
 #define KERN_COUNTER_ENUM(name, help) KERN_C_##name,
@@ -27,7 +32,7 @@ enum kern_counter {
 	KERN_C_MAX
 };
 
-#define KERN_COUNTER_SLOTS 16 /* per CPU row; room to grow without changing the map */
+#define KERN_COUNTER_SLOTS 32 /* per CPU row; room to grow without changing the map */
 
 struct kern_counters {
 	__u64 c[KERN_COUNTER_SLOTS];

@@ -44,7 +44,7 @@ struct kload_slot {
 struct kload {
 	struct bpf_object *obj;
 	int map_fd[KOBJ_MAP_MAX]; /* the shared maps; KOBJ_MAP_STATE is per code */
-	int code_fd, counters_fd;
+	int code_fd, counters_fd, filters_fd;
 	struct kload_iface ifs[KLOAD_IFACES_MAX];
 	size_t n_ifs;
 	struct kload_slot slots[AN_KPROGS_MAX]; /* slot 0 is the verdict program's */
@@ -164,15 +164,17 @@ int kload_open(const char *ifaces, struct kload **ret, char *err, size_t errlen)
 		snprintf(err, errlen, "the kernel refused the node's TC programs: %s", strerror(-r));
 		goto fail;
 	}
-	static const char *const names[] = {"an_kscratch", "an_knode", "an_kprogs"};
-	for (int m = 0; m < KOBJ_MAP_STATE; m++)
-		k->map_fd[m] = bpf_object__find_map_fd_by_name(k->obj, names[m]);
+	static const char *const names[KOBJ_MAP_MAX] = {"an_kscratch", "an_knode", "an_kprogs", NULL, "an_kpkt"};
+	for (int m = 0; m < KOBJ_MAP_MAX; m++)
+		k->map_fd[m] = names[m] ? bpf_object__find_map_fd_by_name(k->obj, names[m]) : -1;
+	k->filters_fd = bpf_object__find_map_fd_by_name(k->obj, "an_kfilters");
 	k->code_fd = bpf_object__find_map_fd_by_name(k->obj, "an_kcode");
 	k->counters_fd = bpf_object__find_map_fd_by_name(k->obj, "an_kcounters");
 	struct bpf_program *disp = bpf_object__find_program_by_name(k->obj, "an_dispatch");
 	struct bpf_program *verd = bpf_object__find_program_by_name(k->obj, "an_verdict");
-	if (!disp || !verd || k->map_fd[0] < 0 || k->map_fd[1] < 0 || k->map_fd[2] < 0 || k->code_fd < 0 ||
-	    k->counters_fd < 0) {
+	struct bpf_program *pverd = bpf_object__find_program_by_name(k->obj, "an_pkt_verdict");
+	if (!disp || !verd || !pverd || k->map_fd[0] < 0 || k->map_fd[1] < 0 || k->map_fd[2] < 0 ||
+	    k->map_fd[KOBJ_MAP_PKT] < 0 || k->code_fd < 0 || k->counters_fd < 0 || k->filters_fd < 0) {
 		snprintf(err, errlen, "the node's TC object lacks a program or map");
 		r = -EINVAL;
 		goto fail;
@@ -184,6 +186,13 @@ int kload_open(const char *ifaces, struct kload **ret, char *err, size_t errlen)
 		goto fail;
 	}
 	k->slots[AN_KSLOT_VERDICT].prog_fd = -2; /* taken, not ours to close */
+	slot = AN_KSLOT_PKT_VERDICT;
+	vfd = bpf_program__fd(pverd);
+	if ((r = bpf_map_update_elem(k->map_fd[KOBJ_MAP_PROGS], &slot, &vfd, BPF_ANY)) < 0) {
+		snprintf(err, errlen, "cannot install the module verdict program: %s", strerror(-r));
+		goto fail;
+	}
+	k->slots[AN_KSLOT_PKT_VERDICT].prog_fd = -2;
 	if ((r = attach_all(k, ifaces, bpf_program__fd(disp), err, errlen)) < 0)
 		goto fail;
 	if (k->n_ifs == 0) {
@@ -238,7 +247,7 @@ static int caps_lower(bool lower)
 
 static long slot_of(const struct kload *k, const uint8_t name[32])
 {
-	for (size_t i = 1; i < AN_KPROGS_MAX; i++)
+	for (size_t i = AN_KSLOT_FIRST_CODE; i < AN_KPROGS_MAX; i++)
 		if (k->slots[i].prog_fd >= 0 && memcmp(k->slots[i].name, name, 32) == 0)
 			return (long)i;
 	return -1;
@@ -250,7 +259,7 @@ int kload_code(struct kload *k, const uint8_t name[32], const uint8_t *insns, si
 	log[0] = '\0';
 	if (slot_of(k, name) >= 0)
 		return -EEXIST;
-	size_t slot = 1;
+	size_t slot = AN_KSLOT_FIRST_CODE;
 	while (slot < AN_KPROGS_MAX && k->slots[slot].prog_fd != -1)
 		slot++;
 	if (slot == AN_KPROGS_MAX)
@@ -363,6 +372,26 @@ int kload_code_state_fd(const struct kload *k, const uint8_t name[32])
 {
 	long slot = slot_of(k, name);
 	return slot < 0 ? -ENOENT : k->slots[slot].state_fd;
+}
+
+int kload_filter_set(struct kload *k, unsigned index, const struct an_kfilter *f, const uint8_t name[32])
+{
+	if (index >= AN_KFILTERS_MAX)
+		return -ERANGE;
+	struct an_kfilter v = {0};
+	if (f) {
+		long slot = slot_of(k, name);
+		if (slot < 0)
+			return -ENOENT;
+		v = *f;
+		v.slot = (uint32_t)slot;
+		v.active = 1;
+		/* Only what a mask lets through may be set. */
+		v.src &= v.src_mask;
+		v.dst &= v.dst_mask;
+	}
+	uint32_t i = index;
+	return bpf_map_update_elem(k->filters_fd, &i, &v, BPF_ANY) < 0 ? -errno : 0;
 }
 
 size_t kload_code_count(const struct kload *k)

@@ -48,6 +48,10 @@ int kload_code_remove(struct kload *k, const uint8_t name[32]);
 /* The soft state map of a loaded code object (the node child keeps the
  * object's state there too, so that both paths share it), or -ENOENT. */
 int kload_code_state_fd(const struct kload *k, const uint8_t name[32]);
+/* Put filter f (NULL: none) at index of the table of filters whose packet
+ * module runs in the kernel, the module being the loaded code object name.
+ * 0, -ERANGE, -ENOENT (not loaded), or bpf(2)'s errno. */
+int kload_filter_set(struct kload *k, unsigned index, const struct an_kfilter *f, const uint8_t name[32]);
 /* Code objects loaded now. */
 size_t kload_code_count(const struct kload *k);
 /* The counters map (mmap-able: AN_KCPUS_MAX rows of struct

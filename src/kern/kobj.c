@@ -40,6 +40,7 @@ static const char *const map_names[KOBJ_MAP_MAX] = {
     [KOBJ_MAP_NODE] = "an_knode",
     [KOBJ_MAP_PROGS] = "an_kprogs",
     [KOBJ_MAP_STATE] = "an_kstate",
+    [KOBJ_MAP_PKT] = "an_kpkt",
 };
 
 /* A checked view of an ELF object's section headers and names. */
@@ -229,8 +230,8 @@ static int link_relocs(const struct elf_view *v, const uint8_t *obj, long idx, l
 					map = m;
 			if (map < 0 || in[0] != OP_LDDW || at + 1 >= n)
 				return REFUSE("kernel section: pc %zu uses %s: only the node's maps (an_kscratch, an_knode, "
-					      "an_kprogs, an_kstate) may be named; global variables and string literals "
-					      "are not supported",
+					      "an_kprogs, an_kstate, an_kpkt) may be named; global variables and string "
+					      "literals are not supported",
 					      at, name[0] ? name : "a nameless symbol");
 			in[1] = (uint8_t)((in[1] & 0x0f) | PSEUDO_MAP_FD << 4);
 			int32_t imm = map;

@@ -19,6 +19,7 @@ enum kobj_map {
 	KOBJ_MAP_NODE = 1,    /* an_knode: the node's address and figures */
 	KOBJ_MAP_PROGS = 2,   /* an_kprogs: the tail call table */
 	KOBJ_MAP_STATE = 3,   /* an_kstate: the code object's own soft state */
+	KOBJ_MAP_PKT = 4,     /* an_kpkt: the packet a module runs on (anode/module.h) */
 	KOBJ_MAP_MAX
 };
 

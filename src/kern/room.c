@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "capsule/capsule.h"
 #include "core/log.h"
 #include "kern/kcounters.h"
+#include "kern/kern.h"
 #include "kern/kobj.h"
 #include "node/room.h"
 #include "priv/priv.h"
@@ -69,8 +71,18 @@ struct kern_room_counters {
 	KERN_COUNTERS_ROOM(STAT_FIELD)
 };
 
+/* A filter whose module should run in the kernel (kern_filter_bind): an
+ * entry of the kernel path's filter table once the module is loaded. */
+struct kern_bind {
+	bool used, sent;
+	unsigned filter_id;
+	uint8_t name[32];
+	struct an_kfilter f;
+};
+
 struct kern_room {
 	struct node *n;
+	struct kern_bind binds[AN_KFILTERS_MAX];
 	struct kern_config cfg;
 	bool asked, ready;
 	char off_why[256];
@@ -79,6 +91,7 @@ struct kern_room {
 	struct kern_entry entries[AN_KPROGS_MAX];
 	size_t n_entries;
 	unsigned next_id;
+	struct loop_timer *send_t;
 	struct kern_room_counters c;
 };
 
@@ -111,7 +124,11 @@ static void send_pending(struct kern_room *r)
 		if (e->state != KE_PENDING)
 			continue;
 		e->id = ++r->next_id;
-		int rc = priv_chan_kern_load(r->n->priv, e->id, e->name, e->insns, e->n);
+		/* The soft state map holds what the owner's quota lets the
+		 * EE's table hold (set once the object was cached). */
+		size_t cap = ee_code_state_cap(r->n->ee, e->name);
+		int rc = priv_chan_kern_load(r->n->priv, e->id, e->name, (uint32_t)(cap < AN_KSTATE_MAX ? cap : AN_KSTATE_MAX),
+					     e->insns, e->n);
 		if (rc == -EAGAIN)
 			return;
 		free(e->insns);
@@ -125,12 +142,83 @@ static void send_pending(struct kern_room *r)
 	}
 }
 
+/* Put the binds of a loaded module into the kernel's filter table, or
+ * (loaded false) take them out. */
+static void binds_sync(struct kern_room *r, const uint8_t name[32], bool loaded)
+{
+	for (unsigned i = 0; i < AN_KFILTERS_MAX; i++) {
+		struct kern_bind *b = &r->binds[i];
+		if (!b->used || memcmp(b->name, name, 32) != 0 || b->sent == loaded)
+			continue;
+		if (priv_chan_kern_filter(r->n->priv, i, b->name, loaded ? &b->f : NULL) == 0)
+			b->sent = loaded;
+	}
+}
+
+static uint32_t prefix_mask(uint8_t bits)
+{
+	return bits == 0 ? 0 : htonl(bits >= 32 ? 0xffffffffu : ~(0xffffffffu >> bits));
+}
+
+void kern_filter_bind(void *room, unsigned filter_id, const struct match_filter *mf, const uint8_t name[32])
+{
+	struct kern_room *r = room;
+	if (!r->asked)
+		return;
+	struct kern_bind *b = NULL;
+	for (unsigned i = 0; i < AN_KFILTERS_MAX && !b; i++)
+		if (!r->binds[i].used)
+			b = &r->binds[i];
+	if (!b) {
+		log_ratelimited(LOG_INFO, "kernel path: %d filters run modules in the kernel already; this one runs "
+					  "in user space",
+				AN_KFILTERS_MAX);
+		return;
+	}
+	*b = (struct kern_bind){.used = true, .filter_id = filter_id};
+	memcpy(b->name, name, 32);
+	b->f = (struct an_kfilter){.src_mask = prefix_mask(mf->src_prefix),
+				   .dst_mask = prefix_mask(mf->dst_prefix),
+				   .sport_lo = mf->sport_lo,
+				   .sport_hi = mf->sport_hi,
+				   .dport_lo = mf->dport_lo,
+				   .dport_hi = mf->dport_hi,
+				   .proto = mf->proto,
+				   .id = filter_id};
+	b->f.src = mf->src & b->f.src_mask;
+	b->f.dst = mf->dst & b->f.dst_mask;
+	struct kern_entry *e = entry_find(r, name);
+	if (r->ready && e && e->state == KE_LOADED)
+		binds_sync(r, name, true);
+}
+
+void kern_filter_unbind(void *room, unsigned filter_id)
+{
+	struct kern_room *r = room;
+	for (unsigned i = 0; i < AN_KFILTERS_MAX; i++) {
+		struct kern_bind *b = &r->binds[i];
+		if (!b->used || b->filter_id != filter_id)
+			continue;
+		if (b->sent)
+			priv_chan_kern_filter(r->n->priv, i, NULL, NULL);
+		b->used = b->sent = false;
+	}
+}
+
+static void send_soon(void *arg)
+{
+	struct kern_room *r = arg;
+	r->send_t = NULL;
+	send_pending(r);
+}
+
 static void kern_code_cached(void *room, const uint8_t name[32], const struct ee_kind *kind, const void *elf,
 			     size_t len)
 {
 	struct kern_room *r = room;
 	size_t off, klen;
-	if (!r->asked || kind != &ee_kind_capsule || kobj_find(elf, len, &off, &klen) < 0 || entry_find(r, name))
+	bool runs_here = kind == &ee_kind_capsule || strcmp(kind->name, "module") == 0;
+	if (!r->asked || !runs_here || kobj_find(elf, len, &off, &klen) < 0 || entry_find(r, name))
 		return;
 	r->c.sections_seen++;
 	if (r->n_entries == AN_KPROGS_MAX - 1) {
@@ -152,7 +240,10 @@ static void kern_code_cached(void *room, const uint8_t name[32], const struct ee
 		return;
 	}
 	e->state = KE_PENDING;
-	send_pending(r);
+	/* Sent from the loop, not now: whoever inserted the object sets its
+	 * soft state quota right after the insert (src/svc/module.c). */
+	if (!r->send_t)
+		r->send_t = loop_timer_add(r->n->loop, 0, send_soon, r);
 }
 
 static void kern_code_gone(void *room, const uint8_t name[32])
@@ -161,6 +252,7 @@ static void kern_code_gone(void *room, const uint8_t name[32])
 	struct kern_entry *e = entry_find(r, name);
 	if (!e)
 		return;
+	binds_sync(r, name, false);
 	if (e->state == KE_SENT || e->state == KE_LOADED) {
 		priv_chan_kern_unload(r->n->priv, name);
 		r->c.unloaded++;
@@ -279,6 +371,7 @@ static void kern_loaded(void *arg, unsigned id, int err, const char *log, int st
 			}
 			log_info("kernel path: code %02x%02x%02x%02x runs in the kernel", e->name[0], e->name[1],
 				 e->name[2], e->name[3]);
+			binds_sync(r, e->name, true);
 		}
 	}
 	if (state_fd >= 0)
@@ -354,6 +447,8 @@ static void kern_done(void *room)
 	struct kern_room *r = room;
 	if (!r)
 		return;
+	if (r->send_t)
+		loop_timer_cancel(r->n->loop, r->send_t);
 	while (r->n_entries)
 		entry_drop(r, &r->entries[r->n_entries - 1]);
 	if (r->rows)

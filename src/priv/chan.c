@@ -426,7 +426,8 @@ int priv_chan_kern_start(struct priv_chan *c, const char *ifaces)
 	return chan_send(c, &msg);
 }
 
-int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32], const uint8_t *insns, size_t n)
+int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32], uint32_t state_max,
+			const uint8_t *insns, size_t n)
 {
 	if (c->fd < 0)
 		return -EPIPE;
@@ -439,7 +440,11 @@ int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32]
 	if (write(fd, insns, n * 8) != (ssize_t)(n * 8) || /* write: pwrite is not on the allow-list */
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		r = -errno;
-	struct wire_priv msg = {.type = WIRE_PRIV_KERN_LOAD, .id = id, .data = name, .data_len = 32};
+	uint8_t d[36];
+	memcpy(d, name, 32);
+	for (int i = 0; i < 4; i++)
+		d[32 + i] = (uint8_t)(state_max >> (24 - 8 * i));
+	struct wire_priv msg = {.type = WIRE_PRIV_KERN_LOAD, .id = id, .data = d, .data_len = sizeof(d)};
 	uint8_t buf[WIRE_PRIV_MSG_MAX];
 	ssize_t len = r == 0 ? wire_priv_build(buf, sizeof(buf), &msg) : r;
 	if (len >= 0)
@@ -453,6 +458,30 @@ int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32]
 int priv_chan_kern_unload(struct priv_chan *c, const uint8_t name[32])
 {
 	struct wire_priv msg = {.type = WIRE_PRIV_KERN_UNLOAD, .data = name, .data_len = 32};
+	return chan_send(c, &msg);
+}
+
+int priv_chan_kern_filter(struct priv_chan *c, unsigned index, const uint8_t name[32], const struct an_kfilter *f)
+{
+	uint8_t d[WIRE_PRIV_KFILTER_LEN] = {0};
+	struct wire_priv msg = {.type = WIRE_PRIV_KERN_FILTER, .id = index};
+	if (f) {
+		memcpy(d, name, 32);
+		memcpy(d + 32, &f->src, 4);
+		memcpy(d + 36, &f->src_mask, 4);
+		memcpy(d + 40, &f->dst, 4);
+		memcpy(d + 44, &f->dst_mask, 4);
+		const uint16_t ports[4] = {f->sport_lo, f->sport_hi, f->dport_lo, f->dport_hi};
+		for (int i = 0; i < 4; i++) {
+			d[48 + 2 * i] = (uint8_t)(ports[i] >> 8);
+			d[49 + 2 * i] = (uint8_t)ports[i];
+		}
+		d[56] = f->proto;
+		for (int i = 0; i < 4; i++)
+			d[60 + i] = (uint8_t)(f->id >> (24 - 8 * i));
+		msg.data = d;
+		msg.data_len = sizeof(d);
+	}
 	return chan_send(c, &msg);
 }
 

@@ -240,7 +240,11 @@ static void kern_load(struct priv_parent *pp, const struct wire_priv *msg, int f
 	} else if (pread(fd, insns, (size_t)st.st_size, 0) != st.st_size) {
 		r = -EIO;
 	} else {
-		r = kload_code(pp->kern, msg->data, insns, (size_t)st.st_size / 8, 0, log, sizeof(log));
+		const uint8_t *m = msg->data + 32;
+		uint32_t state_max = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+		if (state_max == 0 || state_max > AN_KSTATE_MAX)
+			state_max = AN_KSTATE_MAX;
+		r = kload_code(pp->kern, msg->data, insns, (size_t)st.st_size / 8, state_max, log, sizeof(log));
 	}
 	free(insns);
 	if (fd >= 0)
@@ -254,6 +258,37 @@ static void kern_load(struct priv_parent *pp, const struct wire_priv *msg, int f
 	 * list allows those bpf(2) commands and no other). */
 	int state_fd = r == 0 || r == -EEXIST ? kload_code_state_fd(pp->kern, msg->data) : -1;
 	reply_text(pp, WIRE_PRIV_KERN_LOADED, msg->id, r == -EEXIST ? 0 : r, log, state_fd >= 0 ? state_fd : -1);
+}
+
+/* A filter whose module runs in the kernel, or its entry cleared. */
+static void kern_filter(struct priv_parent *pp, const struct wire_priv *msg)
+{
+	if (!pp->kern)
+		return;
+	if (msg->id >= AN_KFILTERS_MAX) {
+		child_kill(pp, "the node child named a kernel filter past the table");
+		return;
+	}
+	int r;
+	if (msg->data_len == 0) {
+		r = kload_filter_set(pp->kern, msg->id, NULL, NULL);
+	} else {
+		const uint8_t *d = msg->data + 32;
+		struct an_kfilter f = {0};
+		memcpy(&f.src, d, 4);
+		memcpy(&f.src_mask, d + 4, 4);
+		memcpy(&f.dst, d + 8, 4);
+		memcpy(&f.dst_mask, d + 12, 4);
+		f.sport_lo = (uint16_t)(d[16] << 8 | d[17]);
+		f.sport_hi = (uint16_t)(d[18] << 8 | d[19]);
+		f.dport_lo = (uint16_t)(d[20] << 8 | d[21]);
+		f.dport_hi = (uint16_t)(d[22] << 8 | d[23]);
+		f.proto = d[24];
+		f.id = (uint32_t)d[28] << 24 | (uint32_t)d[29] << 16 | (uint32_t)d[30] << 8 | d[31];
+		r = kload_filter_set(pp->kern, msg->id, &f, msg->data);
+	}
+	if (r < 0)
+		log_warn("priv: kernel filter %u: %s", msg->id, strerror(-r));
 }
 
 static void kern_node(struct priv_parent *pp, const struct wire_priv *msg)
@@ -632,7 +667,8 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			       msg.type == WIRE_PRIV_SVC_START || msg.type == WIRE_PRIV_SVC_STOP ||
 			       msg.type == WIRE_PRIV_SVC_FREEZE || msg.type == WIRE_PRIV_CONFIG_DONE ||
 			       msg.type == WIRE_PRIV_KERN_START || msg.type == WIRE_PRIV_KERN_LOAD ||
-			       msg.type == WIRE_PRIV_KERN_UNLOAD || msg.type == WIRE_PRIV_KERN_NODE;
+			       msg.type == WIRE_PRIV_KERN_UNLOAD || msg.type == WIRE_PRIV_KERN_NODE ||
+			       msg.type == WIRE_PRIV_KERN_FILTER;
 		if (r < 0 || !request) {
 			if (pfd >= 0)
 				close(pfd);
@@ -649,6 +685,8 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 				kload_code_remove(pp->kern, msg.data);
 		} else if (msg.type == WIRE_PRIV_KERN_NODE) {
 			kern_node(pp, &msg);
+		} else if (msg.type == WIRE_PRIV_KERN_FILTER) {
+			kern_filter(pp, &msg);
 		} else if (msg.type == WIRE_PRIV_CONFIG_DONE) {
 			config_done(pp, &msg);
 		} else if (msg.type == WIRE_PRIV_FILTER_ADD) {

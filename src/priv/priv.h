@@ -138,9 +138,14 @@ struct priv_kern_handler {
 };
 void priv_chan_set_kern_handler(struct priv_chan *c, const struct priv_kern_handler *h);
 int priv_chan_kern_start(struct priv_chan *c, const char *ifaces);
-int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32], const uint8_t *insns, size_t n);
+int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32], uint32_t state_max,
+			const uint8_t *insns, size_t n);
 int priv_chan_kern_unload(struct priv_chan *c, const uint8_t name[32]);
 int priv_chan_kern_node(struct priv_chan *c, const struct an_knode *kn);
+/* Run the loaded module name in the kernel on what f matches, at index of
+ * the kernel path's filter table; f NULL clears the entry. */
+struct an_kfilter;
+int priv_chan_kern_filter(struct priv_chan *c, unsigned index, const uint8_t name[32], const struct an_kfilter *f);
 
 /* ---- dropping privileges in the child (drop.c) ---- */
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kern/kern.h"
 #include "svc/kinds.h"
 #include "anode/module.h"
 #include "core/log.h"
@@ -258,8 +259,14 @@ static enum match_verdict module_packet(void *arg, struct match_pkt *p)
 static void module_ready(void *arg, unsigned id, int err)
 {
 	struct svc_module *m = arg;
-	if (err == 0)
+	if (err == 0) {
 		log_info("svc: module %s of %s: filter %u installed", m->label, m->user, id);
+		/* Its kernel section, if it has one, runs on the same flow in
+		 * the kernel path (src/kern), first. */
+		void *kern = node_room_state(m->n, "kern");
+		if (kern)
+			kern_filter_bind(kern, m->match_id, &m->mf, m->code.name);
+	}
 	else
 		log_err("svc: module %s of %s: its filter failed: %s", m->label, m->user, strerror(-err));
 	m->ready(m->ready_arg, err); /* may free m */
@@ -378,6 +385,9 @@ static void module_free(struct svc_module *m)
 	release_held(m, &m->sv->mod_c.released);
 	if (m->hold_t)
 		loop_timer_cancel(m->n->loop, m->hold_t);
+	void *kern = node_room_state(m->n, "kern");
+	if (kern)
+		kern_filter_unbind(kern, m->match_id);
 	match_remove(m->n->match, m->match_id);
 	free(m->code.elf);
 	free(m);

@@ -35,6 +35,7 @@ static size_t body_len(uint8_t type)
 	case WIRE_PRIV_SVC_START:
 		return 5;
 	case WIRE_PRIV_KERN_LOAD:
+		return 4 + 32 + 4;
 	case WIRE_PRIV_KERN_UNLOAD:
 		return 4 + 32;
 	case WIRE_PRIV_KERN_NODE:
@@ -43,6 +44,8 @@ static size_t body_len(uint8_t type)
 	case WIRE_PRIV_KERN_READY:
 	case WIRE_PRIV_KERN_START:
 		return 4; /* and text */
+	case WIRE_PRIV_KERN_FILTER:
+		return 4; /* and a filter, or nothing */
 	case WIRE_PRIV_SVC_STARTED:
 	case WIRE_PRIV_SVC_ENDED:
 	case WIRE_PRIV_SVC_FREEZE:
@@ -71,7 +74,7 @@ static bool has_text(uint8_t type)
 static bool has_data(uint8_t type)
 {
 	return has_text(type) || type == WIRE_PRIV_KERN_LOAD || type == WIRE_PRIV_KERN_UNLOAD ||
-	       type == WIRE_PRIV_KERN_NODE;
+	       type == WIRE_PRIV_KERN_NODE || type == WIRE_PRIV_KERN_FILTER;
 }
 
 static bool length_ok(uint8_t type, size_t left)
@@ -80,6 +83,8 @@ static bool length_ok(uint8_t type, size_t left)
 		return left >= body_len(type) && left - 4 <= WIRE_SVC_REQUEST_MAX;
 	if (has_text(type))
 		return left >= body_len(type) && left - 4 <= WIRE_PRIV_TEXT_MAX;
+	if (type == WIRE_PRIV_KERN_FILTER)
+		return left == 4 || left == 4 + WIRE_PRIV_KFILTER_LEN;
 	return left == body_len(type);
 }
 
@@ -126,6 +131,7 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 	case WIRE_PRIV_KERN_LOADED:
 	case WIRE_PRIV_KERN_READY:
 	case WIRE_PRIV_KERN_START:
+	case WIRE_PRIV_KERN_FILTER:
 		m.data_len = wire_rd_left(&r);
 		m.data = wire_rd_take(&r, m.data_len);
 		break;

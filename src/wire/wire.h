@@ -479,7 +479,8 @@ enum wire_priv_type {
 	 * which the child cannot open), kbit/s; 0: not known */
 	WIRE_PRIV_CAPACITY = 12,
 	/* The kernel path (src/kern, docs/kernel.md). node -> parent: id, the
-	 * code object's name (32 octets); its checked instructions in a sealed
+	 * code object's name (32 octets) and the entries its soft state may
+	 * hold (32: the owner's quota); its checked instructions in a sealed
 	 * memfd passed with it. */
 	WIRE_PRIV_KERN_LOAD = 13,
 	/* parent -> node: id, status; the kernel verifier's words (text, up to
@@ -496,7 +497,15 @@ enum wire_priv_type {
 	/* node -> parent: 0; the interfaces to run the kernel path on (text:
 	 * names separated by spaces, or "all"); again after a reload */
 	WIRE_PRIV_KERN_START = 18,
+	/* node -> parent: the index (0..15) in the kernel path's filter table;
+	 * WIRE_PRIV_KFILTER_LEN octets: the module's name (32), source,
+	 * source mask, destination, destination mask (4 each, network order),
+	 * source ports low and high, destination ports low and high (2 each),
+	 * protocol, 3 zero, the filter's id as the module sees it (32); or
+	 * nothing, to clear the entry */
+	WIRE_PRIV_KERN_FILTER = 19,
 };
+#define WIRE_PRIV_KFILTER_LEN (32 + 16 + 8 + 4 + 4)
 #define WIRE_PRIV_TEXT_MAX 1536
 #define WIRE_PRIV_KNODE_LEN (20 + 4 + 4 + 16 * 8 + 4)
 /* The largest configuration or policy text a CONFIG carries. */

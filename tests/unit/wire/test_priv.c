@@ -142,19 +142,20 @@ static void test_services(void)
 /* The kernel path's messages (src/kern): a name, the node's figures, text. */
 static void test_kernel(void)
 {
-	uint8_t name[32], b[WIRE_PRIV_MSG_MAX], figures[WIRE_PRIV_KNODE_LEN];
+	uint8_t name[36], b[WIRE_PRIV_MSG_MAX], figures[WIRE_PRIV_KNODE_LEN];
 	for (size_t i = 0; i < sizeof(name); i++)
 		name[i] = (uint8_t)(0xa0 + i);
-	struct wire_priv m = { .type = WIRE_PRIV_KERN_LOAD, .id = 5, .data = name, .data_len = 32 }, r;
+	/* A name and a soft state bound. */
+	struct wire_priv m = { .type = WIRE_PRIV_KERN_LOAD, .id = 5, .data = name, .data_len = 36 }, r;
 	ssize_t n = wire_priv_build(b, sizeof(b), &m);
-	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4 + 32);
+	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4 + 36);
 	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
 	CHECK_INT(r.type, WIRE_PRIV_KERN_LOAD);
 	CHECK_INT(r.id, 5);
-	CHECK_INT(r.data_len, 32);
-	CHECK_MEM(r.data, name, 32);
-	CHECK_INT(wire_priv_parse(b, (size_t)n - 1, &r), -EBADMSG); /* a name is 32 octets */
-	m.data_len = 31;
+	CHECK_INT(r.data_len, 36);
+	CHECK_MEM(r.data, name, 36);
+	CHECK_INT(wire_priv_parse(b, (size_t)n - 1, &r), -EBADMSG);
+	m.data_len = 32;
 	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
 	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_UNLOAD, .data = name, .data_len = 32 };
 	n = wire_priv_build(b, sizeof(b), &m);
@@ -177,6 +178,19 @@ static void test_kernel(void)
 	CHECK_INT(r.status, -EINVAL);
 	CHECK_INT(r.data_len, strlen(log));
 	CHECK_MEM(r.data, log, strlen(log));
+	/* A kernel filter: set (its 64 octets) or cleared (none). */
+	uint8_t kf[WIRE_PRIV_KFILTER_LEN] = { 0 };
+	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_FILTER, .id = 3, .data = kf, .data_len = sizeof(kf) };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.data_len, WIRE_PRIV_KFILTER_LEN);
+	m.data_len = 0;
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.data_len, 0);
+	m.data_len = 10;
+	m.data = kf;
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
 	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_READY };
 	n = wire_priv_build(b, sizeof(b), &m);
 	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4);
