@@ -37,7 +37,8 @@ ANODED=$BUILD/src/node/anoded
 CAPGEN=$BUILD/bench/capgen
 UDPBLAST=$BUILD/bench/udpblast
 FORWARD_AO=$BUILD/apps/forward.ao
-for f in "$ANODE" "$ANODED" "$CAPGEN" "$UDPBLAST" "$FORWARD_AO"; do
+PASS_AO=$BUILD/tests/lab/pass.ao
+for f in "$ANODE" "$ANODED" "$CAPGEN" "$UDPBLAST" "$FORWARD_AO" "$PASS_AO"; do
 	[[ -e $f ]] || { echo "kernel.sh: $f missing; build first (ninja -C $BUILD)" >&2; exit 1; }
 done
 [[ $(id -u) == 0 ]] || { echo "kernel.sh: needs root (network namespaces, TC programs)" >&2; exit 1; }
@@ -61,20 +62,42 @@ S_IP=10.77.1.2 R_IP=10.77.2.2
 ip netns exec "$S" ping -c 2 -i 0.05 -q "$R_IP" >/dev/null
 capsize() { if (($1 < 96)); then echo 96; else echo "$1"; fi; }
 
-# The middle: nothing (kernel), or anoded with or without the kernel path.
+# A user with a packet module that accepts every packet (tests/lab/modules/
+# pass.c, with its kernel section) on the flow UDP to r:6000.
+chmod 755 "$TMP"
+install -m 644 "$PASS_AO" "$TMP/pass.ao"
+"$ANODE" key gen -o "$TMP/bench.key" >"$TMP/bench.pub"
+{
+	echo "user bench $(cat "$TMP/bench.pub")"
+	echo "service passmod module $TMP/pass.ao"
+	echo "allow bench service passmod"
+	echo "allow bench filter 10.77.2.0/24 proto udp ports 6000-6000"
+} >"$TMP/policy"
+
+# The middle: nothing (kernel), or anoded with or without the kernel path
+# (kpath and kmod with it; kmod and umod with the module on the flow).
 NODE_PID=0
 mid_node() { # config
 	[[ $1 == kernel ]] && return 0
 	{
-		printf 'name kb\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\n' "$TMP" "$TMP"
-		[[ $1 == kpath ]] && echo "kernel-path all"
+		printf 'name kb\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
+			"$TMP" "$TMP" "$TMP"
+		[[ $1 == kpath || $1 == kmod ]] && echo "kernel-path all"
 	} >"$TMP/n.conf"
 	"${MID_CPU[@]}" ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
 	NODE_PID=$!
 	local _
 	for _ in $(seq 100); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && break; sleep 0.05; done
+	if [[ $1 == kmod || $1 == umod ]]; then
+		"$ANODE" -n "$TMP/n.app" svc activate passmod dst=10.77.2.0/24 proto=udp port=6000 \
+			--key "$TMP/bench.key" --user bench >/dev/null
+		for _ in $(seq 100); do
+			ip netns exec "$M" iptables -w -t mangle -S PREROUTING | grep -q 'dport 6000' && break
+			sleep 0.05
+		done
+	fi
 	"$CAPGEN" insert -A "$TMP/n.app" -c "$FORWARD_AO" >/dev/null
-	if [[ $1 == kpath ]]; then
+	if [[ $1 == kpath || $1 == kmod ]]; then
 		for _ in $(seq 100); do
 			"$ANODE" -n "$TMP/n.app" kernel --json | grep -q '"state":"kernel"' && return 0
 			sleep 0.05
@@ -131,7 +154,34 @@ latency() { # config size -> appends "median_us p99_us" to $TMP/lat.CFG.SIZE and
 		sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | awk '{ print $1 * 1000 }' | median >>"$TMP/icmp.$1.$2"
 }
 
+# A flow no capsule: UDP to r:6000 (bench/udpblast), "sent/s arrived/s
+# module-runs/s" to $TMP/fl.CFG.SIZE; runs: the kernel path's module runs
+# (kmod) or the user-space node's module packets (umod).
+mod_runs() {
+	"$ANODE" -n "$TMP/n.app" stats --json | /usr/bin/python3 -c \
+		"import json,sys; d=json.load(sys.stdin); print(d.get('kernel_path', {}).get('module_runs', 0), d['modules']['packets'])"
+}
+flow() { # config size
+	local a0 a1 kpid r0=0 r1=0 k u
+	ip netns exec "$R" "$UDPBLAST" -k -l "$R_IP:6000" &
+	kpid=$!
+	sleep 0.1
+	if [[ $1 == kmod || $1 == umod ]]; then read -r k u < <(mod_runs); r0=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
+	a0=$(arrived_r)
+	"${END_CPU[@]}" ip netns exec "$S" "$UDPBLAST" -l "$S_IP:5000" -d "$R_IP:6000" -s "$2" -t "$SECS" >"$TMP/blast.out"
+	sleep 0.1
+	a1=$(arrived_r)
+	if [[ $1 == kmod || $1 == umod ]]; then read -r k u < <(mod_runs); r1=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
+	kill "$kpid"
+	wait "$kpid" 2>/dev/null || true
+	awk -v r="$(kv "$TMP/blast.out" rate)" -v a=$((a1 - a0)) -v t="$(kv "$TMP/blast.out" secs)" -v n=$((r1 - r0)) \
+		'BEGIN { printf "%.0f %.0f %.0f\n", r, a / t, n / t }' >>"$TMP/fl.$1.$2"
+	printf 'round %s %-6s %4s B flow: arrived %s/s, module runs %s/s\n' "$r" "$1" "$2" \
+		"$(tail -1 "$TMP/fl.$1.$2" | cut -d' ' -f2)" "$(tail -1 "$TMP/fl.$1.$2" | cut -d' ' -f3)"
+}
+
 CONFIGS=(kernel kpath user)
+MCONFIGS=(kernel kmod umod)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
 for r in $(seq "$ROUNDS"); do
@@ -153,6 +203,14 @@ for r in $(seq "$ROUNDS"); do
 			echo "  $cfg: $((k1 - k0)) capsules run in the kernel, $((u1 - u0)) in the user-space node"
 			echo "$((k1 - k0)) $((u1 - u0))" >>"$TMP/runs.$cfg"
 		fi
+		mid_node_stop
+	done
+done
+for r in $(seq "$ROUNDS"); do
+	for i in 0 1 2; do
+		cfg=${MCONFIGS[$(((i + r) % 3))]}
+		mid_node "$cfg"
+		for size in $SIZES; do flow "$cfg" "$size"; done
 		mid_node_stop
 	done
 done
@@ -221,6 +279,19 @@ SECTION=$TMP/section.md
 		printf '| %s | %s | %s | %s | %s |\n' "$size" \
 			"$(ratio3 "$TMP/tp.kpath.$size" "$TMP/tp.kernel.$size" 2)" "$(ratio3 "$TMP/tp.user.$size" "$TMP/tp.kernel.$size" 3 2)" \
 			"$(ratio "$TMP/lat.kpath.$size" "$TMP/lat.kernel.$size" 1)" "$(ratio "$TMP/lat.user.$size" "$TMP/lat.kernel.$size" 1)"
+	done
+	echo
+	echo "A packet module on a flow (UDP to r:6000, bench/udpblast from s; no capsules): tests/lab/modules/"
+	echo "pass.c, which accepts every packet, bound to the flow by a signed activation, run in the"
+	echo "kernel path (kmod) or in the user-space node behind NFQUEUE (umod); medians (cap/s):"
+	echo
+	echo "| size (B) | kernel: arrived | kmod: arrived | kmod: module runs | umod: arrived | umod: module runs | kmod/kernel, arrived (target ≥ 0.9) | umod runs / kernel arrived |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for size in $SIZES; do
+		printf '| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s |\n' "$size" "$(med "$TMP/fl.kernel.$size" 2)" \
+			"$(med "$TMP/fl.kmod.$size" 2)" "$(med "$TMP/fl.kmod.$size" 3)" "$(med "$TMP/fl.umod.$size" 2)" \
+			"$(med "$TMP/fl.umod.$size" 3)" "$(ratio3 "$TMP/fl.kmod.$size" "$TMP/fl.kernel.$size" 2)" \
+			"$(ratio3 "$TMP/fl.umod.$size" "$TMP/fl.kernel.$size" 3 2)"
 	done
 	echo
 	echo "As PAN's Figures 5-2 (latency) and 5-3 (throughput), one bar per middle (rate: arrived at r; for user, what the node ran):"

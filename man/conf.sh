@@ -5,7 +5,10 @@
 #   man/conf.sh ANODED TEMPLATE VERSION OUTPUT
 set -euo pipefail
 anoded=$1 template=$2 version=$3 out=$4
-directives=$("$anoded" -h | awk '
+# The whole text first: awk stops reading at the section's end, and anoded
+# still writing into a closed pipe would die of SIGPIPE (pipefail).
+help=$("$anoded" -h)
+directives=$(printf '%s\n' "$help" | awk '
   /^Configuration:/ { on = 1; next }
   on && /^$/ { exit }
   on && /^  [a-z]/ {
