@@ -102,6 +102,60 @@ static __always_inline int addr_eq(const struct an_addr *a, const struct an_addr
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
 }
 
+/*
+ * Forward as a router does, without the stack (AN_KNODE_REDIRECT): the
+ * kernel's FIB and neighbour table give the next hop, the TTL and its
+ * checksum are taken here, and the packet leaves by that interface:
+ * TC_ACT_REDIRECT. What the FIB cannot answer at once (no neighbour yet, a
+ * local destination, a packet to fragment, a TTL about to run out: ICMP is
+ * the stack's) returns -1, for the stack.
+ */
+static __always_inline long redirect(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct iphdr *iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > end || iph->ttl <= 1)
+		return -1;
+	__u16 sport = 0, dport = 0;
+	if (iph->protocol == 17 || iph->protocol == 6) {
+		struct udphdr *uh = (void *)iph + iph->ihl * 4;
+		if ((void *)(uh + 1) > end)
+			return -1;
+		sport = uh->source;
+		dport = uh->dest;
+	}
+	struct bpf_fib_lookup fib = {
+	    .family = 2 /* AF_INET */,
+	    .l4_protocol = iph->protocol,
+	    .sport = sport,
+	    .dport = dport,
+	    .tot_len = bpf_ntohs(iph->tot_len),
+	    .ifindex = skb->ingress_ifindex,
+	    .tos = iph->tos,
+	    .ipv4_src = iph->saddr,
+	    .ipv4_dst = iph->daddr,
+	};
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > end)
+		return -1;
+	/* TTL - 1, and its checksum: the TTL is the high octet of its
+	 * 16-bit word (RFC 1624). */
+	__u32 c = (__u16)~iph->check + (__u16)~bpf_htons(iph->ttl << 8) + (__u16)bpf_htons((iph->ttl - 1) << 8);
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	iph->check = (__u16)~c;
+	iph->ttl--;
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	count(KERN_C_redirected);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
 /* The filter walk: the packet's fields, and the first filter that matches. */
 struct filter_walk {
 	__u32 src, dst;
@@ -413,43 +467,10 @@ SEC("tc") int an_verdict(struct __sk_buff *skb)
 	uh->dest = s->send_to.port;
 	uh->check = 0;
 	count(KERN_C_forwarded);
-	/* Forward as a router does, without the stack (AN_KNODE_REDIRECT):
-	 * the kernel's FIB and neighbour table give the next hop, TTL and
-	 * checksum taken here, and the packet leaves by that interface.
-	 * What the FIB cannot answer at once (no neighbour yet, a local
-	 * destination, a packet to fragment, a TTL about to run out: ICMP is
-	 * the stack's) goes through the stack, marked. */
 	if (kn->flags & AN_KNODE_REDIRECT) {
-		struct bpf_fib_lookup fib = {
-		    .family = 2 /* AF_INET */,
-		    .l4_protocol = 17,
-		    .sport = uh->source,
-		    .dport = uh->dest,
-		    .tot_len = bpf_ntohs(iph->tot_len),
-		    .ifindex = skb->ingress_ifindex,
-		    .tos = iph->tos,
-		    .ipv4_src = iph->saddr,
-		    .ipv4_dst = new_dst,
-		};
-		if (iph->ttl > 1 && bpf_fib_lookup(skb, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_SUCCESS) {
-			data = (void *)(long)skb->data;
-			end = (void *)(long)skb->data_end;
-			struct ethhdr *eth = data;
-			iph = data + ETH_HLEN;
-			if ((void *)(iph + 1) > end)
-				return TC_ACT_SHOT;
-			/* TTL - 1, and its checksum: the TTL is the high octet
-			 * of its 16-bit word (RFC 1624 again). */
-			__u32 c = (__u16)~iph->check + (__u16)~bpf_htons(iph->ttl << 8) + (__u16)bpf_htons((iph->ttl - 1) << 8);
-			c = (c & 0xffff) + (c >> 16);
-			c = (c & 0xffff) + (c >> 16);
-			iph->check = (__u16)~c;
-			iph->ttl--;
-			__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-			__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
-			count(KERN_C_redirected);
-			return bpf_redirect(fib.ifindex, 0);
-		}
+		long rc = redirect(skb);
+		if (rc >= 0)
+			return (int)rc;
 	}
 	skb->mark |= kn->mark;
 	return TC_ACT_OK;
@@ -475,6 +496,11 @@ SEC("tc") int an_pkt_verdict(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	count(KERN_C_module_accepted);
+	if (kn->flags & AN_KNODE_REDIRECT) {
+		long rc = redirect(skb);
+		if (rc >= 0)
+			return (int)rc;
+	}
 	skb->mark |= kn->mark;
 	return TC_ACT_OK;
 }

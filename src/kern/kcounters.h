@@ -13,7 +13,7 @@
 	X(not_capsule, "packets to the node's port that are no capsule the kernel path reads: to the user-space node") \
 	X(runs, "code runs in the kernel")                                                                             \
 	X(forwarded, "capsules sent on by the kernel path")                                                            \
-	X(redirected, "...of which forwarded by the kernel path itself (FIB lookup, redirect), past the stack")      \
+	X(redirected, "capsules and module-accepted packets forwarded by the kernel path itself (FIB, redirect)")    \
 	X(consumed, "capsules that ended at this node in the kernel (no send)")                                        \
 	X(drop_hop_limit, "capsules dropped in the kernel: hop limit spent")                                           \
 	X(drop_code_error, "capsules dropped in the kernel: their code returned an error")                             \

@@ -189,7 +189,8 @@ stopo=$ANODE_RUN_DIR/stack.topo
 ANODE_LAB=stack "$ANODE" lab up "$stopo" --netns >/dev/null
 labs_up+=("$stopo")
 out=$(ANODE_LAB=stack "$ANODE" -n a ping c -c 1)
-wait_for "ping's kernel section at b (stack lab)" 10 env ANODE_LAB=stack "$ANODE" -n b kernel --json
+sloaded() { [ "$(ANODE_LAB=stack "$ANODE" -n b kernel --json | json "sum(c['state'] == 'kernel' for c in d['code'])")" -ge 1 ]; }
+wait_for "ping's kernel section at b (stack lab)" 10 sloaded
 sk() { ANODE_LAB=stack "$ANODE" -n b stats --json | json "d['kernel_path']['$1']"; }
 f0=$(sk forwarded)
 out=$(ANODE_LAB=stack "$ANODE" -n a ping c -c 10 -i 0.02)
