@@ -156,6 +156,19 @@ static __always_inline long redirect(struct __sk_buff *skb)
 	return bpf_redirect(fib.ifindex, 0);
 }
 
+/* A packet the kernel path is done with goes on: redirected, or through
+ * the stack marked, so that anode's NFQUEUE rules let it by. */
+static __always_inline int send_on(struct __sk_buff *skb, const struct an_knode *kn)
+{
+	if (kn->flags & AN_KNODE_REDIRECT) {
+		long rc = redirect(skb);
+		if (rc >= 0)
+			return (int)rc;
+	}
+	skb->mark |= kn->mark;
+	return TC_ACT_OK;
+}
+
 /* The filter walk: the packet's fields, and the first filter that matches. */
 struct filter_walk {
 	__u32 src, dst;
@@ -467,13 +480,7 @@ SEC("tc") int an_verdict(struct __sk_buff *skb)
 	uh->dest = s->send_to.port;
 	uh->check = 0;
 	count(KERN_C_forwarded);
-	if (kn->flags & AN_KNODE_REDIRECT) {
-		long rc = redirect(skb);
-		if (rc >= 0)
-			return (int)rc;
-	}
-	skb->mark |= kn->mark;
-	return TC_ACT_OK;
+	return send_on(skb, kn);
 }
 
 /* After a packet module's kernel program: accept (marked, so that the
@@ -496,13 +503,7 @@ SEC("tc") int an_pkt_verdict(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	count(KERN_C_module_accepted);
-	if (kn->flags & AN_KNODE_REDIRECT) {
-		long rc = redirect(skb);
-		if (rc >= 0)
-			return (int)rc;
-	}
-	skb->mark |= kn->mark;
-	return TC_ACT_OK;
+	return send_on(skb, kn);
 }
 
 char _license[] SEC("license") = "Dual MIT/GPL";

@@ -261,7 +261,7 @@ refused() { # description expected-why setup-args...
   ok "$what: refused at each node ('$want'), nothing installed"
 }
 refused "a hash mismatch" "does not hash to the request's SHA-256" --module "$www/guard.ao" --url "$url/forged.ao"
-refused "a body of another size" "the body is 720 octets, the request says" --module "$www/guard.ao" --url "$url/pass.ao"
+refused "a body of another size" "the body is $(stat -c %s "$www/pass.ao") octets, the request says" --module "$www/guard.ao" --url "$url/pass.ao"
 refused "a 404" "fetching it failed: HTTP status 404" --module "$www/guard.ao" --url "$url/none.ao"
 refused "a URL that does not answer" "fetching it failed: timed out after 1000 ms" --module "$www/guard.ao" --url "http://$H1:8081/guard.ao"
 refused "a body larger than signed" "larger than $(stat -c %s "$www/guard.ao") octets" --module "$www/guard.ao" --url "$url/big.ao"
