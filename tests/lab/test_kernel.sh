@@ -188,9 +188,11 @@ stopo=$ANODE_RUN_DIR/stack.topo
 { cat "$TOPO_DIR/kernel.topo"; echo "set all kernel-via-stack yes"; } >"$stopo"
 ANODE_LAB=stack "$ANODE" lab up "$stopo" --netns >/dev/null
 labs_up+=("$stopo")
-out=$(ANODE_LAB=stack "$ANODE" -n a ping c -c 1)
+out=$(ANODE_LAB=stack "$ANODE" -n a ping c -c 2 -i 0.2 || true)
+echo "# kernel-via-stack lab, first pings: $(tail -2 <<<"$out" | head -1)"
 sloaded() { [ "$(ANODE_LAB=stack "$ANODE" -n b kernel --json | json "sum(c['state'] == 'kernel' for c in d['code'])")" -ge 1 ]; }
-wait_for "ping's kernel section at b (stack lab)" 10 sloaded
+for _ in $(seq 200); do sloaded && break; sleep 0.1; done
+sloaded || { ANODE_LAB=stack "$ANODE" -n b kernel >&2; ANODE_LAB=stack "$ANODE" -n b stats >&2; fail "no kernel section at b (stack lab)"; }
 sk() { ANODE_LAB=stack "$ANODE" -n b stats --json | json "d['kernel_path']['$1']"; }
 f0=$(sk forwarded)
 out=$(ANODE_LAB=stack "$ANODE" -n a ping c -c 10 -i 0.02)
