@@ -93,11 +93,9 @@ struct an_kscratch {
 	struct an_addr send_to;	 /* the one send */
 	uint64_t rx_ns;		 /* when the kernel path took the packet */
 	int64_t rc;		 /* the accept entry's return value */
-	uint32_t slot;		 /* the code's slot in an_kprogs */
 	uint32_t n_sends;	 /* 0 or 1 */
 	uint32_t punt;		 /* AN_KPUNT_*: 0 when the kernel can finish the run */
 	uint32_t is_goal;	 /* an_is_goal() */
-	uint32_t l3_off;	 /* the IPv4 header, in the skb */
 	uint32_t anep_off;	 /* the ANEP header (UDP payload), in the skb */
 	uint32_t prev_hop_at;	 /* the PREV_HOP option's value in pkt[], 0: none */
 	uint32_t hop_limit_at;	 /* the HOP_LIMIT option's value in pkt[] */

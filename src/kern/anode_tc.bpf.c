@@ -392,11 +392,9 @@ SEC("tc") int an_dispatch(struct __sk_buff *skb)
 	s->dst = ctx->dst;
 	s->rx_ns = bpf_ktime_get_ns();
 	s->rc = 0;
-	s->slot = slot;
 	s->n_sends = 0;
 	s->punt = 0;
 	s->is_goal = !w.has_goal || w.goal_here;
-	s->l3_off = ETH_HLEN;
 	s->anep_off = l4 + 8;
 	s->prev_hop_at = prev_at;
 	s->hop_limit_at = hop_at;

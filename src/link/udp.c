@@ -50,7 +50,6 @@ struct link_udp {
 	struct pkt *rx_pkt[LINK_BATCH];
 	unsigned rx_ready; /* buffers already taken and set up */
 	/* Send side. */
-	struct mmsghdr tx_msg[LINK_BATCH];
 	struct iovec tx_iov[LINK_BATCH];
 	struct sockaddr_in6 tx_sa[LINK_BATCH];
 	struct pkt *tx_pkt[LINK_BATCH];
@@ -255,8 +254,12 @@ static unsigned build_out(struct link_udp *u)
 			}
 		}
 		struct msghdr *h = &u->out_msg[m].msg_hdr;
-		*h = u->tx_msg[i].msg_hdr;
-		h->msg_iovlen = j - i;
+		*h = (struct msghdr){
+		    .msg_name = &u->tx_sa[i],
+		    .msg_namelen = sizeof(u->tx_sa[i]),
+		    .msg_iov = &u->tx_iov[i],
+		    .msg_iovlen = j - i,
+		};
 		if (j - i > 1) {
 			h->msg_control = u->out_ctl[m].buf;
 			h->msg_controllen = sizeof(u->out_ctl[m].buf);
@@ -332,12 +335,6 @@ static void udp_send(struct link *l, struct pkt *p, const struct an_addr *next_h
 	u->tx_pkt[i] = p;
 	link_addr_to_sa(next_hop, &u->tx_sa[i]);
 	u->tx_iov[i] = (struct iovec){.iov_base = p->ctx.pkt, .iov_len = p->len};
-	u->tx_msg[i].msg_hdr = (struct msghdr){
-	    .msg_name = &u->tx_sa[i],
-	    .msg_namelen = sizeof(u->tx_sa[i]),
-	    .msg_iov = &u->tx_iov[i],
-	    .msg_iovlen = 1,
-	};
 	if (u->tx_n == LINK_BATCH)
 		udp_flush(l);
 }

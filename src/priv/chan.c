@@ -440,10 +440,8 @@ int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32]
 	if (write(fd, insns, n * 8) != (ssize_t)(n * 8) || /* write: pwrite is not on the allow-list */
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		r = -errno;
-	uint8_t d[36];
-	memcpy(d, name, 32);
-	for (int i = 0; i < 4; i++)
-		d[32 + i] = (uint8_t)(state_max >> (24 - 8 * i));
+	uint8_t d[WIRE_PRIV_KLOAD_LEN];
+	wire_priv_kload_put(d, name, state_max);
 	struct wire_priv msg = {.type = WIRE_PRIV_KERN_LOAD, .id = id, .data = d, .data_len = sizeof(d)};
 	uint8_t buf[WIRE_PRIV_MSG_MAX];
 	ssize_t len = r == 0 ? wire_priv_build(buf, sizeof(buf), &msg) : r;
@@ -463,22 +461,10 @@ int priv_chan_kern_unload(struct priv_chan *c, const uint8_t name[32])
 
 int priv_chan_kern_filter(struct priv_chan *c, unsigned index, const uint8_t name[32], const struct an_kfilter *f)
 {
-	uint8_t d[WIRE_PRIV_KFILTER_LEN] = {0};
+	uint8_t d[WIRE_PRIV_KFILTER_LEN];
 	struct wire_priv msg = {.type = WIRE_PRIV_KERN_FILTER, .id = index};
 	if (f) {
-		memcpy(d, name, 32);
-		memcpy(d + 32, &f->src, 4);
-		memcpy(d + 36, &f->src_mask, 4);
-		memcpy(d + 40, &f->dst, 4);
-		memcpy(d + 44, &f->dst_mask, 4);
-		const uint16_t ports[4] = {f->sport_lo, f->sport_hi, f->dport_lo, f->dport_hi};
-		for (int i = 0; i < 4; i++) {
-			d[48 + 2 * i] = (uint8_t)(ports[i] >> 8);
-			d[49 + 2 * i] = (uint8_t)ports[i];
-		}
-		d[56] = f->proto;
-		for (int i = 0; i < 4; i++)
-			d[60 + i] = (uint8_t)(f->id >> (24 - 8 * i));
+		wire_priv_kfilter_put(d, name, f);
 		msg.data = d;
 		msg.data_len = sizeof(d);
 	}
@@ -488,11 +474,7 @@ int priv_chan_kern_filter(struct priv_chan *c, unsigned index, const uint8_t nam
 int priv_chan_kern_node(struct priv_chan *c, const struct an_knode *kn)
 {
 	uint8_t d[WIRE_PRIV_KNODE_LEN];
-	memcpy(d, &kn->local, 20);
-	memcpy(d + 20, &kn->mark, 4);
-	memcpy(d + 24, &kn->max_copies, 4);
-	memcpy(d + 28, kn->info, sizeof(kn->info));
-	memcpy(d + 28 + sizeof(kn->info), &kn->flags, 4);
+	wire_priv_knode_put(d, kn);
 	struct wire_priv msg = {.type = WIRE_PRIV_KERN_NODE, .data = d, .data_len = sizeof(d)};
 	return chan_send(c, &msg);
 }

@@ -240,8 +240,7 @@ static void kern_load(struct priv_parent *pp, const struct wire_priv *msg, int f
 	} else if (pread(fd, insns, (size_t)st.st_size, 0) != st.st_size) {
 		r = -EIO;
 	} else {
-		const uint8_t *m = msg->data + 32;
-		uint32_t state_max = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+		uint32_t state_max = wire_priv_kload_state_max(msg->data);
 		if (state_max == 0 || state_max > AN_KSTATE_MAX)
 			state_max = AN_KSTATE_MAX;
 		r = kload_code(pp->kern, msg->data, insns, (size_t)st.st_size / 8, state_max, log, sizeof(log));
@@ -273,18 +272,8 @@ static void kern_filter(struct priv_parent *pp, const struct wire_priv *msg)
 	if (msg->data_len == 0) {
 		r = kload_filter_set(pp->kern, msg->id, NULL, NULL);
 	} else {
-		const uint8_t *d = msg->data + 32;
-		struct an_kfilter f = {0};
-		memcpy(&f.src, d, 4);
-		memcpy(&f.src_mask, d + 4, 4);
-		memcpy(&f.dst, d + 8, 4);
-		memcpy(&f.dst_mask, d + 12, 4);
-		f.sport_lo = (uint16_t)(d[16] << 8 | d[17]);
-		f.sport_hi = (uint16_t)(d[18] << 8 | d[19]);
-		f.dport_lo = (uint16_t)(d[20] << 8 | d[21]);
-		f.dport_hi = (uint16_t)(d[22] << 8 | d[23]);
-		f.proto = d[24];
-		f.id = (uint32_t)d[28] << 24 | (uint32_t)d[29] << 16 | (uint32_t)d[30] << 8 | d[31];
+		struct an_kfilter f;
+		wire_priv_kfilter_get(msg->data, &f);
 		r = kload_filter_set(pp->kern, msg->id, &f, msg->data);
 	}
 	if (r < 0)
@@ -295,14 +284,9 @@ static void kern_node(struct priv_parent *pp, const struct wire_priv *msg)
 {
 	if (!pp->kern)
 		return;
-	struct an_knode kn = {0};
-	const uint8_t *d = msg->data;
-	memcpy(&kn.local, d, 20);
-	kn.local.zero = 0;
+	struct an_knode kn;
+	wire_priv_knode_get(msg->data, &kn);
 	kn.mark = AN_KMARK; /* not the child's to choose */
-	memcpy(&kn.max_copies, d + 24, 4);
-	memcpy(kn.info, d + 28, sizeof(kn.info));
-	memcpy(&kn.flags, d + 28 + sizeof(kn.info), 4);
 	kn.flags &= AN_KNODE_REDIRECT;
 	if (kload_set_node(pp->kern, &kn) < 0)
 		log_warn("priv: cannot update the kernel path's node figures");

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "anode/kernel.h"
 #include "wire/reader.h"
 #include "wire/wire.h"
 
@@ -86,6 +87,84 @@ static bool length_ok(uint8_t type, size_t left)
 	if (type == WIRE_PRIV_KERN_FILTER)
 		return left == 4 || left == 4 + WIRE_PRIV_KFILTER_LEN;
 	return left == body_len(type);
+}
+
+void wire_priv_kload_put(uint8_t d[WIRE_PRIV_KLOAD_LEN], const uint8_t name[32], uint32_t state_max)
+{
+	struct wire_writer w;
+	wire_wr_init(&w, d, WIRE_PRIV_KLOAD_LEN);
+	wire_wr_copy(&w, name, 32);
+	wire_wr_n32(&w, state_max);
+}
+
+uint32_t wire_priv_kload_state_max(const uint8_t d[WIRE_PRIV_KLOAD_LEN])
+{
+	struct wire_reader r;
+	wire_rd_init(&r, d, WIRE_PRIV_KLOAD_LEN);
+	wire_rd_skip(&r, 32);
+	return wire_rd_n32(&r);
+}
+
+/* The figures are in host order: both ends are one host. */
+void wire_priv_knode_put(uint8_t d[WIRE_PRIV_KNODE_LEN], const struct an_knode *kn)
+{
+	struct wire_writer w;
+	wire_wr_init(&w, d, WIRE_PRIV_KNODE_LEN);
+	wire_wr_copy(&w, &kn->local, 20);
+	wire_wr_copy(&w, &kn->mark, 4);
+	wire_wr_copy(&w, &kn->max_copies, 4);
+	wire_wr_copy(&w, kn->info, sizeof(kn->info));
+	wire_wr_copy(&w, &kn->flags, 4);
+}
+
+void wire_priv_knode_get(const uint8_t d[WIRE_PRIV_KNODE_LEN], struct an_knode *ret)
+{
+	struct wire_reader r;
+	memset(ret, 0, sizeof(*ret));
+	wire_rd_init(&r, d, WIRE_PRIV_KNODE_LEN);
+	wire_rd_copy(&r, &ret->local, 20);
+	wire_rd_copy(&r, &ret->mark, 4);
+	wire_rd_copy(&r, &ret->max_copies, 4);
+	wire_rd_copy(&r, ret->info, sizeof(ret->info));
+	wire_rd_copy(&r, &ret->flags, 4);
+	ret->local.zero = 0;
+}
+
+void wire_priv_kfilter_put(uint8_t d[WIRE_PRIV_KFILTER_LEN], const uint8_t name[32], const struct an_kfilter *f)
+{
+	struct wire_writer w;
+	wire_wr_init(&w, d, WIRE_PRIV_KFILTER_LEN);
+	wire_wr_copy(&w, name, 32);
+	wire_wr_copy(&w, &f->src, 4); /* addresses and masks: network order already */
+	wire_wr_copy(&w, &f->src_mask, 4);
+	wire_wr_copy(&w, &f->dst, 4);
+	wire_wr_copy(&w, &f->dst_mask, 4);
+	wire_wr_n16(&w, f->sport_lo);
+	wire_wr_n16(&w, f->sport_hi);
+	wire_wr_n16(&w, f->dport_lo);
+	wire_wr_n16(&w, f->dport_hi);
+	wire_wr_u8(&w, f->proto);
+	wire_wr_zero(&w, 3);
+	wire_wr_n32(&w, f->id);
+}
+
+void wire_priv_kfilter_get(const uint8_t d[WIRE_PRIV_KFILTER_LEN], struct an_kfilter *ret)
+{
+	struct wire_reader r;
+	memset(ret, 0, sizeof(*ret));
+	wire_rd_init(&r, d, WIRE_PRIV_KFILTER_LEN);
+	wire_rd_skip(&r, 32);
+	wire_rd_copy(&r, &ret->src, 4);
+	wire_rd_copy(&r, &ret->src_mask, 4);
+	wire_rd_copy(&r, &ret->dst, 4);
+	wire_rd_copy(&r, &ret->dst_mask, 4);
+	ret->sport_lo = wire_rd_n16(&r);
+	ret->sport_hi = wire_rd_n16(&r);
+	ret->dport_lo = wire_rd_n16(&r);
+	ret->dport_hi = wire_rd_n16(&r);
+	ret->proto = wire_rd_u8(&r);
+	wire_rd_skip(&r, 3);
+	ret->id = wire_rd_n32(&r);
 }
 
 static bool filter_ok(const struct wire_priv_filter *f)

@@ -508,6 +508,19 @@ enum wire_priv_type {
 #define WIRE_PRIV_KFILTER_LEN (32 + 16 + 8 + 4 + 4)
 #define WIRE_PRIV_TEXT_MAX 1536
 #define WIRE_PRIV_KNODE_LEN (20 + 4 + 4 + 16 * 8 + 4)
+#define WIRE_PRIV_KLOAD_LEN (32 + 4)
+
+/* The bodies of KERN_LOAD, KERN_NODE and KERN_FILTER after the id, as
+ * the comments above lay them out (include/anode/kernel.h's structs). The
+ * readers take a data block wire_priv_parse accepted for its type. */
+struct an_knode;
+struct an_kfilter;
+void wire_priv_kload_put(uint8_t d[WIRE_PRIV_KLOAD_LEN], const uint8_t name[32], uint32_t state_max);
+uint32_t wire_priv_kload_state_max(const uint8_t d[WIRE_PRIV_KLOAD_LEN]); /* the name is d's first 32 octets */
+void wire_priv_knode_put(uint8_t d[WIRE_PRIV_KNODE_LEN], const struct an_knode *kn);
+void wire_priv_knode_get(const uint8_t d[WIRE_PRIV_KNODE_LEN], struct an_knode *ret);
+void wire_priv_kfilter_put(uint8_t d[WIRE_PRIV_KFILTER_LEN], const uint8_t name[32], const struct an_kfilter *f);
+void wire_priv_kfilter_get(const uint8_t d[WIRE_PRIV_KFILTER_LEN], struct an_kfilter *ret); /* name: d's first 32 */
 /* The largest configuration or policy text a CONFIG carries. */
 #define WIRE_PRIV_CONFIG_TEXT_MAX (1u << 20)
 

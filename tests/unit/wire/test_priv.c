@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "check.h"
+#include "anode/kernel.h"
 #include "wire/wire.h"
 
 /* FILTER_ADD id 7: 10.1.0.0/16 -> any, UDP, any source port, dport 3322. */
@@ -191,6 +192,24 @@ static void test_kernel(void)
 	m.data_len = 10;
 	m.data = kf;
 	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	/* The bodies' layouts both ends use (src/priv/chan.c, parent.c). */
+	struct an_kfilter kin = { .src = 0x0102000a, .src_mask = 0xffffff00, .sport_lo = 7, .dport_hi = 7000,
+				  .proto = 17, .id = 42 }, kout;
+	wire_priv_kfilter_put(kf, name, &kin);
+	wire_priv_kfilter_get(kf, &kout);
+	CHECK_MEM(kf, name, 32);
+	CHECK(kout.src == kin.src && kout.src_mask == kin.src_mask && kout.sport_lo == 7 && kout.dport_hi == 7000 &&
+	      kout.proto == 17 && kout.id == 42 && !kout.active);
+	CHECK_INT(kf[48 + 6], 7000 >> 8); /* ports big-endian */
+	struct an_knode nin = { .max_copies = 16, .flags = AN_KNODE_REDIRECT }, nout;
+	nin.local.port = 0x1a0c;
+	nin.info[3] = -5;
+	wire_priv_knode_put(figures, &nin);
+	wire_priv_knode_get(figures, &nout);
+	CHECK(nout.local.port == 0x1a0c && nout.max_copies == 16 && nout.flags == AN_KNODE_REDIRECT && nout.info[3] == -5);
+	uint8_t kl[WIRE_PRIV_KLOAD_LEN];
+	wire_priv_kload_put(kl, name, 300);
+	CHECK_INT(wire_priv_kload_state_max(kl), 300);
 	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_READY };
 	n = wire_priv_build(b, sizeof(b), &m);
 	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4);
