@@ -9,6 +9,7 @@ packages=(
   meson ninja-build pkg-config gcc clang llvm   # build; clang -target bpf compiles code objects
   libdpdk-dev                                   # librte_bpf: eBPF validator and JIT in user space
   libbpf-dev linux-libc-dev                     # the kernel path: loading TC programs (libbpf), linux/bpf.h for kernel sections
+  libxdp-dev                                    # AF_XDP: libxdp's ring accessors (xdp/xsk.h)
   libsodium-dev                                 # SHA-256 code object names, Ed25519 signatures
   libsystemd-dev                                # sd_notify: Type=notify readiness for anoded@.service
   libmicrohttpd-dev                             # metrics-listen: /metrics over HTTP for Prometheus

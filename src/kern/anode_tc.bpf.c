@@ -35,6 +35,7 @@
 #include "anode/node.h"
 #include "anode/module.h"
 #include "kern/kcounters.h"
+#include "link/xsk_frame.h"
 
 /* Installed kernel programs, by the first 8 octets of their name (a cheaper
  * hash than all 32), the whole name checked in the value. */
@@ -53,6 +54,40 @@ struct {
 	__type(key, __u32);
 	__type(value, struct an_kfilter);
 } an_kfilters SEC(".maps");
+
+/* The matching engine's filters, by id, for the XDP program that sends
+ * what they match up to the node by AF_XDP (an_xdp_up); an_xtop holds one
+ * past the highest id in use, so that the walk stops there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XSK_FILTERS_MAX);
+	__type(key, __u32);
+	__type(value, struct an_kfilter);
+} an_xfilters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} an_xtop SEC(".maps");
+
+/* The node's AF_XDP sockets (the node child puts each in once it is bound;
+ * closing one takes it out), at the slot an_xports gives for an interface
+ * and receive queue (ifindex << 32 | queue). */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XSK_PORTS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} an_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XSK_PORTS_MAX);
+	__type(key, __u64);
+	__type(value, __u32);
+} an_xports SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -502,6 +537,126 @@ SEC("tc") int an_pkt_verdict(struct __sk_buff *skb)
 	}
 	count(KERN_C_module_accepted);
 	return send_on(skb, kn);
+}
+
+/* ---- what goes up: AF_XDP (kernel-up afxdp) ---- */
+
+/* One of the engine's filters against the packet (bpf_loop body). */
+static long xfilter_one(__u32 i, void *arg)
+{
+	struct filter_walk *w = arg;
+	struct an_kfilter *f = bpf_map_lookup_elem(&an_xfilters, &i);
+	if (!f || !f->active)
+		return 0;
+	if ((w->src & f->src_mask) != f->src || (w->dst & f->dst_mask) != f->dst || (f->proto && f->proto != w->proto))
+		return 0;
+	if ((f->sport_lo || f->sport_hi) && (w->sport < f->sport_lo || w->sport > f->sport_hi))
+		return 0;
+	if ((f->dport_lo || f->dport_hi) && (w->dport < f->dport_lo || w->dport > f->dport_hi))
+		return 0;
+	w->hit = (__s32)i;
+	return 1;
+}
+
+/*
+ * an_xdp_up, at XDP on the same interfaces: a packet one of the matching
+ * engine's filters takes, which the TC programs would not finish (a
+ * capsule whose code has no kernel section here; a packet no kernel module
+ * takes), goes to the node's AF_XDP socket on its receive queue, with a
+ * struct xsk_frame_hdr in front, instead of up the stack to NFQUEUE.
+ * Everything else passes: to the TC programs, the stack, and the NFQUEUE
+ * rules, which stay in place as the fallback. A packet whose TTL would run
+ * out here, or that is fragmented, passes too (ICMP and reassembly are the
+ * stack's), and so does everything when no socket is on the queue (the
+ * node is gone: fail-open through the rules' --queue-bypass).
+ */
+SEC("xdp") int an_xdp_up(struct xdp_md *x)
+{
+	void *data = (void *)(long)x->data, *end = (void *)(long)x->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	if (iph->version != 4 || iph->ihl < 5 || (iph->frag_off & bpf_htons(0x3fff)) || iph->ttl <= 1)
+		return XDP_PASS;
+	__u32 z = 0;
+	struct an_knode *kn = bpf_map_lookup_elem(&an_knode, &z);
+	__u32 *top = bpf_map_lookup_elem(&an_xtop, &z);
+	if (!kn || !top || *top == 0)
+		return XDP_PASS;
+	struct filter_walk w = {.src = iph->saddr, .dst = iph->daddr, .proto = iph->protocol, .hit = -1};
+	if (iph->protocol == 17 || iph->protocol == 6) {
+		struct udphdr *uh = (void *)iph + iph->ihl * 4;
+		if ((void *)(uh + 1) > end)
+			return XDP_PASS;
+		w.sport = bpf_ntohs(uh->source);
+		w.dport = bpf_ntohs(uh->dest);
+		if (iph->protocol == 17 && uh->dest == kn->local.port) {
+			/* A capsule whose code is in the kernel is the TC
+			 * dispatcher's: the code's name is right after the
+			 * ANEP header, whose length is in its second word. */
+			__u8 *anep = (__u8 *)(uh + 1);
+			if ((void *)(anep + 8) > end)
+				return XDP_PASS;
+			__u32 hdr = ((__u32)anep[4] << 8 | anep[5]) * 4;
+			if (hdr > HDR_MASK)
+				return XDP_PASS;
+			__u8 *name = anep + hdr;
+			if ((void *)(name + 8) > end)
+				return XDP_PASS;
+			__u64 key;
+			__builtin_memcpy(&key, name, 8);
+			if (bpf_map_lookup_elem(&an_kcode, &key))
+				return XDP_PASS;
+		}
+	}
+	if (w.proto != 17 || bpf_htons(w.dport) != kn->local.port) {
+		/* A kernel module's flow is the TC dispatcher's too. */
+		struct filter_walk kw = w;
+		bpf_loop(AN_KFILTERS_MAX, filter_one, &kw, 0);
+		if (kw.hit >= 0)
+			return XDP_PASS;
+	}
+	__u32 n = *top;
+	if (n > XSK_FILTERS_MAX)
+		n = XSK_FILTERS_MAX;
+	bpf_loop(n, xfilter_one, &w, 0);
+	if (w.hit < 0)
+		return XDP_PASS;
+	__u64 port = (__u64)x->ingress_ifindex << 32 | x->rx_queue_index;
+	__u32 *slot = bpf_map_lookup_elem(&an_xports, &port);
+	if (!slot) {
+		count(KERN_C_up_no_socket);
+		return XDP_PASS;
+	}
+	__u32 q = *slot;
+	if (!bpf_map_lookup_elem(&an_xsks, &q)) {
+		count(KERN_C_up_no_socket);
+		return XDP_PASS;
+	}
+	if (bpf_xdp_adjust_head(x, -(int)sizeof(struct xsk_frame_hdr)) < 0) {
+		count(KERN_C_up_no_socket);
+		return XDP_PASS;
+	}
+	data = (void *)(long)x->data;
+	end = (void *)(long)x->data_end;
+	struct xsk_frame_hdr *h = data;
+	if ((void *)(h + 1) > end)
+		return XDP_PASS;
+	h->filter = (__u16)w.hit;
+	h->version = XSK_FRAME_VERSION;
+	h->reserved = 0;
+	h->ifindex = x->ingress_ifindex;
+	long rc = bpf_redirect_map(&an_xsks, q, XDP_PASS);
+	if (rc != XDP_REDIRECT) {
+		/* The socket went between the two looks: the frame as it
+		 * came, to the stack. */
+		bpf_xdp_adjust_head(x, (int)sizeof(struct xsk_frame_hdr));
+		count(KERN_C_up_no_socket);
+		return XDP_PASS;
+	}
+	count(KERN_C_up_xsk);
+	return XDP_REDIRECT;
 }
 
 char _license[] SEC("license") = "Dual MIT/GPL";

@@ -23,7 +23,9 @@
 	X(module_accepted, "...which it let go on")                                                                   \
 	X(module_dropped, "...which it dropped")                                                                      \
 	X(module_punted, "...handed up to the user-space node (rewrites, answers, hold, search, checksums)")        \
-	X(module_too_big, "packets a filter matched, longer than a module takes: on without it")
+	X(module_too_big, "packets a filter matched, longer than a module takes: on without it")                     \
+	X(up_xsk, "packets sent up to the user-space node by AF_XDP (kernel-up afxdp)")                              \
+	X(up_no_socket, "packets for AF_XDP with no node socket on their queue: up through the stack")
 
 enum kern_counter {
 #define KERN_COUNTER_ENUM(name, help) KERN_C_##name,

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "kern/kcounters.h"
 #include "kern/kobj.h"
+#include "link/xsk_frame.h"
 
 /* The node's TC object, built into anoded (kern/meson.build). */
 extern const unsigned char kern_tc_obj[];
@@ -49,6 +50,11 @@ struct kload {
 	size_t n_ifs;
 	struct kload_slot slots[AN_KPROGS_MAX]; /* slot 0 is the verdict program's */
 	size_t n_code;
+	/* AF_XDP (kload_xdp_open): a link per interface, the tables. */
+	struct bpf_link *xdp[KLOAD_IFACES_MAX];
+	int xfilters_fd, xtop_fd, xsks_fd, xports_fd;
+	unsigned n_xports;
+	bool xused[XSK_FILTERS_MAX];
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -211,6 +217,8 @@ void kload_close(struct kload *k)
 {
 	if (!k)
 		return;
+	for (size_t i = 0; i < KLOAD_IFACES_MAX; i++)
+		bpf_link__destroy(k->xdp[i]);
 	for (size_t i = 0; i < k->n_ifs; i++)
 		detach(&k->ifs[i]);
 	for (size_t i = 0; i < AN_KPROGS_MAX; i++) {
@@ -407,4 +415,87 @@ int kload_counters_fd(const struct kload *k)
 size_t kload_ifaces(const struct kload *k)
 {
 	return k->n_ifs;
+}
+
+int kload_ifindex(const struct kload *k, size_t i)
+{
+	return i < k->n_ifs ? k->ifs[i].ifindex : -1;
+}
+
+int kload_xdp_open(struct kload *k, char *err, size_t errlen)
+{
+	if (k->xdp[0])
+		return 0;
+	struct bpf_program *up = bpf_object__find_program_by_name(k->obj, "an_xdp_up");
+	k->xfilters_fd = bpf_object__find_map_fd_by_name(k->obj, "an_xfilters");
+	k->xtop_fd = bpf_object__find_map_fd_by_name(k->obj, "an_xtop");
+	k->xsks_fd = bpf_object__find_map_fd_by_name(k->obj, "an_xsks");
+	k->xports_fd = bpf_object__find_map_fd_by_name(k->obj, "an_xports");
+	if (!up || k->xfilters_fd < 0 || k->xtop_fd < 0 || k->xsks_fd < 0 || k->xports_fd < 0) {
+		snprintf(err, errlen, "the node's TC object lacks its XDP program or maps");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < k->n_ifs; i++) {
+		/* No mode asked: the driver's own XDP where it has one
+		 * (veth does), the generic one elsewhere. */
+		struct bpf_link *l = bpf_program__attach_xdp(up, k->ifs[i].ifindex);
+		int r = libbpf_get_error(l);
+		if (r) {
+			char name[IF_NAMESIZE] = "?";
+			if_indextoname((unsigned)k->ifs[i].ifindex, name);
+			snprintf(err, errlen, "cannot attach the XDP program to %s: %s%s", name, strerror(-r),
+				 r == -EBUSY || r == -EEXIST ? " (it has an XDP program of another)" : "");
+			for (size_t j = 0; j < i; j++) {
+				bpf_link__destroy(k->xdp[j]);
+				k->xdp[j] = NULL;
+			}
+			return r;
+		}
+		k->xdp[i] = l;
+	}
+	return 0;
+}
+
+int kload_xsks_fd(const struct kload *k)
+{
+	return k->xdp[0] ? k->xsks_fd : -1;
+}
+
+int kload_xport(struct kload *k, unsigned ifindex, unsigned queue)
+{
+	if (!k->xdp[0])
+		return -ENOTCONN;
+	if (k->n_xports == XSK_PORTS_MAX)
+		return -ENOSPC;
+	uint64_t key = (uint64_t)ifindex << 32 | queue;
+	uint32_t slot = k->n_xports;
+	if (bpf_map_update_elem(k->xports_fd, &key, &slot, BPF_NOEXIST) < 0)
+		return -errno;
+	k->n_xports++;
+	return (int)slot;
+}
+
+int kload_xfilter_set(struct kload *k, unsigned id, const struct an_kfilter *f)
+{
+	if (id >= XSK_FILTERS_MAX)
+		return -ERANGE;
+	if (!k->xdp[0])
+		return 0;
+	struct an_kfilter v = {0};
+	if (f) {
+		v = *f;
+		v.active = 1;
+		v.src &= v.src_mask;
+		v.dst &= v.dst_mask;
+	}
+	uint32_t i = id, z = 0, top = 0;
+	/* The entry first, then the bound: a walk in between finds the
+	 * entry inactive, or stops before it. */
+	if (bpf_map_update_elem(k->xfilters_fd, &i, &v, BPF_ANY) < 0)
+		return -errno;
+	k->xused[id] = f != NULL;
+	for (unsigned j = 0; j < XSK_FILTERS_MAX; j++)
+		if (k->xused[j])
+			top = j + 1;
+	return bpf_map_update_elem(k->xtop_fd, &z, &top, BPF_ANY) < 0 ? -errno : 0;
 }

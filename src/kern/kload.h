@@ -59,5 +59,21 @@ size_t kload_code_count(const struct kload *k);
 int kload_counters_fd(const struct kload *k);
 /* Interfaces the dispatcher is attached to. */
 size_t kload_ifaces(const struct kload *k);
+/* The index of the i-th of them. */
+int kload_ifindex(const struct kload *k, size_t i);
+
+/* What goes up, by AF_XDP (kernel-up afxdp): attach an_xdp_up at each
+ * interface of the kernel path, by a BPF link, which the kernel takes away
+ * when anoded goes however it goes. An interface that has an XDP program
+ * already is not taken from its owner: the whole start fails, and says
+ * which. 0, or a negative errno with why in err (nothing left behind). */
+int kload_xdp_open(struct kload *k, char *err, size_t errlen);
+/* The socket map the node child puts its bound sockets in. */
+int kload_xsks_fd(const struct kload *k);
+/* The slot of that map for interface ifindex's receive queue: a number,
+ * or a negative errno (-ENOSPC past XSK_PORTS_MAX). */
+int kload_xport(struct kload *k, unsigned ifindex, unsigned queue);
+/* The matching engine's filter id as an_xdp_up matches it (NULL: none). */
+int kload_xfilter_set(struct kload *k, unsigned id, const struct an_kfilter *f);
 
 #endif

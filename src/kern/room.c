@@ -30,15 +30,22 @@
 #include "kern/kcounters.h"
 #include "kern/kern.h"
 #include "kern/kobj.h"
+#include "link/match.h"
+#include "link/xsk.h"
 #include "node/room.h"
 #include "priv/priv.h"
+#include "wire/wire.h"
 
 #define KERN_IFACES_MAX 256
 
 struct kern_config {
 	char ifaces[KERN_IFACES_MAX]; /* "off", "all", or names separated by commas */
 	bool stack;		      /* kernel-forward stack: capsules sent on go through the stack */
+	char up[16];		      /* kernel-up: "nfqueue" or "afxdp" */
 };
+
+/* What goes up to the node: by NFQUEUE alone, or by AF_XDP too. */
+enum kern_up_state { UP_NFQUEUE, UP_ASKED, UP_AFXDP, UP_FAILED };
 
 enum kern_entry_state { KE_PENDING, KE_SENT, KE_LOADED, KE_REFUSED };
 
@@ -93,6 +100,13 @@ struct kern_room {
 	unsigned next_id;
 	struct loop_timer *send_t;
 	struct kern_room_counters c;
+	/* AF_XDP (kernel-up afxdp): the parent's pieces as they come. */
+	enum kern_up_state up;
+	char up_why[160];
+	int xsks_fd, umem_fd;
+	struct wire_priv_kxsk umem;
+	unsigned umem_slot;
+	size_t n_ports;
 };
 
 static struct kern_entry *entry_find(struct kern_room *r, const uint8_t name[32])
@@ -281,6 +295,109 @@ static void kern_ready(void *arg, int err, const char *why, int counters_fd)
 	r->off_why[0] = '\0';
 	log_info("kernel path on (%s)", r->cfg.ifaces);
 	send_pending(r);
+	if (strcmp(r->cfg.up, "afxdp") == 0 && r->up == UP_NFQUEUE) {
+		int rc = priv_chan_kern_up(r->n->priv);
+		if (rc < 0) {
+			r->up = UP_FAILED;
+			snprintf(r->up_why, sizeof(r->up_why), "cannot ask the parent: %s", strerror(-rc));
+		} else {
+			r->up = UP_ASKED;
+		}
+	}
+}
+
+/* ---- what goes up, by AF_XDP (link/xsk.h) ---- */
+
+static void up_failed(struct kern_room *r, const char *why, int err)
+{
+	if (r->up == UP_FAILED)
+		return;
+	r->up = UP_FAILED;
+	snprintf(r->up_why, sizeof(r->up_why), "%s%s%s", why, err ? ": " : "", err ? strerror(-err) : "");
+	log_warn("AF_XDP off: %s (what goes up comes by NFQUEUE)", r->up_why);
+}
+
+/* One of the parent's pieces: the socket map, the raw socket, then a
+ * UMEM and its socket per interface and queue, then DONE. */
+static void kern_xsk(void *arg, unsigned id, const struct wire_priv_kxsk *x, int err, const char *why, int fd)
+{
+	struct kern_room *r = arg;
+	struct match_engine *m = r->n->match;
+	if (x->kind == WIRE_PRIV_KXSK_DONE) {
+		if (err < 0)
+			up_failed(r, why[0] ? why : "the parent could not set it up", why[0] ? 0 : err);
+		else if (r->up != UP_FAILED && r->n_ports)
+			r->up = UP_AFXDP;
+		else
+			up_failed(r, "no socket could be bound", 0);
+		if (r->up == UP_AFXDP)
+			log_info("AF_XDP on: %zu socket%s", r->n_ports, r->n_ports == 1 ? "" : "s");
+		return;
+	}
+	if (fd < 0 || !m || r->up == UP_FAILED) {
+		if (fd >= 0)
+			close(fd);
+		if (!m)
+			up_failed(r, "no matching engine", 0);
+		return;
+	}
+	switch (x->kind) {
+	case WIRE_PRIV_KXSK_MAP:
+		if (r->xsks_fd >= 0)
+			close(r->xsks_fd);
+		r->xsks_fd = fd;
+		break;
+	case WIRE_PRIV_KXSK_RAW: {
+		struct xsk_out *o = xsk_out_new(fd);
+		if (!o)
+			up_failed(r, "no memory", -ENOMEM);
+		else
+			match_xsk_out(m, o);
+		break;
+	}
+	case WIRE_PRIV_KXSK_UMEM:
+		if (r->umem_fd >= 0)
+			close(r->umem_fd);
+		r->umem_fd = fd;
+		r->umem = *x;
+		r->umem_slot = id;
+		break;
+	case WIRE_PRIV_KXSK_SOCKET: {
+		if (r->umem_fd < 0 || r->umem.ifindex != x->ifindex || r->umem.queue != x->queue || r->umem_slot != id ||
+		    r->xsks_fd < 0) {
+			close(fd);
+			up_failed(r, "the parent's pieces came out of order", -EPROTO);
+			break;
+		}
+		struct xsk_port *p;
+		int mem = r->umem_fd;
+		r->umem_fd = -1;
+		int rc = xsk_port_open(fd, mem, r->umem.umem_len, r->umem.frame, x->ifindex, x->queue, &p);
+		if (rc < 0) {
+			up_failed(r, "cannot bind a socket", rc);
+			break;
+		}
+		/* Into the XDP program's map at the slot the parent chose
+		 * (the message's id); the entry goes when the socket does. */
+		uint32_t slot = r->umem_slot;
+		int sfd = xsk_port_fd(p);
+		if (bpf_map_update_elem(r->xsks_fd, &slot, &sfd, BPF_ANY) < 0) {
+			rc = -errno;
+			xsk_port_close(p);
+			up_failed(r, "cannot put a socket in the XDP program's map", rc);
+			break;
+		}
+		if ((rc = match_xsk_add(m, p)) < 0) {
+			up_failed(r, "the matching engine cannot read a socket", rc);
+			break;
+		}
+		r->n_ports++;
+		break;
+	}
+	default:
+		close(fd);
+		break;
+	}
 }
 
 /* ---- soft state in the kernel path's map (struct ee_state_ops) ---- */
@@ -411,6 +528,11 @@ static bool ifaces_ok(const char *w)
 	return true;
 }
 
+static bool up_ok(const char *w)
+{
+	return strcmp(w, "nfqueue") == 0 || strcmp(w, "afxdp") == 0;
+}
+
 static int kern_init(struct node *n, const void *cfg, void **ret_state)
 {
 	struct kern_room *r = calloc(1, sizeof(*r));
@@ -418,6 +540,7 @@ static int kern_init(struct node *n, const void *cfg, void **ret_state)
 		return -ENOMEM;
 	r->n = n;
 	memcpy(&r->cfg, cfg, sizeof(r->cfg));
+	r->xsks_fd = r->umem_fd = -1;
 	*ret_state = r;
 	if (strcmp(r->cfg.ifaces, "off") == 0)
 		return 0;
@@ -431,7 +554,8 @@ static int kern_init(struct node *n, const void *cfg, void **ret_state)
 	for (char *c = list; *c; c++)
 		if (*c == ',')
 			*c = ' ';
-	priv_chan_set_kern_handler(n->priv, &(struct priv_kern_handler){kern_ready, kern_loaded, r});
+	priv_chan_set_kern_handler(n->priv, &(struct priv_kern_handler){
+						.ready = kern_ready, .loaded = kern_loaded, .arg = r, .xsk = kern_xsk});
 	/* The figures before the start, so that the first capsule sees them. */
 	r->asked = true;
 	int rc = priv_chan_kern_start(n->priv, list);
@@ -453,6 +577,10 @@ static void kern_done(void *room)
 		entry_drop(r, &r->entries[r->n_entries - 1]);
 	if (r->rows)
 		munmap((void *)r->rows, r->rows_len);
+	if (r->xsks_fd >= 0)
+		close(r->xsks_fd);
+	if (r->umem_fd >= 0)
+		close(r->umem_fd);
 	free(r);
 }
 
@@ -487,6 +615,8 @@ static void kern_stats(void *room, struct stat_list *l)
 	stat_add(sec, "on", "1 when the kernel path runs on the router's interfaces", r->ready);
 	stat_add(sec, "code_loaded", "code objects whose kernel section runs in the kernel now",
 		 count_state(r, KE_LOADED));
+	stat_add(sec, "afxdp", "1 when what goes up to the node comes by AF_XDP (kernel-up afxdp)", r->up == UP_AFXDP);
+	stat_add(sec, "afxdp_sockets", "AF_XDP sockets the node reads", r->n_ports);
 #define KERN_STAT_ROW(name, help) stat_add_counter(sec, #name, help, c[KERN_C_##name]);
 	KERN_COUNTERS(KERN_STAT_ROW)
 #undef KERN_STAT_ROW
@@ -508,15 +638,22 @@ static int kern_ctl(void *room, int argc, char **argv, struct ctl_out *o)
 		return -EINVAL;
 	}
 	const char *status = !r->asked ? "off" : r->ready ? "on" : r->off_why[0] ? "failed" : "starting";
+	const char *up = r->up == UP_AFXDP ? "afxdp" : r->up == UP_ASKED ? "starting" : r->up == UP_FAILED ? "failed" : "nfqueue";
 	if (json) {
 		ctl_printf(o, "{\"kernel_path\":\"%s\",\"interfaces\":", status);
 		ctl_json_string(o, r->cfg.ifaces);
 		ctl_printf(o, ",\"why\":");
 		ctl_json_string(o, r->off_why);
+		ctl_printf(o, ",\"up\":\"%s\",\"afxdp_sockets\":%zu,\"up_why\":", up, r->n_ports);
+		ctl_json_string(o, r->up_why);
 		ctl_printf(o, ",\"code\":[");
 	} else {
 		ctl_printf(o, "kernel path: %s (interfaces: %s)%s%s\n", status, r->cfg.ifaces, r->off_why[0] ? ": " : "",
 			   r->off_why);
+		ctl_printf(o, "up to the node: %s", up);
+		if (r->up == UP_AFXDP)
+			ctl_printf(o, " (%zu socket%s; NFQUEUE for the rest)", r->n_ports, r->n_ports == 1 ? "" : "s");
+		ctl_printf(o, "%s%s\n", r->up_why[0] ? ": " : "", r->up_why);
 	}
 	for (size_t i = 0; i < r->n_entries; i++) {
 		const struct kern_entry *e = &r->entries[i];
@@ -554,6 +691,12 @@ static const struct conf_directive kern_directives[] = {
 	       "the kernel path forwards them itself (FIB lookup, TTL, redirect), past netfilter, and only what the "
 	       "FIB cannot answer at once goes through the stack",
 	       struct kern_config, stack, false),
+    CONF_WORD_AT("kernel-up", "nfqueue|afxdp",
+		 "with kernel-path: how packets that go up to the user-space node reach it. afxdp: an XDP program on "
+		 "the kernel path's interfaces sends what the node's filters take (and the TC programs would not "
+		 "finish) to AF_XDP sockets, and what the node lets go on leaves by a raw socket; NFQUEUE stays "
+		 "for the rest, and for everything when the node is gone (fail-open). nfqueue: NFQUEUE alone",
+		 struct kern_config, up, up_ok, "nfqueue or afxdp", "nfqueue"),
     CONF_END,
 };
 

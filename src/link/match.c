@@ -63,10 +63,12 @@
 #include "core/log.h"
 #include "link/nfq.h"
 #include "link/rules.h"
+#include "link/xsk.h"
 #include "wire/wire.h"
 
 #define MATCH_REMOVE_GRACE_MS 100
 #define MATCH_HELD_BUCKETS 1024
+#define MATCH_XSK_MAX 64 /* AF_XDP ports: interfaces x receive queues */
 
 struct match_filter_st {
 	struct match_engine *m;
@@ -104,6 +106,18 @@ struct match_engine {
 	struct nfq_io *io;		   /* receive slots and verdicts, shared by every queue */
 	struct match_held *rec[NFQ_BATCH]; /* what the handler sees per slot */
 	struct match_held *held[MATCH_HELD_BUCKETS];
+	/* AF_XDP (kernel-up afxdp): the ports read, where packets go on, and
+	 * the record the handler sees for the frame being read. */
+	struct match_xsk *xsk[MATCH_XSK_MAX];
+	size_t n_xsk;
+	struct xsk_out *out;
+	struct match_held *xrec;
+	uint64_t xsk_pkt_ns;
+};
+
+struct match_xsk {
+	struct match_engine *m;
+	struct xsk_port *port;
 };
 
 int match_filter_check(const struct match_filter *f)
@@ -118,10 +132,33 @@ int match_filter_check(const struct match_filter *f)
 	return 0;
 }
 
+/* A packet that came by AF_XDP: what goes on leaves by the raw socket. */
+static void xsk_verdict(struct match_engine *m, const struct match_pkt *p, enum match_verdict v, const void *data,
+			size_t len)
+{
+	if (v == MATCH_DROP) {
+		m->counters.dropped++;
+		return;
+	}
+	if (v == MATCH_MODIFIED) {
+		m->counters.modified++;
+	} else {
+		m->counters.accepted++;
+		data = p->data;
+		len = p->len;
+	}
+	if (!m->out || !xsk_out_send(m->out, data, len))
+		m->counters.xsk_lost++;
+}
+
 /* Account and queue the verdict for one packet. */
 static void verdict(struct match_engine *m, struct match_filter_st *f, const struct match_pkt *p, enum match_verdict v,
 		    const void *data, size_t len)
 {
+	if (p->via_xsk) {
+		xsk_verdict(m, p, v, data, len);
+		return;
+	}
 	switch (v) {
 	case MATCH_DROP:
 		m->counters.dropped++;
@@ -187,6 +224,8 @@ int match_verdict(struct match_engine *m, const struct match_pkt *held, enum mat
 	verdict(m, f, &h->pkt, v, data, len);
 	/* Sent now: a held packet's verdict does not wait for the next batch. */
 	nfq_flush(m->io);
+	if (m->out)
+		m->counters.xsk_lost += xsk_out_flush(m->out);
 	free(h->pkt.data);
 	free(h);
 	if (--f->held == 0 && f->removing)
@@ -195,6 +234,42 @@ int match_verdict(struct match_engine *m, const struct match_pkt *held, enum mat
 }
 
 /* ---- receiving ---- */
+
+/* The handler's turn for packet p in record *slot (a receive slot's, or
+ * the AF_XDP frame's); a held packet takes its record with it. */
+static void dispatch(struct match_engine *m, struct match_filter_st *f, struct match_held **slot)
+{
+	struct match_held *rec = *slot;
+	struct match_pkt *p = &rec->pkt;
+	enum match_verdict v = f->h(f->arg, p);
+	if (v == MATCH_MODIFIED && p->len > p->cap) {
+		log_ratelimited(LOG_DEBUG, "match: queue %u: handler wrote past the buffer", f->queue);
+		v = MATCH_DROP;
+	}
+	if (v != MATCH_HOLD) {
+		verdict(m, f, p, v, p->data, p->len);
+		return;
+	}
+	uint8_t *copy = malloc(p->len ? p->len : 1);
+	if (!copy) {
+		/* The handler's pointer is not in the held table, so a later
+		 * match_verdict on it fails with -ENOENT instead of hitting
+		 * another packet. */
+		log_ratelimited(LOG_DEBUG, "match: queue %u: no memory to hold a packet", f->queue);
+		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
+		return;
+	}
+	memcpy(copy, p->data, p->len);
+	p->data = copy;
+	p->cap = p->len;
+	rec->f = f;
+	struct match_held **head = &m->held[held_bucket(p)];
+	rec->hnext = *head;
+	*head = rec;
+	*slot = NULL; /* the next packet in this slot gets a new record */
+	f->held++;
+	m->counters.held++;
+}
 
 static void handle_packet(void *arg, struct nfq_packet *np)
 {
@@ -226,34 +301,7 @@ static void handle_packet(void *arg, struct nfq_packet *np)
 		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
 		return;
 	}
-	enum match_verdict v = f->h(f->arg, p);
-	if (v == MATCH_MODIFIED && p->len > p->cap) {
-		log_ratelimited(LOG_DEBUG, "match: queue %u: handler wrote past the buffer", f->queue);
-		v = MATCH_DROP;
-	}
-	if (v != MATCH_HOLD) {
-		verdict(m, f, p, v, p->data, p->len);
-		return;
-	}
-	uint8_t *copy = malloc(p->len ? p->len : 1);
-	if (!copy) {
-		/* The handler's pointer is not in the held table, so a later
-		 * match_verdict on it fails with -ENOENT instead of hitting
-		 * another packet. */
-		log_ratelimited(LOG_DEBUG, "match: queue %u: no memory to hold a packet", f->queue);
-		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
-		return;
-	}
-	memcpy(copy, p->data, p->len);
-	p->data = copy;
-	p->cap = p->len;
-	rec->f = f;
-	struct match_held **head = &m->held[held_bucket(p)];
-	rec->hnext = *head;
-	*head = rec;
-	m->rec[np->slot] = NULL; /* the next packet in this slot gets a new record */
-	f->held++;
-	m->counters.held++;
+	dispatch(m, f, &m->rec[np->slot]);
 }
 
 /* Read and answer what the socket holds, a batch at a time: stop after
@@ -292,6 +340,88 @@ static void filter_read_all(struct match_filter_st *f)
 static void filter_readable(void *arg, int fd, uint32_t events)
 {
 	filter_read(arg, 8);
+}
+
+/* ---- AF_XDP ---- */
+
+static void handle_frame(void *arg, struct xsk_packet *xp)
+{
+	struct match_engine *m = arg;
+	m->counters.packets++;
+	m->counters.xsk_packets++;
+	struct match_filter_st *f = xp->filter < m->n_filters ? m->filters[xp->filter] : NULL;
+	struct match_pkt tmp, *p = &tmp;
+	if (!m->xrec)
+		m->xrec = malloc(sizeof(*m->xrec));
+	if (m->xrec)
+		p = &m->xrec->pkt;
+	*p = (struct match_pkt){
+	    .queue = f ? f->queue : 0,
+	    .data = xp->data,
+	    .len = xp->len,
+	    .cap = xp->cap > 0xffff ? 0xffff : xp->cap,
+	    .indev = xp->ifindex,
+	    .via_xsk = true,
+	};
+	if (!f || f->fd < 0 || f->removing || f->ready_err < 0 || !m->xrec) {
+		/* A filter not (or no longer) installed: the packet goes on
+		 * untouched, as NFQUEUE's stragglers do. */
+		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
+		return;
+	}
+	dispatch(m, f, &m->xrec);
+}
+
+/* As filter_read: batches sized to what is left of the loop's slice. */
+static void xsk_readable(void *arg, int fd, uint32_t events)
+{
+	struct match_xsk *x = arg;
+	struct match_engine *m = x->m;
+	for (unsigned b = 0; b < 8; b++) {
+		uint64_t left = loop_slice_left(m->loop), t0 = loop_now_ns();
+		uint64_t fit = m->xsk_pkt_ns ? left / m->xsk_pkt_ns : XSK_BATCH;
+		unsigned batch = fit < 1 ? 1 : fit > XSK_BATCH ? XSK_BATCH : (unsigned)fit;
+		unsigned k = xsk_port_read(x->port, batch, handle_frame, m);
+		if (k) {
+			uint64_t per = (loop_now_ns() - t0) / k;
+			m->xsk_pkt_ns = per > m->xsk_pkt_ns ? per : m->xsk_pkt_ns - m->xsk_pkt_ns / 8 + per / 8;
+		}
+		if (k < batch || left == 0)
+			break;
+	}
+	if (m->out)
+		m->counters.xsk_lost += xsk_out_flush(m->out);
+	nfq_flush(m->io);
+}
+
+int match_xsk_add(struct match_engine *m, struct xsk_port *port)
+{
+	struct match_xsk *x = m->n_xsk < MATCH_XSK_MAX ? calloc(1, sizeof(*x)) : NULL;
+	if (!x) {
+		xsk_port_close(port);
+		return m->n_xsk < MATCH_XSK_MAX ? -ENOMEM : -ENOSPC;
+	}
+	x->m = m;
+	x->port = port;
+	int r = loop_fd_add(m->loop, xsk_port_fd(port), EPOLLIN, xsk_readable, x);
+	if (r < 0) {
+		xsk_port_close(port);
+		free(x);
+		return r;
+	}
+	m->xsk[m->n_xsk++] = x;
+	return 0;
+}
+
+void match_xsk_out(struct match_engine *m, struct xsk_out *out)
+{
+	xsk_out_free(m->out);
+	m->out = out;
+}
+
+size_t match_xsk_ports(const struct match_engine *m)
+{
+	return m->n_xsk;
 }
 
 /* ---- queues ---- */
@@ -422,6 +552,13 @@ void match_free(struct match_engine *m)
 			filter_destroy(f);
 		}
 	}
+	for (size_t i = 0; i < m->n_xsk; i++) {
+		loop_fd_del(m->loop, xsk_port_fd(m->xsk[i]->port));
+		xsk_port_close(m->xsk[i]->port);
+		free(m->xsk[i]);
+	}
+	xsk_out_free(m->out);
+	free(m->xrec);
 	for (unsigned i = 0; i < NFQ_BATCH; i++)
 		free(m->rec[i]);
 	free(m->filters);

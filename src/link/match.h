@@ -15,6 +15,7 @@
 #ifndef LINK_MATCH_H
 #define LINK_MATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,7 @@ struct match_pkt {
 	uint8_t *data;
 	size_t len, cap;
 	uint32_t indev, outdev; /* interface indexes, 0 when unknown */
+	bool via_xsk;		/* came by AF_XDP, not NFQUEUE (the engine's business) */
 };
 
 typedef enum match_verdict (*match_handler)(void *arg, struct match_pkt *p);
@@ -80,7 +82,9 @@ struct match_backend {
 	X(held, "held for a verdict later (a capsule waiting for its code)")              \
 	X(reinjected, "held packets given their verdict")                                 \
 	X(failed_verdicts, "verdicts the kernel refused")                                 \
-	X(queue_drops, "packets the queue overflowed with (let through: fail-open)")
+	X(queue_drops, "packets the queue overflowed with (let through: fail-open)")                     \
+	X(xsk_packets, "of the packets, those that came by AF_XDP rather than NFQUEUE")                 \
+	X(xsk_lost, "packets that came by AF_XDP and could not go on (the raw socket refused them)")
 
 struct match_counters {
 	MATCH_COUNTERS(STAT_FIELD)
@@ -128,6 +132,18 @@ void match_fix_checksums(uint8_t *ip, size_t len);
  * killed with SIGKILL left). Returns how many were removed, or a negative
  * errno. */
 int match_cleanup_stale(const char *tag);
+
+/* Packets the kernel path's XDP program sends up by AF_XDP (link/xsk.h)
+ * instead of NFQUEUE: the engine reads port from here on, runs each
+ * packet's filter's handler as for a queued one, and closes the port when
+ * it goes. Packets that go on leave by out (match_xsk_out). 0 or a
+ * negative errno (the port is closed then). */
+struct xsk_port;
+struct xsk_out;
+int match_xsk_add(struct match_engine *m, struct xsk_port *port);
+/* Where packets that came by AF_XDP go on; the engine owns it. */
+void match_xsk_out(struct match_engine *m, struct xsk_out *out);
+size_t match_xsk_ports(const struct match_engine *m);
 
 const struct match_counters *match_counters(const struct match_engine *m);
 size_t match_filter_count(const struct match_engine *m);

@@ -281,6 +281,18 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 				c->capacity(c->capacity_arg, (int64_t)msg.value * 1000);
 			continue;
 		}
+		if (r == 0 && msg.type == WIRE_PRIV_KERN_XSK) {
+			struct wire_priv_kxsk x;
+			char why[WIRE_PRIV_TEXT_MAX + 1];
+			wire_priv_kxsk_get(msg.data, &x);
+			memcpy(why, msg.data + WIRE_PRIV_KXSK_LEN, msg.data_len - WIRE_PRIV_KXSK_LEN);
+			why[msg.data_len - WIRE_PRIV_KXSK_LEN] = '\0';
+			if (c->kern.xsk)
+				c->kern.xsk(c->kern.arg, msg.id, &x, msg.status, why, qfd);
+			else if (qfd >= 0)
+				close(qfd);
+			continue;
+		}
 		if (r == 0 && (msg.type == WIRE_PRIV_KERN_READY || msg.type == WIRE_PRIV_KERN_LOADED)) {
 			char text[WIRE_PRIV_TEXT_MAX + 1];
 			memcpy(text, msg.data, msg.data_len);
@@ -468,6 +480,12 @@ int priv_chan_kern_filter(struct priv_chan *c, unsigned index, const uint8_t nam
 		msg.data = d;
 		msg.data_len = sizeof(d);
 	}
+	return chan_send(c, &msg);
+}
+
+int priv_chan_kern_up(struct priv_chan *c)
+{
+	struct wire_priv msg = {.type = WIRE_PRIV_KERN_UP};
 	return chan_send(c, &msg);
 }
 

@@ -37,6 +37,8 @@
 #include "core/notify.h"
 #include "kern/kload.h"
 #include "kern/kobj.h"
+#include "kern/kxsk.h"
+#include "link/xsk.h"
 #include "link/nfq.h"
 #include "link/rules.h"
 #include "priv/priv.h"
@@ -280,6 +282,112 @@ static void kern_filter(struct priv_parent *pp, const struct wire_priv *msg)
 		log_warn("priv: kernel filter %u: %s", msg->id, strerror(-r));
 }
 
+/* ---- what goes up, by AF_XDP ---- */
+
+/* A filter as the XDP program matches it (masks from prefixes). */
+static struct an_kfilter xfilter_of(const struct match_filter *f, unsigned id)
+{
+	struct an_kfilter k = {
+	    .src = f->src,
+	    .dst = f->dst,
+	    .src_mask = f->src_prefix ? htonl(~0u << (32 - f->src_prefix)) : 0,
+	    .dst_mask = f->dst_prefix ? htonl(~0u << (32 - f->dst_prefix)) : 0,
+	    .sport_lo = f->sport_lo,
+	    .sport_hi = f->sport_hi ? f->sport_hi : f->sport_lo,
+	    .dport_lo = f->dport_lo,
+	    .dport_hi = f->dport_hi ? f->dport_hi : f->dport_lo,
+	    .proto = f->proto,
+	    .id = id,
+	};
+	return k;
+}
+
+static void xsk_send(struct priv_parent *pp, unsigned id, int status, const struct wire_priv_kxsk *x, const char *why,
+		     int fd)
+{
+	uint8_t d[WIRE_PRIV_KXSK_LEN + WIRE_PRIV_TEXT_MAX];
+	wire_priv_kxsk_put(d, x);
+	size_t wl = why ? strnlen(why, WIRE_PRIV_TEXT_MAX) : 0;
+	memcpy(d + WIRE_PRIV_KXSK_LEN, why ? why : "", wl);
+	struct wire_priv msg = {
+	    .type = WIRE_PRIV_KERN_XSK, .id = id, .status = status, .data = d, .data_len = WIRE_PRIV_KXSK_LEN + wl};
+	uint8_t buf[WIRE_PRIV_MSG_MAX];
+	ssize_t n = wire_priv_build(buf, sizeof(buf), &msg);
+	if (n < 0 || priv_msg_send(pp->chan, buf, (size_t)n, fd) < 0)
+		log_warn("priv: cannot hand the node child its AF_XDP sockets");
+}
+
+/* The sockets of one interface: a UMEM and a socket per receive queue. */
+static int xsk_iface(struct priv_parent *pp, unsigned ifindex, char *err, size_t errlen)
+{
+	unsigned nq = kxsk_queues(ifindex);
+	for (unsigned q = 0; q < nq; q++) {
+		int slot = kload_xport(pp->kern, ifindex, q);
+		if (slot < 0) {
+			snprintf(err, errlen, "no AF_XDP slot for interface %u queue %u: %s", ifindex, q,
+				 strerror(-slot));
+			return slot;
+		}
+		int sock, mem;
+		size_t len = (size_t)XSK_FRAMES * XSK_FRAME_SIZE;
+		int r = kxsk_socket(len, XSK_FRAME_SIZE, &sock, &mem);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot make an AF_XDP socket: %s", strerror(-r));
+			return r;
+		}
+		struct wire_priv_kxsk x = {.kind = WIRE_PRIV_KXSK_UMEM, .ifindex = ifindex, .queue = q,
+					   .umem_len = (uint32_t)len, .frame = XSK_FRAME_SIZE};
+		xsk_send(pp, (unsigned)slot, 0, &x, NULL, mem);
+		x.kind = WIRE_PRIV_KXSK_SOCKET;
+		xsk_send(pp, (unsigned)slot, 0, &x, NULL, sock);
+		/* The child's now: when it goes, the socket goes, and with
+		 * it the map's entry (fail-open). */
+		close(mem);
+		close(sock);
+	}
+	return 0;
+}
+
+static void kern_up(struct priv_parent *pp)
+{
+	char err[256] = "";
+	int r = -ENOTCONN;
+	if (!pp->kern) {
+		snprintf(err, sizeof(err), "the kernel path is off");
+		goto done;
+	}
+	if ((r = kload_xdp_open(pp->kern, err, sizeof(err))) < 0)
+		goto done;
+	for (unsigned id = 0; id < MATCH_FILTERS_MAX; id++)
+		if (pp->rules[id].in) {
+			struct an_kfilter xf = xfilter_of(&pp->rules[id].f, id);
+			kload_xfilter_set(pp->kern, id, &xf);
+		}
+	struct wire_priv_kxsk x = {.kind = WIRE_PRIV_KXSK_MAP};
+	xsk_send(pp, 0, 0, &x, NULL, kload_xsks_fd(pp->kern));
+	int raw = kxsk_raw_socket(AN_KMARK);
+	if (raw < 0) {
+		r = raw;
+		snprintf(err, sizeof(err), "cannot make the raw socket packets go on by: %s", strerror(-r));
+		goto done;
+	}
+	x.kind = WIRE_PRIV_KXSK_RAW;
+	xsk_send(pp, 0, 0, &x, NULL, raw);
+	close(raw);
+	for (size_t i = 0; i < kload_ifaces(pp->kern); i++)
+		if ((r = xsk_iface(pp, (unsigned)kload_ifindex(pp->kern, i), err, sizeof(err))) < 0)
+			goto done;
+	r = 0;
+done:
+	if (r < 0)
+		log_warn("priv: AF_XDP off: %s", err);
+	else
+		log_info("priv: what goes up comes by AF_XDP on %zu interface%s", kload_ifaces(pp->kern),
+			 kload_ifaces(pp->kern) == 1 ? "" : "s");
+	struct wire_priv_kxsk done = {.kind = WIRE_PRIV_KXSK_DONE};
+	xsk_send(pp, 0, r < 0 ? r : 0, &done, r < 0 ? err : NULL, -1);
+}
+
 static void kern_node(struct priv_parent *pp, const struct wire_priv *msg)
 {
 	if (!pp->kern)
@@ -322,6 +430,10 @@ static int filter_add(struct priv_parent *pp, const struct wire_priv *msg, int *
 		return r;
 	}
 	pp->rules[msg->id] = (struct priv_rule){.in = true, .f = f};
+	if (pp->kern) {
+		struct an_kfilter xf = xfilter_of(&f, msg->id);
+		kload_xfilter_set(pp->kern, msg->id, &xf);
+	}
 	*ret_fd = fd;
 	return 0;
 }
@@ -332,6 +444,8 @@ static int filter_del(struct priv_parent *pp, const struct wire_priv *msg)
 		return -ENOENT;
 	struct priv_rule *ru = &pp->rules[msg->id];
 	ru->in = false; /* a rule iptables kept is removed with the child's */
+	if (pp->kern)
+		kload_xfilter_set(pp->kern, msg->id, NULL);
 	return rules_del(pp->cfg->tag, msg->id, (uint16_t)(pp->cfg->first_queue + msg->id), &ru->f);
 }
 
@@ -652,7 +766,7 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			       msg.type == WIRE_PRIV_SVC_FREEZE || msg.type == WIRE_PRIV_CONFIG_DONE ||
 			       msg.type == WIRE_PRIV_KERN_START || msg.type == WIRE_PRIV_KERN_LOAD ||
 			       msg.type == WIRE_PRIV_KERN_UNLOAD || msg.type == WIRE_PRIV_KERN_NODE ||
-			       msg.type == WIRE_PRIV_KERN_FILTER;
+			       msg.type == WIRE_PRIV_KERN_FILTER || msg.type == WIRE_PRIV_KERN_UP;
 		if (r < 0 || !request) {
 			if (pfd >= 0)
 				close(pfd);
@@ -671,6 +785,8 @@ static void chan_readable(void *arg, int fd, uint32_t events)
 			kern_node(pp, &msg);
 		} else if (msg.type == WIRE_PRIV_KERN_FILTER) {
 			kern_filter(pp, &msg);
+		} else if (msg.type == WIRE_PRIV_KERN_UP) {
+			kern_up(pp);
 		} else if (msg.type == WIRE_PRIV_CONFIG_DONE) {
 			config_done(pp, &msg);
 		} else if (msg.type == WIRE_PRIV_FILTER_ADD) {

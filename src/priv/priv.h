@@ -131,10 +131,14 @@ int priv_chan_svc_freeze(struct priv_chan *c, unsigned id, bool freeze);
  * the verifier's words; with err 0, the code's soft state map, which the
  * handler owns). */
 struct an_knode;
+struct wire_priv_kxsk;
 struct priv_kern_handler {
 	void (*ready)(void *arg, int err, const char *why, int counters_fd);
 	void (*loaded)(void *arg, unsigned id, int err, const char *log, int state_fd);
 	void *arg;
+	/* AF_XDP's pieces, one per call (priv_chan_kern_up): fd is the
+	 * handler's (-1 for DONE, err then 0, or why it is off and why). */
+	void (*xsk)(void *arg, unsigned id, const struct wire_priv_kxsk *x, int err, const char *why, int fd);
 };
 void priv_chan_set_kern_handler(struct priv_chan *c, const struct priv_kern_handler *h);
 int priv_chan_kern_start(struct priv_chan *c, const char *ifaces);
@@ -142,6 +146,9 @@ int priv_chan_kern_load(struct priv_chan *c, unsigned id, const uint8_t name[32]
 			const uint8_t *insns, size_t n);
 int priv_chan_kern_unload(struct priv_chan *c, const uint8_t name[32]);
 int priv_chan_kern_node(struct priv_chan *c, const struct an_knode *kn);
+/* Ask for what goes up to come by AF_XDP (after ready): the answers come to
+ * the handler's xsk. */
+int priv_chan_kern_up(struct priv_chan *c);
 /* Run the loaded module name in the kernel on what f matches, at index of
  * the kernel path's filter table; f NULL clears the entry. */
 struct an_kfilter;

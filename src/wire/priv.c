@@ -47,6 +47,10 @@ static size_t body_len(uint8_t type)
 		return 4; /* and text */
 	case WIRE_PRIV_KERN_FILTER:
 		return 4; /* and a filter, or nothing */
+	case WIRE_PRIV_KERN_UP:
+		return 4;
+	case WIRE_PRIV_KERN_XSK:
+		return 4 + WIRE_PRIV_KXSK_LEN;
 	case WIRE_PRIV_SVC_STARTED:
 	case WIRE_PRIV_SVC_ENDED:
 	case WIRE_PRIV_SVC_FREEZE:
@@ -61,7 +65,8 @@ static size_t body_len(uint8_t type)
 static bool status_ok(uint8_t type, int32_t status)
 {
 	if (type == WIRE_PRIV_FILTER_ADDED || type == WIRE_PRIV_FILTER_DELETED || type == WIRE_PRIV_SVC_STARTED ||
-	    type == WIRE_PRIV_CONFIG_DONE || type == WIRE_PRIV_KERN_LOADED || type == WIRE_PRIV_KERN_READY)
+	    type == WIRE_PRIV_CONFIG_DONE || type == WIRE_PRIV_KERN_LOADED || type == WIRE_PRIV_KERN_READY ||
+	    type == WIRE_PRIV_KERN_XSK)
 		return status <= 0 && status > -4096;
 	return status == 0;
 }
@@ -75,7 +80,7 @@ static bool has_text(uint8_t type)
 static bool has_data(uint8_t type)
 {
 	return has_text(type) || type == WIRE_PRIV_KERN_LOAD || type == WIRE_PRIV_KERN_UNLOAD ||
-	       type == WIRE_PRIV_KERN_NODE || type == WIRE_PRIV_KERN_FILTER;
+	       type == WIRE_PRIV_KERN_NODE || type == WIRE_PRIV_KERN_FILTER || type == WIRE_PRIV_KERN_XSK;
 }
 
 static bool length_ok(uint8_t type, size_t left)
@@ -86,6 +91,8 @@ static bool length_ok(uint8_t type, size_t left)
 		return left >= body_len(type) && left - 4 <= WIRE_PRIV_TEXT_MAX;
 	if (type == WIRE_PRIV_KERN_FILTER)
 		return left == 4 || left == 4 + WIRE_PRIV_KFILTER_LEN;
+	if (type == WIRE_PRIV_KERN_XSK) /* DONE: and why, as text */
+		return left >= body_len(type) && left - body_len(type) <= WIRE_PRIV_TEXT_MAX;
 	return left == body_len(type);
 }
 
@@ -167,6 +174,30 @@ void wire_priv_kfilter_get(const uint8_t d[WIRE_PRIV_KFILTER_LEN], struct an_kfi
 	ret->id = wire_rd_n32(&r);
 }
 
+void wire_priv_kxsk_put(uint8_t d[WIRE_PRIV_KXSK_LEN], const struct wire_priv_kxsk *x)
+{
+	struct wire_writer w;
+	wire_wr_init(&w, d, WIRE_PRIV_KXSK_LEN);
+	wire_wr_u8(&w, x->kind);
+	wire_wr_zero(&w, 3);
+	wire_wr_n32(&w, x->ifindex);
+	wire_wr_n32(&w, x->queue);
+	wire_wr_n32(&w, x->umem_len);
+	wire_wr_n32(&w, x->frame);
+}
+
+void wire_priv_kxsk_get(const uint8_t d[WIRE_PRIV_KXSK_LEN], struct wire_priv_kxsk *ret)
+{
+	struct wire_reader r;
+	wire_rd_init(&r, d, WIRE_PRIV_KXSK_LEN);
+	ret->kind = wire_rd_u8(&r);
+	wire_rd_skip(&r, 3);
+	ret->ifindex = wire_rd_n32(&r);
+	ret->queue = wire_rd_n32(&r);
+	ret->umem_len = wire_rd_n32(&r);
+	ret->frame = wire_rd_n32(&r);
+}
+
 static bool filter_ok(const struct wire_priv_filter *f)
 {
 	return f->src_prefix <= 32 && f->dst_prefix <= 32;
@@ -211,8 +242,13 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 	case WIRE_PRIV_KERN_READY:
 	case WIRE_PRIV_KERN_START:
 	case WIRE_PRIV_KERN_FILTER:
+	case WIRE_PRIV_KERN_XSK:
 		m.data_len = wire_rd_left(&r);
 		m.data = wire_rd_take(&r, m.data_len);
+		if (m.type == WIRE_PRIV_KERN_XSK &&
+		    (m.data[0] > WIRE_PRIV_KXSK_DONE || m.data[1] | m.data[2] | m.data[3] ||
+		     ((m.status || m.data_len > WIRE_PRIV_KXSK_LEN) && m.data[0] != WIRE_PRIV_KXSK_DONE)))
+			return -EBADMSG;
 		break;
 	case WIRE_PRIV_CONFIG:
 		m.config_len = wire_rd_n32(&r);
@@ -249,6 +285,10 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 	if (has_data(m->type) && (m->data_len ? !m->data : 0))
 		return -EINVAL;
 	if (has_data(m->type) && !length_ok(m->type, 4 + m->data_len))
+		return -EINVAL;
+	if (m->type == WIRE_PRIV_KERN_XSK &&
+	    (m->data[0] > WIRE_PRIV_KXSK_DONE || m->data[1] | m->data[2] | m->data[3] ||
+	     ((m->status || m->data_len > WIRE_PRIV_KXSK_LEN) && m->data[0] != WIRE_PRIV_KXSK_DONE)))
 		return -EINVAL;
 	n = WIRE_PRIV_HDR_LEN + body_len(m->type) + (m->type == WIRE_PRIV_SVC_START ? m->request_len - 1 : 0);
 	if (has_data(m->type))

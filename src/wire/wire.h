@@ -504,6 +504,27 @@ enum wire_priv_type {
 	 * protocol, 3 zero, the filter's id as the module sees it (32); or
 	 * nothing, to clear the entry */
 	WIRE_PRIV_KERN_FILTER = 19,
+	/* node -> parent: 0; send what goes up by AF_XDP (kernel-up afxdp):
+	 * answered by KERN_XSK messages, the last of kind DONE */
+	WIRE_PRIV_KERN_UP = 20,
+	/* parent -> node: an index, status (DONE only), WIRE_PRIV_KXSK_LEN
+	 * octets: kind, 3 zero, interface index, receive queue, UMEM length,
+	 * frame size (4 each), and for DONE why it failed (text); with a
+	 * descriptor passed for every kind but DONE: the XDP program's socket map, the raw socket packets go on
+	 * by, a port's UMEM (a memfd), then the port's socket */
+	WIRE_PRIV_KERN_XSK = 21,
+};
+enum wire_priv_kxsk_kind {
+	WIRE_PRIV_KXSK_MAP = 0,
+	WIRE_PRIV_KXSK_RAW = 1,
+	WIRE_PRIV_KXSK_UMEM = 2,
+	WIRE_PRIV_KXSK_SOCKET = 3,
+	WIRE_PRIV_KXSK_DONE = 4,
+};
+#define WIRE_PRIV_KXSK_LEN (4 + 4 * 4)
+struct wire_priv_kxsk {
+	uint8_t kind; /* enum wire_priv_kxsk_kind */
+	uint32_t ifindex, queue, umem_len, frame;
 };
 #define WIRE_PRIV_KFILTER_LEN (32 + 16 + 8 + 4 + 4)
 #define WIRE_PRIV_TEXT_MAX 1536
@@ -521,6 +542,8 @@ void wire_priv_knode_put(uint8_t d[WIRE_PRIV_KNODE_LEN], const struct an_knode *
 void wire_priv_knode_get(const uint8_t d[WIRE_PRIV_KNODE_LEN], struct an_knode *ret);
 void wire_priv_kfilter_put(uint8_t d[WIRE_PRIV_KFILTER_LEN], const uint8_t name[32], const struct an_kfilter *f);
 void wire_priv_kfilter_get(const uint8_t d[WIRE_PRIV_KFILTER_LEN], struct an_kfilter *ret); /* name: d's first 32 */
+void wire_priv_kxsk_put(uint8_t d[WIRE_PRIV_KXSK_LEN], const struct wire_priv_kxsk *x);
+void wire_priv_kxsk_get(const uint8_t d[WIRE_PRIV_KXSK_LEN], struct wire_priv_kxsk *ret);
 /* The largest configuration or policy text a CONFIG carries. */
 #define WIRE_PRIV_CONFIG_TEXT_MAX (1u << 20)
 

@@ -33,7 +33,9 @@ json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)
 
 lab=kp$$
 topo=$ANODE_RUN_DIR/$lab.topo
-{ cat "$TOPO_DIR/line5-hosts.topo"; echo "set all kernel-path all"; } >"$topo"
+# c also takes what goes up by AF_XDP (kernel-up afxdp): capsules of code
+# without a kernel section reach its user-space node without NFQUEUE.
+{ cat "$TOPO_DIR/line5-hosts.topo"; echo "set all kernel-path all"; echo "set c kernel-up afxdp"; } >"$topo"
 state=$ANODE_RUN_DIR/$lab
 export ANODE_LAB=$lab
 work=$ANODE_RUN_DIR/work
@@ -107,13 +109,16 @@ send() { # CODE COUNT: capsules from h1 to h2 through the five routers, counted 
   wait "$rpid" || true
   sed -n 's/.*\breceived=\([0-9]*\).*/\1/p' "$work/recv.out"
 }
-u0=$(ustat c counters runs) k0=$(kstat c runs) n0=$(kstat c unknown_code)
+u0=$(ustat c counters runs) k0=$(kstat c runs) n0=$(kstat b unknown_code) x0=$(kstat c up_xsk) q0=$(ustat c queue xsk_packets)
 got=$(send "$work/fwd-user.ao" 200)
-u1=$(ustat c counters runs) k1=$(kstat c runs) n1=$(kstat c unknown_code)
+u1=$(ustat c counters runs) k1=$(kstat c runs) n1=$(kstat b unknown_code)
 expect_eq "200 capsules of code without a kernel section reach h2" "$got" 200
 expect_eq "...each run by c's user-space node" "$((u1 - u0))" 200
 expect_eq "...none by its kernel path" "$((k1 - k0))" 0
-expect_eq "...which handed them up as code it does not have" "$((n1 - n0))" 200
+expect_eq "...b's handed them up as code it does not have (NFQUEUE)" "$((n1 - n0))" 200
+expect_eq "...c's XDP program sent them up by AF_XDP instead" "$(($(kstat c up_xsk) - x0))" 200
+expect_eq "...where c's matching engine read them" "$(($(ustat c queue xsk_packets) - q0))" 200
+expect_eq "...and sent every one on" "$(ustat c queue xsk_lost)" 0
 u0=$u1 k0=$k1
 got=$(send "$work/fwd-kernel.ao" 200)
 u1=$(ustat c counters runs) k1=$(kstat c runs)
