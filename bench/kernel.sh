@@ -18,8 +18,15 @@
 # rounds. Prints tables and bars, and replaces the "kernel" section of
 # bench/RESULTS.md.
 #
+# Part "afxdp" (issue 22 item 4): a packet module without a kernel section
+# (tests/lab/modules/pass.c built --no-kernel) accepting every packet of a
+# UDP flow through m, reached by NFQUEUE (umod: no kernel path) or by
+# AF_XDP (xmod: `kernel-path all`, `kernel-up afxdp`); replaces the
+# "kernel-afxdp" section.
+#
 # Usage: bench/kernel.sh [BUILD_DIR]   As root. Environment: ROUNDS (3),
-# SECS (1), PINGS (2000), SIZES ("64 512 1400"), PIN (1), RESULTS (1).
+# SECS (1), PINGS (2000), SIZES ("64 512 1400"), PIN (1), RESULTS (1),
+# PARTS ("capsules modules afxdp": the kernel section needs the first two).
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -32,6 +39,8 @@ PINGS=${PINGS:-2000}
 SIZES=${SIZES:-64 512 1400}
 PIN=${PIN:-1}
 WRITE_RESULTS=${RESULTS:-1}
+PARTS=${PARTS:-capsules modules afxdp}
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 ANODE=$BUILD/tools/anode
 ANODED=$BUILD/src/node/anoded
 CAPGEN=$BUILD/bench/capgen
@@ -66,11 +75,15 @@ capsize() { if (($1 < 96)); then echo 96; else echo "$1"; fi; }
 # pass.c, with its kernel section) on the flow UDP to r:6000.
 chmod 755 "$TMP"
 install -m 644 "$PASS_AO" "$TMP/pass.ao"
+"$ANODE" code build "$ROOT/tests/lab/modules/pass.c" --module --no-kernel -o "$TMP/upass.ao" >/dev/null
+chmod 644 "$TMP/upass.ao"
 "$ANODE" key gen -o "$TMP/bench.key" >"$TMP/bench.pub"
 {
 	echo "user bench $(cat "$TMP/bench.pub")"
 	echo "service passmod module $TMP/pass.ao"
 	echo "allow bench service passmod"
+	echo "service upassmod module $TMP/upass.ao"
+	echo "allow bench service upassmod"
 	echo "allow bench filter 10.77.2.0/24 proto udp ports 6000-6000"
 } >"$TMP/policy"
 
@@ -82,15 +95,24 @@ mid_node() { # config
 	{
 		printf 'name kb\nmode router\nlisten 10.77.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\n' \
 			"$TMP" "$TMP" "$TMP"
-		[[ $1 == kpath || $1 == kmod ]] && echo "kernel-path all"
+		[[ $1 == kpath || $1 == kmod || $1 == xmod ]] && echo "kernel-path all"
+		[[ $1 == xmod ]] && echo "kernel-up afxdp"
 	} >"$TMP/n.conf"
 	"${MID_CPU[@]}" ip netns exec "$M" "$ANODED" -f "$TMP/n.conf" >"$TMP/node.log" 2>&1 &
 	NODE_PID=$!
 	local _
 	for _ in $(seq 100); do "$ANODE" -n "$TMP/n.app" info >/dev/null 2>&1 && break; sleep 0.05; done
-	if [[ $1 == kmod || $1 == umod ]]; then
-		"$ANODE" -n "$TMP/n.app" svc activate passmod dst=10.77.2.0/24 proto=udp port=6000 \
-			--key "$TMP/bench.key" --user bench >/dev/null
+	if [[ $1 == xmod ]]; then
+		for _ in $(seq 100); do
+			"$ANODE" -n "$TMP/n.app" kernel --json | grep -q '"up":"afxdp"' && break
+			sleep 0.05
+		done
+		"$ANODE" -n "$TMP/n.app" kernel --json | grep -q '"up":"afxdp"' ||
+			{ echo "kernel.sh: AF_XDP did not start:" >&2; "$ANODE" -n "$TMP/n.app" kernel >&2; exit 1; }
+	fi
+	if [[ $1 == kmod || $1 == umod || $1 == xmod ]]; then
+		"$ANODE" -n "$TMP/n.app" svc activate "$([[ $1 == xmod ]] && echo upassmod || echo passmod)" \
+			dst=10.77.2.0/24 proto=udp port=6000 --key "$TMP/bench.key" --user bench >/dev/null
 		for _ in $(seq 100); do
 			ip netns exec "$M" iptables -w -t mangle -S PREROUTING | grep -q 'dport 6000' && break
 			sleep 0.05
@@ -166,12 +188,12 @@ flow() { # config size
 	ip netns exec "$R" "$UDPBLAST" -k -l "$R_IP:6000" &
 	kpid=$!
 	sleep 0.1
-	if [[ $1 == kmod || $1 == umod ]]; then read -r k u < <(mod_runs); r0=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
+	if [[ $1 != kernel ]]; then read -r k u < <(mod_runs); r0=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
 	a0=$(arrived_r)
 	"${END_CPU[@]}" ip netns exec "$S" "$UDPBLAST" -l "$S_IP:5000" -d "$R_IP:6000" -s "$2" -t "$SECS" >"$TMP/blast.out"
 	sleep 0.1
 	a1=$(arrived_r)
-	if [[ $1 == kmod || $1 == umod ]]; then read -r k u < <(mod_runs); r1=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
+	if [[ $1 != kernel ]]; then read -r k u < <(mod_runs); r1=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
 	kill "$kpid"
 	wait "$kpid" 2>/dev/null || true
 	awk -v r="$(kv "$TMP/blast.out" rate)" -v a=$((a1 - a0)) -v t="$(kv "$TMP/blast.out" secs)" -v n=$((r1 - r0)) \
@@ -184,7 +206,8 @@ CONFIGS=(kernel kpath user)
 MCONFIGS=(kernel kmod umod)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
-for r in $(seq "$ROUNDS"); do
+XCONFIGS=(umod xmod)
+has_part capsules && for r in $(seq "$ROUNDS"); do
 	for i in 0 1 2; do
 		cfg=${CONFIGS[$(((i + r) % 3))]}
 		mid_node "$cfg"
@@ -206,9 +229,20 @@ for r in $(seq "$ROUNDS"); do
 		mid_node_stop
 	done
 done
-for r in $(seq "$ROUNDS"); do
+has_part modules && for r in $(seq "$ROUNDS"); do
 	for i in 0 1 2; do
 		cfg=${MCONFIGS[$(((i + r) % 3))]}
+		mid_node "$cfg"
+		for size in $SIZES; do flow "$cfg" "$size"; done
+		mid_node_stop
+	done
+done
+# AF_XDP against NFQUEUE, each round in turn; plain kernel forwarding again
+# as the ceiling (its rows are the modules part's when both ran: kept).
+has_part afxdp && for r in $(seq "$ROUNDS"); do
+	for i in 0 1; do
+		cfg=${XCONFIGS[$(((i + r) % 2))]}
+		[[ $cfg == umod ]] && has_part modules && continue
 		mid_node "$cfg"
 		for size in $SIZES; do flow "$cfg" "$size"; done
 		mid_node_stop
@@ -229,7 +263,7 @@ bar() { # value max width -> a bar of # characters
 	awk -v v="$1" -v m="$2" -v w="$3" 'BEGIN { n = (m > 0 ? int(v / m * w + 0.5) : 0); s = ""; for (i = 0; i < n; i++) s = s "#"; print s }'
 }
 SECTION=$TMP/section.md
-{
+has_part capsules && has_part modules && {
 	echo "<!-- kernel:begin (written by bench/kernel.sh; do not edit by hand) -->"
 	echo "## PAN's kernel node: capsules in the kernel path vs. kernel forwarding vs. the user-space node (issue 22)"
 	echo
@@ -318,7 +352,33 @@ SECTION=$TMP/section.md
 	echo '```'
 	echo "<!-- kernel:end -->"
 } >"$SECTION"
-cat "$SECTION"
-if [[ $WRITE_RESULTS == 1 ]]; then
-	results_section "$ROOT/bench/RESULTS.md" kernel "$SECTION"
+if has_part capsules && has_part modules; then
+	cat "$SECTION"
+	[[ $WRITE_RESULTS == 1 ]] && results_section "$ROOT/bench/RESULTS.md" kernel "$SECTION"
+fi
+XSECTION=$TMP/xsection.md
+if has_part afxdp; then
+	{
+		echo "<!-- kernel-afxdp:begin (written by bench/kernel.sh; do not edit by hand) -->"
+		echo "## What goes up: AF_XDP vs. NFQUEUE pass-through (issue 22, item 4)"
+		echo
+		echo "\`PARTS=afxdp sudo bench/kernel.sh\` ($ROUNDS rounds of $SECS s per size; load $LOAD0 -> $LOAD1; $(date -u +%Y-%m-%d))."
+		echo "s - m - r as above; a UDP flow (bench/udpblast) to r:6000 through m, where a packet module"
+		echo "without a kernel section (tests/lab/modules/pass.c built --no-kernel), accepting every packet,"
+		echo "runs in the user-space node: reached by NFQUEUE (umod: no kernel path; accepted packets go on"
+		echo "by the queue's verdict) or by AF_XDP (xmod: \`kernel-path all\`, \`kernel-up afxdp\`; accepted"
+		echo "packets go on by the node's raw socket). Medians (packets/s) of what reached r and of what the"
+		echo "module ran; ratios per round, median (range). Middle pinned to one CPU, sender to the other."
+		echo
+		echo "| size (B) | umod (NFQUEUE): arrived | umod: module runs | xmod (AF_XDP): arrived | xmod: module runs | xmod/umod, arrived (target ≥ 1.5) |"
+		echo "|---:|---:|---:|---:|---:|---:|"
+		for size in $SIZES; do
+			printf '| %s | %.0f | %.0f | %.0f | %.0f | %s |\n' "$size" "$(med "$TMP/fl.umod.$size" 2)" \
+				"$(med "$TMP/fl.umod.$size" 3)" "$(med "$TMP/fl.xmod.$size" 2)" "$(med "$TMP/fl.xmod.$size" 3)" \
+				"$(ratio3 "$TMP/fl.xmod.$size" "$TMP/fl.umod.$size" 2)"
+		done
+		echo "<!-- kernel-afxdp:end -->"
+	} >"$XSECTION"
+	cat "$XSECTION"
+	[[ $WRITE_RESULTS == 1 ]] && results_section "$ROOT/bench/RESULTS.md" kernel-afxdp "$XSECTION"
 fi

@@ -147,6 +147,8 @@ static void xsk_verdict(struct match_engine *m, const struct match_pkt *p, enum 
 		data = p->data;
 		len = p->len;
 	}
+	if (m->out && xsk_out_full(m->out))
+		m->counters.xsk_lost += xsk_out_flush(m->out);
 	if (!m->out || !xsk_out_send(m->out, data, len))
 		m->counters.xsk_lost++;
 }
@@ -422,6 +424,14 @@ void match_xsk_out(struct match_engine *m, struct xsk_out *out)
 size_t match_xsk_ports(const struct match_engine *m)
 {
 	return m->n_xsk;
+}
+
+uint64_t match_xsk_kernel_drops(const struct match_engine *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->n_xsk; i++)
+		n += xsk_port_kernel_drops(m->xsk[i]->port);
+	return n;
 }
 
 /* ---- queues ---- */

@@ -144,6 +144,9 @@ int match_xsk_add(struct match_engine *m, struct xsk_port *port);
 /* Where packets that came by AF_XDP go on; the engine owns it. */
 void match_xsk_out(struct match_engine *m, struct xsk_out *out);
 size_t match_xsk_ports(const struct match_engine *m);
+/* Packets the kernel dropped at the AF_XDP sockets (their rings full: the
+ * node did not keep up; NFQUEUE would have let them through). */
+uint64_t match_xsk_kernel_drops(const struct match_engine *m);
 
 const struct match_counters *match_counters(const struct match_engine *m);
 size_t match_filter_count(const struct match_engine *m);

@@ -210,6 +210,15 @@ static void finish_partial_checksum(uint8_t *ip, size_t len)
 		wire_ipv4_fix_checksums(ip, len);
 }
 
+uint64_t xsk_port_kernel_drops(const struct xsk_port *p)
+{
+	struct xdp_statistics st = {0};
+	socklen_t l = sizeof(st);
+	if (getsockopt(p->fd, SOL_XDP, XDP_STATISTICS, &st, &l) < 0)
+		return 0;
+	return st.rx_dropped + st.rx_ring_full;
+}
+
 unsigned xsk_port_read(struct xsk_port *p, unsigned max, void (*fn)(void *arg, struct xsk_packet *pkt), void *arg)
 {
 	uint32_t idx, fidx;
@@ -345,6 +354,11 @@ unsigned xsk_out_flush(struct xsk_out *o)
 	}
 	o->n = 0;
 	return lost;
+}
+
+bool xsk_out_full(const struct xsk_out *o)
+{
+	return o->n == XSK_OUT_BATCH;
 }
 
 uint64_t xsk_out_sent(const struct xsk_out *o)

@@ -58,6 +58,9 @@ unsigned xsk_port_read(struct xsk_port *p, unsigned max, void (*fn)(void *arg, s
 /* Frames read, and frames skipped as malformed, since the port opened. */
 uint64_t xsk_port_frames(const struct xsk_port *p);
 uint64_t xsk_port_malformed(const struct xsk_port *p);
+/* Frames the kernel dropped at this socket because its receive ring was
+ * full or its fill ring empty (XDP_STATISTICS): the node did not keep up. */
+uint64_t xsk_port_kernel_drops(const struct xsk_port *p);
 
 /* ---- going on: a raw IPv4 socket ---- */
 
@@ -71,6 +74,8 @@ void xsk_out_free(struct xsk_out *o);
  * at once when the batch is full. false when it cannot be (too short, a
  * TTL of 1 or less, not IPv4): counted as an error. */
 bool xsk_out_send(struct xsk_out *o, const uint8_t *pkt, size_t len);
+/* true when the next xsk_out_send would have to flush first. */
+bool xsk_out_full(const struct xsk_out *o);
 /* How many the kernel refused (lost, as a router's drops). */
 unsigned xsk_out_flush(struct xsk_out *o);
 /* Packets sent, and packets the kernel or the checks refused. */

@@ -113,6 +113,7 @@ expect_eq "...the matching engine read each from its AF_XDP socket" "$(($(rstat 
 expect_eq "...and none by NFQUEUE" "$(($(rstat packets) - p0 - ($(rstat xsk_packets) - x0)))" 0
 expect_eq "...went on with the TTL a router's forwarding leaves (64 - 1)" "$(grep '^hello-' "$dir/h2.txt" | grep -vc 'ttl=63$')" 0
 expect_eq "...none lost on the way out" "$(rstat xsk_lost)" 0
+expect_eq "...nor at the sockets' rings" "$(rstat xsk_kernel_drops)" 0
 
 send Dropme after-drop
 wait_for "the packet after the dropped one" 5 got after-drop

@@ -226,8 +226,55 @@ static void test_kernel(void)
 	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
 }
 
+/* AF_XDP's messages: KERN_UP (a bare request), KERN_XSK (a kind and its
+ * numbers; DONE alone may carry a status and why). */
+static void test_kernel_xsk(void)
+{
+	uint8_t b[WIRE_PRIV_MSG_MAX], d[WIRE_PRIV_KXSK_LEN + 16];
+	struct wire_priv m = { .type = WIRE_PRIV_KERN_UP }, r;
+	ssize_t n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.type, WIRE_PRIV_KERN_UP);
+	struct wire_priv_kxsk in = { .kind = WIRE_PRIV_KXSK_SOCKET, .ifindex = 7, .queue = 3, .umem_len = 1u << 22,
+				     .frame = 4096 }, out;
+	wire_priv_kxsk_put(d, &in);
+	CHECK_INT(d[0], WIRE_PRIV_KXSK_SOCKET);
+	CHECK_INT(d[7], 7); /* big-endian */
+	m = (struct wire_priv){ .type = WIRE_PRIV_KERN_XSK, .id = 2, .data = d, .data_len = WIRE_PRIV_KXSK_LEN };
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(n, WIRE_PRIV_HDR_LEN + 4 + WIRE_PRIV_KXSK_LEN);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.id, 2);
+	wire_priv_kxsk_get(r.data, &out);
+	CHECK(out.kind == in.kind && out.ifindex == 7 && out.queue == 3 && out.umem_len == 1u << 22 && out.frame == 4096);
+	/* Only DONE says how it went, and why. */
+	m.status = -EBUSY;
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	memcpy(d + WIRE_PRIV_KXSK_LEN, "r2 is busy", 10);
+	m.data_len = WIRE_PRIV_KXSK_LEN + 10;
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	d[0] = WIRE_PRIV_KXSK_DONE;
+	n = wire_priv_build(b, sizeof(b), &m);
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), 0);
+	CHECK_INT(r.status, -EBUSY);
+	CHECK_MEM(r.data + WIRE_PRIV_KXSK_LEN, "r2 is busy", 10);
+	/* What the parser refuses: an unknown kind, reserved octets, a short body. */
+	d[0] = WIRE_PRIV_KXSK_DONE + 1;
+	CHECK_INT(wire_priv_build(b, sizeof(b), &m), -EINVAL);
+	d[0] = WIRE_PRIV_KXSK_DONE;
+	n = wire_priv_build(b, sizeof(b), &m);
+	b[WIRE_PRIV_HDR_LEN + 4] = WIRE_PRIV_KXSK_DONE + 1;
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), -EBADMSG);
+	b[WIRE_PRIV_HDR_LEN + 4] = WIRE_PRIV_KXSK_DONE;
+	b[WIRE_PRIV_HDR_LEN + 5] = 1;
+	CHECK_INT(wire_priv_parse(b, (size_t)n, &r), -EBADMSG);
+	CHECK_INT(wire_priv_parse(b, WIRE_PRIV_HDR_LEN + 4 + WIRE_PRIV_KXSK_LEN - 1, &r), -EBADMSG);
+}
+
 static const struct check_test tests[] = {
 	TEST(test_kernel),
+	TEST(test_kernel_xsk),
 	TEST(test_add),
 	TEST(test_refused),
 	TEST(test_results),
