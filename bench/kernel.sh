@@ -183,21 +183,38 @@ mod_runs() {
 	"$ANODE" -n "$TMP/n.app" stats --json | /usr/bin/python3 -c \
 		"import json,sys; d=json.load(sys.stdin); print(d.get('kernel_path', {}).get('module_runs', 0), d['modules']['packets'])"
 }
+# Nanoseconds anoded and its processes spent on a CPU (schedstat's first
+# field; the node child does the work): the cost of what the node ran,
+# which the sender's rate does not cap.
+node_cpu_ns() {
+	[[ $NODE_PID == 0 ]] && { echo 0; return; }
+	local pids=("$NODE_PID") i=0 p c t=0
+	while ((i < ${#pids[@]})); do
+		p=${pids[$i]}
+		i=$((i + 1))
+		t=$((t + $(cut -d' ' -f1 "/proc/$p/schedstat" 2>/dev/null || echo 0)))
+		for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do pids+=("$c"); done
+	done
+	echo "$t"
+}
 flow() { # config size
-	local a0 a1 kpid r0=0 r1=0 k u
-	ip netns exec "$R" "$UDPBLAST" -k -l "$R_IP:6000" &
+	local a0 a1 kpid r0=0 r1=0 k u c0 c1
+	"${END_CPU[@]}" ip netns exec "$R" "$UDPBLAST" -k -l "$R_IP:6000" &
 	kpid=$!
 	sleep 0.1
 	if [[ $1 != kernel ]]; then read -r k u < <(mod_runs); r0=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
 	a0=$(arrived_r)
+	c0=$(node_cpu_ns)
 	"${END_CPU[@]}" ip netns exec "$S" "$UDPBLAST" -l "$S_IP:5000" -d "$R_IP:6000" -s "$2" -t "$SECS" >"$TMP/blast.out"
 	sleep 0.1
+	c1=$(node_cpu_ns)
 	a1=$(arrived_r)
 	if [[ $1 != kernel ]]; then read -r k u < <(mod_runs); r1=$([[ $1 == kmod ]] && echo "$k" || echo "$u"); fi
 	kill "$kpid"
 	wait "$kpid" 2>/dev/null || true
 	awk -v r="$(kv "$TMP/blast.out" rate)" -v a=$((a1 - a0)) -v t="$(kv "$TMP/blast.out" secs)" -v n=$((r1 - r0)) \
-		'BEGIN { printf "%.0f %.0f %.0f\n", r, a / t, n / t }' >>"$TMP/fl.$1.$2"
+		-v c=$((c1 - c0)) 'BEGIN { printf "%.0f %.0f %.0f %.0f\n", r, a / t, n / t, (c > 0 ? n / (c / 1e9) : 0) }' \
+		>>"$TMP/fl.$1.$2"
 	printf 'round %s %-6s %4s B flow: arrived %s/s, module runs %s/s\n' "$r" "$1" "$2" \
 		"$(tail -1 "$TMP/fl.$1.$2" | cut -d' ' -f2)" "$(tail -1 "$TMP/fl.$1.$2" | cut -d' ' -f3)"
 }
@@ -256,7 +273,7 @@ med() { col "$1" "$2" | median; }
 # As lib.sh's ratio, for files of three columns: column A of the first over
 # column B (default A) of the second, per round; median (min-max).
 ratio3() { # a-file b-file column-a [column-b]
-	paste "$1" "$2" | awk -v a="$3" -v b="${4:-$3}" '{ d = $(b + 3); print (d > 0 ? $a / d : 0) }' | sort -n |
+	paste "$1" "$2" | awk -v a="$3" -v b="${4:-$3}" '{ d = $(b + NF / 2); print (d > 0 ? $a / d : 0) }' | sort -n |
 		awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
 }
 bar() { # value max width -> a bar of # characters
@@ -368,14 +385,18 @@ if has_part afxdp; then
 		echo "runs in the user-space node: reached by NFQUEUE (umod: no kernel path; accepted packets go on"
 		echo "by the queue's verdict) or by AF_XDP (xmod: \`kernel-path all\`, \`kernel-up afxdp\`; accepted"
 		echo "packets go on by the node's raw socket). Medians (packets/s) of what reached r and of what the"
-		echo "module ran; ratios per round, median (range). Middle pinned to one CPU, sender to the other."
+		echo "module ran, and packets the module ran per CPU-second of anoded's processes (schedstat:"
+		echo "the node's cost, which the sender's rate does not cap: on these veths the sender's CPU also"
+		echo "takes every frame in, and plain kernel forwarding arrives at about the rate NFQUEUE does);"
+		echo "ratios per round, median (range). Middle pinned to one CPU, sender and receiver to the other."
 		echo
-		echo "| size (B) | umod (NFQUEUE): arrived | umod: module runs | xmod (AF_XDP): arrived | xmod: module runs | xmod/umod, arrived (target ≥ 1.5) |"
-		echo "|---:|---:|---:|---:|---:|---:|"
+		echo "| size (B) | umod (NFQUEUE): arrived | umod: runs | umod: runs per CPU-s | xmod (AF_XDP): arrived | xmod: runs | xmod: runs per CPU-s | xmod/umod, arrived | xmod/umod, runs per CPU-s (target ≥ 1.5) |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for size in $SIZES; do
-			printf '| %s | %.0f | %.0f | %.0f | %.0f | %s |\n' "$size" "$(med "$TMP/fl.umod.$size" 2)" \
-				"$(med "$TMP/fl.umod.$size" 3)" "$(med "$TMP/fl.xmod.$size" 2)" "$(med "$TMP/fl.xmod.$size" 3)" \
-				"$(ratio3 "$TMP/fl.xmod.$size" "$TMP/fl.umod.$size" 2)"
+			printf '| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s |\n' "$size" "$(med "$TMP/fl.umod.$size" 2)" \
+				"$(med "$TMP/fl.umod.$size" 3)" "$(med "$TMP/fl.umod.$size" 4)" "$(med "$TMP/fl.xmod.$size" 2)" \
+				"$(med "$TMP/fl.xmod.$size" 3)" "$(med "$TMP/fl.xmod.$size" 4)" \
+				"$(ratio3 "$TMP/fl.xmod.$size" "$TMP/fl.umod.$size" 2)" "$(ratio3 "$TMP/fl.xmod.$size" "$TMP/fl.umod.$size" 4)"
 		done
 		echo "<!-- kernel-afxdp:end -->"
 	} >"$XSECTION"

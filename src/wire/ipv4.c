@@ -24,9 +24,31 @@ static void put16(uint8_t *b, uint16_t v)
 	b[1] = (uint8_t)v;
 }
 
+/*
+ * The bulk is summed 8 octets at a time in the machine's own order and
+ * folded, then put in network order: the one's complement sum does not
+ * care in which order the octets of every word are taken, as long as it is
+ * the same for all (RFC 1071 §2(B)). A 1400-octet payload costs a quarter
+ * of what 16-bit steps did (AF_XDP finishes offloaded checksums with it).
+ */
 uint32_t wire_csum_add(uint32_t sum, const void *buf, size_t len)
 {
 	const uint8_t *b = buf;
+	if (len >= 16) {
+		uint64_t acc = 0;
+		for (; len >= 8; b += 8, len -= 8) {
+			uint64_t v;
+			memcpy(&v, b, 8);
+			acc += (v & 0xffffffffu) + (v >> 32);
+		}
+		while (acc >> 16)
+			acc = (acc & 0xffff) + (acc >> 16);
+		uint16_t w = (uint16_t)acc;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w = __builtin_bswap16(w);
+#endif
+		sum += w;
+	}
 	for (; len > 1; b += 2, len -= 2)
 		sum += get16(b);
 	if (len)

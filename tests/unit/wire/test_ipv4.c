@@ -158,8 +158,39 @@ static void test_tcp(void)
 	CHECK_INT(wire_ipv4_tcp_parse(b, sizeof(b), &r), -EPROTONOSUPPORT);
 }
 
+/* The 8-octets-at-a-time checksum against the plain 16-bit sum of RFC
+ * 1071, for every length to 300 and every start parity, chained too. */
+static uint32_t csum_ref(uint32_t sum, const uint8_t *b, size_t len)
+{
+	for (; len > 1; b += 2, len -= 2)
+		sum += (uint32_t)(b[0] << 8 | b[1]);
+	if (len)
+		sum += (uint32_t)b[0] << 8;
+	return sum;
+}
+
+static void test_csum(void)
+{
+	uint8_t buf[320];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t off = 0; off < 2; off++)
+		for (size_t len = 0; len <= 300; len++) {
+			CHECK_INT(wire_csum_fold(wire_csum_add(7, buf + off, len)), wire_csum_fold(csum_ref(7, buf + off, len)));
+			size_t h = len / 2 & ~(size_t)1;
+			CHECK_INT(wire_csum_fold(wire_csum_add(wire_csum_add(0, buf + off, h), buf + off + h, len - h)),
+				  wire_csum_fold(csum_ref(0, buf + off, len)));
+		}
+	memset(buf, 0xff, sizeof(buf)); /* every carry */
+	CHECK_INT(wire_csum_fold(wire_csum_add(0, buf, 300)), wire_csum_fold(csum_ref(0, buf, 300)));
+}
+
 static const struct check_test tests[] = {
 	TEST(test_tcp),
+	TEST(test_csum),
 	TEST(test_parse),
 	TEST(test_refused),
 	TEST(test_rewrite),
