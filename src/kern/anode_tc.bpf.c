@@ -623,6 +623,23 @@ SEC("xdp") int an_xdp_up(struct xdp_md *x)
 	bpf_loop(n, xfilter_one, &w, 0);
 	if (w.hit < 0)
 		return XDP_PASS;
+	/* Where it would go on, if the FIB says at once (forwarding by the
+	 * node's own socket then skips the stack's routing, netfilter and
+	 * neighbour code, as the TC path's redirect does); otherwise the node
+	 * sends it through the stack. */
+	struct bpf_fib_lookup fib = {
+	    .family = 2 /* AF_INET */,
+	    .l4_protocol = iph->protocol,
+	    .sport = bpf_htons(w.sport),
+	    .dport = bpf_htons(w.dport),
+	    .tot_len = bpf_ntohs(iph->tot_len),
+	    .ifindex = x->ingress_ifindex,
+	    .tos = iph->tos,
+	    .ipv4_src = iph->saddr,
+	    .ipv4_dst = iph->daddr,
+	};
+	__u8 fwd = (kn->flags & AN_KNODE_REDIRECT) &&
+		   bpf_fib_lookup(x, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_SUCCESS;
 	__u64 port = (__u64)x->ingress_ifindex << 32 | x->rx_queue_index;
 	__u32 *slot = bpf_map_lookup_elem(&an_xports, &port);
 	if (!slot) {
@@ -645,8 +662,11 @@ SEC("xdp") int an_xdp_up(struct xdp_md *x)
 		return XDP_PASS;
 	h->filter = (__u16)w.hit;
 	h->version = XSK_FRAME_VERSION;
-	h->reserved = 0;
+	h->flags = fwd ? XSK_FRAME_FORWARD : 0;
 	h->ifindex = x->ingress_ifindex;
+	h->out_ifindex = fwd ? fib.ifindex : 0;
+	__builtin_memcpy(h->dmac, fib.dmac, 6);
+	__builtin_memcpy(h->smac, fib.smac, 6);
 	long rc = bpf_redirect_map(&an_xsks, q, XDP_PASS);
 	if (rc != XDP_REDIRECT) {
 		/* The socket went between the two looks: the frame as it

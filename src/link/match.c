@@ -113,6 +113,10 @@ struct match_engine {
 	struct xsk_out *out;
 	struct match_held *xrec;
 	uint64_t xsk_pkt_ns;
+	/* The frame being handled: where the XDP program's FIB lookup says
+	 * it goes on, and its destination as it came. */
+	const struct xsk_packet *cur;
+	uint32_t cur_daddr;
 };
 
 struct match_xsk {
@@ -146,6 +150,19 @@ static void xsk_verdict(struct match_engine *m, const struct match_pkt *p, enum 
 		m->counters.accepted++;
 		data = p->data;
 		len = p->len;
+	}
+	/* The frame being handled, going on to where it came for: by the
+	 * socket of its way out, past the stack, when the FIB said. */
+	if (m->cur && m->xrec && p == &m->xrec->pkt && m->cur->out_ifindex && len >= 20 &&
+	    memcmp((const uint8_t *)data + 16, &m->cur_daddr, 4) == 0) {
+		for (size_t i = 0; i < m->n_xsk; i++)
+			if (xsk_port_ifindex(m->xsk[i]->port) == m->cur->out_ifindex) {
+				if (xsk_port_send(m->xsk[i]->port, data, len, m->cur->dmac, m->cur->smac)) {
+					m->counters.xsk_direct++;
+					return;
+				}
+				break;
+			}
 	}
 	if (m->out && xsk_out_full(m->out))
 		m->counters.xsk_lost += xsk_out_flush(m->out);
@@ -365,21 +382,40 @@ static void handle_frame(void *arg, struct xsk_packet *xp)
 	    .indev = xp->ifindex,
 	    .via_xsk = true,
 	};
+	m->cur = xp;
+	memcpy(&m->cur_daddr, xp->data + 16, 4);
 	if (!f || f->fd < 0 || f->removing || f->ready_err < 0 || !m->xrec) {
 		/* A filter not (or no longer) installed: the packet goes on
 		 * untouched, as NFQUEUE's stragglers do. */
 		verdict(m, f, p, MATCH_ACCEPT, NULL, 0);
-		return;
+	} else {
+		dispatch(m, f, &m->xrec);
 	}
-	dispatch(m, f, &m->xrec);
+	m->cur = NULL;
 }
 
 /* As filter_read: batches sized to what is left of the loop's slice. */
+/* What was decided goes: the raw socket's batch, the ports' TX rings,
+ * NFQUEUE verdicts of held packets released meanwhile. */
+static void xsk_flush_all(struct match_engine *m)
+{
+	if (m->out)
+		m->counters.xsk_lost += xsk_out_flush(m->out);
+	for (size_t i = 0; i < m->n_xsk; i++)
+		xsk_port_kick(m->xsk[i]->port);
+	nfq_flush(m->io);
+}
+
+/* As filter_read: batches sized to what is left of the loop's slice. A
+ * short batch does not end the turn: the ring is looked at again (a load,
+ * no system call) until it is empty, because going back to epoll for
+ * every few frames costs more than the frames (the sender's CPU fills the
+ * ring while this one empties it). */
 static void xsk_readable(void *arg, int fd, uint32_t events)
 {
 	struct match_xsk *x = arg;
 	struct match_engine *m = x->m;
-	for (unsigned b = 0; b < 8; b++) {
+	for (unsigned b = 0; b < 64; b++) {
 		uint64_t left = loop_slice_left(m->loop), t0 = loop_now_ns();
 		uint64_t fit = m->xsk_pkt_ns ? left / m->xsk_pkt_ns : XSK_BATCH;
 		unsigned batch = fit < 1 ? 1 : fit > XSK_BATCH ? XSK_BATCH : (unsigned)fit;
@@ -388,12 +424,10 @@ static void xsk_readable(void *arg, int fd, uint32_t events)
 			uint64_t per = (loop_now_ns() - t0) / k;
 			m->xsk_pkt_ns = per > m->xsk_pkt_ns ? per : m->xsk_pkt_ns - m->xsk_pkt_ns / 8 + per / 8;
 		}
-		if (k < batch || left == 0)
+		xsk_flush_all(m);
+		if (k == 0 || left == 0)
 			break;
 	}
-	if (m->out)
-		m->counters.xsk_lost += xsk_out_flush(m->out);
-	nfq_flush(m->io);
 }
 
 int match_xsk_add(struct match_engine *m, struct xsk_port *port)

@@ -84,7 +84,8 @@ struct match_backend {
 	X(failed_verdicts, "verdicts the kernel refused")                                 \
 	X(queue_drops, "packets the queue overflowed with (let through: fail-open)")                     \
 	X(xsk_packets, "of the packets, those that came by AF_XDP rather than NFQUEUE")                 \
-	X(xsk_lost, "packets that came by AF_XDP and could not go on (the raw socket refused them)")
+	X(xsk_lost, "packets that came by AF_XDP and could not go on (the raw socket refused them)")     \
+	X(xsk_direct, "...of those that went on, how many by the AF_XDP socket of their way out")
 
 struct match_counters {
 	MATCH_COUNTERS(STAT_FIELD)

@@ -10,6 +10,7 @@
 #include "link/xsk.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <linux/if_xdp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -29,18 +30,22 @@
 #define SOL_XDP 283
 #endif
 
-#define XSK_COMP_SIZE 64 /* nothing is sent by the port: the smallest ring the kernel takes */
+#define XSK_TX_SIZE 512 /* the TX and completion rings */
 
 struct xsk_port {
 	int fd, mem;
 	unsigned ifindex, queue, frame;
 	uint8_t *umem;
 	size_t umem_len;
-	struct xsk_ring_prod fill;
+	struct xsk_ring_prod fill, tx;
 	struct xsk_ring_cons comp, rx;
-	void *fill_map, *comp_map, *rx_map;
-	size_t fill_len, comp_len, rx_len;
-	uint64_t frames, malformed;
+	void *fill_map, *comp_map, *rx_map, *tx_map;
+	size_t fill_len, comp_len, rx_len, tx_len;
+	uint64_t frames, malformed, sent;
+	/* Frames to send from (the UMEM's second half) not in the kernel's
+	 * hands: a stack of their addresses. */
+	uint64_t *tx_free;
+	unsigned n_tx_free, tx_queued;
 };
 
 static void *ring_map(int fd, off_t pgoff, size_t len)
@@ -65,9 +70,16 @@ int xsk_port_open(int sock, int mem, size_t mem_len, unsigned frame, unsigned if
 	p->frame = frame;
 	const char *step = "the UMEM";
 	int r = -EINVAL;
-	size_t n = frame ? mem_len / frame : 0;
+	size_t n = frame ? mem_len / frame / 2 : 0; /* frames to receive into; as many to send from */
 	if (frame < 2048 || (frame & (frame - 1)) || n == 0 || (n & (n - 1)) || n > 65536)
 		goto fail;
+	p->tx_free = calloc(n, sizeof(*p->tx_free));
+	if (!p->tx_free) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++)
+		p->tx_free[p->n_tx_free++] = (uint64_t)(2 * n - 1 - i) * frame;
 	p->umem = mmap(NULL, mem_len, PROT_READ | PROT_WRITE, MAP_SHARED, mem, 0);
 	if (p->umem == MAP_FAILED) {
 		p->umem = NULL;
@@ -75,11 +87,12 @@ int xsk_port_open(int sock, int mem, size_t mem_len, unsigned frame, unsigned if
 		goto fail;
 	}
 	p->umem_len = mem_len;
-	uint32_t fill_n = (uint32_t)n, comp_n = XSK_COMP_SIZE, rx_n = (uint32_t)n;
+	uint32_t fill_n = (uint32_t)n, comp_n = XSK_TX_SIZE, rx_n = (uint32_t)n, tx_n = XSK_TX_SIZE;
 	step = "its rings";
 	if (setsockopt(sock, SOL_XDP, XDP_UMEM_FILL_RING, &fill_n, sizeof(fill_n)) < 0 ||
 	    setsockopt(sock, SOL_XDP, XDP_UMEM_COMPLETION_RING, &comp_n, sizeof(comp_n)) < 0 ||
-	    setsockopt(sock, SOL_XDP, XDP_RX_RING, &rx_n, sizeof(rx_n)) < 0) {
+	    setsockopt(sock, SOL_XDP, XDP_RX_RING, &rx_n, sizeof(rx_n)) < 0 ||
+	    setsockopt(sock, SOL_XDP, XDP_TX_RING, &tx_n, sizeof(tx_n)) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -93,14 +106,16 @@ int xsk_port_open(int sock, int mem, size_t mem_len, unsigned frame, unsigned if
 	p->fill_len = off.fr.desc + fill_n * sizeof(uint64_t);
 	p->comp_len = off.cr.desc + comp_n * sizeof(uint64_t);
 	p->rx_len = off.rx.desc + rx_n * sizeof(struct xdp_desc);
+	p->tx_len = off.tx.desc + tx_n * sizeof(struct xdp_desc);
 	p->fill_map = ring_map(sock, XDP_UMEM_PGOFF_FILL_RING, p->fill_len);
 	p->comp_map = ring_map(sock, XDP_UMEM_PGOFF_COMPLETION_RING, p->comp_len);
 	p->rx_map = ring_map(sock, XDP_PGOFF_RX_RING, p->rx_len);
-	if (!p->fill_map || !p->comp_map || !p->rx_map) {
+	p->tx_map = ring_map(sock, XDP_PGOFF_TX_RING, p->tx_len);
+	if (!p->fill_map || !p->comp_map || !p->rx_map || !p->tx_map) {
 		r = -errno;
 		goto fail;
 	}
-	uint8_t *fm = p->fill_map, *cm = p->comp_map, *rm = p->rx_map;
+	uint8_t *fm = p->fill_map, *cm = p->comp_map, *rm = p->rx_map, *tm = p->tx_map;
 	p->fill = (struct xsk_ring_prod){.mask = fill_n - 1, .size = fill_n, .producer = (void *)(fm + off.fr.producer),
 					  .consumer = (void *)(fm + off.fr.consumer), .ring = fm + off.fr.desc,
 					  .flags = (void *)(fm + off.fr.flags)};
@@ -114,6 +129,13 @@ int xsk_port_open(int sock, int mem, size_t mem_len, unsigned frame, unsigned if
 					.flags = (void *)(rm + off.rx.flags)};
 	p->rx.cached_prod = *p->rx.producer;
 	p->rx.cached_cons = *p->rx.consumer;
+	p->tx = (struct xsk_ring_prod){.mask = tx_n - 1, .size = tx_n, .producer = (void *)(tm + off.tx.producer),
+					.consumer = (void *)(tm + off.tx.consumer), .ring = tm + off.tx.desc,
+					.flags = (void *)(tm + off.tx.flags)};
+	p->tx.cached_prod = *p->tx.producer;
+	p->tx.cached_cons = *p->tx.consumer + tx_n;
+	p->comp.cached_prod = *p->comp.producer;
+	p->comp.cached_cons = *p->comp.consumer;
 	/* Every frame waits in the fill ring for the kernel. */
 	uint32_t idx;
 	if (xsk_ring_prod__reserve(&p->fill, fill_n, &idx) != fill_n) {
@@ -141,6 +163,8 @@ void xsk_port_close(struct xsk_port *p)
 {
 	if (!p)
 		return;
+	if (p->tx_map)
+		munmap(p->tx_map, p->tx_len);
 	if (p->rx_map)
 		munmap(p->rx_map, p->rx_len);
 	if (p->comp_map)
@@ -153,6 +177,7 @@ void xsk_port_close(struct xsk_port *p)
 	 * comes next goes up the stack again. */
 	close(p->fd);
 	close(p->mem);
+	free(p->tx_free);
 	free(p);
 }
 
@@ -247,6 +272,9 @@ unsigned xsk_port_read(struct xsk_port *p, unsigned max, void (*fn)(void *arg, s
 		struct xsk_packet pkt = {
 		    .filter = h.filter,
 		    .ifindex = h.ifindex,
+		    .out_ifindex = (h.flags & XSK_FRAME_FORWARD) ? h.out_ifindex : 0,
+		    .dmac = f + offsetof(struct xsk_frame_hdr, dmac),
+		    .smac = f + offsetof(struct xsk_frame_hdr, smac),
 		    .data = f + hl,
 		    .len = d->len - hl,
 		    .cap = frame_end - (a + hl),
@@ -268,7 +296,77 @@ unsigned xsk_port_read(struct xsk_port *p, unsigned max, void (*fn)(void *arg, s
 	return n;
 }
 
-/* ---- going on ---- */
+/* ---- going on by the port ---- */
+
+/* Frames the kernel has sent come back from the completion ring. */
+static void tx_reclaim(struct xsk_port *p)
+{
+	uint32_t idx;
+	unsigned n = xsk_ring_cons__peek(&p->comp, XSK_TX_SIZE, &idx);
+	for (unsigned i = 0; i < n; i++)
+		p->tx_free[p->n_tx_free++] = *xsk_ring_cons__comp_addr(&p->comp, idx + i);
+	if (n)
+		xsk_ring_cons__release(&p->comp, n);
+}
+
+bool xsk_port_send(struct xsk_port *p, const uint8_t *pkt, size_t len, const uint8_t dmac[6], const uint8_t smac[6])
+{
+	if (len < 20 || len + 14 > p->frame || pkt[8] <= 1)
+		return false;
+	if (!p->n_tx_free)
+		tx_reclaim(p);
+	uint32_t idx;
+	if (!p->n_tx_free || xsk_ring_prod__reserve(&p->tx, 1, &idx) != 1)
+		return false;
+	uint64_t a = p->tx_free[--p->n_tx_free];
+	uint8_t *f = p->umem + a;
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	uint8_t *ip = f + 14;
+	memcpy(ip, pkt, len);
+	/* TTL - 1 and its checksum (RFC 1624): the TTL is the high octet of
+	 * its 16-bit word. */
+	uint32_t c = (uint16_t)~(ip[10] << 8 | ip[11]) + (uint16_t)~(ip[8] << 8) + (uint16_t)((ip[8] - 1) << 8);
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	ip[8]--;
+	ip[10] = (uint8_t)(~c >> 8);
+	ip[11] = (uint8_t)~c;
+	*xsk_ring_prod__tx_desc(&p->tx, idx) = (struct xdp_desc){.addr = a, .len = (uint32_t)(len + 14)};
+	xsk_ring_prod__submit(&p->tx, 1);
+	p->tx_queued++;
+	return true;
+}
+
+void xsk_port_kick(struct xsk_port *p)
+{
+	/* The kernel sends a bounded batch per call (copy mode): call again
+	 * while it takes some and some are left. What it leaves waits in the
+	 * ring for the next kick. */
+	for (int tries = 0; p->tx_queued && tries < 64; tries++) {
+		uint32_t before = __atomic_load_n(p->tx.consumer, __ATOMIC_ACQUIRE);
+		int e = sendto(p->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 ? errno : 0;
+		if (e && e != EAGAIN && e != EBUSY && e != ENOBUFS && e != EINTR) {
+			log_ratelimited(LOG_INFO, "AF_XDP: interface %u: cannot send: %s", p->ifindex, strerror(e));
+			break;
+		}
+		uint32_t taken = __atomic_load_n(p->tx.consumer, __ATOMIC_ACQUIRE) - before;
+		p->sent += taken;
+		p->tx_queued -= taken < p->tx_queued ? taken : p->tx_queued;
+		if (!taken && e != EINTR)
+			break;
+	}
+	tx_reclaim(p);
+}
+
+uint64_t xsk_port_sent(const struct xsk_port *p)
+{
+	return p->sent;
+}
+
+/* ---- going on by the raw socket ---- */
 
 #define XSK_OUT_BATCH 32
 #define XSK_OUT_SLOT 0xffff

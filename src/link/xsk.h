@@ -12,10 +12,13 @@
  * the child does both. Frames are read in place and their buffers go back
  * to the fill ring as soon as each has its verdict.
  *
- * What goes on leaves by a raw IPv4 socket (IP_HDRINCL) the parent made and
+ * What goes on leaves by the AF_XDP socket of the interface the XDP
+ * program's FIB lookup named (its TX ring: straight to the driver, as the
+ * TC path's redirect), or, when the FIB did not answer or the node changed
+ * the destination, by a raw IPv4 socket (IP_HDRINCL) the parent made and
  * marked AN_KMARK, so that the node's NFQUEUE rules let it by when it
- * loops back to this host: the kernel routes it as it would have, with its
- * TTL taken here as a router's forwarding would.
+ * loops back to this host: the kernel routes it. Either way its TTL is
+ * taken here as a router's forwarding would.
  */
 #ifndef LINK_XSK_H
 #define LINK_XSK_H
@@ -24,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XSK_FRAMES 1024	     /* UMEM frames per port, all in the fill ring at rest */
+#define XSK_FRAMES 2048	     /* UMEM frames per port: half to receive (the fill ring), half to send */
 #define XSK_FRAME_SIZE 4096 /* one page: an MTU-sized frame and XDP's headroom */
 #define XSK_BATCH 64	     /* frames per read */
 
@@ -47,6 +50,8 @@ unsigned xsk_port_queue(const struct xsk_port *p);
 struct xsk_packet {
 	uint16_t filter;
 	uint32_t ifindex;
+	uint32_t out_ifindex;	       /* 0: the FIB did not say (go on by the raw socket) */
+	const uint8_t *dmac, *smac; /* with out_ifindex */
 	uint8_t *data;
 	size_t len, cap;
 };
@@ -61,6 +66,17 @@ uint64_t xsk_port_malformed(const struct xsk_port *p);
 /* Frames the kernel dropped at this socket because its receive ring was
  * full or its fill ring empty (XDP_STATISTICS): the node did not keep up. */
 uint64_t xsk_port_kernel_drops(const struct xsk_port *p);
+
+/* Send an IPv4 packet on by this port's interface, in an Ethernet frame
+ * from dmac to smac, its TTL taken and its header checksum updated (a
+ * copy: pkt is the caller's). false when the port has no room now, or the
+ * packet cannot go (TTL, too big for a frame): the caller sends it the
+ * other way. Sent by xsk_port_kick. */
+bool xsk_port_send(struct xsk_port *p, const uint8_t *pkt, size_t len, const uint8_t dmac[6], const uint8_t smac[6]);
+/* Have the kernel send what xsk_port_send queued (what it cannot take now
+ * waits for the next kick); frames it sent come back for reuse. */
+void xsk_port_kick(struct xsk_port *p);
+uint64_t xsk_port_sent(const struct xsk_port *p);
 
 /* ---- going on: a raw IPv4 socket ---- */
 
