@@ -5,11 +5,13 @@
  * capsules cannot be smaller than 96 octets), blasted for a while with
  * sendmmsg on a connected socket, batched as capgen does.
  *
- *   udpblast -l LOCAL -d DST -s SIZE -t SECONDS     (addresses a.b.c.d:port)
+ *   udpblast -l LOCAL -d DST -s SIZE -t SECONDS [-r PPS]   (addresses a.b.c.d:port)
  *   udpblast -k -l LOCAL
  *
  * The first prints one line of key=value pairs: sent= secs= rate= errors=
- * size=. With -k it is the receiver's sink instead: a socket bound to LOCAL
+ * size=. -r paces it to PPS datagrams a second (batches of 32, each sent
+ * when its time comes), for a load below what the path under test takes,
+ * where its cost per packet is the figure. With -k it is the receiver's sink instead: a socket bound to LOCAL
  * with the smallest receive buffer, never read, until a signal. Datagrams
  * reach the receiver's UDP layer and are dropped there at once (counted in
  * the namespace's Udp InErrors), so that the receiver costs no process and
@@ -58,8 +60,8 @@ int main(int argc, char **argv)
 	struct sockaddr_in local, dst;
 	int have_local = 0, have_dst = 0, sink = 0, c;
 	size_t size = 0;
-	double secs = 2;
-	while ((c = getopt(argc, argv, "kl:d:s:t:")) != -1) {
+	double secs = 2, pps = 0;
+	while ((c = getopt(argc, argv, "kl:d:s:t:r:")) != -1) {
 		switch (c) {
 		case 'k':
 			sink = 1;
@@ -76,6 +78,9 @@ int main(int argc, char **argv)
 		case 't':
 			secs = strtod(optarg, NULL);
 			break;
+		case 'r':
+			pps = strtod(optarg, NULL);
+			break;
 		default:
 			goto usage;
 		}
@@ -91,7 +96,7 @@ int main(int argc, char **argv)
 		pause(); /* the default action of SIGTERM ends it */
 		return 0;
 	}
-	if (!have_local || !have_dst || size == 0 || size > MAX_SIZE || secs <= 0)
+	if (!have_local || !have_dst || size == 0 || size > MAX_SIZE || secs <= 0 || pps < 0)
 		goto usage;
 
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -112,6 +117,12 @@ int main(int argc, char **argv)
 	unsigned long long sent = 0, errors = 0;
 	double t0 = now_s(), t = t0, end = t0 + secs;
 	while (t < end) {
+		if (pps > 0 && t < t0 + (double)sent / pps) {
+			/* Ahead of the pace: sleep until this batch's time. */
+			double due = t0 + (double)sent / pps;
+			struct timespec ts = { .tv_sec = (time_t)due, .tv_nsec = (long)((due - (double)(time_t)due) * 1e9) };
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
 		int k = sendmmsg(fd, msg, BATCH, 0);
 		if (k < 0)
 			errors++; /* ECONNREFUSED from an earlier ICMP: keep going */
@@ -124,7 +135,7 @@ int main(int argc, char **argv)
 	close(fd);
 	return 0;
 usage:
-	fputs("Usage: udpblast -l LOCAL -d DST -s SIZE -t SECONDS   (addresses a.b.c.d:port)\n"
+	fputs("Usage: udpblast -l LOCAL -d DST -s SIZE -t SECONDS [-r PPS]   (addresses a.b.c.d:port)\n"
 	      "       udpblast -k -l LOCAL                           (a sink: bound, never read)\n",
 	      stderr);
 	return 2;
