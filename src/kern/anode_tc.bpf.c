@@ -212,10 +212,9 @@ struct filter_walk {
 	__s32 hit; /* its index, or -1 */
 };
 
-static long filter_one(__u32 i, void *arg)
+/* Whether filter f (an entry of either table) takes the walk's packet. */
+static __always_inline int filter_takes(const struct an_kfilter *f, const struct filter_walk *w)
 {
-	struct filter_walk *w = arg;
-	struct an_kfilter *f = bpf_map_lookup_elem(&an_kfilters, &i);
 	if (!f || !f->active)
 		return 0;
 	if ((w->src & f->src_mask) != f->src || (w->dst & f->dst_mask) != f->dst || (f->proto && f->proto != w->proto))
@@ -223,6 +222,15 @@ static long filter_one(__u32 i, void *arg)
 	if ((f->sport_lo || f->sport_hi) && (w->sport < f->sport_lo || w->sport > f->sport_hi))
 		return 0;
 	if ((f->dport_lo || f->dport_hi) && (w->dport < f->dport_lo || w->dport > f->dport_hi))
+		return 0;
+	return 1;
+}
+
+/* One kernel module's filter against the packet (bpf_loop body). */
+static long filter_one(__u32 i, void *arg)
+{
+	struct filter_walk *w = arg;
+	if (!filter_takes(bpf_map_lookup_elem(&an_kfilters, &i), w))
 		return 0;
 	w->hit = (__s32)i;
 	return 1;
@@ -545,14 +553,7 @@ SEC("tc") int an_pkt_verdict(struct __sk_buff *skb)
 static long xfilter_one(__u32 i, void *arg)
 {
 	struct filter_walk *w = arg;
-	struct an_kfilter *f = bpf_map_lookup_elem(&an_xfilters, &i);
-	if (!f || !f->active)
-		return 0;
-	if ((w->src & f->src_mask) != f->src || (w->dst & f->dst_mask) != f->dst || (f->proto && f->proto != w->proto))
-		return 0;
-	if ((f->sport_lo || f->sport_hi) && (w->sport < f->sport_lo || w->sport > f->sport_hi))
-		return 0;
-	if ((f->dport_lo || f->dport_hi) && (w->dport < f->dport_lo || w->dport > f->dport_hi))
+	if (!filter_takes(bpf_map_lookup_elem(&an_xfilters, &i), w))
 		return 0;
 	w->hit = (__s32)i;
 	return 1;

@@ -26,6 +26,7 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -104,7 +105,6 @@ static const int allowed[] = {
     SCMP_SYS(getsockname),
     SCMP_SYS(getpeername),
     SCMP_SYS(getsockopt),
-    SCMP_SYS(setsockopt),
     SCMP_SYS(epoll_create1),
     SCMP_SYS(epoll_ctl),
     SCMP_SYS(epoll_wait),
@@ -187,6 +187,29 @@ static int seccomp_load_node(void)
 	 * the list says so first. */
 	for (int cmd = BPF_MAP_LOOKUP_ELEM; r == 0 && cmd <= BPF_MAP_GET_NEXT_KEY; cmd++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1, SCMP_A0(SCMP_CMP_EQ, cmd));
+	/* setsockopt at every level but the netfilter tables' commands: the
+	 * kernel takes iptables', arptables' and ebtables' replace and
+	 * counters commands (64 and up at IPPROTO_IP, IPVS's too) and
+	 * ip6tables' (64 and 65 at IPPROTO_IPV6) on any IPv4 or IPv6 socket
+	 * from a process with CAP_NET_ADMIN, which the child has for its
+	 * queues; it holds such sockets (its links; with kernel-up afxdp the
+	 * parent's raw socket). Levels: SOL_SOCKET, TCP, UDP, and everything
+	 * above IPPROTO_IPV6 (netlink, XDP). */
+	static const int open_levels[] = {SOL_SOCKET, IPPROTO_TCP, IPPROTO_UDP};
+	for (size_t i = 0; r == 0 && i < sizeof(open_levels) / sizeof(open_levels[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)open_levels[i]));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1, SCMP_A1(SCMP_CMP_GT, IPPROTO_IPV6));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_IP),
+				     SCMP_A2(SCMP_CMP_LT, 64));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_IPV6),
+				     SCMP_A2(SCMP_CMP_LT, 64));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_IPV6),
+				     SCMP_A2(SCMP_CMP_GT, 65));
 	/* ioctl: is this a terminal (stdio), bytes waiting. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));

@@ -356,6 +356,12 @@ static void kern_up(struct priv_parent *pp)
 		snprintf(err, sizeof(err), "the kernel path is off");
 		goto done;
 	}
+	if (kload_xsks_fd(pp->kern) >= 0) {
+		/* Once per kernel path: each answer pins new UMEMs. */
+		r = -EALREADY;
+		snprintf(err, sizeof(err), "AF_XDP is on already");
+		goto done;
+	}
 	if ((r = kload_xdp_open(pp->kern, err, sizeof(err))) < 0)
 		goto done;
 	for (unsigned id = 0; id < MATCH_FILTERS_MAX; id++)

@@ -13,6 +13,10 @@
  *   rule-exec  run iptables to add a firewall rule
  *   rule-raw   open the raw socket iptables-legacy's setsockopt needs
  *   rule-nfq   add an nftables table through the NFQUEUE socket it holds
+ *   rule-sockopt  iptables-legacy's replace command (IPT_SO_SET_REPLACE)
+ *              on an IPv4 or IPv6 socket it holds
+ *   kern-up    ask the parent for AF_XDP sockets again and again (each
+ *              answer would pin new memory): a request it may make
  */
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>
@@ -30,6 +34,8 @@
 
 #include "core/loop.h"
 #include "node/node.h"
+#include "node/room.h" /* struct node: its channel to the parent */
+#include "priv/priv.h"
 #include "priv_hostile.h"
 
 /* NFPROTO_INET (linux/netfilter.h clashes with netinet/in.h) */
@@ -151,6 +157,34 @@ static void nfq_table(const char *attack)
 	say(attack, "sent; no answer seen", 0);
 }
 
+/* A socket of family fam the child holds. */
+static int inet_fd(int fam)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		int d;
+		socklen_t len = sizeof(d);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &len) == 0 && d == fam)
+			return fd;
+	}
+	return -1;
+}
+
+/* What iptables-legacy sends: the kernel reads the table name and sizes
+ * first, and checks CAP_NET_ADMIN before anything. A zeroed replace names
+ * no table, so that even a kernel that took it changes nothing. */
+static void sockopt_replace(const char *attack)
+{
+	say(attack, "trying", 0);
+	int fd = inet_fd(AF_INET);
+	if (fd < 0)
+		fd = inet_fd(AF_INET6);
+	if (fd < 0)
+		return say(attack, "no IPv4 or IPv6 socket held", 0);
+	char repl[512] = {0};
+	int r = setsockopt(fd, IPPROTO_IP, 64 /* IPT_SO_SET_REPLACE */, repl, sizeof(repl)) < 0 ? errno : 0;
+	say(attack, r ? "NOT STOPPED by the allow-list, refused by the kernel" : "NOT STOPPED: done", r);
+}
+
 static void attack(void *arg)
 {
 	const char *what = getenv("ANODE_HOSTILE_ATTACK");
@@ -174,6 +208,15 @@ static void attack(void *arg)
 		    fd < 0 ? errno : 0);
 	} else if (!strcmp(what, "rule-nfq")) {
 		nfq_table(what);
+	} else if (!strcmp(what, "rule-sockopt")) {
+		sockopt_replace(what);
+	} else if (!strcmp(what, "kern-up")) {
+		struct node *n = arg;
+		say(what, "trying", 0);
+		int sent = 0;
+		for (int i = 0; i < 20; i++)
+			sent += n->priv && priv_chan_kern_up(n->priv) == 0;
+		fprintf(stderr, "hostile: kern-up: %d requests sent\n", sent);
 	}
 }
 

@@ -9,6 +9,9 @@
 #   route, addr   a new rtnetlink socket: no route, no address
 #   rule-exec     iptables: no rule
 #   rule-raw      the raw socket iptables-legacy needs: none
+#   rule-sockopt  iptables-legacy's replace command on a socket it holds
+# and one request it may make, made over and over:
+#   kern-up       AF_XDP sockets again and again: the parent gives them once
 # The one thing it can still do is what docs/architecture.md says it can:
 #   rule-nfq      nftables messages on the queue socket it holds
 # which this test checks too, so that the documentation stays true.
@@ -92,6 +95,36 @@ attack rule-raw
 wait_for "the child killed by its allow-list" 10 killed
 not_stopped rule-raw && fail "$(grep 'hostile: rule-raw' "$dir/node.log")"
 ok "a compromised child cannot open a raw socket (iptables-legacy's way in)"
+
+attack rule-sockopt
+wait_for "the child killed by its allow-list" 10 killed
+not_stopped rule-sockopt && fail "$(grep 'hostile: rule-sockopt' "$dir/node.log")"
+ok "a compromised child cannot send iptables' replace command on a socket it holds: killed at setsockopt"
+
+# kern-up: a node with the kernel path and AF_XDP on a veth of the
+# namespace; its child asks for AF_XDP sockets 20 times more.
+ip -n "$ns" link add d0 type veth peer name d1
+ip -n "$ns" link set d0 up
+ip -n "$ns" link set d1 up
+cp "$dir/n.conf" "$dir/plain.conf"
+printf 'kernel-path d0\nkernel-up afxdp\n' >>"$dir/n.conf"
+attack kern-up
+asked() { grep -q 'hostile: kern-up: .* requests sent' "$dir/node.log"; }
+wait_for "the child's requests" 10 asked
+refused() { [ "$(grep -c 'priv: AF_XDP off: AF_XDP is on already' "$dir/node.log")" -ge 20 ]; }
+if grep -q 'AF_XDP on: 1 socket' "$dir/node.log" || wait_for "AF_XDP on d0" 5 grep -q 'AF_XDP on: 1 socket' "$dir/node.log"; then
+  wait_for "the parent's answers" 10 refused
+  expect_eq "the parent refuses AF_XDP sockets asked for again (20 times)" \
+    "$(grep -c 'priv: AF_XDP off: AF_XDP is on already' "$dir/node.log")" 20
+  expect_eq "...it made sockets for the first request only" \
+    "$(grep -c 'priv: what goes up comes by AF_XDP' "$dir/node.log")" 1
+  killed && fail "the child was killed for a request it may make"
+  ok "...and the child lives on"
+else
+  echo "# AF_XDP did not start on a veth here: $(grep 'AF_XDP' "$dir/node.log" | tail -1)"
+  expect_match "...the refusal of a repeated request needs AF_XDP on" "$(grep -c 'AF_XDP is on already' "$dir/node.log")" '^0$'
+fi
+cp "$dir/plain.conf" "$dir/n.conf"
 
 # The residual risk docs/architecture.md states: the kernel checks
 # CAP_NET_ADMIN on every message of the queue socket, verdicts included,
