@@ -190,6 +190,13 @@ static int add_kernel_section(const char *src, const char *out, bool module, con
 	for (int i = 1; i < n_flags; i++)
 		args[n++] = flags[i];
 	args[n++] = "-DAN_KERNEL";
+	/* No common code sunk out of branches: clang would merge stores at
+	 * different offsets into one through a pointer chosen per branch,
+	 * which the verifier's Spectre rules refuse to a program loaded
+	 * without CAP_PERFMON ("pointer arithmetic ... from different
+	 * paths"). */
+	args[n++] = "-mllvm";
+	args[n++] = "-simplifycfg-sink-common=false";
 	args[n++] = "-I" ANODE_MULTIARCH_INCLUDE;
 	args[n++] = "-c";
 	args[n++] = stub;

@@ -72,6 +72,7 @@ struct an_kpkt {
 	int64_t rc;	  /* the packet entry's return value */
 	uint32_t len;	  /* the packet's length as it came */
 	uint32_t punt;	  /* the run went up (a helper the kernel does not offer) */
+	uint32_t findex;  /* the node's: the entry of its filter table that matched */
 };
 
 #if defined(__bpf__) && defined(AN_KERNEL)

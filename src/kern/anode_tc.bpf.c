@@ -272,6 +272,7 @@ static __always_inline int run_module(struct __sk_buff *skb, struct iphdr *iph, 
 	kp->len = len;
 	kp->rc = 0;
 	kp->punt = 0;
+	kp->findex = hit;
 	count(KERN_C_module_runs);
 	bpf_tail_call(skb, &an_kprogs, f->slot);
 	count(KERN_C_tail_call_failed);
@@ -524,10 +525,203 @@ SEC("tc") int an_verdict(struct __sk_buff *skb)
 	return send_on(skb, kn);
 }
 
+/* ---- a module's rewrite or answer (src/svc/module.c's, in the kernel) ---- */
+
+/* The fields of an IPv4 header a filter names (src/svc/rewrite.c's). */
+struct hdr_view {
+	__u32 src, dst;
+	__u16 sport, dport; /* host order */
+	__u8 proto, has_ports, ok;
+};
+
+static __always_inline struct hdr_view view_of(const __u8 *p, __u32 len)
+{
+	struct hdr_view h = {};
+	__u32 ihl = (__u32)(p[0] & 15) * 4;
+	/* A fragment's ports are not where they seem: refused whole. */
+	if (len < 20 || p[0] >> 4 != 4 || ihl < 20 || ihl > len || (p[6] & 0x3f) || p[7])
+		return h;
+	__builtin_memcpy(&h.src, p + 12, 4);
+	__builtin_memcpy(&h.dst, p + 16, 4);
+	h.proto = p[9];
+	h.has_ports = (h.proto == 17 || h.proto == 6) && len >= ihl + 4;
+	if (h.has_ports) {
+		const __u8 *l4 = p + (ihl & 63);
+		h.sport = be16at(l4);
+		h.dport = be16at(l4 + 2);
+	}
+	h.ok = 1;
+	return h;
+}
+
+/* svc_rewrite_allowed: a field may change only to a value its filter
+ * names (an address inside a prefix it gives, a port inside its range). */
+static __always_inline int grant_allows(const struct an_kfilter *f, const struct hdr_view *o, const struct hdr_view *n)
+{
+	if (!o->ok || !n->ok || n->proto != o->proto || n->has_ports != o->has_ports)
+		return 0;
+	if (n->src != o->src && !(f->src_mask && (n->src & f->src_mask) == f->src))
+		return 0;
+	if (n->dst != o->dst && !(f->dst_mask && (n->dst & f->dst_mask) == f->dst))
+		return 0;
+	if (n->sport != o->sport && !(f->sport_lo && n->sport >= f->sport_lo && n->sport <= f->sport_hi))
+		return 0;
+	if (n->dport != o->dport && !(f->dport_lo && n->dport >= f->dport_lo && n->dport <= f->dport_hi))
+		return 0;
+	return 1;
+}
+
+static __always_inline __u16 fold(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+/* The Internet checksum's sum over octets off..end of a module's packet
+ * (in the per-CPU map), a 16-bit word per bpf_loop step, each octet's
+ * index masked into the buffer: the verifier checks the step once, with
+ * no relation to keep between offset and length (an unrolled or
+ * bpf_csum_diff version ran past its limits). A rewrite or answer is
+ * mostly a small packet (a keep-alive's); a 1400-octet one costs a few
+ * microseconds here. */
+struct csum_walk {
+	const __u8 *pkt;
+	__u32 off, end;
+	__u64 sum;
+};
+
+static long csum_step(__u32 i, void *arg)
+{
+	struct csum_walk *c = arg;
+	__u32 at = c->off + 2 * i;
+	if (at >= c->end)
+		return 1;
+	__u32 hi = c->pkt[at & (AN_MODULE_PKT_MAX - 1)];
+	__u32 lo = at + 1 < c->end ? c->pkt[(at + 1) & (AN_MODULE_PKT_MAX - 1)] : 0;
+	c->sum += hi << 8 | lo;
+	return 0;
+}
+
+static __always_inline __u16 csum_range(const __u8 *pkt, __u32 off, __u32 end, __u64 start)
+{
+	struct csum_walk c = {.pkt = pkt, .off = off, .end = end, .sum = start};
+	bpf_loop(AN_MODULE_PKT_MAX / 2, csum_step, &c, 0);
+	return fold(c.sum);
+}
+
+/* The IPv4 header's length field and checksum, and the UDP or TCP
+ * checksum (a UDP checksum of zero, "none", stays zero), as
+ * wire_ipv4_fix_checksums does. */
+static __always_inline void fix_checksums(__u8 *p, __u32 len)
+{
+	__u32 ihl = (__u32)(p[0] & 15) * 4;
+	if (ihl < 20 || ihl > 60 || len < ihl || len > AN_MODULE_PKT_MAX)
+		return;
+	p[2] = len >> 8;
+	p[3] = len & 0xff;
+	p[10] = p[11] = 0;
+	__u16 c = ~csum_range(p, 0, ihl, 0);
+	p[10] = c >> 8;
+	p[11] = c & 0xff;
+	__u8 proto = p[9];
+	__u32 at = proto == 17 ? 6 : proto == 6 ? 16 : 0;
+	if (!at || len < ihl + at + 2)
+		return;
+	__u8 *ck = p + ((ihl + at) & (AN_MODULE_PKT_MAX - 1));
+	if ((void *)(ck + 2) > (void *)(p + AN_MODULE_PKT_MAX))
+		return;
+	if (proto == 17 && !ck[0] && !ck[1])
+		return;
+	if (proto == 17) {
+		__u8 *l4 = p + (ihl & 63);
+		l4[4] = (len - ihl) >> 8;
+		l4[5] = (len - ihl) & 0xff;
+	}
+	ck[0] = ck[1] = 0;
+	__u32 l4len = len - ihl;
+	__u64 ph = (__u32)be16at(p + 12) + be16at(p + 14) + be16at(p + 16) + be16at(p + 18) + proto + l4len;
+	__u16 s = ~csum_range(p, ihl, len, ph);
+	if (proto == 17 && s == 0)
+		s = 0xffff;
+	ck[0] = s >> 8;
+	ck[1] = s & 0xff;
+}
+
+/* AN_PKT_ANSWER: back where it came from, as if from its destination. */
+static __always_inline void answer_swap(__u8 *p, __u32 len)
+{
+	__u8 t[4];
+	__builtin_memcpy(t, p + 12, 4);
+	__builtin_memcpy(p + 12, p + 16, 4);
+	__builtin_memcpy(p + 16, t, 4);
+	p[8] = 64; /* a fresh TTL, as a host's */
+	__u32 ihl = (__u32)(p[0] & 15) * 4;
+	if ((p[9] == 17 || p[9] == 6) && len >= ihl + 4 && ihl <= 60) {
+		__u8 *l4 = p + (ihl & 63);
+		__u8 a = l4[0], b = l4[1];
+		l4[0] = l4[2];
+		l4[1] = l4[3];
+		l4[2] = a;
+		l4[3] = b;
+	}
+}
+
+/* A module's rewrite or answer, in the kernel: checked against its
+ * filter's grant (else dropped, as the user-space node drops it), written
+ * into the packet with its checksums, then sent on (a rewrite) or back out
+ * of the interface it came in by, MACs swapped (an answer, the XDP_TX of
+ * TC). */
+static __always_inline int rewrite_or_answer(struct __sk_buff *skb, struct an_knode *kn, struct an_kpkt *kp)
+{
+	__u32 fi = kp->findex;
+	struct an_kfilter *f = bpf_map_lookup_elem(&an_kfilters, &fi);
+	__u32 len = kp->ctx.len;
+	if (!f || len < 20 || len > AN_MODULE_PKT_MAX)
+		return -1;
+	/* The packet as it came, from the skb (its first 64 octets), and as
+	 * the module left it. */
+	__u8 orig[64] = {};
+	__u32 olen = kp->len, head = olen;
+	if (head > 64)
+		head = 64;
+	if (head < 20 || bpf_skb_load_bytes(skb, ETH_HLEN, orig, head) < 0)
+		return -1;
+	struct hdr_view o = view_of(orig, olen), n = view_of(kp->ctx.pkt, len);
+	if (!grant_allows(f, &o, &n)) {
+		count(KERN_C_module_refused);
+		return TC_ACT_SHOT;
+	}
+	if (kp->rc == AN_PKT_ANSWER)
+		answer_swap(kp->ctx.pkt, len);
+	fix_checksums(kp->ctx.pkt, len);
+	if (len != olen && bpf_skb_change_tail(skb, ETH_HLEN + len, 0) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, ETH_HLEN, kp->ctx.pkt, len, 0) < 0)
+		return TC_ACT_SHOT;
+	if (kp->rc == AN_PKT_MODIFIED) {
+		count(KERN_C_module_modified);
+		return send_on(skb, kn);
+	}
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > end)
+		return TC_ACT_SHOT;
+	__u8 mac[ETH_ALEN];
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	count(KERN_C_module_answered);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
 /* After a packet module's kernel program: accept (marked, so that the
- * module's NFQUEUE rule lets it by) or drop here; anything else (a rewrite,
- * an answer, hold and release, a helper that went up) goes up untouched to
- * the user-space node, which runs the module's user section on it. */
+ * module's NFQUEUE rule lets it by), drop, rewrite within the grant or
+ * answer here; anything else (hold and release, a helper that went up)
+ * goes up untouched to the user-space node, which runs the module's user
+ * section on it. */
 SEC("tc") int an_pkt_verdict(struct __sk_buff *skb)
 {
 	__u32 z = 0;
@@ -535,6 +729,13 @@ SEC("tc") int an_pkt_verdict(struct __sk_buff *skb)
 	struct an_kpkt *kp = bpf_map_lookup_elem(&an_kpkt, &z);
 	if (!kn || !kp)
 		return TC_ACT_OK;
+	if (!kp->punt && (kp->rc == AN_PKT_MODIFIED || kp->rc == AN_PKT_ANSWER)) {
+		int r = rewrite_or_answer(skb, kn, kp);
+		if (r >= 0)
+			return r;
+		/* Not something the kernel can write here (a length it cannot
+		 * take): the user-space node runs it from the start. */
+	}
 	if (kp->punt || (kp->rc != AN_PKT_ACCEPT && kp->rc != AN_PKT_DROP)) {
 		count(KERN_C_module_punted);
 		return TC_ACT_OK;

@@ -22,7 +22,10 @@
 	X(module_runs, "packets a filter matched whose packet module ran in the kernel")                            \
 	X(module_accepted, "...which it let go on")                                                                   \
 	X(module_dropped, "...which it dropped")                                                                      \
-	X(module_punted, "...handed up to the user-space node (rewrites, answers, hold, search, checksums)")        \
+	X(module_punted, "...handed up to the user-space node (hold, search, checksums, what the kernel cannot send)") \
+	X(module_modified, "...which it rewrote, within its filter, and let go on")                                  \
+	X(module_answered, "...which it answered, sent back by the interface it came in by")                         \
+	X(module_refused, "...whose rewrite or answer left its filter's grant: dropped")                             \
 	X(module_too_big, "packets a filter matched, longer than a module takes: on without it")                     \
 	X(up_xsk, "packets sent up to the user-space node by AF_XDP (kernel-up afxdp)")                              \
 	X(up_no_socket, "packets for AF_XDP with no node socket on their queue: up through the stack")

@@ -9,7 +9,11 @@
 # in the kernel (the user-space node's module counters do not move, the
 # kernel path's do), the third through the user-space node. Its soft state
 # is one table for both paths. Stopped, its kernel filter goes with its
-# rule. Needs root and ip netns; skips (77) otherwise.
+# rule. A second module rewrites and answers in the kernel: "A" answered
+# back to h1 (addresses and ports swapped, its payload made "pong"), "R"
+# sent on to h2's port 7001 (inside its filter's ports), "X" sent toward
+# an address outside its filter (refused and dropped in the kernel).
+# Needs root and ip netns; skips (77) otherwise.
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
 export PATH="$PATH:/usr/sbin:/sbin"
 ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
@@ -46,6 +50,39 @@ AN_PACKET int64_t kmod_packet(struct an_pkt_ctx *ctx)
 	return ctx->pkt[28] == 'D' ? AN_PKT_DROP : AN_PKT_ACCEPT;
 }
 C
+cat >"$dir/kans.c" <<'C'
+#include "anode/module.h"
+/* 'A': answered, its payload "pong"; 'R': on to port 7001; 'X': toward
+ * 10.99.99.99, outside the filter. */
+AN_PACKET int64_t kans_packet(struct an_pkt_ctx *ctx)
+{
+	if (ctx->proto != 17 || ctx->l4_off != 20 || ctx->len < 32)
+		return AN_PKT_ACCEPT;
+	if (ctx->pkt[28] == 'A') {
+		ctx->pkt[28] = 'p';
+		ctx->pkt[29] = 'o';
+		ctx->pkt[30] = 'n';
+		ctx->pkt[31] = 'g';
+		return AN_PKT_ANSWER;
+	}
+	if (ctx->pkt[28] == 'R') {
+		ctx->pkt[22] = 7001 >> 8;
+		ctx->pkt[23] = 7001 & 0xff;
+		return AN_PKT_MODIFIED;
+	}
+	if (ctx->pkt[28] == 'X') {
+		ctx->pkt[16] = 10;
+		ctx->pkt[17] = 99;
+		ctx->pkt[18] = 99;
+		ctx->pkt[19] = 99;
+		return AN_PKT_MODIFIED;
+	}
+	return AN_PKT_ACCEPT;
+}
+C
+out=$("$ANODE" code build "$dir/kans.c" --module -o "$dir/kans.ao")
+expect_match "a module that rewrites and answers gets a kernel section" "$out" 'kernel section: [0-9]+ instructions'
+chmod 644 "$dir/kans.ao"
 out=$("$ANODE" code build "$dir/kmod.c" --module -o "$dir/kmod.ao")
 expect_match "anode code build --module adds a kernel section" "$out" 'kernel section: [0-9]+ instructions'
 chmod 644 "$dir/kmod.ao"
@@ -54,7 +91,9 @@ cat >"$dir/policy" <<POL
 user bob $(cat "$dir/bob.pub")
 service kmod module $dir/kmod.ao
 allow bob service kmod
-allow bob filter 10.$X.2.0/24 proto udp ports 7000-7000
+allow bob filter 10.$X.2.0/24 proto udp ports 7000-7001
+service kans module $dir/kans.ao
+allow bob service kans
 POL
 printf 'name km\nmode router\nlisten 10.%s.1.1:3322\napp-socket %s/n.app\nctl-socket %s/n.ctl\npolicy %s/policy\nkernel-path all\n' \
   "$X" "$dir" "$dir" "$dir" >"$dir/n.conf"
@@ -126,4 +165,48 @@ k1=$(kstat module_runs)
 send Dagain
 wait_for "the flow to be the kernel's again" 5 got Dagain
 expect_eq "stopped, its kernel filter goes too (no more runs)" "$(kstat module_runs)" "$k1"
+
+# ---- rewrites and answers in the kernel ----
+ip netns exec "$H2" /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.$X.2.2', 7001))
+with open('$dir/h2-7001.txt', 'a') as f:
+    while True:
+        data, peer = s.recvfrom(2048)
+        f.write(data.decode(errors='replace') + '\n'); f.flush()" &
+pids+=($!)
+sv activate kans dst=10.$X.2.0/24 proto=udp port=7000-7001 >/dev/null
+kans_in() { [ "$("$ANODE" -n "$dir/n.app" kernel --json | json "sum(c['state'] == 'kernel' for c in d['code'])")" -ge 1 ]; }
+wait_for "kans's kernel section" 10 kans_in
+wait_for "kans's filter" 10 filter_up
+sleep 0.3
+u0=$(mstat packets) a0=$(kstat module_answered) m0=$(kstat module_modified) r0=$(kstat module_refused)
+answers=$(ip netns exec "$H1" /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.$X.1.2', 5555))
+s.settimeout(2)
+got = 0
+for i in range(10):
+    s.sendto(b'Anything-%d' % i, ('10.$X.2.2', 7000))
+    try:
+        data, peer = s.recvfrom(2048)
+        if data.startswith(b'pong') and peer == ('10.$X.2.2', 7000):
+            got += 1
+    except socket.timeout:
+        pass
+print(got)")
+expect_eq "10 packets the module answers come back to h1 from h2:7000, payload pong" "$answers" 10
+expect_eq "...answered in the kernel" "$(($(kstat module_answered) - a0))" 10
+send Rewritten-1 Rewritten-2 Rewritten-3
+wait_for "the rewritten packets at h2:7001" 5 eval '[ "$(grep -c ^Rewritten "$dir/h2-7001.txt" 2>/dev/null)" -ge 3 ]'
+expect_eq "3 packets the module sends on to port 7001 (inside its filter) arrive there" \
+  "$(grep -c ^Rewritten "$dir/h2-7001.txt")" 3
+expect_eq "...rewritten in the kernel" "$(($(kstat module_modified) - m0))" 3
+send Xout after-x
+wait_for "the packet after the refused one" 5 got after-x
+expect_eq "a rewrite toward an address outside the filter is refused in the kernel" "$(($(kstat module_refused) - r0))" 1
+expect_eq "...and the user-space node's module saw none of these" "$(($(mstat packets) - u0))" 0
+sv stop kans >/dev/null
 echo "$checks checks passed"
