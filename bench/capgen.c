@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,10 @@
 
 #include "anode/anode.h"
 #include "wire/wire.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 #define BATCH 32 /* as LINK_BATCH: the sender batches like the node does */
 #define BUF_LEN 8192
@@ -102,6 +107,7 @@ struct opts {
 	double secs;
 	long count, warmup;
 	long exact; /* send: exactly this many, one a millisecond (0: for secs) */
+	int gso;    /* send: runs of capsules as one UDP_SEGMENT message, as an anode overlay node sends them */
 	int idle_ms, wait_s;
 };
 
@@ -189,6 +195,26 @@ static int do_send(const struct opts *o)
 			errors++;
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
+	}
+	if (o->gso) {
+		/* Runs: as many capsules as fit 64 KiB (at most 64, the
+		 * kernel's segment limit) in one message, cut by the kernel. */
+		int seg = (int)len;
+		size_t n = 65000 / len;
+		if (n > 64)
+			n = 64;
+		static uint8_t run[65536];
+		for (size_t i = 0; i < n; i++)
+			memcpy(run + i * len, pkt, len);
+		if (n < 2 || setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) < 0)
+			die("UDP_SEGMENT", n < 2 ? EMSGSIZE : errno);
+		while (!o->exact && t < end) {
+			if (send(fd, run, n * len, 0) == (ssize_t)(n * len))
+				sent += n;
+			else
+				errors++;
+			t = now_s();
+		}
 	}
 	while (!o->exact && t < end) {
 		int k = sendmmsg(fd, msg, BATCH, 0);
@@ -345,7 +371,8 @@ static void usage(FILE *f)
 {
 	fputs("Usage: capgen MODE [options]   (addresses a.b.c.d:port)\n"
 	      "  insert -A APP_SOCKET -c CODE.ao\n"
-	      "  send   -l LOCAL -m MIDDLE -d DST -c CODE.ao -s SIZE (-t SECONDS | -N COUNT, one a ms)\n"
+	      "  send   -l LOCAL -m MIDDLE -d DST -c CODE.ao -s SIZE (-t SECONDS | -N COUNT, one a ms) [-G]\n"
+	      "         -G: runs of up to 64 capsules per UDP_SEGMENT message (an anode node's way)\n"
 	      "  recv   -l LOCAL [-s SIZE] [-i IDLE_MS (300)] [-w WAIT_S (10)]\n"
 	      "  echo   -l LOCAL -m MIDDLE -d DST          (until SIGTERM)\n"
 	      "  ping   -l LOCAL -m MIDDLE -d DST -c CODE.ao -s SIZE -n COUNT [-W WARMUP (500)]\n"
@@ -371,7 +398,7 @@ int main(int argc, char **argv)
 	struct opts o = { .mode = argv[1], .size = 0, .secs = 3, .count = 5000, .warmup = 500, .idle_ms = 300, .wait_s = 10 };
 	int c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "A:c:l:m:d:s:t:n:N:W:i:w:")) != -1) {
+	while ((c = getopt(argc, argv, "A:c:l:m:d:s:t:n:N:W:i:w:G")) != -1) {
 		switch (c) {
 		case 'A':
 			o.app = optarg;
@@ -408,6 +435,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			o.wait_s = atoi(optarg);
+			break;
+		case 'G':
+			o.gso = 1;
 			break;
 		default:
 			usage(stderr);

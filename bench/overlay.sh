@@ -13,8 +13,12 @@
 #     (the receiver answers each capsule with a new capsule toward the sender).
 # A third middle, cforward -e (the node's epoll loop shape), is measured as a
 # diagnostic: it separates the cost of the loop from the cost of the capsule
-# path. Then it runs bench/ee_bench (the EE alone), prints a table and
-# replaces the "Overlay forwarding" section of bench/RESULTS.md.
+# path. Throughput is measured again with the sender sending runs of
+# capsules as UDP_SEGMENT messages (capgen send -G), as an upstream anode
+# node sends them: anode's middle takes them as GRO runs, cforward as the
+# datagrams the kernel cuts them into. Then it runs bench/ee_bench (the EE
+# alone), prints a table and replaces the "Overlay forwarding" section of
+# bench/RESULTS.md.
 #
 # Usage: bench/overlay.sh [BUILD_DIR]   (default: build/ under the repository)
 # Builds nothing. Environment: TRIALS (3), SECS (3), PINGS (5000),
@@ -139,8 +143,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # ---- throughput ----
 # One trial: receiver up, sender blasts, receiver stops 300 ms after the last
 # capsule. Appends "sent_rate recv_rate loss mid_drops" to $TMP/tput.MID.SIZE.
-tput_trial() {
-	local mid=$1 size=$2 mport d0 d1 c0 c1 rpid
+tput_trial() { # middle size [runs]
+	local mid=$1 size=$2 mport d0 d1 c0 c1 rpid gso=() out=$TMP/tput.$1.$2
+	[[ ${3:-} == runs ]] && gso=(-G) out=$TMP/tput-runs.$1.$2
 	mport=${MID_ADDR[$mid]##*:}
 	d0=$(udp_drops "$mport")
 	c0=$(cpu_ns "${MID_PID[$mid]}")
@@ -149,7 +154,7 @@ tput_trial() {
 	PIDS+=($rpid)
 	sleep 0.2
 	"${END_CPU[@]}" "$CAPGEN" send -l "$A_SEND" -m "${MID_ADDR[$mid]}" -d "$A_RECV" -c "$FORWARD_AO" \
-		-s "$size" -t "$SECS" >"$TMP/send.out" 2>"$TMP/layout.$size"
+		-s "$size" -t "$SECS" "${gso[@]}" >"$TMP/send.out" 2>"$TMP/layout.$size"
 	wait "$rpid"
 	forget "$rpid"
 	d1=$(udp_drops "$mport")
@@ -162,9 +167,9 @@ tput_trial() {
 	local per_cpu
 	per_cpu=$(awk -v r="$recvd" -v ns="$((c1 - c0))" 'BEGIN { printf "%.0f", (ns > 0 ? r / (ns / 1e9) : 0) }')
 	echo "$srate $rrate $(awk -v s="$sent" -v r="$recvd" 'BEGIN { printf "%.4f", s ? 1 - r / s : 0 }') $((d1 - d0)) $per_cpu" \
-		>>"$TMP/tput.$mid.$size"
-	printf '  %-10s %5s B  trial  sent %8s/s  received %8s/s  %8s per middle CPU-s  (%s of %s; %s dropped at the middle)\n' \
-		"$mid" "$size" "$srate" "$rrate" "$per_cpu" "$recvd" "$sent" "$((d1 - d0))"
+		>>"$out"
+	printf '  %-10s %5s B  trial%s  sent %8s/s  received %8s/s  %8s per middle CPU-s  (%s of %s; %s dropped at the middle)\n' \
+		"$mid" "$size" "${3:+ ($3)}" "$srate" "$rrate" "$per_cpu" "$recvd" "$sent" "$((d1 - d0))"
 }
 
 # ---- latency ----
@@ -185,6 +190,7 @@ ping_run() {
 		"$(kv "$TMP/ping.out" median_us)" "$(kv "$TMP/ping.out" p99_us)" "$(kv "$TMP/ping.out" lost)"
 }
 
+RUN_MIDDLES=(anode cforward)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
 for size in $SIZES; do
@@ -194,6 +200,11 @@ for size in $SIZES; do
 		# first (cold) or right after another's backlog.
 		for i in 0 1 2; do
 			tput_trial "${MIDDLES[$(((i + t) % 3))]}" "$size"
+		done
+	done
+	for t in $(seq "$TRIALS"); do
+		for i in 0 1; do
+			tput_trial "${RUN_MIDDLES[$(((i + t) % 2))]}" "$size" runs
 		done
 	done
 	# A ping run is short (PINGS x ~15 us), so it is repeated TRIALS times
@@ -241,6 +252,19 @@ TABLE=$TMP/table.md
 			'BEGIN { printf "| %s | %.2f%s | %.2f | %.2f%s | %.2f | %.2f | %.2f |\n", s,
 				ra / rc, (ra / rc >= 0.795 ? "" : " (missed)"), ca / cc,
 				la / lc, (la / lc < 1.205 ? "" : " (missed)"), pa / pc, ra / re, la / le }'
+	done
+	echo
+	echo "The sender sending runs of capsules as UDP_SEGMENT messages (capgen send -G), as an upstream anode"
+	echo "node does: anode's middle takes GRO runs, cforward the datagrams the kernel cuts them into."
+	echo
+	echo "| size (B) | anode: received (cap/s) | anode: per middle CPU-s | cforward: received (cap/s) | cforward: per middle CPU-s | per middle CPU-s anode/cforward (target ≥ 1.5) |"
+	echo "|---:|---:|---:|---:|---:|---:|"
+	for size in $SIZES; do
+		printf '| %s | %.0f | %.0f | %.0f | %.0f | %s |\n' "$size" "$(col 2 "$TMP/tput-runs.anode.$size")" \
+			"$(col 5 "$TMP/tput-runs.anode.$size")" "$(col 2 "$TMP/tput-runs.cforward.$size")" \
+			"$(col 5 "$TMP/tput-runs.cforward.$size")" \
+			"$(awk -v a="$(col 5 "$TMP/tput-runs.anode.$size")" -v c="$(col 5 "$TMP/tput-runs.cforward.$size")" \
+				'BEGIN { printf "%.2f", (c > 0 ? a / c : 0) }')"
 	done
 } >"$TABLE"
 
