@@ -307,7 +307,9 @@ static void xsk_send(struct priv_parent *pp, unsigned id, int status, const stru
 {
 	uint8_t d[WIRE_PRIV_KXSK_LEN + WIRE_PRIV_TEXT_MAX];
 	wire_priv_kxsk_put(d, x);
-	size_t wl = why ? strnlen(why, WIRE_PRIV_TEXT_MAX) : 0;
+	size_t wl = why ? strlen(why) : 0; /* a string of ours, shorter than the text's bound */
+	if (wl > WIRE_PRIV_TEXT_MAX)
+		wl = WIRE_PRIV_TEXT_MAX;
 	memcpy(d + WIRE_PRIV_KXSK_LEN, why ? why : "", wl);
 	struct wire_priv msg = {
 	    .type = WIRE_PRIV_KERN_XSK, .id = id, .status = status, .data = d, .data_len = WIRE_PRIV_KXSK_LEN + wl};
