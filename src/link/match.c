@@ -460,6 +460,14 @@ size_t match_xsk_ports(const struct match_engine *m)
 	return m->n_xsk;
 }
 
+uint64_t match_xsk_malformed(const struct match_engine *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->n_xsk; i++)
+		n += xsk_port_malformed(m->xsk[i]->port);
+	return n;
+}
+
 uint64_t match_xsk_kernel_drops(const struct match_engine *m)
 {
 	uint64_t n = 0;

@@ -148,6 +148,8 @@ size_t match_xsk_ports(const struct match_engine *m);
 /* Packets the kernel dropped at the AF_XDP sockets (their rings full: the
  * node did not keep up; NFQUEUE would have let them through). */
 uint64_t match_xsk_kernel_drops(const struct match_engine *m);
+/* Frames skipped at the AF_XDP sockets as not the XDP program's. */
+uint64_t match_xsk_malformed(const struct match_engine *m);
 
 const struct match_counters *match_counters(const struct match_engine *m);
 size_t match_filter_count(const struct match_engine *m);

@@ -41,7 +41,7 @@ struct xsk_port {
 	struct xsk_ring_cons comp, rx;
 	void *fill_map, *comp_map, *rx_map, *tx_map;
 	size_t fill_len, comp_len, rx_len, tx_len;
-	uint64_t frames, malformed, sent;
+	uint64_t malformed;
 	/* Frames to send from (the UMEM's second half) not in the kernel's
 	 * hands: a stack of their addresses. */
 	uint64_t *tx_free;
@@ -116,22 +116,34 @@ int xsk_port_open(int sock, int mem, size_t mem_len, unsigned frame, unsigned if
 		goto fail;
 	}
 	uint8_t *fm = p->fill_map, *cm = p->comp_map, *rm = p->rx_map, *tm = p->tx_map;
-	p->fill = (struct xsk_ring_prod){.mask = fill_n - 1, .size = fill_n, .producer = (void *)(fm + off.fr.producer),
-					  .consumer = (void *)(fm + off.fr.consumer), .ring = fm + off.fr.desc,
-					  .flags = (void *)(fm + off.fr.flags)};
+	p->fill = (struct xsk_ring_prod){.mask = fill_n - 1,
+					 .size = fill_n,
+					 .producer = (void *)(fm + off.fr.producer),
+					 .consumer = (void *)(fm + off.fr.consumer),
+					 .ring = fm + off.fr.desc,
+					 .flags = (void *)(fm + off.fr.flags)};
 	p->fill.cached_prod = *p->fill.producer;
 	p->fill.cached_cons = *p->fill.consumer + fill_n; /* as libxdp keeps it: size ahead */
-	p->comp = (struct xsk_ring_cons){.mask = comp_n - 1, .size = comp_n, .producer = (void *)(cm + off.cr.producer),
-					  .consumer = (void *)(cm + off.cr.consumer), .ring = cm + off.cr.desc,
-					  .flags = (void *)(cm + off.cr.flags)};
-	p->rx = (struct xsk_ring_cons){.mask = rx_n - 1, .size = rx_n, .producer = (void *)(rm + off.rx.producer),
-					.consumer = (void *)(rm + off.rx.consumer), .ring = rm + off.rx.desc,
-					.flags = (void *)(rm + off.rx.flags)};
+	p->comp = (struct xsk_ring_cons){.mask = comp_n - 1,
+					 .size = comp_n,
+					 .producer = (void *)(cm + off.cr.producer),
+					 .consumer = (void *)(cm + off.cr.consumer),
+					 .ring = cm + off.cr.desc,
+					 .flags = (void *)(cm + off.cr.flags)};
+	p->rx = (struct xsk_ring_cons){.mask = rx_n - 1,
+				       .size = rx_n,
+				       .producer = (void *)(rm + off.rx.producer),
+				       .consumer = (void *)(rm + off.rx.consumer),
+				       .ring = rm + off.rx.desc,
+				       .flags = (void *)(rm + off.rx.flags)};
 	p->rx.cached_prod = *p->rx.producer;
 	p->rx.cached_cons = *p->rx.consumer;
-	p->tx = (struct xsk_ring_prod){.mask = tx_n - 1, .size = tx_n, .producer = (void *)(tm + off.tx.producer),
-					.consumer = (void *)(tm + off.tx.consumer), .ring = tm + off.tx.desc,
-					.flags = (void *)(tm + off.tx.flags)};
+	p->tx = (struct xsk_ring_prod){.mask = tx_n - 1,
+				       .size = tx_n,
+				       .producer = (void *)(tm + off.tx.producer),
+				       .consumer = (void *)(tm + off.tx.consumer),
+				       .ring = tm + off.tx.desc,
+				       .flags = (void *)(tm + off.tx.flags)};
 	p->tx.cached_prod = *p->tx.producer;
 	p->tx.cached_cons = *p->tx.consumer + tx_n;
 	p->comp.cached_prod = *p->comp.producer;
@@ -189,16 +201,6 @@ int xsk_port_fd(const struct xsk_port *p)
 unsigned xsk_port_ifindex(const struct xsk_port *p)
 {
 	return p->ifindex;
-}
-
-unsigned xsk_port_queue(const struct xsk_port *p)
-{
-	return p->queue;
-}
-
-uint64_t xsk_port_frames(const struct xsk_port *p)
-{
-	return p->frames;
 }
 
 uint64_t xsk_port_malformed(const struct xsk_port *p)
@@ -279,7 +281,6 @@ unsigned xsk_port_read(struct xsk_port *p, unsigned max, void (*fn)(void *arg, s
 		    .len = d->len - hl,
 		    .cap = frame_end - (a + hl),
 		};
-		p->frames++;
 		finish_partial_checksum(pkt.data, pkt.len);
 		fn(arg, &pkt);
 	}
@@ -328,7 +329,7 @@ bool xsk_port_send(struct xsk_port *p, const uint8_t *pkt, size_t len, const uin
 	memcpy(ip, pkt, len);
 	/* TTL - 1 and its checksum (RFC 1624): the TTL is the high octet of
 	 * its 16-bit word. */
-	uint32_t c = (uint16_t)~(ip[10] << 8 | ip[11]) + (uint16_t)~(ip[8] << 8) + (uint16_t)((ip[8] - 1) << 8);
+	uint32_t c = (uint16_t) ~(ip[10] << 8 | ip[11]) + (uint16_t) ~(ip[8] << 8) + (uint16_t)((ip[8] - 1) << 8);
 	c = (c & 0xffff) + (c >> 16);
 	c = (c & 0xffff) + (c >> 16);
 	ip[8]--;
@@ -353,17 +354,11 @@ void xsk_port_kick(struct xsk_port *p)
 			break;
 		}
 		uint32_t taken = __atomic_load_n(p->tx.consumer, __ATOMIC_ACQUIRE) - before;
-		p->sent += taken;
 		p->tx_queued -= taken < p->tx_queued ? taken : p->tx_queued;
 		if (!taken && e != EINTR)
 			break;
 	}
 	tx_reclaim(p);
-}
-
-uint64_t xsk_port_sent(const struct xsk_port *p)
-{
-	return p->sent;
 }
 
 /* ---- going on by the raw socket ---- */
@@ -378,7 +373,6 @@ struct xsk_out {
 	struct sockaddr_in to[XSK_OUT_BATCH];
 	struct iovec iov[XSK_OUT_BATCH];
 	struct mmsghdr msg[XSK_OUT_BATCH];
-	uint64_t sent, errors;
 };
 
 struct xsk_out *xsk_out_new(int fd)
@@ -412,10 +406,8 @@ void xsk_out_free(struct xsk_out *o)
 
 bool xsk_out_send(struct xsk_out *o, const uint8_t *pkt, size_t len)
 {
-	if (len < 20 || len > XSK_OUT_SLOT || pkt[0] >> 4 != 4 || pkt[8] <= 1) {
-		o->errors++;
+	if (len < 20 || len > XSK_OUT_SLOT || pkt[0] >> 4 != 4 || pkt[8] <= 1)
 		return false;
-	}
 	if (o->n == XSK_OUT_BATCH)
 		xsk_out_flush(o);
 	unsigned i = o->n++;
@@ -426,8 +418,8 @@ bool xsk_out_send(struct xsk_out *o, const uint8_t *pkt, size_t len)
 	o->to[i] = (struct sockaddr_in){.sin_family = AF_INET};
 	memcpy(&o->to[i].sin_addr, pkt + 16, 4);
 	o->iov[i] = (struct iovec){.iov_base = o->slot[i], .iov_len = len};
-	o->msg[i].msg_hdr = (struct msghdr){.msg_name = &o->to[i], .msg_namelen = sizeof(o->to[i]),
-					    .msg_iov = &o->iov[i], .msg_iovlen = 1};
+	o->msg[i].msg_hdr = (struct msghdr){
+	    .msg_name = &o->to[i], .msg_namelen = sizeof(o->to[i]), .msg_iov = &o->iov[i], .msg_iovlen = 1};
 	return true;
 }
 
@@ -437,7 +429,6 @@ unsigned xsk_out_flush(struct xsk_out *o)
 	while (i < o->n) {
 		int r = sendmmsg(o->fd, o->msg + i, o->n - i, MSG_DONTWAIT);
 		if (r > 0) {
-			o->sent += (unsigned)r;
 			i += (unsigned)r;
 			continue;
 		}
@@ -446,7 +437,6 @@ unsigned xsk_out_flush(struct xsk_out *o)
 		/* The first one the kernel refused (no route, too big for the
 		 * next link, a full buffer): lost, as a router's drop. */
 		log_ratelimited(LOG_INFO, "AF_XDP: a packet could not go on: %s", strerror(errno));
-		o->errors++;
 		lost++;
 		i++;
 	}
@@ -457,14 +447,4 @@ unsigned xsk_out_flush(struct xsk_out *o)
 bool xsk_out_full(const struct xsk_out *o)
 {
 	return o->n == XSK_OUT_BATCH;
-}
-
-uint64_t xsk_out_sent(const struct xsk_out *o)
-{
-	return o->sent;
-}
-
-uint64_t xsk_out_errors(const struct xsk_out *o)
-{
-	return o->errors;
 }

@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XSK_FRAMES 2048	     /* UMEM frames per port: half to receive (the fill ring), half to send */
+#define XSK_FRAMES 2048	    /* UMEM frames per port: half to receive (the fill ring), half to send */
 #define XSK_FRAME_SIZE 4096 /* one page: an MTU-sized frame and XDP's headroom */
-#define XSK_BATCH 64	     /* frames per read */
+#define XSK_BATCH 64	    /* frames per read */
 
 struct xsk_port;
 
@@ -43,14 +43,13 @@ int xsk_port_open(int sock, int mem, size_t mem_len, unsigned frame, unsigned if
 void xsk_port_close(struct xsk_port *p);
 int xsk_port_fd(const struct xsk_port *p);
 unsigned xsk_port_ifindex(const struct xsk_port *p);
-unsigned xsk_port_queue(const struct xsk_port *p);
 
 /* A frame as read: the XDP program's header (link/xsk_frame.h) checked,
  * data the IPv4 packet, writable in place up to cap octets. */
 struct xsk_packet {
 	uint16_t filter;
 	uint32_t ifindex;
-	uint32_t out_ifindex;	       /* 0: the FIB did not say (go on by the raw socket) */
+	uint32_t out_ifindex;	    /* 0: the FIB did not say (go on by the raw socket) */
 	const uint8_t *dmac, *smac; /* with out_ifindex */
 	uint8_t *data;
 	size_t len, cap;
@@ -60,8 +59,8 @@ struct xsk_packet {
  * the XDP program's are counted and skipped); each frame's buffer goes
  * back to the fill ring once fn returns. How many were read. */
 unsigned xsk_port_read(struct xsk_port *p, unsigned max, void (*fn)(void *arg, struct xsk_packet *pkt), void *arg);
-/* Frames read, and frames skipped as malformed, since the port opened. */
-uint64_t xsk_port_frames(const struct xsk_port *p);
+/* Frames skipped as malformed (not the XDP program's header, or outside
+ * the UMEM) since the port opened. */
 uint64_t xsk_port_malformed(const struct xsk_port *p);
 /* Frames the kernel dropped at this socket because its receive ring was
  * full or its fill ring empty (XDP_STATISTICS): the node did not keep up. */
@@ -76,7 +75,6 @@ bool xsk_port_send(struct xsk_port *p, const uint8_t *pkt, size_t len, const uin
 /* Have the kernel send what xsk_port_send queued (what it cannot take now
  * waits for the next kick); frames it sent come back for reuse. */
 void xsk_port_kick(struct xsk_port *p);
-uint64_t xsk_port_sent(const struct xsk_port *p);
 
 /* ---- going on: a raw IPv4 socket ---- */
 
@@ -94,8 +92,5 @@ bool xsk_out_send(struct xsk_out *o, const uint8_t *pkt, size_t len);
 bool xsk_out_full(const struct xsk_out *o);
 /* How many the kernel refused (lost, as a router's drops). */
 unsigned xsk_out_flush(struct xsk_out *o);
-/* Packets sent, and packets the kernel or the checks refused. */
-uint64_t xsk_out_sent(const struct xsk_out *o);
-uint64_t xsk_out_errors(const struct xsk_out *o);
 
 #endif

@@ -13,16 +13,16 @@
 
 #define XSK_FRAME_VERSION 2
 #define XSK_FILTERS_MAX 256 /* the engine's filters (MATCH_FILTERS_MAX) */
-#define XSK_PORTS_MAX 64     /* sockets: interfaces x receive queues */
+#define XSK_PORTS_MAX 64    /* sockets: interfaces x receive queues */
 
 #define XSK_FRAME_FORWARD 1 /* the FIB knows where it goes on: out_ifindex, dmac, smac */
 
 struct xsk_frame_hdr {
-	__u16 filter;	   /* the matching engine's filter id */
-	__u8 version;	   /* XSK_FRAME_VERSION */
-	__u8 flags;	   /* XSK_FRAME_* */
-	__u32 ifindex;	   /* the interface it came in by */
-	__u32 out_ifindex; /* FORWARD: the interface it goes on by */
+	__u16 filter;	       /* the matching engine's filter id */
+	__u8 version;	       /* XSK_FRAME_VERSION */
+	__u8 flags;	       /* XSK_FRAME_* */
+	__u32 ifindex;	       /* the interface it came in by */
+	__u32 out_ifindex;     /* FORWARD: the interface it goes on by */
 	__u8 dmac[6], smac[6]; /* FORWARD: its next hop's and that interface's */
 };
 /* ...then the Ethernet frame as it arrived. */

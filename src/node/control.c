@@ -90,10 +90,14 @@ int node_stats(struct node *n, enum ctl_format format, struct ctl_out *o)
 			stat_add(sec, "parent_queue_max", "...the most that ever waited (none is dropped)", most);
 		}
 		STAT_ADD_ALL(sec, match_counters(n->match), MATCH_COUNTERS);
-		if (match_xsk_ports(n->match))
+		if (match_xsk_ports(n->match)) {
 			stat_add_counter(sec, "xsk_kernel_drops",
 					 "packets the kernel dropped at the AF_XDP sockets, their rings full (not fail-open)",
 					 match_xsk_kernel_drops(n->match));
+			stat_add_counter(sec, "xsk_malformed",
+					 "frames at the AF_XDP sockets without the XDP program's header: skipped",
+					 match_xsk_malformed(n->match));
+		}
 	}
 
 	for (size_t i = 0; i < rooms_count(); i++)
