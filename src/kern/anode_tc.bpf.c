@@ -137,6 +137,26 @@ static __always_inline int addr_eq(const struct an_addr *a, const struct an_addr
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
 }
 
+/* The FIB question for an IPv4 packet come in by ifindex (ports in
+ * network order, 0 when it has none): the TC path's redirect and the XDP
+ * program, which passes the answer up with the frame, ask it alike. */
+static __always_inline int fib_ask(void *ctx, struct bpf_fib_lookup *fib, const struct iphdr *iph, __u16 sport,
+				   __u16 dport, __u32 ifindex)
+{
+	*fib = (struct bpf_fib_lookup){
+	    .family = 2 /* AF_INET */,
+	    .l4_protocol = iph->protocol,
+	    .sport = sport,
+	    .dport = dport,
+	    .tot_len = bpf_ntohs(iph->tot_len),
+	    .ifindex = ifindex,
+	    .tos = iph->tos,
+	    .ipv4_src = iph->saddr,
+	    .ipv4_dst = iph->daddr,
+	};
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0) == BPF_FIB_LKUP_RET_SUCCESS;
+}
+
 /*
  * Forward as a router does, without the stack (AN_KNODE_REDIRECT): the
  * kernel's FIB and neighbour table give the next hop, the TTL and its
@@ -159,18 +179,8 @@ static __always_inline long redirect(struct __sk_buff *skb)
 		sport = uh->source;
 		dport = uh->dest;
 	}
-	struct bpf_fib_lookup fib = {
-	    .family = 2 /* AF_INET */,
-	    .l4_protocol = iph->protocol,
-	    .sport = sport,
-	    .dport = dport,
-	    .tot_len = bpf_ntohs(iph->tot_len),
-	    .ifindex = skb->ingress_ifindex,
-	    .tos = iph->tos,
-	    .ipv4_src = iph->saddr,
-	    .ipv4_dst = iph->daddr,
-	};
-	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+	struct bpf_fib_lookup fib;
+	if (!fib_ask(skb, &fib, iph, sport, dport, skb->ingress_ifindex))
 		return -1;
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
@@ -829,19 +839,9 @@ SEC("xdp") int an_xdp_up(struct xdp_md *x)
 	 * node's own socket then skips the stack's routing, netfilter and
 	 * neighbour code, as the TC path's redirect does); otherwise the node
 	 * sends it through the stack. */
-	struct bpf_fib_lookup fib = {
-	    .family = 2 /* AF_INET */,
-	    .l4_protocol = iph->protocol,
-	    .sport = bpf_htons(w.sport),
-	    .dport = bpf_htons(w.dport),
-	    .tot_len = bpf_ntohs(iph->tot_len),
-	    .ifindex = x->ingress_ifindex,
-	    .tos = iph->tos,
-	    .ipv4_src = iph->saddr,
-	    .ipv4_dst = iph->daddr,
-	};
+	struct bpf_fib_lookup fib = {};
 	__u8 fwd = (kn->flags & AN_KNODE_REDIRECT) &&
-		   bpf_fib_lookup(x, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_SUCCESS;
+		   fib_ask(x, &fib, iph, bpf_htons(w.sport), bpf_htons(w.dport), x->ingress_ifindex);
 	__u64 port = (__u64)x->ingress_ifindex << 32 | x->rx_queue_index;
 	__u32 *slot = bpf_map_lookup_elem(&an_xports, &port);
 	if (!slot) {

@@ -483,10 +483,8 @@ int kload_xfilter_set(struct kload *k, unsigned id, const struct an_kfilter *f)
 		return 0;
 	struct an_kfilter v = {0};
 	if (f) {
-		v = *f;
+		v = *f; /* the parent's own (kfilter_of): masked already */
 		v.active = 1;
-		v.src &= v.src_mask;
-		v.dst &= v.dst_mask;
 	}
 	uint32_t i = id, z = 0, top = 0;
 	/* The entry first, then the bound: a walk in between finds the

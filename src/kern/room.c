@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "kern/kcounters.h"
 #include "kern/kern.h"
+#include "kern/kfilter.h"
 #include "kern/kobj.h"
 #include "link/match.h"
 #include "link/xsk.h"
@@ -169,11 +170,6 @@ static void binds_sync(struct kern_room *r, const uint8_t name[32], bool loaded)
 	}
 }
 
-static uint32_t prefix_mask(uint8_t bits)
-{
-	return bits == 0 ? 0 : htonl(bits >= 32 ? 0xffffffffu : ~(0xffffffffu >> bits));
-}
-
 void kern_filter_bind(void *room, unsigned filter_id, const struct match_filter *mf, const uint8_t name[32])
 {
 	struct kern_room *r = room;
@@ -191,16 +187,7 @@ void kern_filter_bind(void *room, unsigned filter_id, const struct match_filter 
 	}
 	*b = (struct kern_bind){.used = true, .filter_id = filter_id};
 	memcpy(b->name, name, 32);
-	b->f = (struct an_kfilter){.src_mask = prefix_mask(mf->src_prefix),
-				   .dst_mask = prefix_mask(mf->dst_prefix),
-				   .sport_lo = mf->sport_lo,
-				   .sport_hi = mf->sport_hi,
-				   .dport_lo = mf->dport_lo,
-				   .dport_hi = mf->dport_hi,
-				   .proto = mf->proto,
-				   .id = filter_id};
-	b->f.src = mf->src & b->f.src_mask;
-	b->f.dst = mf->dst & b->f.dst_mask;
+	b->f = kfilter_of(mf, filter_id);
 	struct kern_entry *e = entry_find(r, name);
 	if (r->ready && e && e->state == KE_LOADED)
 		binds_sync(r, name, true);

@@ -164,8 +164,6 @@ static void xsk_verdict(struct match_engine *m, const struct match_pkt *p, enum 
 				break;
 			}
 	}
-	if (m->out && xsk_out_full(m->out))
-		m->counters.xsk_lost += xsk_out_flush(m->out);
 	if (!m->out || !xsk_out_send(m->out, data, len))
 		m->counters.xsk_lost++;
 }

@@ -373,6 +373,7 @@ struct xsk_out {
 	struct sockaddr_in to[XSK_OUT_BATCH];
 	struct iovec iov[XSK_OUT_BATCH];
 	struct mmsghdr msg[XSK_OUT_BATCH];
+	unsigned lost; /* refused since the caller last heard */
 };
 
 struct xsk_out *xsk_out_new(int fd)
@@ -409,7 +410,7 @@ bool xsk_out_send(struct xsk_out *o, const uint8_t *pkt, size_t len)
 	if (len < 20 || len > XSK_OUT_SLOT || pkt[0] >> 4 != 4 || pkt[8] <= 1)
 		return false;
 	if (o->n == XSK_OUT_BATCH)
-		xsk_out_flush(o);
+		o->lost = xsk_out_flush(o);
 	unsigned i = o->n++;
 	memcpy(o->slot[i], pkt, len);
 	/* The hop a router's forwarding takes. The header checksum is the
@@ -425,7 +426,7 @@ bool xsk_out_send(struct xsk_out *o, const uint8_t *pkt, size_t len)
 
 unsigned xsk_out_flush(struct xsk_out *o)
 {
-	unsigned i = 0, lost = 0;
+	unsigned i = 0, lost = o->lost;
 	while (i < o->n) {
 		int r = sendmmsg(o->fd, o->msg + i, o->n - i, MSG_DONTWAIT);
 		if (r > 0) {
@@ -441,10 +442,7 @@ unsigned xsk_out_flush(struct xsk_out *o)
 		i++;
 	}
 	o->n = 0;
+	o->lost = 0;
 	return lost;
 }
 
-bool xsk_out_full(const struct xsk_out *o)
-{
-	return o->n == XSK_OUT_BATCH;
-}

@@ -88,9 +88,8 @@ void xsk_out_free(struct xsk_out *o);
  * at once when the batch is full. false when it cannot be (too short, a
  * TTL of 1 or less, not IPv4): counted as an error. */
 bool xsk_out_send(struct xsk_out *o, const uint8_t *pkt, size_t len);
-/* true when the next xsk_out_send would have to flush first. */
-bool xsk_out_full(const struct xsk_out *o);
-/* How many the kernel refused (lost, as a router's drops). */
+/* How many the kernel refused (lost, as a router's drops) since the last
+ * call, those of flushes a full batch made included. */
 unsigned xsk_out_flush(struct xsk_out *o);
 
 #endif

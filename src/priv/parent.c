@@ -36,6 +36,7 @@
 #include "core/log.h"
 #include "core/notify.h"
 #include "kern/kload.h"
+#include "kern/kfilter.h"
 #include "kern/kobj.h"
 #include "kern/kxsk.h"
 #include "link/xsk.h"
@@ -284,24 +285,6 @@ static void kern_filter(struct priv_parent *pp, const struct wire_priv *msg)
 
 /* ---- what goes up, by AF_XDP ---- */
 
-/* A filter as the XDP program matches it (masks from prefixes). */
-static struct an_kfilter xfilter_of(const struct match_filter *f, unsigned id)
-{
-	struct an_kfilter k = {
-	    .src = f->src,
-	    .dst = f->dst,
-	    .src_mask = f->src_prefix ? htonl(~0u << (32 - f->src_prefix)) : 0,
-	    .dst_mask = f->dst_prefix ? htonl(~0u << (32 - f->dst_prefix)) : 0,
-	    .sport_lo = f->sport_lo,
-	    .sport_hi = f->sport_hi ? f->sport_hi : f->sport_lo,
-	    .dport_lo = f->dport_lo,
-	    .dport_hi = f->dport_hi ? f->dport_hi : f->dport_lo,
-	    .proto = f->proto,
-	    .id = id,
-	};
-	return k;
-}
-
 static void xsk_send(struct priv_parent *pp, unsigned id, int status, const struct wire_priv_kxsk *x, const char *why,
 		     int fd)
 {
@@ -368,7 +351,7 @@ static void kern_up(struct priv_parent *pp)
 		goto done;
 	for (unsigned id = 0; id < MATCH_FILTERS_MAX; id++)
 		if (pp->rules[id].in) {
-			struct an_kfilter xf = xfilter_of(&pp->rules[id].f, id);
+			struct an_kfilter xf = kfilter_of(&pp->rules[id].f, id);
 			kload_xfilter_set(pp->kern, id, &xf);
 		}
 	struct wire_priv_kxsk x = {.kind = WIRE_PRIV_KXSK_MAP};
@@ -439,7 +422,7 @@ static int filter_add(struct priv_parent *pp, const struct wire_priv *msg, int *
 	}
 	pp->rules[msg->id] = (struct priv_rule){.in = true, .f = f};
 	if (pp->kern) {
-		struct an_kfilter xf = xfilter_of(&f, msg->id);
+		struct an_kfilter xf = kfilter_of(&f, msg->id);
 		kload_xfilter_set(pp->kern, msg->id, &xf);
 	}
 	*ret_fd = fd;

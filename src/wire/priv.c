@@ -198,6 +198,15 @@ void wire_priv_kxsk_get(const uint8_t d[WIRE_PRIV_KXSK_LEN], struct wire_priv_kx
 	ret->frame = wire_rd_n32(&r);
 }
 
+/* A KERN_XSK body: a known kind, its three zero octets; a status and text
+ * for DONE only. */
+static bool kxsk_ok(int32_t status, const uint8_t *d, size_t len)
+{
+	if (d[0] > WIRE_PRIV_KXSK_DONE || d[1] | d[2] | d[3])
+		return false;
+	return d[0] == WIRE_PRIV_KXSK_DONE || (status == 0 && len == WIRE_PRIV_KXSK_LEN);
+}
+
 static bool filter_ok(const struct wire_priv_filter *f)
 {
 	return f->src_prefix <= 32 && f->dst_prefix <= 32;
@@ -245,9 +254,7 @@ int wire_priv_parse(const void *msg, size_t len, struct wire_priv *ret)
 	case WIRE_PRIV_KERN_XSK:
 		m.data_len = wire_rd_left(&r);
 		m.data = wire_rd_take(&r, m.data_len);
-		if (m.type == WIRE_PRIV_KERN_XSK &&
-		    (m.data[0] > WIRE_PRIV_KXSK_DONE || m.data[1] | m.data[2] | m.data[3] ||
-		     ((m.status || m.data_len > WIRE_PRIV_KXSK_LEN) && m.data[0] != WIRE_PRIV_KXSK_DONE)))
+		if (m.type == WIRE_PRIV_KERN_XSK && !kxsk_ok(m.status, m.data, m.data_len))
 			return -EBADMSG;
 		break;
 	case WIRE_PRIV_CONFIG:
@@ -286,9 +293,7 @@ ssize_t wire_priv_build(void *buf, size_t cap, const struct wire_priv *m)
 		return -EINVAL;
 	if (has_data(m->type) && !length_ok(m->type, 4 + m->data_len))
 		return -EINVAL;
-	if (m->type == WIRE_PRIV_KERN_XSK &&
-	    (m->data[0] > WIRE_PRIV_KXSK_DONE || m->data[1] | m->data[2] | m->data[3] ||
-	     ((m->status || m->data_len > WIRE_PRIV_KXSK_LEN) && m->data[0] != WIRE_PRIV_KXSK_DONE)))
+	if (m->type == WIRE_PRIV_KERN_XSK && !kxsk_ok(m->status, m->data, m->data_len))
 		return -EINVAL;
 	n = WIRE_PRIV_HDR_LEN + body_len(m->type) + (m->type == WIRE_PRIV_SVC_START ? m->request_len - 1 : 0);
 	if (has_data(m->type))

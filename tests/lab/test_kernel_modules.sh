@@ -107,15 +107,18 @@ sv() { "$ANODE" -n "$dir/n.app" svc "$@" --key "$dir/bob.key" --user bob; }
 kstat() { "$ANODE" -n "$dir/n.app" stats --json | json "d['kernel_path']['$1']"; }
 mstat() { "$ANODE" -n "$dir/n.app" stats --json | json "d['modules']['$1']"; }
 
-ip netns exec "$H2" /usr/bin/python3 -c "
+listen_h2() { # PORT FILE: each datagram to h2:PORT, a line of FILE
+  ip netns exec "$H2" /usr/bin/python3 -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('10.$X.2.2', 7000))
-with open('$dir/h2.txt', 'a') as f:
+s.bind(('10.$X.2.2', $1))
+with open('$2', 'a') as f:
     while True:
         data, peer = s.recvfrom(2048)
         f.write(data.decode(errors='replace') + '\n'); f.flush()" &
-pids+=($!)
+  pids+=($!)
+}
+listen_h2 7000 "$dir/h2.txt"
 send() { ip netns exec "$H1" /usr/bin/python3 -c "
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -167,15 +170,7 @@ wait_for "the flow to be the kernel's again" 5 got Dagain
 expect_eq "stopped, its kernel filter goes too (no more runs)" "$(kstat module_runs)" "$k1"
 
 # ---- rewrites and answers in the kernel ----
-ip netns exec "$H2" /usr/bin/python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('10.$X.2.2', 7001))
-with open('$dir/h2-7001.txt', 'a') as f:
-    while True:
-        data, peer = s.recvfrom(2048)
-        f.write(data.decode(errors='replace') + '\n'); f.flush()" &
-pids+=($!)
+listen_h2 7001 "$dir/h2-7001.txt"
 sv activate kans dst=10.$X.2.0/24 proto=udp port=7000-7001 >/dev/null
 kans_in() { [ "$("$ANODE" -n "$dir/n.app" kernel --json | json "sum(c['state'] == 'kernel' for c in d['code'])")" -ge 1 ]; }
 wait_for "kans's kernel section" 10 kans_in
